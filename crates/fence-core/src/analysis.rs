@@ -1,0 +1,168 @@
+//! Analysis of statements: effects + rule findings, refined by what the catalog knows.
+
+use std::collections::HashSet;
+
+use crate::catalog::{Catalog, RelationState};
+use crate::effects::{effects, RelKind};
+use crate::lock::LockMode;
+use crate::model::{RelationName, Statement, StatementKind};
+use crate::risk::Risk;
+use crate::rules::{check_all, Finding};
+
+/// One lock a statement takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockReport {
+    pub relation: String,
+    pub mode: LockMode,
+}
+
+/// Everything fence knows about one statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub tag: String,
+    /// The pre-existing table-like relation with the strongest lock.
+    pub relation: Option<String>,
+    pub lock_mode: Option<LockMode>,
+    pub locks: Vec<LockReport>,
+    pub rewrites: bool,
+    pub scans: bool,
+    pub risk: Risk,
+    pub findings: Vec<Finding>,
+    /// fence could not classify (part of) the statement.
+    pub unknown: bool,
+}
+
+/// Analyzes statements in order, remembering relations created earlier in the same script
+/// or transaction (locks on them harm nobody).
+pub struct Analyzer<'c> {
+    catalog: &'c dyn Catalog,
+    created: HashSet<RelationName>,
+}
+
+impl<'c> Analyzer<'c> {
+    pub fn new(catalog: &'c dyn Catalog) -> Self {
+        Analyzer { catalog, created: HashSet::new() }
+    }
+
+    fn is_new(&self, relation: &RelationName) -> bool {
+        let resolved = self.catalog.resolve(relation);
+        resolved.state.is_new() || self.created.contains(&resolved.name) || self.created.contains(relation)
+    }
+
+    pub fn analyze(&mut self, statement: &Statement) -> Analysis {
+        let catalog = self.catalog;
+        let fx = effects(statement, &|index| catalog.index_table(index));
+        let mut findings = check_all(statement, &fx);
+        for finding in &mut findings {
+            if finding.relation.as_ref().is_some_and(|r| self.is_new(r)) && finding.risk > Risk::None {
+                finding.risk = Risk::None;
+                finding.message.push_str(" (created in this transaction: nobody else can be blocked)");
+            }
+        }
+        let locks: Vec<LockReport> = fx
+            .locks
+            .iter()
+            .map(|l| LockReport { relation: catalog.resolve(&l.relation).name.to_string(), mode: l.mode })
+            .collect();
+        let strongest = fx
+            .locks
+            .iter()
+            .filter(|l| l.kind == RelKind::Table && catalog.resolve(&l.relation).state != RelationState::Missing)
+            .max_by_key(|l| l.mode);
+        let analysis = Analysis {
+            tag: statement.tag.clone(),
+            relation: strongest.map(|l| catalog.resolve(&l.relation).name.to_string()),
+            lock_mode: strongest.map(|l| l.mode),
+            locks,
+            rewrites: fx.rewrites,
+            scans: fx.scans,
+            risk: findings.iter().map(|f| f.risk).max().unwrap_or(Risk::None),
+            unknown: findings.iter().any(|f| f.rule == "unclassified"),
+            findings,
+        };
+        self.remember_created(statement);
+        analysis
+    }
+
+    fn remember_created(&mut self, statement: &Statement) {
+        if let StatementKind::CreateTable { relation, .. } = &statement.kind {
+            self.created.insert(relation.clone());
+            self.created.insert(self.catalog.resolve(relation).name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{OfflineCatalog, ResolvedRelation};
+    use crate::model::AlterTableAction;
+
+    struct OneNewTable;
+    impl Catalog for OneNewTable {
+        fn resolve(&self, relation: &RelationName) -> ResolvedRelation {
+            let name = RelationName::new(Some("public"), &relation.name);
+            let state = if relation.name == "fresh" {
+                RelationState::New
+            } else {
+                RelationState::Existing { rows: 1e6, pages: 10_000 }
+            };
+            ResolvedRelation { name, state }
+        }
+        fn index_table(&self, _: &RelationName) -> Option<RelationName> {
+            None
+        }
+    }
+
+    fn set_not_null(table: &str) -> Statement {
+        Statement::new(
+            "ALTER TABLE",
+            StatementKind::AlterTable {
+                relation: RelationName::new(None, table),
+                actions: vec![AlterTableAction::SetNotNull { column: "c".into() }],
+            },
+        )
+    }
+
+    #[test]
+    fn existing_table_is_high_risk_with_qualified_relation() {
+        let a = Analyzer::new(&OneNewTable).analyze(&set_not_null("users"));
+        assert_eq!(a.risk, Risk::High);
+        assert_eq!(a.relation.as_deref(), Some("public.users"));
+        assert_eq!(a.lock_mode, Some(LockMode::AccessExclusive));
+        assert!(a.scans && !a.rewrites);
+    }
+
+    #[test]
+    fn tables_created_in_the_transaction_are_harmless() {
+        let a = Analyzer::new(&OneNewTable).analyze(&set_not_null("fresh"));
+        assert_eq!(a.risk, Risk::None);
+        assert!(a.findings.iter().all(|f| f.message.contains("created in this transaction")));
+    }
+
+    #[test]
+    fn tables_created_earlier_in_the_script_are_harmless() {
+        let mut analyzer = Analyzer::new(&OfflineCatalog);
+        let create = Statement::new(
+            "CREATE TABLE",
+            StatementKind::CreateTable {
+                relation: RelationName::new(None, "t"),
+                columns: vec![],
+                constraints: vec![],
+                partition_of: None,
+                inherits: vec![],
+                like: vec![],
+            },
+        );
+        assert_eq!(analyzer.analyze(&create).risk, Risk::None);
+        assert_eq!(analyzer.analyze(&set_not_null("t")).risk, Risk::None);
+        assert_eq!(analyzer.analyze(&set_not_null("other")).risk, Risk::High);
+    }
+
+    #[test]
+    fn unclassified_is_flagged_unknown() {
+        let a = Analyzer::new(&OfflineCatalog).analyze(&Statement::new("CREATE FOO", StatementKind::Unclassified));
+        assert!(a.unknown);
+        assert_eq!(a.risk, Risk::None);
+    }
+}

@@ -1,0 +1,50 @@
+//! What the analysis may ask about the database. The extension answers from the live
+//! catalog; offline front ends answer "unknown".
+
+use crate::model::RelationName;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RelationState {
+    /// No catalog available (offline analysis).
+    Unknown,
+    /// The relation does not exist (yet).
+    Missing,
+    /// Created earlier in the same transaction or script: locking it harms nobody.
+    New,
+    /// A pre-existing relation with the planner's size estimates.
+    Existing { rows: f64, pages: i64 },
+}
+
+impl RelationState {
+    pub fn is_new(self) -> bool {
+        self == RelationState::New
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedRelation {
+    /// Schema-qualified when the catalog knows the schema, as written otherwise.
+    pub name: RelationName,
+    pub state: RelationState,
+}
+
+pub trait Catalog {
+    /// Resolves a relation name (search path, existence, size).
+    fn resolve(&self, relation: &RelationName) -> ResolvedRelation;
+
+    /// The table an index belongs to, when known.
+    fn index_table(&self, index: &RelationName) -> Option<RelationName>;
+}
+
+/// The catalog of offline analysis: knows nothing.
+pub struct OfflineCatalog;
+
+impl Catalog for OfflineCatalog {
+    fn resolve(&self, relation: &RelationName) -> ResolvedRelation {
+        ResolvedRelation { name: relation.clone(), state: RelationState::Unknown }
+    }
+
+    fn index_table(&self, _index: &RelationName) -> Option<RelationName> {
+        None
+    }
+}

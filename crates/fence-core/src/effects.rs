@@ -1,0 +1,264 @@
+//! What PostgreSQL 15 does when it runs a statement: which lock on which relation, whether
+//! it rewrites the table, whether it scans it. These are facts of the server
+//! (`AlterTableGetLockLevel`, `DefineIndex`, `RemoveRelations` ...), not policy.
+
+use crate::lock::LockMode;
+use crate::model::{
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelKind {
+    /// A table, partitioned table, view or materialized view.
+    Table,
+    Index,
+    Sequence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    pub relation: RelationName,
+    pub kind: RelKind,
+    pub mode: LockMode,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// At most one entry per relation: the strongest mode taken on it.
+    pub locks: Vec<Lock>,
+    pub rewrites: bool,
+    pub scans: bool,
+}
+
+impl Effects {
+    fn lock(&mut self, relation: &RelationName, kind: RelKind, mode: LockMode) {
+        match self.locks.iter_mut().find(|l| &l.relation == relation) {
+            Some(existing) => existing.mode = existing.mode.max(mode),
+            None => self.locks.push(Lock { relation: relation.clone(), kind, mode }),
+        }
+    }
+
+    /// The strongest lock on a table-like relation.
+    pub fn strongest_table_lock(&self) -> Option<&Lock> {
+        self.locks.iter().filter(|l| l.kind == RelKind::Table).max_by_key(|l| l.mode)
+    }
+}
+
+/// The effects of one statement. `index_table` maps an index to its table when known.
+pub fn effects(statement: &Statement, index_table: &dyn Fn(&RelationName) -> Option<RelationName>) -> Effects {
+    let mut fx = Effects::default();
+    match &statement.kind {
+        StatementKind::AlterTable { relation, actions } => {
+            for action in actions {
+                alter_table_action(&mut fx, relation, action);
+            }
+        }
+        StatementKind::CreateTable { columns, constraints, partition_of, inherits, like, .. } => {
+            if let Some(parent) = partition_of {
+                fx.lock(parent, RelKind::Table, LockMode::AccessExclusive);
+            }
+            for parent in inherits {
+                fx.lock(parent, RelKind::Table, LockMode::ShareUpdateExclusive);
+            }
+            for source in like {
+                fx.lock(source, RelKind::Table, LockMode::AccessShare);
+            }
+            let inline = columns.iter().flat_map(|c| c.constraints.iter());
+            for constraint in inline.chain(constraints.iter()) {
+                if let ConstraintKind::ForeignKey { references } = &constraint.kind {
+                    fx.lock(references, RelKind::Table, LockMode::ShareRowExclusive);
+                }
+            }
+        }
+        StatementKind::CreateIndex { relation, concurrently, .. } => {
+            let mode = if *concurrently { LockMode::ShareUpdateExclusive } else { LockMode::Share };
+            fx.lock(relation, RelKind::Table, mode);
+            fx.scans = true;
+        }
+        StatementKind::Drop { kind, objects, concurrently, .. } => {
+            drop_objects(&mut fx, kind, objects, *concurrently, index_table)
+        }
+        StatementKind::Rename { kind, relation, .. } => {
+            let (rel_kind, mode) = match kind {
+                ObjectKind::Index => (RelKind::Index, LockMode::ShareUpdateExclusive),
+                ObjectKind::Sequence => (RelKind::Sequence, LockMode::AccessExclusive),
+                _ => (RelKind::Table, LockMode::AccessExclusive),
+            };
+            fx.lock(relation, rel_kind, mode);
+        }
+        StatementKind::Comment { relation: Some(relation) } => {
+            fx.lock(relation, RelKind::Table, LockMode::ShareUpdateExclusive);
+        }
+        StatementKind::Comment { relation: None } | StatementKind::NoTableLock | StatementKind::Unclassified => {}
+    }
+    fx
+}
+
+fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterTableAction) {
+    let mode = match action {
+        AlterTableAction::AddColumn(column) => {
+            add_column(fx, column);
+            LockMode::AccessExclusive
+        }
+        AlterTableAction::AlterColumnType { .. } => {
+            fx.rewrites = true;
+            LockMode::AccessExclusive
+        }
+        AlterTableAction::SetNotNull { .. } => {
+            fx.scans = true;
+            LockMode::AccessExclusive
+        }
+        AlterTableAction::AddConstraint(constraint) => add_constraint(fx, constraint),
+        AlterTableAction::ValidateConstraint { .. } => {
+            fx.scans = true;
+            LockMode::ShareUpdateExclusive
+        }
+        AlterTableAction::DropColumn { .. }
+        | AlterTableAction::DropNotNull { .. }
+        | AlterTableAction::ChangeDefault { .. }
+        | AlterTableAction::DropConstraint { .. }
+        | AlterTableAction::Other { .. } => LockMode::AccessExclusive,
+    };
+    fx.lock(relation, RelKind::Table, mode);
+}
+
+fn add_column(fx: &mut Effects, column: &ColumnDef) {
+    if column.add_rewrites() {
+        fx.rewrites = true;
+    }
+    if column.not_null && column.default.is_none() {
+        fx.scans = true;
+    }
+    for constraint in &column.constraints {
+        add_constraint(fx, constraint);
+    }
+}
+
+/// Lock mode of `ADD CONSTRAINT` on the constrained table (PostgreSQL 15 takes SHARE ROW
+/// EXCLUSIVE for foreign keys, on both tables, and ACCESS EXCLUSIVE for everything else).
+fn add_constraint(fx: &mut Effects, constraint: &Constraint) -> LockMode {
+    match &constraint.kind {
+        ConstraintKind::ForeignKey { references } => {
+            fx.lock(references, RelKind::Table, LockMode::ShareRowExclusive);
+            fx.scans |= !constraint.not_valid;
+            LockMode::ShareRowExclusive
+        }
+        ConstraintKind::Check => {
+            fx.scans |= !constraint.not_valid;
+            LockMode::AccessExclusive
+        }
+        ConstraintKind::Unique | ConstraintKind::PrimaryKey | ConstraintKind::Exclusion => {
+            fx.scans |= !constraint.using_index;
+            LockMode::AccessExclusive
+        }
+        ConstraintKind::NotNull => {
+            fx.scans = true;
+            LockMode::AccessExclusive
+        }
+        ConstraintKind::Other => LockMode::AccessExclusive,
+    }
+}
+
+fn drop_objects(
+    fx: &mut Effects,
+    kind: &ObjectKind,
+    objects: &[RelationName],
+    concurrently: bool,
+    index_table: &dyn Fn(&RelationName) -> Option<RelationName>,
+) {
+    for object in objects {
+        match kind {
+            ObjectKind::Index => {
+                let mode = if concurrently { LockMode::ShareUpdateExclusive } else { LockMode::AccessExclusive };
+                if let Some(table) = index_table(object) {
+                    fx.lock(&table, RelKind::Table, mode);
+                }
+                fx.lock(object, RelKind::Index, mode);
+            }
+            ObjectKind::Sequence => fx.lock(object, RelKind::Sequence, LockMode::AccessExclusive),
+            ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView => {
+                fx.lock(object, RelKind::Table, LockMode::AccessExclusive)
+            }
+            ObjectKind::Column | ObjectKind::Other(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ColumnDef, Volatility};
+
+    fn users() -> RelationName {
+        RelationName::new(None, "users")
+    }
+
+    fn alter(actions: Vec<AlterTableAction>) -> Statement {
+        Statement::new("ALTER TABLE", StatementKind::AlterTable { relation: users(), actions })
+    }
+
+    fn no_index_table(_: &RelationName) -> Option<RelationName> {
+        None
+    }
+
+    #[test]
+    fn foreign_key_locks_both_tables_share_row_exclusive() {
+        let fk = Constraint {
+            kind: ConstraintKind::ForeignKey { references: RelationName::new(None, "orgs") },
+            name: None,
+            not_valid: false,
+            using_index: false,
+        };
+        let fx = effects(&alter(vec![AlterTableAction::AddConstraint(fk)]), &no_index_table);
+        assert_eq!(fx.locks.len(), 2);
+        assert!(fx.locks.iter().all(|l| l.mode == LockMode::ShareRowExclusive));
+        assert!(fx.scans && !fx.rewrites);
+    }
+
+    #[test]
+    fn several_subcommands_take_the_strongest_lock() {
+        let fx = effects(
+            &alter(vec![
+                AlterTableAction::ValidateConstraint { name: "c".into() },
+                AlterTableAction::DropNotNull { column: "x".into() },
+            ]),
+            &no_index_table,
+        );
+        assert_eq!(fx.locks[0].mode, LockMode::AccessExclusive);
+    }
+
+    #[test]
+    fn volatile_default_rewrites_constant_does_not() {
+        let mut column = ColumnDef::new("c", "int");
+        column.default = Some(Volatility::Stable);
+        assert!(!effects(&alter(vec![AlterTableAction::AddColumn(column.clone())]), &no_index_table).rewrites);
+        column.default = Some(Volatility::Volatile);
+        assert!(effects(&alter(vec![AlterTableAction::AddColumn(column)]), &no_index_table).rewrites);
+    }
+
+    #[test]
+    fn drop_index_locks_its_table_too() {
+        let drop = Statement::new(
+            "DROP INDEX",
+            StatementKind::Drop {
+                kind: ObjectKind::Index,
+                objects: vec![RelationName::new(None, "i")],
+                cascade: false,
+                concurrently: false,
+            },
+        );
+        let fx = effects(&drop, &|_| Some(users()));
+        assert_eq!(fx.strongest_table_lock().unwrap().relation, users());
+        assert_eq!(fx.locks.len(), 2);
+    }
+
+    #[test]
+    fn create_index_concurrently_does_not_block_writes() {
+        let stmt = Statement::new(
+            "CREATE INDEX",
+            StatementKind::CreateIndex { relation: users(), name: None, concurrently: true, unique: false },
+        );
+        let fx = effects(&stmt, &no_index_table);
+        assert!(!fx.locks[0].mode.blocks_writes());
+    }
+}

@@ -1,0 +1,17 @@
+//! fence-core: the pure part of fence. No PostgreSQL, no pgrx: the statement model, the
+//! lock/rewrite/scan facts of PostgreSQL 15, the rules, canonical SQL and content hashes,
+//! policy validation and decisions, and the audit chain's hashing.
+
+pub mod analysis;
+pub mod canonical;
+pub mod catalog;
+pub mod chain;
+pub mod decision;
+pub mod effects;
+pub mod hash;
+pub mod lexer;
+pub mod lock;
+pub mod model;
+pub mod policy;
+pub mod risk;
+pub mod rules;

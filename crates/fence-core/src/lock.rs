@@ -1,0 +1,82 @@
+//! PostgreSQL's eight table-level lock modes, named exactly as `pg_locks.mode` shows them.
+
+use std::fmt;
+
+/// A table-level lock mode, ordered from weakest to strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LockMode {
+    AccessShare,
+    RowShare,
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    Exclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    /// The name as it appears in `pg_locks.mode`.
+    pub fn pg_name(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "AccessShareLock",
+            LockMode::RowShare => "RowShareLock",
+            LockMode::RowExclusive => "RowExclusiveLock",
+            LockMode::ShareUpdateExclusive => "ShareUpdateExclusiveLock",
+            LockMode::Share => "ShareLock",
+            LockMode::ShareRowExclusive => "ShareRowExclusiveLock",
+            LockMode::Exclusive => "ExclusiveLock",
+            LockMode::AccessExclusive => "AccessExclusiveLock",
+        }
+    }
+
+    /// The SQL spelling used by `LOCK TABLE ... IN <mode> MODE` and in messages.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "ACCESS SHARE",
+            LockMode::RowShare => "ROW SHARE",
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// Whether this lock blocks plain reads (`SELECT`).
+    pub fn blocks_reads(self) -> bool {
+        self == LockMode::AccessExclusive
+    }
+
+    /// Whether this lock blocks writes (`INSERT` / `UPDATE` / `DELETE`).
+    pub fn blocks_writes(self) -> bool {
+        self >= LockMode::Share
+    }
+}
+
+impl fmt::Display for LockMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.pg_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordering_follows_strength() {
+        assert!(LockMode::AccessExclusive > LockMode::ShareRowExclusive);
+        assert!(LockMode::Share > LockMode::ShareUpdateExclusive);
+        assert_eq!(LockMode::ShareRowExclusive.pg_name(), "ShareRowExclusiveLock");
+    }
+
+    #[test]
+    fn blocking_classes() {
+        assert!(LockMode::Share.blocks_writes());
+        assert!(!LockMode::Share.blocks_reads());
+        assert!(!LockMode::ShareUpdateExclusive.blocks_writes());
+        assert!(LockMode::AccessExclusive.blocks_reads());
+    }
+}

@@ -1,0 +1,207 @@
+//! fence's statement model: what a DDL statement does, independent of which parser produced
+//! it (the server's own parse tree inside the extension, pg_query in the CLI).
+
+use std::fmt;
+
+/// A relation name as written (schema optional) or as resolved by a catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelationName {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl RelationName {
+    pub fn new(schema: Option<&str>, name: &str) -> Self {
+        RelationName { schema: schema.map(str::to_string), name: name.to_string() }
+    }
+}
+
+impl fmt::Display for RelationName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// Volatility of an expression (a column default), as the front end could determine it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Volatility {
+    Immutable,
+    Stable,
+    Volatile,
+    /// The front end could not tell (an unknown function offline): treated as volatile.
+    Unknown,
+}
+
+impl Volatility {
+    pub fn forces_rewrite(self) -> bool {
+        matches!(self, Volatility::Volatile | Volatility::Unknown)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintKind {
+    Check,
+    ForeignKey { references: RelationName },
+    Unique,
+    PrimaryKey,
+    Exclusion,
+    NotNull,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub kind: ConstraintKind,
+    pub name: Option<String>,
+    /// `NOT VALID`: existing rows are not checked.
+    pub not_valid: bool,
+    /// `... USING INDEX idx`: an existing index becomes the constraint, nothing is built.
+    pub using_index: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub type_name: String,
+    /// Volatility of the `DEFAULT` expression, if one is given.
+    pub default: Option<Volatility>,
+    pub not_null: bool,
+    /// `GENERATED ALWAYS AS (...) STORED`.
+    pub generated_stored: bool,
+    /// `GENERATED ... AS IDENTITY` or a serial type.
+    pub identity: bool,
+    /// Inline constraints other than NOT NULL / DEFAULT.
+    pub constraints: Vec<Constraint>,
+}
+
+impl ColumnDef {
+    pub fn new(name: &str, type_name: &str) -> Self {
+        ColumnDef {
+            name: name.to_string(),
+            type_name: type_name.to_string(),
+            default: None,
+            not_null: false,
+            generated_stored: false,
+            identity: false,
+            constraints: Vec::new(),
+        }
+    }
+
+    /// Adding this column to an existing table rewrites it.
+    pub fn add_rewrites(&self) -> bool {
+        self.generated_stored || self.identity || self.default.is_some_and(Volatility::forces_rewrite)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterTableAction {
+    AddColumn(ColumnDef),
+    DropColumn {
+        column: String,
+    },
+    AlterColumnType {
+        column: String,
+        new_type: String,
+    },
+    SetNotNull {
+        column: String,
+    },
+    DropNotNull {
+        column: String,
+    },
+    /// `SET DEFAULT` / `DROP DEFAULT`.
+    ChangeDefault {
+        column: String,
+    },
+    AddConstraint(Constraint),
+    ValidateConstraint {
+        name: String,
+    },
+    DropConstraint {
+        name: String,
+    },
+    /// A subcommand fence does not model yet; ACCESS EXCLUSIVE is assumed.
+    Other {
+        name: String,
+    },
+}
+
+/// Kinds of objects a DROP / RENAME / COMMENT targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectKind {
+    Table,
+    Index,
+    View,
+    MaterializedView,
+    Sequence,
+    Column,
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementKind {
+    AlterTable {
+        relation: RelationName,
+        actions: Vec<AlterTableAction>,
+    },
+    CreateTable {
+        relation: RelationName,
+        columns: Vec<ColumnDef>,
+        constraints: Vec<Constraint>,
+        partition_of: Option<RelationName>,
+        inherits: Vec<RelationName>,
+        like: Vec<RelationName>,
+    },
+    CreateIndex {
+        relation: RelationName,
+        name: Option<String>,
+        concurrently: bool,
+        unique: bool,
+    },
+    Drop {
+        kind: ObjectKind,
+        objects: Vec<RelationName>,
+        cascade: bool,
+        concurrently: bool,
+    },
+    Rename {
+        kind: ObjectKind,
+        relation: RelationName,
+        column: Option<String>,
+        new_name: String,
+    },
+    /// `COMMENT ON` a relation or one of its columns.
+    Comment {
+        relation: Option<RelationName>,
+    },
+    /// DDL that takes no lock on an existing table, view or index (schemas, functions,
+    /// types, sequences, grants, extensions ...).
+    NoTableLock,
+    /// DDL fence does not classify; handled by the policy's `unknown` setting.
+    Unclassified,
+}
+
+/// One statement: its command tag as PostgreSQL reports it and what it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub tag: String,
+    pub kind: StatementKind,
+}
+
+impl Statement {
+    pub fn new(tag: &str, kind: StatementKind) -> Self {
+        Statement { tag: tag.to_string(), kind }
+    }
+
+    /// The `ALTER TABLE` subcommands, with their table, if this is an `ALTER TABLE`.
+    pub fn alter_actions(&self) -> impl Iterator<Item = (&RelationName, &AlterTableAction)> {
+        let (relation, actions) = match &self.kind {
+            StatementKind::AlterTable { relation, actions } => (Some(relation), actions.as_slice()),
+            _ => (None, [].as_slice()),
+        };
+        actions.iter().filter_map(move |action| relation.map(|r| (r, action)))
+    }
+}

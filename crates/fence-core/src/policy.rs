@@ -1,0 +1,189 @@
+//! Policy documents: validation with messages naming the bad key, defaults for missing keys.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{json, Map, Value};
+
+use crate::risk::Risk;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Risky statements without approval or exemption are refused.
+    Enforce,
+    /// They run, and the decision is recorded as a warning.
+    Warn,
+    /// Nothing is gated; decisions are still recorded.
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownHandling {
+    Block,
+    Warn,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub mode: Mode,
+    /// Statements at or above this risk need an approval or an exemption.
+    pub approval_threshold: Risk,
+    /// Distinct approvers needed per risk level.
+    pub approvals_required: BTreeMap<Risk, u32>,
+    pub unknown: UnknownHandling,
+    /// Approvers may not approve statements they execute themselves.
+    pub separation_of_duties: bool,
+    /// The longest exemption an admin may grant, in seconds.
+    pub exemption_max_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "policy key \"{}\": {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+fn bad(key: &str, message: impl Into<String>) -> PolicyError {
+    PolicyError { key: key.to_string(), message: message.into() }
+}
+
+/// The document installed by `CREATE EXTENSION`.
+pub fn default_document() -> Value {
+    json!({
+        "mode": "enforce",
+        "approval_threshold": "medium",
+        "approvals_required": {"medium": 1, "high": 1, "critical": 2},
+        "unknown": "block",
+        "separation_of_duties": true,
+        "exemption_max_duration": "7 days",
+    })
+}
+
+impl Policy {
+    /// Validates a document, filling missing keys from the defaults. Returns the policy and
+    /// the complete normalized document to store.
+    pub fn parse(document: &Value) -> Result<(Policy, Value), PolicyError> {
+        let given = document.as_object().ok_or_else(|| bad("(document)", "must be a JSON object"))?;
+        let mut full: Map<String, Value> = default_document().as_object().cloned().unwrap_or_default();
+        for (key, value) in given {
+            if !full.contains_key(key) {
+                let known: Vec<&String> = full.keys().collect();
+                return Err(bad(key, format!("unknown key (known keys: {known:?})")));
+            }
+            full.insert(key.clone(), value.clone());
+        }
+        let policy = Policy {
+            mode: match str_key(&full, "mode")? {
+                "enforce" => Mode::Enforce,
+                "warn" => Mode::Warn,
+                "off" => Mode::Off,
+                other => return Err(bad("mode", format!("\"{other}\" is not one of enforce, warn, off"))),
+            },
+            approval_threshold: str_key(&full, "approval_threshold")?
+                .parse()
+                .map_err(|e| bad("approval_threshold", e))?,
+            approvals_required: approvals_required(&full["approvals_required"])?,
+            unknown: match str_key(&full, "unknown")? {
+                "block" => UnknownHandling::Block,
+                "warn" => UnknownHandling::Warn,
+                other => return Err(bad("unknown", format!("\"{other}\" is not one of block, warn"))),
+            },
+            separation_of_duties: full["separation_of_duties"]
+                .as_bool()
+                .ok_or_else(|| bad("separation_of_duties", "must be true or false"))?,
+            exemption_max_seconds: parse_duration(str_key(&full, "exemption_max_duration")?)
+                .map_err(|e| bad("exemption_max_duration", e))?,
+        };
+        Ok((policy, Value::Object(full)))
+    }
+
+    /// Distinct approvers needed for a statement of this risk (at least one).
+    pub fn approvals_needed(&self, risk: Risk) -> u32 {
+        self.approvals_required.range(..=risk).next_back().map_or(1, |(_, n)| *n).max(1)
+    }
+}
+
+fn str_key<'a>(doc: &'a Map<String, Value>, key: &str) -> Result<&'a str, PolicyError> {
+    doc[key].as_str().ok_or_else(|| bad(key, "must be a string"))
+}
+
+fn approvals_required(value: &Value) -> Result<BTreeMap<Risk, u32>, PolicyError> {
+    let key = "approvals_required";
+    let object = value.as_object().ok_or_else(|| bad(key, "must be an object like {\"high\": 1, \"critical\": 2}"))?;
+    let mut out = BTreeMap::new();
+    for (risk, count) in object {
+        let risk: Risk = risk.parse().map_err(|e| bad(key, e))?;
+        let count = count
+            .as_u64()
+            .filter(|n| (1..=10).contains(n))
+            .ok_or_else(|| bad(key, format!("{risk}: must be an integer from 1 to 10")))?;
+        out.insert(risk, count as u32);
+    }
+    Ok(out)
+}
+
+/// Parses durations such as `90s`, `15 minutes`, `12h`, `7 days` into seconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().map_err(|_| format!("\"{text}\" does not start with a whole number"))?;
+    let seconds = match unit.trim() {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        other => return Err(format!("unknown unit \"{other}\" (use seconds, minutes, hours or days)")),
+    };
+    number.checked_mul(seconds).filter(|s| *s > 0).ok_or_else(|| format!("\"{text}\" is not a positive duration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_missing_keys() {
+        let (policy, full) = Policy::parse(&json!({"mode": "warn"})).unwrap();
+        assert_eq!(policy.mode, Mode::Warn);
+        assert_eq!(policy.approval_threshold, Risk::Medium);
+        assert_eq!(full["unknown"], "block");
+        assert_eq!(policy.exemption_max_seconds, 7 * 86_400);
+    }
+
+    #[test]
+    fn errors_name_the_bad_key() {
+        assert_eq!(Policy::parse(&json!({"mdoe": "warn"})).unwrap_err().key, "mdoe");
+        assert_eq!(Policy::parse(&json!({"mode": "strict"})).unwrap_err().key, "mode");
+        assert_eq!(Policy::parse(&json!({"approvals_required": {"high": 0}})).unwrap_err().key, "approvals_required");
+        assert_eq!(
+            Policy::parse(&json!({"exemption_max_duration": "7 weeks"})).unwrap_err().key,
+            "exemption_max_duration"
+        );
+        assert_eq!(Policy::parse(&json!([1])).unwrap_err().key, "(document)");
+    }
+
+    #[test]
+    fn approvals_needed_uses_the_nearest_lower_level() {
+        let (policy, _) = Policy::parse(&json!({"approvals_required": {"high": 1, "critical": 3}})).unwrap();
+        assert_eq!(policy.approvals_needed(Risk::Medium), 1);
+        assert_eq!(policy.approvals_needed(Risk::High), 1);
+        assert_eq!(policy.approvals_needed(Risk::Critical), 3);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("15 minutes"), Ok(900));
+        assert!(parse_duration("0 days").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -1,0 +1,35 @@
+use crate::effects::{Effects, RelKind};
+use crate::lock::LockMode;
+use crate::model::Statement;
+use crate::risk::Risk;
+use crate::rules::{Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "access_exclusive_lock",
+    risk: Risk::Low,
+    summary: "ACCESS EXCLUSIVE, even for an instant, queues behind every running query and every later query queues behind it",
+    safe_rewrite: "SET lock_timeout = '2s' before the statement and retry on timeout, so a long query cannot turn the wait into an outage",
+    check,
+};
+
+fn check(rule: &Rule, _: &Statement, effects: &Effects) -> Vec<Finding> {
+    effects
+        .locks
+        .iter()
+        .filter(|l| l.kind == RelKind::Table && l.mode == LockMode::AccessExclusive)
+        .map(|l| rule.finding(Some(&l.relation), format!("takes ACCESS EXCLUSIVE on {}", l.relation)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AlterTableAction;
+    use crate::rules::testing::{alter, run};
+
+    #[test]
+    fn flags_brief_access_exclusive() {
+        assert_eq!(run(&RULE, &alter("t", AlterTableAction::DropNotNull { column: "c".into() })).len(), 1);
+        assert!(run(&RULE, &alter("t", AlterTableAction::ValidateConstraint { name: "c".into() })).is_empty());
+    }
+}

@@ -1,0 +1,40 @@
+use crate::effects::Effects;
+use crate::model::{AlterTableAction, Statement};
+use crate::risk::Risk;
+use crate::rules::{Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "alter_column_type",
+    risk: Risk::High,
+    summary: "ALTER COLUMN ... TYPE rewrites the table and rebuilds its indexes under ACCESS EXCLUSIVE (unless the change is binary-coercible)",
+    safe_rewrite: "add a new column of the new type, dual-write it (trigger or application), backfill in batches, switch readers, then drop the old column",
+    check,
+};
+
+fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {
+    if !effects.rewrites {
+        return Vec::new();
+    }
+    statement
+        .alter_actions()
+        .filter_map(|(table, action)| match action {
+            AlterTableAction::AlterColumnType { column, new_type } => Some(rule.finding(
+                Some(table),
+                format!("changing {table}.{column} to {new_type} rewrites the table and its indexes while holding ACCESS EXCLUSIVE"),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{alter, run};
+
+    #[test]
+    fn flags_type_change() {
+        let stmt = alter("users", AlterTableAction::AlterColumnType { column: "id".into(), new_type: "bigint".into() });
+        assert_eq!(run(&RULE, &stmt)[0].rule, "alter_column_type");
+    }
+}

@@ -1,0 +1,40 @@
+use crate::effects::Effects;
+use crate::model::{Statement, StatementKind};
+use crate::risk::Risk;
+use crate::rules::{Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "create_index",
+    risk: Risk::High,
+    summary: "CREATE INDEX without CONCURRENTLY holds SHARE on the table for the whole build: every INSERT, UPDATE and DELETE waits",
+    safe_rewrite: "CREATE INDEX CONCURRENTLY (outside a transaction block); if it fails, DROP INDEX CONCURRENTLY the invalid index and retry",
+    check,
+};
+
+fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+    match &statement.kind {
+        StatementKind::CreateIndex { relation, concurrently: false, .. } => {
+            vec![rule
+                .finding(Some(relation), format!("building an index on {relation} blocks writes until it finishes"))]
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{rel, run};
+
+    #[test]
+    fn concurrently_is_fine() {
+        let build = |concurrently| {
+            Statement::new(
+                "CREATE INDEX",
+                StatementKind::CreateIndex { relation: rel("t"), name: None, concurrently, unique: false },
+            )
+        };
+        assert_eq!(run(&RULE, &build(false)).len(), 1);
+        assert!(run(&RULE, &build(true)).is_empty());
+    }
+}

@@ -1,0 +1,37 @@
+use crate::effects::Effects;
+use crate::model::{AlterTableAction, Statement};
+use crate::risk::Risk;
+use crate::rules::{Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "drop_column",
+    risk: Risk::Medium,
+    summary: "DROP COLUMN loses the column's data and breaks every query that still names it",
+    safe_rewrite:
+        "stop reading and writing the column in the application first (deploy), then drop it with a short lock_timeout",
+    check,
+};
+
+fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+    statement
+        .alter_actions()
+        .filter_map(|(table, action)| match action {
+            AlterTableAction::DropColumn { column } => Some(rule.finding(
+                Some(table),
+                format!("dropping {table}.{column} loses its data; queries naming it will fail"),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{alter, run};
+
+    #[test]
+    fn flags_drop_column() {
+        assert_eq!(run(&RULE, &alter("t", AlterTableAction::DropColumn { column: "c".into() })).len(), 1);
+    }
+}

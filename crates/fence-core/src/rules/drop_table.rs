@@ -1,0 +1,47 @@
+use crate::effects::Effects;
+use crate::model::{ObjectKind, Statement, StatementKind};
+use crate::risk::Risk;
+use crate::rules::{Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "drop_table",
+    risk: Risk::High,
+    summary: "DROP TABLE destroys data irreversibly and takes ACCESS EXCLUSIVE (also on tables whose foreign keys it removes)",
+    safe_rewrite: "first stop all reads and writes in the application and keep a backup or a renamed copy for a release; drop later",
+    check,
+};
+
+fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+    match &statement.kind {
+        StatementKind::Drop { kind: ObjectKind::Table, objects, cascade, .. } => objects
+            .iter()
+            .map(|table| {
+                let cascade = if *cascade { " with CASCADE (dependent objects go too)" } else { "" };
+                rule.finding(Some(table), format!("dropping {table}{cascade} destroys its data"))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{rel, run};
+
+    #[test]
+    fn one_finding_per_table() {
+        let stmt = Statement::new(
+            "DROP TABLE",
+            StatementKind::Drop {
+                kind: ObjectKind::Table,
+                objects: vec![rel("a"), rel("b")],
+                cascade: true,
+                concurrently: false,
+            },
+        );
+        let findings = run(&RULE, &stmt);
+        assert_eq!(findings.len(), 2);
+        assert!(findings[0].message.contains("CASCADE"));
+    }
+}

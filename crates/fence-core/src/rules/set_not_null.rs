@@ -1,0 +1,38 @@
+use crate::effects::Effects;
+use crate::model::{AlterTableAction, Statement};
+use crate::risk::Risk;
+use crate::rules::{Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "set_not_null",
+    risk: Risk::High,
+    summary: "SET NOT NULL scans the whole table while holding ACCESS EXCLUSIVE: no reads or writes until it finishes",
+    safe_rewrite: "ALTER TABLE t ADD CONSTRAINT t_col_not_null CHECK (col IS NOT NULL) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT t_col_not_null; then SET NOT NULL (skips the scan) and drop the CHECK",
+    check,
+};
+
+fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+    statement
+        .alter_actions()
+        .filter_map(|(table, action)| match action {
+            AlterTableAction::SetNotNull { column } => Some(rule.finding(
+                Some(table),
+                format!("SET NOT NULL on {table}.{column} scans every row while holding ACCESS EXCLUSIVE"),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{alter, run};
+
+    #[test]
+    fn flags_set_not_null() {
+        let findings = run(&RULE, &alter("users", AlterTableAction::SetNotNull { column: "email".into() }));
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("public.users.email"));
+    }
+}

@@ -1,0 +1,22 @@
+//! Builders for rule tests.
+
+use crate::effects::{effects, Effects};
+use crate::model::{AlterTableAction, Constraint, ConstraintKind, RelationName, Statement, StatementKind};
+use crate::rules::{Finding, Rule};
+
+pub fn rel(name: &str) -> RelationName {
+    RelationName::new(Some("public"), name)
+}
+
+pub fn alter(table: &str, action: AlterTableAction) -> Statement {
+    Statement::new("ALTER TABLE", StatementKind::AlterTable { relation: rel(table), actions: vec![action] })
+}
+
+pub fn constraint(kind: ConstraintKind, not_valid: bool) -> Constraint {
+    Constraint { kind, name: Some("c".into()), not_valid, using_index: false }
+}
+
+pub fn run(rule: &Rule, statement: &Statement) -> Vec<Finding> {
+    let fx: Effects = effects(statement, &|_| Some(rel("t")));
+    (rule.check)(rule, statement, &fx)
+}

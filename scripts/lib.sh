@@ -1,0 +1,72 @@
+# Shared helpers for fence's scripts: dependencies, build/install, throwaway servers.
+# Sourced, not run. Everything here is idempotent.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PGRX_VERSION=0.18.1
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit libclang-dev clang build-essential pkg-config)
+export USER=${USER:-$(id -un)}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# Debian packages, cargo-pgrx and pgrx's configuration, installed only when missing.
+ensure_deps() {
+    local missing=()
+    for package in "${APT_PACKAGES[@]}"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing Debian packages: ${missing[*]}"
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    fi
+    if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
+        say "installing cargo-pgrx $PGRX_VERSION (about 4 minutes)"
+        cargo install cargo-pgrx --version "=$PGRX_VERSION" --locked
+    fi
+    if ! grep -qs "^pg15 = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+        cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
+    fi
+}
+
+# Builds the extension and installs it into PostgreSQL 15's directories.
+install_extension() {
+    say "building and installing fence ${1:-}"
+    (cd "$ROOT" && cargo pgrx install --pg-config "$PG_CONFIG" ${1:-} 2>&1 | grep -v '^\s*$' | tail -n 3)
+}
+
+# start_server NAME PORT [extra postgresql.conf lines]: a cluster of our own, owned by
+# postgres, on its own port and socket directory. Exports PGHOST/PGPORT/PGUSER.
+start_server() {
+    local name=$1 port=$2 extra=${3:-}
+    SERVER_DIR=/tmp/fence-$name-$port
+    local bindir
+    bindir=$("$PG_CONFIG" --bindir)
+    stop_server 2>/dev/null || true
+    rm -rf "$SERVER_DIR"
+    mkdir -p "$SERVER_DIR"
+    chown postgres:postgres "$SERVER_DIR"
+    runuser -u postgres -- "$bindir/initdb" -D "$SERVER_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$SERVER_DIR/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$SERVER_DIR'
+fsync = off
+max_worker_processes = 32
+$extra
+CONF
+    runuser -u postgres -- env -u RUST_BACKTRACE "$bindir/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
+    export PGHOST=$SERVER_DIR PGPORT=$port PGUSER=postgres
+}
+
+stop_server() {
+    if [ -n "${SERVER_DIR:-}" ] && [ -f "$SERVER_DIR/data/postmaster.pid" ]; then
+        runuser -u postgres -- "$("$PG_CONFIG" --bindir)/pg_ctl" -D "$SERVER_DIR/data" -m fast -w stop >/dev/null
+    fi
+}

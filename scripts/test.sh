@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting and lints, fence-core's unit tests, then the extension
+# built, installed and exercised by pg_regress against a throwaway PostgreSQL 15 server.
+# Exits non-zero on any failure; the server is stopped however the run ends.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_deps
+cd "$ROOT"
+
+say "cargo fmt --check / cargo clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+say "fence-core unit tests"
+cargo test -p fence-core --quiet
+
+install_extension
+
+say "pg_regress suite (pg_test/)"
+trap stop_server EXIT
+start_server test 54330
+rm -rf target/regress && mkdir -p target/regress
+status=0
+"$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" \
+    --use-existing --host="$PGHOST" --port="$PGPORT" --user=postgres \
+    --inputdir=pg_test --outputdir=target/regress --dbname=fence_regress \
+    --schedule=pg_test/schedule || status=$?
+if [ $status -ne 0 ]; then
+    cat target/regress/regression.diffs 2>/dev/null | head -n 300
+    exit $status
+fi
+say "all tests passed"

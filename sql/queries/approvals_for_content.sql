@@ -1,0 +1,5 @@
+-- $1 content hash named by fence.approval, $2 the executed statement's hash
+SELECT id, decision, approved_by, $2 = ANY (statement_hashes) AS covers
+FROM fence.approvals
+WHERE content_hash = $1 AND revoked_at IS NULL
+ORDER BY id

@@ -1,0 +1,3 @@
+INSERT INTO fence.exemptions (scope, target, reason, finding, created_by, created_at, expires_at, policy_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id::text

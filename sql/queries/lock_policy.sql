@@ -1,0 +1,1 @@
+LOCK TABLE fence.policy_versions IN EXCLUSIVE MODE

@@ -1,0 +1,101 @@
+-- fence: tables and roles. Loaded first (bootstrap).
+
+DO $roles$
+DECLARE
+    role_name text;
+BEGIN
+    FOREACH role_name IN ARRAY ARRAY['fence_admin', 'fence_approver', 'fence_auditor'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
+        END IF;
+    END LOOP;
+END
+$roles$;
+
+-- Every policy document ever set; the highest version is in force.
+CREATE TABLE fence.policy_versions (
+    version integer PRIMARY KEY,
+    created_at timestamptz NOT NULL,
+    created_by text NOT NULL,
+    note text,
+    document jsonb NOT NULL,
+    document_hash text NOT NULL
+);
+
+-- Approvals (and rejections) of exact migration content.
+CREATE TABLE fence.approvals (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    content_hash text NOT NULL CHECK (content_hash ~ '^sha256:[0-9a-f]{64}$'),
+    statement_hashes text[] NOT NULL,
+    content text NOT NULL,
+    decision text NOT NULL CHECK (decision IN ('approve', 'reject')),
+    approved_by text NOT NULL,
+    approved_as text NOT NULL,
+    note text,
+    source text,
+    repository text,
+    pull_request text,
+    commit_sha text,
+    external_approver text,
+    analysis jsonb NOT NULL,
+    policy_version integer NOT NULL REFERENCES fence.policy_versions (version),
+    created_at timestamptz NOT NULL,
+    revoked_at timestamptz,
+    revoked_by text,
+    revoke_reason text
+);
+CREATE INDEX approvals_content_hash_idx ON fence.approvals (content_hash);
+
+-- Time-boxed exemptions granted by fence_admin.
+CREATE TABLE fence.exemptions (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    scope text NOT NULL CHECK (scope IN ('statement', 'relation', 'rule', 'content')),
+    target text NOT NULL,
+    reason text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(reason)) > 0),
+    finding text,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL CHECK (expires_at > created_at),
+    policy_version integer NOT NULL REFERENCES fence.policy_versions (version),
+    revoked_at timestamptz,
+    revoked_by text,
+    revoke_reason text
+);
+CREATE INDEX exemptions_target_idx ON fence.exemptions (scope, target);
+
+-- The hash chain: event_hash = sha256(prev_hash || canonical payload of the row).
+CREATE TABLE fence.audit_chain (
+    seq bigint PRIMARY KEY CHECK (seq > 0),
+    recorded_at timestamptz NOT NULL,
+    kind text NOT NULL,
+    session_role text NOT NULL,
+    executing_role text NOT NULL,
+    txid bigint,
+    command_tag text,
+    relation text,
+    statement text,
+    statement_hash text,
+    content_hash text,
+    decision text,
+    reason text,
+    risk text,
+    policy_version integer,
+    policy_hash text,
+    details jsonb NOT NULL,
+    prev_hash text NOT NULL,
+    event_hash text NOT NULL
+);
+
+CREATE FUNCTION fence.forbid_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION 'fence.audit_chain is append-only: % is not allowed', TG_OP
+        USING ERRCODE = '42501',
+              HINT = 'Events are added by fence only; auditors verify with SELECT * FROM fence.verify_chain().';
+END
+$$;
+
+CREATE TRIGGER audit_chain_append_only BEFORE UPDATE OR DELETE ON fence.audit_chain
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER audit_chain_no_truncate BEFORE TRUNCATE ON fence.audit_chain
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();

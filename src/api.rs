@@ -1,0 +1,397 @@
+//! fence's SQL functions.
+
+use fence_core::analysis::Analyzer;
+use fence_core::canonical::{canonicalize, CanonicalContent};
+use fence_core::policy::Policy;
+use fence_core::risk::Risk;
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::{json, Map, Value};
+
+use crate::catalog::LiveCatalog;
+use crate::errors;
+use crate::events::{self, NewEvent};
+use crate::ffi::{parser, parsetree, relcache, security, xact};
+use crate::gate::{findings_json, locks_json};
+use crate::queries;
+use crate::store;
+
+fn canonical(sql: &str) -> CanonicalContent {
+    canonicalize(sql).unwrap_or_else(|e| errors::syntax(&e))
+}
+
+/// Runs `f` as the extension owner (fence's tables are closed to everyone else).
+fn as_owner<R>(f: impl FnOnce() -> R) -> R {
+    let owner = store::extension_owner().unwrap_or_else(|| errors::not_installed());
+    security::as_owner(owner, f)
+}
+
+/// Runs a query as text: every returned column must be text (cast in the query).
+fn run<'a, const N: usize>(query: &str, args: [DatumWithOid<'a>; N]) -> Vec<Vec<Option<String>>> {
+    Spi::connect_mut(|client| {
+        let table = client.update(query, None, &args)?;
+        let columns = table.columns().unwrap_or(0);
+        table
+            .map(|row| (1..=columns).map(|i| row.get::<String>(i)).collect::<Result<Vec<_>, _>>())
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| errors::spi(e))
+}
+
+type AnalyzeRow = (i32, String, String, Option<String>, Option<String>, bool, bool, String, JsonB, JsonB);
+
+fn analyze_rows(sql: &str) -> Vec<AnalyzeRow> {
+    let catalog = LiveCatalog;
+    let mut analyzer = Analyzer::new(&catalog);
+    parser::parse(sql)
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let slice = &sql[raw.start..raw.end];
+            let text = canonicalize(slice)
+                .ok()
+                .and_then(|c| c.statements.into_iter().next())
+                .map_or(slice.trim().to_string(), |s| s.text);
+            let analysis = analyzer.analyze(&parsetree::statement(raw.node));
+            (
+                i as i32 + 1,
+                text,
+                analysis.tag.clone(),
+                analysis.relation.clone(),
+                analysis.lock_mode.map(|m| m.pg_name().to_string()),
+                analysis.rewrites,
+                analysis.scans,
+                analysis.risk.to_string(),
+                JsonB(locks_json(&analysis)),
+                JsonB(findings_json(&analysis)),
+            )
+        })
+        .collect()
+}
+
+/// One row per statement: the locks it takes, whether it rewrites or scans, its risk and the
+/// findings with their safe rewrites, judged against this database's catalog.
+#[pg_extern]
+fn analyze(
+    sql: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(stmt_no, i32),
+        name!(statement, String),
+        name!(command_tag, String),
+        name!(relation, Option<String>),
+        name!(lock_mode, Option<String>),
+        name!(rewrites, bool),
+        name!(scans, bool),
+        name!(risk, String),
+        name!(locks, JsonB),
+        name!(findings, JsonB),
+    ),
+> {
+    TableIterator::new(analyze_rows(sql))
+}
+
+/// The content hash (`sha256:<64 hex>`) of a migration, as the CLI prints it.
+#[pg_extern(immutable, parallel_safe)]
+fn content_hash(sql: &str) -> String {
+    canonical(sql).content_hash
+}
+
+/// Approves (or rejects) exactly this migration content; returns its content hash.
+#[pg_extern]
+#[allow(clippy::too_many_arguments)]
+fn approve(
+    sql: &str,
+    note: default!(Option<&str>, "NULL"),
+    source: default!(Option<&str>, "NULL"),
+    repository: default!(Option<&str>, "NULL"),
+    pull_request: default!(Option<&str>, "NULL"),
+    commit_sha: default!(Option<&str>, "NULL"),
+    external_approver: default!(Option<&str>, "NULL"),
+    decision: default!(&str, "'approve'"),
+) -> String {
+    if decision != "approve" && decision != "reject" {
+        errors::invalid_parameter(&format!("decision must be 'approve' or 'reject', not '{decision}'"), None);
+    }
+    let content = canonical(sql);
+    if content.statements.is_empty() {
+        errors::invalid_parameter("there is nothing to approve: the SQL has no statements", None);
+    }
+    let analysis: Value = analyze_rows(sql)
+        .into_iter()
+        .map(|row| json!({"stmt_no": row.0, "command_tag": row.2, "relation": row.3, "lock_mode": row.4, "risk": row.7, "findings": (row.9).0}))
+        .collect();
+    let highest = analysis
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["risk"].as_str()?.parse::<Risk>().ok())
+        .max()
+        .unwrap_or_default();
+    let hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
+    let (approved_by, approved_as) = (security::session_role(), security::executing_role());
+    let now = xact::now_unix_us();
+    as_owner(|| {
+        let policy = store::current_policy();
+        let rows = run(
+            queries::INSERT_APPROVAL,
+            [
+                content.content_hash.as_str().into(),
+                hashes.clone().into(),
+                sql.into(),
+                decision.into(),
+                approved_by.as_str().into(),
+                approved_as.as_str().into(),
+                note.into(),
+                source.into(),
+                repository.into(),
+                pull_request.into(),
+                commit_sha.into(),
+                external_approver.into(),
+                JsonB(analysis.clone()).into(),
+                policy.version.into(),
+                xact::timestamptz(now).into(),
+            ],
+        );
+        let id: i64 = rows.first().and_then(|r| r[0].as_deref()?.parse().ok()).unwrap_or_default();
+        let mut details = Map::new();
+        details.insert("approval_id".into(), id.into());
+        details.insert("statement_hashes".into(), hashes.clone().into());
+        for (key, value) in [
+            ("note", note),
+            ("source", source),
+            ("repository", repository),
+            ("pull_request", pull_request),
+            ("commit_sha", commit_sha),
+            ("external_approver", external_approver),
+        ] {
+            if let Some(value) = value {
+                details.insert(key.into(), value.into());
+            }
+        }
+        events::record(
+            NewEvent {
+                kind: "approval",
+                content_hash: Some(content.content_hash.clone()),
+                decision: Some(decision.into()),
+                risk: Some(highest.to_string()),
+                policy_version: Some(i64::from(policy.version)),
+                policy_hash: Some(policy.hash.clone()),
+                details,
+                ..Default::default()
+            },
+            false,
+        );
+    });
+    content.content_hash
+}
+
+/// Revokes the caller's own approvals of a content hash; returns how many were revoked.
+#[pg_extern]
+fn revoke_approval(content_hash: &str, reason: &str) -> i64 {
+    if reason.trim().is_empty() {
+        errors::invalid_parameter("a reason is required to revoke an approval", None);
+    }
+    let by = security::session_role();
+    let rows = as_owner(|| {
+        run(
+            queries::REVOKE_APPROVAL,
+            [content_hash.into(), by.as_str().into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()],
+        )
+    });
+    if rows.is_empty() {
+        errors::not_found(
+            format!("{by} has no active approval of {content_hash}"),
+            Some("SELECT content_hash, approved_by FROM fence.approvals WHERE revoked_at IS NULL;".into()),
+        );
+    }
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r[0].as_deref()?.parse().ok()).collect();
+    record_admin_event("approval_revoked", Some(content_hash), json!({"approval_ids": ids, "reason": reason}));
+    ids.len() as i64
+}
+
+fn record_admin_event(kind: &'static str, content_hash: Option<&str>, details: Value) {
+    as_owner(|| {
+        let policy = store::current_policy();
+        events::record(
+            NewEvent {
+                kind,
+                content_hash: content_hash.map(str::to_string),
+                policy_version: Some(i64::from(policy.version)),
+                policy_hash: Some(policy.hash.clone()),
+                details: details.as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            },
+            false,
+        )
+    });
+}
+
+/// Normalizes and checks an exemption target for its scope.
+fn exemption_target(scope: &str, target: &str) -> String {
+    match scope {
+        "statement" | "content" if fence_core::hash::is_tagged_sha256(target) => target.to_string(),
+        "statement" | "content" => errors::invalid_parameter(
+            &format!("a {scope} exemption needs a sha256:<64 hex> hash, not '{target}'"),
+            Some("Use the statement hash from the refusal's DETAIL, or fence.content_hash(<migration>)."),
+        ),
+        "relation" => {
+            let name = parser::parse(&format!("SELECT * FROM {target}"))
+                .first()
+                .map(|_| target.rsplit_once('.').map_or((None, target), |(s, n)| (Some(s), n)))
+                .map(|(schema, name)| fence_core::model::RelationName::new(schema, name));
+            match name.and_then(|n| relcache::lookup(&n)) {
+                Some(info) => info.name.to_string(),
+                None => errors::not_found(format!("relation \"{target}\" does not exist"), None),
+            }
+        }
+        "rule" if fence_core::rules::by_id(target).is_some() => target.to_string(),
+        "rule" => errors::not_found(
+            format!("there is no rule \"{target}\""),
+            Some("See docs/rules/ for the rule ids.".into()),
+        ),
+        _ => errors::invalid_parameter(
+            &format!("scope must be statement, relation, rule or content, not '{scope}'"),
+            None,
+        ),
+    }
+}
+
+/// Grants a time-boxed exemption; returns its id.
+#[pg_extern]
+fn exempt(
+    scope: &str,
+    target: &str,
+    reason: &str,
+    expires_at: TimestampWithTimeZone,
+    finding: default!(Option<&str>, "NULL"),
+) -> i64 {
+    if reason.trim().is_empty() {
+        errors::invalid_parameter("an exemption needs a written reason", None);
+    }
+    let target = exemption_target(scope, target);
+    let now = xact::now_unix_us();
+    let expires_us = i64::from(pg_sys::TimestampTz::from(expires_at)) + 946_684_800_000_000;
+    let by = security::session_role();
+    as_owner(|| {
+        let policy = store::current_policy();
+        if expires_us <= now {
+            errors::invalid_parameter("expires_at must be in the future", None);
+        }
+        if expires_us - now > policy.policy.exemption_max_seconds * 1_000_000 {
+            errors::invalid_parameter(
+                &format!(
+                    "expires_at is beyond the policy's maximum exemption duration ({} seconds)",
+                    policy.policy.exemption_max_seconds
+                ),
+                Some("Choose an earlier expiry, or change exemption_max_duration with fence.set_policy()."),
+            );
+        }
+        let rows = run(
+            queries::INSERT_EXEMPTION,
+            [
+                scope.into(),
+                target.as_str().into(),
+                reason.into(),
+                finding.into(),
+                by.as_str().into(),
+                xact::timestamptz(now).into(),
+                expires_at.into(),
+                policy.version.into(),
+            ],
+        );
+        let id: i64 = rows.first().and_then(|r| r[0].as_deref()?.parse().ok()).unwrap_or_default();
+        events::record(
+            NewEvent {
+                kind: "exemption",
+                relation: (scope == "relation").then(|| target.clone()),
+                statement_hash: (scope == "statement").then(|| target.clone()),
+                content_hash: (scope == "content").then(|| target.clone()),
+                policy_version: Some(i64::from(policy.version)),
+                policy_hash: Some(policy.hash.clone()),
+                details: json!({"exemption_id": id, "scope": scope, "target": target, "reason": reason, "finding": finding, "expires_us": expires_us})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                ..Default::default()
+            },
+            false,
+        );
+        id
+    })
+}
+
+/// Revokes an exemption before it expires.
+#[pg_extern]
+fn revoke_exemption(id: i64, reason: &str) -> bool {
+    if reason.trim().is_empty() {
+        errors::invalid_parameter("a reason is required to revoke an exemption", None);
+    }
+    let by = security::session_role();
+    let rows = as_owner(|| {
+        run(
+            queries::REVOKE_EXEMPTION,
+            [id.into(), by.as_str().into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()],
+        )
+    });
+    if rows.is_empty() {
+        errors::not_found(format!("there is no active exemption {id}"), None);
+    }
+    record_admin_event("exemption_revoked", None, json!({"exemption_id": id, "reason": reason}));
+    true
+}
+
+/// Validates and installs a new policy version; returns the version number.
+#[pg_extern]
+fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
+    let full = match Policy::parse(&document.0) {
+        Ok((_, full)) => full,
+        Err(e) => errors::invalid_parameter(&format!("invalid policy: {e}"), Some("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration.")),
+    };
+    let hash = store::policy_hash(&full);
+    let by = security::session_role();
+    as_owner(|| {
+        run(queries::LOCK_POLICY, []);
+        let rows = run(
+            queries::INSERT_POLICY,
+            [
+                xact::timestamptz(xact::now_unix_us()).into(),
+                by.as_str().into(),
+                note.into(),
+                JsonB(full.clone()).into(),
+                hash.as_str().into(),
+            ],
+        );
+        let version: i32 = rows.first().and_then(|r| r[0].as_deref()?.parse().ok()).unwrap_or_default();
+        store::forget_policy();
+        events::record(
+            NewEvent {
+                kind: "policy",
+                policy_version: Some(i64::from(version)),
+                policy_hash: Some(hash.clone()),
+                details: json!({"document": full, "note": note}).as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            },
+            false,
+        );
+        version
+    })
+}
+
+/// Recomputes every hash of the chain: ok, how many events verified, the first bad seq and why.
+#[pg_extern]
+fn verify_chain() -> TableIterator<
+    'static,
+    (
+        name!(ok, bool),
+        name!(checked, i64),
+        name!(first_bad_seq, Option<i64>),
+        name!(reason, Option<String>),
+        name!(head_hash, String),
+    ),
+> {
+    let v = as_owner(store::verify_chain);
+    TableIterator::once((v.ok, v.checked, v.first_bad_seq, v.reason, v.head_hash))
+}

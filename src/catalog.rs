@@ -1,0 +1,28 @@
+//! fence-core's `Catalog`, answered from the live catalog.
+
+use fence_core::catalog::{Catalog, RelationState, ResolvedRelation};
+use fence_core::model::RelationName;
+
+use crate::ffi::relcache;
+
+pub struct LiveCatalog;
+
+impl Catalog for LiveCatalog {
+    fn resolve(&self, relation: &RelationName) -> ResolvedRelation {
+        match relcache::lookup(relation) {
+            Some(info) => ResolvedRelation {
+                name: info.name,
+                state: if info.created_in_transaction {
+                    RelationState::New
+                } else {
+                    RelationState::Existing { rows: info.rows, pages: info.pages }
+                },
+            },
+            None => ResolvedRelation { name: relation.clone(), state: RelationState::Missing },
+        }
+    }
+
+    fn index_table(&self, index: &RelationName) -> Option<RelationName> {
+        relcache::index_table(index)
+    }
+}

@@ -1,0 +1,47 @@
+//! Errors and messages at the SQL boundary, each with an explicit SQLSTATE.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+
+/// Raises an ERROR; never returns.
+pub fn raise(code: PgSqlErrorCode, message: String, detail: Option<String>, hint: Option<String>) -> ! {
+    let mut report = ErrorReport::new(code, message, "fence");
+    if let Some(detail) = detail {
+        report = report.set_detail(detail);
+    }
+    if let Some(hint) = hint {
+        report = report.set_hint(hint);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+/// 22023: a function argument is not acceptable.
+pub fn invalid_parameter(message: &str, hint: Option<&str>) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, format!("fence: {message}"), None, hint.map(str::to_string))
+}
+
+/// 42601: SQL fence was asked to read cannot be tokenized.
+pub fn syntax(error: &fence_core::lexer::LexError) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, format!("fence: {error}"), None, None)
+}
+
+/// 42704: the named thing does not exist.
+pub fn not_found(message: String, hint: Option<String>) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, format!("fence: {message}"), None, hint)
+}
+
+/// 55000: fence's own state is not usable (extension objects missing).
+pub fn not_installed() -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        "fence: the extension is not installed in this database".into(),
+        None,
+        Some("CREATE EXTENSION fence;".into()),
+    )
+}
+
+/// Reports an SPI failure inside fence as an internal error.
+pub fn spi(error: pgrx::spi::Error) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("fence: internal query failed: {error}"), None, None)
+}

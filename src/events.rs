@@ -1,0 +1,182 @@
+//! Audit events of the current transaction. They are buffered in backend memory while the
+//! transaction runs and appended to the chain at pre-commit, in one short critical section:
+//! take the chain's append lock, read the head, insert. So concurrent migrations never wait
+//! for each other's whole transaction, only for each other's commit; events of a rolled-back
+//! (sub)transaction vanish with it.
+
+use std::cell::{Cell, RefCell};
+
+use fence_core::chain::{AuditEvent, GENESIS_HASH};
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::Value;
+
+use crate::ffi::{relcache, security, snapshot, xact};
+use crate::queries;
+use crate::store;
+
+/// What the caller knows about an event; the rest is filled in here.
+#[derive(Default)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub command_tag: Option<String>,
+    pub relation: Option<String>,
+    pub statement: Option<String>,
+    pub statement_hash: Option<String>,
+    pub content_hash: Option<String>,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub risk: Option<String>,
+    pub policy_version: Option<i64>,
+    pub policy_hash: Option<String>,
+    pub details: serde_json::Map<String, Value>,
+}
+
+struct Pending {
+    level: i32,
+    time_us: i64,
+    session_role: String,
+    executing_role: String,
+    event: NewEvent,
+    /// A DDL decision waiting for its ddl_command_end.
+    awaiting_end: bool,
+}
+
+thread_local! {
+    static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
+    static DISCARD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Buffers an event of the current (sub)transaction.
+pub fn record(event: NewEvent, awaiting_end: bool) {
+    let pending = Pending {
+        level: xact::nest_level(),
+        time_us: xact::now_unix_us(),
+        session_role: security::session_role(),
+        executing_role: security::executing_role(),
+        event,
+        awaiting_end,
+    };
+    PENDING.with(|p| p.borrow_mut().push(pending));
+}
+
+/// Attaches what `ddl_command_end` saw to the newest DDL decision still waiting for it.
+/// Returns false when there is none (e.g. CREATE INDEX CONCURRENTLY, whose decision was
+/// chained at its first internal commit).
+pub fn complete_ddl(objects: Value) -> bool {
+    PENDING.with(|p| {
+        let mut pending = p.borrow_mut();
+        match pending.iter_mut().rev().find(|e| e.awaiting_end) {
+            Some(open) => {
+                open.awaiting_end = false;
+                open.event.details.insert("objects".into(), objects);
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+/// `DROP EXTENSION fence`: its tables go away with this transaction; append nothing.
+pub fn discard_transaction() {
+    DISCARD.with(|d| d.set(true));
+    PENDING.with(|p| p.borrow_mut().clear());
+}
+
+/// Transaction end (commit or abort): forget everything. Must never raise.
+pub fn reset() {
+    DISCARD.with(|d| d.set(false));
+    PENDING.with(|p| p.borrow_mut().clear());
+}
+
+pub fn abort_subtransaction(level: i32) {
+    PENDING.with(|p| p.borrow_mut().retain(|e| e.level < level));
+}
+
+pub fn commit_subtransaction(level: i32) {
+    PENDING.with(|p| {
+        for event in p.borrow_mut().iter_mut().filter(|e| e.level >= level) {
+            event.level = level - 1;
+        }
+    });
+}
+
+/// Pre-commit: append the transaction's events to the chain.
+pub fn flush() {
+    if DISCARD.with(Cell::get) {
+        return;
+    }
+    let events: Vec<Pending> = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    if events.is_empty() {
+        return;
+    }
+    let Some(chain) = relcache::audit_chain_oid() else { return };
+    let Some(owner) = store::extension_owner() else { return };
+    let txid = xact::full_transaction_id();
+    security::as_owner(owner, || {
+        snapshot::with_transaction_snapshot(|| {
+            snapshot::lock_chain(chain);
+            let (mut seq, mut prev_hash) = snapshot::latest_chain_head().unwrap_or((0, GENESIS_HASH.to_string()));
+            Spi::connect_mut(|client| {
+                for pending in events {
+                    seq += 1;
+                    let event = audit_event(seq, txid, pending);
+                    let hash = event.hash(&prev_hash);
+                    insert(client, &event, &prev_hash, &hash);
+                    prev_hash = hash;
+                }
+            });
+        })
+    });
+}
+
+fn audit_event(seq: i64, txid: i64, pending: Pending) -> AuditEvent {
+    let e = pending.event;
+    AuditEvent {
+        seq,
+        time_us: pending.time_us,
+        kind: e.kind.to_string(),
+        session_role: pending.session_role,
+        executing_role: pending.executing_role,
+        txid: Some(txid),
+        command_tag: e.command_tag,
+        relation: e.relation,
+        statement: e.statement,
+        statement_hash: e.statement_hash,
+        content_hash: e.content_hash,
+        decision: e.decision,
+        reason: e.reason,
+        risk: e.risk,
+        policy_version: e.policy_version,
+        policy_hash: e.policy_hash,
+        details: Value::Object(e.details),
+    }
+}
+
+fn insert(client: &mut pgrx::spi::SpiClient<'_>, e: &AuditEvent, prev_hash: &str, hash: &str) {
+    let args: [DatumWithOid; 19] = [
+        e.seq.into(),
+        xact::timestamptz(e.time_us).into(),
+        e.kind.as_str().into(),
+        e.session_role.as_str().into(),
+        e.executing_role.as_str().into(),
+        e.txid.into(),
+        e.command_tag.as_deref().into(),
+        e.relation.as_deref().into(),
+        e.statement.as_deref().into(),
+        e.statement_hash.as_deref().into(),
+        e.content_hash.as_deref().into(),
+        e.decision.as_deref().into(),
+        e.reason.as_deref().into(),
+        e.risk.as_deref().into(),
+        e.policy_version.map(|v| v as i32).into(),
+        e.policy_hash.as_deref().into(),
+        JsonB(e.details.clone()).into(),
+        prev_hash.into(),
+        hash.into(),
+    ];
+    if let Err(error) = client.update(queries::INSERT_EVENT, None, &args) {
+        crate::errors::spi(error);
+    }
+}

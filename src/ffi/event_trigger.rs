@@ -1,0 +1,77 @@
+//! The event trigger functions, written as V1 C functions (pgrx has no event_trigger type).
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+use super::nodes::cstr;
+
+/// The trigger data, or an error if called outside an event trigger.
+unsafe fn trigger_data(fcinfo: pg_sys::FunctionCallInfo) -> &'static pg_sys::EventTriggerData {
+    // SAFETY: `fcinfo` comes from the function manager; `context` is checked by tag before
+    // the cast.
+    unsafe {
+        let context = (*fcinfo).context;
+        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_EventTriggerData {
+            crate::errors::invalid_parameter(
+                "fence's event trigger functions can only be called by event triggers",
+                None,
+            );
+        }
+        &*(context as *const pg_sys::EventTriggerData)
+    }
+}
+
+/// Statements of an extension's install or update script: the `CREATE EXTENSION` /
+/// `ALTER EXTENSION` statement itself was gated, its script's inner DDL is not.
+fn in_extension_script() -> bool {
+    // SAFETY: reads a backend-local flag.
+    unsafe { pg_sys::creating_extension }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn pg_finfo_fence_gate() -> &'static pg_sys::Pg_finfo_record {
+    static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn pg_finfo_fence_record() -> &'static pg_sys::Pg_finfo_record {
+    static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+/// `ddl_command_start`: analyze the statement from its parse tree and decide.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn fence_gate(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: see trigger_data; the parse tree stays valid for the whole call.
+    let data = unsafe { trigger_data(fcinfo) };
+    if in_extension_script() {
+        return pg_sys::Datum::from(0);
+    }
+    let node = data.parsetree;
+    let call = crate::gate::GateCall {
+        // SAFETY: GetCommandTagName returns a static string.
+        tag: unsafe { cstr(pg_sys::GetCommandTagName(data.tag)) }.unwrap_or_default(),
+        statement: super::parsetree::statement(node),
+        text: super::hooks::statement_text(node),
+        drops_fence: super::parsetree::drops_fence(node),
+    };
+    crate::gate::gate(call);
+    pg_sys::Datum::from(0)
+}
+
+/// `ddl_command_end`: record what ran.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn fence_record(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: see trigger_data.
+    let data = unsafe { trigger_data(fcinfo) };
+    if in_extension_script() {
+        return pg_sys::Datum::from(0);
+    }
+    // SAFETY: GetCommandTagName returns a static string.
+    let tag = unsafe { cstr(pg_sys::GetCommandTagName(data.tag)) }.unwrap_or_default();
+    crate::gate::record(&tag);
+    pg_sys::Datum::from(0)
+}

@@ -1,0 +1,136 @@
+//! The ProcessUtility hook: remembers the exact text of every utility statement being
+//! executed (its slice of the client's query string, or the SQL a function ran), so the
+//! gate hashes what was actually sent. Installed when the library loads; with preloading it
+//! sees every statement, otherwise from the first fence call of the session on.
+
+use std::cell::RefCell;
+
+use pgrx::pg_sys::{self, ProcessUtilityContext};
+use pgrx::prelude::*;
+
+struct Frame {
+    node: *mut pg_sys::Node,
+    text: String,
+    top_level: bool,
+}
+
+thread_local! {
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+static mut PREVIOUS: pg_sys::ProcessUtility_hook_type = None;
+
+pub fn install() {
+    // SAFETY: called once from _PG_init in the single backend thread; we save the previous
+    // hook and always call it (or the standard implementation).
+    unsafe {
+        PREVIOUS = pg_sys::ProcessUtility_hook;
+        pg_sys::ProcessUtility_hook = Some(process_utility);
+    }
+}
+
+struct PopFrame;
+
+impl Drop for PopFrame {
+    fn drop(&mut self) {
+        FRAMES.with(|frames| frames.borrow_mut().pop());
+    }
+}
+
+fn slice(query: *const std::ffi::c_char, location: i32, len: i32) -> String {
+    // SAFETY: `query` is the NUL-terminated query string ProcessUtility received.
+    let text = unsafe { super::nodes::cstr(query) }.unwrap_or_default();
+    let start = usize::try_from(location).unwrap_or(0).min(text.len());
+    let end = if len > 0 { (start + len as usize).min(text.len()) } else { text.len() };
+    text.get(start..end).unwrap_or(&text).to_string()
+}
+
+#[pg_guard]
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C-unwind" fn process_utility(
+    pstmt: *mut pg_sys::PlannedStmt,
+    query_string: *const std::ffi::c_char,
+    read_only_tree: bool,
+    context: ProcessUtilityContext::Type,
+    params: pg_sys::ParamListInfo,
+    query_env: *mut pg_sys::QueryEnvironment,
+    dest: *mut pg_sys::DestReceiver,
+    qc: *mut pg_sys::QueryCompletion,
+) {
+    // SAFETY: `pstmt` is the statement being executed; the frame is popped however the
+    // statement ends; the previous hook is called through pgrx's FFI guard.
+    unsafe {
+        let stmt = &*pstmt;
+        FRAMES.with(|frames| {
+            frames.borrow_mut().push(Frame {
+                node: stmt.utilityStmt,
+                text: slice(query_string, stmt.stmt_location, stmt.stmt_len),
+                top_level: context == ProcessUtilityContext::PROCESS_UTILITY_TOPLEVEL,
+            })
+        });
+        let _pop = PopFrame;
+        match PREVIOUS {
+            Some(previous) => pg_sys::ffi::pg_guard_ffi_boundary(|| {
+                previous(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc)
+            }),
+            None => pg_sys::standard_ProcessUtility(
+                pstmt,
+                query_string,
+                read_only_tree,
+                context,
+                params,
+                query_env,
+                dest,
+                qc,
+            ),
+        }
+    }
+}
+
+/// Where the gate found the statement's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextSource {
+    /// A top-level statement of the client's query string.
+    Client,
+    /// SQL run by a function, DO block or EXECUTE.
+    Nested,
+    /// Recovered by re-parsing the client's query string (hook not yet installed).
+    Reparsed,
+}
+
+impl TextSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextSource::Client => "client",
+            TextSource::Nested => "nested",
+            TextSource::Reparsed => "reparsed",
+        }
+    }
+}
+
+fn same_tree(a: *mut pg_sys::Node, b: *mut pg_sys::Node) -> bool {
+    // SAFETY: both are valid parse trees; equal() only reads them (locations are ignored).
+    a == b || unsafe { pg_sys::equal(a as *const std::ffi::c_void, b as *const std::ffi::c_void) }
+}
+
+/// The text of the statement whose parse tree is `node`.
+pub fn statement_text(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
+    let from_hook = FRAMES.with(|frames| {
+        frames
+            .borrow()
+            .iter()
+            .rev()
+            .find(|f| same_tree(f.node, node))
+            .map(|f| (f.text.clone(), if f.top_level { TextSource::Client } else { TextSource::Nested }))
+    });
+    from_hook.or_else(|| reparse_client_query(node))
+}
+
+fn reparse_client_query(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
+    // SAFETY: debug_query_string is the client's query string (or NULL).
+    let query = unsafe { super::nodes::cstr(pg_sys::debug_query_string) }?;
+    super::parser::parse(&query)
+        .into_iter()
+        .find(|raw| same_tree(raw.node, node))
+        .map(|raw| (query[raw.start..raw.end].to_string(), TextSource::Reparsed))
+}

@@ -1,0 +1,275 @@
+//! Maps the server's parse tree of a utility statement into fence-core's statement model.
+
+use fence_core::model::{
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
+};
+use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
+
+use super::expr::default_volatility;
+use super::nodes::{cstr, list_nodes, name_list, range_var, string_value, tag};
+
+/// Maps one parse tree (as given to an event trigger or produced by `raw_parser`).
+pub fn statement(node: *mut pg_sys::Node) -> Statement {
+    let tag_name = super::parser::command_tag(node);
+    // SAFETY: `node` is a valid parse tree; each arm casts only after checking the node tag.
+    let kind = unsafe {
+        match tag(node) {
+            T::T_AlterTableStmt => alter_table(node as *mut pg_sys::AlterTableStmt),
+            T::T_IndexStmt => create_index(node as *mut pg_sys::IndexStmt),
+            T::T_CreateStmt => create_table(node as *mut pg_sys::CreateStmt),
+            T::T_DropStmt => drop(node as *mut pg_sys::DropStmt),
+            T::T_RenameStmt => rename(node as *mut pg_sys::RenameStmt),
+            T::T_CommentStmt => comment(node as *mut pg_sys::CommentStmt),
+            T::T_ViewStmt if !(*(node as *mut pg_sys::ViewStmt)).replace => StatementKind::NoTableLock,
+            T::T_CreateSchemaStmt
+            | T::T_CreateFunctionStmt
+            | T::T_CreateSeqStmt
+            | T::T_CompositeTypeStmt
+            | T::T_CreateEnumStmt
+            | T::T_CreateRangeStmt
+            | T::T_CreateDomainStmt
+            | T::T_DefineStmt
+            | T::T_GrantStmt
+            | T::T_CreateExtensionStmt
+            | T::T_CreateTableAsStmt => StatementKind::NoTableLock,
+            _ => StatementKind::Unclassified,
+        }
+    };
+    Statement { tag: tag_name, kind }
+}
+
+/// Whether the parse tree is `DROP EXTENSION fence`.
+pub fn drops_fence(node: *mut pg_sys::Node) -> bool {
+    // SAFETY: cast after the tag check; the objects of DROP EXTENSION are String nodes.
+    unsafe {
+        if tag(node) != T::T_DropStmt {
+            return false;
+        }
+        let stmt = &*(node as *mut pg_sys::DropStmt);
+        stmt.removeType == Ob::OBJECT_EXTENSION
+            && list_nodes(stmt.objects).into_iter().any(|n| string_value(n).as_deref() == Some("fence"))
+    }
+}
+
+unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
+    // SAFETY: caller checked the tag.
+    unsafe {
+        let stmt = &*stmt;
+        if stmt.objtype != Ob::OBJECT_TABLE {
+            return StatementKind::Unclassified;
+        }
+        let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
+        let actions = list_nodes(stmt.cmds)
+            .into_iter()
+            .map(|cmd| alter_table_cmd(&*(cmd as *mut pg_sys::AlterTableCmd)))
+            .collect();
+        StatementKind::AlterTable { relation, actions }
+    }
+}
+
+unsafe fn alter_table_cmd(cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
+    // SAFETY: `def` has the node type the subcommand implies; tags are checked before casts.
+    unsafe {
+        let column = || cstr(cmd.name).unwrap_or_default();
+        match cmd.subtype {
+            At::AT_AddColumn | At::AT_AddColumnRecurse if tag(cmd.def) == T::T_ColumnDef => {
+                AlterTableAction::AddColumn(column_def(&*(cmd.def as *mut pg_sys::ColumnDef)))
+            }
+            At::AT_DropColumn | At::AT_DropColumnRecurse => AlterTableAction::DropColumn { column: column() },
+            At::AT_AlterColumnType if tag(cmd.def) == T::T_ColumnDef => AlterTableAction::AlterColumnType {
+                column: column(),
+                new_type: type_name((*(cmd.def as *mut pg_sys::ColumnDef)).typeName),
+            },
+            At::AT_SetNotNull => AlterTableAction::SetNotNull { column: column() },
+            At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
+            At::AT_ColumnDefault => AlterTableAction::ChangeDefault { column: column() },
+            At::AT_AddConstraint | At::AT_AddConstraintRecurse if tag(cmd.def) == T::T_Constraint => {
+                match constraint(&*(cmd.def as *mut pg_sys::Constraint)) {
+                    Some(c) => AlterTableAction::AddConstraint(c),
+                    None => AlterTableAction::Other { name: "ADD CONSTRAINT".into() },
+                }
+            }
+            At::AT_ValidateConstraint | At::AT_ValidateConstraintRecurse => {
+                AlterTableAction::ValidateConstraint { name: column() }
+            }
+            At::AT_DropConstraint | At::AT_DropConstraintRecurse => AlterTableAction::DropConstraint { name: column() },
+            other => AlterTableAction::Other { name: format!("subcommand {other}") },
+        }
+    }
+}
+
+const SERIAL_TYPES: &[&str] = &["serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"];
+
+unsafe fn column_def(def: &pg_sys::ColumnDef) -> ColumnDef {
+    // SAFETY: a ColumnDef from the parser; its constraints list holds Constraint nodes.
+    unsafe {
+        let mut column = ColumnDef::new(&cstr(def.colname).unwrap_or_default(), &type_name(def.typeName));
+        column.not_null = def.is_not_null;
+        column.identity = def.identity != 0 || SERIAL_TYPES.contains(&column.type_name.as_str());
+        column.generated_stored = def.generated != 0;
+        if !def.raw_default.is_null() {
+            column.default = Some(default_volatility(def.raw_default));
+        }
+        for node in list_nodes(def.constraints) {
+            if tag(node) != T::T_Constraint {
+                continue;
+            }
+            let c = &*(node as *mut pg_sys::Constraint);
+            match c.contype {
+                Ct::CONSTR_NOTNULL => column.not_null = true,
+                Ct::CONSTR_DEFAULT => column.default = Some(default_volatility(c.raw_expr)),
+                Ct::CONSTR_IDENTITY => column.identity = true,
+                Ct::CONSTR_GENERATED => column.generated_stored = true,
+                _ => column.constraints.extend(constraint(c)),
+            }
+        }
+        column
+    }
+}
+
+unsafe fn constraint(c: &pg_sys::Constraint) -> Option<Constraint> {
+    // SAFETY: fields of a parser-built Constraint.
+    unsafe {
+        let kind = match c.contype {
+            Ct::CONSTR_CHECK => ConstraintKind::Check,
+            Ct::CONSTR_FOREIGN => ConstraintKind::ForeignKey { references: range_var(c.pktable)? },
+            Ct::CONSTR_UNIQUE => ConstraintKind::Unique,
+            Ct::CONSTR_PRIMARY => ConstraintKind::PrimaryKey,
+            Ct::CONSTR_EXCLUSION => ConstraintKind::Exclusion,
+            Ct::CONSTR_NOTNULL => ConstraintKind::NotNull,
+            Ct::CONSTR_NULL | Ct::CONSTR_DEFAULT | Ct::CONSTR_IDENTITY | Ct::CONSTR_GENERATED => return None,
+            _ => ConstraintKind::Other,
+        };
+        Some(Constraint {
+            kind,
+            name: cstr(c.conname),
+            not_valid: c.skip_validation,
+            using_index: !c.indexname.is_null(),
+        })
+    }
+}
+
+/// The type as written (`int4`, `varchar`, `public.mytype`), without modifiers.
+unsafe fn type_name(tn: *mut pg_sys::TypeName) -> String {
+    if tn.is_null() {
+        return String::new();
+    }
+    // SAFETY: a parser-built TypeName; `names` is a list of String nodes.
+    unsafe {
+        let names: Vec<String> = list_nodes((*tn).names).into_iter().filter_map(|n| string_value(n)).collect();
+        match names.as_slice() {
+            [catalog, name] if catalog == "pg_catalog" => name.clone(),
+            _ => names.join("."),
+        }
+    }
+}
+
+unsafe fn create_index(stmt: *mut pg_sys::IndexStmt) -> StatementKind {
+    // SAFETY: caller checked the tag.
+    unsafe {
+        let stmt = &*stmt;
+        match range_var(stmt.relation) {
+            Some(relation) => StatementKind::CreateIndex {
+                relation,
+                name: cstr(stmt.idxname),
+                concurrently: stmt.concurrent,
+                unique: stmt.unique,
+            },
+            None => StatementKind::Unclassified,
+        }
+    }
+}
+
+unsafe fn create_table(stmt: *mut pg_sys::CreateStmt) -> StatementKind {
+    // SAFETY: caller checked the tag; list elements are checked by tag before casts.
+    unsafe {
+        let stmt = &*stmt;
+        let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
+        let (mut columns, mut constraints, mut like) = (Vec::new(), Vec::new(), Vec::new());
+        for node in list_nodes(stmt.tableElts) {
+            match tag(node) {
+                T::T_ColumnDef => columns.push(column_def(&*(node as *mut pg_sys::ColumnDef))),
+                T::T_Constraint => constraints.extend(constraint(&*(node as *mut pg_sys::Constraint))),
+                T::T_TableLikeClause => like.extend(range_var((*(node as *mut pg_sys::TableLikeClause)).relation)),
+                _ => {}
+            }
+        }
+        let parents: Vec<RelationName> =
+            list_nodes(stmt.inhRelations).into_iter().filter_map(|n| range_var(n as *mut pg_sys::RangeVar)).collect();
+        let (partition_of, inherits) =
+            if stmt.partbound.is_null() { (None, parents) } else { (parents.into_iter().next(), Vec::new()) };
+        StatementKind::CreateTable { relation, columns, constraints, partition_of, inherits, like }
+    }
+}
+
+fn object_kind(object_type: Ob::Type) -> ObjectKind {
+    match object_type {
+        Ob::OBJECT_TABLE | Ob::OBJECT_FOREIGN_TABLE => ObjectKind::Table,
+        Ob::OBJECT_INDEX => ObjectKind::Index,
+        Ob::OBJECT_VIEW => ObjectKind::View,
+        Ob::OBJECT_MATVIEW => ObjectKind::MaterializedView,
+        Ob::OBJECT_SEQUENCE => ObjectKind::Sequence,
+        Ob::OBJECT_COLUMN => ObjectKind::Column,
+        other => ObjectKind::Other(format!("object type {other}")),
+    }
+}
+
+unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
+    // SAFETY: caller checked the tag; relation drops carry name lists.
+    unsafe {
+        let stmt = &*stmt;
+        let cascade = stmt.behavior == pg_sys::DropBehavior::DROP_CASCADE;
+        let kind = object_kind(stmt.removeType);
+        if let ObjectKind::Other(_) = kind {
+            // Dropping a schema, type or function with CASCADE can take tables with it.
+            return if cascade { StatementKind::Unclassified } else { StatementKind::NoTableLock };
+        }
+        let objects = list_nodes(stmt.objects).into_iter().filter_map(|n| name_list(n as *mut pg_sys::List)).collect();
+        StatementKind::Drop { kind, objects, cascade, concurrently: stmt.concurrent }
+    }
+}
+
+unsafe fn rename(stmt: *mut pg_sys::RenameStmt) -> StatementKind {
+    // SAFETY: caller checked the tag.
+    unsafe {
+        let stmt = &*stmt;
+        let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
+        let new_name = cstr(stmt.newname).unwrap_or_default();
+        let (kind, column) = match stmt.renameType {
+            Ob::OBJECT_COLUMN => (object_kind(stmt.relationType), cstr(stmt.subname)),
+            Ob::OBJECT_TABCONSTRAINT => {
+                return StatementKind::AlterTable {
+                    relation,
+                    actions: vec![AlterTableAction::Other { name: "RENAME CONSTRAINT".into() }],
+                }
+            }
+            other => (object_kind(other), None),
+        };
+        if let ObjectKind::Other(_) = kind {
+            return StatementKind::Unclassified;
+        }
+        StatementKind::Rename { kind, relation, column, new_name }
+    }
+}
+
+unsafe fn comment(stmt: *mut pg_sys::CommentStmt) -> StatementKind {
+    // SAFETY: caller checked the tag; table and column comments name their object by a list.
+    unsafe {
+        let stmt = &*stmt;
+        let names = stmt.object as *mut pg_sys::List;
+        let relation = match stmt.objtype {
+            Ob::OBJECT_TABLE | Ob::OBJECT_VIEW | Ob::OBJECT_MATVIEW => name_list(names),
+            Ob::OBJECT_COLUMN => {
+                let mut parts: Vec<String> = list_nodes(names).into_iter().filter_map(|n| string_value(n)).collect();
+                parts.pop();
+                match parts.as_slice() {
+                    [.., schema, table] => Some(RelationName::new(Some(schema), table)),
+                    [table] => Some(RelationName::new(None, table)),
+                    [] => None,
+                }
+            }
+            _ => None,
+        };
+        StatementKind::Comment { relation }
+    }
+}

@@ -1,0 +1,86 @@
+//! Relation look-ups: search-path resolution, schema-qualified names, size estimates, and
+//! whether the relation was created in the current transaction.
+
+use std::ffi::CString;
+
+use fence_core::model::RelationName;
+use pgrx::pg_sys;
+
+use super::nodes::cstr;
+
+/// `InvalidSubTransactionId` (not exported by pgrx).
+const INVALID_SUBTRANSACTION_ID: pg_sys::SubTransactionId = 0;
+
+pub struct RelationInfo {
+    pub name: RelationName,
+    pub created_in_transaction: bool,
+    pub rows: f64,
+    pub pages: i64,
+}
+
+fn relation_oid(relation: &RelationName) -> Option<pg_sys::Oid> {
+    let schema = relation.schema.as_deref().map(CString::new).transpose().ok()?;
+    let name = CString::new(relation.name.as_str()).ok()?;
+    // SAFETY: makeRangeVar stores the pointers; pstrdup copies them into the current memory
+    // context. RangeVarGetRelidExtended with NoLock and RVR_MISSING_OK returns InvalidOid
+    // rather than raising when the relation does not exist.
+    let oid = unsafe {
+        let schema_ptr = schema.as_ref().map_or(std::ptr::null_mut(), |s| pg_sys::pstrdup(s.as_ptr()));
+        let rv = pg_sys::makeRangeVar(schema_ptr, pg_sys::pstrdup(name.as_ptr()), -1);
+        pg_sys::RangeVarGetRelidExtended(
+            rv,
+            pg_sys::NoLock as i32,
+            pg_sys::RVROption::RVR_MISSING_OK,
+            None,
+            std::ptr::null_mut(),
+        )
+    };
+    (oid != pg_sys::InvalidOid).then_some(oid)
+}
+
+fn qualified_name(oid: pg_sys::Oid) -> Option<RelationName> {
+    // SAFETY: syscache look-ups by OID; both return palloc'd copies or NULL.
+    unsafe {
+        let name = cstr(pg_sys::get_rel_name(oid))?;
+        let schema = cstr(pg_sys::get_namespace_name(pg_sys::get_rel_namespace(oid)));
+        Some(RelationName { schema, name })
+    }
+}
+
+/// Looks a relation up by name as the current search path resolves it.
+pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
+    let oid = relation_oid(relation)?;
+    let name = qualified_name(oid)?;
+    // SAFETY: the relcache entry is opened without a lock only to read its creation
+    // subtransaction and size estimates, and closed right away; NULL means it vanished.
+    unsafe {
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return None;
+        }
+        let info = RelationInfo {
+            name,
+            created_in_transaction: (*rel).rd_createSubid != INVALID_SUBTRANSACTION_ID,
+            rows: f64::from((*(*rel).rd_rel).reltuples),
+            pages: i64::from((*(*rel).rd_rel).relpages),
+        };
+        pg_sys::RelationClose(rel);
+        Some(info)
+    }
+}
+
+/// The table an index belongs to.
+pub fn index_table(index: &RelationName) -> Option<RelationName> {
+    let oid = relation_oid(index)?;
+    // SAFETY: IndexGetRelation with missing_ok returns InvalidOid for non-indexes.
+    let table = unsafe { pg_sys::IndexGetRelation(oid, true) };
+    if table == pg_sys::InvalidOid {
+        return None;
+    }
+    qualified_name(table)
+}
+
+/// The OID of `fence.audit_chain`, if the extension's tables exist.
+pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
+    relation_oid(&RelationName::new(Some("fence"), "audit_chain"))
+}

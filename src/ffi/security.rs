@@ -1,0 +1,72 @@
+//! Who is running, and running fence's own writes as the extension owner.
+
+use std::ffi::CString;
+
+use pgrx::pg_sys;
+
+use super::nodes::cstr;
+
+fn role_name(oid: pg_sys::Oid) -> String {
+    // SAFETY: GetUserNameFromId with noerr=true returns NULL for a dropped role.
+    unsafe { cstr(pg_sys::GetUserNameFromId(oid, true)) }.unwrap_or_else(|| format!("role {}", oid.to_u32()))
+}
+
+/// The authenticated role (`session_user`).
+pub fn session_role() -> String {
+    // SAFETY: reads backend-local state.
+    role_name(unsafe { pg_sys::GetSessionUserId() })
+}
+
+/// The role whose privileges are in effect (`current_user`).
+pub fn executing_role() -> String {
+    // SAFETY: reads backend-local state.
+    role_name(unsafe { pg_sys::GetUserId() })
+}
+
+/// Restores the caller's role, security context and settings when dropped (also on error
+/// unwinding; an aborting transaction restores them too).
+struct Restore {
+    user: pg_sys::Oid,
+    context: i32,
+    guc_level: i32,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        // SAFETY: undoes exactly what `as_owner` did, in reverse order.
+        unsafe {
+            pg_sys::AtEOXact_GUC(true, self.guc_level);
+            pg_sys::SetUserIdAndSecContext(self.user, self.context);
+        }
+    }
+}
+
+/// Runs `f` as `owner` with `search_path = pg_catalog, pg_temp`, like a SECURITY DEFINER
+/// function with a pinned search path: the caller's role and settings cannot influence
+/// fence's own queries, and nothing the caller owns can run with the owner's rights
+/// (SECURITY_RESTRICTED_OPERATION).
+pub fn as_owner<R>(owner: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
+    let search_path = CString::new("pg_catalog, pg_temp").unwrap_or_default();
+    // SAFETY: the same sequence fmgr_security_definer uses; `Restore` undoes it.
+    let _restore = unsafe {
+        let (mut user, mut context) = (pg_sys::InvalidOid, 0);
+        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+        pg_sys::SetUserIdAndSecContext(
+            owner,
+            context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32 | pg_sys::SECURITY_RESTRICTED_OPERATION as i32,
+        );
+        let guc_level = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            c"search_path".as_ptr(),
+            search_path.as_ptr(),
+            pg_sys::GucContext::PGC_SUSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        Restore { user, context, guc_level }
+    };
+    f()
+}

@@ -1,0 +1,58 @@
+//! Snapshots for work done at pre-commit, where PostgreSQL has no active snapshot.
+
+use pgrx::pg_sys;
+
+use super::nodes::cstr;
+
+struct PopSnapshot;
+
+impl Drop for PopSnapshot {
+    fn drop(&mut self) {
+        // SAFETY: pops the snapshot pushed by `with_transaction_snapshot`.
+        unsafe { pg_sys::PopActiveSnapshot() };
+    }
+}
+
+/// Runs `f` with the transaction snapshot active.
+pub fn with_transaction_snapshot<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: we are inside a transaction; the guard pops what we push.
+    let _pop = unsafe {
+        pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
+        PopSnapshot
+    };
+    f()
+}
+
+/// The chain's head `(seq, event_hash)` as of now — read with the latest snapshot so that
+/// REPEATABLE READ and SERIALIZABLE transactions see every committed append. The caller must
+/// hold the chain's append lock.
+pub fn latest_chain_head() -> Option<(i64, String)> {
+    const QUERY: &std::ffi::CStr = c"SELECT seq::text, event_hash FROM fence.audit_chain ORDER BY seq DESC LIMIT 1";
+    // SAFETY: a self-contained SPI connection; values are copied into Rust strings before
+    // SPI_finish frees the tuple table. read_only=true makes SPI use our pushed snapshot.
+    unsafe {
+        pg_sys::SPI_connect();
+        pg_sys::PushActiveSnapshot(pg_sys::GetLatestSnapshot());
+        let _pop = PopSnapshot;
+        pg_sys::SPI_execute(QUERY.as_ptr(), true, 1);
+        let head = if pg_sys::SPI_processed == 1 && !pg_sys::SPI_tuptable.is_null() {
+            let table = &*pg_sys::SPI_tuptable;
+            let row = *table.vals;
+            let seq = cstr(pg_sys::SPI_getvalue(row, table.tupdesc, 1)).and_then(|s| s.parse().ok());
+            let hash = cstr(pg_sys::SPI_getvalue(row, table.tupdesc, 2));
+            seq.zip(hash)
+        } else {
+            None
+        };
+        pg_sys::SPI_finish();
+        head
+    }
+}
+
+/// Takes the chain's append lock (EXCLUSIVE on `fence.audit_chain`, held to commit):
+/// appenders queue only for the length of a commit, readers are never blocked, and only the
+/// owner can take it (LOCK TABLE needs privileges no other role has).
+pub fn lock_chain(chain: pg_sys::Oid) {
+    // SAFETY: a regular relation lock, released by the transaction's end.
+    unsafe { pg_sys::LockRelationOid(chain, pg_sys::ExclusiveLock as i32) };
+}

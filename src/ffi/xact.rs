@@ -1,0 +1,75 @@
+//! Transaction and subtransaction callbacks: pending audit events are appended to the chain
+//! at pre-commit, dropped with an aborted (sub)transaction, handed to the parent on
+//! subtransaction commit.
+
+use pgrx::pg_sys::{self, SubXactEvent, XactEvent};
+use pgrx::prelude::*;
+
+pub fn register() {
+    // SAFETY: called once from _PG_init; the callbacks are plain functions with no state.
+    unsafe {
+        pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
+        pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_xact(event: XactEvent::Type, _arg: *mut std::ffi::c_void) {
+    match event {
+        XactEvent::XACT_EVENT_PRE_COMMIT
+        | XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT
+        | XactEvent::XACT_EVENT_PRE_PREPARE => crate::events::flush(),
+        XactEvent::XACT_EVENT_COMMIT
+        | XactEvent::XACT_EVENT_PARALLEL_COMMIT
+        | XactEvent::XACT_EVENT_ABORT
+        | XactEvent::XACT_EVENT_PARALLEL_ABORT
+        | XactEvent::XACT_EVENT_PREPARE => crate::events::reset(),
+        _ => {}
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_subxact(
+    event: SubXactEvent::Type,
+    _sub: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    match event {
+        SubXactEvent::SUBXACT_EVENT_ABORT_SUB => crate::events::abort_subtransaction(nest_level()),
+        SubXactEvent::SUBXACT_EVENT_COMMIT_SUB => crate::events::commit_subtransaction(nest_level()),
+        _ => {}
+    }
+}
+
+/// The current (sub)transaction nesting level (1 = top level).
+pub fn nest_level() -> i32 {
+    // SAFETY: reads backend-local transaction state.
+    unsafe { pg_sys::GetCurrentTransactionNestLevel() }
+}
+
+/// Identifies the current top-level transaction within this backend (cache key).
+pub fn local_transaction_id() -> u32 {
+    // SAFETY: MyProc is set for every regular backend.
+    unsafe { (*pg_sys::MyProc).lxid }
+}
+
+/// The top-level transaction id (assigned if needed: fence only asks when it writes).
+pub fn full_transaction_id() -> i64 {
+    // SAFETY: valid inside a transaction that may write.
+    unsafe { pg_sys::GetTopFullTransactionId().value as i64 }
+}
+
+/// Now, in microseconds since the Unix epoch.
+pub fn now_unix_us() -> i64 {
+    const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
+    // SAFETY: reads the clock.
+    unsafe { pg_sys::GetCurrentTimestamp() + UNIX_TO_POSTGRES_EPOCH_US }
+}
+
+/// Converts Unix microseconds to a `timestamptz`.
+pub fn timestamptz(unix_us: i64) -> TimestampWithTimeZone {
+    const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
+    TimestampWithTimeZone::try_from(unix_us - UNIX_TO_POSTGRES_EPOCH_US)
+        .unwrap_or_else(|_| TimestampWithTimeZone::positive_infinity())
+}

@@ -1,0 +1,197 @@
+//! Reads of fence's own tables (run as the extension owner by the callers).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use fence_core::chain::{canonical_json, AuditEvent, Verification, Verifier};
+use fence_core::decision::ApprovalEvidence;
+use fence_core::hash::sha256_tagged;
+use fence_core::policy::Policy;
+use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use serde_json::Value;
+
+use crate::errors;
+use crate::ffi::xact;
+use crate::queries;
+
+/// The policy version in force.
+pub struct PolicyRecord {
+    pub version: i32,
+    pub hash: String,
+    pub policy: Policy,
+}
+
+thread_local! {
+    static OWNER: RefCell<Option<(u32, Option<pg_sys::Oid>)>> = const { RefCell::new(None) };
+    static POLICY: RefCell<Option<(u32, Rc<PolicyRecord>)>> = const { RefCell::new(None) };
+}
+
+/// Per-transaction cache: `compute` runs once per top-level transaction.
+fn cached<T: Clone>(cell: &'static std::thread::LocalKey<RefCell<Option<(u32, T)>>>, compute: impl FnOnce() -> T) -> T {
+    let key = xact::local_transaction_id();
+    if let Some(value) = cell.with(|c| c.borrow().as_ref().filter(|(k, _)| *k == key).map(|(_, v)| v.clone())) {
+        return value;
+    }
+    let value = compute();
+    cell.with(|c| *c.borrow_mut() = Some((key, value.clone())));
+    value
+}
+
+/// The role that owns the extension (fence's writes run as it), or None if not installed.
+pub fn extension_owner() -> Option<pg_sys::Oid> {
+    cached(&OWNER, || Spi::get_one::<pg_sys::Oid>(queries::EXTENSION_OWNER).ok().flatten())
+}
+
+/// The current policy (cached for the transaction; `forget_policy` after a change).
+pub fn current_policy() -> Rc<PolicyRecord> {
+    cached(&POLICY, || {
+        let row = Spi::connect(|client| {
+            let table = client.select(queries::CURRENT_POLICY, Some(1), &[])?;
+            if table.is_empty() {
+                return Ok((None, None, None));
+            }
+            let table = table.first();
+            Ok::<_, pgrx::spi::Error>((table.get::<i32>(1)?, table.get::<String>(2)?, table.get::<String>(3)?))
+        })
+        .unwrap_or_else(|e| errors::spi(e));
+        let (version, document) = match row {
+            (Some(version), Some(document), Some(_)) => (version, serde_json::from_str(&document).unwrap_or(Value::Null)),
+            // No policy stored (removed by hand): fail closed with the built-in defaults.
+            _ => (0, fence_core::policy::default_document()),
+        };
+        let hash = policy_hash(&document);
+        let policy = Policy::parse(&document).map(|(p, _)| p).unwrap_or_else(|e| {
+            errors::invalid_parameter(&format!("stored policy version {version} is invalid: {e}"), None)
+        });
+        Rc::new(PolicyRecord { version, hash, policy })
+    })
+}
+
+pub fn forget_policy() {
+    POLICY.with(|c| *c.borrow_mut() = None);
+}
+
+/// The hash of a policy document as stored and chained.
+pub fn policy_hash(document: &Value) -> String {
+    sha256_tagged(&[canonical_json(document).as_bytes()])
+}
+
+/// Approvals of `content_hash` that matter for the statement `statement_hash`.
+pub fn approval_evidence(
+    content_hash: &str,
+    statement_hash: &str,
+    executing: &[&str],
+    separation_of_duties: bool,
+) -> (ApprovalEvidence, Vec<i64>) {
+    let mut evidence = ApprovalEvidence { content_named: true, ..Default::default() };
+    let mut ids = Vec::new();
+    let args: [DatumWithOid; 2] = [content_hash.into(), statement_hash.into()];
+    Spi::connect(|client| {
+        for row in client.select(queries::APPROVALS_FOR_CONTENT, None, &args)? {
+            let id = row.get::<i64>(1)?.unwrap_or_default();
+            let decision = row.get::<String>(2)?.unwrap_or_default();
+            let approver = row.get::<String>(3)?.unwrap_or_default();
+            let covers = row.get::<bool>(4)?.unwrap_or(false);
+            if decision == "reject" {
+                evidence.rejected_by.push(approver);
+            } else if !covers {
+                continue;
+            } else if separation_of_duties && executing.contains(&approver.as_str()) {
+                evidence.self_approved = true;
+            } else if !evidence.approvers.contains(&approver) {
+                evidence.approvers.push(approver);
+                ids.push(id);
+            }
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    (evidence, ids)
+}
+
+/// What a statement can be exempted by.
+pub struct ExemptionQuery<'a> {
+    pub statement_hash: Option<&'a str>,
+    pub content_hash: Option<&'a str>,
+    pub relations: Vec<String>,
+    /// Rules whose findings need approval: a rule exemption must cover all of them.
+    pub rules: Vec<String>,
+}
+
+/// The id of a live exemption covering the statement: by statement or content hash, by
+/// every relation it locks, or by every rule that made it risky.
+pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
+    let args: [DatumWithOid; 4] = [
+        query.statement_hash.into(),
+        query.content_hash.into(),
+        query.relations.clone().into(),
+        query.rules.clone().into(),
+    ];
+    let rows: Vec<(i64, String, String)> = Spi::connect(|client| {
+        client
+            .select(queries::LIVE_EXEMPTIONS, None, &args)?
+            .map(|row| {
+                Ok((
+                    row.get::<i64>(1)?.unwrap_or_default(),
+                    row.get::<String>(2)?.unwrap_or_default(),
+                    row.get::<String>(3)?.unwrap_or_default(),
+                ))
+            })
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    let direct = rows.iter().find(|(_, scope, _)| scope == "statement" || scope == "content");
+    let covers_all = |scope: &str, wanted: &[String]| {
+        !wanted.is_empty() && wanted.iter().all(|w| rows.iter().any(|(_, s, t)| s == scope && t == w))
+    };
+    let first_of = |scope: &str| rows.iter().find(|(_, s, _)| s == scope);
+    direct
+        .or_else(|| if covers_all("relation", &query.relations) { first_of("relation") } else { None })
+        .or_else(|| if covers_all("rule", &query.rules) { first_of("rule") } else { None })
+        .map(|(id, _, _)| *id)
+}
+
+/// Verifies the whole chain, streaming it in batches.
+pub fn verify_chain() -> Verification {
+    let mut verifier = Verifier::default();
+    Spi::connect(|client| {
+        let mut cursor = client.open_cursor(queries::CHAIN_ROWS, &[]);
+        loop {
+            let batch = cursor.fetch(1000)?;
+            if batch.is_empty() {
+                break;
+            }
+            for row in batch {
+                let text = |i: usize| row.get::<String>(i);
+                let event = AuditEvent {
+                    seq: row.get::<i64>(1)?.unwrap_or_default(),
+                    time_us: row.get::<i64>(2)?.unwrap_or_default(),
+                    kind: text(3)?.unwrap_or_default(),
+                    session_role: text(4)?.unwrap_or_default(),
+                    executing_role: text(5)?.unwrap_or_default(),
+                    txid: row.get::<i64>(6)?,
+                    command_tag: text(7)?,
+                    relation: text(8)?,
+                    statement: text(9)?,
+                    statement_hash: text(10)?,
+                    content_hash: text(11)?,
+                    decision: text(12)?,
+                    reason: text(13)?,
+                    risk: text(14)?,
+                    policy_version: row.get::<i64>(15)?,
+                    policy_hash: text(16)?,
+                    details: text(17)?.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null),
+                };
+                let (prev, hash) = (text(18)?.unwrap_or_default(), text(19)?.unwrap_or_default());
+                if !verifier.check(&event, &prev, &hash) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    verifier.finish()
+}
