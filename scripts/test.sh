@@ -20,6 +20,7 @@ say "pg_regress suite (pg_test/)"
 trap stop_server EXIT
 start_server test 54330
 rm -rf target/regress && mkdir -p target/regress
+psql -X -q -d postgres -c "CREATE DATABASE fence_regress"
 status=0
 "$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" \
     --use-existing --host="$PGHOST" --port="$PGPORT" --user=postgres \

@@ -39,7 +39,7 @@ fn run<'a, const N: usize>(query: &str, args: [DatumWithOid<'a>; N]) -> Vec<Vec<
     .unwrap_or_else(|e| errors::spi(e))
 }
 
-type AnalyzeRow = (i32, String, String, Option<String>, Option<String>, bool, bool, String, JsonB, JsonB);
+type AnalyzeRow = (i32, String, String, Option<String>, Option<String>, bool, bool, String, JsonB, JsonB, String);
 
 fn analyze_rows(sql: &str) -> Vec<AnalyzeRow> {
     let catalog = LiveCatalog;
@@ -49,10 +49,8 @@ fn analyze_rows(sql: &str) -> Vec<AnalyzeRow> {
         .enumerate()
         .map(|(i, raw)| {
             let slice = &sql[raw.start..raw.end];
-            let text = canonicalize(slice)
-                .ok()
-                .and_then(|c| c.statements.into_iter().next())
-                .map_or(slice.trim().to_string(), |s| s.text);
+            let first = canonicalize(slice).ok().and_then(|c| c.statements.into_iter().next());
+            let (text, hash) = first.map_or((slice.trim().to_string(), String::new()), |s| (s.text, s.hash));
             let analysis = analyzer.analyze(&parsetree::statement(raw.node));
             (
                 i as i32 + 1,
@@ -65,6 +63,7 @@ fn analyze_rows(sql: &str) -> Vec<AnalyzeRow> {
                 analysis.risk.to_string(),
                 JsonB(locks_json(&analysis)),
                 JsonB(findings_json(&analysis)),
+                hash,
             )
         })
         .collect()
@@ -73,6 +72,7 @@ fn analyze_rows(sql: &str) -> Vec<AnalyzeRow> {
 /// One row per statement: the locks it takes, whether it rewrites or scans, its risk and the
 /// findings with their safe rewrites, judged against this database's catalog.
 #[pg_extern]
+#[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
 fn analyze(
     sql: &str,
 ) -> TableIterator<
@@ -88,6 +88,7 @@ fn analyze(
         name!(risk, String),
         name!(locks, JsonB),
         name!(findings, JsonB),
+        name!(statement_hash, String),
     ),
 > {
     TableIterator::new(analyze_rows(sql))
@@ -273,7 +274,7 @@ fn exempt(
     }
     let target = exemption_target(scope, target);
     let now = xact::now_unix_us();
-    let expires_us = i64::from(pg_sys::TimestampTz::from(expires_at)) + 946_684_800_000_000;
+    let expires_us = xact::unix_us(expires_at);
     let by = security::session_role();
     as_owner(|| {
         let policy = store::current_policy();
@@ -382,6 +383,7 @@ fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
 
 /// Recomputes every hash of the chain: ok, how many events verified, the first bad seq and why.
 #[pg_extern]
+#[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
 fn verify_chain() -> TableIterator<
     'static,
     (

@@ -57,7 +57,9 @@ pub fn current_policy() -> Rc<PolicyRecord> {
         })
         .unwrap_or_else(|e| errors::spi(e));
         let (version, document) = match row {
-            (Some(version), Some(document), Some(_)) => (version, serde_json::from_str(&document).unwrap_or(Value::Null)),
+            (Some(version), Some(document), Some(_)) => {
+                (version, serde_json::from_str(&document).unwrap_or(Value::Null))
+            }
             // No policy stored (removed by hand): fail closed with the built-in defaults.
             _ => (0, fence_core::policy::default_document()),
         };

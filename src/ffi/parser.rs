@@ -13,21 +13,34 @@ pub struct RawStatement {
     pub end: usize,
 }
 
+thread_local! {
+    static SYNTAX_ERROR_POSITION: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
 /// During `raw_parser`, a syntax error's cursor position refers to the analyzed text, not to
-/// the calling query: move it to the "internal query" so psql shows the right line and caret
-/// (as PL/pgSQL does for function bodies).
+/// the calling query: remember it (pgrx re-raises errors without their position) and clear
+/// it so the client does not point into its own query.
 #[pg_guard]
-unsafe extern "C-unwind" fn transpose_error_position(arg: *mut c_void) {
-    // SAFETY: called by errfinish while an error is being built; `arg` is the NUL-terminated
-    // text passed to raw_parser, alive for the whole parse.
+unsafe extern "C-unwind" fn capture_error_position(_arg: *mut c_void) {
+    // SAFETY: called by errfinish while an error is being built.
     unsafe {
-        let position = pg_sys::geterrposition();
-        if position > 0 {
-            pg_sys::errposition(0);
-            pg_sys::internalerrposition(position);
-            pg_sys::internalerrquery(arg as *const std::ffi::c_char);
-        }
+        SYNTAX_ERROR_POSITION.with(|p| p.set(pg_sys::geterrposition()));
+        pg_sys::errposition(0);
     }
+}
+
+/// Re-raises a syntax error of the analyzed text with its position (character, line).
+fn syntax_error(sql: &str, message: &str) -> ! {
+    let position = SYNTAX_ERROR_POSITION.with(|p| p.replace(0)).max(1) as usize;
+    let before: String = sql.chars().take(position - 1).collect();
+    let line = before.matches('\n').count() + 1;
+    let text_line = sql.lines().nth(line - 1).unwrap_or_default();
+    crate::errors::raise(
+        PgSqlErrorCode::ERRCODE_SYNTAX_ERROR,
+        format!("fence: {message} at position {position} (line {line}) of the analyzed SQL"),
+        Some(format!("Line {line}: {text_line}")),
+        None,
+    )
 }
 
 /// Restores `error_context_stack` however the parse ends.
@@ -47,17 +60,23 @@ pub fn parse(sql: &str) -> Vec<RawStatement> {
     };
     // SAFETY: the callback struct lives on this stack frame until the guard pops it;
     // raw_parser reads `text`, which outlives the call, and allocates its result in
-    // CurrentMemoryContext.
-    let parsed = unsafe {
+    // CurrentMemoryContext. A caught parser error holds no resources: it is re-raised at once.
+    let parsed = PgTryBuilder::new(|| unsafe {
         let mut callback = pg_sys::ErrorContextCallback {
             previous: pg_sys::error_context_stack,
-            callback: Some(transpose_error_position),
-            arg: text.as_ptr() as *mut c_void,
+            callback: Some(capture_error_position),
+            arg: std::ptr::null_mut(),
         };
         let _guard = ContextGuard(callback.previous);
         pg_sys::error_context_stack = &mut callback;
         pg_sys::raw_parser(text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT)
-    };
+    })
+    .catch_others(|caught| match caught {
+        pg_sys::panic::CaughtError::PostgresError(report)
+        | pg_sys::panic::CaughtError::ErrorReport(report)
+        | pg_sys::panic::CaughtError::RustPanic { ereport: report, .. } => syntax_error(sql, report.message()),
+    })
+    .execute();
     // SAFETY: raw_parser returns a list of RawStmt nodes.
     let statements = unsafe { super::nodes::list_nodes(parsed) };
     statements

@@ -27,7 +27,7 @@ pub fn with_transaction_snapshot<R>(f: impl FnOnce() -> R) -> R {
 /// REPEATABLE READ and SERIALIZABLE transactions see every committed append. The caller must
 /// hold the chain's append lock.
 pub fn latest_chain_head() -> Option<(i64, String)> {
-    const QUERY: &std::ffi::CStr = c"SELECT seq::text, event_hash FROM fence.audit_chain ORDER BY seq DESC LIMIT 1";
+    const QUERY: &std::ffi::CStr = c"SELECT c.seq, c.event_hash FROM fence.audit_chain c ORDER BY c.seq DESC LIMIT 1";
     // SAFETY: a self-contained SPI connection; values are copied into Rust strings before
     // SPI_finish frees the tuple table. read_only=true makes SPI use our pushed snapshot.
     unsafe {

@@ -60,16 +60,22 @@ pub fn full_transaction_id() -> i64 {
     unsafe { pg_sys::GetTopFullTransactionId().value as i64 }
 }
 
+/// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
+const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
+
 /// Now, in microseconds since the Unix epoch.
 pub fn now_unix_us() -> i64 {
-    const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
     // SAFETY: reads the clock.
     unsafe { pg_sys::GetCurrentTimestamp() + UNIX_TO_POSTGRES_EPOCH_US }
 }
 
 /// Converts Unix microseconds to a `timestamptz`.
 pub fn timestamptz(unix_us: i64) -> TimestampWithTimeZone {
-    const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
     TimestampWithTimeZone::try_from(unix_us - UNIX_TO_POSTGRES_EPOCH_US)
         .unwrap_or_else(|_| TimestampWithTimeZone::positive_infinity())
+}
+
+/// Converts a `timestamptz` to Unix microseconds.
+pub fn unix_us(ts: TimestampWithTimeZone) -> i64 {
+    pg_sys::TimestampTz::from(ts) + UNIX_TO_POSTGRES_EPOCH_US
 }

@@ -51,6 +51,14 @@ impl<'c> Analyzer<'c> {
 
     pub fn analyze(&mut self, statement: &Statement) -> Analysis {
         let catalog = self.catalog;
+        let mut statement = statement.clone();
+        for name in statement.relations_mut() {
+            let resolved = catalog.resolve(name);
+            if resolved.state != RelationState::Missing {
+                *name = resolved.name;
+            }
+        }
+        let statement = &statement;
         let fx = effects(statement, &|index| catalog.index_table(index));
         let mut findings = check_all(statement, &fx);
         for finding in &mut findings {

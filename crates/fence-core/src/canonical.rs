@@ -68,6 +68,14 @@ fn join_canonical<'a>(input: &str, tokens: impl Iterator<Item = &'a Token>) -> S
     out
 }
 
+/// `BEGIN ATOMIC` opens a SQL-standard function body; inside one, `CASE` opens a block that
+/// `END` closes as well.
+fn opens_block(input: &str, tokens: &[Token], i: usize, inside_atomic: bool) -> bool {
+    let token = &tokens[i];
+    (token.is_word(input, "atomic") && i > 0 && tokens[i - 1].is_word(input, "begin"))
+        || (inside_atomic && token.is_word(input, "case"))
+}
+
 /// Statement boundaries: `;` at parenthesis depth 0, outside `BEGIN ATOMIC ... END` bodies.
 fn split<'t>(input: &str, tokens: &'t [Token]) -> Vec<&'t [Token]> {
     let mut out = Vec::new();
@@ -79,9 +87,7 @@ fn split<'t>(input: &str, tokens: &'t [Token]) -> Vec<&'t [Token]> {
             parens += 1;
         } else if token.is_symbol(input, ")") {
             parens -= 1;
-        } else if token.is_word(input, "atomic") && i > 0 && tokens[i - 1].is_word(input, "begin") {
-            atomic_depth += 1;
-        } else if atomic_depth > 0 && token.is_word(input, "case") {
+        } else if opens_block(input, tokens, i, atomic_depth > 0) {
             atomic_depth += 1;
         } else if atomic_depth > 0 && token.is_word(input, "end") {
             atomic_depth -= 1;

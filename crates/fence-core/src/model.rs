@@ -196,6 +196,44 @@ impl Statement {
         Statement { tag: tag.to_string(), kind }
     }
 
+    /// Every relation name in the statement, for resolution against a catalog.
+    pub fn relations_mut(&mut self) -> Vec<&mut RelationName> {
+        fn constraint(c: &mut Constraint) -> Option<&mut RelationName> {
+            match &mut c.kind {
+                ConstraintKind::ForeignKey { references } => Some(references),
+                _ => None,
+            }
+        }
+        fn column(c: &mut ColumnDef) -> impl Iterator<Item = &mut RelationName> {
+            c.constraints.iter_mut().filter_map(constraint)
+        }
+        match &mut self.kind {
+            StatementKind::AlterTable { relation, actions } => {
+                let mut out = vec![relation];
+                for action in actions {
+                    match action {
+                        AlterTableAction::AddColumn(c) => out.extend(column(c)),
+                        AlterTableAction::AddConstraint(c) => out.extend(constraint(c)),
+                        _ => {}
+                    }
+                }
+                out
+            }
+            StatementKind::CreateTable { columns, constraints, partition_of, inherits, like, .. } => {
+                let mut out: Vec<&mut RelationName> = columns.iter_mut().flat_map(column).collect();
+                out.extend(constraints.iter_mut().filter_map(constraint));
+                out.extend(partition_of.iter_mut());
+                out.extend(inherits.iter_mut());
+                out.extend(like.iter_mut());
+                out
+            }
+            StatementKind::CreateIndex { relation, .. } | StatementKind::Rename { relation, .. } => vec![relation],
+            StatementKind::Drop { objects, .. } => objects.iter_mut().collect(),
+            StatementKind::Comment { relation } => relation.iter_mut().collect(),
+            StatementKind::NoTableLock | StatementKind::Unclassified => Vec::new(),
+        }
+    }
+
     /// The `ALTER TABLE` subcommands, with their table, if this is an `ALTER TABLE`.
     pub fn alter_actions(&self) -> impl Iterator<Item = (&RelationName, &AlterTableAction)> {
         let (relation, actions) = match &self.kind {

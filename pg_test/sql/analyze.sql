@@ -1,0 +1,70 @@
+-- fence.analyze: lock modes exactly as PostgreSQL 15 takes them, rewrites, scans, risk.
+SELECT stmt_no, command_tag, relation, lock_mode, rewrites, scans, risk,
+       (SELECT string_agg(f->>'rule', ',' ORDER BY f->>'rule') FROM jsonb_array_elements(findings) f) AS rules
+FROM fence.analyze($$
+ALTER TABLE users ADD COLUMN a int;
+ALTER TABLE users ADD COLUMN b int DEFAULT 0;
+ALTER TABLE users ADD COLUMN c timestamptz DEFAULT now();
+ALTER TABLE users ADD COLUMN d float8 DEFAULT random();
+ALTER TABLE users ADD COLUMN e timestamptz DEFAULT clock_timestamp();
+ALTER TABLE users ADD COLUMN f text NOT NULL;
+ALTER TABLE users ADD COLUMN g bigserial;
+ALTER TABLE users ALTER COLUMN email TYPE varchar(200);
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);
+ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+ALTER TABLE users ADD PRIMARY KEY USING INDEX users_email_idx;
+CREATE INDEX orders_created_idx ON orders (created_at);
+CREATE INDEX CONCURRENTLY orders_created_idx ON orders (created_at);
+DROP INDEX users_pkey;
+DROP INDEX CONCURRENTLY users_pkey;
+DROP TABLE orders;
+ALTER TABLE users DROP COLUMN nickname;
+ALTER TABLE users RENAME COLUMN email TO email_address;
+ALTER TABLE users RENAME TO customers;
+CREATE TABLE audit_log (id int, user_id bigint REFERENCES users (id));
+COMMENT ON TABLE users IS 'people';
+CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE TRIGGER t AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()
+$$)
+ORDER BY stmt_no;
+
+-- Every relation a statement locks, the foreign key's referenced table included.
+SELECT locks FROM fence.analyze('ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id)');
+SELECT locks FROM fence.analyze('DROP INDEX users_pkey');
+
+-- A finding carries its message and safe rewrite.
+SELECT f->>'rule' AS rule, f->>'risk' AS risk, f->>'message' AS message, f->>'safe_rewrite' AS safe_rewrite
+FROM fence.analyze('ALTER TABLE users ALTER COLUMN email SET NOT NULL'), jsonb_array_elements(findings) f
+WHERE f->>'rule' = 'set_not_null';
+
+-- Tables created earlier in the script (or transaction) are harmless to lock.
+SELECT stmt_no, command_tag, risk FROM fence.analyze($$
+CREATE TABLE fresh (id int);
+ALTER TABLE fresh ALTER COLUMN id SET NOT NULL;
+CREATE INDEX ON fresh (id)
+$$) ORDER BY stmt_no;
+BEGIN;
+CREATE TABLE fresh_in_tx (id int);
+SELECT risk FROM fence.analyze('ALTER TABLE fresh_in_tx ALTER COLUMN id TYPE bigint');
+ROLLBACK;
+
+-- Content hashes: comments and whitespace do not matter, literals and identifiers do.
+SELECT fence.content_hash('ALTER TABLE users ADD COLUMN x int; -- note') =
+       fence.content_hash(E'alter   table users\n add column x int;') AS same_ignoring_comments;
+SELECT fence.content_hash('ALTER TABLE users ADD COLUMN x int DEFAULT 1') =
+       fence.content_hash('ALTER TABLE users ADD COLUMN x int DEFAULT 2') AS same_with_other_literal;
+SELECT fence.content_hash('SELECT 1') ~ '^sha256:[0-9a-f]{64}$' AS well_formed;
+
+-- Cross-check vectors shared with fence-core's tests (crates/fence-core/tests/vectors.json).
+\set vectors `cat crates/fence-core/tests/vectors.json`
+SELECT v->>'name' AS vector, fence.content_hash(v->>'sql') = v->>'content_hash' AS matches
+FROM jsonb_array_elements(:'vectors'::jsonb) v ORDER BY 1;
+
+-- Unparseable input: an error with the position in the analyzed text.
+SELECT * FROM fence.analyze(E'ALTER TABLE users ADD COLUMN x int;\nALTER TABLEE users DROP COLUMN x');
+SELECT fence.content_hash('SELECT ''unterminated');

@@ -1,0 +1,18 @@
+-- DROP EXTENSION removes fence's objects (the roles stay: they are cluster-wide, and the
+-- schema named in fence.control stays, empty, as PostgreSQL leaves such schemas); it can
+-- come back with a fresh chain.
+DROP EXTENSION fence;
+SELECT count(*) AS fence_relations FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'fence';
+SELECT count(*) AS fence_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'fence';
+SELECT count(*) AS fence_event_triggers FROM pg_event_trigger WHERE evtname LIKE 'fence%';
+-- Without fence, DDL is no longer gated.
+CREATE TABLE after_drop (id int);
+ALTER TABLE after_drop ALTER COLUMN id SET NOT NULL;
+CREATE EXTENSION fence;
+SELECT ok, checked FROM fence.verify_chain();
+DROP EXTENSION fence;
+DROP SCHEMA fence;
+DROP TABLE after_drop, users, orders, events, kept CASCADE;
+DROP FUNCTION IF EXISTS sneaky();
+REVOKE CREATE ON SCHEMA public FROM regress_ci;
+DROP ROLE regress_ci, regress_approver, regress_approver2, regress_admin, regress_auditor;
