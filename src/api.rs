@@ -15,16 +15,10 @@ use crate::events::{self, NewEvent};
 use crate::ffi::{parser, parsetree, relcache, security, xact};
 use crate::gate::{findings_json, locks_json};
 use crate::queries;
-use crate::store;
+use crate::store::{self, as_owner};
 
 fn canonical(sql: &str) -> CanonicalContent {
     canonicalize(sql).unwrap_or_else(|e| errors::syntax(&e))
-}
-
-/// Runs `f` as the extension owner (fence's tables are closed to everyone else).
-fn as_owner<R>(f: impl FnOnce() -> R) -> R {
-    let owner = store::extension_owner().unwrap_or_else(|| errors::not_installed());
-    security::as_owner(owner, f)
 }
 
 /// Runs a query as text: every returned column must be text (cast in the query).
@@ -238,16 +232,10 @@ fn exemption_target(scope: &str, target: &str) -> String {
             &format!("a {scope} exemption needs a sha256:<64 hex> hash, not '{target}'"),
             Some("Use the statement hash from the refusal's DETAIL, or fence.content_hash(<migration>)."),
         ),
-        "relation" => {
-            let name = parser::parse(&format!("SELECT * FROM {target}"))
-                .first()
-                .map(|_| target.rsplit_once('.').map_or((None, target), |(s, n)| (Some(s), n)))
-                .map(|(schema, name)| fence_core::model::RelationName::new(schema, name));
-            match name.and_then(|n| relcache::lookup(&n)) {
-                Some(info) => info.name.to_string(),
-                None => errors::not_found(format!("relation \"{target}\" does not exist"), None),
-            }
-        }
+        "relation" => match relcache::lookup(&relcache::parse_name(target)) {
+            Some(info) => info.name.to_string(),
+            None => errors::not_found(format!("relation \"{target}\" does not exist"), None),
+        },
         "rule" if fence_core::rules::by_id(target).is_some() => target.to_string(),
         "rule" => errors::not_found(
             format!("there is no rule \"{target}\""),
@@ -394,6 +382,6 @@ fn verify_chain() -> TableIterator<
         name!(head_hash, String),
     ),
 > {
-    let v = as_owner(store::verify_chain);
+    let v = store::verify_chain();
     TableIterator::once((v.ok, v.checked, v.first_bad_seq, v.reason, v.head_hash))
 }

@@ -47,24 +47,17 @@ pub fn gate(call: GateCall) {
         events::discard_transaction();
         return;
     }
-    let Some(owner) = store::extension_owner() else { return };
-    let (session_role, executing_role) = (security::session_role(), security::executing_role());
+    if store::extension_owner().is_none() {
+        return;
+    }
     let analysis = Analyzer::new(&LiveCatalog).analyze(&call.statement);
     let text = call.text.as_ref().map(|(t, _)| t.clone());
     let stmt_hash = text.as_deref().and_then(|t| statement_hash(t).ok());
     let content_hash = guc::approval();
 
-    let (verdict, policy_version, policy_hash) = security::as_owner(owner, || {
-        let policy = store::current_policy();
-        let verdict = judge(
-            &policy.policy,
-            &analysis,
-            stmt_hash.as_deref(),
-            content_hash.as_deref(),
-            &[&session_role, &executing_role],
-        );
-        (verdict, policy.version, policy.hash.clone())
-    });
+    let policy = store::current_policy();
+    let verdict = judge(&policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref());
+    let (policy_version, policy_hash) = (policy.version, policy.hash.clone());
 
     let mut details = Map::new();
     details.insert("findings".into(), findings_json(&analysis));
@@ -105,7 +98,6 @@ fn judge(
     analysis: &Analysis,
     stmt_hash: Option<&str>,
     content_hash: Option<&str>,
-    executing: &[&str],
 ) -> Verdict {
     let nothing = ApprovalEvidence { content_named: content_hash.is_some(), ..Default::default() };
     let first = decide(policy, analysis.risk, analysis.unknown, &nothing, None);
@@ -113,7 +105,10 @@ fn judge(
         return Verdict { decision: first, approval_ids: Vec::new(), exemption: None };
     }
     let (evidence, approval_ids) = match (content_hash, stmt_hash) {
-        (Some(content), Some(stmt)) => store::approval_evidence(content, stmt, executing, policy.separation_of_duties),
+        (Some(content), Some(stmt)) => {
+            let (session, executing) = (security::session_role(), security::executing_role());
+            store::approval_evidence(content, stmt, &[&session, &executing], policy.separation_of_duties)
+        }
         _ => (nothing, Vec::new()),
     };
     let rules = analysis

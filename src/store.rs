@@ -1,4 +1,5 @@
-//! Reads of fence's own tables (run as the extension owner by the callers).
+//! Reads of fence's own tables. Each query runs as the extension owner (`as_owner`), and
+//! only when it has to: the policy is cached per transaction.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,7 +14,7 @@ use pgrx::prelude::*;
 use serde_json::Value;
 
 use crate::errors;
-use crate::ffi::xact;
+use crate::ffi::{security, xact};
 use crate::queries;
 
 /// The policy version in force.
@@ -44,16 +45,24 @@ pub fn extension_owner() -> Option<pg_sys::Oid> {
     cached(&OWNER, || Spi::get_one::<pg_sys::Oid>(queries::EXTENSION_OWNER).ok().flatten())
 }
 
+/// Runs `f` as the extension owner; fence's tables are closed to every other role.
+pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
+    let owner = extension_owner().unwrap_or_else(|| errors::not_installed());
+    security::as_owner(owner, f)
+}
+
 /// The current policy (cached for the transaction; `forget_policy` after a change).
 pub fn current_policy() -> Rc<PolicyRecord> {
     cached(&POLICY, || {
-        let row = Spi::connect(|client| {
-            let table = client.select(queries::CURRENT_POLICY, Some(1), &[])?;
-            if table.is_empty() {
-                return Ok((None, None, None));
-            }
-            let table = table.first();
-            Ok::<_, pgrx::spi::Error>((table.get::<i32>(1)?, table.get::<String>(2)?, table.get::<String>(3)?))
+        let row = as_owner(|| {
+            Spi::connect(|client| {
+                let table = client.select(queries::CURRENT_POLICY, Some(1), &[])?;
+                if table.is_empty() {
+                    return Ok((None, None, None));
+                }
+                let table = table.first();
+                Ok::<_, pgrx::spi::Error>((table.get::<i32>(1)?, table.get::<String>(2)?, table.get::<String>(3)?))
+            })
         })
         .unwrap_or_else(|e| errors::spi(e));
         let (version, document) = match row {
@@ -90,24 +99,26 @@ pub fn approval_evidence(
     let mut evidence = ApprovalEvidence { content_named: true, ..Default::default() };
     let mut ids = Vec::new();
     let args: [DatumWithOid; 2] = [content_hash.into(), statement_hash.into()];
-    Spi::connect(|client| {
-        for row in client.select(queries::APPROVALS_FOR_CONTENT, None, &args)? {
-            let id = row.get::<i64>(1)?.unwrap_or_default();
-            let decision = row.get::<String>(2)?.unwrap_or_default();
-            let approver = row.get::<String>(3)?.unwrap_or_default();
-            let covers = row.get::<bool>(4)?.unwrap_or(false);
-            if decision == "reject" {
-                evidence.rejected_by.push(approver);
-            } else if !covers {
-                continue;
-            } else if separation_of_duties && executing.contains(&approver.as_str()) {
-                evidence.self_approved = true;
-            } else if !evidence.approvers.contains(&approver) {
-                evidence.approvers.push(approver);
-                ids.push(id);
+    as_owner(|| {
+        Spi::connect(|client| {
+            for row in client.select(queries::APPROVALS_FOR_CONTENT, None, &args)? {
+                let id = row.get::<i64>(1)?.unwrap_or_default();
+                let decision = row.get::<String>(2)?.unwrap_or_default();
+                let approver = row.get::<String>(3)?.unwrap_or_default();
+                let covers = row.get::<bool>(4)?.unwrap_or(false);
+                if decision == "reject" {
+                    evidence.rejected_by.push(approver);
+                } else if !covers {
+                    continue;
+                } else if separation_of_duties && executing.contains(&approver.as_str()) {
+                    evidence.self_approved = true;
+                } else if !evidence.approvers.contains(&approver) {
+                    evidence.approvers.push(approver);
+                    ids.push(id);
+                }
             }
-        }
-        Ok::<_, pgrx::spi::Error>(())
+            Ok::<_, pgrx::spi::Error>(())
+        })
     })
     .unwrap_or_else(|e| errors::spi(e));
     (evidence, ids)
@@ -131,17 +142,19 @@ pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
         query.relations.clone().into(),
         query.rules.clone().into(),
     ];
-    let rows: Vec<(i64, String, String)> = Spi::connect(|client| {
-        client
-            .select(queries::LIVE_EXEMPTIONS, None, &args)?
-            .map(|row| {
-                Ok((
-                    row.get::<i64>(1)?.unwrap_or_default(),
-                    row.get::<String>(2)?.unwrap_or_default(),
-                    row.get::<String>(3)?.unwrap_or_default(),
-                ))
-            })
-            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    let rows: Vec<(i64, String, String)> = as_owner(|| {
+        Spi::connect(|client| {
+            client
+                .select(queries::LIVE_EXEMPTIONS, None, &args)?
+                .map(|row| {
+                    Ok((
+                        row.get::<i64>(1)?.unwrap_or_default(),
+                        row.get::<String>(2)?.unwrap_or_default(),
+                        row.get::<String>(3)?.unwrap_or_default(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
     })
     .unwrap_or_else(|e| errors::spi(e));
     let direct = rows.iter().find(|(_, scope, _)| scope == "statement" || scope == "content");
@@ -158,41 +171,43 @@ pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
 /// Verifies the whole chain, streaming it in batches.
 pub fn verify_chain() -> Verification {
     let mut verifier = Verifier::default();
-    Spi::connect(|client| {
-        let mut cursor = client.open_cursor(queries::CHAIN_ROWS, &[]);
-        loop {
-            let batch = cursor.fetch(1000)?;
-            if batch.is_empty() {
-                break;
-            }
-            for row in batch {
-                let text = |i: usize| row.get::<String>(i);
-                let event = AuditEvent {
-                    seq: row.get::<i64>(1)?.unwrap_or_default(),
-                    time_us: row.get::<i64>(2)?.unwrap_or_default(),
-                    kind: text(3)?.unwrap_or_default(),
-                    session_role: text(4)?.unwrap_or_default(),
-                    executing_role: text(5)?.unwrap_or_default(),
-                    txid: row.get::<i64>(6)?,
-                    command_tag: text(7)?,
-                    relation: text(8)?,
-                    statement: text(9)?,
-                    statement_hash: text(10)?,
-                    content_hash: text(11)?,
-                    decision: text(12)?,
-                    reason: text(13)?,
-                    risk: text(14)?,
-                    policy_version: row.get::<i64>(15)?,
-                    policy_hash: text(16)?,
-                    details: text(17)?.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null),
-                };
-                let (prev, hash) = (text(18)?.unwrap_or_default(), text(19)?.unwrap_or_default());
-                if !verifier.check(&event, &prev, &hash) {
-                    return Ok(());
+    as_owner(|| {
+        Spi::connect(|client| {
+            let mut cursor = client.open_cursor(queries::CHAIN_ROWS, &[]);
+            loop {
+                let batch = cursor.fetch(1000)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for row in batch {
+                    let text = |i: usize| row.get::<String>(i);
+                    let event = AuditEvent {
+                        seq: row.get::<i64>(1)?.unwrap_or_default(),
+                        time_us: row.get::<i64>(2)?.unwrap_or_default(),
+                        kind: text(3)?.unwrap_or_default(),
+                        session_role: text(4)?.unwrap_or_default(),
+                        executing_role: text(5)?.unwrap_or_default(),
+                        txid: row.get::<i64>(6)?,
+                        command_tag: text(7)?,
+                        relation: text(8)?,
+                        statement: text(9)?,
+                        statement_hash: text(10)?,
+                        content_hash: text(11)?,
+                        decision: text(12)?,
+                        reason: text(13)?,
+                        risk: text(14)?,
+                        policy_version: row.get::<i64>(15)?,
+                        policy_hash: text(16)?,
+                        details: text(17)?.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null),
+                    };
+                    let (prev, hash) = (text(18)?.unwrap_or_default(), text(19)?.unwrap_or_default());
+                    if !verifier.check(&event, &prev, &hash) {
+                        return Ok(());
+                    }
                 }
             }
-        }
-        Ok::<_, pgrx::spi::Error>(())
+            Ok::<_, pgrx::spi::Error>(())
+        })
     })
     .unwrap_or_else(|e| errors::spi(e));
     verifier.finish()

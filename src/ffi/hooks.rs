@@ -37,12 +37,17 @@ impl Drop for PopFrame {
     }
 }
 
+/// The statement's own slice of the query string (copying only that slice: a long
+/// multi-statement string is not copied once per statement).
 fn slice(query: *const std::ffi::c_char, location: i32, len: i32) -> String {
+    if query.is_null() {
+        return String::new();
+    }
     // SAFETY: `query` is the NUL-terminated query string ProcessUtility received.
-    let text = unsafe { super::nodes::cstr(query) }.unwrap_or_default();
-    let start = usize::try_from(location).unwrap_or(0).min(text.len());
-    let end = if len > 0 { (start + len as usize).min(text.len()) } else { text.len() };
-    text.get(start..end).unwrap_or(&text).to_string()
+    let bytes = unsafe { std::ffi::CStr::from_ptr(query) }.to_bytes();
+    let start = usize::try_from(location).unwrap_or(0).min(bytes.len());
+    let end = if len > 0 { (start + len as usize).min(bytes.len()) } else { bytes.len() };
+    String::from_utf8_lossy(&bytes[start..end]).into_owned()
 }
 
 #[pg_guard]

@@ -47,6 +47,18 @@ fn qualified_name(oid: pg_sys::Oid) -> Option<RelationName> {
     }
 }
 
+/// Parses a possibly qualified, possibly quoted relation name (`public."My Table"`) with
+/// the server's own rules; invalid syntax raises PostgreSQL's error.
+pub fn parse_name(text: &str) -> RelationName {
+    let Ok(text) = CString::new(text) else {
+        crate::errors::invalid_parameter("the relation name contains a NUL byte", None);
+    };
+    // SAFETY: stringToQualifiedNameList reads the string and returns a list of String nodes.
+    let names = unsafe { pg_sys::stringToQualifiedNameList(text.as_ptr()) };
+    // SAFETY: a valid list of String nodes.
+    unsafe { super::nodes::name_list(names) }.unwrap_or_else(|| RelationName::new(None, ""))
+}
+
 /// Looks a relation up by name as the current search path resolves it.
 pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
     let oid = relation_oid(relation)?;

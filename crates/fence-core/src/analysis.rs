@@ -1,8 +1,8 @@
 //! Analysis of statements: effects + rule findings, refined by what the catalog knows.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::catalog::{Catalog, RelationState};
+use crate::catalog::{Catalog, RelationState, ResolvedRelation};
 use crate::effects::{effects, RelKind};
 use crate::lock::LockMode;
 use crate::model::{RelationName, Statement, StatementKind};
@@ -37,15 +37,22 @@ pub struct Analysis {
 pub struct Analyzer<'c> {
     catalog: &'c dyn Catalog,
     created: HashSet<RelationName>,
+    /// Each name is resolved against the catalog once.
+    resolved: HashMap<RelationName, ResolvedRelation>,
 }
 
 impl<'c> Analyzer<'c> {
     pub fn new(catalog: &'c dyn Catalog) -> Self {
-        Analyzer { catalog, created: HashSet::new() }
+        Analyzer { catalog, created: HashSet::new(), resolved: HashMap::new() }
     }
 
-    fn is_new(&self, relation: &RelationName) -> bool {
-        let resolved = self.catalog.resolve(relation);
+    fn resolve(&mut self, relation: &RelationName) -> ResolvedRelation {
+        let catalog = self.catalog;
+        self.resolved.entry(relation.clone()).or_insert_with(|| catalog.resolve(relation)).clone()
+    }
+
+    fn is_new(&mut self, relation: &RelationName) -> bool {
+        let resolved = self.resolve(relation);
         resolved.state.is_new() || self.created.contains(&resolved.name) || self.created.contains(relation)
     }
 
@@ -53,7 +60,7 @@ impl<'c> Analyzer<'c> {
         let catalog = self.catalog;
         let mut statement = statement.clone();
         for name in statement.relations_mut() {
-            let resolved = catalog.resolve(name);
+            let resolved = self.resolve(name);
             if resolved.state != RelationState::Missing {
                 *name = resolved.name;
             }
@@ -62,25 +69,24 @@ impl<'c> Analyzer<'c> {
         let fx = effects(statement, &|index| catalog.index_table(index));
         let mut findings = check_all(statement, &fx);
         for finding in &mut findings {
-            if finding.relation.as_ref().is_some_and(|r| self.is_new(r)) && finding.risk > Risk::None {
+            let on_new = finding.relation.clone().is_some_and(|r| self.is_new(&r));
+            if on_new && finding.risk > Risk::None {
                 finding.risk = Risk::None;
                 finding.message.push_str(" (created in this transaction: nobody else can be blocked)");
             }
         }
-        let locks: Vec<LockReport> = fx
-            .locks
+        let resolved: Vec<(ResolvedRelation, &crate::effects::Lock)> =
+            fx.locks.iter().map(|l| (self.resolve(&l.relation), l)).collect();
+        let locks: Vec<LockReport> =
+            resolved.iter().map(|(r, l)| LockReport { relation: r.name.to_string(), mode: l.mode }).collect();
+        let strongest = resolved
             .iter()
-            .map(|l| LockReport { relation: catalog.resolve(&l.relation).name.to_string(), mode: l.mode })
-            .collect();
-        let strongest = fx
-            .locks
-            .iter()
-            .filter(|l| l.kind == RelKind::Table && catalog.resolve(&l.relation).state != RelationState::Missing)
-            .max_by_key(|l| l.mode);
+            .filter(|(r, l)| l.kind == RelKind::Table && r.state != RelationState::Missing)
+            .max_by_key(|(_, l)| l.mode);
         let analysis = Analysis {
             tag: statement.tag.clone(),
-            relation: strongest.map(|l| catalog.resolve(&l.relation).name.to_string()),
-            lock_mode: strongest.map(|l| l.mode),
+            relation: strongest.map(|(r, _)| r.name.to_string()),
+            lock_mode: strongest.map(|(_, l)| l.mode),
             locks,
             rewrites: fx.rewrites,
             scans: fx.scans,
@@ -95,7 +101,8 @@ impl<'c> Analyzer<'c> {
     fn remember_created(&mut self, statement: &Statement) {
         if let StatementKind::CreateTable { relation, .. } = &statement.kind {
             self.created.insert(relation.clone());
-            self.created.insert(self.catalog.resolve(relation).name);
+            let name = self.resolve(relation).name;
+            self.created.insert(name);
         }
     }
 }
@@ -103,7 +110,7 @@ impl<'c> Analyzer<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{OfflineCatalog, ResolvedRelation};
+    use crate::catalog::OfflineCatalog;
     use crate::model::AlterTableAction;
 
     struct OneNewTable;
