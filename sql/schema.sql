@@ -86,6 +86,15 @@ CREATE TABLE fence.audit_chain (
     event_hash text NOT NULL
 );
 
+-- Denials written by fence's background worker in its own transaction while the denied
+-- transaction aborts. The worker moves them into the chain at once; a row stays here only
+-- if the chain was busy, and the next denial (or commit) chains it. No head row and no
+-- shared keys: the worker can never wait on the session it reports on.
+CREATE TABLE fence.pending_denials (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event jsonb NOT NULL
+);
+
 CREATE FUNCTION fence.forbid_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

@@ -128,8 +128,21 @@ fn approve(
     let hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
     let (approved_by, approved_as) = (security::session_role(), security::executing_role());
     let now = xact::now_unix_us();
+    let policy = store::current_policy();
+    let roles = &policy.policy.approver_roles;
+    if !roles.is_empty() && !security::role_in_any(&approved_by, roles) {
+        errors::forbidden(
+            format!(
+                "{approved_by} may not approve under policy version {}: approver_roles is {roles:?}",
+                policy.version
+            ),
+            Some(format!(
+                "Ask a member of {} to approve, or change approver_roles with fence.set_policy().",
+                roles.join(", ")
+            )),
+        );
+    }
     as_owner(|| {
-        let policy = store::current_policy();
         let rows = run(
             queries::INSERT_APPROVAL,
             [
@@ -337,7 +350,7 @@ fn revoke_exemption(id: i64, reason: &str) -> bool {
 fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
     let full = match Policy::parse(&document.0) {
         Ok((_, full)) => full,
-        Err(e) => errors::invalid_parameter(&format!("invalid policy: {e}"), Some("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration.")),
+        Err(e) => errors::invalid_parameter(&format!("invalid policy: {e}"), Some("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration, max_lock_timeout, statement_timeout_required, approver_roles, warn_roles.")),
     };
     let hash = store::policy_hash(&full);
     let by = security::session_role();

@@ -26,6 +26,11 @@ pub fn syntax(error: &fence_core::lexer::LexError) -> ! {
     raise(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, format!("fence: {error}"), None, None)
 }
 
+/// 42501: the caller may not do this.
+pub fn forbidden(message: String, hint: Option<String>) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, format!("fence: {message}"), None, hint)
+}
+
 /// 42704: the named thing does not exist.
 pub fn not_found(message: String, hint: Option<String>) -> ! {
     raise(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, format!("fence: {message}"), None, hint)

@@ -12,7 +12,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 
-use crate::ffi::{relcache, security, snapshot, xact};
+use crate::ffi::{guc, relcache, security, snapshot, xact};
 use crate::queries;
 use crate::store;
 
@@ -48,17 +48,32 @@ thread_local! {
     static DISCARD: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Buffers an event of the current (sub)transaction.
-pub fn record(event: NewEvent, awaiting_end: bool) {
-    let pending = Pending {
+fn pending(mut event: NewEvent, awaiting_end: bool) -> Pending {
+    add_claims(&mut event);
+    Pending {
         level: xact::nest_level(),
         time_us: xact::now_unix_us(),
         session_role: security::session_role(),
         executing_role: security::executing_role(),
         event,
         awaiting_end,
-    };
+    }
+}
+
+/// Buffers an event of the current (sub)transaction.
+pub fn record(event: NewEvent, awaiting_end: bool) {
+    let pending = pending(event, awaiting_end);
     PENDING.with(|p| p.borrow_mut().push(pending));
+}
+
+/// The CI context the session claims (`fence.repository`, ...), kept under `claims` so it is
+/// never confused with the server-verified roles.
+fn add_claims(event: &mut NewEvent) {
+    let claims: serde_json::Map<String, Value> =
+        guc::claims().into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect();
+    if !claims.is_empty() {
+        event.details.insert("claims".into(), Value::Object(claims));
+    }
 }
 
 /// Attaches what `ddl_command_end` saw to the newest DDL decision still waiting for it.
@@ -114,32 +129,73 @@ pub fn flush() {
     let Some(chain) = relcache::audit_chain_oid() else { return };
     let Some(owner) = store::extension_owner() else { return };
     let txid = xact::full_transaction_id();
+    let events = events.into_iter().map(|p| audit_event(Some(txid), p)).collect();
     security::as_owner(owner, || {
         snapshot::with_transaction_snapshot(|| {
             snapshot::lock_chain(chain);
-            let (mut seq, mut prev_hash) = snapshot::latest_chain_head().unwrap_or((0, GENESIS_HASH.to_string()));
-            Spi::connect_mut(|client| {
-                for pending in events {
-                    seq += 1;
-                    let event = audit_event(seq, txid, pending);
-                    let hash = event.hash(&prev_hash);
-                    insert(client, &event, &prev_hash, &hash);
-                    prev_hash = hash;
-                }
-            });
+            append(events);
         })
     });
 }
 
-fn audit_event(seq: i64, txid: i64, pending: Pending) -> AuditEvent {
+/// Moves parked denials into the chain (run by the denial worker, as the extension owner).
+pub fn chain_parked_denials() {
+    let Some(chain) = relcache::audit_chain_oid() else { return };
+    snapshot::lock_chain(chain);
+    let mut parked: Vec<(i64, AuditEvent)> = Spi::connect_mut(|client| {
+        client
+            .update(queries::TAKE_PENDING_DENIALS, None, &[])?
+            .map(|row| {
+                let id = row.get::<i64>(1)?.unwrap_or_default();
+                let event = row.get::<String>(2)?.unwrap_or_default();
+                Ok((id, event))
+            })
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| crate::errors::spi(e))
+    .into_iter()
+    .filter_map(|(id, text)| {
+        let fields = serde_json::from_str::<serde_json::Map<String, Value>>(&text).map_err(|e| e.to_string());
+        match fields.and_then(|f| AuditEvent::from_fields(&f)) {
+            Ok(event) => Some((id, event)),
+            Err(error) => {
+                warning!("fence: parked denial {id} is unreadable ({error}); it was removed: {text}");
+                None
+            }
+        }
+    })
+    .collect();
+    parked.sort_by_key(|(id, _)| *id);
+    append(parked.into_iter().map(|(_, e)| e).collect());
+}
+
+/// Appends events after the chain's head, assigning `seq`; the caller holds the append lock.
+fn append(events: Vec<AuditEvent>) {
+    if events.is_empty() {
+        return;
+    }
+    let (mut seq, mut prev_hash) = snapshot::latest_chain_head().unwrap_or((0, GENESIS_HASH.to_string()));
+    Spi::connect_mut(|client| {
+        for mut event in events {
+            seq += 1;
+            event.seq = seq;
+            let hash = event.hash(&prev_hash);
+            insert(client, &event, &prev_hash, &hash);
+            prev_hash = hash;
+        }
+    });
+}
+
+/// The full event of a buffered or denied statement (`seq` is assigned when appended).
+fn audit_event(txid: Option<i64>, pending: Pending) -> AuditEvent {
     let e = pending.event;
     AuditEvent {
-        seq,
+        seq: 0,
         time_us: pending.time_us,
         kind: e.kind.to_string(),
         session_role: pending.session_role,
         executing_role: pending.executing_role,
-        txid: Some(txid),
+        txid,
         command_tag: e.command_tag,
         relation: e.relation,
         statement: e.statement,
@@ -152,6 +208,11 @@ fn audit_event(seq: i64, txid: i64, pending: Pending) -> AuditEvent {
         policy_hash: e.policy_hash,
         details: Value::Object(e.details),
     }
+}
+
+/// A denial's event, complete now: its transaction is about to abort.
+pub fn denial_event(event: NewEvent) -> AuditEvent {
+    audit_event(xact::full_transaction_id_if_any(), pending(event, false))
 }
 
 fn insert(client: &mut pgrx::spi::SpiClient<'_>, e: &AuditEvent, prev_hash: &str, hash: &str) {

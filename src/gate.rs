@@ -2,18 +2,21 @@
 
 use fence_core::analysis::{Analysis, Analyzer};
 use fence_core::canonical::{canonicalize, statement_hash};
-use fence_core::decision::{decide, ApprovalEvidence, Decision, Outcome};
+use fence_core::decision::{decide, ApprovalEvidence, Decision, Facts, Outcome};
 use fence_core::model::Statement;
+use fence_core::policy::Policy;
 use fence_core::risk::Risk;
 use pgrx::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::catalog::LiveCatalog;
+use crate::denials;
 use crate::errors;
 use crate::events::{self, NewEvent};
-use crate::ffi::hooks::TextSource;
+use crate::ffi::hooks::{self, TextSource};
+use crate::ffi::worker::Progress;
 use crate::ffi::{guc, security};
-use crate::store::{self, ExemptionQuery};
+use crate::store::{self, ApprovalQuery, ExemptionQuery};
 
 pub struct GateCall {
     pub tag: String,
@@ -40,6 +43,8 @@ struct Verdict {
     decision: Decision,
     approval_ids: Vec<i64>,
     exemption: Option<i64>,
+    /// Hashes of what the client sent, when they were what the approval was matched on.
+    client_hashes: Vec<String>,
 }
 
 pub fn gate(call: GateCall) {
@@ -56,7 +61,7 @@ pub fn gate(call: GateCall) {
     let content_hash = guc::approval();
 
     let policy = store::current_policy();
-    let verdict = judge(&policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref());
+    let verdict = judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref());
     let (policy_version, policy_hash) = (policy.version, policy.hash.clone());
 
     let mut details = Map::new();
@@ -70,45 +75,84 @@ pub fn gate(call: GateCall) {
     if !verdict.approval_ids.is_empty() {
         details.insert("approval_ids".into(), verdict.approval_ids.clone().into());
     }
+    if !verdict.client_hashes.is_empty() {
+        details.insert("client_statement_hashes".into(), verdict.client_hashes.clone().into());
+    }
     if let Some(id) = verdict.exemption {
         details.insert("exemption_id".into(), id.into());
     }
-    events::record(
-        NewEvent {
-            kind: "ddl",
-            command_tag: Some(call.tag.clone()),
-            relation: analysis.relation.clone(),
-            statement: text.clone(),
-            statement_hash: stmt_hash.clone(),
-            content_hash: content_hash.clone(),
-            decision: Some(verdict.decision.outcome.as_str().into()),
-            reason: Some(verdict.decision.reason.into()),
-            risk: Some(analysis.risk.as_str().into()),
-            policy_version: Some(i64::from(policy_version)),
-            policy_hash: Some(policy_hash),
-            details,
-        },
-        true,
-    );
-    report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref());
+    let event = NewEvent {
+        kind: "ddl",
+        command_tag: Some(call.tag.clone()),
+        relation: analysis.relation.clone(),
+        statement: text.clone(),
+        statement_hash: stmt_hash.clone(),
+        content_hash: content_hash.clone(),
+        decision: Some(verdict.decision.outcome.as_str().into()),
+        reason: Some(verdict.decision.reason.into()),
+        risk: Some(analysis.risk.as_str().into()),
+        policy_version: Some(i64::from(policy_version)),
+        policy_hash: Some(policy_hash),
+        details,
+    };
+    let recorded = if verdict.decision.outcome == Outcome::Deny {
+        // The transaction is about to abort with everything it buffered: commit the denial
+        // on its own.
+        denials::persist(&events::denial_event(event))
+    } else {
+        events::record(event, true);
+        Progress::Chained
+    };
+    report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
+}
+
+/// The statement hashes of what the client sent, when the statement ran indirectly (or its
+/// own text is unknown); empty for a top-level statement, whose own hash is what counts.
+fn client_hashes(call: &GateCall) -> Vec<String> {
+    if matches!(call.text, Some((_, TextSource::Client | TextSource::Reparsed))) {
+        return Vec::new();
+    }
+    hooks::client_text()
+        .and_then(|text| canonicalize(&text).ok())
+        .map(|c| c.statements.into_iter().map(|s| s.hash).collect())
+        .unwrap_or_default()
 }
 
 fn judge(
-    policy: &fence_core::policy::Policy,
+    call: &GateCall,
+    policy: &Policy,
     analysis: &Analysis,
     stmt_hash: Option<&str>,
     content_hash: Option<&str>,
 ) -> Verdict {
+    let (lock_timeout_ms, statement_timeout_ms) = security::timeouts_ms();
+    let (session, executing) = (security::session_role(), security::executing_role());
+    let facts = Facts {
+        risk: analysis.risk,
+        unknown: analysis.unknown,
+        lock_mode: analysis.lock_mode,
+        lock_timeout_ms,
+        statement_timeout_ms,
+        warn_role: !policy.warn_roles.is_empty()
+            && (security::role_in_any(&session, &policy.warn_roles)
+                || security::role_in_any(&executing, &policy.warn_roles)),
+    };
     let nothing = ApprovalEvidence { content_named: content_hash.is_some(), ..Default::default() };
-    let first = decide(policy, analysis.risk, analysis.unknown, &nothing, None);
+    let first = decide(policy, &facts, &nothing, None);
     if first.outcome == Outcome::Allow {
-        return Verdict { decision: first, approval_ids: Vec::new(), exemption: None };
+        return Verdict { decision: first, approval_ids: Vec::new(), exemption: None, client_hashes: Vec::new() };
     }
-    let (evidence, approval_ids) = match (content_hash, stmt_hash) {
-        (Some(content), Some(stmt)) => {
-            let (session, executing) = (security::session_role(), security::executing_role());
-            store::approval_evidence(content, stmt, &[&session, &executing], policy.separation_of_duties)
-        }
+    let client_hashes = client_hashes(call);
+    let (evidence, approval_ids) = match content_hash {
+        Some(content) if stmt_hash.is_some() || !client_hashes.is_empty() => store::approval_evidence(
+            &ApprovalQuery {
+                content_hash: content,
+                statement_hash: stmt_hash,
+                client_hashes: &client_hashes,
+                executing: [&session, &executing],
+            },
+            policy,
+        ),
         _ => (nothing, Vec::new()),
     };
     let rules = analysis
@@ -123,10 +167,10 @@ fn judge(
         relations: analysis.locks.iter().map(|l| l.relation.clone()).collect(),
         rules,
     });
-    let decision = decide(policy, analysis.risk, analysis.unknown, &evidence, exemption);
+    let decision = decide(policy, &facts, &evidence, exemption);
     let approval_ids = if decision.reason == "approved" { approval_ids } else { Vec::new() };
     let exemption = if decision.reason == "exempted" { exemption } else { None };
-    Verdict { decision, approval_ids, exemption }
+    Verdict { decision, approval_ids, exemption, client_hashes }
 }
 
 fn headline(call: &GateCall, analysis: &Analysis) -> String {
@@ -136,7 +180,14 @@ fn headline(call: &GateCall, analysis: &Analysis) -> String {
     format!("{}{target} ({lock}, risk {}{unknown})", call.tag, analysis.risk)
 }
 
-fn report(call: &GateCall, analysis: &Analysis, decision: &Decision, text: Option<&str>, stmt_hash: Option<&str>) {
+fn report(
+    call: &GateCall,
+    analysis: &Analysis,
+    decision: &Decision,
+    text: Option<&str>,
+    stmt_hash: Option<&str>,
+    recorded: Progress,
+) {
     match decision.outcome {
         Outcome::Allow if analysis.risk > Risk::None || analysis.unknown => {
             notice!("fence: allowed {}: {}", headline(call, analysis), decision.explanation)
@@ -146,13 +197,19 @@ fn report(call: &GateCall, analysis: &Analysis, decision: &Decision, text: Optio
         Outcome::Deny => errors::raise(
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             format!("fence: blocked {}: {}", headline(call, analysis), decision.reason.replace('_', " ")),
-            Some(denial_detail(analysis, decision, text, stmt_hash)),
+            Some(denial_detail(analysis, decision, text, stmt_hash, recorded)),
             Some(denial_hint(text, stmt_hash)),
         ),
     }
 }
 
-fn denial_detail(analysis: &Analysis, decision: &Decision, text: Option<&str>, stmt_hash: Option<&str>) -> String {
+fn denial_detail(
+    analysis: &Analysis,
+    decision: &Decision,
+    text: Option<&str>,
+    stmt_hash: Option<&str>,
+    recorded: Progress,
+) -> String {
     let mut lines = vec![
         format!(
             "Statement: {}",
@@ -164,6 +221,16 @@ fn denial_detail(analysis: &Analysis, decision: &Decision, text: Option<&str>, s
     for f in analysis.findings.iter().filter(|f| f.risk > Risk::None || f.rule == "unclassified") {
         lines.push(format!("Finding {} ({}): {}. Safe rewrite: {}", f.rule, f.risk, f.message, f.safe_rewrite));
     }
+    lines.push(
+        match recorded {
+            Progress::Chained => "Recorded: this denial is in fence.audit_chain and stays there after the rollback.",
+            Progress::Parked => {
+                "Recorded: this denial is parked in fence.pending_denials and joins the chain with the next denial."
+            }
+            Progress::Lost => "Recorded: in the server log only (fence's denial writer was unavailable).",
+        }
+        .to_string(),
+    );
     lines.join("\n")
 }
 

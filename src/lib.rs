@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 
 mod api;
 mod catalog;
+mod denials;
 mod errors;
 mod events;
 mod ffi;

@@ -14,3 +14,6 @@ pub const REVOKE_APPROVAL: &str = include_str!("../sql/queries/revoke_approval.s
 pub const INSERT_EXEMPTION: &str = include_str!("../sql/queries/insert_exemption.sql");
 pub const REVOKE_EXEMPTION: &str = include_str!("../sql/queries/revoke_exemption.sql");
 pub const DDL_COMMANDS: &str = include_str!("../sql/queries/ddl_commands.sql");
+pub const INSERT_PENDING_DENIAL: &str = include_str!("../sql/queries/insert_pending_denial.sql");
+pub const TAKE_PENDING_DENIALS: &str = include_str!("../sql/queries/take_pending_denials.sql");
+pub const WORKER_TIMEOUTS: &str = include_str!("../sql/queries/worker_timeouts.sql");

@@ -89,16 +89,24 @@ pub fn policy_hash(document: &Value) -> String {
     sha256_tagged(&[canonical_json(document).as_bytes()])
 }
 
-/// Approvals of `content_hash` that matter for the statement `statement_hash`.
-pub fn approval_evidence(
-    content_hash: &str,
-    statement_hash: &str,
-    executing: &[&str],
-    separation_of_duties: bool,
-) -> (ApprovalEvidence, Vec<i64>) {
+/// What an approval must cover: the executed statement's hash, or (for DDL run indirectly,
+/// from a DO block, a function or a multi-statement string) every statement the client sent.
+pub struct ApprovalQuery<'a> {
+    pub content_hash: &'a str,
+    pub statement_hash: Option<&'a str>,
+    pub client_hashes: &'a [String],
+    /// Session and executing role: under separation of duties their approvals do not count.
+    pub executing: [&'a str; 2],
+}
+
+/// Approvals of the named content that matter for the statement, under `policy`.
+pub fn approval_evidence(query: &ApprovalQuery, policy: &Policy) -> (ApprovalEvidence, Vec<i64>) {
     let mut evidence = ApprovalEvidence { content_named: true, ..Default::default() };
     let mut ids = Vec::new();
-    let args: [DatumWithOid; 2] = [content_hash.into(), statement_hash.into()];
+    let args: [DatumWithOid; 3] =
+        [query.content_hash.into(), query.statement_hash.into(), query.client_hashes.to_vec().into()];
+    let allowed =
+        |approver: &str| policy.approver_roles.is_empty() || security::role_in_any(approver, &policy.approver_roles);
     as_owner(|| {
         Spi::connect(|client| {
             for row in client.select(queries::APPROVALS_FOR_CONTENT, None, &args)? {
@@ -106,11 +114,13 @@ pub fn approval_evidence(
                 let decision = row.get::<String>(2)?.unwrap_or_default();
                 let approver = row.get::<String>(3)?.unwrap_or_default();
                 let covers = row.get::<bool>(4)?.unwrap_or(false);
-                if decision == "reject" {
+                if !allowed(&approver) {
+                    continue;
+                } else if decision == "reject" {
                     evidence.rejected_by.push(approver);
                 } else if !covers {
                     continue;
-                } else if separation_of_duties && executing.contains(&approver.as_str()) {
+                } else if policy.separation_of_duties && query.executing.contains(&approver.as_str()) {
                     evidence.self_approved = true;
                 } else if !evidence.approvers.contains(&approver) {
                     evidence.approvers.push(approver);

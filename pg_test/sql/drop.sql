@@ -12,7 +12,9 @@ CREATE EXTENSION fence;
 SELECT ok, checked FROM fence.verify_chain();
 DROP EXTENSION fence;
 DROP SCHEMA fence;
-DROP TABLE after_drop, users, orders, events, kept CASCADE;
+DROP TABLE after_drop, users, orders, events, kept, accounts, claimed, oncall_fix CASCADE;
 DROP FUNCTION IF EXISTS sneaky();
-REVOKE CREATE ON SCHEMA public FROM regress_ci;
-DROP ROLE regress_ci, regress_approver, regress_approver2, regress_admin, regress_auditor;
+DROP FUNCTION public.migrate_accounts();
+REVOKE CREATE ON SCHEMA public FROM regress_ci, regress_oncall_member;
+DROP ROLE regress_ci, regress_approver, regress_approver2, regress_admin, regress_auditor,
+    regress_lead, regress_oncall, regress_oncall_member;

@@ -1,4 +1,5 @@
-//! `fence.approval`: the content hash the session runs under, validated when it is set.
+//! fence's settings: `fence.approval`, the content hash the session runs under (validated
+//! when it is set), and the CI context claims recorded with every event.
 
 use std::ffi::CString;
 
@@ -7,6 +8,28 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 static APPROVAL: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static REPOSITORY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static PULL_REQUEST: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static COMMIT_SHA: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static ACTOR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+
+/// The context settings a CI session may set: claims, recorded apart from the server's roles.
+const CLAIMS: [(&str, &std::ffi::CStr, &std::ffi::CStr, &GucSetting<Option<CString>>); 4] = [
+    (
+        "repository",
+        c"fence.repository",
+        c"Repository the migration comes from (a claim recorded with each event).",
+        &REPOSITORY,
+    ),
+    (
+        "pull_request",
+        c"fence.pull_request",
+        c"Pull request of the migration (a claim recorded with each event).",
+        &PULL_REQUEST,
+    ),
+    ("commit_sha", c"fence.commit_sha", c"Commit of the migration (a claim recorded with each event).", &COMMIT_SHA),
+    ("actor", c"fence.actor", c"Person or bot behind the session (a claim recorded with each event).", &ACTOR),
+];
 
 pub fn init() {
     // SAFETY: registering a custom variable from _PG_init with a guarded check hook.
@@ -22,7 +45,28 @@ pub fn init() {
             None,
             None,
         );
+        for (_, name, description, setting) in CLAIMS {
+            GucRegistry::define_string_guc(
+                name,
+                description,
+                c"Set by the CI session (PGOPTIONS or SET); fence records it as a claim, never as proof of identity.",
+                setting,
+                GucContext::Userset,
+                GucFlags::default(),
+            );
+        }
     }
+}
+
+/// The context claims the session has set, as (key, value) pairs.
+pub fn claims() -> Vec<(&'static str, String)> {
+    CLAIMS
+        .iter()
+        .filter_map(|(key, _, _, setting)| {
+            let value = setting.get()?.into_string().ok()?;
+            (!value.is_empty()).then(|| (*key, value.chars().take(1024).collect()))
+        })
+        .collect()
 }
 
 /// The content hash named by the session, if any.

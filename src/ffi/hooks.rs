@@ -131,6 +131,15 @@ pub fn statement_text(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
     from_hook.or_else(|| reparse_client_query(node))
 }
 
+/// What the client sent for the statement now running: the top-level utility statement
+/// being executed (e.g. the DO block), else the whole client query string (e.g. the
+/// `SELECT f()` or prepared statement whose function runs DDL).
+pub fn client_text() -> Option<String> {
+    let top = FRAMES.with(|frames| frames.borrow().first().filter(|f| f.top_level).map(|f| f.text.clone()));
+    // SAFETY: debug_query_string is the client's query string (or NULL).
+    top.or_else(|| unsafe { super::nodes::cstr(pg_sys::debug_query_string) })
+}
+
 fn reparse_client_query(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
     // SAFETY: debug_query_string is the client's query string (or NULL).
     let query = unsafe { super::nodes::cstr(pg_sys::debug_query_string) }?;

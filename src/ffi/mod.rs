@@ -12,4 +12,5 @@ pub mod parsetree;
 pub mod relcache;
 pub mod security;
 pub mod snapshot;
+pub mod worker;
 pub mod xact;

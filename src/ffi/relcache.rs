@@ -96,3 +96,8 @@ pub fn index_table(index: &RelationName) -> Option<RelationName> {
 pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     relation_oid(&RelationName::new(Some("fence"), "audit_chain"))
 }
+
+/// The OID of `fence.pending_denials`, if the extension's tables exist.
+pub fn pending_denials_oid() -> Option<pg_sys::Oid> {
+    relation_oid(&RelationName::new(Some("fence"), "pending_denials"))
+}

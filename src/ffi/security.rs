@@ -23,6 +23,29 @@ pub fn executing_role() -> String {
     role_name(unsafe { pg_sys::GetUserId() })
 }
 
+fn role_oid(name: &str) -> Option<pg_sys::Oid> {
+    let name = CString::new(name).ok()?;
+    // SAFETY: missing_ok = true: returns InvalidOid instead of raising.
+    let oid = unsafe { pg_sys::get_role_oid(name.as_ptr(), true) };
+    (oid != pg_sys::InvalidOid).then_some(oid)
+}
+
+/// Whether the role named `member` belongs (directly or through other roles) to one of
+/// `roles`. Superuser status does not count: membership must be granted.
+pub fn role_in_any(member: &str, roles: &[String]) -> bool {
+    let Some(member) = role_oid(member) else { return false };
+    roles.iter().filter_map(|r| role_oid(r)).any(|role| {
+        // SAFETY: both are existing role OIDs; the call reads the catalog cache.
+        unsafe { pg_sys::is_member_of_role_nosuper(member, role) }
+    })
+}
+
+/// The session's live `lock_timeout` and `statement_timeout`, in milliseconds (0 = off).
+pub fn timeouts_ms() -> (i64, i64) {
+    // SAFETY: reads the backend's current GUC values.
+    unsafe { (i64::from(pg_sys::LockTimeout), i64::from(pg_sys::StatementTimeout)) }
+}
+
 /// Restores the caller's role, security context and settings when dropped (also on error
 /// unwinding; an aborting transaction restores them too).
 struct Restore {

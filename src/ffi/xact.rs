@@ -60,6 +60,13 @@ pub fn full_transaction_id() -> i64 {
     unsafe { pg_sys::GetTopFullTransactionId().value as i64 }
 }
 
+/// The top-level transaction id if one was assigned (a denied statement does not force one).
+pub fn full_transaction_id_if_any() -> Option<i64> {
+    // SAFETY: reads backend-local transaction state.
+    let id = unsafe { pg_sys::GetTopFullTransactionIdIfAny().value };
+    (id != 0).then_some(id as i64)
+}
+
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
 

@@ -37,8 +37,8 @@ fn opt_str(value: &Option<String>) -> Value {
 }
 
 impl AuditEvent {
-    /// The canonical JSON payload: every field, keys sorted, no whitespace.
-    pub fn payload(&self) -> String {
+    /// Every hashed field as a JSON object (the payload before canonical encoding).
+    pub fn fields(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         fields.insert("seq".into(), self.seq.into());
         fields.insert("time_us".into(), self.time_us.into());
@@ -57,7 +57,49 @@ impl AuditEvent {
         fields.insert("policy_version".into(), self.policy_version.map_or(Value::Null, Value::from));
         fields.insert("policy_hash".into(), opt_str(&self.policy_hash));
         fields.insert("details".into(), self.details.clone());
-        canonical_json(&Value::Object(fields))
+        fields
+    }
+
+    /// Reads an event back from `fields()` (e.g. a denial parked outside the chain).
+    pub fn from_fields(fields: &Map<String, Value>) -> Result<AuditEvent, String> {
+        let text = |key: &str| -> Result<Option<String>, String> {
+            match fields.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(format!("field {key} is not a string")),
+            }
+        };
+        let number = |key: &str| -> Result<Option<i64>, String> {
+            match fields.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v.as_i64().map(Some).ok_or_else(|| format!("field {key} is not an integer")),
+            }
+        };
+        let required = |key: &str| text(key)?.ok_or_else(|| format!("field {key} is missing"));
+        Ok(AuditEvent {
+            seq: number("seq")?.unwrap_or_default(),
+            time_us: number("time_us")?.ok_or("field time_us is missing")?,
+            kind: required("kind")?,
+            session_role: required("session_role")?,
+            executing_role: required("executing_role")?,
+            txid: number("txid")?,
+            command_tag: text("command_tag")?,
+            relation: text("relation")?,
+            statement: text("statement")?,
+            statement_hash: text("statement_hash")?,
+            content_hash: text("content_hash")?,
+            decision: text("decision")?,
+            reason: text("reason")?,
+            risk: text("risk")?,
+            policy_version: number("policy_version")?,
+            policy_hash: text("policy_hash")?,
+            details: fields.get("details").cloned().unwrap_or(Value::Null),
+        })
+    }
+
+    /// The canonical JSON payload: every field, keys sorted, no whitespace.
+    pub fn payload(&self) -> String {
+        canonical_json(&Value::Object(self.fields()))
     }
 
     /// `sha256(prev_hash || payload)`.
@@ -231,6 +273,15 @@ mod tests {
             canonical_json(&json!({"b": 1, "a": {"d": [1, "x"], "c": null}})),
             r#"{"a":{"c":null,"d":[1,"x"]},"b":1}"#
         );
+    }
+
+    #[test]
+    fn fields_round_trip() {
+        let e = event(3);
+        assert_eq!(AuditEvent::from_fields(&e.fields()), Ok(e));
+        let mut broken = event(1).fields();
+        broken.remove("kind");
+        assert!(AuditEvent::from_fields(&broken).unwrap_err().contains("kind"));
     }
 
     #[test]

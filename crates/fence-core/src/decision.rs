@@ -1,6 +1,7 @@
 //! The gate's decision for one statement, from its analysis, the policy and the evidence
 //! (approvals and exemptions) the extension found.
 
+use crate::lock::LockMode;
 use crate::policy::{Mode, Policy, UnknownHandling};
 use crate::risk::Risk;
 
@@ -47,45 +48,98 @@ fn decision(outcome: Outcome, reason: &'static str, explanation: String) -> Deci
     Decision { outcome, reason, explanation }
 }
 
-pub fn decide(
-    policy: &Policy,
-    risk: Risk,
-    unknown: bool,
-    approvals: &ApprovalEvidence,
-    exemption: Option<i64>,
-) -> Decision {
-    let unknown_blocks = unknown && policy.unknown == UnknownHandling::Block;
-    let needs_approval = risk >= policy.approval_threshold && risk > Risk::None || unknown_blocks;
-    if !needs_approval {
-        if unknown {
-            return decision(
-                Outcome::Warn,
-                "unknown_warned",
-                "fence cannot classify this statement; policy says warn".into(),
-            );
-        }
-        return decision(
-            Outcome::Allow,
-            "below_threshold",
-            format!("risk {risk} is below the approval threshold {}", policy.approval_threshold),
-        );
+/// What the gate knows about the statement and the session running it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub risk: Risk,
+    pub unknown: bool,
+    /// The strongest lock the statement takes on a pre-existing relation.
+    pub lock_mode: Option<LockMode>,
+    /// The session's live `lock_timeout` and `statement_timeout` in milliseconds (0 = off).
+    pub lock_timeout_ms: i64,
+    pub statement_timeout_ms: i64,
+    /// The session or executing role belongs to one of the policy's `warn_roles`.
+    pub warn_role: bool,
+}
+
+/// Timeout requirements the statement breaks: they hold whatever approves it, because an
+/// approved ACCESS EXCLUSIVE lock queued behind a long query still stalls every session.
+fn timeout_violations(policy: &Policy, facts: &Facts) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if facts.lock_mode.is_none_or(|m| m < LockMode::Share) {
+        return out;
     }
+    let lock = facts.lock_mode.map_or("", |m| m.pg_name());
+    if let Some(max) = policy.max_lock_timeout_ms {
+        if facts.lock_timeout_ms == 0 || facts.lock_timeout_ms > max {
+            let now =
+                if facts.lock_timeout_ms == 0 { "unset".to_string() } else { format!("{}ms", facts.lock_timeout_ms) };
+            out.push((
+                "lock_timeout_required",
+                format!("policy requires lock_timeout of at most {max}ms for a {lock} (it is {now}): SET lock_timeout = '{max}ms'"),
+            ));
+        }
+    }
+    if policy.statement_timeout_required && facts.statement_timeout_ms == 0 {
+        out.push((
+            "statement_timeout_required",
+            format!("policy requires statement_timeout to be set for a {lock}: SET statement_timeout = '<limit>'"),
+        ));
+    }
+    out
+}
+
+pub fn decide(policy: &Policy, facts: &Facts, approvals: &ApprovalEvidence, exemption: Option<i64>) -> Decision {
     if policy.mode == Mode::Off {
         return decision(Outcome::Allow, "mode_off", "policy mode is off".into());
     }
-    let needed = policy.approvals_needed(risk) as usize;
+    let mut problems = timeout_violations(policy, facts);
+    let unknown_blocks = facts.unknown && policy.unknown == UnknownHandling::Block;
+    let needs_approval = facts.risk >= policy.approval_threshold && facts.risk > Risk::None || unknown_blocks;
+    let needed = policy.approvals_needed(facts.risk) as usize;
     let approved = approvals.rejected_by.is_empty() && approvals.approvers.len() >= needed;
-    if approved {
-        return decision(Outcome::Allow, "approved", format!("approved by {}", approvals.approvers.join(", ")));
+    let covered = if !needs_approval {
+        None
+    } else if approved {
+        Some(decision(Outcome::Allow, "approved", format!("approved by {}", approvals.approvers.join(", "))))
+    } else if let Some(id) = exemption {
+        Some(decision(Outcome::Allow, "exempted", format!("exemption {id} covers it")))
+    } else {
+        problems.push(missing_approval(approvals, needed));
+        None
+    };
+    if problems.is_empty() {
+        return covered.unwrap_or_else(|| unneeded(policy, facts));
     }
-    if let Some(id) = exemption {
-        return decision(Outcome::Allow, "exempted", format!("exemption {id} covers it"));
+    let reason = problems[0].0;
+    let explanation = problems.into_iter().map(|(_, e)| e).collect::<Vec<_>>().join("; ");
+    if facts.warn_role {
+        return decision(
+            Outcome::Warn,
+            reason,
+            format!("{explanation} (only warned: the role is in the policy's warn_roles)"),
+        );
     }
-    let (reason, explanation) = missing_approval(approvals, needed);
     match policy.mode {
         Mode::Warn => decision(Outcome::Warn, reason, explanation),
         _ => decision(Outcome::Deny, reason, explanation),
     }
+}
+
+/// The decision for a statement that needs no approval.
+fn unneeded(policy: &Policy, facts: &Facts) -> Decision {
+    if facts.unknown {
+        return decision(
+            Outcome::Warn,
+            "unknown_warned",
+            "fence cannot classify this statement; policy says warn".into(),
+        );
+    }
+    decision(
+        Outcome::Allow,
+        "below_threshold",
+        format!("risk {} is below the approval threshold {}", facts.risk, policy.approval_threshold),
+    )
 }
 
 fn missing_approval(approvals: &ApprovalEvidence, needed: usize) -> (&'static str, String) {
@@ -114,6 +168,10 @@ mod tests {
         Policy::parse(&doc).unwrap().0
     }
 
+    fn risk(risk: Risk) -> Facts {
+        Facts { risk, ..Default::default() }
+    }
+
     fn approved_by(names: &[&str]) -> ApprovalEvidence {
         ApprovalEvidence {
             content_named: true,
@@ -124,52 +182,87 @@ mod tests {
 
     #[test]
     fn below_threshold_passes() {
-        let d = decide(&policy(json!({})), Risk::Low, false, &ApprovalEvidence::default(), None);
+        let d = decide(&policy(json!({})), &risk(Risk::Low), &ApprovalEvidence::default(), None);
         assert_eq!((d.outcome, d.reason), (Outcome::Allow, "below_threshold"));
     }
 
     #[test]
     fn risky_needs_approval_or_exemption() {
         let p = policy(json!({}));
-        assert_eq!(decide(&p, Risk::High, false, &ApprovalEvidence::default(), None).outcome, Outcome::Deny);
-        assert_eq!(decide(&p, Risk::High, false, &approved_by(&["alice"]), None).reason, "approved");
-        assert_eq!(decide(&p, Risk::High, false, &ApprovalEvidence::default(), Some(4)).reason, "exempted");
+        assert_eq!(decide(&p, &risk(Risk::High), &ApprovalEvidence::default(), None).outcome, Outcome::Deny);
+        assert_eq!(decide(&p, &risk(Risk::High), &approved_by(&["alice"]), None).reason, "approved");
+        assert_eq!(decide(&p, &risk(Risk::High), &ApprovalEvidence::default(), Some(4)).reason, "exempted");
     }
 
     #[test]
     fn critical_needs_two_and_reject_wins() {
         let p = policy(json!({}));
-        assert_eq!(decide(&p, Risk::Critical, false, &approved_by(&["alice"]), None).reason, "insufficient_approvals");
-        assert_eq!(decide(&p, Risk::Critical, false, &approved_by(&["alice", "bob"]), None).outcome, Outcome::Allow);
+        assert_eq!(decide(&p, &risk(Risk::Critical), &approved_by(&["alice"]), None).reason, "insufficient_approvals");
+        assert_eq!(decide(&p, &risk(Risk::Critical), &approved_by(&["alice", "bob"]), None).outcome, Outcome::Allow);
         let mut rejected = approved_by(&["alice", "bob"]);
         rejected.rejected_by.push("carol".into());
-        assert_eq!(decide(&p, Risk::Critical, false, &rejected, None).reason, "rejected");
+        assert_eq!(decide(&p, &risk(Risk::Critical), &rejected, None).reason, "rejected");
     }
 
     #[test]
     fn warn_mode_and_unknown_handling() {
         assert_eq!(
-            decide(&policy(json!({"mode": "warn"})), Risk::High, false, &ApprovalEvidence::default(), None).outcome,
+            decide(&policy(json!({"mode": "warn"})), &risk(Risk::High), &ApprovalEvidence::default(), None).outcome,
             Outcome::Warn
         );
         assert_eq!(
-            decide(&policy(json!({})), Risk::None, true, &ApprovalEvidence::default(), None).outcome,
+            decide(
+                &policy(json!({})),
+                &Facts { unknown: true, ..Default::default() },
+                &ApprovalEvidence::default(),
+                None
+            )
+            .outcome,
             Outcome::Deny
         );
         assert_eq!(
-            decide(&policy(json!({"unknown": "warn"})), Risk::None, true, &ApprovalEvidence::default(), None).outcome,
+            decide(
+                &policy(json!({"unknown": "warn"})),
+                &Facts { unknown: true, ..Default::default() },
+                &ApprovalEvidence::default(),
+                None
+            )
+            .outcome,
             Outcome::Warn
         );
         assert_eq!(
-            decide(&policy(json!({"mode": "off"})), Risk::High, false, &ApprovalEvidence::default(), None).reason,
+            decide(&policy(json!({"mode": "off"})), &risk(Risk::High), &ApprovalEvidence::default(), None).reason,
             "mode_off"
         );
     }
 
     #[test]
+    fn timeouts_hold_even_when_approved() {
+        let p = policy(json!({"max_lock_timeout": "2s", "statement_timeout_required": true}));
+        let facts = Facts { risk: Risk::High, lock_mode: Some(LockMode::AccessExclusive), ..Default::default() };
+        let d = decide(&p, &facts, &approved_by(&["alice"]), None);
+        assert_eq!((d.outcome, d.reason), (Outcome::Deny, "lock_timeout_required"));
+        assert!(d.explanation.contains("statement_timeout"));
+        let timed = Facts { lock_timeout_ms: 2000, statement_timeout_ms: 60_000, ..facts.clone() };
+        assert_eq!(decide(&p, &timed, &approved_by(&["alice"]), None).reason, "approved");
+        let too_long = Facts { lock_timeout_ms: 10_000, ..timed.clone() };
+        assert_eq!(decide(&p, &too_long, &approved_by(&["alice"]), None).reason, "lock_timeout_required");
+        let weak = Facts { lock_mode: Some(LockMode::ShareUpdateExclusive), risk: Risk::Low, ..Default::default() };
+        assert_eq!(decide(&p, &weak, &ApprovalEvidence::default(), None).outcome, Outcome::Allow);
+    }
+
+    #[test]
+    fn warn_roles_are_warned_not_refused() {
+        let facts = Facts { risk: Risk::High, warn_role: true, ..Default::default() };
+        let d = decide(&policy(json!({})), &facts, &ApprovalEvidence::default(), None);
+        assert_eq!((d.outcome, d.reason), (Outcome::Warn, "not_approved"));
+        assert!(d.explanation.contains("warn_roles"));
+    }
+
+    #[test]
     fn self_approval_is_explained() {
         let evidence = ApprovalEvidence { content_named: true, self_approved: true, ..Default::default() };
-        let d = decide(&policy(json!({})), Risk::High, false, &evidence, None);
+        let d = decide(&policy(json!({})), &risk(Risk::High), &evidence, None);
         assert!(d.explanation.contains("separation of duties"));
     }
 }

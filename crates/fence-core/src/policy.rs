@@ -35,6 +35,15 @@ pub struct Policy {
     pub separation_of_duties: bool,
     /// The longest exemption an admin may grant, in seconds.
     pub exemption_max_seconds: i64,
+    /// Statements taking a SHARE lock or stronger on an existing table must run with
+    /// `lock_timeout` set, at most this many milliseconds (None: no requirement).
+    pub max_lock_timeout_ms: Option<i64>,
+    /// Those statements must also run with `statement_timeout` set.
+    pub statement_timeout_required: bool,
+    /// Roles whose members may approve (empty: any member of `fence_approver`).
+    pub approver_roles: Vec<String>,
+    /// Roles whose members' risky statements are only warned, never refused (still recorded).
+    pub warn_roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +73,10 @@ pub fn default_document() -> Value {
         "unknown": "block",
         "separation_of_duties": true,
         "exemption_max_duration": "7 days",
+        "max_lock_timeout": null,
+        "statement_timeout_required": false,
+        "approver_roles": [],
+        "warn_roles": [],
     })
 }
 
@@ -101,6 +114,16 @@ impl Policy {
                 .ok_or_else(|| bad("separation_of_duties", "must be true or false"))?,
             exemption_max_seconds: parse_duration(str_key(&full, "exemption_max_duration")?)
                 .map_err(|e| bad("exemption_max_duration", e))?,
+            max_lock_timeout_ms: match &full["max_lock_timeout"] {
+                Value::Null => None,
+                Value::String(text) => Some(parse_duration_ms(text).map_err(|e| bad("max_lock_timeout", e))?),
+                _ => return Err(bad("max_lock_timeout", "must be null or a duration such as \"5s\" or \"500ms\"")),
+            },
+            statement_timeout_required: full["statement_timeout_required"]
+                .as_bool()
+                .ok_or_else(|| bad("statement_timeout_required", "must be true or false"))?,
+            approver_roles: role_list(&full, "approver_roles")?,
+            warn_roles: role_list(&full, "warn_roles")?,
         };
         Ok((policy, Value::Object(full)))
     }
@@ -113,6 +136,18 @@ impl Policy {
 
 fn str_key<'a>(doc: &'a Map<String, Value>, key: &str) -> Result<&'a str, PolicyError> {
     doc[key].as_str().ok_or_else(|| bad(key, "must be a string"))
+}
+
+fn role_list(doc: &Map<String, Value>, key: &str) -> Result<Vec<String>, PolicyError> {
+    let shape = || bad(key, "must be an array of role names, e.g. [\"dba_team\"]");
+    let items = doc[key].as_array().ok_or_else(shape)?;
+    items
+        .iter()
+        .map(|item| match item.as_str() {
+            Some(name) if !name.is_empty() && name.len() < 64 => Ok(name.to_string()),
+            _ => Err(shape()),
+        })
+        .collect()
 }
 
 fn approvals_required(value: &Value) -> Result<BTreeMap<Risk, u32>, PolicyError> {
@@ -132,18 +167,28 @@ fn approvals_required(value: &Value) -> Result<BTreeMap<Risk, u32>, PolicyError>
 
 /// Parses durations such as `90s`, `15 minutes`, `12h`, `7 days` into seconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let ms = parse_duration_ms(text)?;
+    if ms % 1000 != 0 {
+        return Err(format!("\"{}\" is not a whole number of seconds", text.trim()));
+    }
+    Ok(ms / 1000)
+}
+
+/// Parses durations such as `500ms`, `5s`, `2 minutes` into milliseconds.
+pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: i64 = number.parse().map_err(|_| format!("\"{text}\" does not start with a whole number"))?;
-    let seconds = match unit.trim() {
-        "s" | "sec" | "secs" | "second" | "seconds" => 1,
-        "m" | "min" | "mins" | "minute" | "minutes" => 60,
-        "h" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
-        other => return Err(format!("unknown unit \"{other}\" (use seconds, minutes, hours or days)")),
+    let ms = match unit.trim() {
+        "ms" | "msec" | "millisecond" | "milliseconds" => 1,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1000,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        "d" | "day" | "days" => 86_400_000,
+        other => return Err(format!("unknown unit \"{other}\" (use ms, seconds, minutes, hours or days)")),
     };
-    number.checked_mul(seconds).filter(|s| *s > 0).ok_or_else(|| format!("\"{text}\" is not a positive duration"))
+    number.checked_mul(ms).filter(|s| *s > 0).ok_or_else(|| format!("\"{text}\" is not a positive duration"))
 }
 
 #[cfg(test)]
@@ -185,5 +230,19 @@ mod tests {
         assert_eq!(parse_duration("15 minutes"), Ok(900));
         assert!(parse_duration("0 days").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("1500ms").is_err());
+        assert_eq!(parse_duration_ms("500ms"), Ok(500));
+        assert_eq!(parse_duration_ms("5s"), Ok(5000));
+    }
+
+    #[test]
+    fn timeouts_and_roles() {
+        let (policy, _) = Policy::parse(&json!({"max_lock_timeout": "2s", "statement_timeout_required": true, "approver_roles": ["dba"], "warn_roles": ["oncall"]})).unwrap();
+        assert_eq!(policy.max_lock_timeout_ms, Some(2000));
+        assert!(policy.statement_timeout_required);
+        assert_eq!(policy.approver_roles, vec!["dba".to_string()]);
+        assert_eq!(Policy::parse(&json!({"max_lock_timeout": 5})).unwrap_err().key, "max_lock_timeout");
+        assert_eq!(Policy::parse(&json!({"approver_roles": "dba"})).unwrap_err().key, "approver_roles");
+        assert_eq!(Policy::parse(&json!({"warn_roles": [""]})).unwrap_err().key, "warn_roles");
     }
 }

@@ -1,0 +1,68 @@
+//! Denials that outlive the transaction they stop. The denied statement's transaction
+//! aborts, so its buffered events vanish; the denial is instead handed to a background
+//! worker that commits it in its own transaction (parked first, then chained) while the
+//! session waits. The worker needs no lock this session could hold: it writes a table with
+//! no head row, appends to the chain only when this session does not hold the chain, and
+//! gives up after short lock and statement timeouts, leaving the denial parked for the next
+//! worker.
+
+use std::time::Duration;
+
+use fence_core::chain::{canonical_json, AuditEvent};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::Value;
+
+use crate::events;
+use crate::ffi::worker::{self, Progress};
+use crate::ffi::{relcache, security};
+use crate::queries;
+use crate::store;
+
+/// How long a denied session waits for the worker before logging the denial instead.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Commits the denial outside the current transaction. Returns how far it got; when the
+/// worker could not commit it, the denial goes to the server log (never silently lost).
+pub fn persist(event: &AuditEvent) -> Progress {
+    let payload = canonical_json(&Value::Object(event.fields()));
+    let chain = relcache::audit_chain_oid();
+    let parked = relcache::pending_denials_oid();
+    let progress = match (store::extension_owner(), chain, parked) {
+        // A lock of ours the worker would wait for: it cannot run, log instead.
+        (Some(_), _, Some(p)) if worker::locked_by_me(p, pg_sys::ShareLock) => Progress::Lost,
+        (Some(owner), Some(chain), Some(_)) => {
+            let chain_free = !worker::locked_by_me(chain, pg_sys::RowShareLock);
+            worker::run(&payload, owner, chain_free, DEADLINE)
+        }
+        _ => Progress::Lost,
+    };
+    if progress == Progress::Lost {
+        log!("fence: denial could not be written to the audit chain; recorded here instead: {payload}");
+    }
+    progress
+}
+
+/// The worker's job: park the denial (own transaction), then chain every parked denial
+/// (second transaction). `parked` / `chained` report each committed step to the session.
+pub fn write(payload: &str, owner: pg_sys::Oid, chain: bool, parked: impl Fn(), chained: impl Fn()) {
+    let Ok(fields) = serde_json::from_str::<Value>(payload) else { return };
+    worker::transaction(|| {
+        security::as_owner(owner, || {
+            Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| crate::errors::spi(e));
+            Spi::run_with_args(queries::INSERT_PENDING_DENIAL, &[JsonB(fields).into()])
+                .unwrap_or_else(|e| crate::errors::spi(e));
+        })
+    });
+    parked();
+    if chain {
+        worker::transaction(|| {
+            security::as_owner(owner, || {
+                Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| crate::errors::spi(e));
+                events::chain_parked_denials();
+            })
+        });
+        chained();
+    }
+}

@@ -1,0 +1,193 @@
+//! The denial writer: a dynamic background worker that records a denial in its own
+//! transaction while the denied session waits, so the denial outlives the abort. The payload
+//! travels in a DSM segment; the worker connects to the same database as the extension owner.
+//! No preloading is needed: the worker loads the library itself.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+/// How far the worker got, as it reports in the shared segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing committed (no worker slot, the worker failed, or it ran out of time).
+    Lost,
+    /// Committed to `fence.pending_denials`; the chain was busy.
+    Parked,
+    /// Committed and appended to the chain.
+    Chained,
+}
+
+/// The start of the shared segment; the payload (UTF-8 JSON) follows it.
+#[repr(C)]
+struct Header {
+    progress: AtomicU32,
+    chain: u32,
+    database: u32,
+    owner: u32,
+    len: u64,
+}
+
+const PARKED: u32 = 1;
+const CHAINED: u32 = 2;
+
+/// Registers a worker for `payload`, waits (at most `deadline`) for it to exit and returns
+/// what it committed. `chain` = false when this session holds a lock the chain append needs.
+pub fn run(payload: &str, owner: pg_sys::Oid, chain: bool, deadline: Duration) -> Progress {
+    let start = Instant::now();
+    let size = std::mem::size_of::<Header>() + payload.len();
+    // SAFETY: the segment is created in this transaction (its resource owner detaches it if
+    // we error out); we write the header and payload before any worker can see the handle,
+    // and read the progress word only atomically.
+    unsafe {
+        let segment = pg_sys::dsm_create(size, 0);
+        let base = pg_sys::dsm_segment_address(segment) as *mut u8;
+        base.cast::<Header>().write(Header {
+            progress: AtomicU32::new(0),
+            chain: u32::from(chain),
+            database: pg_sys::MyDatabaseId.to_u32(),
+            owner: owner.to_u32(),
+            len: payload.len() as u64,
+        });
+        std::ptr::copy_nonoverlapping(payload.as_ptr(), base.add(std::mem::size_of::<Header>()), payload.len());
+        if let Some(handle) = register(pg_sys::dsm_segment_handle(segment), start, deadline) {
+            wait_for_exit(handle, start, deadline);
+        }
+        let progress = (*base.cast::<Header>()).progress.load(Ordering::Acquire);
+        pg_sys::dsm_detach(segment);
+        match progress {
+            CHAINED => Progress::Chained,
+            PARKED => Progress::Parked,
+            _ => Progress::Lost,
+        }
+    }
+}
+
+fn copy_name(target: &mut [std::ffi::c_char], name: &str) {
+    let room = target.len() - 1;
+    for (dst, src) in target.iter_mut().zip(name.bytes().take(room)) {
+        *dst = src as std::ffi::c_char;
+    }
+}
+
+/// Registration fails while every worker slot is taken: retry until the deadline.
+unsafe fn register(
+    segment: pg_sys::dsm_handle,
+    start: Instant,
+    deadline: Duration,
+) -> Option<*mut pg_sys::BackgroundWorkerHandle> {
+    let mut worker = pg_sys::BackgroundWorker {
+        bgw_flags: (pg_sys::BGWORKER_SHMEM_ACCESS | pg_sys::BGWORKER_BACKEND_DATABASE_CONNECTION) as i32,
+        bgw_start_time: pg_sys::BgWorkerStartTime::BgWorkerStart_RecoveryFinished,
+        bgw_restart_time: -1,
+        bgw_main_arg: pg_sys::Datum::from(segment),
+        // SAFETY: MyProcPid is this backend's pid: the postmaster signals us when the
+        // worker starts and stops.
+        bgw_notify_pid: unsafe { pg_sys::MyProcPid },
+        ..Default::default()
+    };
+    copy_name(&mut worker.bgw_name, "fence denial writer");
+    copy_name(&mut worker.bgw_type, "fence denial writer");
+    copy_name(&mut worker.bgw_library_name, "fence");
+    copy_name(&mut worker.bgw_function_name, "fence_denial_worker");
+    loop {
+        let mut handle = std::ptr::null_mut();
+        // SAFETY: `worker` is fully initialized; the handle is palloc'd by the server.
+        if unsafe { pg_sys::RegisterDynamicBackgroundWorker(&mut worker, &mut handle) } {
+            return Some(handle);
+        }
+        if start.elapsed() >= deadline {
+            return None;
+        }
+        // SAFETY: see `nap`.
+        unsafe { nap(20) };
+    }
+}
+
+/// Sleeps on our latch (woken early by the postmaster's notifications), honouring interrupts.
+unsafe fn nap(ms: i64) {
+    // SAFETY: MyLatch is this backend's latch; the wait ends on timeout, latch or postmaster
+    // death; a pending cancel raises an ordinary ERROR.
+    unsafe {
+        pg_sys::WaitLatch(
+            pg_sys::MyLatch,
+            (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
+            ms as std::ffi::c_long,
+            pg_sys::PG_WAIT_EXTENSION,
+        );
+        pg_sys::ResetLatch(pg_sys::MyLatch);
+        pg_sys::check_for_interrupts!();
+    }
+}
+
+unsafe fn wait_for_exit(handle: *mut pg_sys::BackgroundWorkerHandle, start: Instant, deadline: Duration) {
+    loop {
+        let mut pid = 0;
+        // SAFETY: `handle` came from RegisterDynamicBackgroundWorker in this backend.
+        let status = unsafe { pg_sys::GetBackgroundWorkerPid(handle, &mut pid) };
+        if status == pg_sys::BgwHandleStatus::BGWH_STOPPED || status == pg_sys::BgwHandleStatus::BGWH_POSTMASTER_DIED {
+            return;
+        }
+        if start.elapsed() >= deadline {
+            // SAFETY: as above; the worker dies at its next interrupt check (it uses die()).
+            unsafe { pg_sys::TerminateBackgroundWorker(handle) };
+            return;
+        }
+        // SAFETY: see `nap`.
+        unsafe { nap(5) };
+    }
+}
+
+/// Whether this session holds a lock on `relation` at least as strong as `mode`.
+pub fn locked_by_me(relation: pg_sys::Oid, mode: u32) -> bool {
+    // SAFETY: reads this backend's local lock table.
+    unsafe { pg_sys::CheckRelationOidLockedByMe(relation, mode as i32, true) }
+}
+
+unsafe extern "C-unwind" {
+    /// PostgreSQL's SIGTERM handler for backends: the next interrupt check ends the process
+    /// (pgrx's handler only sets a flag, and a terminated worker would still commit).
+    fn die(signal: std::ffi::c_int);
+}
+
+/// The worker's entry point (named in `bgw_function_name`).
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn fence_denial_worker(arg: pg_sys::Datum) {
+    // SAFETY: standard background worker start-up: die() makes SIGTERM interrupt SPI; the
+    // segment stays mapped until we detach it; the header was written before registration.
+    unsafe {
+        pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(die));
+        pg_sys::BackgroundWorkerUnblockSignals();
+        let segment = pg_sys::dsm_attach(arg.value() as pg_sys::dsm_handle);
+        if segment.is_null() {
+            return; // the session gave up waiting and the segment is gone
+        }
+        let base = pg_sys::dsm_segment_address(segment) as *const u8;
+        let header = &*base.cast::<Header>();
+        let bytes = std::slice::from_raw_parts(base.add(std::mem::size_of::<Header>()), header.len as usize);
+        let payload = String::from_utf8_lossy(bytes).into_owned();
+        let owner = pg_sys::Oid::from(header.owner);
+        pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(header.database), owner, 0);
+        let report = |step: u32| header.progress.store(step, Ordering::Release);
+        crate::denials::write(&payload, owner, header.chain != 0, || report(PARKED), || report(CHAINED));
+        pg_sys::dsm_detach(segment);
+    }
+}
+
+/// Runs `f` in its own transaction of this background worker.
+pub fn transaction<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: only called from the worker, outside any transaction; an ERROR inside ends the
+    // worker process, whose exit aborts the transaction.
+    unsafe {
+        pg_sys::SetCurrentStatementStartTimestamp();
+        pg_sys::StartTransactionCommand();
+        pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
+        let result = f();
+        pg_sys::PopActiveSnapshot();
+        pg_sys::CommitTransactionCommand();
+        result
+    }
+}
