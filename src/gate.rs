@@ -24,6 +24,9 @@ pub struct GateCall {
     /// The statement's own text and where it came from (None: fence could not recover it).
     pub text: Option<(String, TextSource)>,
     pub drops_fence: bool,
+    /// Whether a `ddl_command_end` will complete the event (not for commands only the
+    /// ProcessUtility hook sees).
+    pub awaits_end: bool,
 }
 
 /// JSON of an analysis, shared by the audit details and `fence.analyze`.
@@ -100,7 +103,7 @@ pub fn gate(call: GateCall) {
         // on its own.
         denials::persist(&events::denial_event(event))
     } else {
-        events::record(event, true);
+        events::record(event, call.awaits_end);
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
@@ -244,6 +247,23 @@ fn denial_hint(text: Option<&str>, stmt_hash: Option<&str>) -> String {
          then run it with SET fence.approval = '<returned content hash>' (this statement alone is content {alone}). \
          Or exempt it until a deadline (as fence_admin): SELECT fence.exempt('statement', '{stmt_hash}', '<reason>', now() + interval '1 hour');"
     )
+}
+
+/// A change to what keeps fence on (its event triggers, `session_replication_role`): a
+/// superuser may make it, but not silently.
+pub fn record_guard_change(what: String, state: String, statement: Option<String>) {
+    if store::extension_owner().is_none() {
+        return;
+    }
+    let mut details = Map::new();
+    details.insert("guard".into(), what.clone().into());
+    details.insert("state".into(), state.clone().into());
+    events::record(NewEvent { kind: "guard_change", statement, details, ..Default::default() }, false);
+    if what == "session_replication_role" && state != "origin" {
+        warning!(
+            "fence: session_replication_role = {state} silences fence's event triggers; recorded in the audit chain"
+        );
+    }
 }
 
 /// `ddl_command_end`: attach the objects the command touched to its decision.

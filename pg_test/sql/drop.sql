@@ -12,9 +12,10 @@ CREATE EXTENSION fence;
 SELECT ok, checked FROM fence.verify_chain();
 DROP EXTENSION fence;
 DROP SCHEMA fence;
-DROP TABLE after_drop, users, orders, events, kept, accounts, claimed, oncall_fix CASCADE;
+DROP TABLE after_drop, users, orders, events, kept, accounts, claimed, oncall_fix,
+    mark2, maint, not_preloaded CASCADE;
 DROP FUNCTION IF EXISTS sneaky();
 DROP FUNCTION public.migrate_accounts();
-REVOKE CREATE ON SCHEMA public FROM regress_ci, regress_oncall_member;
+REVOKE CREATE ON SCHEMA public FROM regress_ci, regress_oncall_member, regress_preloaded;
 DROP ROLE regress_ci, regress_approver, regress_approver2, regress_admin, regress_auditor,
-    regress_lead, regress_oncall, regress_oncall_member;
+    regress_lead, regress_oncall, regress_oncall_member, regress_preloaded, regress_super;

@@ -23,7 +23,7 @@ unsafe fn trigger_data(fcinfo: pg_sys::FunctionCallInfo) -> &'static pg_sys::Eve
 
 /// Statements of an extension's install or update script: the `CREATE EXTENSION` /
 /// `ALTER EXTENSION` statement itself was gated, its script's inner DDL is not.
-fn in_extension_script() -> bool {
+pub fn in_extension_script() -> bool {
     // SAFETY: reads a backend-local flag.
     unsafe { pg_sys::creating_extension }
 }
@@ -56,6 +56,7 @@ pub unsafe extern "C-unwind" fn fence_gate(fcinfo: pg_sys::FunctionCallInfo) -> 
         statement: super::parsetree::statement(node),
         text: super::hooks::statement_text(node),
         drops_fence: super::parsetree::drops_fence(node),
+        awaits_end: true,
     };
     crate::gate::gate(call);
     pg_sys::Datum::from(0)

@@ -4,6 +4,7 @@
 //! sees every statement, otherwise from the first fence call of the session on.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pgrx::pg_sys::{self, ProcessUtilityContext};
 use pgrx::prelude::*;
@@ -19,14 +20,24 @@ thread_local! {
 }
 
 static mut PREVIOUS: pg_sys::ProcessUtility_hook_type = None;
+static PRELOADED: AtomicBool = AtomicBool::new(false);
 
 pub fn install() {
     // SAFETY: called once from _PG_init in the single backend thread; we save the previous
-    // hook and always call it (or the standard implementation).
+    // hook and always call it (or the standard implementation). No query is running while
+    // shared_preload_libraries or session_preload_libraries load us: that is "preloaded".
     unsafe {
         PREVIOUS = pg_sys::ProcessUtility_hook;
         pg_sys::ProcessUtility_hook = Some(process_utility);
+        PRELOADED.store(pg_sys::debug_query_string.is_null(), Ordering::Relaxed);
     }
+}
+
+/// Whether fence was loaded before this session's first query, so the hook sees every
+/// statement: only then does it gate the commands event triggers never see (gating them
+/// from the middle of a session on would make the same TRUNCATE pass or fail by accident).
+pub fn preloaded() -> bool {
+    PRELOADED.load(Ordering::Relaxed)
 }
 
 struct PopFrame;
@@ -74,6 +85,18 @@ unsafe extern "C-unwind" fn process_utility(
             })
         });
         let _pop = PopFrame;
+        let node = stmt.utilityStmt;
+        if preloaded() && super::maintenance::is_maintenance(node) && !super::event_trigger::in_extension_script() {
+            super::snapshot::with_active_snapshot(|| {
+                crate::gate::gate(crate::gate::GateCall {
+                    tag: super::parser::command_tag(node),
+                    statement: super::parsetree::statement(node),
+                    text: statement_text(node),
+                    drops_fence: false,
+                    awaits_end: false,
+                })
+            });
+        }
         match PREVIOUS {
             Some(previous) => pg_sys::ffi::pg_guard_ffi_boundary(|| {
                 previous(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc)
@@ -88,6 +111,10 @@ unsafe extern "C-unwind" fn process_utility(
                 dest,
                 qc,
             ),
+        }
+        if let Some((what, state)) = super::guards::changed_guard(node) {
+            let text = FRAMES.with(|frames| frames.borrow().last().map(|f| f.text.clone()));
+            super::snapshot::with_active_snapshot(|| crate::gate::record_guard_change(what, state, text));
         }
     }
 }

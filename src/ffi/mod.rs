@@ -4,8 +4,10 @@
 
 pub mod event_trigger;
 pub mod expr;
+pub mod guards;
 pub mod guc;
 pub mod hooks;
+pub mod maintenance;
 pub mod nodes;
 pub mod parser;
 pub mod parsetree;

@@ -32,7 +32,7 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_GrantStmt
             | T::T_CreateExtensionStmt
             | T::T_CreateTableAsStmt => StatementKind::NoTableLock,
-            _ => StatementKind::Unclassified,
+            _ => super::maintenance::statement_kind(node).unwrap_or(StatementKind::Unclassified),
         }
     };
     Statement { tag: tag_name, kind }

@@ -23,6 +23,17 @@ pub fn with_transaction_snapshot<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with a snapshot active: utility statements such as LOCK, SET and VACUUM run
+/// without one, and fence's catalog queries need one.
+pub fn with_active_snapshot<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: reads backend-local snapshot state.
+    if unsafe { pg_sys::ActiveSnapshotSet() } {
+        f()
+    } else {
+        with_transaction_snapshot(f)
+    }
+}
+
 /// The chain's head `(seq, event_hash)` as of now — read with the latest snapshot so that
 /// REPEATABLE READ and SERIALIZABLE transactions see every committed append. The caller must
 /// hold the chain's append lock.

@@ -4,7 +4,8 @@
 
 use crate::lock::LockMode;
 use crate::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, ReindexTarget, RelationName, Statement,
+    StatementKind,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +90,65 @@ pub fn effects(statement: &Statement, index_table: &dyn Fn(&RelationName) -> Opt
         StatementKind::Comment { relation: Some(relation) } => {
             fx.lock(relation, RelKind::Table, LockMode::ShareUpdateExclusive);
         }
+        StatementKind::Truncate { relations, .. } => {
+            for relation in relations {
+                fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
+            }
+            fx.rewrites = true;
+        }
+        StatementKind::LockTable { relations, mode } => {
+            for relation in relations {
+                fx.lock(relation, RelKind::Table, *mode);
+            }
+        }
+        StatementKind::Vacuum { relations, full } => {
+            let mode = if *full { LockMode::AccessExclusive } else { LockMode::ShareUpdateExclusive };
+            for relation in relations {
+                fx.lock(relation, RelKind::Table, mode);
+            }
+            fx.rewrites = *full;
+            fx.scans = true;
+        }
+        StatementKind::Cluster { relation } => {
+            if let Some(relation) = relation {
+                fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
+            }
+            fx.rewrites = true;
+            fx.scans = true;
+        }
+        StatementKind::Reindex { target, relation, concurrently } => {
+            reindex(&mut fx, *target, relation.as_ref(), *concurrently, index_table)
+        }
         StatementKind::Comment { relation: None } | StatementKind::NoTableLock | StatementKind::Unclassified => {}
     }
     fx
+}
+
+/// REINDEX: SHARE on the table (writes wait, reads go on) and ACCESS EXCLUSIVE on each index
+/// rebuilt; CONCURRENTLY takes SHARE UPDATE EXCLUSIVE on both instead.
+fn reindex(
+    fx: &mut Effects,
+    target: ReindexTarget,
+    relation: Option<&RelationName>,
+    concurrently: bool,
+    index_table: &dyn Fn(&RelationName) -> Option<RelationName>,
+) {
+    let (table_mode, index_mode) = if concurrently {
+        (LockMode::ShareUpdateExclusive, LockMode::ShareUpdateExclusive)
+    } else {
+        (LockMode::Share, LockMode::AccessExclusive)
+    };
+    match (target, relation) {
+        (ReindexTarget::Index, Some(index)) => {
+            if let Some(table) = index_table(index) {
+                fx.lock(&table, RelKind::Table, table_mode);
+            }
+            fx.lock(index, RelKind::Index, index_mode);
+        }
+        (ReindexTarget::Table, Some(table)) => fx.lock(table, RelKind::Table, table_mode),
+        _ => {}
+    }
+    fx.scans = true;
 }
 
 fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterTableAction) {
@@ -249,6 +306,30 @@ mod tests {
         );
         let fx = effects(&drop, &|_| Some(users()));
         assert_eq!(fx.strongest_table_lock().unwrap().relation, users());
+        assert_eq!(fx.locks.len(), 2);
+    }
+
+    #[test]
+    fn maintenance_commands() {
+        let truncate =
+            Statement::new("TRUNCATE TABLE", StatementKind::Truncate { relations: vec![users()], cascade: false });
+        let fx = effects(&truncate, &no_index_table);
+        assert_eq!(fx.locks[0].mode, LockMode::AccessExclusive);
+        assert!(fx.rewrites);
+        let vacuum = Statement::new("VACUUM", StatementKind::Vacuum { relations: vec![users()], full: false });
+        let fx = effects(&vacuum, &no_index_table);
+        assert_eq!(fx.locks[0].mode, LockMode::ShareUpdateExclusive);
+        assert!(!fx.rewrites);
+        let reindex = Statement::new(
+            "REINDEX",
+            StatementKind::Reindex {
+                target: ReindexTarget::Index,
+                relation: Some(RelationName::new(None, "i")),
+                concurrently: false,
+            },
+        );
+        let fx = effects(&reindex, &|_| Some(users()));
+        assert_eq!(fx.strongest_table_lock().unwrap().mode, LockMode::Share);
         assert_eq!(fx.locks.len(), 2);
     }
 

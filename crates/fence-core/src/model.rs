@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::lock::LockMode;
+
 /// A relation name as written (schema optional) or as resolved by a catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RelationName {
@@ -141,6 +143,14 @@ pub enum ObjectKind {
     Other(String),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReindexTarget {
+    Index,
+    Table,
+    /// A schema, the database or the system catalogs: many tables at once.
+    Many,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatementKind {
     AlterTable {
@@ -176,6 +186,32 @@ pub enum StatementKind {
     /// `COMMENT ON` a relation or one of its columns.
     Comment {
         relation: Option<RelationName>,
+    },
+    /// `TRUNCATE`: empties the tables (new files, the old data is gone).
+    Truncate {
+        relations: Vec<RelationName>,
+        cascade: bool,
+    },
+    /// `LOCK TABLE ... IN <mode> MODE`.
+    LockTable {
+        relations: Vec<RelationName>,
+        mode: LockMode,
+    },
+    /// `VACUUM [FULL]` (no relations: the whole database).
+    Vacuum {
+        relations: Vec<RelationName>,
+        full: bool,
+    },
+    /// `CLUSTER [table]` (no table: every table clustered before).
+    Cluster {
+        relation: Option<RelationName>,
+    },
+    /// `REINDEX INDEX|TABLE|SCHEMA|DATABASE|SYSTEM [CONCURRENTLY]`.
+    Reindex {
+        target: ReindexTarget,
+        /// The index or table (None for schema, database, system).
+        relation: Option<RelationName>,
+        concurrently: bool,
     },
     /// DDL that takes no lock on an existing table, view or index (schemas, functions,
     /// types, sequences, grants, extensions ...).
@@ -229,7 +265,12 @@ impl Statement {
             }
             StatementKind::CreateIndex { relation, .. } | StatementKind::Rename { relation, .. } => vec![relation],
             StatementKind::Drop { objects, .. } => objects.iter_mut().collect(),
-            StatementKind::Comment { relation } => relation.iter_mut().collect(),
+            StatementKind::Comment { relation }
+            | StatementKind::Cluster { relation }
+            | StatementKind::Reindex { relation, .. } => relation.iter_mut().collect(),
+            StatementKind::Truncate { relations, .. }
+            | StatementKind::LockTable { relations, .. }
+            | StatementKind::Vacuum { relations, .. } => relations.iter_mut().collect(),
             StatementKind::NoTableLock | StatementKind::Unclassified => Vec::new(),
         }
     }

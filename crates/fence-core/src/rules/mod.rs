@@ -13,13 +13,18 @@ mod add_foreign_key;
 mod add_foreign_key_not_valid;
 mod add_unique_constraint;
 mod alter_column_type;
+mod cluster;
 mod create_index;
 mod drop_column;
 mod drop_index;
 mod drop_table;
+mod lock_table;
+mod reindex;
 mod rename;
 mod set_not_null;
+mod truncate;
 mod unclassified;
+mod vacuum_full;
 mod validate_constraint;
 
 #[cfg(test)]
@@ -75,6 +80,11 @@ pub static ALL: &[&Rule] = &[
     &drop_table::RULE,
     &drop_column::RULE,
     &rename::RULE,
+    &truncate::RULE,
+    &vacuum_full::RULE,
+    &cluster::RULE,
+    &reindex::RULE,
+    &lock_table::RULE,
     &access_exclusive_lock::RULE,
     &unclassified::RULE,
 ];

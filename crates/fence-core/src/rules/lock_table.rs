@@ -1,0 +1,41 @@
+use crate::effects::Effects;
+use crate::lock::LockMode;
+use crate::model::{Statement, StatementKind};
+use crate::risk::Risk;
+use crate::rules::{Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "lock_table",
+    risk: Risk::Medium,
+    summary: "an explicit LOCK TABLE in SHARE mode or stronger blocks writes (ACCESS EXCLUSIVE also reads) until the transaction ends",
+    safe_rewrite: "take the weakest mode that protects the change, keep the transaction short, and SET lock_timeout first so the LOCK cannot queue behind a long query",
+    check,
+};
+
+fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+    match &statement.kind {
+        StatementKind::LockTable { relations, mode } if *mode >= LockMode::Share => relations
+            .iter()
+            .map(|table| {
+                rule.finding(
+                    Some(table),
+                    format!("LOCK TABLE {table} IN {} MODE holds the lock until commit", mode.sql_name()),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{rel, run};
+
+    #[test]
+    fn share_and_stronger() {
+        let stmt = |mode| Statement::new("LOCK TABLE", StatementKind::LockTable { relations: vec![rel("a")], mode });
+        assert_eq!(run(&RULE, &stmt(LockMode::AccessExclusive)).len(), 1);
+        assert!(run(&RULE, &stmt(LockMode::RowExclusive)).is_empty());
+    }
+}

@@ -1,0 +1,51 @@
+//! Changes to what keeps fence on: its event triggers (ALTER / DROP / RENAME EVENT TRIGGER
+//! fence_gate or fence_record, which event triggers never see) and
+//! `session_replication_role` (anything but `origin` silences every event trigger).
+
+use pgrx::pg_sys::{self, NodeTag as T, ObjectType as Ob};
+
+use super::nodes::{cstr, list_nodes, string_value, tag};
+
+const FENCE_TRIGGERS: [&str; 2] = ["fence_gate", "fence_record"];
+
+/// What a just-executed utility statement changed among fence's guards: (what, new state).
+pub fn changed_guard(node: *mut pg_sys::Node) -> Option<(String, String)> {
+    let ours = |name: Option<String>| name.filter(|n| FENCE_TRIGGERS.contains(&n.as_str()));
+    // SAFETY: each arm casts only after checking the node tag; names are copied out.
+    unsafe {
+        match tag(node) {
+            T::T_AlterEventTrigStmt => {
+                let stmt = &*(node as *mut pg_sys::AlterEventTrigStmt);
+                let state = match stmt.tgenabled as u8 {
+                    b'D' => "disabled",
+                    b'R' => "enabled on replica only",
+                    b'A' => "enabled always",
+                    _ => "enabled",
+                };
+                ours(cstr(stmt.trigname)).map(|n| (format!("event trigger {n}"), state.to_string()))
+            }
+            T::T_DropStmt if (*(node as *mut pg_sys::DropStmt)).removeType == Ob::OBJECT_EVENT_TRIGGER => {
+                let stmt = &*(node as *mut pg_sys::DropStmt);
+                let dropped: Vec<String> =
+                    list_nodes(stmt.objects).into_iter().filter_map(|n| ours(string_value(n))).collect();
+                (!dropped.is_empty()).then(|| (format!("event trigger {}", dropped.join(", ")), "dropped".to_string()))
+            }
+            T::T_RenameStmt if (*(node as *mut pg_sys::RenameStmt)).renameType == Ob::OBJECT_EVENT_TRIGGER => {
+                let stmt = &*(node as *mut pg_sys::RenameStmt);
+                let old = if stmt.object.is_null() { None } else { ours(string_value(stmt.object)) };
+                old.map(|n| {
+                    (format!("event trigger {n}"), format!("renamed to {}", cstr(stmt.newname).unwrap_or_default()))
+                })
+            }
+            T::T_VariableSetStmt => {
+                let stmt = &*(node as *mut pg_sys::VariableSetStmt);
+                if cstr(stmt.name).as_deref() != Some("session_replication_role") {
+                    return None;
+                }
+                let value = cstr(pg_sys::GetConfigOption(c"session_replication_role".as_ptr(), false, false))?;
+                Some(("session_replication_role".to_string(), value))
+            }
+            _ => None,
+        }
+    }
+}
