@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, fence-core's unit tests, then the extension
-# built, installed and exercised by pg_regress against a throwaway PostgreSQL 15 server.
+# built, installed and exercised by pg_regress and the security suite (scripts/security.sh)
+# against a throwaway PostgreSQL 15 server.
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -30,4 +31,6 @@ if [ $status -ne 0 ]; then
     cat target/regress/regression.diffs 2>/dev/null | head -n 300
     exit $status
 fi
+
+"$ROOT/scripts/security.sh"
 say "all tests passed"

@@ -4,7 +4,7 @@
 //! for each other's whole transaction, only for each other's commit; events of a rolled-back
 //! (sub)transaction vanish with it.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use fence_core::chain::{AuditEvent, GENESIS_HASH};
 use pgrx::datum::DatumWithOid;
@@ -45,7 +45,6 @@ struct Pending {
 
 thread_local! {
     static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
-    static DISCARD: Cell<bool> = const { Cell::new(false) };
 }
 
 fn pending(mut event: NewEvent, awaiting_end: bool) -> Pending {
@@ -93,15 +92,8 @@ pub fn complete_ddl(objects: Value) -> bool {
     })
 }
 
-/// `DROP EXTENSION fence`: its tables go away with this transaction; append nothing.
-pub fn discard_transaction() {
-    DISCARD.with(|d| d.set(true));
-    PENDING.with(|p| p.borrow_mut().clear());
-}
-
 /// Transaction end (commit or abort): forget everything. Must never raise.
 pub fn reset() {
-    DISCARD.with(|d| d.set(false));
     PENDING.with(|p| p.borrow_mut().clear());
 }
 
@@ -118,10 +110,8 @@ pub fn commit_subtransaction(level: i32) {
 }
 
 /// Pre-commit: append the transaction's events to the chain.
+/// After a successful `DROP EXTENSION fence` the chain is gone and nothing is appended.
 pub fn flush() {
-    if DISCARD.with(Cell::get) {
-        return;
-    }
     let events: Vec<Pending> = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
     if events.is_empty() {
         return;

@@ -52,7 +52,12 @@ struct Verdict {
 
 pub fn gate(call: GateCall) {
     if call.drops_fence {
-        events::discard_transaction();
+        // Only the owner can; the chain goes with the extension, so say it in the log.
+        log!(
+            "fence: DROP EXTENSION fence requested by {} (as {}); the audit chain is dropped with it if this commits",
+            security::session_role(),
+            security::executing_role()
+        );
         return;
     }
     if store::extension_owner().is_none() {

@@ -1,0 +1,302 @@
+-- Bypass attempts by a hostile migration role (sec_mig), an application role (sec_app)
+-- and an approver who also migrates (sec_dual). Each block runs in one transaction as the
+-- role named; it must fail with the SQLSTATE given, change nothing, and, when it reached
+-- the gate ("gated: yes"), leave its denial in the audit chain.
+
+-- attack: write an approval row directly
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+INSERT INTO fence.approvals (content_hash, statement_hashes, content, decision, approved_by, approved_as, analysis, policy_version, created_at)
+VALUES ('sha256:' || repeat('0', 64), '{}', 'x', 'approve', 'sec_approver', 'sec_approver', '[]', 1, now());
+
+-- attack: un-revoke approvals
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+UPDATE fence.approvals SET revoked_at = NULL;
+
+-- attack: grant itself an exemption row
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+INSERT INTO fence.exemptions (scope, target, reason, created_by, created_at, expires_at, policy_version)
+VALUES ('relation', 'public.victim', 'because', 'sec_mig', now(), now() + interval '1 day', 1);
+
+-- attack: delete exemptions (hide evidence)
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+DELETE FROM fence.exemptions;
+
+-- attack: write a policy version with mode off
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+INSERT INTO fence.policy_versions VALUES (99, now(), 'sec_mig', NULL, '{"mode": "off"}', 'x');
+
+-- attack: forge an audit event
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+INSERT INTO fence.audit_chain (seq, recorded_at, kind, session_role, executing_role, details, prev_hash, event_hash)
+VALUES (1000000, now(), 'ddl', 'sec_approver', 'sec_approver', '{}', 'x', 'y');
+
+-- attack: rewrite an audit event
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+UPDATE fence.audit_chain SET decision = 'allow' WHERE decision = 'deny';
+
+-- attack: delete audit events
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+DELETE FROM fence.audit_chain;
+
+-- attack: truncate the audit chain
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+TRUNCATE fence.audit_chain;
+
+-- attack: delete parked denials before they are chained
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+DELETE FROM fence.pending_denials;
+
+-- attack: switch fence off through its own API
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.set_policy('{"mode": "off"}');
+
+-- attack: approve its own migration without being an approver
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.approve('ALTER TABLE victim DROP COLUMN note');
+
+-- attack: grant itself an exemption through the API
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.exempt('relation', 'public.victim', 'please', now() + interval '1 hour');
+
+-- attack: call the gate function directly
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.gate();
+
+-- attack: call the append-only guard directly
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.forbid_change();
+
+-- attack: run risky DDL under a forged (well-formed, never approved) content hash
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SET fence.approval = 'sha256:0000000000000000000000000000000000000000000000000000000000000000';
+ALTER TABLE victim ALTER COLUMN email SET NOT NULL;
+
+-- attack: malformed approval value once fence is loaded in the session
+-- as: sec_mig
+-- expect: 22023
+-- gated: no
+SELECT fence.content_hash('SELECT 1') IS NOT NULL AS loaded;
+SET fence.approval = 'sha256:approved-by-bob';
+
+-- attack: oversized approval value once fence is loaded in the session
+-- as: sec_mig
+-- expect: 22023
+-- gated: no
+SELECT fence.content_hash('SELECT 1') IS NOT NULL AS loaded;
+SELECT set_config('fence.approval', repeat('a', 100000), false);
+
+-- attack: malformed approval value set before fence is loaded (kept as a placeholder)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SET fence.approval = 'sha256:approved-by-bob';
+ALTER TABLE victim ALTER COLUMN email SET NOT NULL;
+
+-- attack: stretch another migration's approval over a different statement
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SELECT set_config('fence.approval', fence.content_hash('ALTER TABLE victim ADD COLUMN ok int'), false);
+ALTER TABLE victim DROP COLUMN note;
+
+-- attack: run a migration it approved itself (separation of duties)
+-- as: sec_dual
+-- expect: 42501
+-- gated: yes
+SELECT set_config('fence.approval', dual_approval, false) FROM public.approval_names;
+ALTER TABLE victim ALTER COLUMN email SET NOT NULL;
+
+-- attack: DDL inside a DO block
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+DO $$ BEGIN EXECUTE 'ALTER TABLE victim ALTER COLUMN email SET NOT NULL'; END $$;
+
+-- attack: DDL inside its own plpgsql function, built with format()
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE FUNCTION sneaky(col text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN EXECUTE format('ALTER TABLE victim DROP COLUMN %I', col); END $$;
+SELECT sneaky('note');
+
+-- attack: DDL through a superuser's SECURITY DEFINER function
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SELECT public.admin_helper('ALTER TABLE public.victim DROP COLUMN note');
+
+-- attack: DDL through a prepared statement
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+PREPARE p AS SELECT public.admin_helper('ALTER TABLE public.victim ALTER COLUMN email TYPE varchar(5)');
+EXECUTE p;
+
+-- attack: risky DDL hidden behind a harmless statement in one query string
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE TABLE decoy (id int)\; ALTER TABLE victim ALTER COLUMN email SET NOT NULL;
+
+-- attack: search_path and operator hijacking against fence's own queries
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE FUNCTION public.always(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.always);
+CREATE FUNCTION public.cardinality(text[]) RETURNS int LANGUAGE sql AS 'SELECT 1';
+SET search_path = public, pg_catalog;
+SET fence.approval = 'sha256:1111111111111111111111111111111111111111111111111111111111111111';
+ALTER TABLE victim DROP COLUMN note;
+
+-- attack: temporary tables shadowing fence's tables
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE TEMP TABLE approvals (content_hash text, decision text, approved_by text, statement_hashes text[]);
+INSERT INTO approvals VALUES ('sha256:' || repeat('2', 64), 'approve', 'sec_approver', '{}');
+SET search_path = pg_temp, public;
+SET fence.approval = 'sha256:2222222222222222222222222222222222222222222222222222222222222222';
+ALTER TABLE victim DROP COLUMN note;
+
+-- attack: disable fence's gate
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+ALTER EVENT TRIGGER fence_gate DISABLE;
+
+-- attack: drop fence's gate
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+DROP EVENT TRIGGER fence_gate;
+
+-- attack: silence every event trigger with session_replication_role
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SET session_replication_role = replica;
+
+-- attack: drop the extension
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+DROP EXTENSION fence;
+
+-- attack: disable the chain's append-only triggers
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE fence.audit_chain DISABLE TRIGGER ALL;
+
+-- attack: take over fence's tables
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE fence.approvals OWNER TO sec_mig;
+
+-- attack: rename fence's tables away
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE fence.approvals RENAME TO approvals_old;
+
+-- attack: create objects in schema fence
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+CREATE TABLE fence.evil (id int);
+
+-- attack: overload a fence function in schema fence
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+CREATE FUNCTION fence.approve(sql text, x int) RETURNS text LANGUAGE sql AS 'SELECT 1::text';
+
+-- attack: put a trigger on fence's approvals
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE FUNCTION public.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER t BEFORE INSERT ON fence.approvals FOR EACH ROW EXECUTE FUNCTION public.noop();
+
+-- attack: stall every DDL commit by locking the chain
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+LOCK TABLE fence.audit_chain IN EXCLUSIVE MODE;
+
+-- attack: grant itself the approver role
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+GRANT fence_approver TO sec_mig;
+
+-- attack: become a superuser for the migration
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SET ROLE postgres;
+
+-- attack: the application role runs DDL on a table it can write
+-- as: sec_app
+-- expect: 42501
+-- gated: yes
+ALTER TABLE victim ALTER COLUMN email SET NOT NULL;
+
+-- attack: the application role approves
+-- as: sec_app
+-- expect: 42501
+-- gated: no
+SELECT fence.approve('ALTER TABLE victim ALTER COLUMN email SET NOT NULL');
+
+-- attack: the application role reads the evidence it should not
+-- as: sec_app
+-- expect: 42501
+-- gated: no
+SELECT * FROM fence.approvals;
+
+-- attack: long garbage to the analyzer
+-- as: sec_mig
+-- expect: 42601
+-- gated: no
+SELECT * FROM fence.analyze(repeat('$$', 100001));
+
+-- attack: binary garbage to the hasher
+-- as: sec_mig
+-- expect: 42601
+-- gated: no
+SELECT fence.content_hash(convert_from('\x414c5445522027'::bytea, 'UTF8') || chr(1) || repeat(chr(7), 1000));

@@ -1,0 +1,22 @@
+-- Everything an attack must not change, as one hash: fence's tables (the chain up to the
+-- mark), its objects, privileges and triggers, role memberships, and the victim table.
+SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+    SELECT 'approval ' || a::text FROM fence.approvals a
+    UNION ALL SELECT 'exemption ' || e::text FROM fence.exemptions e
+    UNION ALL SELECT 'policy ' || p::text FROM fence.policy_versions p
+    UNION ALL SELECT 'parked ' || d::text FROM fence.pending_denials d
+    UNION ALL SELECT 'chain ' || c::text FROM fence.audit_chain c WHERE c.seq <= :mark
+    UNION ALL SELECT 'evt ' || evtname || evtenabled::text || evtowner::regrole::text FROM pg_event_trigger
+    UNION ALL SELECT 'ext ' || extname || extowner::regrole::text || extversion FROM pg_extension
+    UNION ALL SELECT 'rel ' || c.oid::regclass::text || c.relowner::regrole::text || coalesce(c.relacl::text, '')
+        FROM pg_class c WHERE c.relnamespace = 'fence'::regnamespace
+    UNION ALL SELECT 'fn ' || p.oid::regprocedure::text || p.proowner::regrole::text || coalesce(p.proacl::text, '')
+        || p.prosecdef::text FROM pg_proc p WHERE p.pronamespace = 'fence'::regnamespace
+    UNION ALL SELECT 'trg ' || t.tgname || t.tgenabled::text FROM pg_trigger t
+        WHERE t.tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'fence'::regnamespace)
+    UNION ALL SELECT 'member ' || m.roleid::regrole::text || m.member::regrole::text FROM pg_auth_members m
+    UNION ALL SELECT 'col ' || a.attname || a.atttypid::regtype::text || a.attnotnull FROM pg_attribute a
+        WHERE a.attrelid = 'public.victim'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL SELECT 'nsp ' || n.nspname || n.nspowner::regrole::text || coalesce(n.nspacl::text, '')
+        FROM pg_namespace n WHERE n.nspname = 'fence'
+) s(x);

@@ -1,0 +1,32 @@
+-- Fixture for the security suite: fence installed, a hostile migration role that owns the
+-- application's tables, an application role, and one approver who also migrates.
+CREATE EXTENSION fence;
+CREATE ROLE sec_mig LOGIN;
+CREATE ROLE sec_app LOGIN;
+CREATE ROLE sec_dual LOGIN IN ROLE fence_approver;
+CREATE ROLE sec_approver LOGIN IN ROLE fence_approver;
+GRANT CREATE ON SCHEMA public TO sec_mig, sec_dual;
+SET SESSION AUTHORIZATION sec_mig;
+CREATE TABLE victim (id bigint PRIMARY KEY, email text, note text);
+INSERT INTO victim SELECT g, 'u' || g || '@example.com', NULL FROM generate_series(1, 1000) g;
+GRANT SELECT, INSERT, UPDATE, DELETE ON victim TO sec_app, sec_dual;
+RESET SESSION AUTHORIZATION;
+-- A SECURITY DEFINER function owned by a superuser that runs DDL (the kind of helper a DBA
+-- leaves behind); the migration role may call it.
+CREATE FUNCTION public.admin_helper(stmt text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_catalog AS $$
+BEGIN
+    EXECUTE stmt;
+END $$;
+GRANT EXECUTE ON FUNCTION public.admin_helper(text) TO sec_mig;
+-- sec_dual approved the very migration it will try to run (separation of duties).
+SET SESSION AUTHORIZATION sec_dual;
+SELECT fence.approve('ALTER TABLE victim ALTER COLUMN email SET NOT NULL') AS dual_approval \gset
+RESET SESSION AUTHORIZATION;
+-- A real approval of other content, to try to stretch it over a different statement.
+SET SESSION AUTHORIZATION sec_approver;
+SELECT fence.approve('ALTER TABLE victim ADD COLUMN ok int') IS NOT NULL AS other_approval;
+RESET SESSION AUTHORIZATION;
+-- sec_mig may be given the approval names at run time, as CI does.
+CREATE TABLE public.approval_names AS SELECT :'dual_approval'::text AS dual_approval;
+GRANT SELECT ON public.approval_names TO PUBLIC;

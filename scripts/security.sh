@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The security suite: every block of pg_test/security/attacks.sql is a bypass attempt run in
+# one transaction as a hostile role. Each must fail with its SQLSTATE, leave fence's state
+# unchanged (pg_test/security/digest.sql), add nothing to the chain but its own denial, and
+# — when it reached the gate — leave that denial in the chain although its transaction
+# rolled back. Uses the server in PGHOST/PGPORT (scripts/test.sh), or starts its own.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+DB=fence_security
+DIR=pg_test/security
+WORK=$(mktemp -d)
+OWN_SERVER=
+cleanup() {
+    rm -rf "$WORK"
+    if [ -n "$OWN_SERVER" ]; then stop_server; fi
+}
+trap cleanup EXIT
+
+if [ -z "${PGPORT:-}" ]; then
+    ensure_deps
+    install_extension
+    OWN_SERVER=1
+    start_server security 54331
+fi
+ROLES="sec_mig, sec_app, sec_dual, sec_approver"
+
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+
+say "security suite ($DIR)"
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLES" -c "CREATE DATABASE $DB"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$DIR/setup.sql" >/dev/null
+
+# Split the attacks file into one file per block.
+awk -v dir="$WORK" '
+    /^-- attack: / { n++; file = sprintf("%s/%03d.sql", dir, n) }
+    n > 0 { print > file }
+' "$DIR/attacks.sql"
+
+attempts=0
+failures=0
+for block in "$WORK"/*.sql; do
+    name=$(sed -n 's/^-- attack: //p' "$block")
+    role=$(sed -n 's/^-- as: //p' "$block")
+    expect=$(sed -n 's/^-- expect: //p' "$block")
+    gated=$(sed -n 's/^-- gated: //p' "$block")
+    attempts=$((attempts + 1))
+
+    mark=$(q -c "SELECT coalesce(max(seq), 0) FROM fence.audit_chain")
+    before=$(q -v mark="$mark" -f "$DIR/digest.sql")
+    output=$(psql -X -q -v ON_ERROR_STOP=1 -v VERBOSITY=verbose --single-transaction \
+        -U "$role" -d "$DB" -f "$block" 2>&1) && status=0 || status=$?
+    after=$(q -v mark="$mark" -f "$DIR/digest.sql")
+    new_events=$(q -c "SELECT count(*) FROM fence.audit_chain WHERE seq > $mark")
+    new_denials=$(q -c "SELECT count(*) FROM fence.audit_chain WHERE seq > $mark AND kind = 'ddl' AND decision = 'deny'")
+    verified=$(q -c "SELECT ok FROM fence.verify_chain()")
+    sqlstate=$(printf '%s\n' "$output" | sed -n 's/^.*ERROR:  \([0-9A-Z]\{5\}\): .*$/\1/p' | head -n 1)
+
+    problems=()
+    [ "$status" -ne 0 ] || problems+=("it succeeded")
+    [ "$sqlstate" = "$expect" ] || problems+=("SQLSTATE ${sqlstate:-none}, expected $expect")
+    [ "$before" = "$after" ] || problems+=("fence's state changed")
+    [ "$new_events" = "$new_denials" ] || problems+=("$((new_events - new_denials)) chain events other than denials")
+    if [ "$gated" = yes ] && [ "$new_denials" -lt 1 ]; then problems+=("its denial is not in the chain"); fi
+    if [ "$gated" = no ] && [ "$new_denials" -ne 0 ]; then problems+=("unexpected denial recorded"); fi
+    [ "$verified" = t ] || problems+=("the chain no longer verifies")
+
+    if [ ${#problems[@]} -eq 0 ]; then
+        printf '  refused  %-70s %s%s\n' "$name" "$sqlstate" "$([ "$gated" = yes ] && echo ', denial chained')"
+    else
+        failures=$((failures + 1))
+        printf '  FAILED   %s: %s\n' "$name" "$(IFS=';'; echo "${problems[*]}")"
+        printf '%s\n' "$output" | cut -c1-200 | sed 's/^/           | /' | head -n 8
+    fi
+done
+
+echo
+echo "security suite: $attempts bypass attempts, $((attempts - failures)) refused with nothing changed, $failures failed"
+psql -X -q -d postgres -c "DROP DATABASE $DB" -c "DROP ROLE $ROLES"
+[ "$failures" -eq 0 ]
