@@ -33,7 +33,11 @@ SQL
 cat "$MIGRATION"
 
 say "2. CI runs the migration without approval: refused"
-as ci_deployer -1 -f "$MIGRATION" || echo "(psql stopped: the migration was rolled back as a whole)"
+CI_CONTEXT="-c fence.repository=acme/shop -c fence.pull_request=42 -c fence.actor=github-actions"
+PGOPTIONS="$CI_CONTEXT" as ci_deployer -1 -f "$MIGRATION" || echo "(psql stopped: the migration was rolled back as a whole)"
+
+say "2b. the transaction rolled back, yet the denial is in the audit chain (written by fence's background worker)"
+as audra -c "SELECT seq, session_role, command_tag, decision, reason, left(statement, 50) AS statement, details -> 'claims' ->> 'pull_request' AS claimed_pr FROM fence.audit_chain WHERE decision = 'deny' ORDER BY seq"
 
 say "3. the reviewer reads fence.analyze of that exact migration"
 as alice -v migration="$(cat "$MIGRATION")" <<'SQL'
@@ -47,7 +51,7 @@ HASH=$(as alice -At -v migration="$(cat "$MIGRATION")" <<<"SELECT fence.approve(
 echo "content hash: $HASH"
 
 say "5. CI runs it with PGOPTIONS='-c fence.approval=$HASH': allowed"
-PGOPTIONS="-c fence.approval=$HASH" as ci_deployer -1 -f "$MIGRATION"
+PGOPTIONS="-c fence.approval=$HASH $CI_CONTEXT" as ci_deployer -1 -f "$MIGRATION"
 
 say "6. an edited statement is not covered by the approval"
 PGOPTIONS="-c fence.approval=$HASH" as ci_deployer -c "ALTER TABLE users ALTER COLUMN plan SET NOT NULL" 2>&1 | head -n 1 || true
