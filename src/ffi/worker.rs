@@ -170,7 +170,9 @@ pub unsafe extern "C-unwind" fn fence_denial_worker(arg: pg_sys::Datum) {
         let bytes = std::slice::from_raw_parts(base.add(std::mem::size_of::<Header>()), header.len as usize);
         let payload = String::from_utf8_lossy(bytes).into_owned();
         let owner = pg_sys::Oid::from(header.owner);
-        pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(header.database), owner, 0);
+        // As the bootstrap superuser (no login check: the extension owner may be NOLOGIN);
+        // the writes themselves run as the owner (see denials::write).
+        pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(header.database), pg_sys::InvalidOid, 0);
         let report = |step: u32| header.progress.store(step, Ordering::Release);
         crate::denials::write(&payload, owner, header.chain != 0, || report(PARKED), || report(CHAINED));
         pg_sys::dsm_detach(segment);
