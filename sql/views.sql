@@ -25,9 +25,13 @@ SELECT
     c.policy_version,
     c.policy_hash,
     c.details ->> 'organization' AS organization,
-    COALESCE(ap.repository, c.details ->> 'repository') AS repository,
-    COALESCE(ap.pull_request, c.details ->> 'pull_request') AS pull_request,
-    COALESCE(ap.commit_sha, c.details ->> 'commit_sha') AS commit_sha,
+    COALESCE(ap.repository, c.details -> 'claims' ->> 'repository', c.details ->> 'repository') AS repository,
+    COALESCE(ap.pull_request, c.details -> 'claims' ->> 'pull_request', c.details ->> 'pull_request') AS pull_request,
+    COALESCE(ap.commit_sha, c.details -> 'claims' ->> 'commit_sha', c.details ->> 'commit_sha') AS commit_sha,
+    c.details -> 'claims' ->> 'actor' AS claimed_actor,
+    c.details -> 'session' ->> 'application_name' AS application_name,
+    c.details -> 'session' ->> 'client_addr' AS client_addr,
+    (c.details -> 'session' ->> 'backend_pid')::integer AS backend_pid,
     c.details -> 'migration_files' AS migration_files,
     ap.approvers AS approver,
     ap.approved_at AS approval_time,
@@ -46,3 +50,21 @@ LEFT JOIN LATERAL (
     WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)
 ) ap ON true
 LEFT JOIN fence.exemptions ex ON ex.id = (c.details ->> 'exemption_id')::bigint;
+
+-- The export for a time window and/or one repository / pull request. Rows of a filtered
+-- export are not contiguous: `fence verify-csv --segments` checks each row's hash and the
+-- links between consecutive rows.
+CREATE FUNCTION fence.audit_export_range(
+    from_time timestamptz DEFAULT '-infinity',
+    to_time timestamptz DEFAULT 'infinity',
+    repository text DEFAULT NULL,
+    pull_request text DEFAULT NULL
+) RETURNS SETOF fence.audit_export
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT e.*
+    FROM fence.audit_export e
+    WHERE e.recorded_at >= from_time AND e.recorded_at < to_time
+      AND (audit_export_range.repository IS NULL OR e.repository = audit_export_range.repository)
+      AND (audit_export_range.pull_request IS NULL OR e.pull_request = audit_export_range.pull_request)
+    ORDER BY e.seq
+$$;

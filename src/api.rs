@@ -2,6 +2,7 @@
 
 use fence_core::analysis::Analyzer;
 use fence_core::canonical::{canonicalize, CanonicalContent};
+use fence_core::chain::Anchor;
 use fence_core::policy::Policy;
 use fence_core::risk::Risk;
 use pgrx::datum::DatumWithOid;
@@ -12,6 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::catalog::LiveCatalog;
 use crate::errors;
 use crate::events::{self, NewEvent};
+use crate::ffi::event_trigger::in_extension_script;
 use crate::ffi::{parser, parsetree, relcache, security, xact};
 use crate::gate::{findings_json, locks_json};
 use crate::queries;
@@ -368,6 +370,11 @@ fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
         );
         let version: i32 = rows.first().and_then(|r| r[0].as_deref()?.parse().ok()).unwrap_or_default();
         store::forget_policy();
+        // Version 1 comes with CREATE EXTENSION (the defaults) and is not a chain event: a
+        // restore creates it again, then loads the dumped chain (see finalize.sql).
+        if in_extension_script() {
+            return version;
+        }
         events::record(
             NewEvent {
                 kind: "policy",
@@ -380,6 +387,13 @@ fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
         );
         version
     })
+}
+
+type VerifyRow = (bool, i64, Option<i64>, Option<String>, String);
+
+fn verification_row(anchor: Option<Anchor>) -> VerifyRow {
+    let v = store::verify_chain(anchor);
+    (v.ok, v.checked, v.first_bad_seq, v.reason, v.head_hash)
 }
 
 /// Recomputes every hash of the chain: ok, how many events verified, the first bad seq and why.
@@ -395,6 +409,37 @@ fn verify_chain() -> TableIterator<
         name!(head_hash, String),
     ),
 > {
-    let v = store::verify_chain();
-    TableIterator::once((v.ok, v.checked, v.first_bad_seq, v.reason, v.head_hash))
+    TableIterator::once(verification_row(None))
+}
+
+/// The same, and the chain must still reach an anchor kept outside the database (from
+/// `fence.anchor()`) with the same hash: catches a cut tail or a rewritten history.
+#[pg_extern(name = "verify_chain")]
+#[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
+fn verify_chain_against(
+    anchor_seq: i64,
+    anchor_hash: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(ok, bool),
+        name!(checked, i64),
+        name!(first_bad_seq, Option<i64>),
+        name!(reason, Option<String>),
+        name!(head_hash, String),
+    ),
+> {
+    let anchor = format!("{anchor_seq}:{anchor_hash}").parse::<Anchor>().unwrap_or_else(|e| {
+        errors::invalid_parameter(&e, Some("Pass the seq and event_hash returned by fence.anchor()."))
+    });
+    TableIterator::once(verification_row(Some(anchor)))
+}
+
+/// The chain's head (seq and event hash) to keep outside the database; the anchoring itself
+/// is recorded as an event.
+#[pg_extern]
+fn anchor() -> TableIterator<'static, (name!(seq, i64), name!(event_hash, String))> {
+    let (seq, hash) = store::chain_head();
+    record_admin_event("anchor", None, json!({"anchored_seq": seq, "anchored_hash": hash}));
+    TableIterator::once((seq, hash))
 }

@@ -49,6 +49,7 @@ thread_local! {
 
 fn pending(mut event: NewEvent, awaiting_end: bool) -> Pending {
     add_claims(&mut event);
+    add_session(&mut event);
     Pending {
         level: xact::nest_level(),
         time_us: xact::now_unix_us(),
@@ -75,20 +76,52 @@ fn add_claims(event: &mut NewEvent) {
     }
 }
 
-/// Attaches what `ddl_command_end` saw to the newest DDL decision still waiting for it.
-/// Returns false when there is none (e.g. CREATE INDEX CONCURRENTLY, whose decision was
-/// chained at its first internal commit).
-pub fn complete_ddl(objects: Value) -> bool {
+thread_local! {
+    static CLIENT_ADDR: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Who is connected, beside the roles: application name, client address and backend pid,
+/// under `details.session` (hashed like everything else).
+fn add_session(event: &mut NewEvent) {
+    let client = CLIENT_ADDR.with(|c| {
+        c.borrow_mut()
+            .get_or_insert_with(|| {
+                Spi::get_one::<String>(queries::CLIENT_ADDR).ok().flatten().unwrap_or_else(|| "local".to_string())
+            })
+            .clone()
+    });
+    let mut session = serde_json::Map::new();
+    session.insert("application_name".into(), security::application_name().into());
+    session.insert("client_addr".into(), client.into());
+    session.insert("backend_pid".into(), security::backend_pid().into());
+    event.details.insert("session".into(), Value::Object(session));
+}
+
+/// Attaches what the later event triggers saw to the newest DDL decision still waiting for
+/// its `ddl_command_end`: `dropped` (sql_drop), `actual_rewrites` (table_rewrite), and at the
+/// end `objects` (ddl_command_end), with whether the predicted rewrite matched the actual
+/// one. Returns false when no decision is waiting (e.g. CREATE INDEX CONCURRENTLY, whose
+/// decision was chained at its first internal commit).
+pub fn attach(key: &str, items: Vec<Value>, end: bool) -> bool {
     PENDING.with(|p| {
         let mut pending = p.borrow_mut();
-        match pending.iter_mut().rev().find(|e| e.awaiting_end) {
-            Some(open) => {
-                open.awaiting_end = false;
-                open.event.details.insert("objects".into(), objects);
-                true
-            }
-            None => false,
+        let Some(open) = pending.iter_mut().rev().find(|e| e.awaiting_end) else { return false };
+        let details = &mut open.event.details;
+        if let Value::Array(list) = details.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
+            list.extend(items);
         }
+        if end {
+            open.awaiting_end = false;
+            let predicted = details.get("rewrites").and_then(Value::as_bool).unwrap_or(false);
+            let actual = details.get("actual_rewrites").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+            let verdict = match (predicted, actual) {
+                (false, true) => "missed",
+                (true, false) => "overstated",
+                _ => "matched",
+            };
+            details.insert("rewrite_prediction".into(), verdict.into());
+        }
+        true
     })
 }
 

@@ -271,31 +271,49 @@ pub fn record_guard_change(what: String, state: String, statement: Option<String
     }
 }
 
-/// `ddl_command_end`: attach the objects the command touched to its decision.
-pub fn record(tag: &str) {
+/// Rows of an event-trigger information function as JSON objects (every column as text).
+fn trigger_rows(query: &str) -> Vec<Value> {
+    Spi::connect(|client| {
+        let rows = client.select(query, None, &[])?;
+        let names: Vec<String> =
+            (1..=rows.columns()?).map(|i| rows.column_name(i)).collect::<Result<_, pgrx::spi::Error>>()?;
+        rows.map(|row| {
+            let mut object = Map::new();
+            for (i, name) in names.iter().enumerate() {
+                object.insert(name.clone(), row.get::<String>(i + 1)?.map_or(Value::Null, Value::String));
+            }
+            Ok(Value::Object(object))
+        })
+        .collect::<Result<Vec<Value>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| errors::spi(e))
+}
+
+/// What a later event trigger saw, attached to its statement's decision (or, when that was
+/// already chained, recorded as an event of its own).
+fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &str, end: bool) {
     if store::extension_owner().is_none() {
         return;
     }
-    let objects: Value = Spi::connect(|client| {
-        let rows = client.select(crate::queries::DDL_COMMANDS, None, &[])?;
-        rows.map(|row| {
-            Ok(json!({
-                "object_type": row.get::<String>(1)?,
-                "schema": row.get::<String>(2)?,
-                "identity": row.get::<String>(3)?,
-                "command_tag": row.get::<String>(4)?,
-            }))
-        })
-        .collect::<Result<Vec<Value>, pgrx::spi::Error>>()
-        .map(Value::Array)
-    })
-    .unwrap_or_else(|e| errors::spi(e));
-    if !events::complete_ddl(objects.clone()) {
+    let rows = trigger_rows(query);
+    if !events::attach(key, rows.clone(), end) {
         let mut details = Map::new();
-        details.insert("objects".into(), objects);
-        events::record(
-            NewEvent { kind: "ddl_end", command_tag: Some(tag.to_string()), details, ..Default::default() },
-            false,
-        );
+        details.insert(key.into(), Value::Array(rows));
+        events::record(NewEvent { kind, command_tag: Some(tag.to_string()), details, ..Default::default() }, false);
     }
+}
+
+/// `ddl_command_end`: the objects the command created or altered.
+pub fn record(tag: &str) {
+    attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
+}
+
+/// `sql_drop`: every object the command dropped.
+pub fn dropped(tag: &str) {
+    attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
+}
+
+/// `table_rewrite`: a table PostgreSQL is about to rewrite.
+pub fn rewrite(tag: &str) {
+    attach_or_record("rewrite", tag, "actual_rewrites", crate::queries::TABLE_REWRITE, false);
 }

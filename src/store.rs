@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use fence_core::chain::{canonical_json, AuditEvent, Verification, Verifier};
+use fence_core::chain::{canonical_json, Anchor, AuditEvent, Verification, Verifier};
 use fence_core::decision::ApprovalEvidence;
 use fence_core::hash::sha256_tagged;
 use fence_core::policy::Policy;
@@ -14,7 +14,7 @@ use pgrx::prelude::*;
 use serde_json::Value;
 
 use crate::errors;
-use crate::ffi::{security, xact};
+use crate::ffi::{security, snapshot, xact};
 use crate::queries;
 
 /// The policy version in force.
@@ -178,9 +178,15 @@ pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
         .map(|(id, _, _)| *id)
 }
 
-/// Verifies the whole chain, streaming it in batches.
-pub fn verify_chain() -> Verification {
-    let mut verifier = Verifier::default();
+/// The chain's newest event `(seq, event_hash)` (0 and the genesis hash when empty).
+pub fn chain_head() -> (i64, String) {
+    as_owner(snapshot::latest_chain_head).unwrap_or_else(|| (0, fence_core::chain::GENESIS_HASH.to_string()))
+}
+
+/// Verifies the whole chain, streaming it in batches; with an anchor, also that the chain
+/// still reaches it unchanged.
+pub fn verify_chain(anchor: Option<Anchor>) -> Verification {
+    let mut verifier = Verifier::with_anchor(anchor);
     as_owner(|| {
         Spi::connect(|client| {
             let mut cursor = client.open_cursor(queries::CHAIN_ROWS, &[]);

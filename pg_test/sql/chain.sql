@@ -20,11 +20,46 @@ COMMIT;
 SELECT seq - :before AS n, command_tag, details->'objects'->0->>'identity' AS object
 FROM fence.audit_chain WHERE seq > :before ORDER BY seq;
 
+-- The DDL trail: who (roles, claims, session), what (objects created, dropped, rewritten,
+-- and whether the predicted rewrite happened).
+SELECT fence.set_policy('{"mode": "warn"}', 'trail test') AS v \gset
+SELECT max(seq) AS before FROM fence.audit_chain \gset
+SET fence.actor = 'octocat';
+SET application_name = 'regress-migrator';
+CREATE TABLE trail (id int PRIMARY KEY, v varchar(10));
+INSERT INTO trail VALUES (1, 'x');
+ALTER TABLE trail ALTER COLUMN v TYPE int USING length(v);
+CREATE VIEW trail_v AS SELECT * FROM trail;
+ALTER TABLE trail ADD COLUMN c int DEFAULT 1;
+ALTER TABLE trail ADD COLUMN r float8 DEFAULT random();
+DROP TABLE trail CASCADE;
+RESET fence.actor;
+RESET application_name;
+SELECT seq - :before AS n, command_tag, details -> 'session' ->> 'application_name' AS app,
+       details -> 'session' ->> 'client_addr' AS client, (details -> 'session' ->> 'backend_pid')::int = pg_backend_pid() AS my_pid,
+       details -> 'claims' ->> 'actor' AS claimed, txid IS NOT NULL AS has_txid,
+       details -> 'rewrites' AS predicted, details -> 'actual_rewrites' -> 0 ->> 'reason' AS actual, details ->> 'rewrite_prediction' AS prediction,
+       (SELECT string_agg(d ->> 'object_type', ',' ORDER BY d ->> 'object_type') FROM jsonb_array_elements(details -> 'dropped') d) AS dropped
+FROM fence.audit_chain WHERE seq > :before ORDER BY seq;
+SELECT fence.set_policy('{}', 'back to defaults') = :v + 1 AS restored;
+
 -- The export carries the evidence fields and the hashes.
 SELECT seq, kind, actor, command_tag, policy_result, highest_risk, approver, exemption_reason IS NOT NULL AS exempted,
        event_hash ~ '^sha256:' AS hashed
 FROM fence.audit_export WHERE kind IN ('ddl', 'approval') AND (approver IS NOT NULL OR exemption_reason IS NOT NULL)
 ORDER BY seq;
+
+-- Exports by time window and by repository / pull request, as the auditor; anchors.
+SET SESSION AUTHORIZATION regress_auditor;
+SELECT count(*) > 0 AS some, bool_and(repository = 'acme/app') AS only_acme FROM fence.audit_export_range(repository => 'acme/app');
+SELECT count(*) AS none_in_future FROM fence.audit_export_range(from_time => now() + interval '1 day');
+SELECT seq AS anchor_seq, event_hash AS anchor_hash FROM fence.anchor() \gset
+RESET SESSION AUTHORIZATION;
+SELECT kind, details ->> 'anchored_seq' = :'anchor_seq' AS records_what_it_returned
+FROM fence.audit_chain ORDER BY seq DESC LIMIT 1;
+SELECT ok FROM fence.verify_chain(:anchor_seq, :'anchor_hash');
+SELECT ok, reason FROM fence.verify_chain(:anchor_seq, 'sha256:' || repeat('e', 64));
+SELECT fence.verify_chain(:anchor_seq, 'not-a-hash');
 
 -- Tampering, as superuser with fence's triggers off (session_replication_role = replica).
 CREATE TEMP TABLE saved AS SELECT * FROM fence.audit_chain WHERE seq = 5;
@@ -54,5 +89,12 @@ FROM pair p WHERE c.seq = 3 AND p.seq = 4;
 SELECT ok, first_bad_seq FROM fence.verify_chain();
 UPDATE fence.audit_chain c SET statement = p.statement, kind = p.kind, command_tag = p.command_tag
 FROM pair p WHERE c.seq = 3 AND p.seq = 3;
+-- Cutting the tail: the chain alone still verifies, the anchor does not.
+CREATE TEMP TABLE tail AS SELECT * FROM fence.audit_chain WHERE seq >= :anchor_seq;
+DELETE FROM fence.audit_chain WHERE seq >= :anchor_seq;
+SELECT ok FROM fence.verify_chain();
+SELECT ok, first_bad_seq = :anchor_seq AS at_anchor, reason FROM fence.verify_chain(:anchor_seq, :'anchor_hash');
+INSERT INTO fence.audit_chain SELECT * FROM tail;
 RESET session_replication_role;
 SELECT ok FROM fence.verify_chain();
+SELECT ok FROM fence.verify_chain(:anchor_seq, :'anchor_hash');

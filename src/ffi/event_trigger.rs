@@ -28,17 +28,18 @@ pub fn in_extension_script() -> bool {
     unsafe { pg_sys::creating_extension }
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn pg_finfo_fence_gate() -> &'static pg_sys::Pg_finfo_record {
-    static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
+/// Declares V1 calling convention for each event-trigger function.
+macro_rules! v1 {
+    ($($finfo:ident),*) => {$(
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
+            static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+    )*};
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn pg_finfo_fence_record() -> &'static pg_sys::Pg_finfo_record {
-    static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
-}
+v1!(pg_finfo_fence_gate, pg_finfo_fence_record, pg_finfo_fence_dropped, pg_finfo_fence_rewrite);
 
 /// `ddl_command_start`: analyze the statement from its parse tree and decide.
 #[pg_guard]
@@ -62,17 +63,47 @@ pub unsafe extern "C-unwind" fn fence_gate(fcinfo: pg_sys::FunctionCallInfo) -> 
     pg_sys::Datum::from(0)
 }
 
+/// The command tag of the event, unless it fires inside an extension's script.
+unsafe fn event_tag(fcinfo: pg_sys::FunctionCallInfo) -> Option<String> {
+    // SAFETY: see trigger_data; GetCommandTagName returns a static string.
+    unsafe {
+        let data = trigger_data(fcinfo);
+        if in_extension_script() {
+            return None;
+        }
+        Some(cstr(pg_sys::GetCommandTagName(data.tag)).unwrap_or_default())
+    }
+}
+
 /// `ddl_command_end`: record what ran.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn fence_record(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // SAFETY: see trigger_data.
-    let data = unsafe { trigger_data(fcinfo) };
-    if in_extension_script() {
-        return pg_sys::Datum::from(0);
+    // SAFETY: see event_tag.
+    if let Some(tag) = unsafe { event_tag(fcinfo) } {
+        crate::gate::record(&tag);
     }
-    // SAFETY: GetCommandTagName returns a static string.
-    let tag = unsafe { cstr(pg_sys::GetCommandTagName(data.tag)) }.unwrap_or_default();
-    crate::gate::record(&tag);
+    pg_sys::Datum::from(0)
+}
+
+/// `sql_drop`: record what the statement dropped.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn fence_dropped(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: see event_tag.
+    if let Some(tag) = unsafe { event_tag(fcinfo) } {
+        crate::gate::dropped(&tag);
+    }
+    pg_sys::Datum::from(0)
+}
+
+/// `table_rewrite`: record the rewrite PostgreSQL is about to do.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn fence_rewrite(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: see event_tag.
+    if let Some(tag) = unsafe { event_tag(fcinfo) } {
+        crate::gate::rewrite(&tag);
+    }
     pg_sys::Datum::from(0)
 }

@@ -1,12 +1,12 @@
 //! Changes to what keeps fence on: its event triggers (ALTER / DROP / RENAME EVENT TRIGGER
-//! fence_gate or fence_record, which event triggers never see) and
+//! fence_gate, fence_dropped, fence_rewrite or fence_record, which event triggers never see) and
 //! `session_replication_role` (anything but `origin` silences every event trigger).
 
 use pgrx::pg_sys::{self, NodeTag as T, ObjectType as Ob};
 
 use super::nodes::{cstr, list_nodes, string_value, tag};
 
-const FENCE_TRIGGERS: [&str; 2] = ["fence_gate", "fence_record"];
+const FENCE_TRIGGERS: [&str; 4] = ["fence_gate", "fence_dropped", "fence_rewrite", "fence_record"];
 
 /// What a just-executed utility statement changed among fence's guards: (what, new state).
 pub fn changed_guard(node: *mut pg_sys::Node) -> Option<(String, String)> {

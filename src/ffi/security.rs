@@ -46,6 +46,18 @@ pub fn timeouts_ms() -> (i64, i64) {
     unsafe { (i64::from(pg_sys::LockTimeout), i64::from(pg_sys::StatementTimeout)) }
 }
 
+/// This backend's process id.
+pub fn backend_pid() -> i32 {
+    // SAFETY: set once at backend start.
+    unsafe { pg_sys::MyProcPid }
+}
+
+/// The session's `application_name` (as it is now: clients may change it).
+pub fn application_name() -> String {
+    // SAFETY: the GUC's current value, a NUL-terminated string or NULL.
+    unsafe { cstr(pg_sys::application_name) }.unwrap_or_default()
+}
+
 /// Restores the caller's role, security context and settings when dropped (also on error
 /// unwinding; an aborting transaction restores them too).
 struct Restore {

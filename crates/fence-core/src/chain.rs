@@ -157,26 +157,88 @@ pub struct Verification {
     pub head_hash: String,
 }
 
-/// Verifies events fed in `seq` order.
+/// A chain head kept outside the database (`fence.anchor()`): `seq:sha256:<64 hex>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Anchor, String> {
+        let (seq, hash) =
+            text.trim().split_once(':').ok_or_else(|| format!("anchor \"{text}\" is not seq:sha256:<hash>"))?;
+        let seq: i64 = seq.parse().map_err(|_| format!("anchor seq \"{seq}\" is not a number"))?;
+        if seq < 1 || !crate::hash::is_tagged_sha256(hash) {
+            return Err(format!("anchor \"{text}\" is not seq:sha256:<64 hex> with seq >= 1"));
+        }
+        Ok(Anchor { seq, hash: hash.to_string() })
+    }
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+/// Verifies events fed in `seq` order: each event's hash, the link to its predecessor, the
+/// contiguity of `seq`, and (with an anchor) that the chain still reaches the anchor with the
+/// same hash — which catches a cut tail or a consistently rewritten history.
 pub struct Verifier {
     expected_seq: i64,
     prev_hash: String,
     checked: i64,
     failure: Option<(i64, String)>,
+    anchor: Option<Anchor>,
+    /// Segments: a gap in `seq` starts a new segment trusting its stored `prev_hash`
+    /// (an export filtered by time or repository); otherwise a gap is a failure.
+    segments: bool,
+    gaps: Vec<(i64, i64)>,
 }
 
 impl Default for Verifier {
     fn default() -> Self {
-        Verifier { expected_seq: 1, prev_hash: GENESIS_HASH.to_string(), checked: 0, failure: None }
+        Verifier {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            checked: 0,
+            failure: None,
+            anchor: None,
+            segments: false,
+            gaps: Vec::new(),
+        }
     }
 }
 
 impl Verifier {
+    pub fn with_anchor(anchor: Option<Anchor>) -> Self {
+        Verifier { anchor, ..Verifier::default() }
+    }
+
+    /// Verifies a partial export: each event's own hash always, links where `seq` is
+    /// contiguous; gaps (and a first event other than 1) are reported by `gaps()`.
+    pub fn segments(anchor: Option<Anchor>) -> Self {
+        Verifier { anchor, segments: true, ..Verifier::default() }
+    }
+
+    /// The `(from, to)` seq ranges missing from a segmented verification.
+    pub fn gaps(&self) -> &[(i64, i64)] {
+        &self.gaps
+    }
+
     /// Checks the next stored event. Returns false once the chain is broken (further rows
     /// are ignored: the first bad seq is what matters).
     pub fn check(&mut self, event: &AuditEvent, stored_prev_hash: &str, stored_event_hash: &str) -> bool {
         if self.failure.is_some() {
             return false;
+        }
+        if self.segments && event.seq > self.expected_seq {
+            self.gaps.push((self.expected_seq, event.seq - 1));
+            self.expected_seq = event.seq;
+            self.prev_hash = stored_prev_hash.to_string();
         }
         let problem = if event.seq > self.expected_seq {
             Some(format!("event {} is missing (next stored event is {})", self.expected_seq, event.seq))
@@ -186,6 +248,8 @@ impl Verifier {
             Some(format!("prev_hash does not link to event {}", self.expected_seq - 1))
         } else if event.hash(stored_prev_hash) != stored_event_hash {
             Some("event_hash does not match the event's content (altered or forged)".to_string())
+        } else if self.anchor.as_ref().is_some_and(|a| a.seq == event.seq && a.hash != stored_event_hash) {
+            Some("event_hash differs from the anchor kept outside the database (history rewritten)".to_string())
         } else {
             None
         };
@@ -199,23 +263,17 @@ impl Verifier {
         true
     }
 
-    pub fn finish(self) -> Verification {
-        match self.failure {
-            None => Verification {
-                ok: true,
-                checked: self.checked,
-                first_bad_seq: None,
-                reason: None,
-                head_hash: self.prev_hash,
-            },
-            Some((seq, reason)) => Verification {
-                ok: false,
-                checked: self.checked,
-                first_bad_seq: Some(seq),
-                reason: Some(reason),
-                head_hash: self.prev_hash,
-            },
+    pub fn finish(mut self) -> Verification {
+        let last = self.expected_seq - 1;
+        if let Some(anchor) = self.anchor.as_ref().filter(|a| self.failure.is_none() && a.seq > last) {
+            let reason = format!("the chain ends at event {last} but the anchor is event {} (tail cut)", anchor.seq);
+            self.failure = Some((last + 1, reason));
         }
+        let (ok, first_bad_seq, reason) = match self.failure {
+            None => (true, None, None),
+            Some((seq, reason)) => (false, Some(seq), Some(reason)),
+        };
+        Verification { ok, checked: self.checked, first_bad_seq, reason, head_hash: self.prev_hash }
     }
 }
 
@@ -313,5 +371,50 @@ mod tests {
         let mut reordered = chain(5);
         reordered.swap(1, 2);
         assert_eq!(verify(&reordered).first_bad_seq, Some(2));
+    }
+
+    fn verify_with(mut v: Verifier, rows: &[(AuditEvent, String, String)]) -> Verification {
+        for (e, prev, hash) in rows {
+            v.check(e, prev, hash);
+        }
+        v.finish()
+    }
+
+    #[test]
+    fn anchors_catch_a_cut_tail_and_a_rewritten_history() {
+        let rows = chain(5);
+        let anchor: Anchor = format!("4:{}", rows[3].2).parse().unwrap();
+        assert!(verify_with(Verifier::with_anchor(Some(anchor.clone())), &rows).ok);
+        let cut = verify_with(Verifier::with_anchor(Some(anchor.clone())), &rows[..3]);
+        assert_eq!((cut.ok, cut.first_bad_seq), (false, Some(4)));
+        assert!(cut.reason.unwrap().contains("tail cut"));
+        // Rewritten from event 2 on, every hash recomputed: only the anchor can tell.
+        let mut rewritten = rows.clone();
+        rewritten[1].0.statement = Some("DROP TABLE users".into());
+        let mut prev = rewritten[0].2.clone();
+        for row in rewritten.iter_mut().skip(1) {
+            row.1 = prev.clone();
+            row.2 = row.0.hash(&prev);
+            prev = row.2.clone();
+        }
+        assert!(verify(&rewritten).ok);
+        let caught = verify_with(Verifier::with_anchor(Some(anchor)), &rewritten);
+        assert_eq!(caught.first_bad_seq, Some(4));
+        assert!("4:sha256:xyz".parse::<Anchor>().is_err());
+    }
+
+    #[test]
+    fn segments_verify_each_run_and_report_gaps() {
+        let rows = chain(6);
+        let partial: Vec<_> = rows.iter().filter(|r| r.0.seq != 3 && r.0.seq != 1).cloned().collect();
+        let mut v = Verifier::segments(None);
+        for (e, prev, hash) in &partial {
+            assert!(v.check(e, prev, hash));
+        }
+        assert_eq!(v.gaps(), &[(1, 1), (3, 3)]);
+        assert!(v.finish().ok);
+        let mut tampered = partial.clone();
+        tampered[2].0.kind = "forged".into();
+        assert!(!verify_with(Verifier::segments(None), &tampered).ok);
     }
 }
