@@ -62,7 +62,26 @@ max_worker_processes = 32
 $extra
 CONF
     runuser -u postgres -- env -u RUST_BACKTRACE "$bindir/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
-    export PGHOST=$SERVER_DIR PGPORT=$port PGUSER=postgres
+    export PGHOST=$SERVER_DIR PGPORT=$port PGUSER=postgres SERVER_DIR
+}
+
+# restart_server [immediate]: stop (fast, or immediate = crash-like) and start the cluster of
+# start_server again, waiting until it accepts connections (after crash recovery).
+restart_server() {
+    local bindir
+    bindir=$("$PG_CONFIG" --bindir)
+    runuser -u postgres -- "$bindir/pg_ctl" -D "$SERVER_DIR/data" -m "${1:-fast}" -w stop >/dev/null
+    runuser -u postgres -- env -u RUST_BACKTRACE "$bindir/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
+}
+
+# wait_ready: until the server accepts connections again (e.g. after a backend crash).
+wait_ready() {
+    for _ in $(seq 1 120); do
+        if psql -X -q -d postgres -c "SELECT 1" >/dev/null 2>&1; then return 0; fi
+        sleep 0.5
+    done
+    echo "server did not come back" >&2
+    return 1
 }
 
 stop_server() {

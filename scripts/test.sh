@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, fence-core's unit tests, then the extension
-# built, installed and exercised by pg_regress and the security suite (scripts/security.sh)
-# against a throwaway PostgreSQL 15 server.
+# built, installed and exercised by pg_regress, the security suite (scripts/security.sh) and
+# the concurrency / evidence / dump / crash checks (scripts/durability.sh) against a
+# throwaway PostgreSQL 15 server.
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -12,8 +13,8 @@ say "cargo fmt --check / cargo clippy"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-say "fence-core unit tests"
-cargo test -p fence-core --quiet
+say "fence-core and fence-cli tests"
+cargo test -p fence-core -p fence-cli --quiet
 
 install_extension
 
@@ -33,4 +34,5 @@ if [ $status -ne 0 ]; then
 fi
 
 "$ROOT/scripts/security.sh"
+"$ROOT/scripts/durability.sh"
 say "all tests passed"

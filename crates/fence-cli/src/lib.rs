@@ -1,0 +1,4 @@
+//! The `fence` command line's pieces, public for its tests.
+
+pub mod hash_files;
+pub mod verify_csv;

@@ -1,0 +1,45 @@
+//! `fence`: the command line beside the extension. It shares fence-core with it, so the
+//! content hashes it prints and the chain hashes it recomputes are the extension's own.
+//!
+//!   fence hash FILE...                                  content hash of migration files
+//!   fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
+//!                                                       re-check an exported audit chain
+
+use std::process::ExitCode;
+
+use fence_cli::{hash_files, verify_csv};
+
+const USAGE: &str = "usage:
+  fence hash FILE...
+      Print the content hash of each migration file (as fence.content_hash() computes it),
+      and of all files together when there are several, in the order given.
+  fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
+      Re-check an audit chain exported with
+        COPY (SELECT * FROM fence.audit_export ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)
+      from the file alone: every event hash, every link, seq contiguity from event 1.
+      --anchor SEQ:HASH  the chain must also reach this head kept outside the database
+                         (from fence.anchor()) with the same hash
+      --segments         the export is filtered (fence.audit_export_range): check each
+                         event's hash and the links between consecutive events, and report
+                         the missing ranges instead of failing on them
+Exit status: 0 ok, 1 verification failed, 2 usage or input error.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("hash") if args.len() > 1 => hash_files::run(&args[1..]),
+        Some("verify-csv") => verify_csv::run(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => Err(format!("unknown or incomplete command\n{USAGE}")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("fence: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
