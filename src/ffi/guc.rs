@@ -12,9 +12,23 @@ static REPOSITORY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::
 static PULL_REQUEST: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static COMMIT_SHA: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ACTOR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static ORGANIZATION: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static MIGRATION_FILES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 /// The context settings a CI session may set: claims, recorded apart from the server's roles.
-const CLAIMS: [(&str, &std::ffi::CStr, &std::ffi::CStr, &GucSetting<Option<CString>>); 4] = [
+const CLAIMS: [(&str, &std::ffi::CStr, &std::ffi::CStr, &GucSetting<Option<CString>>); 6] = [
+    (
+        "organization",
+        c"fence.organization",
+        c"Organization the migration belongs to (a claim recorded with each event).",
+        &ORGANIZATION,
+    ),
+    (
+        "migration_files",
+        c"fence.migration_files",
+        c"The migration files being applied, e.g. 0042_plans.sql (a claim recorded with each event).",
+        &MIGRATION_FILES,
+    ),
     (
         "repository",
         c"fence.repository",

@@ -33,6 +33,13 @@ pub fn install() {
     }
 }
 
+/// `session_replication_role = replica` silences event triggers (a superuser's choice, e.g.
+/// for pg_restore, and recorded when set by a statement); the hook follows them.
+fn replication_role_replica() -> bool {
+    // SAFETY: reads the backend's current setting.
+    unsafe { pg_sys::SessionReplicationRole == pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32 }
+}
+
 /// Whether fence was loaded before this session's first query, so the hook sees every
 /// statement: only then does it gate the commands event triggers never see (gating them
 /// from the middle of a session on would make the same TRUNCATE pass or fail by accident).
@@ -86,7 +93,11 @@ unsafe extern "C-unwind" fn process_utility(
         });
         let _pop = PopFrame;
         let node = stmt.utilityStmt;
-        if preloaded() && super::maintenance::is_maintenance(node) && !super::event_trigger::in_extension_script() {
+        if preloaded()
+            && super::maintenance::is_maintenance(node)
+            && !super::event_trigger::in_extension_script()
+            && !replication_role_replica()
+        {
             super::snapshot::with_active_snapshot(|| {
                 crate::gate::gate(crate::gate::GateCall {
                     tag: super::parser::command_tag(node),
