@@ -9,10 +9,10 @@ use std::cell::RefCell;
 use fence_core::chain::{AuditEvent, GENESIS_HASH};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::JsonB;
 use serde_json::Value;
 
 use crate::ffi::{guc, relcache, security, snapshot, xact};
+use crate::plans;
 use crate::queries;
 use crate::store;
 
@@ -193,20 +193,19 @@ pub fn chain_parked_denials() {
 }
 
 /// Appends events after the chain's head, assigning `seq`; the caller holds the append lock.
-fn append(events: Vec<AuditEvent>) {
+fn append(mut events: Vec<AuditEvent>) {
     if events.is_empty() {
         return;
     }
     let (mut seq, mut prev_hash) = snapshot::latest_chain_head().unwrap_or((0, GENESIS_HASH.to_string()));
-    Spi::connect_mut(|client| {
-        for mut event in events {
-            seq += 1;
-            event.seq = seq;
-            let hash = event.hash(&prev_hash);
-            insert(client, &event, &prev_hash, &hash);
-            prev_hash = hash;
-        }
-    });
+    let mut links = Vec::with_capacity(events.len());
+    for event in &mut events {
+        seq += 1;
+        event.seq = seq;
+        let hash = event.hash(&prev_hash);
+        links.push((std::mem::replace(&mut prev_hash, hash.clone()), hash));
+    }
+    insert(&events, links);
 }
 
 /// The full event of a buffered or denied statement (`seq` is assigned when appended).
@@ -238,29 +237,31 @@ pub fn denial_event(event: NewEvent) -> AuditEvent {
     audit_event(xact::full_transaction_id_if_any(), pending(event, false))
 }
 
-fn insert(client: &mut pgrx::spi::SpiClient<'_>, e: &AuditEvent, prev_hash: &str, hash: &str) {
+/// One INSERT for the whole batch (see insert_events.sql).
+fn insert(events: &[AuditEvent], links: Vec<(String, String)>) {
+    let column = |f: fn(&AuditEvent) -> Option<String>| events.iter().map(f).collect::<Vec<Option<String>>>();
+    let (prev_hashes, hashes): (Vec<String>, Vec<String>) = links.into_iter().unzip();
     let args: [DatumWithOid; 19] = [
-        e.seq.into(),
-        xact::timestamptz(e.time_us).into(),
-        e.kind.as_str().into(),
-        e.session_role.as_str().into(),
-        e.executing_role.as_str().into(),
-        e.txid.into(),
-        e.command_tag.as_deref().into(),
-        e.relation.as_deref().into(),
-        e.statement.as_deref().into(),
-        e.statement_hash.as_deref().into(),
-        e.content_hash.as_deref().into(),
-        e.decision.as_deref().into(),
-        e.reason.as_deref().into(),
-        e.risk.as_deref().into(),
-        e.policy_version.map(|v| v as i32).into(),
-        e.policy_hash.as_deref().into(),
-        JsonB(e.details.clone()).into(),
-        prev_hash.into(),
-        hash.into(),
+        events.iter().map(|e| e.seq).collect::<Vec<i64>>().into(),
+        events.iter().map(|e| xact::timestamptz(e.time_us)).collect::<Vec<_>>().into(),
+        column(|e| Some(e.kind.clone())).into(),
+        column(|e| Some(e.session_role.clone())).into(),
+        column(|e| Some(e.executing_role.clone())).into(),
+        events.iter().map(|e| e.txid).collect::<Vec<Option<i64>>>().into(),
+        column(|e| e.command_tag.clone()).into(),
+        column(|e| e.relation.clone()).into(),
+        column(|e| e.statement.clone()).into(),
+        column(|e| e.statement_hash.clone()).into(),
+        column(|e| e.content_hash.clone()).into(),
+        column(|e| e.decision.clone()).into(),
+        column(|e| e.reason.clone()).into(),
+        column(|e| e.risk.clone()).into(),
+        events.iter().map(|e| e.policy_version.map(|v| v as i32)).collect::<Vec<Option<i32>>>().into(),
+        column(|e| e.policy_hash.clone()).into(),
+        column(|e| Some(e.details.to_string())).into(),
+        prev_hashes.into(),
+        hashes.into(),
     ];
-    if let Err(error) = client.update(queries::INSERT_EVENT, None, &args) {
-        crate::errors::spi(error);
-    }
+    Spi::connect_mut(|client| plans::update(client, queries::INSERT_EVENTS, &args).map(|_| ()))
+        .unwrap_or_else(|e| crate::errors::spi(e));
 }

@@ -16,6 +16,7 @@ use crate::events::{self, NewEvent};
 use crate::ffi::hooks::{self, TextSource};
 use crate::ffi::worker::Progress;
 use crate::ffi::{guc, security};
+use crate::plans;
 use crate::store::{self, ApprovalQuery, ExemptionQuery};
 
 pub struct GateCall {
@@ -163,19 +164,24 @@ fn judge(
         ),
         _ => (nothing, Vec::new()),
     };
-    let rules = analysis
-        .findings
-        .iter()
-        .filter(|f| f.risk >= policy.approval_threshold || f.rule == "unclassified")
-        .map(|f| f.rule.to_string())
-        .collect();
-    let exemption = store::find_exemption(&ExemptionQuery {
-        statement_hash: stmt_hash,
-        content_hash,
-        relations: analysis.locks.iter().map(|l| l.relation.clone()).collect(),
-        rules,
-    });
-    let decision = decide(policy, &facts, &evidence, exemption);
+    let approved = decide(policy, &facts, &evidence, None);
+    let (decision, exemption) = if approved.reason == "approved" {
+        (approved, None)
+    } else {
+        let rules = analysis
+            .findings
+            .iter()
+            .filter(|f| f.risk >= policy.approval_threshold || f.rule == "unclassified")
+            .map(|f| f.rule.to_string())
+            .collect();
+        let exemption = store::find_exemption(&ExemptionQuery {
+            statement_hash: stmt_hash,
+            content_hash,
+            relations: analysis.locks.iter().map(|l| l.relation.clone()).collect(),
+            rules,
+        });
+        (decide(policy, &facts, &evidence, exemption), exemption)
+    };
     let approval_ids = if decision.reason == "approved" { approval_ids } else { Vec::new() };
     let exemption = if decision.reason == "exempted" { exemption } else { None };
     Verdict { decision, approval_ids, exemption, client_hashes }
@@ -272,9 +278,9 @@ pub fn record_guard_change(what: String, state: String, statement: Option<String
 }
 
 /// Rows of an event-trigger information function as JSON objects (every column as text).
-fn trigger_rows(query: &str) -> Vec<Value> {
+fn trigger_rows(query: &'static str) -> Vec<Value> {
     Spi::connect(|client| {
-        let rows = client.select(query, None, &[])?;
+        let rows = plans::select(client, query, &[])?;
         let names: Vec<String> =
             (1..=rows.columns()?).map(|i| rows.column_name(i)).collect::<Result<_, pgrx::spi::Error>>()?;
         rows.map(|row| {
@@ -291,7 +297,7 @@ fn trigger_rows(query: &str) -> Vec<Value> {
 
 /// What a later event trigger saw, attached to its statement's decision (or, when that was
 /// already chained, recorded as an event of its own).
-fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &str, end: bool) {
+fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static str, end: bool) {
     if store::extension_owner().is_none() {
         return;
     }

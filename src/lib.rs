@@ -12,6 +12,7 @@ mod errors;
 mod events;
 mod ffi;
 mod gate;
+mod plans;
 mod queries;
 mod store;
 

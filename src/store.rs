@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::errors;
 use crate::ffi::{security, snapshot, xact};
+use crate::plans;
 use crate::queries;
 
 /// The policy version in force.
@@ -42,7 +43,11 @@ fn cached<T: Clone>(cell: &'static std::thread::LocalKey<RefCell<Option<(u32, T)
 
 /// The role that owns the extension (fence's writes run as it), or None if not installed.
 pub fn extension_owner() -> Option<pg_sys::Oid> {
-    cached(&OWNER, || Spi::get_one::<pg_sys::Oid>(queries::EXTENSION_OWNER).ok().flatten())
+    cached(&OWNER, || {
+        Spi::connect(|client| plans::select(client, queries::EXTENSION_OWNER, &[])?.first().get::<pg_sys::Oid>(1))
+            .ok()
+            .flatten()
+    })
 }
 
 /// Runs `f` as the extension owner; fence's tables are closed to every other role.
@@ -56,7 +61,7 @@ pub fn current_policy() -> Rc<PolicyRecord> {
     cached(&POLICY, || {
         let row = as_owner(|| {
             Spi::connect(|client| {
-                let table = client.select(queries::CURRENT_POLICY, Some(1), &[])?;
+                let table = plans::select(client, queries::CURRENT_POLICY, &[])?;
                 if table.is_empty() {
                     return Ok((None, None, None));
                 }
@@ -109,7 +114,7 @@ pub fn approval_evidence(query: &ApprovalQuery, policy: &Policy) -> (ApprovalEvi
         |approver: &str| policy.approver_roles.is_empty() || security::role_in_any(approver, &policy.approver_roles);
     as_owner(|| {
         Spi::connect(|client| {
-            for row in client.select(queries::APPROVALS_FOR_CONTENT, None, &args)? {
+            for row in plans::select(client, queries::APPROVALS_FOR_CONTENT, &args)? {
                 let id = row.get::<i64>(1)?.unwrap_or_default();
                 let decision = row.get::<String>(2)?.unwrap_or_default();
                 let approver = row.get::<String>(3)?.unwrap_or_default();
@@ -154,8 +159,7 @@ pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
     ];
     let rows: Vec<(i64, String, String)> = as_owner(|| {
         Spi::connect(|client| {
-            client
-                .select(queries::LIVE_EXEMPTIONS, None, &args)?
+            plans::select(client, queries::LIVE_EXEMPTIONS, &args)?
                 .map(|row| {
                     Ok((
                         row.get::<i64>(1)?.unwrap_or_default(),

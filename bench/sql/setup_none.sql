@@ -1,0 +1,2 @@
+-- No extension: the baseline.
+SELECT 1;
