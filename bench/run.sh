@@ -44,9 +44,10 @@ done
 # 10,000 statements for fence.analyze.
 for round in 1 2 3 4 5; do sed "s/m_/a${round}_/g" "$WORK/migration.sql"; done > "$WORK/analyze.sql"
 
-fresh_db() { # fresh_db NAME SCENARIO
+fresh_db() { # fresh_db NAME SCENARIO: a new database set up for the scenario, then a checkpoint
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" 2>/dev/null
     q -d "$1" -f "$BENCH/sql/setup_$2.sql" >/dev/null
+    q -d postgres -c "CHECKPOINT"
 }
 
 p1() { # p1 SCENARIO single|each -> milliseconds
@@ -85,23 +86,36 @@ stats() { # stats VALUES... -> "median min max"
 }
 
 declare -A RESULTS
-measure() { # measure KEY COMMAND... : RUNS samples
-    local samples=()
-    for _ in $(seq 1 "$RUNS"); do samples+=("$("${@:2}")"); done
-    RESULTS[$1]=$(stats "${samples[@]}")
+declare -A SAMPLES
+# measure "KEY COMMAND..." ...: RUNS rounds; each round runs every command once, in turn,
+# so that drift of the machine hits every scenario alike.
+measure() {
+    local spec key
+    for _ in $(seq 1 "$RUNS"); do
+        for spec in "$@"; do
+            read -r key cmd <<<"$spec"
+            SAMPLES[$key]="${SAMPLES[$key]:-} $($cmd)"
+        done
+    done
+    for spec in "$@"; do
+        read -r key _ <<<"$spec"
+        # shellcheck disable=SC2086
+        RESULTS[$key]=$(stats ${SAMPLES[$key]})
+    done
 }
 
-say "P1: 2,000-statement migration x $RUNS runs per scenario"
+say "P1: 2,000-statement migration, $RUNS rounds of every scenario"
 for mode in single each; do
+    measure "p1_${mode}_none p1 none $mode" "p1_${mode}_fence p1 fence $mode" \
+        "p1_${mode}_plpgsql p1 plpgsql $mode" "p1_${mode}_pgaudit p1 pgaudit $mode"
     for scenario in none fence plpgsql pgaudit; do
-        measure "p1_${mode}_$scenario" p1 "$scenario" "$mode"
         echo "  P1 $mode $scenario: ${RESULTS[p1_${mode}_$scenario]} (median min max, ms)"
     done
 done
 
-say "P5: 8 sessions x 250 DDL transactions x $RUNS runs"
+say "P5: 8 sessions x 250 DDL transactions, $RUNS rounds"
+measure "p5_none p5 none" "p5_fence p5 fence"
 for scenario in none fence; do
-    measure "p5_$scenario" p5 "$scenario"
     echo "  P5 $scenario: ${RESULTS[p5_$scenario]} (median min max, transactions/s)"
 done
 P5_VERIFIED=$(q -d bench_p5_fence -c "SELECT ok FROM fence.verify_chain()")
@@ -130,9 +144,7 @@ export_rate() {
     end=$(now_ms)
     echo $((CHAIN_EVENTS * 1000 / (end - start + 1)))
 }
-measure analyze analyze_rate
-measure verify verify_rate
-measure export export_rate
+measure "analyze analyze_rate" "verify verify_rate" "export export_rate"
 
 row() { # row NAME KEY BASELINE_KEY UNIT GOAL [higher]
     read -r median min max <<<"${RESULTS[$2]}"

@@ -55,6 +55,7 @@ CREATE ROLE dur_auditor LOGIN IN ROLE fence_auditor;
 GRANT CREATE ON SCHEMA public TO dur_ci;
 SET SESSION AUTHORIZATION dur_ci;
 CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
+CREATE TABLE probe (id int, note text);
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION dur_approver;
 SELECT fence.approve('ALTER TABLE accounts ALTER COLUMN email SET NOT NULL', repository => 'acme/app', pull_request => '7');
@@ -100,6 +101,21 @@ check "every DDL recorded once (8 x 30 x 3 + 1)" \
 check "no statement recorded twice" \
     "$(q "SELECT count(*) FROM (SELECT statement FROM fence.audit_chain WHERE statement LIKE '%c\_%' GROUP BY statement HAVING count(*) > 1) d")" 0
 check "chain verifies" "$(q "SELECT ok FROM fence.verify_chain()")" t
+
+say "1b. a policy change reaches a session that already read the old policy"
+mkfifo "$WORK/other"
+psql -X -U dur_ci -d "$DB" < "$WORK/other" > "$WORK/other.out" 2>&1 &
+other=$!
+exec 4>"$WORK/other"
+echo "SET lock_timeout = '1s'; ALTER TABLE probe ALTER COLUMN note SET NOT NULL; SELECT 'first done';" >&4
+for _ in $(seq 1 100); do grep -q "first done" "$WORK/other.out" && break; sleep 0.1; done
+q "SELECT fence.set_policy('{\"mode\": \"warn\", \"max_lock_timeout\": \"5s\"}', 'durability: warn')" >/dev/null
+echo "ALTER TABLE probe ALTER COLUMN note SET NOT NULL;" >&4
+exec 4>&-
+wait "$other"
+check "first refused under enforce" "$(grep -c 'fence: blocked ALTER TABLE' "$WORK/other.out")" 1
+check "then only warned under the new policy, in the same session" "$(grep -c 'fence: warning for ALTER TABLE' "$WORK/other.out")" 1
+q "SELECT fence.set_policy('{\"max_lock_timeout\": \"5s\"}', 'durability: enforce again')" >/dev/null
 
 say "2. evidence: the auditor's CSV export verifies offline"
 export_csv() { psql -X -q -U dur_auditor -d "$DB" -c "COPY ($1) TO STDOUT WITH (FORMAT csv, HEADER)"; }

@@ -28,4 +28,5 @@ pub extern "C-unwind" fn _PG_init() {
     ffi::guc::init();
     ffi::hooks::install();
     ffi::xact::register();
+    ffi::invalidation::register();
 }

@@ -1,7 +1,6 @@
 //! The SQL fence runs through SPI, kept in `sql/queries/`. Every query runs as the extension
 //! owner with `search_path = pg_catalog, pg_temp` (see `ffi::security::as_owner`).
 
-pub const EXTENSION_OWNER: &str = include_str!("../sql/queries/extension_owner.sql");
 pub const CURRENT_POLICY: &str = include_str!("../sql/queries/current_policy.sql");
 pub const APPROVALS_FOR_CONTENT: &str = include_str!("../sql/queries/approvals_for_content.sql");
 pub const LIVE_EXEMPTIONS: &str = include_str!("../sql/queries/live_exemptions.sql");

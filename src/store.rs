@@ -1,7 +1,8 @@
 //! Reads of fence's own tables. Each query runs as the extension owner (`as_owner`), and
-//! only when it has to: the policy is cached per transaction.
+//! only when it has to: the owner and the policy are cached until PostgreSQL invalidates the
+//! relation they come from.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use fence_core::chain::{canonical_json, Anchor, AuditEvent, Verification, Verifier};
@@ -14,7 +15,7 @@ use pgrx::prelude::*;
 use serde_json::Value;
 
 use crate::errors;
-use crate::ffi::{security, snapshot, xact};
+use crate::ffi::{relcache, security, snapshot};
 use crate::plans;
 use crate::queries;
 
@@ -23,31 +24,45 @@ pub struct PolicyRecord {
     pub version: i32,
     pub hash: String,
     pub policy: Policy,
+    /// `fence.policy_versions`, whose invalidation drops this cache.
+    table: Option<pg_sys::Oid>,
+}
+
+/// fence's chain table and its owner.
+#[derive(Clone, Copy)]
+struct Owner {
+    chain: pg_sys::Oid,
+    role: pg_sys::Oid,
 }
 
 thread_local! {
-    static OWNER: RefCell<Option<(u32, Option<pg_sys::Oid>)>> = const { RefCell::new(None) };
-    static POLICY: RefCell<Option<(u32, Rc<PolicyRecord>)>> = const { RefCell::new(None) };
+    // Valid across transactions until `forget_cached` (relcache invalidation) drops them.
+    static OWNER: Cell<Option<Owner>> = const { Cell::new(None) };
+    static POLICY: RefCell<Option<Rc<PolicyRecord>>> = const { RefCell::new(None) };
 }
 
-/// Per-transaction cache: `compute` runs once per top-level transaction.
-fn cached<T: Clone>(cell: &'static std::thread::LocalKey<RefCell<Option<(u32, T)>>>, compute: impl FnOnce() -> T) -> T {
-    let key = xact::local_transaction_id();
-    if let Some(value) = cell.with(|c| c.borrow().as_ref().filter(|(k, _)| *k == key).map(|(_, v)| v.clone())) {
-        return value;
+/// Drops what was cached from `relation` (InvalidOid: everything). Called by the relcache
+/// invalidation callback; must never raise.
+pub fn forget_cached(relation: pg_sys::Oid) {
+    let all = relation == pg_sys::InvalidOid;
+    if all || OWNER.with(|o| o.get().is_some_and(|o| o.chain == relation)) {
+        OWNER.with(|o| o.set(None));
+        POLICY.with(|p| *p.borrow_mut() = None);
     }
-    let value = compute();
-    cell.with(|c| *c.borrow_mut() = Some((key, value.clone())));
-    value
+    if all || POLICY.with(|p| p.borrow().as_ref().is_some_and(|p| p.table == Some(relation))) {
+        POLICY.with(|p| *p.borrow_mut() = None);
+    }
 }
 
-/// The role that owns the extension (fence's writes run as it), or None if not installed.
+/// The role that owns fence's tables (fence's writes run as it), or None if fence is not
+/// installed in this database.
 pub fn extension_owner() -> Option<pg_sys::Oid> {
-    cached(&OWNER, || {
-        Spi::connect(|client| plans::select(client, queries::EXTENSION_OWNER, &[])?.first().get::<pg_sys::Oid>(1))
-            .ok()
-            .flatten()
-    })
+    if let Some(owner) = OWNER.with(Cell::get) {
+        return Some(owner.role);
+    }
+    let (chain, role) = relcache::fence_tables_owner()?;
+    OWNER.with(|o| o.set(Some(Owner { chain, role })));
+    Some(role)
 }
 
 /// Runs `f` as the extension owner; fence's tables are closed to every other role.
@@ -56,9 +71,12 @@ pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
     security::as_owner(owner, f)
 }
 
-/// The current policy (cached for the transaction; `forget_policy` after a change).
+/// The policy in force (cached until `fence.policy_versions` is invalidated).
 pub fn current_policy() -> Rc<PolicyRecord> {
-    cached(&POLICY, || {
+    if let Some(policy) = POLICY.with(|p| p.borrow().clone()) {
+        return policy;
+    }
+    let policy = {
         let row = as_owner(|| {
             Spi::connect(|client| {
                 let table = plans::select(client, queries::CURRENT_POLICY, &[])?;
@@ -81,12 +99,19 @@ pub fn current_policy() -> Rc<PolicyRecord> {
         let policy = Policy::parse(&document).map(|(p, _)| p).unwrap_or_else(|e| {
             errors::invalid_parameter(&format!("stored policy version {version} is invalid: {e}"), None)
         });
-        Rc::new(PolicyRecord { version, hash, policy })
-    })
+        Rc::new(PolicyRecord { version, hash, policy, table: relcache::policy_versions_oid() })
+    };
+    POLICY.with(|p| *p.borrow_mut() = Some(policy.clone()));
+    policy
 }
 
+/// After a policy change in this transaction: drop this backend's copy now, and every other
+/// backend's when the change commits.
 pub fn forget_policy() {
     POLICY.with(|c| *c.borrow_mut() = None);
+    if let Some(table) = relcache::policy_versions_oid() {
+        relcache::announce_change(table);
+    }
 }
 
 /// The hash of a policy document as stored and chained.

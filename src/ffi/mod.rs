@@ -7,6 +7,7 @@ pub mod expr;
 pub mod guards;
 pub mod guc;
 pub mod hooks;
+pub mod invalidation;
 pub mod maintenance;
 pub mod nodes;
 pub mod parser;

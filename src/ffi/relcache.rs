@@ -97,6 +97,38 @@ pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     relation_oid(&RelationName::new(Some("fence"), "audit_chain"))
 }
 
+/// The OID of `fence.policy_versions`, if the extension's tables exist.
+pub fn policy_versions_oid() -> Option<pg_sys::Oid> {
+    relation_oid(&RelationName::new(Some("fence"), "policy_versions"))
+}
+
+/// fence's chain table and the role owning it (the extension's tables are created by, and
+/// owned by, the role that ran CREATE EXTENSION) — if the extension is installed here.
+pub fn fence_tables_owner() -> Option<(pg_sys::Oid, pg_sys::Oid)> {
+    // SAFETY: get_extension_oid with missing_ok scans pg_extension by name and returns
+    // InvalidOid when absent; the relcache entry is opened only to read its owner.
+    unsafe {
+        if pg_sys::get_extension_oid(c"fence".as_ptr(), true) == pg_sys::InvalidOid {
+            return None;
+        }
+        let chain = audit_chain_oid()?;
+        let rel = pg_sys::RelationIdGetRelation(chain);
+        if rel.is_null() {
+            return None;
+        }
+        let owner = (*(*rel).rd_rel).relowner;
+        pg_sys::RelationClose(rel);
+        Some((chain, owner))
+    }
+}
+
+/// Tells every backend (at this transaction's commit) that `relation` changed, so their
+/// cached copies of what it holds are dropped (see `invalidation::register`).
+pub fn announce_change(relation: pg_sys::Oid) {
+    // SAFETY: queues a relcache invalidation message in the current transaction.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(relation) }
+}
+
 /// The OID of `fence.pending_denials`, if the extension's tables exist.
 pub fn pending_denials_oid() -> Option<pg_sys::Oid> {
     relation_oid(&RelationName::new(Some("fence"), "pending_denials"))

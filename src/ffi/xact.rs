@@ -48,12 +48,6 @@ pub fn nest_level() -> i32 {
     unsafe { pg_sys::GetCurrentTransactionNestLevel() }
 }
 
-/// Identifies the current top-level transaction within this backend (cache key).
-pub fn local_transaction_id() -> u32 {
-    // SAFETY: MyProc is set for every regular backend.
-    unsafe { (*pg_sys::MyProc).lxid }
-}
-
 /// The top-level transaction id (assigned if needed: fence only asks when it writes).
 pub fn full_transaction_id() -> i64 {
     // SAFETY: valid inside a transaction that may write.
