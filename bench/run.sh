@@ -62,7 +62,7 @@ SELECT fence.approve(:'migration');")
     [ "$2" = single ] && single="-1"
     local start end
     start=$(now_ms)
-    PGOPTIONS="$options" q -d "$db" $single -f "$WORK/migration.sql" >/dev/null 2>&1
+    PGOPTIONS="$options" q -d "$db" $single -f "$WORK/migration.sql" >"$WORK/p1.out" 2>&1 || { echo failed; return; }
     end=$(now_ms)
     echo $((end - start))
 }
@@ -73,15 +73,20 @@ p5() { # p5 SCENARIO -> transactions per second
     local start end pids=()
     start=$(now_ms)
     for s in $(seq 1 8); do
-        q -d "$db" -f "$WORK/p5_$s.sql" >/dev/null 2>&1 &
+        q -d "$db" -f "$WORK/p5_$s.sql" >/dev/null &
         pids+=($!)
     done
-    wait "${pids[@]}"
+    wait "${pids[@]}" || { echo failed; return; }
     end=$(now_ms)
+    [ "$(q -d "$db" -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'p\_%'")" = 2000 ] || { echo failed; return; }
     echo $((2000 * 1000 / (end - start)))
 }
 
-stats() { # stats VALUES... -> "median min max"
+stats() { # stats VALUES... -> "median min max"; a failed sample stops the benchmark
+    if printf '%s\n' "$@" | grep -qv '^[0-9][0-9]*$'; then
+        echo "a benchmark run failed: $*" >&2
+        exit 1
+    fi
     printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
 

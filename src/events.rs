@@ -237,11 +237,53 @@ pub fn denial_event(event: NewEvent) -> AuditEvent {
     audit_event(xact::full_transaction_id_if_any(), pending(event, false))
 }
 
-/// One INSERT for the whole batch (see insert_events.sql).
+/// Up to this many events are inserted row by row (a VALUES plan is cheapest); larger
+/// commits (a whole migration in one transaction) go in one INSERT of arrays.
+const ROW_BY_ROW: usize = 4;
+
 fn insert(events: &[AuditEvent], links: Vec<(String, String)>) {
+    Spi::connect_mut(|client| {
+        if events.len() <= ROW_BY_ROW {
+            for (event, (prev_hash, hash)) in events.iter().zip(links) {
+                plans::update(client, queries::INSERT_EVENT, &row_args(event, prev_hash, hash))?;
+            }
+        } else {
+            plans::update(client, queries::INSERT_EVENTS, &batch_args(events, links))?;
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .unwrap_or_else(|e| crate::errors::spi(e));
+}
+
+fn row_args(e: &AuditEvent, prev_hash: String, hash: String) -> [DatumWithOid<'static>; 19] {
+    [
+        e.seq.into(),
+        xact::timestamptz(e.time_us).into(),
+        e.kind.clone().into(),
+        e.session_role.clone().into(),
+        e.executing_role.clone().into(),
+        e.txid.into(),
+        e.command_tag.clone().into(),
+        e.relation.clone().into(),
+        e.statement.clone().into(),
+        e.statement_hash.clone().into(),
+        e.content_hash.clone().into(),
+        e.decision.clone().into(),
+        e.reason.clone().into(),
+        e.risk.clone().into(),
+        e.policy_version.map(|v| v as i32).into(),
+        e.policy_hash.clone().into(),
+        e.details.to_string().into(),
+        prev_hash.into(),
+        hash.into(),
+    ]
+}
+
+/// One array per column (see insert_events.sql).
+fn batch_args(events: &[AuditEvent], links: Vec<(String, String)>) -> [DatumWithOid<'static>; 19] {
     let column = |f: fn(&AuditEvent) -> Option<String>| events.iter().map(f).collect::<Vec<Option<String>>>();
     let (prev_hashes, hashes): (Vec<String>, Vec<String>) = links.into_iter().unzip();
-    let args: [DatumWithOid; 19] = [
+    [
         events.iter().map(|e| e.seq).collect::<Vec<i64>>().into(),
         events.iter().map(|e| xact::timestamptz(e.time_us)).collect::<Vec<_>>().into(),
         column(|e| Some(e.kind.clone())).into(),
@@ -261,7 +303,5 @@ fn insert(events: &[AuditEvent], links: Vec<(String, String)>) {
         column(|e| Some(e.details.to_string())).into(),
         prev_hashes.into(),
         hashes.into(),
-    ];
-    Spi::connect_mut(|client| plans::update(client, queries::INSERT_EVENTS, &args).map(|_| ()))
-        .unwrap_or_else(|e| crate::errors::spi(e));
+    ]
 }

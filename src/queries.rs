@@ -4,6 +4,7 @@
 pub const CURRENT_POLICY: &str = include_str!("../sql/queries/current_policy.sql");
 pub const APPROVALS_FOR_CONTENT: &str = include_str!("../sql/queries/approvals_for_content.sql");
 pub const LIVE_EXEMPTIONS: &str = include_str!("../sql/queries/live_exemptions.sql");
+pub const INSERT_EVENT: &str = include_str!("../sql/queries/insert_event.sql");
 pub const INSERT_EVENTS: &str = include_str!("../sql/queries/insert_events.sql");
 pub const CHAIN_ROWS: &str = include_str!("../sql/queries/chain_rows.sql");
 pub const LOCK_POLICY: &str = include_str!("../sql/queries/lock_policy.sql");
