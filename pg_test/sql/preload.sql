@@ -41,6 +41,8 @@ RESET session_replication_role;
 BEGIN;
 ALTER EVENT TRIGGER fence_gate DISABLE;
 ALTER EVENT TRIGGER fence_gate ENABLE;
+ALTER EVENT TRIGGER fence_record OWNER TO regress_super;
+ALTER EVENT TRIGGER fence_record OWNER TO postgres;
 COMMIT;
 
 -- Without preloading, these commands are not gated (even once fence is loaded in the

@@ -1,4 +1,4 @@
-//! Changes to what keeps fence on: its event triggers (ALTER / DROP / RENAME EVENT TRIGGER
+//! Changes to what keeps fence on: its event triggers (ALTER / DROP / RENAME / OWNER TO of
 //! fence_gate, fence_dropped, fence_rewrite or fence_record, which event triggers never see) and
 //! `session_replication_role` (anything but `origin` silences every event trigger).
 
@@ -35,6 +35,17 @@ pub fn changed_guard(node: *mut pg_sys::Node) -> Option<(String, String)> {
                 let old = if stmt.object.is_null() { None } else { ours(string_value(stmt.object)) };
                 old.map(|n| {
                     (format!("event trigger {n}"), format!("renamed to {}", cstr(stmt.newname).unwrap_or_default()))
+                })
+            }
+            T::T_AlterOwnerStmt if (*(node as *mut pg_sys::AlterOwnerStmt)).objectType == Ob::OBJECT_EVENT_TRIGGER => {
+                let stmt = &*(node as *mut pg_sys::AlterOwnerStmt);
+                let name = if stmt.object.is_null() { None } else { ours(string_value(stmt.object)) };
+                let owner = if stmt.newowner.is_null() { None } else { cstr((*stmt.newowner).rolename) };
+                name.map(|n| {
+                    (
+                        format!("event trigger {n}"),
+                        format!("owner changed to {}", owner.unwrap_or_else(|| "a special role".into())),
+                    )
                 })
             }
             T::T_VariableSetStmt => {
