@@ -65,6 +65,13 @@ as ci_deployer -c "CREATE INDEX orders_status_idx ON orders (status)" 2>&1 | hea
 say "8. audra (fence_auditor) verifies the chain"
 as audra -c "SELECT * FROM fence.verify_chain()"
 
+say "8b. the evidence report: the export verified offline and rendered as one HTML page"
+cargo build -q -p fence-cli
+ANCHOR=$(as audra -At -F: -c "SELECT seq, event_hash FROM fence.anchor()")
+as audra -c "COPY (SELECT * FROM fence.audit_export ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)" > "$SERVER_DIR/evidence.csv"
+"$ROOT/target/debug/fence" verify-csv "$SERVER_DIR/evidence.csv" --anchor "$ANCHOR"
+"$ROOT/target/debug/fence" report "$SERVER_DIR/evidence.csv" --anchor "$ANCHOR" --html "$SERVER_DIR/report.html"
+
 say "9. someone alters an audit row as superuser (triggers off): verify names the first bad event"
 as postgres <<'SQL'
 SET session_replication_role = replica;
@@ -73,7 +80,7 @@ WHERE seq = (SELECT min(seq) FROM fence.audit_chain WHERE reason = 'approved');
 SQL
 as audra -c "SELECT * FROM fence.verify_chain()"
 
-say "10. the evidence export (CSV), as audra; full export in $SERVER_DIR/evidence.csv"
+say "10. the evidence export (CSV) after the tampering, as audra; full export in $SERVER_DIR/evidence.csv"
 as audra -c "COPY (SELECT seq, kind, actor, command_tag, relation, policy_result, highest_risk, approver, exemption_reason, left(event_hash, 19) AS event_hash FROM fence.audit_export ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)"
 as audra -c "COPY (SELECT * FROM fence.audit_export ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)" > "$SERVER_DIR/evidence.csv"
 

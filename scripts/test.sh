@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, fence-core's unit tests, then the extension
 # built, installed and exercised by pg_regress, the security suite (scripts/security.sh) and
-# the concurrency / evidence / dump / crash checks (scripts/durability.sh) against a
-# throwaway PostgreSQL 15 server.
+# the concurrency / evidence / dump / crash checks (scripts/durability.sh) and the log /
+# notify / stats / report checks (scripts/observability.sh) against a throwaway PostgreSQL 15
+# server.
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -35,4 +36,5 @@ fi
 
 "$ROOT/scripts/security.sh"
 "$ROOT/scripts/durability.sh"
+"$ROOT/scripts/observability.sh"
 say "all tests passed"

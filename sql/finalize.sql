@@ -13,7 +13,7 @@ GRANT EXECUTE ON FUNCTION fence.approve, fence.revoke_approval TO fence_approver
 GRANT SELECT ON fence.approvals, fence.policy_versions TO fence_approver;
 
 GRANT EXECUTE ON FUNCTION fence.exempt, fence.revoke_exemption, fence.set_policy TO fence_admin;
-GRANT SELECT ON fence.exemptions, fence.approvals, fence.policy_versions TO fence_admin;
+GRANT SELECT ON fence.exemptions, fence.approvals, fence.policy_versions, fence.stats TO fence_admin;
 
 GRANT EXECUTE ON FUNCTION fence.verify_chain(), fence.verify_chain(bigint, text), fence.anchor()
     TO fence_auditor, fence_admin;

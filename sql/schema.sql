@@ -95,6 +95,12 @@ CREATE TABLE fence.pending_denials (
     event jsonb NOT NULL
 );
 
+-- For fence.stats: decisions by time window (index-only scans), the last denial, and
+-- whether an approval's content has run.
+CREATE INDEX audit_chain_recorded_at_idx ON fence.audit_chain (recorded_at) INCLUDE (kind, decision, risk);
+CREATE INDEX audit_chain_denials_idx ON fence.audit_chain (seq) WHERE decision = 'deny';
+CREATE INDEX audit_chain_content_hash_idx ON fence.audit_chain (content_hash) WHERE content_hash IS NOT NULL;
+
 CREATE FUNCTION fence.forbid_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

@@ -68,3 +68,45 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       AND (audit_export_range.pull_request IS NULL OR e.pull_request = audit_export_range.pull_request)
     ORDER BY e.seq
 $$;
+
+-- What operators watch: decisions by outcome, risk and rule over the last hour, day and
+-- week; the last denial; exemptions expiring within a day; approvals whose content has not
+-- run yet. Each part reads only its window (indexes on recorded_at, denials, content_hash).
+CREATE VIEW fence.stats AS
+WITH windows (time_window, since) AS (
+    VALUES ('1 hour', pg_catalog.now() - interval '1 hour'),
+           ('24 hours', pg_catalog.now() - interval '24 hours'),
+           ('7 days', pg_catalog.now() - interval '7 days')
+),
+decisions AS (
+    SELECT w.time_window, c.seq, c.decision, c.risk
+    FROM windows w
+    JOIN fence.audit_chain c ON c.recorded_at >= w.since
+    WHERE c.decision IN ('allow', 'warn', 'deny')
+)
+SELECT time_window, 'outcome' AS metric, decision AS key, pg_catalog.count(*) AS count, NULL::text AS detail
+FROM decisions GROUP BY time_window, decision
+UNION ALL
+SELECT time_window, 'risk', risk, pg_catalog.count(*), NULL FROM decisions GROUP BY time_window, risk
+UNION ALL
+SELECT d.time_window, 'rule', f ->> 'rule', pg_catalog.count(*), NULL
+FROM decisions d
+JOIN fence.audit_chain c ON c.seq = d.seq
+CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(c.details -> 'findings') f
+WHERE f ->> 'risk' <> 'none'
+GROUP BY d.time_window, f ->> 'rule'
+UNION ALL
+(SELECT 'all', 'last_denial', c.relation, c.seq,
+        pg_catalog.format('%s: %s by %s at %s', c.reason, pg_catalog.left(c.statement, 200), c.session_role, c.recorded_at)
+ FROM fence.audit_chain c WHERE c.decision = 'deny' ORDER BY c.seq DESC LIMIT 1)
+UNION ALL
+SELECT 'next 24 hours', 'exemption_expiring', e.scope || ':' || e.target, e.id,
+       pg_catalog.format('expires %s: %s', e.expires_at, e.reason)
+FROM fence.exemptions e
+WHERE e.revoked_at IS NULL AND e.expires_at > pg_catalog.now() AND e.expires_at <= pg_catalog.now() + interval '24 hours'
+UNION ALL
+SELECT 'all', 'approval_unused', a.content_hash, a.id,
+       pg_catalog.format('approved by %s at %s', a.approved_by, a.created_at)
+FROM fence.approvals a
+WHERE a.decision = 'approve' AND a.revoked_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM fence.audit_chain c WHERE c.content_hash = a.content_hash AND c.reason = 'approved');

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use fence_core::chain::{canonical_json, AuditEvent};
+use fence_core::report;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::JsonB;
@@ -16,7 +17,7 @@ use serde_json::Value;
 
 use crate::events;
 use crate::ffi::worker::{self, Progress};
-use crate::ffi::{relcache, security};
+use crate::ffi::{notify, relcache, security};
 use crate::queries;
 use crate::store;
 
@@ -48,11 +49,17 @@ pub fn persist(event: &AuditEvent) -> Progress {
 /// (second transaction). `parked` / `chained` report each committed step to the session.
 pub fn write(payload: &str, owner: pg_sys::Oid, chain: bool, parked: impl Fn(), chained: impl Fn()) {
     let Ok(fields) = serde_json::from_str::<Value>(payload) else { return };
+    let notification =
+        fields.as_object().and_then(|f| AuditEvent::from_fields(f).ok()).map(|e| report::notification(&e));
     worker::transaction(|| {
         security::as_owner(owner, || {
             Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| crate::errors::spi(e));
             Spi::run_with_args(queries::INSERT_PENDING_DENIAL, &[JsonB(fields).into()])
                 .unwrap_or_else(|e| crate::errors::spi(e));
+            // Sent when this transaction commits: the denied one never will.
+            if let Some(notification) = &notification {
+                notify::send(report::CHANNEL, notification);
+            }
         })
     });
     parked();

@@ -11,7 +11,7 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use serde_json::Value;
 
-use crate::ffi::{guc, relcache, security, snapshot, xact};
+use crate::ffi::{guc, notify, relcache, security, snapshot, xact};
 use crate::plans;
 use crate::queries;
 use crate::store;
@@ -35,10 +35,8 @@ pub struct NewEvent {
 
 struct Pending {
     level: i32,
-    time_us: i64,
-    session_role: String,
-    executing_role: String,
-    event: NewEvent,
+    /// Complete but for `seq` (assigned when appended) and `txid` (known at commit).
+    event: AuditEvent,
     /// A DDL decision waiting for its ddl_command_end.
     awaiting_end: bool,
 }
@@ -47,22 +45,44 @@ thread_local! {
     static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
 }
 
-fn pending(mut event: NewEvent, awaiting_end: bool) -> Pending {
+/// The full event: the caller's fields plus time, roles, claims and session (`seq` 0 until
+/// appended; `txid` set at commit, or now for a denial).
+pub fn complete(mut event: NewEvent) -> AuditEvent {
     add_claims(&mut event);
     add_session(&mut event);
-    Pending {
-        level: xact::nest_level(),
+    AuditEvent {
+        seq: 0,
         time_us: xact::now_unix_us(),
+        kind: event.kind.to_string(),
         session_role: security::session_role(),
         executing_role: security::executing_role(),
-        event,
-        awaiting_end,
+        txid: None,
+        command_tag: event.command_tag,
+        relation: event.relation,
+        statement: event.statement,
+        statement_hash: event.statement_hash,
+        content_hash: event.content_hash,
+        decision: event.decision,
+        reason: event.reason,
+        risk: event.risk,
+        policy_version: event.policy_version,
+        policy_hash: event.policy_hash,
+        details: Value::Object(event.details),
     }
 }
 
 /// Buffers an event of the current (sub)transaction.
 pub fn record(event: NewEvent, awaiting_end: bool) {
-    let pending = pending(event, awaiting_end);
+    buffer(complete(event), awaiting_end);
+}
+
+/// Buffers a completed event; denials and governance changes are also announced on the
+/// `fence_events` channel (delivered when the transaction commits, as NOTIFY is).
+pub fn buffer(event: AuditEvent, awaiting_end: bool) {
+    if fence_core::report::notifies(&event) {
+        notify::send(fence_core::report::CHANNEL, &fence_core::report::notification(&event));
+    }
+    let pending = Pending { level: xact::nest_level(), event, awaiting_end };
     PENDING.with(|p| p.borrow_mut().push(pending));
 }
 
@@ -106,7 +126,7 @@ pub fn attach(key: &str, items: Vec<Value>, end: bool) -> bool {
     PENDING.with(|p| {
         let mut pending = p.borrow_mut();
         let Some(open) = pending.iter_mut().rev().find(|e| e.awaiting_end) else { return false };
-        let details = &mut open.event.details;
+        let Value::Object(details) = &mut open.event.details else { return false };
         if let Value::Array(list) = details.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
             list.extend(items);
         }
@@ -152,7 +172,7 @@ pub fn flush() {
     let Some(chain) = relcache::audit_chain_oid() else { return };
     let Some(owner) = store::extension_owner() else { return };
     let txid = xact::full_transaction_id();
-    let events = events.into_iter().map(|p| audit_event(Some(txid), p)).collect();
+    let events = events.into_iter().map(|p| AuditEvent { txid: Some(txid), ..p.event }).collect();
     security::as_owner(owner, || {
         snapshot::with_transaction_snapshot(|| {
             snapshot::lock_chain(chain);
@@ -208,33 +228,9 @@ fn append(mut events: Vec<AuditEvent>) {
     insert(&events, links);
 }
 
-/// The full event of a buffered or denied statement (`seq` is assigned when appended).
-fn audit_event(txid: Option<i64>, pending: Pending) -> AuditEvent {
-    let e = pending.event;
-    AuditEvent {
-        seq: 0,
-        time_us: pending.time_us,
-        kind: e.kind.to_string(),
-        session_role: pending.session_role,
-        executing_role: pending.executing_role,
-        txid,
-        command_tag: e.command_tag,
-        relation: e.relation,
-        statement: e.statement,
-        statement_hash: e.statement_hash,
-        content_hash: e.content_hash,
-        decision: e.decision,
-        reason: e.reason,
-        risk: e.risk,
-        policy_version: e.policy_version,
-        policy_hash: e.policy_hash,
-        details: Value::Object(e.details),
-    }
-}
-
 /// A denial's event, complete now: its transaction is about to abort.
 pub fn denial_event(event: NewEvent) -> AuditEvent {
-    audit_event(xact::full_transaction_id_if_any(), pending(event, false))
+    AuditEvent { txid: xact::full_transaction_id_if_any(), ..complete(event) }
 }
 
 /// Up to this many events are inserted row by row (a VALUES plan is cheapest); larger

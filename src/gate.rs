@@ -104,12 +104,17 @@ pub fn gate(call: GateCall) {
         policy_hash: Some(policy_hash),
         details,
     };
-    let recorded = if verdict.decision.outcome == Outcome::Deny {
+    let denied = verdict.decision.outcome == Outcome::Deny;
+    let event = if denied { events::denial_event(event) } else { events::complete(event) };
+    if guc::log_level().logs(denied) {
+        log!("{}", fence_core::report::decision_log_line(&event));
+    }
+    let recorded = if denied {
         // The transaction is about to abort with everything it buffered: commit the denial
         // on its own.
-        denials::persist(&events::denial_event(event))
+        denials::persist(&event)
     } else {
-        events::record(event, call.awaits_end);
+        events::buffer(event, call.awaits_end);
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);

@@ -3,11 +3,32 @@
 
 use std::ffi::CString;
 
-use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 static APPROVAL: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+
+/// `fence.log_level`: which decisions get a `FENCE:` line in the server log.
+#[derive(Clone, Copy, PartialEq, Eq, PostgresGucEnum)]
+pub enum LogLevel {
+    Off,
+    Deny,
+    All,
+}
+
+impl LogLevel {
+    pub fn logs(self, denied: bool) -> bool {
+        self == LogLevel::All || (denied && self == LogLevel::Deny)
+    }
+}
+
+static LOG_LEVEL: GucSetting<LogLevel> = GucSetting::<LogLevel>::new(LogLevel::All);
+
+/// The current `fence.log_level`.
+pub fn log_level() -> LogLevel {
+    LOG_LEVEL.get()
+}
 static REPOSITORY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static PULL_REQUEST: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static COMMIT_SHA: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
@@ -58,6 +79,14 @@ pub fn init() {
             Some(check_approval),
             None,
             None,
+        );
+        GucRegistry::define_enum_guc(
+            c"fence.log_level",
+            c"Which decisions fence writes to the server log as FENCE: lines (off, deny, all).",
+            c"Superuser-only, so a migration role cannot hide its denials from the log.",
+            &LOG_LEVEL,
+            GucContext::Suset,
+            GucFlags::default(),
         );
         for (_, name, description, setting) in CLAIMS {
             GucRegistry::define_string_guc(

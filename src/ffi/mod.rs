@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod invalidation;
 pub mod maintenance;
 pub mod nodes;
+pub mod notify;
 pub mod parser;
 pub mod parsetree;
 pub mod relcache;

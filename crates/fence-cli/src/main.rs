@@ -4,10 +4,12 @@
 //!   fence hash FILE...                                  content hash of migration files
 //!   fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
 //!                                                       re-check an exported audit chain
+//!   fence report FILE.csv --html OUT.html [--anchor SEQ:HASH]
+//!                                                       render a verified export as HTML
 
 use std::process::ExitCode;
 
-use fence_cli::{hash_files, verify_csv};
+use fence_cli::{hash_files, report, verify_csv};
 
 const USAGE: &str = "usage:
   fence hash FILE...
@@ -22,6 +24,10 @@ const USAGE: &str = "usage:
       --segments         the export is filtered (fence.audit_export_range): check each
                          event's hash and the links between consecutive events, and report
                          the missing ranges instead of failing on them
+  fence report FILE.csv --html OUT.html [--anchor SEQ:HASH]
+      Verify the export (filtered exports as segments) and render one self-contained HTML
+      page: the verification result and anchor, a timeline of decisions, the risky
+      migrations with who approved or exempted them under which policy, every denial.
 Exit status: 0 ok, 1 verification failed, 2 usage or input error.";
 
 fn main() -> ExitCode {
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("hash") if args.len() > 1 => hash_files::run(&args[1..]),
         Some("verify-csv") => verify_csv::run(&args[1..]),
+        Some("report") => report::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

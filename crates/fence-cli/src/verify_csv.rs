@@ -8,11 +8,19 @@ use std::process::ExitCode;
 use fence_core::chain::{Anchor, AuditEvent, Verification, Verifier};
 use serde_json::Value;
 
-/// One exported row: the event and the hashes stored with it.
+/// One exported row: the event, the hashes stored with it, and every non-empty column by
+/// name (the evidence fields a report shows: approver, exemption reason, repository, ...).
 pub struct Row {
     pub event: AuditEvent,
     pub prev_hash: String,
     pub event_hash: String,
+    pub columns: HashMap<String, String>,
+}
+
+impl Row {
+    pub fn column(&self, name: &str) -> Option<&str> {
+        self.columns.get(name).map(String::as_str)
+    }
 }
 
 struct Columns(HashMap<String, usize>);
@@ -69,7 +77,13 @@ pub fn read(data: impl std::io::Read) -> Result<Vec<Row>, String> {
             policy_hash: columns.string(&record, "policy_hash").map_err(at)?,
             details: serde_json::from_str::<Value>(details).map_err(|e| at(format!("details is not JSON: {e}")))?,
         };
-        rows.push(Row { event, prev_hash: required("prev_hash")?, event_hash: required("event_hash")? });
+        let columns = header
+            .iter()
+            .zip(record.iter())
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        rows.push(Row { event, prev_hash: required("prev_hash")?, event_hash: required("event_hash")?, columns });
     }
     rows.sort_by_key(|r| r.event.seq);
     Ok(rows)

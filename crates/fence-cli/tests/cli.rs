@@ -129,3 +129,22 @@ fn a_filtered_export_verifies_as_segments() {
     assert!(v.ok);
     assert_eq!(gaps, vec![(3, 3), (6, 6)]);
 }
+
+#[test]
+fn the_report_shows_verification_and_counts() {
+    use fence_cli::report::Report;
+    let rows = verify_csv::read(export(5).as_bytes()).unwrap();
+    let (verification, gaps) = verify_csv::verify(&rows, None, true);
+    let report = Report { source: "evidence.csv".into(), rows: &rows, verification, gaps, anchor: None };
+    let html = report.html();
+    assert!(html.contains(r#"data-verified="true" data-events="5" data-decisions="5" data-denials="0" data-risky="0""#));
+    assert!(html.contains("Chain verified: 5 events"));
+    assert!(!html.contains("<script"), "the page is static");
+
+    let tampered = export(5).replace("c2 text", "c2 <b>bold</b>");
+    let rows = verify_csv::read(tampered.as_bytes()).unwrap();
+    let (verification, gaps) = verify_csv::verify(&rows, None, true);
+    let html = Report { source: "x.csv".into(), rows: &rows, verification, gaps, anchor: None }.html();
+    assert!(html.contains("verification FAILED at event 2"));
+    assert!(!html.contains("<b>bold</b>"), "cells are escaped");
+}

@@ -13,5 +13,6 @@ pub mod lexer;
 pub mod lock;
 pub mod model;
 pub mod policy;
+pub mod report;
 pub mod risk;
 pub mod rules;

@@ -1,0 +1,163 @@
+//! How fence reports a decision outside the chain: the server-log line (`FENCE:` prefix,
+//! `key=value` pairs, stable order, parseable like pgAudit's `AUDIT:` lines) and the small
+//! JSON payload of a `NOTIFY fence_events`.
+
+use serde_json::{json, Value};
+
+use crate::chain::AuditEvent;
+
+/// The fixed prefix of fence's log lines.
+pub const LOG_PREFIX: &str = "FENCE:";
+
+/// The NOTIFY channel.
+pub const CHANNEL: &str = "fence_events";
+
+/// A value as it appears in a log line: bare when it is a simple token, otherwise quoted with
+/// `"` and `\` escaped; `-` when absent.
+fn log_value(value: Option<&str>) -> String {
+    match value {
+        None => "-".into(),
+        Some(v) if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._:,-/@".contains(c)) => v.into(),
+        Some(v) => {
+            let escaped: String = v
+                .chars()
+                .flat_map(|c| match c {
+                    '"' => vec!['\\', '"'],
+                    '\\' => vec!['\\', '\\'],
+                    '\n' => vec!['\\', 'n'],
+                    '\r' => vec!['\\', 'r'],
+                    c => vec![c],
+                })
+                .collect();
+            format!("\"{escaped}\"")
+        }
+    }
+}
+
+/// The rule ids of a decision's findings, comma-separated.
+fn rule_ids(event: &AuditEvent) -> Option<String> {
+    let ids: Vec<&str> =
+        event.details["findings"].as_array().into_iter().flatten().filter_map(|f| f["rule"].as_str()).collect();
+    (!ids.is_empty()).then(|| ids.join(","))
+}
+
+/// One log line for a decision, always the same keys in the same order.
+pub fn decision_log_line(event: &AuditEvent) -> String {
+    let policy_version = event.policy_version.map(|v| v.to_string());
+    let rules = rule_ids(event);
+    let pairs: [(&str, Option<&str>); 12] = [
+        ("decision", event.decision.as_deref()),
+        ("reason", event.reason.as_deref()),
+        ("risk", event.risk.as_deref()),
+        ("rules", rules.as_deref()),
+        ("command", event.command_tag.as_deref()),
+        ("relation", event.relation.as_deref()),
+        ("role", Some(event.session_role.as_str())),
+        ("executing_role", Some(event.executing_role.as_str())),
+        ("statement_hash", event.statement_hash.as_deref()),
+        ("content_hash", event.content_hash.as_deref()),
+        ("policy_version", policy_version.as_deref()),
+        ("actor", event.details["claims"]["actor"].as_str()),
+    ];
+    let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", log_value(*v))).collect();
+    format!("{LOG_PREFIX} {}", body.join(" "))
+}
+
+/// Whether an event is announced on the channel: denials and every governance change.
+pub fn notifies(event: &AuditEvent) -> bool {
+    event.decision.as_deref() == Some("deny")
+        || matches!(event.kind.as_str(), "approval" | "approval_revoked" | "exemption" | "exemption_revoked" | "policy")
+}
+
+/// The NOTIFY payload: small (well under PostgreSQL's 8000-byte limit), enough for a bot to
+/// say what happened and where to look.
+pub fn notification(event: &AuditEvent) -> String {
+    let what = if event.decision.as_deref() == Some("deny") { "deny" } else { event.kind.as_str() };
+    let statement = event.statement.as_deref().map(|s| s.chars().take(200).collect::<String>());
+    let mut payload = json!({
+        "event": what,
+        "time_us": event.time_us,
+        "role": event.session_role,
+        "command": event.command_tag,
+        "relation": event.relation,
+        "risk": event.risk,
+        "decision_reason": event.reason,
+        "statement": statement,
+        "statement_hash": event.statement_hash,
+        "content_hash": event.content_hash,
+        "policy_version": event.policy_version,
+    });
+    if let Value::Object(map) = &mut payload {
+        map.retain(|_, v| !v.is_null());
+        for key in ["approval_id", "exemption_id", "approval_ids", "scope", "target", "reason"] {
+            match event.details.get(key) {
+                Some(Value::String(text)) => {
+                    map.insert(key.to_string(), Value::String(text.chars().take(200).collect()));
+                }
+                Some(value) if value.is_number() || value.is_array() => {
+                    map.insert(key.to_string(), value.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    payload.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denial() -> AuditEvent {
+        AuditEvent {
+            seq: 0,
+            time_us: 1,
+            kind: "ddl".into(),
+            session_role: "ci".into(),
+            executing_role: "ci".into(),
+            txid: None,
+            command_tag: Some("ALTER TABLE".into()),
+            relation: Some("public.users".into()),
+            statement: Some("ALTER TABLE users ALTER COLUMN email SET NOT NULL".into()),
+            statement_hash: Some("sha256:ab".into()),
+            content_hash: None,
+            decision: Some("deny".into()),
+            reason: Some("not_approved".into()),
+            risk: Some("high".into()),
+            policy_version: Some(3),
+            policy_hash: None,
+            details: json!({"findings": [{"rule": "set_not_null"}, {"rule": "access_exclusive_lock"}], "claims": {"actor": "octo cat"}}),
+        }
+    }
+
+    #[test]
+    fn log_line_is_stable_and_parseable() {
+        assert_eq!(
+            decision_log_line(&denial()),
+            "FENCE: decision=deny reason=not_approved risk=high rules=set_not_null,access_exclusive_lock \
+             command=\"ALTER TABLE\" relation=public.users role=ci executing_role=ci statement_hash=sha256:ab \
+             content_hash=- policy_version=3 actor=\"octo cat\""
+        );
+        assert_eq!(log_value(Some("a \"b\"\n")), "\"a \\\"b\\\"\\n\"");
+        assert_eq!(log_value(Some("")), "\"\"");
+    }
+
+    #[test]
+    fn notifications_for_denials_and_governance_only() {
+        let d = denial();
+        assert!(notifies(&d));
+        let payload: Value = serde_json::from_str(&notification(&d)).unwrap();
+        assert_eq!(payload["event"], "deny");
+        assert_eq!(payload["relation"], "public.users");
+        assert!(payload.get("content_hash").is_none());
+        let mut allowed = denial();
+        allowed.decision = Some("allow".into());
+        assert!(!notifies(&allowed));
+        allowed.kind = "policy".into();
+        allowed.decision = None;
+        assert!(notifies(&allowed));
+        let mut long = denial();
+        long.statement = Some("x".repeat(10_000));
+        assert!(notification(&long).len() < 1000);
+    }
+}
