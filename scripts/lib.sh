@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.1
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit libclang-dev clang build-essential pkg-config chromium)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit libclang-dev clang build-essential pkg-config chromium sqitch libdbd-pg-perl python3-venv)
 export USER=${USER:-$(id -un)}
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -26,6 +26,10 @@ ensure_deps() {
         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
     fi
+    # npm may come with a Node.js of its own (e.g. nodesource); Debian's conflicts with it.
+    if ! command -v npm >/dev/null; then
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm </dev/null
+    fi
     if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
         say "installing cargo-pgrx $PGRX_VERSION (about 4 minutes)"
         cargo install cargo-pgrx --version "=$PGRX_VERSION" --locked
@@ -39,6 +43,8 @@ ensure_deps() {
 install_extension() {
     say "building and installing fence ${1:-}"
     (cd "$ROOT" && cargo pgrx install --pg-config "$PG_CONFIG" ${1:-} 2>&1 | grep -v '^\s*$' | tail -n 3)
+    # Earlier releases' scripts and the upgrade scripts (ALTER EXTENSION fence UPDATE).
+    $SUDO cp "$ROOT"/sql/fence--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
 }
 
 # start_server NAME PORT [extra postgresql.conf lines]: a cluster of our own, owned by

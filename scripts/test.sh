@@ -2,8 +2,9 @@
 # The whole test suite: formatting and lints, fence-core's unit tests, then the extension
 # built, installed and exercised by pg_regress, the security suite (scripts/security.sh) and
 # the concurrency / evidence / dump / crash checks (scripts/durability.sh) and the log /
-# notify / stats / report checks (scripts/observability.sh) against a throwaway PostgreSQL 15
-# server.
+# notify / stats / report checks (scripts/observability.sh), the upgrade from the previous
+# release (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; then the migration
+# tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh).
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -37,4 +38,6 @@ fi
 "$ROOT/scripts/security.sh"
 "$ROOT/scripts/durability.sh"
 "$ROOT/scripts/observability.sh"
+"$ROOT/scripts/upgrade.sh"
+"$ROOT/scripts/tools.sh"
 say "all tests passed"

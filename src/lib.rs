@@ -21,6 +21,7 @@ mod store;
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!("../sql/event_triggers.sql", name = "event_triggers", requires = ["schema"]);
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["schema"]);
+extension_sql_file!("../sql/ergonomics.sql", name = "ergonomics", requires = ["views"]);
 extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
 #[pg_guard]

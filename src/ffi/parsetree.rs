@@ -31,6 +31,7 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_DefineStmt
             | T::T_GrantStmt
             | T::T_CreateExtensionStmt
+            | T::T_AlterExtensionStmt
             | T::T_CreateTableAsStmt => StatementKind::NoTableLock,
             _ => super::maintenance::statement_kind(node).unwrap_or(StatementKind::Unclassified),
         }
