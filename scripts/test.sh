@@ -4,7 +4,8 @@
 # the concurrency / evidence / dump / crash checks (scripts/durability.sh) and the log /
 # notify / stats / report checks (scripts/observability.sh), the upgrade from the previous
 # release (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; then the migration
-# tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh).
+# tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh);
+# last, the release package is built, installed and checked (scripts/package.sh --check).
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -40,4 +41,5 @@ fi
 "$ROOT/scripts/observability.sh"
 "$ROOT/scripts/upgrade.sh"
 "$ROOT/scripts/tools.sh"
+"$ROOT/scripts/package.sh" --check
 say "all tests passed"
