@@ -25,4 +25,8 @@ impl Catalog for LiveCatalog {
     fn index_table(&self, index: &RelationName) -> Option<RelationName> {
         relcache::index_table(index)
     }
+
+    fn table_indexes(&self, table: &RelationName) -> Vec<RelationName> {
+        relcache::table_indexes(table)
+    }
 }

@@ -20,6 +20,20 @@ pub unsafe fn list_nodes(list: *mut pg_sys::List) -> Vec<*mut pg_sys::Node> {
     }
 }
 
+/// The OIDs of an OID list (e.g. `RelationGetIndexList`).
+/// # Safety
+/// `list` must be null or a valid `T_OidList`.
+pub unsafe fn list_oids(list: *mut pg_sys::List) -> Vec<pg_sys::Oid> {
+    if list.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: caller guarantees an OID list; `length` cells are initialized.
+    unsafe {
+        let list = &*list;
+        (0..list.length as usize).map(|i| (*list.elements.add(i)).oid_value).collect()
+    }
+}
+
 /// # Safety
 /// `ptr` must be null or a NUL-terminated string.
 pub unsafe fn cstr(ptr: *const c_char) -> Option<String> {

@@ -92,6 +92,23 @@ pub fn index_table(index: &RelationName) -> Option<RelationName> {
     qualified_name(table)
 }
 
+/// The indexes of a table, schema-qualified.
+pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
+    let Some(oid) = relation_oid(table) else { return Vec::new() };
+    // SAFETY: the relcache entry is opened without a lock only to read its index list (a
+    // palloc'd copy of OIDs), and closed right away.
+    let oids = unsafe {
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return Vec::new();
+        }
+        let list = pg_sys::RelationGetIndexList(rel);
+        pg_sys::RelationClose(rel);
+        super::nodes::list_oids(list)
+    };
+    oids.into_iter().filter_map(qualified_name).collect()
+}
+
 /// The OID of `fence.audit_chain`, if the extension's tables exist.
 pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     relation_oid(&RelationName::new(Some("fence"), "audit_chain"))

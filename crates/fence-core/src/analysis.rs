@@ -66,7 +66,7 @@ impl<'c> Analyzer<'c> {
             }
         }
         let statement = &statement;
-        let fx = effects(statement, &|index| catalog.index_table(index));
+        let fx = effects(statement, catalog);
         let mut findings = check_all(statement, &fx);
         for finding in &mut findings {
             let on_new = finding.relation.clone().is_some_and(|r| self.is_new(&r));
@@ -126,6 +126,9 @@ mod tests {
         }
         fn index_table(&self, _: &RelationName) -> Option<RelationName> {
             None
+        }
+        fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
+            Vec::new()
         }
     }
 

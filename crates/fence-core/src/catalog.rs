@@ -34,6 +34,10 @@ pub trait Catalog {
 
     /// The table an index belongs to, when known.
     fn index_table(&self, index: &RelationName) -> Option<RelationName>;
+
+    /// The indexes of a table (rebuilt, under ACCESS EXCLUSIVE, when the table is
+    /// rewritten); empty when unknown.
+    fn table_indexes(&self, table: &RelationName) -> Vec<RelationName>;
 }
 
 /// The catalog of offline analysis: knows nothing.
@@ -46,5 +50,9 @@ impl Catalog for OfflineCatalog {
 
     fn index_table(&self, _index: &RelationName) -> Option<RelationName> {
         None
+    }
+
+    fn table_indexes(&self, _table: &RelationName) -> Vec<RelationName> {
+        Vec::new()
     }
 }

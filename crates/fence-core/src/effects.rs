@@ -2,6 +2,7 @@
 //! it rewrites the table, whether it scans it. These are facts of the server
 //! (`AlterTableGetLockLevel`, `DefineIndex`, `RemoveRelations` ...), not policy.
 
+use crate::catalog::Catalog;
 use crate::lock::LockMode;
 use crate::model::{
     AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, ReindexTarget, RelationName, Statement,
@@ -45,13 +46,30 @@ impl Effects {
     }
 }
 
-/// The effects of one statement. `index_table` maps an index to its table when known.
-pub fn effects(statement: &Statement, index_table: &dyn Fn(&RelationName) -> Option<RelationName>) -> Effects {
+impl Effects {
+    /// `table` is rewritten into new files: every row is read, and each of its indexes is
+    /// rebuilt under ACCESS EXCLUSIVE.
+    fn rewrite(&mut self, table: &RelationName, catalog: &dyn Catalog) {
+        self.rewrites = true;
+        self.scans = true;
+        for index in catalog.table_indexes(table) {
+            self.lock(&index, RelKind::Index, LockMode::AccessExclusive);
+        }
+    }
+}
+
+/// The effects of one statement; the catalog answers which table an index belongs to and
+/// which indexes a table has (the offline catalog does not know).
+pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
+    let index_table = |index: &RelationName| catalog.index_table(index);
     let mut fx = Effects::default();
     match &statement.kind {
         StatementKind::AlterTable { relation, actions } => {
             for action in actions {
                 alter_table_action(&mut fx, relation, action);
+            }
+            if fx.rewrites {
+                fx.rewrite(relation, catalog);
             }
         }
         StatementKind::CreateTable { columns, constraints, partition_of, inherits, like, .. } => {
@@ -77,7 +95,14 @@ pub fn effects(statement: &Statement, index_table: &dyn Fn(&RelationName) -> Opt
             fx.scans = true;
         }
         StatementKind::Drop { kind, objects, concurrently, .. } => {
-            drop_objects(&mut fx, kind, objects, *concurrently, index_table)
+            drop_objects(&mut fx, kind, objects, *concurrently, &index_table);
+            if *kind == ObjectKind::Table {
+                for table in objects {
+                    for index in catalog.table_indexes(table) {
+                        fx.lock(&index, RelKind::Index, LockMode::AccessExclusive);
+                    }
+                }
+            }
         }
         StatementKind::Rename { kind, relation, .. } => {
             let (rel_kind, mode) = match kind {
@@ -93,6 +118,12 @@ pub fn effects(statement: &Statement, index_table: &dyn Fn(&RelationName) -> Opt
         StatementKind::Truncate { relations, .. } => {
             for relation in relations {
                 fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
+                // New, empty files; each index is rebuilt by scanning the empty heap (no rows
+                // are read, but PostgreSQL counts the scan).
+                for index in catalog.table_indexes(relation) {
+                    fx.lock(&index, RelKind::Index, LockMode::AccessExclusive);
+                    fx.scans = true;
+                }
             }
             fx.rewrites = true;
         }
@@ -105,6 +136,9 @@ pub fn effects(statement: &Statement, index_table: &dyn Fn(&RelationName) -> Opt
             let mode = if *full { LockMode::AccessExclusive } else { LockMode::ShareUpdateExclusive };
             for relation in relations {
                 fx.lock(relation, RelKind::Table, mode);
+                if *full {
+                    fx.rewrite(relation, catalog);
+                }
             }
             fx.rewrites = *full;
             fx.scans = true;
@@ -112,12 +146,13 @@ pub fn effects(statement: &Statement, index_table: &dyn Fn(&RelationName) -> Opt
         StatementKind::Cluster { relation } => {
             if let Some(relation) = relation {
                 fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
+                fx.rewrite(relation, catalog);
             }
             fx.rewrites = true;
             fx.scans = true;
         }
         StatementKind::Reindex { target, relation, concurrently } => {
-            reindex(&mut fx, *target, relation.as_ref(), *concurrently, index_table)
+            reindex(&mut fx, *target, relation.as_ref(), *concurrently, catalog)
         }
         StatementKind::Comment { relation: None } | StatementKind::NoTableLock | StatementKind::Unclassified => {}
     }
@@ -131,7 +166,7 @@ fn reindex(
     target: ReindexTarget,
     relation: Option<&RelationName>,
     concurrently: bool,
-    index_table: &dyn Fn(&RelationName) -> Option<RelationName>,
+    catalog: &dyn Catalog,
 ) {
     let (table_mode, index_mode) = if concurrently {
         (LockMode::ShareUpdateExclusive, LockMode::ShareUpdateExclusive)
@@ -140,12 +175,17 @@ fn reindex(
     };
     match (target, relation) {
         (ReindexTarget::Index, Some(index)) => {
-            if let Some(table) = index_table(index) {
+            if let Some(table) = catalog.index_table(index) {
                 fx.lock(&table, RelKind::Table, table_mode);
             }
             fx.lock(index, RelKind::Index, index_mode);
         }
-        (ReindexTarget::Table, Some(table)) => fx.lock(table, RelKind::Table, table_mode),
+        (ReindexTarget::Table, Some(table)) => {
+            fx.lock(table, RelKind::Table, table_mode);
+            for index in catalog.table_indexes(table) {
+                fx.lock(&index, RelKind::Index, index_mode);
+            }
+        }
         _ => {}
     }
     fx.scans = true;
@@ -244,6 +284,7 @@ fn drop_objects(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::OfflineCatalog;
     use crate::model::{ColumnDef, Volatility};
 
     fn users() -> RelationName {
@@ -254,8 +295,28 @@ mod tests {
         Statement::new("ALTER TABLE", StatementKind::AlterTable { relation: users(), actions })
     }
 
-    fn no_index_table(_: &RelationName) -> Option<RelationName> {
-        None
+    /// Every index belongs to `users`; `users` has one index, `users_pkey`.
+    struct UsersCatalog;
+
+    impl Catalog for UsersCatalog {
+        fn resolve(&self, relation: &RelationName) -> crate::catalog::ResolvedRelation {
+            crate::catalog::OfflineCatalog.resolve(relation)
+        }
+        fn index_table(&self, _: &RelationName) -> Option<RelationName> {
+            Some(users())
+        }
+        fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
+            vec![RelationName::new(None, "users_pkey")]
+        }
+    }
+
+    #[test]
+    fn a_rewrite_reads_every_row_and_rebuilds_every_index() {
+        let stmt = alter(vec![AlterTableAction::AlterColumnType { column: "c".into(), new_type: "bigint".into() }]);
+        let fx = effects(&stmt, &UsersCatalog);
+        assert!(fx.rewrites && fx.scans);
+        assert!(fx.locks.iter().any(|l| l.kind == RelKind::Index && l.mode == LockMode::AccessExclusive));
+        assert_eq!(fx.strongest_table_lock().unwrap().relation, users());
     }
 
     #[test]
@@ -266,7 +327,7 @@ mod tests {
             not_valid: false,
             using_index: false,
         };
-        let fx = effects(&alter(vec![AlterTableAction::AddConstraint(fk)]), &no_index_table);
+        let fx = effects(&alter(vec![AlterTableAction::AddConstraint(fk)]), &OfflineCatalog);
         assert_eq!(fx.locks.len(), 2);
         assert!(fx.locks.iter().all(|l| l.mode == LockMode::ShareRowExclusive));
         assert!(fx.scans && !fx.rewrites);
@@ -279,7 +340,7 @@ mod tests {
                 AlterTableAction::ValidateConstraint { name: "c".into() },
                 AlterTableAction::DropNotNull { column: "x".into() },
             ]),
-            &no_index_table,
+            &OfflineCatalog,
         );
         assert_eq!(fx.locks[0].mode, LockMode::AccessExclusive);
     }
@@ -288,9 +349,9 @@ mod tests {
     fn volatile_default_rewrites_constant_does_not() {
         let mut column = ColumnDef::new("c", "int");
         column.default = Some(Volatility::Stable);
-        assert!(!effects(&alter(vec![AlterTableAction::AddColumn(column.clone())]), &no_index_table).rewrites);
+        assert!(!effects(&alter(vec![AlterTableAction::AddColumn(column.clone())]), &OfflineCatalog).rewrites);
         column.default = Some(Volatility::Volatile);
-        assert!(effects(&alter(vec![AlterTableAction::AddColumn(column)]), &no_index_table).rewrites);
+        assert!(effects(&alter(vec![AlterTableAction::AddColumn(column)]), &OfflineCatalog).rewrites);
     }
 
     #[test]
@@ -304,7 +365,7 @@ mod tests {
                 concurrently: false,
             },
         );
-        let fx = effects(&drop, &|_| Some(users()));
+        let fx = effects(&drop, &UsersCatalog);
         assert_eq!(fx.strongest_table_lock().unwrap().relation, users());
         assert_eq!(fx.locks.len(), 2);
     }
@@ -313,11 +374,11 @@ mod tests {
     fn maintenance_commands() {
         let truncate =
             Statement::new("TRUNCATE TABLE", StatementKind::Truncate { relations: vec![users()], cascade: false });
-        let fx = effects(&truncate, &no_index_table);
+        let fx = effects(&truncate, &OfflineCatalog);
         assert_eq!(fx.locks[0].mode, LockMode::AccessExclusive);
         assert!(fx.rewrites);
         let vacuum = Statement::new("VACUUM", StatementKind::Vacuum { relations: vec![users()], full: false });
-        let fx = effects(&vacuum, &no_index_table);
+        let fx = effects(&vacuum, &OfflineCatalog);
         assert_eq!(fx.locks[0].mode, LockMode::ShareUpdateExclusive);
         assert!(!fx.rewrites);
         let reindex = Statement::new(
@@ -328,7 +389,7 @@ mod tests {
                 concurrently: false,
             },
         );
-        let fx = effects(&reindex, &|_| Some(users()));
+        let fx = effects(&reindex, &UsersCatalog);
         assert_eq!(fx.strongest_table_lock().unwrap().mode, LockMode::Share);
         assert_eq!(fx.locks.len(), 2);
     }
@@ -339,7 +400,7 @@ mod tests {
             "CREATE INDEX",
             StatementKind::CreateIndex { relation: users(), name: None, concurrently: true, unique: false },
         );
-        let fx = effects(&stmt, &no_index_table);
+        let fx = effects(&stmt, &OfflineCatalog);
         assert!(!fx.locks[0].mode.blocks_writes());
     }
 }

@@ -1,5 +1,6 @@
 //! Builders for rule tests.
 
+use crate::catalog::{Catalog, OfflineCatalog, ResolvedRelation};
 use crate::effects::{effects, Effects};
 use crate::model::{AlterTableAction, Constraint, ConstraintKind, RelationName, Statement, StatementKind};
 use crate::rules::{Finding, Rule};
@@ -16,7 +17,22 @@ pub fn constraint(kind: ConstraintKind, not_valid: bool) -> Constraint {
     Constraint { kind, name: Some("c".into()), not_valid, using_index: false }
 }
 
+/// Indexes belong to `public.t`; tables have no indexes.
+struct TestCatalog;
+
+impl Catalog for TestCatalog {
+    fn resolve(&self, relation: &RelationName) -> ResolvedRelation {
+        OfflineCatalog.resolve(relation)
+    }
+    fn index_table(&self, _: &RelationName) -> Option<RelationName> {
+        Some(rel("t"))
+    }
+    fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
+        Vec::new()
+    }
+}
+
 pub fn run(rule: &Rule, statement: &Statement) -> Vec<Finding> {
-    let fx: Effects = effects(statement, &|_| Some(rel("t")));
+    let fx: Effects = effects(statement, &TestCatalog);
     (rule.check)(rule, statement, &fx)
 }

@@ -1,0 +1,98 @@
+-- Live truth: each statement runs for real on a fixture with data, inside a subtransaction
+-- that is rolled back; the locks it holds (pg_locks of this backend), whether it rewrote a
+-- table (relfilenode) and whether it scanned one (pg_stat_xact_user_tables.seq_scan) are
+-- compared with what fence.analyze predicted for it.
+\set VERBOSITY terse
+SELECT fence.set_policy('{"mode": "off"}', 'truth test') IS NOT NULL AS policy_off;
+CREATE SCHEMA truth;
+SET search_path = truth, public;
+CREATE TABLE orgs (id bigint PRIMARY KEY, name text);
+CREATE TABLE members (id bigint PRIMARY KEY, org_id bigint, email varchar(50), note text, score int);
+CREATE INDEX members_email_idx ON members (email);
+INSERT INTO orgs SELECT g, 'org' || g FROM generate_series(1, 200) g;
+INSERT INTO members SELECT g, g % 200 + 1, 'm' || g || '@example.com', NULL, g FROM generate_series(1, 2000) g;
+ANALYZE orgs, members;
+
+-- Observed: the strongest lock this backend holds on each relation that existed before the
+-- statement (ACCESS SHARE on an index is incidental: index look-ups, blocking nothing but
+-- ACCESS EXCLUSIVE), a rewrite when a table's relfilenode changed, a scan when a table's
+-- seq_scan counter moved. Predicted: fence.analyze's locks, rewrites and scans.
+CREATE FUNCTION truth_check(stmt text) RETURNS TABLE (predicted text, observed text, agree boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    existing jsonb;
+    files jsonb;
+    scans jsonb;
+    lock_rank constant text[] := ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',
+        'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];
+BEGIN
+    SELECT pg_catalog.string_agg(l ->> 'relation' || '=' || (l ->> 'mode'), ' ' ORDER BY l ->> 'relation')
+           || CASE WHEN bool_or(a.rewrites) THEN ' rewrite' ELSE '' END
+           || CASE WHEN bool_or(a.scans) THEN ' scan' ELSE '' END
+    INTO predicted
+    FROM fence.analyze(stmt) a LEFT JOIN LATERAL jsonb_array_elements(a.locks) l ON true;
+    SELECT jsonb_object_agg(c.oid::text, jsonb_build_array('truth.' || c.relname, c.relkind::text)),
+           jsonb_object_agg(c.oid::text, c.relfilenode)
+    INTO existing, files
+    FROM pg_class c WHERE c.relnamespace = 'truth'::regnamespace AND c.relkind IN ('r', 'i');
+    SELECT jsonb_object_agg(s.relid::text, s.seq_scan) INTO scans
+    FROM pg_stat_xact_user_tables s WHERE s.schemaname = 'truth';
+    BEGIN
+        EXECUTE stmt;
+        SELECT pg_catalog.string_agg(rel || '=' || lock_rank[strongest], ' ' ORDER BY rel)
+               || CASE WHEN EXISTS (SELECT 1 FROM pg_class c WHERE existing ? c.oid::text AND c.relkind = 'r'
+                                    AND (files ->> c.oid::text)::oid <> c.relfilenode)
+                       THEN ' rewrite' ELSE '' END
+               || CASE WHEN EXISTS (SELECT 1 FROM pg_stat_xact_user_tables s WHERE scans ? s.relid::text
+                                    AND s.seq_scan > (scans ->> s.relid::text)::bigint)
+                       THEN ' scan' ELSE '' END
+        INTO observed
+        FROM (SELECT existing -> l.relation::text ->> 0 AS rel, max(array_position(lock_rank, l.mode)) AS strongest
+              FROM pg_locks l
+              WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+                AND existing ? l.relation::text
+                AND NOT (existing -> l.relation::text ->> 1 = 'i' AND l.mode = 'AccessShareLock')
+              GROUP BY 1) held;
+        RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'roll back';
+    EXCEPTION
+        WHEN raise_exception THEN NULL;
+        WHEN OTHERS THEN observed := 'error: ' || SQLERRM;
+    END;
+    agree := predicted IS NOT DISTINCT FROM observed;
+    RETURN NEXT;
+END
+$$;
+-- Warm the statistics counters and the relcache, so the first case reads like the others.
+SELECT count(*) FROM truth.members;
+
+\pset format unaligned
+SELECT stmt, t.* FROM (VALUES
+    ('ALTER TABLE members ALTER COLUMN email SET NOT NULL'),
+    ('ALTER TABLE members ADD COLUMN plan text'),
+    ('ALTER TABLE members ADD COLUMN plan text DEFAULT ''free'''),
+    ('ALTER TABLE members ADD COLUMN joined timestamptz DEFAULT clock_timestamp()'),
+    ('ALTER TABLE members ADD COLUMN joined timestamptz DEFAULT now()'),
+    ('ALTER TABLE members ADD COLUMN code int NOT NULL DEFAULT 0'),
+    ('ALTER TABLE members ALTER COLUMN score TYPE bigint'),
+    ('ALTER TABLE members DROP COLUMN note'),
+    ('ALTER TABLE members ADD CONSTRAINT members_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id)'),
+    ('ALTER TABLE members ADD CONSTRAINT members_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID'),
+    ('ALTER TABLE members ADD CONSTRAINT members_score_check CHECK (score > 0)'),
+    ('ALTER TABLE members ADD CONSTRAINT members_score_check CHECK (score > 0) NOT VALID'),
+    ('ALTER TABLE members ADD CONSTRAINT members_email_key UNIQUE (email)'),
+    ('CREATE INDEX members_score_idx ON members (score)'),
+    ('DROP INDEX members_email_idx'),
+    ('DROP TABLE members'),
+    ('ALTER TABLE members RENAME COLUMN note TO remark'),
+    ('ALTER TABLE members RENAME TO people'),
+    ('COMMENT ON TABLE members IS ''people'''),
+    ('TRUNCATE members'),
+    ('LOCK TABLE members IN SHARE MODE'),
+    ('CLUSTER members USING members_pkey'),
+    ('REINDEX TABLE members'),
+    ('REINDEX INDEX members_email_idx')
+) v(stmt), LATERAL truth_check(stmt) t;
+
+DROP SCHEMA truth CASCADE;
+RESET search_path;
+SELECT fence.set_policy('{}', 'truth test done') IS NOT NULL AS policy_back;
