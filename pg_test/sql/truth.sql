@@ -7,11 +7,15 @@ SELECT fence.set_policy('{"mode": "off"}', 'truth test') IS NOT NULL AS policy_o
 CREATE SCHEMA truth;
 SET search_path = truth, public;
 CREATE TABLE orgs (id bigint PRIMARY KEY, name text);
-CREATE TABLE members (id bigint PRIMARY KEY, org_id bigint, email varchar(50), note text, score int);
+CREATE TABLE members (id bigint PRIMARY KEY, org_id bigint, email varchar(50), note text, score int,
+                      seqno int NOT NULL, doubled bigint GENERATED ALWAYS AS (id * 2) STORED);
 CREATE INDEX members_email_idx ON members (email);
+CREATE RULE members_keep AS ON DELETE TO members WHERE false DO INSTEAD NOTHING;
+CREATE TABLE badges (id bigint PRIMARY KEY, org_id bigint CONSTRAINT badges_org_fk REFERENCES orgs (id));
 INSERT INTO orgs SELECT g, 'org' || g FROM generate_series(1, 200) g;
-INSERT INTO members SELECT g, g % 200 + 1, 'm' || g || '@example.com', NULL, g FROM generate_series(1, 2000) g;
-ANALYZE orgs, members;
+INSERT INTO members SELECT g, g % 200 + 1, 'm' || g || '@example.com', NULL, g, g FROM generate_series(1, 2000) g;
+INSERT INTO badges SELECT g, g % 200 + 1 FROM generate_series(1, 500) g;
+ANALYZE orgs, members, badges;
 
 -- Observed: the strongest lock this backend holds on each relation that existed before the
 -- statement (ACCESS SHARE on an index is incidental: index look-ups, blocking nothing but
@@ -90,7 +94,23 @@ SELECT stmt, t.* FROM (VALUES
     ('LOCK TABLE members IN SHARE MODE'),
     ('CLUSTER members USING members_pkey'),
     ('REINDEX TABLE members'),
-    ('REINDEX INDEX members_email_idx')
+    ('REINDEX INDEX members_email_idx'),
+    ('ALTER TABLE members ALTER COLUMN score SET STATISTICS 500'),
+    ('ALTER TABLE members ALTER COLUMN score SET (n_distinct = 100)'),
+    ('ALTER TABLE members ALTER COLUMN note SET STORAGE EXTERNAL'),
+    ('ALTER TABLE members ALTER COLUMN note SET COMPRESSION pglz'),
+    ('ALTER TABLE members CLUSTER ON members_pkey'),
+    ('ALTER TABLE members SET WITHOUT CLUSTER'),
+    ('ALTER TABLE members DISABLE TRIGGER ALL'),
+    ('ALTER TABLE members DISABLE RULE members_keep'),
+    ('ALTER TABLE members REPLICA IDENTITY FULL'),
+    ('ALTER TABLE members ENABLE ROW LEVEL SECURITY'),
+    ('ALTER TABLE members OWNER TO postgres'),
+    ('ALTER TABLE members SET UNLOGGED'),
+    ('ALTER TABLE members ALTER COLUMN seqno ADD GENERATED ALWAYS AS IDENTITY'),
+    ('ALTER TABLE members ALTER COLUMN doubled DROP EXPRESSION'),
+    ('ALTER TABLE badges ALTER CONSTRAINT badges_org_fk DEFERRABLE'),
+    ('ALTER TABLE members ALTER COLUMN score SET STATISTICS 500, DISABLE TRIGGER ALL')
 ) v(stmt), LATERAL truth_check(stmt) t;
 
 DROP SCHEMA truth CASCADE;

@@ -2,6 +2,7 @@
 
 use fence_core::model::{
     AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
+    TableSubcommand as Sub,
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
@@ -94,6 +95,33 @@ unsafe fn alter_table_cmd(cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
                 AlterTableAction::ValidateConstraint { name: column() }
             }
             At::AT_DropConstraint | At::AT_DropConstraintRecurse => AlterTableAction::DropConstraint { name: column() },
+            At::AT_SetStatistics => AlterTableAction::Table(Sub::SetStatistics),
+            At::AT_SetOptions | At::AT_ResetOptions => AlterTableAction::Table(Sub::ColumnOptions),
+            At::AT_SetStorage => AlterTableAction::Table(Sub::SetStorage),
+            At::AT_SetCompression => AlterTableAction::Table(Sub::SetCompression),
+            At::AT_ClusterOn => AlterTableAction::ClusterOn { index: column() },
+            At::AT_DropCluster => AlterTableAction::Table(Sub::WithoutCluster),
+            At::AT_EnableTrig
+            | At::AT_EnableAlwaysTrig
+            | At::AT_EnableReplicaTrig
+            | At::AT_EnableTrigAll
+            | At::AT_EnableTrigUser => AlterTableAction::Table(Sub::Trigger { disable: false }),
+            At::AT_DisableTrig | At::AT_DisableTrigAll | At::AT_DisableTrigUser => {
+                AlterTableAction::Table(Sub::Trigger { disable: true })
+            }
+            At::AT_EnableRule | At::AT_EnableAlwaysRule | At::AT_EnableReplicaRule | At::AT_DisableRule => {
+                AlterTableAction::Table(Sub::Rule)
+            }
+            At::AT_ReplicaIdentity => AlterTableAction::Table(Sub::ReplicaIdentity),
+            At::AT_EnableRowSecurity
+            | At::AT_DisableRowSecurity
+            | At::AT_ForceRowSecurity
+            | At::AT_NoForceRowSecurity => AlterTableAction::Table(Sub::RowSecurity),
+            At::AT_ChangeOwner => AlterTableAction::Table(Sub::Owner),
+            At::AT_SetLogged | At::AT_SetUnLogged => AlterTableAction::Table(Sub::Persistence),
+            At::AT_AddIdentity | At::AT_SetIdentity | At::AT_DropIdentity => AlterTableAction::Table(Sub::Identity),
+            At::AT_DropExpression => AlterTableAction::Table(Sub::DropExpression),
+            At::AT_AlterConstraint => AlterTableAction::Table(Sub::AlterConstraint),
             other => AlterTableAction::Other { name: format!("subcommand {other}") },
         }
     }

@@ -6,7 +6,7 @@ use crate::catalog::Catalog;
 use crate::lock::LockMode;
 use crate::model::{
     AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, ReindexTarget, RelationName, Statement,
-    StatementKind,
+    StatementKind, TableSubcommand,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,6 +210,15 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             fx.scans = true;
             LockMode::ShareUpdateExclusive
         }
+        AlterTableAction::Table(subcommand) => table_subcommand(fx, *subcommand),
+        AlterTableAction::ClusterOn { index } => {
+            fx.lock(
+                &RelationName::new(relation.schema.as_deref(), index),
+                RelKind::Index,
+                LockMode::ShareUpdateExclusive,
+            );
+            LockMode::ShareUpdateExclusive
+        }
         AlterTableAction::DropColumn { .. }
         | AlterTableAction::DropNotNull { .. }
         | AlterTableAction::ChangeDefault { .. }
@@ -217,6 +226,30 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         | AlterTableAction::Other { .. } => LockMode::AccessExclusive,
     };
     fx.lock(relation, RelKind::Table, mode);
+}
+
+/// PostgreSQL 15's `AlterTableGetLockLevel` for the table-wide subcommands (each checked by
+/// the live-truth test, pg_test/sql/truth.sql).
+fn table_subcommand(fx: &mut Effects, subcommand: TableSubcommand) -> LockMode {
+    match subcommand {
+        TableSubcommand::SetStatistics | TableSubcommand::ColumnOptions | TableSubcommand::WithoutCluster => {
+            LockMode::ShareUpdateExclusive
+        }
+        TableSubcommand::Trigger { .. } => LockMode::ShareRowExclusive,
+        TableSubcommand::Persistence => {
+            fx.rewrites = true;
+            LockMode::AccessExclusive
+        }
+        TableSubcommand::SetStorage
+        | TableSubcommand::SetCompression
+        | TableSubcommand::Rule
+        | TableSubcommand::ReplicaIdentity
+        | TableSubcommand::RowSecurity
+        | TableSubcommand::Owner
+        | TableSubcommand::Identity
+        | TableSubcommand::DropExpression
+        | TableSubcommand::AlterConstraint => LockMode::AccessExclusive,
+    }
 }
 
 fn add_column(fx: &mut Effects, column: &ColumnDef) {

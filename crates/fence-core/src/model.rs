@@ -125,10 +125,71 @@ pub enum AlterTableAction {
     DropConstraint {
         name: String,
     },
+    /// `CLUSTER ON index`: marks the index (SHARE UPDATE EXCLUSIVE on both).
+    ClusterOn {
+        index: String,
+    },
+    /// A subcommand that changes the table's settings, storage or ownership as a whole.
+    Table(TableSubcommand),
     /// A subcommand fence does not model yet; ACCESS EXCLUSIVE is assumed.
     Other {
         name: String,
     },
+}
+
+/// ALTER TABLE subcommands about the table (or a column's settings) rather than its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableSubcommand {
+    /// `ALTER COLUMN ... SET STATISTICS`
+    SetStatistics,
+    /// `ALTER COLUMN ... SET / RESET (attribute_option ...)`
+    ColumnOptions,
+    /// `ALTER COLUMN ... SET STORAGE`
+    SetStorage,
+    /// `ALTER COLUMN ... SET COMPRESSION`
+    SetCompression,
+    /// `SET WITHOUT CLUSTER`
+    WithoutCluster,
+    /// `ENABLE / DISABLE TRIGGER`
+    Trigger { disable: bool },
+    /// `ENABLE / DISABLE RULE`
+    Rule,
+    /// `REPLICA IDENTITY`
+    ReplicaIdentity,
+    /// `ENABLE / DISABLE / [NO] FORCE ROW LEVEL SECURITY`
+    RowSecurity,
+    /// `OWNER TO`
+    Owner,
+    /// `SET LOGGED` / `SET UNLOGGED`: the table is rewritten.
+    Persistence,
+    /// `ALTER COLUMN ... ADD / SET / DROP IDENTITY`
+    Identity,
+    /// `ALTER COLUMN ... DROP EXPRESSION`
+    DropExpression,
+    /// `ALTER CONSTRAINT ... [NOT] DEFERRABLE`
+    AlterConstraint,
+}
+
+impl TableSubcommand {
+    pub fn sql(self) -> &'static str {
+        match self {
+            TableSubcommand::SetStatistics => "SET STATISTICS",
+            TableSubcommand::ColumnOptions => "SET (attribute options)",
+            TableSubcommand::SetStorage => "SET STORAGE",
+            TableSubcommand::SetCompression => "SET COMPRESSION",
+            TableSubcommand::WithoutCluster => "SET WITHOUT CLUSTER",
+            TableSubcommand::Trigger { disable: true } => "DISABLE TRIGGER",
+            TableSubcommand::Trigger { disable: false } => "ENABLE TRIGGER",
+            TableSubcommand::Rule => "ENABLE/DISABLE RULE",
+            TableSubcommand::ReplicaIdentity => "REPLICA IDENTITY",
+            TableSubcommand::RowSecurity => "ROW LEVEL SECURITY",
+            TableSubcommand::Owner => "OWNER TO",
+            TableSubcommand::Persistence => "SET LOGGED/UNLOGGED",
+            TableSubcommand::Identity => "IDENTITY",
+            TableSubcommand::DropExpression => "DROP EXPRESSION",
+            TableSubcommand::AlterConstraint => "ALTER CONSTRAINT",
+        }
+    }
 }
 
 /// Kinds of objects a DROP / RENAME / COMMENT targets.

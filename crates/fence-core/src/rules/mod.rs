@@ -15,12 +15,14 @@ mod add_unique_constraint;
 mod alter_column_type;
 mod cluster;
 mod create_index;
+mod disable_trigger;
 mod drop_column;
 mod drop_index;
 mod drop_table;
 mod lock_table;
 mod reindex;
 mod rename;
+mod set_logged_unlogged;
 mod set_not_null;
 mod truncate;
 mod unclassified;
@@ -85,6 +87,8 @@ pub static ALL: &[&Rule] = &[
     &cluster::RULE,
     &reindex::RULE,
     &lock_table::RULE,
+    &set_logged_unlogged::RULE,
+    &disable_trigger::RULE,
     &access_exclusive_lock::RULE,
     &unclassified::RULE,
 ];
