@@ -29,4 +29,8 @@ impl Catalog for LiveCatalog {
     fn table_indexes(&self, table: &RelationName) -> Vec<RelationName> {
         relcache::table_indexes(table)
     }
+
+    fn referenced_tables(&self, table: &RelationName) -> Vec<RelationName> {
+        relcache::referenced_tables(table)
+    }
 }

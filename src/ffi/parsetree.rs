@@ -1,8 +1,8 @@
 //! Maps the server's parse tree of a utility statement into fence-core's statement model.
 
 use fence_core::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
-    TableSubcommand as Sub,
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation, RelationName, Statement,
+    StatementKind, TableSubcommand as Sub,
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
@@ -22,6 +22,28 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             T::T_RenameStmt => rename(node as *mut pg_sys::RenameStmt),
             T::T_CommentStmt => comment(node as *mut pg_sys::CommentStmt),
             T::T_ViewStmt if !(*(node as *mut pg_sys::ViewStmt)).replace => StatementKind::NoTableLock,
+            T::T_ViewStmt => on_relation((*(node as *mut pg_sys::ViewStmt)).view, OnRelation::ReplaceView),
+            T::T_CreateTrigStmt => {
+                on_relation((*(node as *mut pg_sys::CreateTrigStmt)).relation, OnRelation::CreateTrigger)
+            }
+            T::T_CreatePolicyStmt => on_relation((*(node as *mut pg_sys::CreatePolicyStmt)).table, OnRelation::Policy),
+            T::T_AlterPolicyStmt => on_relation((*(node as *mut pg_sys::AlterPolicyStmt)).table, OnRelation::Policy),
+            T::T_AlterSeqStmt => {
+                on_relation((*(node as *mut pg_sys::AlterSeqStmt)).sequence, OnRelation::AlterSequence)
+            }
+            T::T_RefreshMatViewStmt => {
+                let stmt = &*(node as *mut pg_sys::RefreshMatViewStmt);
+                on_relation(stmt.relation, OnRelation::RefreshMaterializedView { concurrently: stmt.concurrent })
+            }
+            T::T_CreateStatsStmt => {
+                let relations = (*(node as *mut pg_sys::CreateStatsStmt)).relations;
+                match list_nodes(relations).as_slice() {
+                    [only] if tag(*only) == T::T_RangeVar => {
+                        on_relation(*only as *mut pg_sys::RangeVar, OnRelation::CreateStatistics)
+                    }
+                    _ => StatementKind::Unclassified,
+                }
+            }
             T::T_CreateSchemaStmt
             | T::T_CreateFunctionStmt
             | T::T_CreateSeqStmt
@@ -38,6 +60,15 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
         }
     };
     Statement { tag: tag_name, kind }
+}
+
+/// A statement about one relation, or unclassified when the name is missing.
+unsafe fn on_relation(relation: *mut pg_sys::RangeVar, what: OnRelation) -> StatementKind {
+    // SAFETY: the caller passes the statement's RangeVar (or NULL).
+    match unsafe { range_var(relation) } {
+        Some(relation) => StatementKind::OnRelation { relation, what },
+        None => StatementKind::Unclassified,
+    }
 }
 
 /// Whether the parse tree is `DROP EXTENSION fence`.
@@ -122,6 +153,18 @@ unsafe fn alter_table_cmd(cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
             At::AT_AddIdentity | At::AT_SetIdentity | At::AT_DropIdentity => AlterTableAction::Table(Sub::Identity),
             At::AT_DropExpression => AlterTableAction::Table(Sub::DropExpression),
             At::AT_AlterConstraint => AlterTableAction::Table(Sub::AlterConstraint),
+            At::AT_AttachPartition | At::AT_DetachPartition if tag(cmd.def) == T::T_PartitionCmd => {
+                let partition_cmd = &*(cmd.def as *mut pg_sys::PartitionCmd);
+                match range_var(partition_cmd.name) {
+                    Some(partition) if cmd.subtype == At::AT_AttachPartition => {
+                        AlterTableAction::AttachPartition { partition }
+                    }
+                    Some(partition) => {
+                        AlterTableAction::DetachPartition { partition, concurrently: partition_cmd.concurrent }
+                    }
+                    None => AlterTableAction::Other { name: "PARTITION".into() },
+                }
+            }
             other => AlterTableAction::Other { name: format!("subcommand {other}") },
         }
     }

@@ -109,6 +109,27 @@ pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
     oids.into_iter().filter_map(qualified_name).collect()
 }
 
+/// The tables a table's foreign keys reference, schema-qualified.
+pub fn referenced_tables(table: &RelationName) -> Vec<RelationName> {
+    let Some(oid) = relation_oid(table) else { return Vec::new() };
+    // SAFETY: the relcache entry is opened without a lock only to read its foreign-key list
+    // (relcache-owned ForeignKeyCacheInfo nodes, read before the entry is closed).
+    let oids: Vec<pg_sys::Oid> = unsafe {
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return Vec::new();
+        }
+        let keys = super::nodes::list_nodes(pg_sys::RelationGetFKeyList(rel))
+            .into_iter()
+            .map(|node| (*(node as *mut pg_sys::ForeignKeyCacheInfo)).confrelid)
+            .filter(|referenced| *referenced != oid)
+            .collect();
+        pg_sys::RelationClose(rel);
+        keys
+    };
+    oids.into_iter().filter_map(qualified_name).collect()
+}
+
 /// The OID of `fence.audit_chain`, if the extension's tables exist.
 pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     relation_oid(&RelationName::new(Some("fence"), "audit_chain"))

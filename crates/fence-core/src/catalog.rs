@@ -38,6 +38,12 @@ pub trait Catalog {
     /// The indexes of a table (rebuilt, under ACCESS EXCLUSIVE, when the table is
     /// rewritten); empty when unknown.
     fn table_indexes(&self, table: &RelationName) -> Vec<RelationName>;
+
+    /// The tables a table's foreign keys reference (dropping the table drops the keys'
+    /// triggers on them, under ACCESS EXCLUSIVE); empty when unknown. Default: unknown.
+    fn referenced_tables(&self, _table: &RelationName) -> Vec<RelationName> {
+        Vec::new()
+    }
 }
 
 /// The catalog of offline analysis: knows nothing.

@@ -5,8 +5,8 @@
 use crate::catalog::Catalog;
 use crate::lock::LockMode;
 use crate::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, ReindexTarget, RelationName, Statement,
-    StatementKind, TableSubcommand,
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation, ReindexTarget, RelationName,
+    Statement, StatementKind, TableSubcommand,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +101,9 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
                     for index in catalog.table_indexes(table) {
                         fx.lock(&index, RelKind::Index, LockMode::AccessExclusive);
                     }
+                    for referenced in catalog.referenced_tables(table) {
+                        fx.lock(&referenced, RelKind::Table, LockMode::AccessExclusive);
+                    }
                 }
             }
         }
@@ -115,6 +118,7 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
         StatementKind::Comment { relation: Some(relation) } => {
             fx.lock(relation, RelKind::Table, LockMode::ShareUpdateExclusive);
         }
+        StatementKind::OnRelation { relation, what } => on_relation(&mut fx, relation, *what),
         StatementKind::Truncate { relations, .. } => {
             for relation in relations {
                 fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
@@ -211,6 +215,18 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             LockMode::ShareUpdateExclusive
         }
         AlterTableAction::Table(subcommand) => table_subcommand(fx, *subcommand),
+        AlterTableAction::AttachPartition { partition } => {
+            // The partition is scanned to check its rows fit the bound (unless a constraint
+            // already proves it); the parent only takes SHARE UPDATE EXCLUSIVE.
+            fx.lock(partition, RelKind::Table, LockMode::AccessExclusive);
+            fx.scans = true;
+            LockMode::ShareUpdateExclusive
+        }
+        AlterTableAction::DetachPartition { partition, concurrently } => {
+            let mode = if *concurrently { LockMode::ShareUpdateExclusive } else { LockMode::AccessExclusive };
+            fx.lock(partition, RelKind::Table, mode);
+            mode
+        }
         AlterTableAction::ClusterOn { index } => {
             fx.lock(
                 &RelationName::new(relation.schema.as_deref(), index),
@@ -226,6 +242,26 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         | AlterTableAction::Other { .. } => LockMode::AccessExclusive,
     };
     fx.lock(relation, RelKind::Table, mode);
+}
+
+/// Triggers, policies, statistics, view replacement, materialized-view refresh, sequences.
+fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
+    let (kind, mode) = match what {
+        OnRelation::CreateTrigger => (RelKind::Table, LockMode::ShareRowExclusive),
+        OnRelation::Policy | OnRelation::ReplaceView => (RelKind::Table, LockMode::AccessExclusive),
+        OnRelation::CreateStatistics => (RelKind::Table, LockMode::ShareUpdateExclusive),
+        OnRelation::RefreshMaterializedView { concurrently } => {
+            fx.scans = true;
+            if concurrently {
+                (RelKind::Table, LockMode::Exclusive)
+            } else {
+                fx.rewrites = true;
+                (RelKind::Table, LockMode::AccessExclusive)
+            }
+        }
+        OnRelation::AlterSequence => (RelKind::Sequence, LockMode::ShareRowExclusive),
+    };
+    fx.lock(relation, kind, mode);
 }
 
 /// PostgreSQL 15's `AlterTableGetLockLevel` for the table-wide subcommands (each checked by

@@ -131,6 +131,15 @@ pub enum AlterTableAction {
     },
     /// A subcommand that changes the table's settings, storage or ownership as a whole.
     Table(TableSubcommand),
+    /// `ATTACH PARTITION partition FOR VALUES ...`
+    AttachPartition {
+        partition: RelationName,
+    },
+    /// `DETACH PARTITION partition [CONCURRENTLY]`
+    DetachPartition {
+        partition: RelationName,
+        concurrently: bool,
+    },
     /// A subcommand fence does not model yet; ACCESS EXCLUSIVE is assumed.
     Other {
         name: String,
@@ -204,6 +213,23 @@ pub enum ObjectKind {
     Other(String),
 }
 
+/// What an `OnRelation` statement does to its relation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRelation {
+    /// `CREATE [CONSTRAINT] TRIGGER ... ON table`
+    CreateTrigger,
+    /// `CREATE / ALTER POLICY ... ON table`
+    Policy,
+    /// `CREATE STATISTICS ... FROM table`
+    CreateStatistics,
+    /// `CREATE OR REPLACE VIEW` of an existing view
+    ReplaceView,
+    /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY]`
+    RefreshMaterializedView { concurrently: bool },
+    /// `ALTER SEQUENCE`
+    AlterSequence,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReindexTarget {
     Index,
@@ -247,6 +273,11 @@ pub enum StatementKind {
     /// `COMMENT ON` a relation or one of its columns.
     Comment {
         relation: Option<RelationName>,
+    },
+    /// DDL that attaches something to one existing relation or refreshes it.
+    OnRelation {
+        relation: RelationName,
+        what: OnRelation,
     },
     /// `TRUNCATE`: empties the tables (new files, the old data is gone).
     Truncate {
@@ -311,6 +342,8 @@ impl Statement {
                     match action {
                         AlterTableAction::AddColumn(c) => out.extend(column(c)),
                         AlterTableAction::AddConstraint(c) => out.extend(constraint(c)),
+                        AlterTableAction::AttachPartition { partition }
+                        | AlterTableAction::DetachPartition { partition, .. } => out.push(partition),
                         _ => {}
                     }
                 }
@@ -324,7 +357,9 @@ impl Statement {
                 out.extend(like.iter_mut());
                 out
             }
-            StatementKind::CreateIndex { relation, .. } | StatementKind::Rename { relation, .. } => vec![relation],
+            StatementKind::CreateIndex { relation, .. }
+            | StatementKind::Rename { relation, .. }
+            | StatementKind::OnRelation { relation, .. } => vec![relation],
             StatementKind::Drop { objects, .. } => objects.iter_mut().collect(),
             StatementKind::Comment { relation }
             | StatementKind::Cluster { relation }
