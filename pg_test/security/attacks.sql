@@ -246,10 +246,10 @@ CREATE TABLE fence.evil (id int);
 -- gated: no
 CREATE FUNCTION fence.approve(sql text, x int) RETURNS text LANGUAGE sql AS 'SELECT 1::text';
 
--- attack: put a trigger on fence's approvals
+-- attack: put a trigger on fence's approvals (no risk for fence: PostgreSQL refuses it)
 -- as: sec_mig
 -- expect: 42501
--- gated: yes
+-- gated: no
 CREATE FUNCTION public.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER t BEFORE INSERT ON fence.approvals FOR EACH ROW EXECUTE FUNCTION public.noop();
 
