@@ -33,4 +33,8 @@ impl Catalog for LiveCatalog {
     fn referenced_tables(&self, table: &RelationName) -> Vec<RelationName> {
         relcache::referenced_tables(table)
     }
+
+    fn column_indexes(&self, table: &RelationName, column: &str) -> Vec<RelationName> {
+        relcache::column_indexes(table, column)
+    }
 }

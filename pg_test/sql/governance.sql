@@ -77,7 +77,7 @@ RESET SESSION AUTHORIZATION;
 -- regress_approver's earlier approval of name_nn no longer counts.
 SET SESSION AUTHORIZATION regress_ci;
 SET fence.approval = :'name_nn';
-ALTER TABLE accounts ALTER COLUMN name TYPE text;
+ALTER TABLE accounts ALTER COLUMN name SET NOT NULL;
 SET fence.approval = :'drop_note';
 ALTER TABLE accounts DROP COLUMN note;
 RESET fence.approval;
@@ -119,7 +119,7 @@ UPDATE mark SET seq = (SELECT max(seq) FROM fence.audit_chain);
 -- The function is SECURITY DEFINER, owned by a superuser: its DDL is gated all the same.
 CREATE FUNCTION public.migrate_accounts() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-    ALTER TABLE public.accounts ALTER COLUMN name TYPE varchar(200);
+    ALTER TABLE public.accounts ALTER COLUMN id TYPE bigint USING id;
 END $$;
 SET SESSION AUTHORIZATION regress_lead;
 SELECT fence.approve($m$DO $x$ BEGIN EXECUTE 'ALTER TABLE accounts ALTER COLUMN name SET NOT NULL'; END $x$$m$) AS via_do \gset

@@ -35,6 +35,75 @@ pub unsafe fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
     .unwrap_or(Volatility::Unknown)
 }
 
+/// Whether changing `column` of `table` to `type_name` keeps every stored value as it is —
+/// PostgreSQL's own test (`ATColumnChangeRequiresRewrite`): build the assignment coercion
+/// from the current type, let the planner simplify it (a longer varchar's length check goes
+/// away), and see whether only relabelings of the column remain. A USING expression, an
+/// unknown table, column or type, or any error counts as "rewrites".
+///
+/// # Safety
+/// `table` and `type_name` must be valid parse nodes (or NULL); `using` a raw expression or NULL.
+pub unsafe fn type_change_is_binary_coercible(
+    table: *mut pg_sys::RangeVar,
+    column: &str,
+    type_name: *mut pg_sys::TypeName,
+    using: *mut pg_sys::Node,
+) -> bool {
+    if table.is_null() || type_name.is_null() || !using.is_null() {
+        return false;
+    }
+    let Ok(column) = std::ffi::CString::new(column) else { return false };
+    in_subtransaction(|| {
+        // SAFETY: catalog look-ups without locks (the statement itself locks the table right
+        // after the gate); every node is built in the current memory context.
+        unsafe {
+            let relid = pg_sys::RangeVarGetRelidExtended(
+                table,
+                pg_sys::NoLock as i32,
+                pg_sys::RVROption::RVR_MISSING_OK,
+                None,
+                std::ptr::null_mut(),
+            );
+            if relid == pg_sys::InvalidOid {
+                return false;
+            }
+            let attnum = pg_sys::get_attnum(relid, column.as_ptr());
+            if attnum <= 0 {
+                return false;
+            }
+            let (mut old_type, mut old_typmod, mut collation) = (pg_sys::InvalidOid, -1, pg_sys::InvalidOid);
+            pg_sys::get_atttypetypmodcoll(relid, attnum, &mut old_type, &mut old_typmod, &mut collation);
+            let (mut new_type, mut new_typmod) = (pg_sys::InvalidOid, -1);
+            pg_sys::typenameTypeIdAndMod(std::ptr::null_mut(), type_name, &mut new_type, &mut new_typmod);
+            let var = pg_sys::makeVar(1, attnum, old_type, old_typmod, collation, 0) as *mut pg_sys::Node;
+            let coerced = pg_sys::coerce_to_target_type(
+                std::ptr::null_mut(),
+                var,
+                old_type,
+                new_type,
+                new_typmod,
+                pg_sys::CoercionContext::COERCION_ASSIGNMENT,
+                pg_sys::CoercionForm::COERCE_IMPLICIT_CAST,
+                -1,
+            );
+            if coerced.is_null() {
+                return false;
+            }
+            let mut expr = pg_sys::expression_planner(coerced as *mut pg_sys::Expr) as *mut pg_sys::Node;
+            loop {
+                match super::nodes::tag(expr) {
+                    pg_sys::NodeTag::T_Var => return (*(expr as *mut pg_sys::Var)).varattno == attnum,
+                    pg_sys::NodeTag::T_RelabelType => {
+                        expr = (*(expr as *mut pg_sys::RelabelType)).arg as *mut pg_sys::Node
+                    }
+                    _ => return false,
+                }
+            }
+        }
+    })
+    .unwrap_or(false)
+}
+
 /// Runs `f` in an internal subtransaction; an ERROR inside rolls it back and yields `None`.
 fn in_subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
     // SAFETY: the same protocol PL/pgSQL uses for EXCEPTION blocks: remember the memory

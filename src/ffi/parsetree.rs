@@ -94,13 +94,13 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
         let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
         let actions = list_nodes(stmt.cmds)
             .into_iter()
-            .map(|cmd| alter_table_cmd(&*(cmd as *mut pg_sys::AlterTableCmd)))
+            .map(|cmd| alter_table_cmd(stmt.relation, &*(cmd as *mut pg_sys::AlterTableCmd)))
             .collect();
         StatementKind::AlterTable { relation, actions }
     }
 }
 
-unsafe fn alter_table_cmd(cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
+unsafe fn alter_table_cmd(table: *mut pg_sys::RangeVar, cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
     // SAFETY: `def` has the node type the subcommand implies; tags are checked before casts.
     unsafe {
         let column = || cstr(cmd.name).unwrap_or_default();
@@ -109,10 +109,19 @@ unsafe fn alter_table_cmd(cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
                 AlterTableAction::AddColumn(column_def(&*(cmd.def as *mut pg_sys::ColumnDef)))
             }
             At::AT_DropColumn | At::AT_DropColumnRecurse => AlterTableAction::DropColumn { column: column() },
-            At::AT_AlterColumnType if tag(cmd.def) == T::T_ColumnDef => AlterTableAction::AlterColumnType {
-                column: column(),
-                new_type: type_name((*(cmd.def as *mut pg_sys::ColumnDef)).typeName),
-            },
+            At::AT_AlterColumnType if tag(cmd.def) == T::T_ColumnDef => {
+                let def = &*(cmd.def as *mut pg_sys::ColumnDef);
+                AlterTableAction::AlterColumnType {
+                    column: column(),
+                    new_type: type_name(def.typeName),
+                    binary_coercible: super::expr::type_change_is_binary_coercible(
+                        table,
+                        &column(),
+                        def.typeName,
+                        def.raw_default,
+                    ),
+                }
+            }
             At::AT_SetNotNull => AlterTableAction::SetNotNull { column: column() },
             At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
             At::AT_ColumnDefault => AlterTableAction::ChangeDefault { column: column() },

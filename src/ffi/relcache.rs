@@ -109,6 +109,42 @@ pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
     oids.into_iter().filter_map(qualified_name).collect()
 }
 
+/// The indexes of a table whose keys include `column` (expression indexes included, as they
+/// may use it), schema-qualified.
+pub fn column_indexes(table: &RelationName, column: &str) -> Vec<RelationName> {
+    let Some(oid) = relation_oid(table) else { return Vec::new() };
+    let Ok(column) = CString::new(column) else { return Vec::new() };
+    // SAFETY: relcache entries opened without locks only to read the index list and each
+    // index's key columns (pg_index's fixed part), closed right away.
+    let oids: Vec<pg_sys::Oid> = unsafe {
+        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() || attnum <= 0 {
+            if !rel.is_null() {
+                pg_sys::RelationClose(rel);
+            }
+            return Vec::new();
+        }
+        let indexes = super::nodes::list_oids(pg_sys::RelationGetIndexList(rel));
+        pg_sys::RelationClose(rel);
+        indexes
+            .into_iter()
+            .filter(|index| {
+                let index_rel = pg_sys::RelationIdGetRelation(*index);
+                if index_rel.is_null() {
+                    return false;
+                }
+                let form = &*(*index_rel).rd_index;
+                let keys = form.indkey.values.as_slice(form.indnatts as usize);
+                let uses = keys.iter().any(|k| *k == attnum || *k == 0);
+                pg_sys::RelationClose(index_rel);
+                uses
+            })
+            .collect()
+    };
+    oids.into_iter().filter_map(qualified_name).collect()
+}
+
 /// The tables a table's foreign keys reference, schema-qualified.
 pub fn referenced_tables(table: &RelationName) -> Vec<RelationName> {
     let Some(oid) = relation_oid(table) else { return Vec::new() };

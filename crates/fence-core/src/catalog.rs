@@ -44,6 +44,12 @@ pub trait Catalog {
     fn referenced_tables(&self, _table: &RelationName) -> Vec<RelationName> {
         Vec::new()
     }
+
+    /// The indexes that use a column (a type change re-creates them, even when it keeps
+    /// their files); empty when unknown. Default: unknown.
+    fn column_indexes(&self, _table: &RelationName, _column: &str) -> Vec<RelationName> {
+        Vec::new()
+    }
 }
 
 /// The catalog of offline analysis: knows nothing.

@@ -66,7 +66,7 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
     match &statement.kind {
         StatementKind::AlterTable { relation, actions } => {
             for action in actions {
-                alter_table_action(&mut fx, relation, action);
+                alter_table_action(&mut fx, relation, action, catalog);
             }
             if fx.rewrites {
                 fx.rewrite(relation, catalog);
@@ -195,14 +195,19 @@ fn reindex(
     fx.scans = true;
 }
 
-fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterTableAction) {
+fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterTableAction, catalog: &dyn Catalog) {
     let mode = match action {
         AlterTableAction::AddColumn(column) => {
             add_column(fx, column);
             LockMode::AccessExclusive
         }
-        AlterTableAction::AlterColumnType { .. } => {
-            fx.rewrites = true;
+        AlterTableAction::AlterColumnType { column, binary_coercible, .. } => {
+            fx.rewrites |= !binary_coercible;
+            // The column's indexes are re-created (keeping their files when the change is
+            // binary-coercible).
+            for index in catalog.column_indexes(relation, column) {
+                fx.lock(&index, RelKind::Index, LockMode::AccessExclusive);
+            }
             LockMode::AccessExclusive
         }
         AlterTableAction::SetNotNull { .. } => {
@@ -381,7 +386,11 @@ mod tests {
 
     #[test]
     fn a_rewrite_reads_every_row_and_rebuilds_every_index() {
-        let stmt = alter(vec![AlterTableAction::AlterColumnType { column: "c".into(), new_type: "bigint".into() }]);
+        let stmt = alter(vec![AlterTableAction::AlterColumnType {
+            column: "c".into(),
+            new_type: "bigint".into(),
+            binary_coercible: false,
+        }]);
         let fx = effects(&stmt, &UsersCatalog);
         assert!(fx.rewrites && fx.scans);
         assert!(fx.locks.iter().any(|l| l.kind == RelKind::Index && l.mode == LockMode::AccessExclusive));

@@ -107,6 +107,9 @@ pub enum AlterTableAction {
     AlterColumnType {
         column: String,
         new_type: String,
+        /// Every stored value stays valid as it is (varchar(10) -> varchar(20), varchar ->
+        /// text): no rewrite. Only the live catalog can tell; offline it is false.
+        binary_coercible: bool,
     },
     SetNotNull {
         column: String,

@@ -18,7 +18,7 @@ fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> 
     statement
         .alter_actions()
         .filter_map(|(table, action)| match action {
-            AlterTableAction::AlterColumnType { column, new_type } => Some(rule.finding(
+            AlterTableAction::AlterColumnType { column, new_type, binary_coercible: false } => Some(rule.finding(
                 Some(table),
                 format!("changing {table}.{column} to {new_type} rewrites the table and its indexes while holding ACCESS EXCLUSIVE"),
             )),
@@ -34,7 +34,14 @@ mod tests {
 
     #[test]
     fn flags_type_change() {
-        let stmt = alter("users", AlterTableAction::AlterColumnType { column: "id".into(), new_type: "bigint".into() });
+        let stmt = alter(
+            "users",
+            AlterTableAction::AlterColumnType {
+                column: "id".into(),
+                new_type: "bigint".into(),
+                binary_coercible: false,
+            },
+        );
         assert_eq!(run(&RULE, &stmt)[0].rule, "alter_column_type");
     }
 }
