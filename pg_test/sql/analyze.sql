@@ -68,3 +68,12 @@ FROM jsonb_array_elements(:'vectors'::jsonb) v ORDER BY 1;
 -- Unparseable input: an error with the position in the analyzed text.
 SELECT * FROM fence.analyze(E'ALTER TABLE users ADD COLUMN x int;\nALTER TABLEE users DROP COLUMN x');
 SELECT fence.content_hash('SELECT ''unterminated');
+-- Script structure, settings and data statements are recognized (not "unclassified").
+SELECT stmt_no, command_tag, risk, findings FROM fence.analyze($$
+BEGIN;
+SET lock_timeout = '2s';
+CREATE TABLE backfill_demo (id int);
+INSERT INTO backfill_demo SELECT generate_series(1, 10);
+UPDATE backfill_demo SET id = id + 1;
+COMMIT;
+$$);

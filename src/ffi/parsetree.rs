@@ -2,7 +2,7 @@
 
 use fence_core::model::{
     AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation, RelationName, Statement,
-    StatementKind, TableSubcommand as Sub,
+    StatementKind, TableSubcommand as Sub, TransactionControl,
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
@@ -21,6 +21,19 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             T::T_DropStmt => drop(node as *mut pg_sys::DropStmt),
             T::T_RenameStmt => rename(node as *mut pg_sys::RenameStmt),
             T::T_CommentStmt => comment(node as *mut pg_sys::CommentStmt),
+            T::T_TransactionStmt => StatementKind::Transaction(transaction(node as *mut pg_sys::TransactionStmt)),
+            T::T_SelectStmt
+            | T::T_InsertStmt
+            | T::T_UpdateStmt
+            | T::T_DeleteStmt
+            | T::T_MergeStmt
+            | T::T_CopyStmt
+            | T::T_ExplainStmt => StatementKind::Data,
+            T::T_VariableSetStmt => {
+                let stmt = &*(node as *mut pg_sys::VariableSetStmt);
+                let value = list_nodes(stmt.args).first().and_then(|arg| setting_value(*arg));
+                StatementKind::Setting { name: cstr(stmt.name).unwrap_or_else(|| "ALL".into()), value }
+            }
             T::T_ViewStmt if !(*(node as *mut pg_sys::ViewStmt)).replace => StatementKind::NoTableLock,
             T::T_ViewStmt => on_relation((*(node as *mut pg_sys::ViewStmt)).view, OnRelation::ReplaceView),
             T::T_CreateTrigStmt => {
@@ -60,6 +73,32 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
         }
     };
     Statement { tag: tag_name, kind }
+}
+
+unsafe fn transaction(stmt: *mut pg_sys::TransactionStmt) -> TransactionControl {
+    use pg_sys::TransactionStmtKind as K;
+    // SAFETY: the caller checked the tag.
+    match unsafe { (*stmt).kind } {
+        K::TRANS_STMT_BEGIN | K::TRANS_STMT_START => TransactionControl::Begin,
+        K::TRANS_STMT_COMMIT => TransactionControl::Commit,
+        K::TRANS_STMT_ROLLBACK => TransactionControl::Rollback,
+        _ => TransactionControl::Other,
+    }
+}
+
+/// The text of a SET argument (`'2s'`, `2000`, `on`), as written.
+unsafe fn setting_value(arg: *mut pg_sys::Node) -> Option<String> {
+    // SAFETY: SET arguments are A_Const nodes (or TypeCast of one); others are skipped.
+    unsafe {
+        if tag(arg) != T::T_A_Const {
+            return None;
+        }
+        let value = &(*(arg as *mut pg_sys::A_Const)).val;
+        match value.node.type_ {
+            T::T_Integer => Some(value.ival.ival.to_string()),
+            _ => string_value(&value.node as *const pg_sys::Node as *mut pg_sys::Node),
+        }
+    }
 }
 
 /// A statement about one relation, or unclassified when the name is missing.

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::catalog::{Catalog, RelationState, ResolvedRelation};
 use crate::effects::{effects, RelKind};
 use crate::lock::LockMode;
-use crate::model::{RelationName, Statement, StatementKind};
+use crate::model::{RelationName, Statement, StatementKind, TransactionControl};
 use crate::risk::Risk;
 use crate::rules::{check_all, Finding};
 
@@ -99,6 +99,10 @@ impl<'c> Analyzer<'c> {
     }
 
     fn remember_created(&mut self, statement: &Statement) {
+        // After COMMIT or ROLLBACK, earlier tables are committed (or gone): no longer new.
+        if let StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) = &statement.kind {
+            self.created.clear();
+        }
         if let StatementKind::CreateTable { relation, .. } = &statement.kind {
             self.created.insert(relation.clone());
             let name = self.resolve(relation).name;

@@ -158,7 +158,12 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
         StatementKind::Reindex { target, relation, concurrently } => {
             reindex(&mut fx, *target, relation.as_ref(), *concurrently, catalog)
         }
-        StatementKind::Comment { relation: None } | StatementKind::NoTableLock | StatementKind::Unclassified => {}
+        StatementKind::Comment { relation: None }
+        | StatementKind::Transaction(_)
+        | StatementKind::Data
+        | StatementKind::Setting { .. }
+        | StatementKind::NoTableLock
+        | StatementKind::Unclassified => {}
     }
     fx
 }

@@ -216,6 +216,16 @@ pub enum ObjectKind {
     Other(String),
 }
 
+/// Transaction control in a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionControl {
+    Begin,
+    Commit,
+    Rollback,
+    /// `SAVEPOINT`, `RELEASE`, `ROLLBACK TO`, `PREPARE TRANSACTION` ...
+    Other,
+}
+
 /// What an `OnRelation` statement does to its relation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnRelation {
@@ -308,6 +318,16 @@ pub enum StatementKind {
         relation: Option<RelationName>,
         concurrently: bool,
     },
+    /// `BEGIN`, `COMMIT`, `ROLLBACK`, savepoints: the structure of a script.
+    Transaction(TransactionControl),
+    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`, `COPY`, `EXPLAIN`: data, not schema
+    /// (fence gates DDL only; a migration's backfills are analyzed as such).
+    Data,
+    /// `SET` / `RESET` of a session setting.
+    Setting {
+        name: String,
+        value: Option<String>,
+    },
     /// DDL that takes no lock on an existing table, view or index (schemas, functions,
     /// types, sequences, grants, extensions ...).
     NoTableLock,
@@ -370,7 +390,11 @@ impl Statement {
             StatementKind::Truncate { relations, .. }
             | StatementKind::LockTable { relations, .. }
             | StatementKind::Vacuum { relations, .. } => relations.iter_mut().collect(),
-            StatementKind::NoTableLock | StatementKind::Unclassified => Vec::new(),
+            StatementKind::Transaction(_)
+            | StatementKind::Data
+            | StatementKind::Setting { .. }
+            | StatementKind::NoTableLock
+            | StatementKind::Unclassified => Vec::new(),
         }
     }
 
