@@ -6,6 +6,7 @@ use fence_core::decision::{decide, ApprovalEvidence, Decision, Facts, Outcome};
 use fence_core::model::Statement;
 use fence_core::policy::Policy;
 use fence_core::risk::Risk;
+use fence_core::rules::Transaction;
 use pgrx::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -15,7 +16,7 @@ use crate::errors;
 use crate::events::{self, NewEvent};
 use crate::ffi::hooks::{self, TextSource};
 use crate::ffi::worker::Progress;
-use crate::ffi::{guc, security};
+use crate::ffi::{guc, security, xact};
 use crate::plans;
 use crate::store::{self, ApprovalQuery, ExemptionQuery};
 
@@ -64,7 +65,7 @@ pub fn gate(call: GateCall) {
     if store::extension_owner().is_none() {
         return;
     }
-    let analysis = Analyzer::new(&LiveCatalog).analyze(&call.statement);
+    let analysis = analyze_in_transaction(&call.statement);
     let text = call.text.as_ref().map(|(t, _)| t.clone());
     let stmt_hash = text.as_deref().and_then(|t| statement_hash(t).ok());
     let content_hash = guc::approval();
@@ -118,6 +119,31 @@ pub fn gate(call: GateCall) {
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
+}
+
+thread_local! {
+    /// What this session's current transaction has done (for transaction-level rules).
+    static TRANSACTION: std::cell::RefCell<(u32, Transaction)> = std::cell::RefCell::new((0, Transaction::default()));
+}
+
+/// Analyzes a statement as part of the session's current transaction: several ACCESS
+/// EXCLUSIVE locks, CONCURRENTLY in a block and VALIDATE after NOT VALID are seen across
+/// statements.
+fn analyze_in_transaction(statement: &Statement) -> Analysis {
+    let key = xact::local_transaction_id();
+    let mut transaction = TRANSACTION.with(|t| {
+        let t = t.borrow();
+        if t.0 == key {
+            t.1.clone()
+        } else {
+            Transaction::default()
+        }
+    });
+    transaction.explicit = xact::in_transaction_block();
+    let mut analyzer = Analyzer::in_transaction(&LiveCatalog, transaction);
+    let analysis = analyzer.analyze(statement);
+    TRANSACTION.with(|t| *t.borrow_mut() = (key, analyzer.transaction().clone()));
+    analysis
 }
 
 /// The statement hashes of what the client sent, when the statement ran indirectly (or its

@@ -42,6 +42,18 @@ unsafe extern "C-unwind" fn on_subxact(
     }
 }
 
+/// Identifies the current top-level transaction within this backend.
+pub fn local_transaction_id() -> u32 {
+    // SAFETY: MyProc is set for every regular backend.
+    unsafe { (*pg_sys::MyProc).lxid }
+}
+
+/// Whether the session is inside an explicit transaction block (BEGIN ... COMMIT).
+pub fn in_transaction_block() -> bool {
+    // SAFETY: reads backend-local transaction state.
+    unsafe { pg_sys::IsTransactionBlock() }
+}
+
 /// The current (sub)transaction nesting level (1 = top level).
 pub fn nest_level() -> i32 {
     // SAFETY: reads backend-local transaction state.

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use crate::catalog::{Catalog, RelationState, ResolvedRelation};
 use crate::effects::{effects, RelKind};
 use crate::lock::LockMode;
-use crate::model::{RelationName, Statement, StatementKind, TransactionControl};
+use crate::model::{AlterTableAction, Constraint, RelationName, Statement, StatementKind, TransactionControl};
 use crate::risk::Risk;
-use crate::rules::{check_all, Finding};
+use crate::rules::{check_all, Finding, Transaction};
 
 /// One lock a statement takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +37,26 @@ pub struct Analysis {
 pub struct Analyzer<'c> {
     catalog: &'c dyn Catalog,
     created: HashSet<RelationName>,
+    /// What the current transaction has done so far (for transaction-level rules).
+    transaction: Transaction,
     /// Each name is resolved against the catalog once.
     resolved: HashMap<RelationName, ResolvedRelation>,
 }
 
 impl<'c> Analyzer<'c> {
     pub fn new(catalog: &'c dyn Catalog) -> Self {
-        Analyzer { catalog, created: HashSet::new(), resolved: HashMap::new() }
+        Self::in_transaction(catalog, Transaction::default())
+    }
+
+    /// An analyzer that continues a transaction (the gate keeps one per session
+    /// transaction; `fence.analyze` follows the script's BEGIN / COMMIT).
+    pub fn in_transaction(catalog: &'c dyn Catalog, transaction: Transaction) -> Self {
+        Analyzer { catalog, created: HashSet::new(), transaction, resolved: HashMap::new() }
+    }
+
+    /// The transaction as it stands after the statements analyzed so far.
+    pub fn transaction(&self) -> &Transaction {
+        &self.transaction
     }
 
     fn resolve(&mut self, relation: &RelationName) -> ResolvedRelation {
@@ -67,7 +80,7 @@ impl<'c> Analyzer<'c> {
         }
         let statement = &statement;
         let fx = effects(statement, catalog);
-        let mut findings = check_all(statement, &fx);
+        let mut findings = check_all(&self.transaction, statement, &fx);
         for finding in &mut findings {
             let on_new = finding.relation.clone().is_some_and(|r| self.is_new(&r));
             if on_new && finding.risk > Risk::None {
@@ -95,7 +108,38 @@ impl<'c> Analyzer<'c> {
             findings,
         };
         self.remember_created(statement);
+        self.remember_transaction(statement, &resolved);
         analysis
+    }
+
+    fn remember_transaction(&mut self, statement: &Statement, locks: &[(ResolvedRelation, &crate::effects::Lock)]) {
+        match &statement.kind {
+            StatementKind::Transaction(TransactionControl::Begin) => {
+                self.transaction = Transaction { explicit: true, ..Transaction::default() };
+                return;
+            }
+            StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) => {
+                self.transaction = Transaction::default();
+                return;
+            }
+            _ => {}
+        }
+        for (resolved, lock) in locks {
+            let existing = matches!(resolved.state, RelationState::Existing { .. } | RelationState::Unknown);
+            if lock.kind == RelKind::Table
+                && lock.mode == LockMode::AccessExclusive
+                && existing
+                && !self.created.contains(&resolved.name)
+                && !self.transaction.exclusive.contains(&resolved.name)
+            {
+                self.transaction.exclusive.push(resolved.name.clone());
+            }
+        }
+        for (table, action) in statement.alter_actions() {
+            if let AlterTableAction::AddConstraint(Constraint { not_valid: true, name: Some(name), .. }) = action {
+                self.transaction.not_valid.push((table.clone(), name.clone()));
+            }
+        }
     }
 
     fn remember_created(&mut self, statement: &Statement) {

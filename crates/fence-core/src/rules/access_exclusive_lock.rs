@@ -2,14 +2,14 @@ use crate::effects::{Effects, RelKind};
 use crate::lock::LockMode;
 use crate::model::Statement;
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "access_exclusive_lock",
     risk: Risk::Low,
     summary: "ACCESS EXCLUSIVE, even for an instant, queues behind every running query and every later query queues behind it",
     safe_rewrite: "SET lock_timeout = '2s' before the statement and retry on timeout, so a long query cannot turn the wait into an outage",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, _: &Statement, effects: &Effects) -> Vec<Finding> {

@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, ConstraintKind, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "add_check_constraint",
     risk: Risk::High,
     summary: "ADD CHECK validates every row while holding ACCESS EXCLUSIVE",
     safe_rewrite: "ADD CONSTRAINT ... CHECK (...) NOT VALID (brief lock), then VALIDATE CONSTRAINT in a separate transaction (SHARE UPDATE EXCLUSIVE)",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

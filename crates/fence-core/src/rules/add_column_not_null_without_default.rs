@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "add_column_not_null_without_default",
     risk: Risk::Medium,
     summary: "ADD COLUMN ... NOT NULL without a default fails on any table that has rows",
     safe_rewrite: "ADD COLUMN with a constant DEFAULT (no rewrite since PostgreSQL 11), or add it nullable, backfill, add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

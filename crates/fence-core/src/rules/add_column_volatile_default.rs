@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "add_column_volatile_default",
     risk: Risk::High,
     summary: "ADD COLUMN with a volatile default, a stored generated column or an identity rewrites the whole table under ACCESS EXCLUSIVE",
     safe_rewrite: "ADD COLUMN without the default (or with a constant one), then backfill in batches (UPDATE ... WHERE id BETWEEN ...), then SET DEFAULT for new rows",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

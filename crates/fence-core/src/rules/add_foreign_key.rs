@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, ConstraintKind, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "add_foreign_key",
     risk: Risk::High,
     summary: "ADD FOREIGN KEY validates every row while holding SHARE ROW EXCLUSIVE on both tables: writes to either table wait",
     safe_rewrite: "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID (brief lock, no scan), then in a separate transaction VALIDATE CONSTRAINT (SHARE UPDATE EXCLUSIVE, does not block writes)",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

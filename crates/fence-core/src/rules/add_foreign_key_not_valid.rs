@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, ConstraintKind, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "add_foreign_key_not_valid",
     risk: Risk::Low,
     summary: "ADD FOREIGN KEY ... NOT VALID takes SHARE ROW EXCLUSIVE on both tables briefly; existing rows stay unchecked until VALIDATE",
     safe_rewrite: "keep NOT VALID, set a short lock_timeout, and run VALIDATE CONSTRAINT in a later transaction",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

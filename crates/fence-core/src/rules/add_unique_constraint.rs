@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, ConstraintKind, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "add_unique_constraint",
     risk: Risk::High,
     summary: "ADD UNIQUE / PRIMARY KEY / EXCLUDE builds an index while holding ACCESS EXCLUSIVE",
     safe_rewrite: "CREATE UNIQUE INDEX CONCURRENTLY idx ON t (...); then ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX idx (or PRIMARY KEY USING INDEX)",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "alter_column_type",
     risk: Risk::High,
     summary: "ALTER COLUMN ... TYPE rewrites the table and rebuilds its indexes under ACCESS EXCLUSIVE (unless the change is binary-coercible)",
     safe_rewrite: "add a new column of the new type, dual-write it (trigger or application), backfill in batches, switch readers, then drop the old column",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

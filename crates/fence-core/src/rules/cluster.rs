@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "cluster",
     risk: Risk::High,
     summary: "CLUSTER rewrites the table in index order under ACCESS EXCLUSIVE: no reads or writes until it finishes",
     safe_rewrite: "reorder online with pg_repack --order-by, or accept the current physical order",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "create_index",
     risk: Risk::High,
     summary: "CREATE INDEX without CONCURRENTLY holds SHARE on the table for the whole build: every INSERT, UPDATE and DELETE waits",
     safe_rewrite: "CREATE INDEX CONCURRENTLY (outside a transaction block); if it fails, DROP INDEX CONCURRENTLY the invalid index and retry",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

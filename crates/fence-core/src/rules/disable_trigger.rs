@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement, TableSubcommand};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "disable_trigger",
     risk: Risk::Medium,
     summary: "DISABLE TRIGGER stops the table's triggers (with ALL, also the foreign-key checks) until re-enabled: writes meanwhile are not checked or audited",
     safe_rewrite: "keep the triggers; if a bulk load needs them off, disable only the named user trigger, in the same transaction as the load, and re-enable before commit",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -1,7 +1,7 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "drop_column",
@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DROP COLUMN loses the column's data and breaks every query that still names it",
     safe_rewrite:
         "stop reading and writing the column in the application first (deploy), then drop it with a short lock_timeout",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -1,14 +1,14 @@
 use crate::effects::{Effects, RelKind};
 use crate::model::{ObjectKind, Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "drop_index",
     risk: Risk::Medium,
     summary: "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the index's table",
     safe_rewrite: "DROP INDEX CONCURRENTLY (outside a transaction block)",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

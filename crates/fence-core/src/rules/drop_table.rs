@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{ObjectKind, Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "drop_table",
     risk: Risk::High,
     summary: "DROP TABLE destroys data irreversibly and takes ACCESS EXCLUSIVE (also on tables whose foreign keys it removes)",
     safe_rewrite: "first stop all reads and writes in the application and keep a backup or a renamed copy for a release; drop later",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

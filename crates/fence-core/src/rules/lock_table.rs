@@ -2,14 +2,14 @@ use crate::effects::Effects;
 use crate::lock::LockMode;
 use crate::model::{Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "lock_table",
     risk: Risk::Medium,
     summary: "an explicit LOCK TABLE in SHARE mode or stronger blocks writes until the transaction ends; ACCESS EXCLUSIVE (medium) also blocks reads, weaker modes are low (migration tools lock their own registry tables this way)",
     safe_rewrite: "take the weakest mode that protects the change, keep the transaction short, and SET lock_timeout first so the LOCK cannot queue behind a long query",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

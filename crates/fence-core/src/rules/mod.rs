@@ -14,12 +14,14 @@ mod add_foreign_key_not_valid;
 mod add_unique_constraint;
 mod alter_column_type;
 mod cluster;
+mod concurrently_in_transaction;
 mod create_index;
 mod disable_trigger;
 mod drop_column;
 mod drop_index;
 mod drop_table;
 mod lock_table;
+mod many_access_exclusive;
 mod reindex;
 mod rename;
 mod set_logged_unlogged;
@@ -28,6 +30,7 @@ mod truncate;
 mod unclassified;
 mod vacuum_full;
 mod validate_constraint;
+mod validate_in_same_transaction;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -40,7 +43,24 @@ pub struct Rule {
     pub summary: &'static str,
     /// How to get the same result safely.
     pub safe_rewrite: &'static str,
-    pub check: fn(&Rule, &Statement, &Effects) -> Vec<Finding>,
+    pub check: Check,
+}
+
+/// What a rule looks at: one statement, or the statement in its transaction so far.
+pub enum Check {
+    Statement(fn(&Rule, &Statement, &Effects) -> Vec<Finding>),
+    Transaction(fn(&Rule, &Transaction, &Statement, &Effects) -> Vec<Finding>),
+}
+
+/// What the current transaction (of a script, or of the session) has done so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transaction {
+    /// Inside an explicit `BEGIN ... COMMIT` block.
+    pub explicit: bool,
+    /// Pre-existing tables this transaction already holds ACCESS EXCLUSIVE on.
+    pub exclusive: Vec<RelationName>,
+    /// Constraints this transaction added `NOT VALID`: (table, constraint).
+    pub not_valid: Vec<(RelationName, String)>,
 }
 
 impl Rule {
@@ -89,13 +109,21 @@ pub static ALL: &[&Rule] = &[
     &lock_table::RULE,
     &set_logged_unlogged::RULE,
     &disable_trigger::RULE,
+    &concurrently_in_transaction::RULE,
+    &validate_in_same_transaction::RULE,
+    &many_access_exclusive::RULE,
     &access_exclusive_lock::RULE,
     &unclassified::RULE,
 ];
 
-/// Runs every rule on a statement.
-pub fn check_all(statement: &Statement, effects: &Effects) -> Vec<Finding> {
-    ALL.iter().flat_map(|rule| (rule.check)(rule, statement, effects)).collect()
+/// Runs every rule on a statement, in the transaction it belongs to.
+pub fn check_all(transaction: &Transaction, statement: &Statement, effects: &Effects) -> Vec<Finding> {
+    ALL.iter()
+        .flat_map(|rule| match rule.check {
+            Check::Statement(check) => check(rule, statement, effects),
+            Check::Transaction(check) => check(rule, transaction, statement, effects),
+        })
+        .collect()
 }
 
 /// Looks a rule up by id.

@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{ReindexTarget, Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "reindex",
     risk: Risk::Medium,
     summary: "REINDEX without CONCURRENTLY blocks writes to the table (SHARE) and every query using the index (ACCESS EXCLUSIVE on it) while it rebuilds",
     safe_rewrite: "REINDEX ... CONCURRENTLY (outside a transaction block): writes and reads go on while the index is rebuilt",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {

@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{ObjectKind, Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "rename",
     risk: Risk::Medium,
     summary: "renaming a table or column breaks every running client that uses the old name",
     safe_rewrite: "expand and contract: add the new name (a view or a new column kept in sync), move the application, then remove the old name",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

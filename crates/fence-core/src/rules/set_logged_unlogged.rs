@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement, TableSubcommand};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "set_logged_unlogged",
     risk: Risk::High,
     summary: "SET LOGGED / SET UNLOGGED rewrites the whole table (and its indexes) under ACCESS EXCLUSIVE; SET UNLOGGED also loses the table's data at a crash",
     safe_rewrite: "create the table with the persistence it needs and move rows in batches, or run the change in a maintenance window with lock_timeout set",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "set_not_null",
     risk: Risk::High,
     summary: "SET NOT NULL scans the whole table while holding ACCESS EXCLUSIVE: no reads or writes until it finishes",
     safe_rewrite: "ALTER TABLE t ADD CONSTRAINT t_col_not_null CHECK (col IS NOT NULL) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT t_col_not_null; then SET NOT NULL (skips the scan) and drop the CHECK",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -3,7 +3,7 @@
 use crate::catalog::{Catalog, OfflineCatalog, ResolvedRelation};
 use crate::effects::{effects, Effects};
 use crate::model::{AlterTableAction, Constraint, ConstraintKind, RelationName, Statement, StatementKind};
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule, Transaction};
 
 pub fn rel(name: &str) -> RelationName {
     RelationName::new(Some("public"), name)
@@ -33,6 +33,14 @@ impl Catalog for TestCatalog {
 }
 
 pub fn run(rule: &Rule, statement: &Statement) -> Vec<Finding> {
+    run_in(rule, &Transaction::default(), statement)
+}
+
+/// Runs a rule on a statement inside a transaction that has already done things.
+pub fn run_in(rule: &Rule, transaction: &Transaction, statement: &Statement) -> Vec<Finding> {
     let fx: Effects = effects(statement, &TestCatalog);
-    (rule.check)(rule, statement, &fx)
+    match rule.check {
+        Check::Statement(check) => check(rule, statement, &fx),
+        Check::Transaction(check) => check(rule, transaction, statement, &fx),
+    }
 }

@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "truncate",
     risk: Risk::High,
     summary: "TRUNCATE empties tables irreversibly under ACCESS EXCLUSIVE (CASCADE empties every table referencing them too)",
     safe_rewrite: "delete in small batches (DELETE ... WHERE id IN (SELECT id ... LIMIT 10000)) if the data must go while the table is in use; keep a copy first",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

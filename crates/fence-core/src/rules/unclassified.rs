@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "unclassified",
     risk: Risk::None,
     summary: "fence does not classify this statement (or subcommand); the policy's `unknown` setting decides",
     safe_rewrite: "review the statement by hand; approve it like any risky statement",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

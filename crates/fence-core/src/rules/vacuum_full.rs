@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{Statement, StatementKind};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "vacuum_full",
     risk: Risk::High,
     summary: "VACUUM FULL rewrites each table under ACCESS EXCLUSIVE: no reads or writes until it finishes",
     safe_rewrite: "reclaim space online with pg_repack, or plain VACUUM (SHARE UPDATE EXCLUSIVE) if freeing space for reuse is enough",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

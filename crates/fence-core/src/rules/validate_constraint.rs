@@ -1,14 +1,14 @@
 use crate::effects::Effects;
 use crate::model::{AlterTableAction, Statement};
 use crate::risk::Risk;
-use crate::rules::{Finding, Rule};
+use crate::rules::{Check, Finding, Rule};
 
 pub static RULE: Rule = Rule {
     id: "validate_constraint",
     risk: Risk::Low,
     summary: "VALIDATE CONSTRAINT scans the table under SHARE UPDATE EXCLUSIVE: reads and writes continue, other DDL and VACUUM wait",
     safe_rewrite: "run it outside busy hours in its own transaction, separate from the NOT VALID step",
-    check,
+    check: Check::Statement(check),
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
