@@ -39,7 +39,7 @@ type AnalyzeRow = (i32, String, String, Option<String>, Option<String>, bool, bo
 
 fn analyze_rows(sql: &str) -> Vec<AnalyzeRow> {
     let catalog = LiveCatalog;
-    let mut analyzer = Analyzer::new(&catalog);
+    let mut analyzer = Analyzer::new(&catalog).with_lock_timeout(security::timeouts_ms().0);
     parser::parse(sql)
         .into_iter()
         .enumerate()

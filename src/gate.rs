@@ -140,7 +140,7 @@ fn analyze_in_transaction(statement: &Statement) -> Analysis {
         }
     });
     transaction.explicit = xact::in_transaction_block();
-    let mut analyzer = Analyzer::in_transaction(&LiveCatalog, transaction);
+    let mut analyzer = Analyzer::in_transaction(&LiveCatalog, transaction).with_lock_timeout(security::timeouts_ms().0);
     let analysis = analyzer.analyze(statement);
     TRANSACTION.with(|t| *t.borrow_mut() = (key, analyzer.transaction().clone()));
     analysis

@@ -77,3 +77,14 @@ INSERT INTO backfill_demo SELECT generate_series(1, 10);
 UPDATE backfill_demo SET id = id + 1;
 COMMIT;
 $$);
+-- Risk grows with the table's real size (planner estimates) and, for a large table's
+-- ACCESS EXCLUSIVE lock, with lock_timeout unset (a SET in the script counts).
+CREATE TABLE big_ledger (id bigint, note text);
+UPDATE pg_class SET reltuples = 5e6, relpages = 40000 WHERE oid = 'big_ledger'::regclass;
+SELECT stmt_no, risk, (SELECT string_agg(f ->> 'rule' || ':' || (f ->> 'risk'), ',') FROM jsonb_array_elements(findings) f) AS findings
+FROM fence.analyze($$
+ALTER TABLE big_ledger ALTER COLUMN note SET NOT NULL;
+ALTER TABLE big_ledger ADD COLUMN memo text;
+SET lock_timeout = '2s';
+ALTER TABLE big_ledger ADD COLUMN memo2 text;
+$$);

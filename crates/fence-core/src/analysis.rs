@@ -39,6 +39,8 @@ pub struct Analyzer<'c> {
     created: HashSet<RelationName>,
     /// What the current transaction has done so far (for transaction-level rules).
     transaction: Transaction,
+    /// The session's `lock_timeout` in milliseconds (0 = off); None when unknown (offline).
+    lock_timeout_ms: Option<i64>,
     /// Each name is resolved against the catalog once.
     resolved: HashMap<RelationName, ResolvedRelation>,
 }
@@ -51,7 +53,14 @@ impl<'c> Analyzer<'c> {
     /// An analyzer that continues a transaction (the gate keeps one per session
     /// transaction; `fence.analyze` follows the script's BEGIN / COMMIT).
     pub fn in_transaction(catalog: &'c dyn Catalog, transaction: Transaction) -> Self {
-        Analyzer { catalog, created: HashSet::new(), transaction, resolved: HashMap::new() }
+        Analyzer { catalog, created: HashSet::new(), transaction, lock_timeout_ms: None, resolved: HashMap::new() }
+    }
+
+    /// Analyzes with the session's live `lock_timeout` (a `SET lock_timeout` in the script
+    /// changes it for the statements after it).
+    pub fn with_lock_timeout(mut self, lock_timeout_ms: i64) -> Self {
+        self.lock_timeout_ms = Some(lock_timeout_ms);
+        self
     }
 
     /// The transaction as it stands after the statements analyzed so far.
@@ -86,6 +95,10 @@ impl<'c> Analyzer<'c> {
             if on_new && finding.risk > Risk::None {
                 finding.risk = Risk::None;
                 finding.message.push_str(" (created in this transaction: nobody else can be blocked)");
+            } else if let Some(relation) = finding.relation.clone() {
+                if let RelationState::Existing { rows, pages } = self.resolve(&relation).state {
+                    scale_by_size(finding, size_tier(rows, pages), self.lock_timeout_ms);
+                }
             }
         }
         let resolved: Vec<(ResolvedRelation, &crate::effects::Lock)> =
@@ -109,7 +122,17 @@ impl<'c> Analyzer<'c> {
         };
         self.remember_created(statement);
         self.remember_transaction(statement, &resolved);
+        self.remember_setting(statement);
         analysis
+    }
+
+    fn remember_setting(&mut self, statement: &Statement) {
+        if let StatementKind::Setting { name, value } = &statement.kind {
+            if name.eq_ignore_ascii_case("lock_timeout") && self.lock_timeout_ms.is_some() {
+                let ms = value.as_deref().map_or(Some(0), setting_ms);
+                self.lock_timeout_ms = ms.or(self.lock_timeout_ms);
+            }
+        }
     }
 
     fn remember_transaction(&mut self, statement: &Statement, locks: &[(ResolvedRelation, &crate::effects::Lock)]) {
@@ -155,6 +178,60 @@ impl<'c> Analyzer<'c> {
     }
 }
 
+/// How big a table is, from the planner's estimates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SizeTier {
+    Small,
+    /// At least a million rows or 1 GiB: a scan or rewrite takes minutes.
+    Large,
+    /// At least a hundred million rows or 100 GiB: hours.
+    Huge,
+}
+
+/// 8 KiB pages in a GiB.
+const PAGES_PER_GIB: i64 = 131_072;
+
+pub fn size_tier(rows: f64, pages: i64) -> SizeTier {
+    if rows >= 1e8 || pages >= 100 * PAGES_PER_GIB {
+        SizeTier::Huge
+    } else if rows >= 1e6 || pages >= PAGES_PER_GIB {
+        SizeTier::Large
+    } else {
+        SizeTier::Small
+    }
+}
+
+/// Risk grows with the table's real size — a medium or higher finding goes up a level on a
+/// large table and to critical on a huge one — and a large table's ACCESS EXCLUSIVE lock
+/// without `lock_timeout` is at least medium (the lock can queue behind a long query and
+/// stall every session on the table).
+fn scale_by_size(finding: &mut Finding, tier: SizeTier, lock_timeout_ms: Option<i64>) {
+    let label = match tier {
+        SizeTier::Small => return,
+        SizeTier::Large => "large table",
+        SizeTier::Huge => "huge table",
+    };
+    let before = finding.risk;
+    if finding.risk >= Risk::Medium {
+        finding.risk = if tier == SizeTier::Huge { Risk::Critical } else { finding.risk.raised() };
+    } else if finding.rule == "access_exclusive_lock" && lock_timeout_ms == Some(0) {
+        finding.risk = Risk::Medium;
+        finding.message.push_str(" (lock_timeout is not set)");
+    }
+    if finding.risk != before {
+        finding.message.push_str(&format!(" ({label}: risk {before} raised to {})", finding.risk));
+    }
+}
+
+/// A `SET lock_timeout` value in milliseconds (`2s`, `500ms`, `2000`, `0`).
+fn setting_ms(value: &str) -> Option<i64> {
+    let value = value.trim().trim_matches('\'');
+    if let Ok(ms) = value.parse::<i64>() {
+        return Some(ms.max(0));
+    }
+    crate::policy::parse_duration_ms(value).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,7 +245,7 @@ mod tests {
             let state = if relation.name == "fresh" {
                 RelationState::New
             } else {
-                RelationState::Existing { rows: 1e6, pages: 10_000 }
+                RelationState::Existing { rows: 1e5, pages: 10_000 }
             };
             ResolvedRelation { name, state }
         }
@@ -188,6 +265,30 @@ mod tests {
                 actions: vec![AlterTableAction::SetNotNull { column: "c".into() }],
             },
         )
+    }
+
+    #[test]
+    fn risk_grows_with_size_and_a_missing_lock_timeout() {
+        use crate::rules::Finding;
+        let finding =
+            |rule: &'static str, risk| Finding { rule, risk, message: String::new(), safe_rewrite: "", relation: None };
+        let mut high = finding("set_not_null", Risk::High);
+        scale_by_size(&mut high, size_tier(5e6, 10), Some(2000));
+        assert_eq!(high.risk, Risk::Critical);
+        let mut huge = finding("create_index", Risk::Medium);
+        scale_by_size(&mut huge, size_tier(2e8, 10), None);
+        assert_eq!(huge.risk, Risk::Critical);
+        let mut small = finding("set_not_null", Risk::High);
+        scale_by_size(&mut small, size_tier(1000.0, 10), Some(0));
+        assert_eq!(small.risk, Risk::High);
+        let mut lock = finding("access_exclusive_lock", Risk::Low);
+        scale_by_size(&mut lock, SizeTier::Large, Some(0));
+        assert_eq!(lock.risk, Risk::Medium);
+        let mut timed = finding("access_exclusive_lock", Risk::Low);
+        scale_by_size(&mut timed, SizeTier::Large, Some(2000));
+        assert_eq!(timed.risk, Risk::Low);
+        assert_eq!(setting_ms("'2s'"), Some(2000));
+        assert_eq!(setting_ms("0"), Some(0));
     }
 
     #[test]

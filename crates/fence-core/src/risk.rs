@@ -16,6 +16,16 @@ pub enum Risk {
 impl Risk {
     pub const ALL: [Risk; 5] = [Risk::None, Risk::Low, Risk::Medium, Risk::High, Risk::Critical];
 
+    /// One level up (critical stays critical).
+    pub fn raised(self) -> Risk {
+        match self {
+            Risk::None => Risk::Low,
+            Risk::Low => Risk::Medium,
+            Risk::Medium => Risk::High,
+            Risk::High | Risk::Critical => Risk::Critical,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Risk::None => "none",
