@@ -88,3 +88,18 @@ ALTER TABLE big_ledger ADD COLUMN memo text;
 SET lock_timeout = '2s';
 ALTER TABLE big_ledger ADD COLUMN memo2 text;
 $$);
+-- The analysis vectors shared with the CLI's tests: fence.analyze agrees with the offline
+-- analysis on lock, risk and rules for each statement.
+\set analysis_vectors `cat crates/fence-core/tests/analysis_vectors.json`
+SELECT v ->> 'name' AS vector, count(*) AS statements, count(*) FILTER (WHERE NOT agree) AS disagreements
+FROM jsonb_array_elements(:'analysis_vectors'::jsonb) v,
+LATERAL (
+    SELECT (e.value ->> 'lock_mode') IS NOT DISTINCT FROM a.lock_mode
+           AND e.value ->> 'risk' = a.risk
+           AND e.value ->> 'rules' = coalesce((SELECT string_agg(f ->> 'rule', ',' ORDER BY n)
+                                              FROM jsonb_array_elements(a.findings) WITH ORDINALITY x(f, n)
+                                              WHERE f ->> 'risk' <> 'none'), '') AS agree
+    FROM fence.analyze(v ->> 'sql') a
+    JOIN jsonb_array_elements(v -> 'statements') WITH ORDINALITY e(value, n) ON e.n = a.stmt_no
+) s
+GROUP BY 1 ORDER BY 1;

@@ -1,5 +1,7 @@
 //! The `fence` command line's pieces, public for its tests.
 
+pub mod analyze_files;
 pub mod hash_files;
+pub mod parse;
 pub mod report;
 pub mod verify_csv;

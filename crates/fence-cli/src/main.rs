@@ -1,6 +1,7 @@
 //! `fence`: the command line beside the extension. It shares fence-core with it, so the
 //! content hashes it prints and the chain hashes it recomputes are the extension's own.
 //!
+//!   fence analyze FILE... [--format ...] [--max-risk L] lock analysis without a database
 //!   fence hash FILE...                                  content hash of migration files
 //!   fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
 //!                                                       re-check an exported audit chain
@@ -9,9 +10,13 @@
 
 use std::process::ExitCode;
 
-use fence_cli::{hash_files, report, verify_csv};
+use fence_cli::{analyze_files, hash_files, report, verify_csv};
 
 const USAGE: &str = "usage:
+  fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL]
+      The analysis of fence.analyze() without a database (pg_query parses): per statement
+      the locks, rewrite, scan, risk and findings with safe rewrites. Each file is one
+      transaction. --max-risk LEVEL exits 1 when any statement is riskier (for CI).
   fence hash FILE...
       Print the content hash of each migration file (as fence.content_hash() computes it),
       and of all files together when there are several, in the order given.
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("hash") if args.len() > 1 => hash_files::run(&args[1..]),
+        Some("analyze") => analyze_files::run(&args[1..]),
         Some("verify-csv") => verify_csv::run(&args[1..]),
         Some("report") => report::run(&args[1..]),
         Some("-h" | "--help" | "help") => {

@@ -148,3 +148,42 @@ fn the_report_shows_verification_and_counts() {
     assert!(html.contains("verification FAILED at event 2"));
     assert!(!html.contains("<b>bold</b>"), "cells are escaped");
 }
+
+/// The analysis vectors shared with the extension's regress suite (pg_test/sql/analyze.sql):
+/// the CLI's offline analysis and fence.analyze() agree on lock, risk and rules.
+#[test]
+fn analysis_vectors() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fence-core/tests/analysis_vectors.json"))
+            .unwrap();
+    let vectors: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for vector in vectors.as_array().unwrap() {
+        let rows = fence_cli::analyze_files::analyze_sql("vector.sql", vector["sql"].as_str().unwrap()).unwrap();
+        let expected = vector["statements"].as_array().unwrap();
+        assert_eq!(rows.len(), expected.len(), "{}", vector["name"]);
+        for (row, want) in rows.iter().zip(expected) {
+            let rules: Vec<&str> = row
+                .analysis
+                .findings
+                .iter()
+                .filter(|f| f.risk > fence_core::risk::Risk::None)
+                .map(|f| f.rule)
+                .collect();
+            assert_eq!(
+                row.analysis.lock_mode.map(|m| m.pg_name()),
+                want["lock_mode"].as_str(),
+                "{}: {}",
+                vector["name"],
+                row.text
+            );
+            assert_eq!(row.analysis.risk.as_str(), want["risk"].as_str().unwrap(), "{}: {}", vector["name"], row.text);
+            assert_eq!(rules.join(","), want["rules"].as_str().unwrap(), "{}: {}", vector["name"], row.text);
+        }
+    }
+}
+
+#[test]
+fn analyze_reports_syntax_errors_with_their_position() {
+    let error = fence_cli::analyze_files::analyze_sql("bad.sql", "ALTER TABLE users ALTER COLUMN;").err().unwrap();
+    assert!(error.contains("bad.sql") && error.contains("syntax error"), "{error}");
+}

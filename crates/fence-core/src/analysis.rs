@@ -105,9 +105,12 @@ impl<'c> Analyzer<'c> {
             fx.locks.iter().map(|l| (self.resolve(&l.relation), l)).collect();
         let locks: Vec<LockReport> =
             resolved.iter().map(|(r, l)| LockReport { relation: r.name.to_string(), mode: l.mode }).collect();
+        // Only relations that exist before the script: neither missing nor created by it.
         let strongest = resolved
             .iter()
-            .filter(|(r, l)| l.kind == RelKind::Table && r.state != RelationState::Missing)
+            .filter(|(r, l)| {
+                l.kind == RelKind::Table && r.state != RelationState::Missing && !self.created.contains(&r.name)
+            })
             .max_by_key(|(_, l)| l.mode);
         let analysis = Analysis {
             tag: statement.tag.clone(),

@@ -1,0 +1,215 @@
+//! `fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL]`: the same
+//! analysis as `fence.analyze()`, without a database. Each file is one transaction (as
+//! `psql -1` and most migration tools run it), following its own BEGIN / COMMIT.
+
+use std::process::ExitCode;
+
+use fence_core::analysis::{Analysis, Analyzer};
+use fence_core::canonical::statement_hash;
+use fence_core::catalog::OfflineCatalog;
+use fence_core::model::{AlterTableAction, StatementKind, Volatility};
+use fence_core::risk::Risk;
+use serde_json::{json, Value};
+
+use crate::parse::{parse, Parsed};
+
+/// One analyzed statement of a file.
+pub struct Row {
+    pub file: String,
+    pub stmt_no: usize,
+    pub line: usize,
+    pub text: String,
+    pub statement_hash: String,
+    pub analysis: Analysis,
+    /// Where the missing catalog could change the verdict.
+    pub offline_note: Option<&'static str>,
+}
+
+/// Why a statement's verdict could differ with the catalog at hand.
+fn offline_note(parsed: &Parsed) -> Option<&'static str> {
+    let actions: Vec<&AlterTableAction> = parsed.statement.alter_actions().map(|(_, a)| a).collect();
+    if actions.iter().any(|a| matches!(a, AlterTableAction::AlterColumnType { .. })) {
+        return Some("offline: a binary-coercible type change (varchar(n) to a longer varchar, varchar to text) does not rewrite; only the server can tell");
+    }
+    let unknown_default =
+        actions.iter().any(|a| matches!(a, AlterTableAction::AddColumn(c) if c.default == Some(Volatility::Unknown)));
+    if unknown_default {
+        return Some("offline: the default's volatility is unknown here (fence.analyze asks the server)");
+    }
+    if matches!(parsed.statement.kind, StatementKind::AlterTable { .. } | StatementKind::CreateIndex { .. }) {
+        return Some("offline: table sizes are unknown; on a large table the server rates this higher");
+    }
+    None
+}
+
+/// Analyzes one file's SQL.
+pub fn analyze_sql(file: &str, sql: &str) -> Result<Vec<Row>, String> {
+    let parsed = parse(sql).map_err(|e| format!("{file}: {e}"))?;
+    let mut analyzer = Analyzer::new(&OfflineCatalog);
+    Ok(parsed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let text = sql[p.start..p.end].trim().to_string();
+            Row {
+                file: file.to_string(),
+                stmt_no: i + 1,
+                line: sql[..p.start].matches('\n').count() + 1 + leading_newlines(&sql[p.start..p.end]),
+                statement_hash: statement_hash(&text).unwrap_or_default(),
+                analysis: analyzer.analyze(&p.statement),
+                offline_note: offline_note(p),
+                text,
+            }
+        })
+        .collect())
+}
+
+fn leading_newlines(text: &str) -> usize {
+    text[..text.len() - text.trim_start().len()].matches('\n').count()
+}
+
+fn rules(row: &Row) -> String {
+    row.analysis.findings.iter().filter(|f| f.risk > Risk::None).map(|f| f.rule).collect::<Vec<_>>().join(",")
+}
+
+fn json_row(row: &Row) -> Value {
+    json!({
+        "file": row.file,
+        "stmt_no": row.stmt_no,
+        "line": row.line,
+        "statement": row.text,
+        "statement_hash": row.statement_hash,
+        "command_tag": row.analysis.tag,
+        "relation": row.analysis.relation,
+        "lock_mode": row.analysis.lock_mode.map(|m| m.pg_name()),
+        "rewrites": row.analysis.rewrites,
+        "scans": row.analysis.scans,
+        "risk": row.analysis.risk.as_str(),
+        "locks": row.analysis.locks.iter().map(|l| json!({"relation": l.relation, "mode": l.mode.pg_name()})).collect::<Vec<_>>(),
+        "findings": row.analysis.findings.iter().map(|f| json!({"rule": f.rule, "risk": f.risk.as_str(), "message": f.message, "safe_rewrite": f.safe_rewrite})).collect::<Vec<_>>(),
+        "offline_note": row.offline_note,
+    })
+}
+
+fn text_report(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        let lock = row.analysis.lock_mode.map_or("-", |m| m.pg_name());
+        let flags = [(row.analysis.rewrites, "rewrite"), (row.analysis.scans, "scan")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, f)| *f)
+            .collect::<Vec<_>>()
+            .join("+");
+        out.push_str(&format!(
+            "{}:{}  {:<8} {:<14} {:<24} {:<26} {}\n",
+            row.file,
+            row.line,
+            row.analysis.risk.as_str(),
+            row.analysis.tag,
+            row.analysis.relation.as_deref().unwrap_or("-"),
+            format!("{lock} {flags}").trim(),
+            rules(row)
+        ));
+        for finding in row.analysis.findings.iter().filter(|f| f.risk > Risk::None) {
+            out.push_str(&format!(
+                "    {} ({}): {}\n      safe rewrite: {}\n",
+                finding.rule, finding.risk, finding.message, finding.safe_rewrite
+            ));
+        }
+        if let (Some(note), true) = (row.offline_note, row.analysis.risk > Risk::None) {
+            out.push_str(&format!("    note: {note}\n"));
+        }
+    }
+    out
+}
+
+fn github_report(rows: &[Row]) -> String {
+    rows.iter()
+        .filter(|r| r.analysis.risk > Risk::None)
+        .map(|r| {
+            let level = if r.analysis.risk >= Risk::High { "error" } else { "warning" };
+            let messages: Vec<String> = r
+                .analysis
+                .findings
+                .iter()
+                .filter(|f| f.risk > Risk::None)
+                .map(|f| format!("{} ({}): {}", f.rule, f.risk, f.message))
+                .collect();
+            format!(
+                "::{level} file={},line={},title=fence {} risk::{}\n",
+                r.file,
+                r.line,
+                r.analysis.risk,
+                messages.join(" | ").replace('\n', " ")
+            )
+        })
+        .collect()
+}
+
+fn sarif_report(rows: &[Row]) -> Value {
+    let results: Vec<Value> = rows
+        .iter()
+        .flat_map(|r| {
+            r.analysis.findings.iter().filter(|f| f.risk > Risk::None).map(move |f| {
+                json!({
+                    "ruleId": f.rule,
+                    "level": if f.risk >= Risk::High { "error" } else if f.risk >= Risk::Medium { "warning" } else { "note" },
+                    "message": {"text": format!("{} Safe rewrite: {}", f.message, f.safe_rewrite)},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.file}, "region": {"startLine": r.line}}}],
+                })
+            })
+        })
+        .collect();
+    let rules: Vec<Value> = fence_core::rules::ALL
+        .iter()
+        .map(|rule| json!({"id": rule.id, "shortDescription": {"text": rule.summary}, "help": {"text": rule.safe_rewrite}}))
+        .collect();
+    json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{"tool": {"driver": {"name": "fence", "rules": rules}}, "results": results}],
+    })
+}
+
+pub fn run(args: &[String]) -> Result<ExitCode, String> {
+    let (mut files, mut format, mut max_risk) = (Vec::new(), "text".to_string(), None);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--format" => format = args.next().ok_or("--format needs text, json, github or sarif")?.clone(),
+            "--max-risk" => max_risk = Some(args.next().ok_or("--max-risk needs a risk level")?.parse::<Risk>()?),
+            other if !other.starts_with("--") => files.push(other.to_string()),
+            other => return Err(format!("unexpected argument \"{other}\"")),
+        }
+    }
+    if files.is_empty() {
+        return Err("analyze needs FILE...".into());
+    }
+    let mut rows = Vec::new();
+    for file in &files {
+        let sql = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        rows.extend(analyze_sql(file, &sql)?);
+    }
+    match format.as_str() {
+        "text" => {
+            print!("{}", text_report(&rows));
+            println!("(offline analysis: no catalog, so table sizes, existing indexes and binary-coercible type changes are unknown; the notes say where that could change the verdict)");
+        }
+        "json" => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows.iter().map(json_row).collect::<Vec<_>>()).unwrap_or_default()
+        ),
+        "github" => print!("{}", github_report(&rows)),
+        "sarif" => println!("{}", serde_json::to_string_pretty(&sarif_report(&rows)).unwrap_or_default()),
+        other => return Err(format!("unknown format \"{other}\" (text, json, github, sarif)")),
+    }
+    let highest = rows.iter().map(|r| r.analysis.risk).max().unwrap_or_default();
+    Ok(match max_risk {
+        Some(max) if highest > max => {
+            eprintln!("fence: highest risk {highest} is above --max-risk {max}");
+            ExitCode::from(1)
+        }
+        _ => ExitCode::SUCCESS,
+    })
+}

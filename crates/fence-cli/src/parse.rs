@@ -1,0 +1,317 @@
+//! The CLI's front end: pg_query's parse tree mapped into fence-core's statement model, the
+//! same model the extension builds from the server's own parse tree. Offline there is no
+//! catalog: a default's volatility is judged from its shape, and a type change is never
+//! known to be binary-coercible.
+
+use fence_core::model::{
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
+    TransactionControl, Volatility,
+};
+use pg_query::protobuf::{self, AlterTableType as At, ConstrType as Ct, ObjectType as Ob};
+use pg_query::NodeEnum as N;
+
+/// One statement of a file: its text span, its command tag and its model.
+pub struct Parsed {
+    pub start: usize,
+    pub end: usize,
+    pub statement: Statement,
+}
+
+/// Parses SQL into statements (a syntax error names its position).
+pub fn parse(sql: &str) -> Result<Vec<Parsed>, String> {
+    let result = pg_query::parse(sql, 0).map_err(|e| e.to_string())?;
+    Ok(result
+        .protobuf
+        .stmts
+        .iter()
+        .filter_map(|raw| {
+            let node = raw.stmt.as_ref()?.node.as_ref()?;
+            let start = usize::try_from(raw.stmt_location).unwrap_or(0);
+            let end = if raw.stmt_len > 0 { start + raw.stmt_len as usize } else { sql.len() };
+            Some(Parsed { start, end: end.min(sql.len()), statement: statement(node) })
+        })
+        .collect())
+}
+
+fn range_var(rv: &Option<protobuf::RangeVar>) -> Option<RelationName> {
+    let rv = rv.as_ref()?;
+    let schema = (!rv.schemaname.is_empty()).then_some(rv.schemaname.as_str());
+    Some(RelationName::new(schema, &rv.relname))
+}
+
+fn string(node: &protobuf::Node) -> Option<&str> {
+    match node.node.as_ref()? {
+        N::String(s) => Some(&s.sval),
+        _ => None,
+    }
+}
+
+fn name_list(node: &protobuf::Node) -> Option<RelationName> {
+    let N::List(list) = node.node.as_ref()? else { return None };
+    let names: Vec<&str> = list.items.iter().filter_map(string).collect();
+    match names.as_slice() {
+        [name] => Some(RelationName::new(None, name)),
+        [schema, name] => Some(RelationName::new(Some(schema), name)),
+        _ => None,
+    }
+}
+
+fn type_name(tn: &Option<protobuf::TypeName>) -> String {
+    let names: Vec<&str> = tn.iter().flat_map(|t| t.names.iter().filter_map(string)).collect();
+    match names.as_slice() {
+        ["pg_catalog", name] => (*name).to_string(),
+        _ => names.join("."),
+    }
+}
+
+const VOLATILE: &[&str] =
+    &["random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v4", "nextval", "txid_current"];
+
+/// A default's volatility from its shape: constants are immutable, `now()` and
+/// `CURRENT_TIMESTAMP` stable, known volatile functions volatile, anything else unknown.
+fn volatility(node: &Option<Box<protobuf::Node>>) -> Volatility {
+    match node.as_ref().and_then(|n| n.node.as_ref()) {
+        Some(N::AConst(_)) => Volatility::Immutable,
+        Some(N::TypeCast(cast)) if matches!(cast.arg.as_ref().and_then(|a| a.node.as_ref()), Some(N::AConst(_))) => {
+            Volatility::Immutable
+        }
+        Some(N::SqlvalueFunction(_)) => Volatility::Stable,
+        Some(N::FuncCall(call)) => {
+            let name = call.funcname.last().and_then(string).unwrap_or_default();
+            if VOLATILE.contains(&name) {
+                Volatility::Volatile
+            } else if name == "now" {
+                Volatility::Stable
+            } else {
+                Volatility::Unknown
+            }
+        }
+        _ => Volatility::Unknown,
+    }
+}
+
+fn constraint(c: &protobuf::Constraint) -> Option<Constraint> {
+    let kind = match Ct::try_from(c.contype).ok()? {
+        Ct::ConstrCheck => ConstraintKind::Check,
+        Ct::ConstrForeign => ConstraintKind::ForeignKey { references: range_var(&c.pktable)? },
+        Ct::ConstrUnique => ConstraintKind::Unique,
+        Ct::ConstrPrimary => ConstraintKind::PrimaryKey,
+        Ct::ConstrExclusion => ConstraintKind::Exclusion,
+        Ct::ConstrNotnull => ConstraintKind::NotNull,
+        Ct::ConstrNull | Ct::ConstrDefault | Ct::ConstrIdentity | Ct::ConstrGenerated => return None,
+        _ => ConstraintKind::Other,
+    };
+    Some(Constraint {
+        kind,
+        name: (!c.conname.is_empty()).then(|| c.conname.clone()),
+        not_valid: c.skip_validation,
+        using_index: !c.indexname.is_empty(),
+    })
+}
+
+const SERIAL_TYPES: &[&str] = &["serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"];
+
+fn column_def(def: &protobuf::ColumnDef) -> ColumnDef {
+    let mut column = ColumnDef::new(&def.colname, &type_name(&def.type_name));
+    column.not_null = def.is_not_null;
+    column.identity = !def.identity.is_empty() || SERIAL_TYPES.contains(&column.type_name.as_str());
+    column.generated_stored = !def.generated.is_empty();
+    if def.raw_default.is_some() {
+        column.default = Some(volatility(&def.raw_default));
+    }
+    for node in &def.constraints {
+        let Some(N::Constraint(c)) = node.node.as_ref() else { continue };
+        match Ct::try_from(c.contype) {
+            Ok(Ct::ConstrNotnull) => column.not_null = true,
+            Ok(Ct::ConstrDefault) => column.default = Some(volatility(&c.raw_expr)),
+            Ok(Ct::ConstrIdentity) => column.identity = true,
+            Ok(Ct::ConstrGenerated) => column.generated_stored = true,
+            _ => column.constraints.extend(constraint(c)),
+        }
+    }
+    column
+}
+
+fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
+    let column = || cmd.name.clone();
+    let def = cmd.def.as_ref().and_then(|d| d.node.as_ref());
+    match (At::try_from(cmd.subtype), def) {
+        (Ok(At::AtAddColumn), Some(N::ColumnDef(c))) => AlterTableAction::AddColumn(column_def(c)),
+        (Ok(At::AtDropColumn), _) => AlterTableAction::DropColumn { column: column() },
+        (Ok(At::AtAlterColumnType), Some(N::ColumnDef(c))) => AlterTableAction::AlterColumnType {
+            column: column(),
+            new_type: type_name(&c.type_name),
+            binary_coercible: false,
+        },
+        (Ok(At::AtSetNotNull), _) => AlterTableAction::SetNotNull { column: column() },
+        (Ok(At::AtDropNotNull), _) => AlterTableAction::DropNotNull { column: column() },
+        (Ok(At::AtColumnDefault), _) => AlterTableAction::ChangeDefault { column: column() },
+        (Ok(At::AtAddConstraint), Some(N::Constraint(c))) => match constraint(c) {
+            Some(c) => AlterTableAction::AddConstraint(c),
+            None => AlterTableAction::Other { name: "ADD CONSTRAINT".into() },
+        },
+        (Ok(At::AtValidateConstraint), _) => AlterTableAction::ValidateConstraint { name: column() },
+        (Ok(At::AtDropConstraint), _) => AlterTableAction::DropConstraint { name: column() },
+        (other, _) => AlterTableAction::Other { name: format!("{other:?}") },
+    }
+}
+
+fn object_kind(remove_type: i32) -> ObjectKind {
+    match Ob::try_from(remove_type) {
+        Ok(Ob::ObjectTable | Ob::ObjectForeignTable) => ObjectKind::Table,
+        Ok(Ob::ObjectIndex) => ObjectKind::Index,
+        Ok(Ob::ObjectView) => ObjectKind::View,
+        Ok(Ob::ObjectMatview) => ObjectKind::MaterializedView,
+        Ok(Ob::ObjectSequence) => ObjectKind::Sequence,
+        Ok(Ob::ObjectColumn) => ObjectKind::Column,
+        other => ObjectKind::Other(format!("{other:?}")),
+    }
+}
+
+fn kind(node: &N) -> StatementKind {
+    match node {
+        N::AlterTableStmt(stmt) if Ob::try_from(stmt.objtype) == Ok(Ob::ObjectTable) => match range_var(&stmt.relation)
+        {
+            Some(relation) => StatementKind::AlterTable {
+                relation,
+                actions: stmt
+                    .cmds
+                    .iter()
+                    .filter_map(|c| match c.node.as_ref() {
+                        Some(N::AlterTableCmd(cmd)) => Some(alter_table_cmd(cmd)),
+                        _ => None,
+                    })
+                    .collect(),
+            },
+            None => StatementKind::Unclassified,
+        },
+        N::IndexStmt(stmt) => match range_var(&stmt.relation) {
+            Some(relation) => StatementKind::CreateIndex {
+                relation,
+                name: (!stmt.idxname.is_empty()).then(|| stmt.idxname.clone()),
+                concurrently: stmt.concurrent,
+                unique: stmt.unique,
+            },
+            None => StatementKind::Unclassified,
+        },
+        N::CreateStmt(stmt) => create_table(stmt),
+        N::DropStmt(stmt) => {
+            let cascade = stmt.behavior == protobuf::DropBehavior::DropCascade as i32;
+            match object_kind(stmt.remove_type) {
+                ObjectKind::Other(_) if cascade => StatementKind::Unclassified,
+                ObjectKind::Other(_) => StatementKind::NoTableLock,
+                kind => StatementKind::Drop {
+                    kind,
+                    objects: stmt.objects.iter().filter_map(name_list).collect(),
+                    cascade,
+                    concurrently: stmt.concurrent,
+                },
+            }
+        }
+        N::TruncateStmt(stmt) => StatementKind::Truncate {
+            relations: stmt
+                .relations
+                .iter()
+                .filter_map(|n| match n.node.as_ref() {
+                    Some(N::RangeVar(rv)) => range_var(&Some(rv.clone())),
+                    _ => None,
+                })
+                .collect(),
+            cascade: stmt.behavior == protobuf::DropBehavior::DropCascade as i32,
+        },
+        N::TransactionStmt(stmt) => {
+            StatementKind::Transaction(match protobuf::TransactionStmtKind::try_from(stmt.kind) {
+                Ok(protobuf::TransactionStmtKind::TransStmtBegin | protobuf::TransactionStmtKind::TransStmtStart) => {
+                    TransactionControl::Begin
+                }
+                Ok(protobuf::TransactionStmtKind::TransStmtCommit) => TransactionControl::Commit,
+                Ok(protobuf::TransactionStmtKind::TransStmtRollback) => TransactionControl::Rollback,
+                _ => TransactionControl::Other,
+            })
+        }
+        N::SelectStmt(_)
+        | N::InsertStmt(_)
+        | N::UpdateStmt(_)
+        | N::DeleteStmt(_)
+        | N::MergeStmt(_)
+        | N::CopyStmt(_) => StatementKind::Data,
+        N::VariableSetStmt(stmt) => StatementKind::Setting {
+            name: stmt.name.clone(),
+            value: stmt.args.first().and_then(|a| match a.node.as_ref() {
+                Some(N::AConst(c)) => match c.val.as_ref() {
+                    Some(protobuf::a_const::Val::Sval(s)) => Some(s.sval.clone()),
+                    Some(protobuf::a_const::Val::Ival(i)) => Some(i.ival.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            }),
+        },
+        N::CreateSchemaStmt(_)
+        | N::CreateFunctionStmt(_)
+        | N::CreateSeqStmt(_)
+        | N::CompositeTypeStmt(_)
+        | N::CreateEnumStmt(_)
+        | N::CreateRangeStmt(_)
+        | N::CreateDomainStmt(_)
+        | N::DefineStmt(_)
+        | N::GrantStmt(_)
+        | N::CreateExtensionStmt(_)
+        | N::AlterExtensionStmt(_)
+        | N::CreateTableAsStmt(_) => StatementKind::NoTableLock,
+        N::ViewStmt(stmt) if !stmt.replace => StatementKind::NoTableLock,
+        _ => StatementKind::Unclassified,
+    }
+}
+
+fn create_table(stmt: &protobuf::CreateStmt) -> StatementKind {
+    let Some(relation) = range_var(&stmt.relation) else { return StatementKind::Unclassified };
+    let (mut columns, mut constraints, mut like) = (Vec::new(), Vec::new(), Vec::new());
+    for node in &stmt.table_elts {
+        match node.node.as_ref() {
+            Some(N::ColumnDef(c)) => columns.push(column_def(c)),
+            Some(N::Constraint(c)) => constraints.extend(constraint(c)),
+            Some(N::TableLikeClause(l)) => like.extend(range_var(&l.relation)),
+            _ => {}
+        }
+    }
+    let parents: Vec<RelationName> = stmt
+        .inh_relations
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(N::RangeVar(rv)) => range_var(&Some(rv.clone())),
+            _ => None,
+        })
+        .collect();
+    let (partition_of, inherits) =
+        if stmt.partbound.is_none() { (None, parents) } else { (parents.into_iter().next(), Vec::new()) };
+    StatementKind::CreateTable { relation, columns, constraints, partition_of, inherits, like }
+}
+
+/// The command tag PostgreSQL would report, from the node type.
+fn tag(node: &N, kind: &StatementKind) -> String {
+    let tag = match (node, kind) {
+        (N::AlterTableStmt(_), _) => "ALTER TABLE",
+        (N::IndexStmt(_), _) => "CREATE INDEX",
+        (N::CreateStmt(_), _) => "CREATE TABLE",
+        (N::DropStmt(_), StatementKind::Drop { kind: ObjectKind::Index, .. }) => "DROP INDEX",
+        (N::DropStmt(_), StatementKind::Drop { kind: ObjectKind::Table, .. }) => "DROP TABLE",
+        (N::DropStmt(_), _) => "DROP",
+        (N::TruncateStmt(_), _) => "TRUNCATE TABLE",
+        (N::TransactionStmt(_), _) => "TRANSACTION",
+        (N::SelectStmt(_), _) => "SELECT",
+        (N::InsertStmt(_), _) => "INSERT",
+        (N::UpdateStmt(_), _) => "UPDATE",
+        (N::DeleteStmt(_), _) => "DELETE",
+        (N::VariableSetStmt(_), _) => "SET",
+        (N::CreateSchemaStmt(_), _) => "CREATE SCHEMA",
+        (N::CreateFunctionStmt(_), _) => "CREATE FUNCTION",
+        (N::ViewStmt(_), _) => "CREATE VIEW",
+        _ => "OTHER",
+    };
+    tag.to_string()
+}
+
+fn statement(node: &N) -> Statement {
+    let kind = kind(node);
+    Statement::new(&tag(node, &kind), kind)
+}
