@@ -5,7 +5,8 @@
 #       approval), the hand-built plpgsql event-trigger audit, and pgAudit (log = 'ddl');
 #       once as one transaction (P1a) and once with a transaction per statement (P1b);
 #   P5  8 sessions x 250 DDL transactions, fence vs no extension (throughput);
-#   and fence's own figures: fence.analyze on 10,000 statements, verify_chain, CSV export.
+#   and fence's own figures: fence.analyze and the CLI on 10,000 statements (the CLI against
+#   squawk, installed from PyPI for the comparison only), verify_chain, CSV export.
 # Each figure is the median of RUNS runs (default 5) with its min-max spread; ratios are
 # against the no-extension baseline of the same run. Builds fence in release mode.
 # Usage: bench/run.sh [RUNS]      Prints a markdown table (also saved to target/bench.md).
@@ -149,7 +150,23 @@ export_rate() {
     end=$(now_ms)
     echo $((CHAIN_EVENTS * 1000 / (end - start + 1)))
 }
-measure "analyze analyze_rate" "verify verify_rate" "export export_rate"
+cargo build -q --release -p fence-cli
+python3 -m venv "$WORK/venv" && "$WORK/venv/bin/pip" install -q squawk-cli
+cli_rate() {
+    local start end
+    start=$(now_ms)
+    "$ROOT/target/release/fence" analyze "$WORK/analyze.sql" --format json >/dev/null
+    end=$(now_ms)
+    echo $((10000 * 1000 / (end - start + 1)))
+}
+squawk_rate() {
+    local start end
+    start=$(now_ms)
+    "$WORK/venv/bin/squawk" "$WORK/analyze.sql" >/dev/null 2>&1 || true   # exits 1 on findings
+    end=$(now_ms)
+    echo $((10000 * 1000 / (end - start + 1)))
+}
+measure "analyze analyze_rate" "cli cli_rate" "squawk squawk_rate" "verify verify_rate" "export export_rate"
 
 row() { # row NAME KEY BASELINE_KEY UNIT GOAL [higher]
     read -r median min max <<<"${RESULTS[$2]}"
@@ -172,7 +189,8 @@ row() { # row NAME KEY BASELINE_KEY UNIT GOAL [higher]
         row "$label: pgAudit (log = ddl)" "p1_${mode}_pgaudit" "p1_${mode}_none" ms ""
     done
     row "P5 8 sessions x 250 DDL transactions: fence (chain verifies: $P5_VERIFIED)" p5_fence p5_none "tx/s" "≥ 0.8x"
-    row "fence.analyze, 10,000 statements" analyze "" "statements/s" ""
+    row "fence.analyze (in the server), 10,000 statements" analyze "" "statements/s" ""
+    row "fence analyze (CLI, offline), 10,000 statements, vs squawk" cli squawk "statements/s" "≥ 1.00x squawk"
     row "verify_chain, $CHAIN_EVENTS events" verify "" "events/s" ""
     row "CSV export (COPY audit_export), $CHAIN_EVENTS events" export "" "rows/s" ""
 } | tee "$ROOT/target/bench.md"
