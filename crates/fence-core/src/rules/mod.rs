@@ -13,21 +13,35 @@ mod add_foreign_key;
 mod add_foreign_key_not_valid;
 mod add_unique_constraint;
 mod alter_column_type;
+mod alter_sequence;
+mod attach_partition;
+mod change_owner;
 mod cluster;
 mod concurrently_in_transaction;
 mod create_index;
+mod create_partition;
+mod create_trigger;
+mod detach_partition;
 mod disable_trigger;
+mod drop_cascade;
 mod drop_column;
+mod drop_constraint;
 mod drop_index;
+mod drop_sequence;
 mod drop_table;
+mod drop_view;
+mod enable_row_security;
 mod lock_table;
 mod many_access_exclusive;
+mod refresh_materialized_view;
 mod reindex;
 mod rename;
+mod replica_identity;
 mod set_logged_unlogged;
 mod set_not_null;
 mod truncate;
 mod unclassified;
+mod vacuum_database;
 mod vacuum_full;
 mod validate_constraint;
 mod validate_in_same_transaction;
@@ -112,6 +126,20 @@ pub static ALL: &[&Rule] = &[
     &concurrently_in_transaction::RULE,
     &validate_in_same_transaction::RULE,
     &many_access_exclusive::RULE,
+    &create_partition::RULE,
+    &attach_partition::RULE,
+    &detach_partition::RULE,
+    &refresh_materialized_view::RULE,
+    &enable_row_security::RULE,
+    &change_owner::RULE,
+    &drop_cascade::RULE,
+    &vacuum_database::RULE,
+    &create_trigger::RULE,
+    &drop_constraint::RULE,
+    &replica_identity::RULE,
+    &alter_sequence::RULE,
+    &drop_view::RULE,
+    &drop_sequence::RULE,
     &access_exclusive_lock::RULE,
     &unclassified::RULE,
 ];

@@ -1,0 +1,43 @@
+use crate::effects::Effects;
+use crate::model::{Statement, StatementKind};
+use crate::risk::Risk;
+use crate::rules::{Check, Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "drop_cascade",
+    risk: Risk::High,
+    summary: "DROP ... CASCADE also drops every object depending on the dropped ones (views, foreign keys, defaults), which the statement does not name",
+    safe_rewrite: "look up the dependents (pg_depend, or DROP without CASCADE to see PostgreSQL's list), drop them explicitly by name, then drop the object without CASCADE",
+    check: Check::Statement(check),
+};
+
+fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+    match &statement.kind {
+        StatementKind::Drop { objects, cascade: true, .. } => objects
+            .iter()
+            .map(|object| {
+                rule.finding(Some(object), format!("dropping {object} with CASCADE drops its dependents too"))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ObjectKind;
+    use crate::rules::testing::{rel, run};
+
+    #[test]
+    fn fires() {
+        let drop = |cascade| {
+            Statement::new(
+                "DROP TABLE",
+                StatementKind::Drop { kind: ObjectKind::Table, objects: vec![rel("a")], cascade, concurrently: false },
+            )
+        };
+        assert_eq!(run(&RULE, &drop(true)).len(), 1);
+        assert!(run(&RULE, &drop(false)).is_empty());
+    }
+}

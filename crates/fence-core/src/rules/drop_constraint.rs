@@ -1,0 +1,36 @@
+use crate::effects::Effects;
+use crate::model::{AlterTableAction, Statement};
+use crate::risk::Risk;
+use crate::rules::{Check, Finding, Rule};
+
+pub static RULE: Rule = Rule {
+    id: "drop_constraint",
+    risk: Risk::Low,
+    summary: "DROP CONSTRAINT stops PostgreSQL from enforcing the rule (a foreign key, a check, uniqueness) for every later write",
+    safe_rewrite: "make sure the application enforces it or no longer relies on it; drop it in a migration of its own, with lock_timeout set",
+    check: Check::Statement(check),
+};
+
+fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+    statement
+        .alter_actions()
+        .filter_map(|(table, action)| match action {
+            AlterTableAction::DropConstraint { name } => {
+                Some(rule.finding(Some(table), format!("{name} on {table} is no longer enforced")))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AlterTableAction;
+    use crate::rules::testing::{alter, run};
+
+    #[test]
+    fn fires() {
+        assert_eq!(run(&RULE, &alter("t", AlterTableAction::DropConstraint { name: "c".into() })).len(), 1);
+    }
+}
