@@ -8,8 +8,10 @@ CREATE SCHEMA truth;
 SET search_path = truth, public;
 CREATE TABLE orgs (id bigint PRIMARY KEY, name text);
 CREATE TABLE members (id bigint PRIMARY KEY, org_id bigint, email varchar(50), note text, score int,
-                      seqno int NOT NULL, handle varchar(50), doubled bigint GENERATED ALWAYS AS (id * 2) STORED);
+                      seqno int NOT NULL, handle varchar(50), nickname text,
+                      doubled bigint GENERATED ALWAYS AS (id * 2) STORED);
 CREATE INDEX members_handle_idx ON members (handle);
+ALTER TABLE members ADD CONSTRAINT members_nickname_present CHECK (nickname IS NOT NULL AND nickname <> '');
 CREATE INDEX members_email_idx ON members (email);
 CREATE RULE members_keep AS ON DELETE TO members WHERE false DO INSTEAD NOTHING;
 CREATE TABLE badges (id bigint PRIMARY KEY, org_id bigint CONSTRAINT badges_org_fk REFERENCES orgs (id));
@@ -23,7 +25,7 @@ CREATE MATERIALIZED VIEW org_counts AS SELECT org_id, count(*) AS n FROM members
 CREATE SEQUENCE ticket_seq;
 CREATE FUNCTION truth_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 INSERT INTO orgs SELECT g, 'org' || g FROM generate_series(1, 200) g;
-INSERT INTO members SELECT g, g % 200 + 1, 'm' || g || '@example.com', NULL, g, g, 'h' || g FROM generate_series(1, 2000) g;
+INSERT INTO members SELECT g, g % 200 + 1, 'm' || g || '@example.com', NULL, g, g, 'h' || g, 'n' || g FROM generate_series(1, 2000) g;
 INSERT INTO badges SELECT g, g % 200 + 1 FROM generate_series(1, 500) g;
 ANALYZE orgs, members, badges, events, events_2027;
 
@@ -84,6 +86,8 @@ SELECT count(*) FROM truth.members;
 \pset format unaligned
 SELECT stmt, t.* FROM (VALUES
     ('ALTER TABLE members ALTER COLUMN email SET NOT NULL'),
+    -- A validated CHECK (nickname IS NOT NULL AND ...) proves it: no scan.
+    ('ALTER TABLE members ALTER COLUMN nickname SET NOT NULL'),
     ('ALTER TABLE members ADD COLUMN plan text'),
     ('ALTER TABLE members ADD COLUMN plan text DEFAULT ''free'''),
     ('ALTER TABLE members ADD COLUMN joined timestamptz DEFAULT clock_timestamp()'),

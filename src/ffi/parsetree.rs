@@ -161,7 +161,10 @@ unsafe fn alter_table_cmd(table: *mut pg_sys::RangeVar, cmd: &pg_sys::AlterTable
                     ),
                 }
             }
-            At::AT_SetNotNull => AlterTableAction::SetNotNull { column: column() },
+            At::AT_SetNotNull => AlterTableAction::SetNotNull {
+                column: column(),
+                proven: super::relcache::not_null_proven(table, &column()),
+            },
             At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
             At::AT_ColumnDefault => AlterTableAction::ChangeDefault { column: column() },
             At::AT_AddConstraint | At::AT_AddConstraintRecurse if tag(cmd.def) == T::T_Constraint => {

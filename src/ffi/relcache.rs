@@ -109,6 +109,67 @@ pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
     oids.into_iter().filter_map(qualified_name).collect()
 }
 
+/// Whether a validated CHECK constraint of the table is `column IS NOT NULL` (alone or as
+/// one operand of an AND): PostgreSQL's SET NOT NULL then skips its scan.
+pub fn not_null_proven(table: *mut pg_sys::RangeVar, column: &str) -> bool {
+    let Ok(column) = CString::new(column) else { return false };
+    // SAFETY: `table` is the statement's RangeVar (or NULL); the relcache entry is opened
+    // without a lock to read its check constraints (relcache-owned strings), and each
+    // constraint's node tree is rebuilt in the current memory context.
+    unsafe {
+        if table.is_null() {
+            return false;
+        }
+        let oid = pg_sys::RangeVarGetRelidExtended(
+            table,
+            pg_sys::NoLock as i32,
+            pg_sys::RVROption::RVR_MISSING_OK,
+            None,
+            std::ptr::null_mut(),
+        );
+        if oid == pg_sys::InvalidOid {
+            return false;
+        }
+        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return false;
+        }
+        let constr = (*(*rel).rd_att).constr;
+        let mut proven = false;
+        if attnum > 0 && !constr.is_null() && !(*constr).check.is_null() && (*constr).num_check > 0 {
+            let checks = std::slice::from_raw_parts((*constr).check, usize::from((*constr).num_check));
+            proven = checks.iter().filter(|c| c.ccvalid && !c.ccbin.is_null()).any(|c| {
+                let expr = pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node;
+                is_not_null_test(expr, attnum)
+            });
+        }
+        pg_sys::RelationClose(rel);
+        proven
+    }
+}
+
+/// `expr` is `column IS NOT NULL`, or an AND with it among its operands.
+unsafe fn is_not_null_test(expr: *mut pg_sys::Node, attnum: i16) -> bool {
+    // SAFETY: a node tree from stringToNode; casts follow the tags.
+    unsafe {
+        match super::nodes::tag(expr) {
+            pg_sys::NodeTag::T_NullTest => {
+                let test = &*(expr as *mut pg_sys::NullTest);
+                test.nulltesttype == pg_sys::NullTestType::IS_NOT_NULL
+                    && super::nodes::tag(test.arg as *mut pg_sys::Node) == pg_sys::NodeTag::T_Var
+                    && (*(test.arg as *mut pg_sys::Var)).varattno == attnum
+            }
+            pg_sys::NodeTag::T_BoolExpr => {
+                let bool_expr = &*(expr as *mut pg_sys::BoolExpr);
+                bool_expr.boolop == pg_sys::BoolExprType::AND_EXPR
+                    && super::nodes::list_nodes(bool_expr.args).into_iter().any(|arg| is_not_null_test(arg, attnum))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The indexes of a table whose keys include `column` (expression indexes included, as they
 /// may use it), schema-qualified.
 pub fn column_indexes(table: &RelationName, column: &str) -> Vec<RelationName> {

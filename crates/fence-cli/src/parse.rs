@@ -143,7 +143,7 @@ fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
             new_type: type_name(&c.type_name),
             binary_coercible: false,
         },
-        (Ok(At::AtSetNotNull), _) => AlterTableAction::SetNotNull { column: column() },
+        (Ok(At::AtSetNotNull), _) => AlterTableAction::SetNotNull { column: column(), proven: false },
         (Ok(At::AtDropNotNull), _) => AlterTableAction::DropNotNull { column: column() },
         (Ok(At::AtColumnDefault), _) => AlterTableAction::ChangeDefault { column: column() },
         (Ok(At::AtAddConstraint), Some(N::Constraint(c))) => match constraint(c) {

@@ -265,7 +265,7 @@ mod tests {
             "ALTER TABLE",
             StatementKind::AlterTable {
                 relation: RelationName::new(None, table),
-                actions: vec![AlterTableAction::SetNotNull { column: "c".into() }],
+                actions: vec![AlterTableAction::SetNotNull { column: "c".into(), proven: false }],
             },
         )
     }

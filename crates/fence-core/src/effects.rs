@@ -215,8 +215,8 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             }
             LockMode::AccessExclusive
         }
-        AlterTableAction::SetNotNull { .. } => {
-            fx.scans = true;
+        AlterTableAction::SetNotNull { proven, .. } => {
+            fx.scans |= !proven;
             LockMode::AccessExclusive
         }
         AlterTableAction::AddConstraint(constraint) => add_constraint(fx, constraint),

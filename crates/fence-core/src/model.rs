@@ -113,6 +113,9 @@ pub enum AlterTableAction {
     },
     SetNotNull {
         column: String,
+        /// A validated `CHECK (column IS NOT NULL)` already proves it: PostgreSQL skips the
+        /// scan. Only the live catalog can tell; offline it is false.
+        proven: bool,
     },
     DropNotNull {
         column: String,

@@ -15,7 +15,7 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
     statement
         .alter_actions()
         .filter_map(|(table, action)| match action {
-            AlterTableAction::SetNotNull { column } => Some(rule.finding(
+            AlterTableAction::SetNotNull { column, proven: false } => Some(rule.finding(
                 Some(table),
                 format!("SET NOT NULL on {table}.{column} scans every row while holding ACCESS EXCLUSIVE"),
             )),
@@ -31,7 +31,8 @@ mod tests {
 
     #[test]
     fn flags_set_not_null() {
-        let findings = run(&RULE, &alter("users", AlterTableAction::SetNotNull { column: "email".into() }));
+        let findings =
+            run(&RULE, &alter("users", AlterTableAction::SetNotNull { column: "email".into(), proven: false }));
         assert_eq!(findings.len(), 1);
         assert!(findings[0].message.contains("public.users.email"));
     }
