@@ -36,10 +36,19 @@ if [ $status -ne 0 ]; then
     exit $status
 fi
 
+# Never crash the server: a panic must become an ERROR (the durability suite's own kill -9
+# is signal 9, and checked after it separately).
+crashes() { grep -cE "terminated by signal (6|11)|non-unwinding panic|PANIC:" "$SERVER_DIR/server.log" || true; }
+if [ "$(crashes)" != 0 ]; then
+    grep -E -B2 -A2 "terminated by signal (6|11)|non-unwinding panic|PANIC:" "$SERVER_DIR/server.log" | head -n 20
+    exit 1
+fi
+
 "$ROOT/scripts/security.sh"
 "$ROOT/scripts/durability.sh"
 "$ROOT/scripts/observability.sh"
 "$ROOT/scripts/upgrade.sh"
+[ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
 "$ROOT/scripts/tools.sh"
 "$ROOT/scripts/package.sh" --check
 say "all tests passed"
