@@ -12,6 +12,8 @@ CREATE TABLE members (id bigint PRIMARY KEY, org_id bigint, email varchar(50), n
                       doubled bigint GENERATED ALWAYS AS (id * 2) STORED);
 CREATE INDEX members_handle_idx ON members (handle);
 ALTER TABLE members ADD CONSTRAINT members_nickname_present CHECK (nickname IS NOT NULL AND nickname <> '');
+ALTER TABLE members ADD CONSTRAINT members_seq_positive CHECK (seqno > 0) NOT VALID;
+CREATE TABLE audit_log (id int);
 CREATE INDEX members_email_idx ON members (email);
 CREATE RULE members_keep AS ON DELETE TO members WHERE false DO INSTEAD NOTHING;
 CREATE TABLE badges (id bigint PRIMARY KEY, org_id bigint CONSTRAINT badges_org_fk REFERENCES orgs (id));
@@ -98,6 +100,13 @@ SELECT stmt, t.* FROM (VALUES
     ('ALTER TABLE members ALTER COLUMN handle TYPE text'),
     ('ALTER TABLE members ALTER COLUMN handle TYPE varchar(40)'),
     ('ALTER TABLE members DROP COLUMN note'),
+    ('ALTER TABLE audit_log ADD COLUMN actor text NOT NULL'),
+    ('ALTER TABLE members VALIDATE CONSTRAINT members_seq_positive'),
+    ('ALTER TABLE members DROP CONSTRAINT members_nickname_present'),
+    ('CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM (''2028-01-01'') TO (''2029-01-01'')'),
+    ('DROP TABLE badges CASCADE'),
+    ('DROP VIEW member_emails'),
+    ('DROP SEQUENCE ticket_seq'),
     ('ALTER TABLE members ADD CONSTRAINT members_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id)'),
     ('ALTER TABLE members ADD CONSTRAINT members_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID'),
     ('ALTER TABLE members ADD CONSTRAINT members_score_check CHECK (score > 0)'),
@@ -141,6 +150,35 @@ SELECT stmt, t.* FROM (VALUES
     -- Last: a sequence's lock is held to the end of the whole transaction.
     ('ALTER SEQUENCE ticket_seq RESTART WITH 100')
 ) v(stmt), LATERAL truth_check(stmt) t;
+
+\pset format aligned
+-- Transaction-level truths: what a transaction still holds after several statements, and
+-- what PostgreSQL refuses inside a block; fence.analyze names each.
+BEGIN;
+ALTER TABLE members ADD COLUMN t1 int;
+ALTER TABLE orgs ADD COLUMN t1 int;
+SELECT string_agg(c.relname, ', ' ORDER BY c.relname) AS held_access_exclusive_until_commit
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.mode = 'AccessExclusiveLock' AND c.relnamespace = 'truth'::regnamespace AND c.relkind = 'r';
+ROLLBACK;
+BEGIN;
+ALTER TABLE members ADD CONSTRAINT members_id_positive CHECK (id > 0) NOT VALID;
+ALTER TABLE members VALIDATE CONSTRAINT members_id_positive;
+SELECT max(mode) AS members_lock_while_validating FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'members'::regclass AND mode = 'AccessExclusiveLock';
+ROLLBACK;
+BEGIN;
+CREATE INDEX CONCURRENTLY members_score_ci ON members (score);
+ROLLBACK;
+SELECT stmt_no, (SELECT string_agg(f ->> 'rule', ',') FROM jsonb_array_elements(findings) f WHERE f ->> 'risk' <> 'none') AS rules
+FROM fence.analyze($$
+BEGIN;
+ALTER TABLE members ADD COLUMN t1 int;
+ALTER TABLE orgs ADD COLUMN t1 int;
+ALTER TABLE members ADD CONSTRAINT members_id_positive CHECK (id > 0) NOT VALID;
+ALTER TABLE members VALIDATE CONSTRAINT members_id_positive;
+CREATE INDEX CONCURRENTLY members_score_ci ON members (score);
+COMMIT;
+$$);
 
 DROP SCHEMA truth CASCADE;
 RESET search_path;
