@@ -48,6 +48,7 @@ fi
 "$ROOT/scripts/durability.sh"
 "$ROOT/scripts/observability.sh"
 "$ROOT/scripts/upgrade.sh"
+"$ROOT/scripts/truth_wait.sh"
 [ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
 "$ROOT/scripts/tools.sh"
 "$ROOT/scripts/package.sh" --check
