@@ -74,12 +74,13 @@ check_wait() { # check_wait BLOCKED_RELATION STATEMENT
         [ -n "$observed" ] && break
         sleep 0.1
     done
-    kill "$holder" 2>/dev/null || true
+    # End the blocker's backend now (its pg_sleep would hold the lock for 30 s), then the rest.
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$DB' AND pid <> pg_backend_pid()
+       AND query LIKE '%pg_sleep%'" >/dev/null
     exec 3>&-
     rm -f "$WORK/hold"
     wait "$waiter" 2>/dev/null || true
     wait "$holder" 2>/dev/null || true
-    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$DB' AND pid <> pg_backend_pid()" >/dev/null
     if [ -n "$predicted" ] && [ "$predicted" = "$observed" ]; then
         printf '  ok    %-62s waits for %s on %s\n' "$statement" "$observed" "$relation"
     else
