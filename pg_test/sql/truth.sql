@@ -14,6 +14,7 @@ CREATE INDEX members_handle_idx ON members (handle);
 ALTER TABLE members ADD CONSTRAINT members_nickname_present CHECK (nickname IS NOT NULL AND nickname <> '');
 ALTER TABLE members ADD CONSTRAINT members_seq_positive CHECK (seqno > 0) NOT VALID;
 CREATE TABLE audit_log (id int);
+CREATE TABLE audit_log_archive (id int);
 CREATE INDEX members_email_idx ON members (email);
 CREATE RULE members_keep AS ON DELETE TO members WHERE false DO INSTEAD NOTHING;
 CREATE TABLE badges (id bigint PRIMARY KEY, org_id bigint CONSTRAINT badges_org_fk REFERENCES orgs (id));
@@ -101,6 +102,11 @@ SELECT stmt, t.* FROM (VALUES
     ('ALTER TABLE members ALTER COLUMN handle TYPE varchar(40)'),
     ('ALTER TABLE members DROP COLUMN note'),
     ('ALTER TABLE audit_log ADD COLUMN actor text NOT NULL'),
+    ('ALTER TABLE members SET (fillfactor = 70)'),
+    ('ALTER TABLE members SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)'),
+    ('ALTER TABLE members RESET (autovacuum_vacuum_scale_factor)'),
+    ('ALTER TABLE members SET (user_catalog_table = true)'),
+    ('ALTER TABLE audit_log_archive INHERIT audit_log'),
     ('ALTER TABLE members VALIDATE CONSTRAINT members_seq_positive'),
     ('ALTER TABLE members DROP CONSTRAINT members_nickname_present'),
     ('CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM (''2028-01-01'') TO (''2029-01-01'')'),

@@ -203,6 +203,26 @@ unsafe fn alter_table_cmd(table: *mut pg_sys::RangeVar, cmd: &pg_sys::AlterTable
             At::AT_SetLogged | At::AT_SetUnLogged => AlterTableAction::Table(Sub::Persistence),
             At::AT_AddIdentity | At::AT_SetIdentity | At::AT_DropIdentity => AlterTableAction::Table(Sub::Identity),
             At::AT_DropExpression => AlterTableAction::Table(Sub::DropExpression),
+            At::AT_SetRelOptions | At::AT_ResetRelOptions => AlterTableAction::StorageParameters {
+                names: list_nodes(cmd.def as *mut pg_sys::List)
+                    .into_iter()
+                    .filter(|n| tag(*n) == T::T_DefElem)
+                    .map(|n| {
+                        let def = &*(n as *mut pg_sys::DefElem);
+                        let name = cstr(def.defname).unwrap_or_default();
+                        match cstr(def.defnamespace) {
+                            Some(namespace) => format!("{namespace}.{name}"),
+                            None => name,
+                        }
+                    })
+                    .collect(),
+            },
+            At::AT_AddInherit | At::AT_DropInherit if tag(cmd.def) == T::T_RangeVar => {
+                match range_var(cmd.def as *mut pg_sys::RangeVar) {
+                    Some(parent) => AlterTableAction::Inherit { parent },
+                    None => AlterTableAction::Other { name: "INHERIT".into() },
+                }
+            }
             At::AT_AlterConstraint => AlterTableAction::Table(Sub::AlterConstraint),
             At::AT_AttachPartition | At::AT_DetachPartition if tag(cmd.def) == T::T_PartitionCmd => {
                 let partition_cmd = &*(cmd.def as *mut pg_sys::PartitionCmd);

@@ -225,6 +225,11 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             LockMode::ShareUpdateExclusive
         }
         AlterTableAction::Table(subcommand) => table_subcommand(fx, *subcommand),
+        AlterTableAction::StorageParameters { names } => storage_parameters_lock(names),
+        AlterTableAction::Inherit { parent } => {
+            fx.lock(parent, RelKind::Table, LockMode::ShareUpdateExclusive);
+            LockMode::AccessExclusive
+        }
         AlterTableAction::AttachPartition { partition } => {
             // The partition is scanned to check its rows fit the bound (unless a constraint
             // already proves it); the parent only takes SHARE UPDATE EXCLUSIVE.
@@ -272,6 +277,29 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
         OnRelation::AlterSequence => (RelKind::Sequence, LockMode::ShareRowExclusive),
     };
     fx.lock(relation, kind, mode);
+}
+
+/// PostgreSQL 15's `AlterTableGetRelOptionsLockLevel`: the autovacuum, fillfactor, TOAST
+/// target and parallel-worker settings take SHARE UPDATE EXCLUSIVE; any other parameter in the
+/// statement makes it ACCESS EXCLUSIVE.
+fn storage_parameters_lock(names: &[String]) -> LockMode {
+    const LIGHT: &[&str] = &[
+        "fillfactor",
+        "toast_tuple_target",
+        "parallel_workers",
+        "vacuum_index_cleanup",
+        "vacuum_truncate",
+        "log_autovacuum_min_duration",
+    ];
+    let light = |name: &String| {
+        let name = name.strip_prefix("toast.").unwrap_or(name);
+        name.starts_with("autovacuum_") || LIGHT.contains(&name)
+    };
+    if names.iter().all(light) {
+        LockMode::ShareUpdateExclusive
+    } else {
+        LockMode::AccessExclusive
+    }
 }
 
 /// PostgreSQL 15's `AlterTableGetLockLevel` for the table-wide subcommands (each checked by

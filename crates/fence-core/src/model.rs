@@ -137,6 +137,15 @@ pub enum AlterTableAction {
     },
     /// A subcommand that changes the table's settings, storage or ownership as a whole.
     Table(TableSubcommand),
+    /// `SET (...)` / `RESET (...)` of storage parameters (`fillfactor`, `autovacuum_*`, ...),
+    /// with `toast.` before TOAST parameters.
+    StorageParameters {
+        names: Vec<String>,
+    },
+    /// `INHERIT parent` / `NO INHERIT parent`
+    Inherit {
+        parent: RelationName,
+    },
     /// `ATTACH PARTITION partition FOR VALUES ...`
     AttachPartition {
         partition: RelationName,
@@ -370,6 +379,7 @@ impl Statement {
                         AlterTableAction::AddConstraint(c) => out.extend(constraint(c)),
                         AlterTableAction::AttachPartition { partition }
                         | AlterTableAction::DetachPartition { partition, .. } => out.push(partition),
+                        AlterTableAction::Inherit { parent } => out.push(parent),
                         _ => {}
                     }
                 }
