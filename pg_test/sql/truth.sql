@@ -107,6 +107,8 @@ SELECT stmt, t.* FROM (VALUES
     ('ALTER TABLE members RESET (autovacuum_vacuum_scale_factor)'),
     ('ALTER TABLE members SET (user_catalog_table = true)'),
     ('ALTER TABLE audit_log_archive INHERIT audit_log'),
+    ('ALTER VIEW member_emails OWNER TO postgres'),
+    ('ALTER MATERIALIZED VIEW org_counts SET (fillfactor = 80)'),
     ('ALTER TABLE members VALIDATE CONSTRAINT members_seq_positive'),
     ('ALTER TABLE members DROP CONSTRAINT members_nickname_present'),
     ('CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM (''2028-01-01'') TO (''2029-01-01'')'),

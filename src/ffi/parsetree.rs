@@ -127,7 +127,8 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
     // SAFETY: caller checked the tag.
     unsafe {
         let stmt = &*stmt;
-        if stmt.objtype != Ob::OBJECT_TABLE {
+        // Tables and the table-like relations ALTER TABLE's subcommands also apply to.
+        if !matches!(stmt.objtype, Ob::OBJECT_TABLE | Ob::OBJECT_VIEW | Ob::OBJECT_MATVIEW | Ob::OBJECT_FOREIGN_TABLE) {
             return StatementKind::Unclassified;
         }
         let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
