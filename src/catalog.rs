@@ -34,6 +34,10 @@ impl Catalog for LiveCatalog {
         relcache::referenced_tables(table)
     }
 
+    fn column_has_checks(&self, table: &RelationName, column: &str) -> bool {
+        relcache::column_has_checks(table, column)
+    }
+
     fn column_indexes(&self, table: &RelationName, column: &str) -> Vec<RelationName> {
         relcache::column_indexes(table, column)
     }

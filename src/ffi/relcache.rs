@@ -149,6 +149,33 @@ pub fn not_null_proven(table: *mut pg_sys::RangeVar, column: &str) -> bool {
     }
 }
 
+/// Whether any CHECK constraint of the table uses `column`.
+pub fn column_has_checks(table: &RelationName, column: &str) -> bool {
+    let Some(oid) = relation_oid(table) else { return false };
+    let Ok(column) = CString::new(column) else { return false };
+    // SAFETY: as in `not_null_proven`: the relcache entry is read without a lock and closed;
+    // each constraint's tree is rebuilt in the current memory context and its columns pulled.
+    unsafe {
+        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return false;
+        }
+        let constr = (*(*rel).rd_att).constr;
+        let mut uses = false;
+        if attnum > 0 && !constr.is_null() && !(*constr).check.is_null() && (*constr).num_check > 0 {
+            let checks = std::slice::from_raw_parts((*constr).check, usize::from((*constr).num_check));
+            uses = checks.iter().filter(|c| !c.ccbin.is_null()).any(|c| {
+                let mut columns: *mut pg_sys::Bitmapset = std::ptr::null_mut();
+                pg_sys::pull_varattnos(pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node, 1, &mut columns);
+                pg_sys::bms_is_member(i32::from(attnum) - pg_sys::FirstLowInvalidHeapAttributeNumber, columns)
+            });
+        }
+        pg_sys::RelationClose(rel);
+        uses
+    }
+}
+
 /// `expr` is `column IS NOT NULL`, or an AND with it among its operands.
 unsafe fn is_not_null_test(expr: *mut pg_sys::Node, attnum: i16) -> bool {
     // SAFETY: a node tree from stringToNode; casts follow the tags.

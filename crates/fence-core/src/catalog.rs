@@ -45,6 +45,12 @@ pub trait Catalog {
         Vec::new()
     }
 
+    /// Whether a CHECK constraint of the table uses the column (a type change re-validates
+    /// it: a scan even when no row is rewritten). Default: unknown, false.
+    fn column_has_checks(&self, _table: &RelationName, _column: &str) -> bool {
+        false
+    }
+
     /// The indexes that use a column (a type change re-creates them, even when it keeps
     /// their files); empty when unknown. Default: unknown.
     fn column_indexes(&self, _table: &RelationName, _column: &str) -> Vec<RelationName> {

@@ -208,6 +208,8 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         }
         AlterTableAction::AlterColumnType { column, binary_coercible, .. } => {
             fx.rewrites |= !binary_coercible;
+            // CHECK constraints using the column are validated again: a scan.
+            fx.scans |= catalog.column_has_checks(relation, column);
             // The column's indexes are re-created (keeping their files when the change is
             // binary-coercible).
             for index in catalog.column_indexes(relation, column) {
