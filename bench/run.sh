@@ -127,44 +127,27 @@ done
 P5_VERIFIED=$(q -d bench_p5_fence -c "SELECT ok FROM fence.verify_chain()")
 
 say "fence's own figures"
-analyze_rate() {
-    local start end
+# per_second COUNT COMMAND...: runs the command once, prints COUNT items per second of it.
+per_second() {
+    local count=$1 start end
+    shift
     start=$(now_ms)
-    q -d bench_fence <<<"\\set sql \`cat $WORK/analyze.sql\`
-SELECT count(*) FROM fence.analyze(:'sql');" >/dev/null
+    "$@" >/dev/null || { echo failed; return; }
     end=$(now_ms)
-    echo $((10000 * 1000 / (end - start)))
+    echo $((count * 1000 / (end - start + 1)))
 }
+printf '%s\n' "\\set sql \`cat $WORK/analyze.sql\`" "SELECT count(*) FROM fence.analyze(:'sql');" >"$WORK/analyze_call.sql"
 CHAIN_EVENTS=$(q -d bench_p5_fence -c "SELECT count(*) FROM fence.audit_chain")
-verify_rate() {
-    local start end
-    start=$(now_ms)
-    q -d bench_p5_fence -c "SELECT ok FROM fence.verify_chain()" >/dev/null
-    end=$(now_ms)
-    echo $((CHAIN_EVENTS * 1000 / (end - start + 1)))
-}
-export_rate() {
-    local start end
-    start=$(now_ms)
-    q -d bench_p5_fence -c "COPY (SELECT * FROM fence.audit_export ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)" >/dev/null
-    end=$(now_ms)
-    echo $((CHAIN_EVENTS * 1000 / (end - start + 1)))
-}
 cargo build -q --release -p fence-cli
 python3 -m venv "$WORK/venv" && "$WORK/venv/bin/pip" install -q squawk-cli
-cli_rate() {
-    local start end
-    start=$(now_ms)
-    "$ROOT/target/release/fence" analyze "$WORK/analyze.sql" --format json >/dev/null
-    end=$(now_ms)
-    echo $((10000 * 1000 / (end - start + 1)))
-}
-squawk_rate() {
-    local start end
-    start=$(now_ms)
-    "$WORK/venv/bin/squawk" "$WORK/analyze.sql" >/dev/null 2>&1 || true   # exits 1 on findings
-    end=$(now_ms)
-    echo $((10000 * 1000 / (end - start + 1)))
+squawk_run() { "$WORK/venv/bin/squawk" "$WORK/analyze.sql" 2>&1 || true; } # exits 1 on findings
+analyze_rate() { per_second 10000 q -d bench_fence -f "$WORK/analyze_call.sql"; }
+cli_rate() { per_second 10000 "$ROOT/target/release/fence" analyze "$WORK/analyze.sql" --format json; }
+squawk_rate() { per_second 10000 squawk_run; }
+verify_rate() { per_second "$CHAIN_EVENTS" q -d bench_p5_fence -c "SELECT ok FROM fence.verify_chain()"; }
+export_rate() {
+    per_second "$CHAIN_EVENTS" q -d bench_p5_fence \
+        -c "COPY (SELECT * FROM fence.audit_export ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)"
 }
 measure "analyze analyze_rate" "cli cli_rate" "squawk squawk_rate" "verify verify_rate" "export export_rate"
 

@@ -14,34 +14,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 DB=fence_durability
-WORK=$(mktemp -d)
-OWN_SERVER=
-cleanup() {
-    jobs -p | xargs -r kill 2>/dev/null || true
-    rm -rf "$WORK"
-    if [ -n "$OWN_SERVER" ]; then stop_server; fi
-}
-trap cleanup EXIT
-
-if [ -z "${PGPORT:-}" ]; then
-    ensure_deps
-    install_extension
-    OWN_SERVER=1
-    start_server durability 54332
-fi
+suite_server durability 54332
 cargo build -q -p fence-cli
 FENCE_CLI="$ROOT/target/debug/fence"
 ROLES="dur_ci, dur_approver, dur_admin, dur_auditor"
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "${2:-$DB}" -c "$1"; }
-check() { # check NAME ACTUAL EXPECTED
-    if [ "$2" = "$3" ]; then
-        printf '  ok    %s\n' "$1"
-    else
-        printf '  FAIL  %s: got %s, expected %s\n' "$1" "$2" "$3"
-        exit 1
-    fi
-}
 
 say "durability: setup"
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" \

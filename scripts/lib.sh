@@ -95,3 +95,35 @@ stop_server() {
         runuser -u postgres -- "$("$PG_CONFIG" --bindir)/pg_ctl" -D "$SERVER_DIR/data" -m fast -w stop >/dev/null
     fi
 }
+
+# suite_server NAME PORT: for the suites scripts/test.sh runs — use its server (PGHOST /
+# PGPORT / SERVER_DIR exported), or, run alone, build, install and start one of our own.
+# Sets WORK (a scratch directory) and an EXIT trap that stops background jobs, removes WORK
+# and stops the server if it is ours.
+suite_server() {
+    WORK=$(mktemp -d)
+    OWN_SERVER=
+    trap suite_cleanup EXIT
+    if [ -z "${PGPORT:-}" ]; then
+        ensure_deps
+        install_extension
+        OWN_SERVER=1
+        start_server "$1" "$2"
+    fi
+}
+
+suite_cleanup() {
+    jobs -p | xargs -r kill 2>/dev/null || true
+    rm -rf "$WORK"
+    if [ -n "$OWN_SERVER" ]; then stop_server; fi
+}
+
+# check NAME ACTUAL EXPECTED: prints "ok", or "FAIL" with both values and exits.
+check() {
+    if [ "$2" = "$3" ]; then
+        printf '  ok    %s\n' "$1"
+    else
+        printf '  FAIL  %s: got %s, expected %s\n' "$1" "$2" "$3"
+        exit 1
+    fi
+}

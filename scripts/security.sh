@@ -9,20 +9,7 @@ cd "$ROOT"
 
 DB=fence_security
 DIR=pg_test/security
-WORK=$(mktemp -d)
-OWN_SERVER=
-cleanup() {
-    rm -rf "$WORK"
-    if [ -n "$OWN_SERVER" ]; then stop_server; fi
-}
-trap cleanup EXIT
-
-if [ -z "${PGPORT:-}" ]; then
-    ensure_deps
-    install_extension
-    OWN_SERVER=1
-    start_server security 54331
-fi
+suite_server security 54331
 ROLES="sec_mig, sec_app, sec_dual, sec_approver"
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }

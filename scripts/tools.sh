@@ -23,14 +23,6 @@ pgaudit.log = 'ddl'"
 cargo build -q -p fence-cli
 FENCE_CLI="$ROOT/target/debug/fence"
 
-check() { # check NAME ACTUAL EXPECTED
-    if [ "$2" = "$3" ]; then
-        printf '  ok    %s\n' "$1"
-    else
-        printf '  FAIL  %s: got %s, expected %s\n' "$1" "$2" "$3"
-        exit 1
-    fi
-}
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 fresh_db() { # fresh_db NAME: a database with fence, a users table owned by tools_ci, roles
     psql -X -q -d postgres -c "CREATE DATABASE $1" -c "GRANT CREATE ON DATABASE $1 TO tools_ci"

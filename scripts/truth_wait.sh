@@ -10,20 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 DB=fence_truth_wait
-WORK=$(mktemp -d)
-OWN_SERVER=
-cleanup() {
-    jobs -p | xargs -r kill 2>/dev/null || true
-    rm -rf "$WORK"
-    if [ -n "$OWN_SERVER" ]; then stop_server; fi
-}
-trap cleanup EXIT
-if [ -z "${PGPORT:-}" ]; then
-    ensure_deps
-    install_extension
-    OWN_SERVER=1
-    start_server truthwait 54337
-fi
+suite_server truthwait 54337
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
 say "live truth of non-transactional commands (the lock each one waits for)"

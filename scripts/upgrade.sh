@@ -10,30 +10,9 @@ PREVIOUS=0.1.0
 CURRENT=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 OLD=fence_upgrade_old
 NEW=fence_upgrade_new
-WORK=$(mktemp -d)
-OWN_SERVER=
-cleanup() {
-    rm -rf "$WORK"
-    if [ -n "$OWN_SERVER" ]; then stop_server; fi
-}
-trap cleanup EXIT
-
-if [ -z "${PGPORT:-}" ]; then
-    ensure_deps
-    install_extension
-    OWN_SERVER=1
-    start_server upgrade 54334
-fi
+suite_server upgrade 54334
 ROLES="upg_ci, upg_approver, upg_admin"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
-check() { # check NAME ACTUAL EXPECTED
-    if [ "$2" = "$3" ]; then
-        printf '  ok    %s\n' "$1"
-    else
-        printf '  FAIL  %s: got %s, expected %s\n' "$1" "$2" "$3"
-        exit 1
-    fi
-}
 
 say "upgrade: fence $PREVIOUS -> $CURRENT"
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $OLD" \

@@ -166,7 +166,8 @@ fn judge(
     content_hash: Option<&str>,
 ) -> Verdict {
     let (lock_timeout_ms, statement_timeout_ms) = security::timeouts_ms();
-    let (session, executing) = (security::session_role(), security::executing_role());
+    // Role names are looked up only when the policy or an approval needs them.
+    let roles = || [security::session_role(), security::executing_role()];
     let facts = Facts {
         risk: analysis.risk,
         unknown: analysis.unknown,
@@ -174,14 +175,14 @@ fn judge(
         lock_timeout_ms,
         statement_timeout_ms,
         warn_role: !policy.warn_roles.is_empty()
-            && (security::role_in_any(&session, &policy.warn_roles)
-                || security::role_in_any(&executing, &policy.warn_roles)),
+            && roles().iter().any(|role| security::role_in_any(role, &policy.warn_roles)),
     };
     let nothing = ApprovalEvidence { content_named: content_hash.is_some(), ..Default::default() };
     let first = decide(policy, &facts, &nothing, None);
     if first.outcome == Outcome::Allow {
         return Verdict { decision: first, approval_ids: Vec::new(), exemption: None, client_hashes: Vec::new() };
     }
+    let [session, executing] = roles();
     let client_hashes = client_hashes(call);
     let (evidence, approval_ids) = match content_hash {
         Some(content) if stmt_hash.is_some() || !client_hashes.is_empty() => store::approval_evidence(

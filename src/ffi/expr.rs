@@ -1,6 +1,6 @@
 //! Volatility of a column default, decided by the server's own parse analysis.
 
-use fence_core::model::Volatility;
+use fence_core::model::{RelationName, Volatility};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -42,14 +42,14 @@ pub unsafe fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
 /// unknown table, column or type, or any error counts as "rewrites".
 ///
 /// # Safety
-/// `table` and `type_name` must be valid parse nodes (or NULL); `using` a raw expression or NULL.
+/// `type_name` must be a valid parse node (or NULL); `using` a raw expression or NULL.
 pub unsafe fn type_change_is_binary_coercible(
-    table: *mut pg_sys::RangeVar,
+    table: &RelationName,
     column: &str,
     type_name: *mut pg_sys::TypeName,
     using: *mut pg_sys::Node,
 ) -> bool {
-    if table.is_null() || type_name.is_null() || !using.is_null() {
+    if type_name.is_null() || !using.is_null() {
         return false;
     }
     let Ok(column) = std::ffi::CString::new(column) else { return false };
@@ -57,16 +57,7 @@ pub unsafe fn type_change_is_binary_coercible(
         // SAFETY: catalog look-ups without locks (the statement itself locks the table right
         // after the gate); every node is built in the current memory context.
         unsafe {
-            let relid = pg_sys::RangeVarGetRelidExtended(
-                table,
-                pg_sys::NoLock as i32,
-                pg_sys::RVROption::RVR_MISSING_OK,
-                None,
-                std::ptr::null_mut(),
-            );
-            if relid == pg_sys::InvalidOid {
-                return false;
-            }
+            let Some(relid) = super::relcache::relation_oid(table) else { return false };
             let attnum = pg_sys::get_attnum(relid, column.as_ptr());
             if attnum <= 0 {
                 return false;

@@ -134,13 +134,13 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
         let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
         let actions = list_nodes(stmt.cmds)
             .into_iter()
-            .map(|cmd| alter_table_cmd(stmt.relation, &*(cmd as *mut pg_sys::AlterTableCmd)))
+            .map(|cmd| alter_table_cmd(&relation, &*(cmd as *mut pg_sys::AlterTableCmd)))
             .collect();
         StatementKind::AlterTable { relation, actions }
     }
 }
 
-unsafe fn alter_table_cmd(table: *mut pg_sys::RangeVar, cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
+unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
     // SAFETY: `def` has the node type the subcommand implies; tags are checked before casts.
     unsafe {
         let column = || cstr(cmd.name).unwrap_or_default();

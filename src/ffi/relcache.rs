@@ -18,7 +18,8 @@ pub struct RelationInfo {
     pub pages: i64,
 }
 
-fn relation_oid(relation: &RelationName) -> Option<pg_sys::Oid> {
+/// The relation's OID as the current search path resolves its name; `None` when missing.
+pub(super) fn relation_oid(relation: &RelationName) -> Option<pg_sys::Oid> {
     let schema = relation.schema.as_deref().map(CString::new).transpose().ok()?;
     let name = CString::new(relation.name.as_str()).ok()?;
     // SAFETY: makeRangeVar stores the pointers; pstrdup copies them into the current memory
@@ -111,50 +112,36 @@ pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
 
 /// Whether a validated CHECK constraint of the table is `column IS NOT NULL` (alone or as
 /// one operand of an AND): PostgreSQL's SET NOT NULL then skips its scan.
-pub fn not_null_proven(table: *mut pg_sys::RangeVar, column: &str) -> bool {
-    let Ok(column) = CString::new(column) else { return false };
-    // SAFETY: `table` is the statement's RangeVar (or NULL); the relcache entry is opened
-    // without a lock to read its check constraints (relcache-owned strings), and each
-    // constraint's node tree is rebuilt in the current memory context.
-    unsafe {
-        if table.is_null() {
-            return false;
-        }
-        let oid = pg_sys::RangeVarGetRelidExtended(
-            table,
-            pg_sys::NoLock as i32,
-            pg_sys::RVROption::RVR_MISSING_OK,
-            None,
-            std::ptr::null_mut(),
-        );
-        if oid == pg_sys::InvalidOid {
-            return false;
-        }
-        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() {
-            return false;
-        }
-        let constr = (*(*rel).rd_att).constr;
-        let mut proven = false;
-        if attnum > 0 && !constr.is_null() && !(*constr).check.is_null() && (*constr).num_check > 0 {
-            let checks = std::slice::from_raw_parts((*constr).check, usize::from((*constr).num_check));
-            proven = checks.iter().filter(|c| c.ccvalid && !c.ccbin.is_null()).any(|c| {
-                let expr = pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node;
-                is_not_null_test(expr, attnum)
-            });
-        }
-        pg_sys::RelationClose(rel);
-        proven
-    }
+pub fn not_null_proven(table: &RelationName, column: &str) -> bool {
+    // SAFETY: `expr` is a node tree rebuilt by stringToNode.
+    any_check(table, column, true, |expr, attnum| unsafe { is_not_null_test(expr, attnum) })
 }
 
 /// Whether any CHECK constraint of the table uses `column`.
 pub fn column_has_checks(table: &RelationName, column: &str) -> bool {
+    any_check(table, column, false, |expr, attnum| {
+        let mut columns: *mut pg_sys::Bitmapset = std::ptr::null_mut();
+        // SAFETY: `expr` is a node tree rebuilt by stringToNode; the bitmap is palloc'd.
+        unsafe {
+            pg_sys::pull_varattnos(expr, 1, &mut columns);
+            pg_sys::bms_is_member(i32::from(attnum) - pg_sys::FirstLowInvalidHeapAttributeNumber, columns)
+        }
+    })
+}
+
+/// Whether `test` holds for any CHECK constraint of the table (validated ones only when
+/// `valid_only`), given the constraint's expression and `column`'s attribute number.
+fn any_check(
+    table: &RelationName,
+    column: &str,
+    valid_only: bool,
+    test: impl Fn(*mut pg_sys::Node, i16) -> bool,
+) -> bool {
     let Some(oid) = relation_oid(table) else { return false };
     let Ok(column) = CString::new(column) else { return false };
-    // SAFETY: as in `not_null_proven`: the relcache entry is read without a lock and closed;
-    // each constraint's tree is rebuilt in the current memory context and its columns pulled.
+    // SAFETY: the relcache entry is opened without a lock to read its check constraints
+    // (relcache-owned strings) and closed right away; the check array is only read when
+    // non-NULL, and each constraint's tree is rebuilt in the current memory context.
     unsafe {
         let attnum = pg_sys::get_attnum(oid, column.as_ptr());
         let rel = pg_sys::RelationIdGetRelation(oid);
@@ -162,17 +149,16 @@ pub fn column_has_checks(table: &RelationName, column: &str) -> bool {
             return false;
         }
         let constr = (*(*rel).rd_att).constr;
-        let mut uses = false;
+        let mut found = false;
         if attnum > 0 && !constr.is_null() && !(*constr).check.is_null() && (*constr).num_check > 0 {
             let checks = std::slice::from_raw_parts((*constr).check, usize::from((*constr).num_check));
-            uses = checks.iter().filter(|c| !c.ccbin.is_null()).any(|c| {
-                let mut columns: *mut pg_sys::Bitmapset = std::ptr::null_mut();
-                pg_sys::pull_varattnos(pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node, 1, &mut columns);
-                pg_sys::bms_is_member(i32::from(attnum) - pg_sys::FirstLowInvalidHeapAttributeNumber, columns)
-            });
+            found = checks
+                .iter()
+                .filter(|c| (c.ccvalid || !valid_only) && !c.ccbin.is_null())
+                .any(|c| test(pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node, attnum));
         }
         pg_sys::RelationClose(rel);
-        uses
+        found
     }
 }
 

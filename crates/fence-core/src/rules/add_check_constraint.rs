@@ -12,18 +12,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::AddConstraint(c) if !c.not_valid && c.kind == ConstraintKind::Check => {
-                Some(rule.finding(
-                    Some(table),
-                    format!("CHECK constraint on {table} scans every row while holding ACCESS EXCLUSIVE"),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::AddConstraint(c) if !c.not_valid && c.kind == ConstraintKind::Check => {
+            Some(format!("CHECK constraint on {table} scans every row while holding ACCESS EXCLUSIVE"))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

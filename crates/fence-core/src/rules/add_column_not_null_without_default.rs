@@ -12,20 +12,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::AddColumn(c)
-                if c.not_null && c.default.is_none() && !c.identity && !c.generated_stored =>
-            {
-                Some(rule.finding(
-                    Some(table),
-                    format!("column {} is NOT NULL without a default: the statement fails if {table} has rows", c.name),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::AddColumn(c) if c.not_null && c.default.is_none() && !c.identity && !c.generated_stored => {
+            Some(format!("column {} is NOT NULL without a default: the statement fails if {table} has rows", c.name))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -12,16 +12,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::AddColumn(column) if column.add_rewrites() => Some(rule.finding(
-                Some(table),
-                format!("adding column {} to {table} rewrites every row while holding ACCESS EXCLUSIVE", column.name),
-            )),
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::AddColumn(column) if column.add_rewrites() => {
+            Some(format!("adding column {} to {table} rewrites every row while holding ACCESS EXCLUSIVE", column.name))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

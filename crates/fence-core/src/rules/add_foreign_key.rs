@@ -12,21 +12,15 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::AddConstraint(c) if !c.not_valid => match &c.kind {
-                ConstraintKind::ForeignKey { references } => Some(rule.finding(
-                    Some(table),
-                    format!(
-                        "foreign key from {table} to {references} scans {table} while blocking writes to both tables"
-                    ),
-                )),
-                _ => None,
-            },
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::AddConstraint(c) if !c.not_valid => match &c.kind {
+            ConstraintKind::ForeignKey { references } => Some(format!(
+                "foreign key from {table} to {references} scans {table} while blocking writes to both tables"
+            )),
             _ => None,
-        })
-        .collect()
+        },
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -12,19 +12,15 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::AddConstraint(c) if c.not_valid => match &c.kind {
-                ConstraintKind::ForeignKey { references } => Some(rule.finding(
-                    Some(table),
-                    format!("NOT VALID foreign key from {table} to {references}: brief SHARE ROW EXCLUSIVE on both, validate later"),
-                )),
-                _ => None,
-            },
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::AddConstraint(c) if c.not_valid => match &c.kind {
+            ConstraintKind::ForeignKey { references } => Some(format!(
+                "NOT VALID foreign key from {table} to {references}: brief SHARE ROW EXCLUSIVE on both, validate later"
+            )),
             _ => None,
-        })
-        .collect()
+        },
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -12,24 +12,18 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::AddConstraint(c)
-                if !c.using_index
-                    && matches!(
-                        c.kind,
-                        ConstraintKind::Unique | ConstraintKind::PrimaryKey | ConstraintKind::Exclusion
-                    ) =>
-            {
-                Some(rule.finding(
-                    Some(table),
-                    format!("building the constraint's index on {table} blocks reads and writes"),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::AddConstraint(c)
+            if !c.using_index
+                && matches!(
+                    c.kind,
+                    ConstraintKind::Unique | ConstraintKind::PrimaryKey | ConstraintKind::Exclusion
+                ) =>
+        {
+            Some(format!("building the constraint's index on {table} blocks reads and writes"))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

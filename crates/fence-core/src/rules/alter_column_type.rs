@@ -15,16 +15,12 @@ fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> 
     if !effects.rewrites {
         return Vec::new();
     }
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::AlterColumnType { column, new_type, binary_coercible: false } => Some(rule.finding(
-                Some(table),
-                format!("changing {table}.{column} to {new_type} rewrites the table and its indexes while holding ACCESS EXCLUSIVE"),
-            )),
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::AlterColumnType { column, new_type, binary_coercible: false } => Some(format!(
+            "changing {table}.{column} to {new_type} rewrites the table and its indexes while holding ACCESS EXCLUSIVE"
+        )),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

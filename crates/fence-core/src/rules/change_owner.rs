@@ -12,11 +12,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter(|(_, action)| matches!(action, AlterTableAction::Table(TableSubcommand::Owner)))
-        .map(|(table, _)| rule.finding(Some(table), format!("{table} changes owner")))
-        .collect()
+    rule.per_action(statement, |table, action| {
+        matches!(action, AlterTableAction::Table(TableSubcommand::Owner)).then(|| format!("{table} changes owner"))
+    })
 }
 
 #[cfg(test)]

@@ -12,15 +12,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::DetachPartition { partition, concurrently: false } => {
-                Some(rule.finding(Some(table), format!("detaching {partition} locks {table} ACCESS EXCLUSIVE")))
-            }
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::DetachPartition { partition, concurrently: false } => {
+            Some(format!("detaching {partition} locks {table} ACCESS EXCLUSIVE"))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

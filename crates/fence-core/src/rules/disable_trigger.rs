@@ -12,11 +12,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter(|(_, action)| matches!(action, AlterTableAction::Table(TableSubcommand::Trigger { disable: true })))
-        .map(|(table, _)| rule.finding(Some(table), format!("triggers of {table} stop firing")))
-        .collect()
+    rule.per_action(statement, |table, action| {
+        matches!(action, AlterTableAction::Table(TableSubcommand::Trigger { disable: true }))
+            .then(|| format!("triggers of {table} stop firing"))
+    })
 }
 
 #[cfg(test)]

@@ -13,16 +13,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::DropColumn { column } => Some(rule.finding(
-                Some(table),
-                format!("dropping {table}.{column} loses its data; queries naming it will fail"),
-            )),
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::DropColumn { column } => {
+            Some(format!("dropping {table}.{column} loses its data; queries naming it will fail"))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -12,15 +12,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::DropConstraint { name } => {
-                Some(rule.finding(Some(table), format!("{name} on {table} is no longer enforced")))
-            }
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::DropConstraint { name } => Some(format!("{name} on {table} is no longer enforced")),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

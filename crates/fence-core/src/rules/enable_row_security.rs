@@ -12,13 +12,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter(|(_, action)| matches!(action, AlterTableAction::Table(TableSubcommand::RowSecurity)))
-        .map(|(table, _)| {
-            rule.finding(Some(table), format!("row level security of {table} changes what queries return"))
-        })
-        .collect()
+    rule.per_action(statement, |table, action| {
+        matches!(action, AlterTableAction::Table(TableSubcommand::RowSecurity))
+            .then(|| format!("row level security of {table} changes what queries return"))
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! and tests. A rule looks at one statement (and its effects) and reports findings.
 
 use crate::effects::Effects;
-use crate::model::{RelationName, Statement};
+use crate::model::{AlterTableAction, RelationName, Statement};
 use crate::risk::Risk;
 
 mod access_exclusive_lock;
@@ -78,6 +78,19 @@ pub struct Transaction {
 }
 
 impl Rule {
+    /// One finding per ALTER TABLE subcommand `message` has something to say about, on the
+    /// altered table.
+    pub fn per_action(
+        &self,
+        statement: &Statement,
+        message: impl Fn(&RelationName, &AlterTableAction) -> Option<String>,
+    ) -> Vec<Finding> {
+        statement
+            .alter_actions()
+            .filter_map(|(table, action)| Some(self.finding(Some(table), message(table, action)?)))
+            .collect()
+    }
+
     pub fn finding(&self, relation: Option<&RelationName>, message: String) -> Finding {
         Finding {
             rule: self.id,

@@ -12,13 +12,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter(|(_, action)| matches!(action, AlterTableAction::Table(TableSubcommand::ReplicaIdentity)))
-        .map(|(table, _)| {
-            rule.finding(Some(table), format!("replica identity of {table} changes what its updates and deletes log"))
-        })
-        .collect()
+    rule.per_action(statement, |table, action| {
+        matches!(action, AlterTableAction::Table(TableSubcommand::ReplicaIdentity))
+            .then(|| format!("replica identity of {table} changes what its updates and deletes log"))
+    })
 }
 
 #[cfg(test)]

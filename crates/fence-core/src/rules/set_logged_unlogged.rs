@@ -12,11 +12,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter(|(_, action)| matches!(action, AlterTableAction::Table(TableSubcommand::Persistence)))
-        .map(|(table, _)| rule.finding(Some(table), format!("changing the persistence of {table} rewrites it")))
-        .collect()
+    rule.per_action(statement, |table, action| {
+        matches!(action, AlterTableAction::Table(TableSubcommand::Persistence))
+            .then(|| format!("changing the persistence of {table} rewrites it"))
+    })
 }
 
 #[cfg(test)]

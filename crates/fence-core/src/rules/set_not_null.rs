@@ -12,16 +12,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::SetNotNull { column, proven: false } => Some(rule.finding(
-                Some(table),
-                format!("SET NOT NULL on {table}.{column} scans every row while holding ACCESS EXCLUSIVE"),
-            )),
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::SetNotNull { column, proven: false } => {
+            Some(format!("SET NOT NULL on {table}.{column} scans every row while holding ACCESS EXCLUSIVE"))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

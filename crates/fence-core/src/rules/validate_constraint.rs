@@ -12,15 +12,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    statement
-        .alter_actions()
-        .filter_map(|(table, action)| match action {
-            AlterTableAction::ValidateConstraint { name } => Some(
-                rule.finding(Some(table), format!("validating {name} scans {table} without blocking reads or writes")),
-            ),
-            _ => None,
-        })
-        .collect()
+    rule.per_action(statement, |table, action| match action {
+        AlterTableAction::ValidateConstraint { name } => {
+            Some(format!("validating {name} scans {table} without blocking reads or writes"))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]
