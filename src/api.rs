@@ -389,14 +389,22 @@ fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
     })
 }
 
-type VerifyRow = (bool, i64, Option<i64>, Option<String>, String);
+type VerifyRow = (bool, i64, Option<i64>, Option<String>, String, i64, i64);
 
+/// The chain, then (if it holds) every tracked row change against its sealed block.
 fn verification_row(anchor: Option<Anchor>) -> VerifyRow {
-    let v = store::verify_chain(anchor);
-    (v.ok, v.checked, v.first_bad_seq, v.reason, v.head_hash)
+    let (chain, row_events) = store::verify_chain(anchor);
+    if !chain.ok {
+        return (false, chain.checked, chain.first_bad_seq, chain.reason, chain.head_hash, 0, 0);
+    }
+    let rows = crate::seal::verify_changes(&row_events);
+    let (first_bad_seq, reason) = rows.failure.map_or((None, None), |(seq, reason)| (seq, Some(reason)));
+    (reason.is_none(), chain.checked, first_bad_seq, reason, chain.head_hash, rows.checked, rows.unsealed)
 }
 
-/// Recomputes every hash of the chain: ok, how many events verified, the first bad seq and why.
+/// Recomputes every hash of the chain and of the tracked row changes: ok, how many events
+/// verified, the first bad seq and why, the head hash, how many row changes verified and how
+/// many of them are not sealed into the chain yet.
 #[pg_extern]
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
 fn verify_chain() -> TableIterator<
@@ -407,6 +415,8 @@ fn verify_chain() -> TableIterator<
         name!(first_bad_seq, Option<i64>),
         name!(reason, Option<String>),
         name!(head_hash, String),
+        name!(changes_checked, i64),
+        name!(changes_unsealed, i64),
     ),
 > {
     TableIterator::once(verification_row(None))
@@ -427,6 +437,8 @@ fn verify_chain_against(
         name!(first_bad_seq, Option<i64>),
         name!(reason, Option<String>),
         name!(head_hash, String),
+        name!(changes_checked, i64),
+        name!(changes_unsealed, i64),
     ),
 > {
     let anchor = format!("{anchor_seq}:{anchor_hash}").parse::<Anchor>().unwrap_or_else(|e| {

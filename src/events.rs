@@ -100,16 +100,21 @@ thread_local! {
     static CLIENT_ADDR: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Who is connected, beside the roles: application name, client address and backend pid,
-/// under `details.session` (hashed like everything else).
-fn add_session(event: &mut NewEvent) {
-    let client = CLIENT_ADDR.with(|c| {
+/// The client's address ("local" for a Unix socket), read once per backend.
+pub fn client_addr() -> String {
+    CLIENT_ADDR.with(|c| {
         c.borrow_mut()
             .get_or_insert_with(|| {
                 Spi::get_one::<String>(queries::CLIENT_ADDR).ok().flatten().unwrap_or_else(|| "local".to_string())
             })
             .clone()
-    });
+    })
+}
+
+/// Who is connected, beside the roles: application name, client address and backend pid,
+/// under `details.session` (hashed like everything else).
+fn add_session(event: &mut NewEvent) {
+    let client = client_addr();
     let mut session = serde_json::Map::new();
     session.insert("application_name".into(), security::application_name().into());
     session.insert("client_addr".into(), client.into());

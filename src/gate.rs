@@ -29,6 +29,8 @@ pub struct GateCall {
     /// Whether a `ddl_command_end` will complete the event (not for commands only the
     /// ProcessUtility hook sees).
     pub awaits_end: bool,
+    /// The tracked table whose row audit the statement would switch off (always refused).
+    pub row_audit_off: Option<String>,
 }
 
 /// JSON of an analysis, shared by the audit details and `fence.analyze`.
@@ -71,7 +73,10 @@ pub fn gate(call: GateCall) {
     let content_hash = guc::approval();
 
     let policy = store::current_policy();
-    let verdict = judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref());
+    let verdict = match &call.row_audit_off {
+        Some(relation) => row_audit_protected(relation),
+        None => judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
+    };
     let (policy_version, policy_hash) = (policy.version, policy.hash.clone());
 
     let mut details = Map::new();
@@ -119,6 +124,31 @@ pub fn gate(call: GateCall) {
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
+}
+
+thread_local! {
+    /// Set while fence runs its own DDL (row triggers, partitions): not gated, not recorded
+    /// as DDL — the tracking, sealing and retention events say what happened.
+    static INTERNAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+struct EndInternal(bool);
+
+impl Drop for EndInternal {
+    fn drop(&mut self) {
+        INTERNAL.with(|i| i.set(self.0));
+    }
+}
+
+/// Runs fence's own DDL (see INTERNAL); only fence's Rust code can set this.
+pub fn internal<R>(f: impl FnOnce() -> R) -> R {
+    let _end = EndInternal(INTERNAL.with(|i| i.replace(true)));
+    f()
+}
+
+/// Whether the DDL now running is fence's own.
+pub fn is_internal() -> bool {
+    INTERNAL.with(std::cell::Cell::get)
 }
 
 thread_local! {
@@ -219,6 +249,19 @@ fn judge(
     Verdict { decision, approval_ids, exemption, client_hashes }
 }
 
+/// Dropping, disabling or renaming fence's row trigger: no approval or exemption covers it.
+fn row_audit_protected(relation: &str) -> Verdict {
+    let explanation = format!(
+        "it would switch off the row audit of {relation}; stop tracking with SELECT fence.untrack_table('{relation}'); (fence_admin), which is recorded"
+    );
+    Verdict {
+        decision: Decision { outcome: Outcome::Deny, reason: "row_audit_protected", explanation },
+        approval_ids: Vec::new(),
+        exemption: None,
+        client_hashes: Vec::new(),
+    }
+}
+
 fn headline(call: &GateCall, analysis: &Analysis) -> String {
     let target = analysis.relation.as_ref().map_or(String::new(), |r| format!(" on {r}"));
     let lock = analysis.lock_mode.map_or("no table lock".to_string(), |m| m.pg_name().to_string());
@@ -244,7 +287,7 @@ fn report(
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             format!("fence: blocked {}: {}", headline(call, analysis), decision.reason.replace('_', " ")),
             Some(denial_detail(analysis, decision, text, stmt_hash, recorded)),
-            Some(denial_hint(text, stmt_hash)),
+            Some(denial_hint(call, text, stmt_hash)),
         ),
     }
 }
@@ -280,7 +323,10 @@ fn denial_detail(
     lines.join("\n")
 }
 
-fn denial_hint(text: Option<&str>, stmt_hash: Option<&str>) -> String {
+fn denial_hint(call: &GateCall, text: Option<&str>, stmt_hash: Option<&str>) -> String {
+    if let Some(relation) = &call.row_audit_off {
+        return format!("To stop tracking {relation}, a fence_admin runs SELECT fence.untrack_table('{relation}');");
+    }
     let (Some(text), Some(stmt_hash)) = (text, stmt_hash) else {
         return "Preload fence (shared_preload_libraries or session_preload_libraries = 'fence') so it sees the exact statement text, or ask a fence_admin for an exemption by relation or rule.".into();
     };

@@ -14,6 +14,8 @@ mod ffi;
 mod gate;
 mod plans;
 mod queries;
+mod rows;
+mod seal;
 mod store;
 
 ::pgrx::pg_module_magic!();
@@ -22,6 +24,7 @@ extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!("../sql/event_triggers.sql", name = "event_triggers", requires = ["schema"]);
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["schema"]);
 extension_sql_file!("../sql/ergonomics.sql", name = "ergonomics", requires = ["views"]);
+extension_sql_file!("../sql/rows.sql", name = "rows", requires = ["schema"]);
 extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
 #[pg_guard]

@@ -18,6 +18,7 @@ use crate::errors;
 use crate::ffi::{relcache, security, snapshot};
 use crate::plans;
 use crate::queries;
+use crate::seal::ChainRowEvents;
 
 /// The policy version in force.
 pub struct PolicyRecord {
@@ -213,9 +214,10 @@ pub fn chain_head() -> (i64, String) {
 }
 
 /// Verifies the whole chain, streaming it in batches; with an anchor, also that the chain
-/// still reaches it unchanged.
-pub fn verify_chain(anchor: Option<Anchor>) -> Verification {
+/// still reaches it unchanged. Also returns the row seals and retentions it holds.
+pub fn verify_chain(anchor: Option<Anchor>) -> (Verification, ChainRowEvents) {
     let mut verifier = Verifier::with_anchor(anchor);
+    let mut row_events = ChainRowEvents::default();
     as_owner(|| {
         Spi::connect(|client| {
             let mut cursor = client.open_cursor(queries::CHAIN_ROWS, &[]);
@@ -249,11 +251,12 @@ pub fn verify_chain(anchor: Option<Anchor>) -> Verification {
                     if !verifier.check(&event, &prev, &hash) {
                         return Ok(());
                     }
+                    row_events.observe(event.seq, &event.kind, &event.details);
                 }
             }
             Ok::<_, pgrx::spi::Error>(())
         })
     })
     .unwrap_or_else(|e| errors::spi(e));
-    verifier.finish()
+    (verifier.finish(), row_events)
 }

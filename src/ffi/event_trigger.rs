@@ -28,18 +28,12 @@ pub fn in_extension_script() -> bool {
     unsafe { pg_sys::creating_extension }
 }
 
-/// Declares V1 calling convention for each event-trigger function.
-macro_rules! v1 {
-    ($($finfo:ident),*) => {$(
-        #[unsafe(no_mangle)]
-        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
-            static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-            &V1
-        }
-    )*};
+/// DDL the event triggers leave alone: an extension script's, and fence's own.
+fn skipped() -> bool {
+    in_extension_script() || crate::gate::is_internal()
 }
 
-v1!(pg_finfo_fence_gate, pg_finfo_fence_record, pg_finfo_fence_dropped, pg_finfo_fence_rewrite);
+v1_finfo!(pg_finfo_fence_gate, pg_finfo_fence_record, pg_finfo_fence_dropped, pg_finfo_fence_rewrite);
 
 /// `ddl_command_start`: analyze the statement from its parse tree and decide.
 #[pg_guard]
@@ -47,7 +41,7 @@ v1!(pg_finfo_fence_gate, pg_finfo_fence_record, pg_finfo_fence_dropped, pg_finfo
 pub unsafe extern "C-unwind" fn fence_gate(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     // SAFETY: see trigger_data; the parse tree stays valid for the whole call.
     let data = unsafe { trigger_data(fcinfo) };
-    if in_extension_script() {
+    if skipped() {
         return pg_sys::Datum::from(0);
     }
     let node = data.parsetree;
@@ -58,6 +52,7 @@ pub unsafe extern "C-unwind" fn fence_gate(fcinfo: pg_sys::FunctionCallInfo) -> 
         text: super::hooks::statement_text(node),
         drops_fence: super::parsetree::drops_fence(node),
         awaits_end: true,
+        row_audit_off: super::rowguard::tampering(node),
     };
     crate::gate::gate(call);
     pg_sys::Datum::from(0)
@@ -68,7 +63,7 @@ unsafe fn event_tag(fcinfo: pg_sys::FunctionCallInfo) -> Option<String> {
     // SAFETY: see trigger_data; GetCommandTagName returns a static string.
     unsafe {
         let data = trigger_data(fcinfo);
-        if in_extension_script() {
+        if skipped() {
             return None;
         }
         Some(cstr(pg_sys::GetCommandTagName(data.tag)).unwrap_or_default())

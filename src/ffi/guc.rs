@@ -88,6 +88,16 @@ pub fn init() {
             GucContext::Suset,
             GucFlags::default(),
         );
+        GucRegistry::define_int_guc(
+            c"fence.seal_interval",
+            c"Seconds between seals of tracked row changes into the audit chain (a writing session starts the sealer at most this often).",
+            c"Superuser-only. fence.seal() seals at once.",
+            &SEAL_INTERVAL,
+            1,
+            3600,
+            GucContext::Suset,
+            GucFlags::UNIT_S,
+        );
         for (_, name, description, setting) in CLAIMS {
             GucRegistry::define_string_guc(
                 name,
@@ -110,6 +120,19 @@ pub fn claims() -> Vec<(&'static str, String)> {
             (!value.is_empty()).then(|| (*key, value.chars().take(1024).collect()))
         })
         .collect()
+}
+
+/// `fence.actor`, when the application set it (e.g. `SET LOCAL fence.actor` per request on a
+/// pooled connection).
+pub fn actor() -> Option<String> {
+    ACTOR.get().and_then(|v| v.into_string().ok()).filter(|v| !v.is_empty())
+}
+
+static SEAL_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(2);
+
+/// `fence.seal_interval`, in seconds.
+pub fn seal_interval_s() -> u64 {
+    SEAL_INTERVAL.get().max(1) as u64
 }
 
 /// The content hash named by the session, if any.

@@ -105,6 +105,7 @@ unsafe extern "C-unwind" fn process_utility(
                     text: statement_text(node),
                     drops_fence: false,
                     awaits_end: false,
+                    row_audit_off: None,
                 })
             });
         }

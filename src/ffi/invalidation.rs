@@ -13,4 +13,5 @@ pub fn register() {
 #[pg_guard]
 unsafe extern "C-unwind" fn relation_changed(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     crate::store::forget_cached(relid);
+    crate::rows::forget_cached(relid);
 }

@@ -2,6 +2,18 @@
 //! switching roles, and the hooks and callbacks the server calls. Every `unsafe` block says
 //! why it is sound; everything outside this module is safe Rust.
 
+/// Declares the V1 calling convention of hand-written C functions (event triggers, the row
+/// trigger): one `pg_finfo_<name>` per function.
+macro_rules! v1_finfo {
+    ($($finfo:ident),*) => {$(
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
+            static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+    )*};
+}
+
 pub mod event_trigger;
 pub mod expr;
 pub mod guards;
@@ -14,6 +26,8 @@ pub mod notify;
 pub mod parser;
 pub mod parsetree;
 pub mod relcache;
+pub mod rowguard;
+pub mod rowtrigger;
 pub mod security;
 pub mod snapshot;
 pub mod worker;

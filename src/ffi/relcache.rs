@@ -242,12 +242,12 @@ pub fn referenced_tables(table: &RelationName) -> Vec<RelationName> {
 
 /// The OID of `fence.audit_chain`, if the extension's tables exist.
 pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
-    relation_oid(&RelationName::new(Some("fence"), "audit_chain"))
+    fence_relation_oid("audit_chain")
 }
 
 /// The OID of `fence.policy_versions`, if the extension's tables exist.
 pub fn policy_versions_oid() -> Option<pg_sys::Oid> {
-    relation_oid(&RelationName::new(Some("fence"), "policy_versions"))
+    fence_relation_oid("policy_versions")
 }
 
 /// fence's chain table and the role owning it (the extension's tables are created by, and
@@ -279,5 +279,21 @@ pub fn announce_change(relation: pg_sys::Oid) {
 
 /// The OID of `fence.pending_denials`, if the extension's tables exist.
 pub fn pending_denials_oid() -> Option<pg_sys::Oid> {
-    relation_oid(&RelationName::new(Some("fence"), "pending_denials"))
+    fence_relation_oid("pending_denials")
+}
+
+/// A relation's schema-qualified name (quoted where needed), as fence prints it.
+pub fn relation_name(oid: pg_sys::Oid) -> Option<String> {
+    qualified_name(oid).map(|name| name.to_string())
+}
+
+/// A relation's `relkind` and `relpersistence` (0 when it does not exist).
+pub fn kind_and_persistence(oid: pg_sys::Oid) -> (u8, u8) {
+    // SAFETY: syscache look-ups by OID; both return '\0' for a missing relation.
+    unsafe { (pg_sys::get_rel_relkind(oid) as u8, pg_sys::get_rel_persistence(oid) as u8) }
+}
+
+/// The OID of one of fence's relations (schema `fence`), if it exists.
+pub fn fence_relation_oid(name: &str) -> Option<pg_sys::Oid> {
+    relation_oid(&RelationName::new(Some("fence"), name))
 }

@@ -83,3 +83,15 @@ pub fn lock_chain(chain: pg_sys::Oid) {
     // SAFETY: a regular relation lock, released by the transaction's end.
     unsafe { pg_sys::LockRelationOid(chain, pg_sys::ExclusiveLock as i32) };
 }
+
+/// Takes the chain's append lock if no one holds it; false otherwise.
+pub fn try_lock_chain(chain: pg_sys::Oid) -> bool {
+    // SAFETY: as `lock_chain`, without waiting.
+    unsafe { pg_sys::ConditionalLockRelationOid(chain, pg_sys::ExclusiveLock as i32) }
+}
+
+/// Whether the transaction uses one snapshot throughout (REPEATABLE READ or SERIALIZABLE).
+pub fn transaction_snapshot_isolation() -> bool {
+    // SAFETY: reads backend-local transaction state.
+    unsafe { pg_sys::XactIsoLevel >= pg_sys::XACT_REPEATABLE_READ as i32 }
+}

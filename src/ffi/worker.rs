@@ -72,26 +72,43 @@ fn copy_name(target: &mut [std::ffi::c_char], name: &str) {
     }
 }
 
+/// A dynamic worker running `function` of this library with `arg`; `notify` = whether the
+/// postmaster tells this backend when it starts and stops.
+fn worker(name: &str, function: &str, arg: pg_sys::Datum, notify: bool) -> pg_sys::BackgroundWorker {
+    let mut worker = pg_sys::BackgroundWorker {
+        bgw_flags: (pg_sys::BGWORKER_SHMEM_ACCESS | pg_sys::BGWORKER_BACKEND_DATABASE_CONNECTION) as i32,
+        bgw_start_time: pg_sys::BgWorkerStartTime::BgWorkerStart_RecoveryFinished,
+        bgw_restart_time: -1,
+        bgw_main_arg: arg,
+        // SAFETY: MyProcPid is this backend's pid.
+        bgw_notify_pid: if notify { unsafe { pg_sys::MyProcPid } } else { 0 },
+        ..Default::default()
+    };
+    copy_name(&mut worker.bgw_name, name);
+    copy_name(&mut worker.bgw_type, name);
+    copy_name(&mut worker.bgw_library_name, "fence");
+    copy_name(&mut worker.bgw_function_name, function);
+    worker
+}
+
+/// Starts the sealer for this database (`seal::run_worker`) and returns at once; false when
+/// no worker slot is free (the next commit tries again).
+pub fn start_sealer() -> bool {
+    // SAFETY: MyDatabaseId is this backend's database.
+    let database = pg_sys::Datum::from(unsafe { pg_sys::MyDatabaseId }.to_u32());
+    let mut worker = worker("fence sealer", "fence_seal_worker", database, false);
+    let mut handle = std::ptr::null_mut();
+    // SAFETY: `worker` is fully initialized; the handle is palloc'd by the server.
+    unsafe { pg_sys::RegisterDynamicBackgroundWorker(&mut worker, &mut handle) }
+}
+
 /// Registration fails while every worker slot is taken: retry until the deadline.
 unsafe fn register(
     segment: pg_sys::dsm_handle,
     start: Instant,
     deadline: Duration,
 ) -> Option<*mut pg_sys::BackgroundWorkerHandle> {
-    let mut worker = pg_sys::BackgroundWorker {
-        bgw_flags: (pg_sys::BGWORKER_SHMEM_ACCESS | pg_sys::BGWORKER_BACKEND_DATABASE_CONNECTION) as i32,
-        bgw_start_time: pg_sys::BgWorkerStartTime::BgWorkerStart_RecoveryFinished,
-        bgw_restart_time: -1,
-        bgw_main_arg: pg_sys::Datum::from(segment),
-        // SAFETY: MyProcPid is this backend's pid: the postmaster signals us when the
-        // worker starts and stops.
-        bgw_notify_pid: unsafe { pg_sys::MyProcPid },
-        ..Default::default()
-    };
-    copy_name(&mut worker.bgw_name, "fence denial writer");
-    copy_name(&mut worker.bgw_type, "fence denial writer");
-    copy_name(&mut worker.bgw_library_name, "fence");
-    copy_name(&mut worker.bgw_function_name, "fence_denial_worker");
+    let mut worker = worker("fence denial writer", "fence_denial_worker", pg_sys::Datum::from(segment), true);
     loop {
         let mut handle = std::ptr::null_mut();
         // SAFETY: `worker` is fully initialized; the handle is palloc'd by the server.
@@ -177,6 +194,25 @@ pub unsafe extern "C-unwind" fn fence_denial_worker(arg: pg_sys::Datum) {
         crate::denials::write(&payload, owner, header.chain != 0, || report(PARKED), || report(CHAINED));
         pg_sys::dsm_detach(segment);
     }
+}
+
+/// The sealer's entry point (named in `bgw_function_name`).
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn fence_seal_worker(arg: pg_sys::Datum) {
+    // SAFETY: standard background worker start-up, as for the denial writer.
+    unsafe {
+        pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(die));
+        pg_sys::BackgroundWorkerUnblockSignals();
+        pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(arg.value() as u32), pg_sys::InvalidOid, 0);
+    }
+    crate::seal::run_worker();
+}
+
+/// Sleeps on the worker's latch; an interrupt (SIGTERM) ends the process.
+pub fn sleep(duration: Duration) {
+    // SAFETY: see `nap`.
+    unsafe { nap(duration.as_millis() as i64) }
 }
 
 /// Runs `f` in its own transaction of this background worker.

@@ -16,9 +16,11 @@ pub fn register() {
 #[pg_guard]
 unsafe extern "C-unwind" fn on_xact(event: XactEvent::Type, _arg: *mut std::ffi::c_void) {
     match event {
-        XactEvent::XACT_EVENT_PRE_COMMIT
-        | XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT
-        | XactEvent::XACT_EVENT_PRE_PREPARE => crate::events::flush(),
+        XactEvent::XACT_EVENT_PRE_COMMIT | XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT => {
+            crate::rows::before_commit();
+            crate::events::flush()
+        }
+        XactEvent::XACT_EVENT_PRE_PREPARE => crate::events::flush(),
         XactEvent::XACT_EVENT_COMMIT
         | XactEvent::XACT_EVENT_PARALLEL_COMMIT
         | XactEvent::XACT_EVENT_ABORT
@@ -82,9 +84,14 @@ pub fn now_unix_us() -> i64 {
     unsafe { pg_sys::GetCurrentTimestamp() + UNIX_TO_POSTGRES_EPOCH_US }
 }
 
+/// Converts Unix microseconds to PostgreSQL's `TimestampTz` (microseconds since 2000).
+pub fn postgres_timestamp(unix_us: i64) -> pg_sys::TimestampTz {
+    unix_us - UNIX_TO_POSTGRES_EPOCH_US
+}
+
 /// Converts Unix microseconds to a `timestamptz`.
 pub fn timestamptz(unix_us: i64) -> TimestampWithTimeZone {
-    TimestampWithTimeZone::try_from(unix_us - UNIX_TO_POSTGRES_EPOCH_US)
+    TimestampWithTimeZone::try_from(postgres_timestamp(unix_us))
         .unwrap_or_else(|_| TimestampWithTimeZone::positive_infinity())
 }
 

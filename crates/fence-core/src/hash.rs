@@ -10,8 +10,12 @@ pub fn sha256_tagged(parts: &[&[u8]]) -> String {
     for part in parts {
         hasher.update(part);
     }
-    let digest = hasher.finalize();
-    let mut out = String::with_capacity(PREFIX.len() + 64);
+    tagged_hex(&hasher.finalize())
+}
+
+/// `sha256:<hex>` notation of a finished digest.
+pub fn tagged_hex(digest: &[u8]) -> String {
+    let mut out = String::with_capacity(PREFIX.len() + 2 * digest.len());
     out.push_str(PREFIX);
     for byte in digest {
         out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));

@@ -15,4 +15,5 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod risk;
+pub mod rows;
 pub mod rules;

@@ -1,0 +1,426 @@
+//! Row-level change audit: the hashed form of one row change, the digest of a sealed block of
+//! changes, and the check of a block against its seal.
+//!
+//! A writer hashes each change it records (`RowChange::hash`), in its own backend and
+//! without any shared lock. A sealer later folds the stored hashes of every change of a range
+//! of finished transactions into a block — one digest per calendar month (UTC), so that a
+//! retention can drop whole months — and appends the block to the audit chain. Verification
+//! recomputes every change's hash from its stored columns and every month's digest, and
+//! compares them with the chained block.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::hash::sha256_tagged;
+
+/// One recorded row change: every hashed field. Row images and the key are the text of the
+/// stored `jsonb` values, which PostgreSQL prints canonically (sorted keys, one spacing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowChange<'a> {
+    pub table_id: i64,
+    pub relation: &'a str,
+    pub operation: &'a str,
+    /// The key the change is filed under (the new key of an UPDATE); None for TRUNCATE.
+    pub row_key: Option<&'a str>,
+    /// The previous key of an UPDATE that changed the key.
+    pub old_key: Option<&'a str>,
+    pub old_row: Option<&'a str>,
+    pub new_row: Option<&'a str>,
+    pub actor: &'a str,
+    pub session_role: &'a str,
+    pub application_name: &'a str,
+    pub client_addr: &'a str,
+    pub backend_pid: i32,
+    pub txid: i64,
+    pub ordinal: i32,
+    /// Microseconds since the Unix epoch.
+    pub changed_at_us: i64,
+}
+
+fn push_key(out: &mut String, key: &str) {
+    if out.len() > 1 {
+        out.push(',');
+    }
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\":");
+}
+
+fn push_text(out: &mut String, text: Option<&str>) {
+    match text {
+        // serde_json's string encoding is the one `chain::canonical_json` uses.
+        Some(text) => out.push_str(&Value::from(text).to_string()),
+        None => out.push_str("null"),
+    }
+}
+
+impl RowChange<'_> {
+    /// The canonical JSON payload: every field, keys sorted, no whitespace — the same bytes
+    /// `chain::canonical_json` gives for `fields()`, written directly (this runs per row).
+    pub fn payload(&self) -> String {
+        let mut out = String::with_capacity(256 + self.old_row.map_or(0, str::len) + self.new_row.map_or(0, str::len));
+        out.push('{');
+        push_key(&mut out, "actor");
+        push_text(&mut out, Some(self.actor));
+        push_key(&mut out, "application_name");
+        push_text(&mut out, Some(self.application_name));
+        push_key(&mut out, "backend_pid");
+        out.push_str(&self.backend_pid.to_string());
+        push_key(&mut out, "changed_at_us");
+        out.push_str(&self.changed_at_us.to_string());
+        push_key(&mut out, "client_addr");
+        push_text(&mut out, Some(self.client_addr));
+        push_key(&mut out, "new_row");
+        push_text(&mut out, self.new_row);
+        push_key(&mut out, "old_key");
+        push_text(&mut out, self.old_key);
+        push_key(&mut out, "old_row");
+        push_text(&mut out, self.old_row);
+        push_key(&mut out, "operation");
+        push_text(&mut out, Some(self.operation));
+        push_key(&mut out, "ordinal");
+        out.push_str(&self.ordinal.to_string());
+        push_key(&mut out, "relation");
+        push_text(&mut out, Some(self.relation));
+        push_key(&mut out, "row_key");
+        push_text(&mut out, self.row_key);
+        push_key(&mut out, "session_role");
+        push_text(&mut out, Some(self.session_role));
+        push_key(&mut out, "table_id");
+        out.push_str(&self.table_id.to_string());
+        push_key(&mut out, "txid");
+        out.push_str(&self.txid.to_string());
+        out.push('}');
+        out
+    }
+
+    /// Every hashed field as a JSON object (documentation and tests: `payload()` is its
+    /// canonical encoding).
+    pub fn fields(&self) -> Map<String, Value> {
+        let value = json!({
+            "table_id": self.table_id, "relation": self.relation, "operation": self.operation,
+            "row_key": self.row_key, "old_key": self.old_key, "old_row": self.old_row, "new_row": self.new_row, "actor": self.actor,
+            "session_role": self.session_role, "application_name": self.application_name,
+            "client_addr": self.client_addr, "backend_pid": self.backend_pid, "txid": self.txid,
+            "ordinal": self.ordinal, "changed_at_us": self.changed_at_us,
+        });
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    /// `sha256(payload)`.
+    pub fn hash(&self) -> String {
+        sha256_tagged(&[self.payload().as_bytes()])
+    }
+}
+
+/// A calendar month (UTC), the unit of partitioning, sealing digests and retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+const US_PER_DAY: i64 = 86_400_000_000;
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant's algorithm).
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(month) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl Month {
+    /// The month containing a time (microseconds since the Unix epoch).
+    pub fn of(unix_us: i64) -> Month {
+        let days = unix_us.div_euclid(US_PER_DAY);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Month { year, month }
+    }
+
+    /// Its first microsecond (since the Unix epoch).
+    pub fn start_us(self) -> i64 {
+        days_from_civil(self.year, self.month, 1) * US_PER_DAY
+    }
+
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month { year: self.year + 1, month: 1 }
+        } else {
+            Month { year: self.year, month: self.month + 1 }
+        }
+    }
+
+    /// The name of its partition of `fence.row_changes`.
+    pub fn partition(self) -> String {
+        format!("row_changes_{:04}_{:02}", self.year, self.month)
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl std::str::FromStr for Month {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Month, String> {
+        let bad = || format!("\"{text}\" is not a month (YYYY-MM)");
+        let (year, month) = text.split_once('-').ok_or_else(bad)?;
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        let month: u32 = month.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || year.to_string().len() != 4 {
+            return Err(bad());
+        }
+        Ok(Month { year, month })
+    }
+}
+
+/// A block's digest of one month: how many changes, and `sha256` of their hashes
+/// concatenated in `(txid, ordinal)` order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthDigest {
+    pub changes: i64,
+    pub digest: String,
+}
+
+/// A sealed block: the changes of every transaction with `xid_from <= txid < xid_to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub xid_from: i64,
+    pub xid_to: i64,
+    pub changes: i64,
+    pub transactions: i64,
+    pub months: BTreeMap<Month, MonthDigest>,
+}
+
+/// Folds change hashes, fed in `(txid, ordinal)` order, into a block.
+pub struct BlockBuilder {
+    xid_from: i64,
+    xid_to: i64,
+    last_txid: Option<i64>,
+    transactions: i64,
+    months: BTreeMap<Month, (i64, Sha256)>,
+}
+
+impl BlockBuilder {
+    pub fn new(xid_from: i64, xid_to: i64) -> BlockBuilder {
+        BlockBuilder { xid_from, xid_to, last_txid: None, transactions: 0, months: BTreeMap::new() }
+    }
+
+    pub fn add(&mut self, txid: i64, changed_at_us: i64, change_hash: &str) {
+        if self.last_txid != Some(txid) {
+            self.transactions += 1;
+            self.last_txid = Some(txid);
+        }
+        let (count, hasher) = self.months.entry(Month::of(changed_at_us)).or_insert_with(|| (0, Sha256::new()));
+        *count += 1;
+        hasher.update(change_hash.as_bytes());
+    }
+
+    pub fn finish(self) -> Block {
+        let months: BTreeMap<Month, MonthDigest> = self
+            .months
+            .into_iter()
+            .map(|(month, (changes, hasher))| {
+                let digest = crate::hash::tagged_hex(&hasher.finalize());
+                (month, MonthDigest { changes, digest })
+            })
+            .collect();
+        let changes = months.values().map(|m| m.changes).sum();
+        Block { xid_from: self.xid_from, xid_to: self.xid_to, changes, transactions: self.transactions, months }
+    }
+}
+
+impl Block {
+    /// The block as chained in a `row_seal` event's details.
+    pub fn to_json(&self) -> Value {
+        let months: Map<String, Value> = self
+            .months
+            .iter()
+            .map(|(m, d)| (m.to_string(), json!({"changes": d.changes, "digest": d.digest})))
+            .collect();
+        json!({
+            "xid_from": self.xid_from, "xid_to": self.xid_to, "changes": self.changes,
+            "transactions": self.transactions, "months": months,
+        })
+    }
+
+    pub fn from_json(value: &Value) -> Result<Block, String> {
+        let number = |key: &str| value.get(key).and_then(Value::as_i64).ok_or_else(|| format!("block has no {key}"));
+        let mut months = BTreeMap::new();
+        for (month, digest) in value.get("months").and_then(Value::as_object).ok_or("block has no months")? {
+            let changes = digest.get("changes").and_then(Value::as_i64).ok_or("month has no changes")?;
+            let digest = digest.get("digest").and_then(Value::as_str).ok_or("month has no digest")?;
+            months.insert(month.parse()?, MonthDigest { changes, digest: digest.to_string() });
+        }
+        Ok(Block {
+            xid_from: number("xid_from")?,
+            xid_to: number("xid_to")?,
+            changes: number("changes")?,
+            transactions: number("transactions")?,
+            months,
+        })
+    }
+
+    /// Compares the block recomputed from the stored changes with the sealed one. Months a
+    /// chained retention dropped are not compared (their changes are gone by design); every
+    /// other difference is tampering: a change altered, removed or added.
+    pub fn check_against(&self, sealed: &Block, retired: &BTreeSet<Month>) -> Result<(), String> {
+        let months: BTreeSet<&Month> = self.months.keys().chain(sealed.months.keys()).collect();
+        for month in months.into_iter().filter(|m| !retired.contains(m)) {
+            match (self.months.get(month), sealed.months.get(month)) {
+                (Some(now), Some(then)) if now == then => {}
+                (Some(now), Some(then)) if now.changes != then.changes => {
+                    return Err(format!(
+                        "{} of {month}: {} changes stored, {} sealed (changes removed or added)",
+                        self.range(),
+                        now.changes,
+                        then.changes
+                    ))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(format!("{} of {month}: the changes differ from what was sealed", self.range()))
+                }
+                (None, Some(then)) => {
+                    return Err(format!("{} of {month}: all {} sealed changes are missing", self.range(), then.changes))
+                }
+                (Some(now), None) => {
+                    return Err(format!(
+                        "{} of {month}: {} changes were added after sealing",
+                        self.range(),
+                        now.changes
+                    ))
+                }
+                (None, None) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn range(&self) -> String {
+        format!("block of transactions {}..{}", self.xid_from, self.xid_to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::canonical_json;
+
+    fn change(ordinal: i32) -> RowChange<'static> {
+        RowChange {
+            table_id: 3,
+            relation: "public.customers",
+            operation: "UPDATE",
+            row_key: Some(r#"{"id": 7}"#),
+            old_key: None,
+            old_row: Some(r#"{"id": 7, "email": "a@example.com"}"#),
+            new_row: Some(r#"{"id": 7, "email": "b\"é@example.com"}"#),
+            actor: "alice",
+            session_role: "app",
+            application_name: "api",
+            client_addr: "10.0.0.5",
+            backend_pid: 4242,
+            txid: 900,
+            ordinal,
+            changed_at_us: 1_794_000_000_000_000,
+        }
+    }
+
+    #[test]
+    fn payload_is_the_canonical_json_of_the_fields() {
+        let c = change(1);
+        assert_eq!(c.payload(), canonical_json(&Value::Object(c.fields())));
+        let delete = RowChange { new_row: None, operation: "DELETE", ..c };
+        assert_eq!(delete.payload(), canonical_json(&Value::Object(delete.fields())));
+    }
+
+    #[test]
+    fn every_field_changes_the_hash() {
+        let base = change(1);
+        let variants = [
+            RowChange { ordinal: 2, ..base.clone() },
+            RowChange { actor: "mallory", ..base.clone() },
+            RowChange { new_row: Some(r#"{"id": 7, "email": "c@example.com"}"#), ..base.clone() },
+            RowChange { row_key: Some(r#"{"id": 8}"#), ..base.clone() },
+            RowChange { old_key: Some(r#"{"id": 6}"#), ..base.clone() },
+            RowChange { changed_at_us: base.changed_at_us + 1, ..base.clone() },
+        ];
+        for variant in variants {
+            assert_ne!(variant.hash(), base.hash());
+        }
+    }
+
+    #[test]
+    fn months_round_trip() {
+        for (us, label, start) in [
+            (0, "1970-01", 0),
+            (1_794_000_000_000_000, "2026-11", 1_793_491_200_000_000),
+            (951_782_400_000_000, "2000-02", 949_363_200_000_000), // 2000-02-29
+            (-1, "1969-12", -2_678_400_000_000),
+        ] {
+            let month = Month::of(us);
+            assert_eq!(month.to_string(), label);
+            assert_eq!(month.start_us(), start);
+            assert_eq!(label.parse::<Month>(), Ok(month));
+        }
+        assert_eq!(Month { year: 2026, month: 12 }.next(), Month { year: 2027, month: 1 });
+        assert_eq!(Month { year: 2026, month: 11 }.partition(), "row_changes_2026_11");
+        assert!("2026-13".parse::<Month>().is_err());
+        assert!("26-01".parse::<Month>().is_err());
+    }
+
+    fn block(changes: &[(i64, i64, &str)]) -> Block {
+        let mut builder = BlockBuilder::new(100, 200);
+        for (txid, at, hash) in changes {
+            builder.add(*txid, *at, hash);
+        }
+        builder.finish()
+    }
+
+    const OCT: i64 = 1_791_000_000_000_000;
+    const NOV: i64 = 1_794_000_000_000_000;
+
+    #[test]
+    fn blocks_detect_altered_removed_and_added_changes() {
+        let sealed = block(&[(101, OCT, "h1"), (101, OCT, "h2"), (150, NOV, "h3")]);
+        assert_eq!((sealed.changes, sealed.transactions, sealed.months.len()), (3, 2, 2));
+        assert_eq!(Block::from_json(&sealed.to_json()), Ok(sealed.clone()));
+        let none = BTreeSet::new();
+        assert!(sealed.check_against(&sealed, &none).is_ok());
+        let altered = block(&[(101, OCT, "h1"), (101, OCT, "hX"), (150, NOV, "h3")]);
+        assert!(altered.check_against(&sealed, &none).unwrap_err().contains("differ"));
+        let removed = block(&[(101, OCT, "h1"), (150, NOV, "h3")]);
+        assert!(removed.check_against(&sealed, &none).unwrap_err().contains("1 changes stored, 2 sealed"));
+        let reordered = block(&[(101, OCT, "h2"), (101, OCT, "h1"), (150, NOV, "h3")]);
+        assert!(reordered.check_against(&sealed, &none).is_err());
+        let gone = block(&[(101, OCT, "h1"), (101, OCT, "h2")]);
+        assert!(gone.check_against(&sealed, &none).unwrap_err().contains("missing"));
+        let added = block(&[(101, OCT, "h1"), (101, OCT, "h2"), (150, NOV, "h3"), (160, NOV + 1, "h4")]);
+        assert!(added.check_against(&sealed, &none).is_err());
+    }
+
+    #[test]
+    fn retired_months_are_not_compared() {
+        let sealed = block(&[(101, OCT, "h1"), (150, NOV, "h3")]);
+        let after_retention = block(&[(150, NOV, "h3")]);
+        let october: BTreeSet<Month> = [Month::of(OCT)].into();
+        assert!(after_retention.check_against(&sealed, &october).is_ok());
+        assert!(after_retention.check_against(&sealed, &BTreeSet::new()).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+-- Every stored change with every hashed column, in sealing order.
+SELECT r.table_id, r.relation, r.operation, r.row_key::text, r.old_key::text, r.old_row::text, r.new_row::text,
+       r.actor, r.session_role, r.application_name, r.client_addr, r.backend_pid, r.txid, r.ordinal,
+       (extract(epoch FROM r.changed_at) * 1000000)::bigint, r.row_hash
+FROM fence.row_changes r
+ORDER BY r.txid, r.ordinal

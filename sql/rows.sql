@@ -1,0 +1,195 @@
+-- fence: row-level change audit (fence.track_table). A Rust row trigger records each change
+-- of a tracked table into fence.row_changes, hashed in the writing backend; a sealer folds
+-- the changes of finished transactions into blocks chained in fence.audit_chain.
+
+-- Tables under audit, one row per tracking period (re-tracking with other excluded columns
+-- closes the previous period).
+CREATE TABLE fence.tracked_tables (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    relid oid NOT NULL,
+    relation text NOT NULL,
+    key_columns text[] NOT NULL,
+    exclude_columns text[] NOT NULL,
+    tracked_by text NOT NULL,
+    tracked_at timestamptz NOT NULL,
+    untracked_by text,
+    untracked_at timestamptz
+);
+CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHERE untracked_at IS NULL;
+
+-- Every recorded change. Partitioned by month (UTC) of changed_at; partitions are created
+-- ahead by fence (track_table, the sealer); the default partition only catches a month whose
+-- partition does not exist yet. The column names are the hashed field names.
+CREATE TABLE fence.row_changes (
+    changed_at timestamptz NOT NULL,
+    table_id integer NOT NULL,
+    relation text NOT NULL,
+    operation text NOT NULL,
+    row_key jsonb,
+    old_key jsonb,
+    old_row jsonb,
+    new_row jsonb,
+    actor text NOT NULL,
+    session_role text NOT NULL,
+    application_name text NOT NULL,
+    client_addr text NOT NULL,
+    backend_pid integer NOT NULL,
+    txid bigint NOT NULL,
+    ordinal integer NOT NULL,
+    row_hash text NOT NULL
+) PARTITION BY RANGE (changed_at);
+CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
+
+-- A row's history and its state at a time (TRUNCATEs have no key: row_key IS NULL); UPDATEs
+-- that gave a row a new key, found by the old one; one actor's changes in a window; the
+-- sealer's scan by transaction. fence inserts with plain heap and index inserts (see
+-- src/ffi/rowtrigger.rs): indexes on this table must be plain columns, no expression and no
+-- partial index.
+CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, row_key, changed_at);
+CREATE INDEX row_changes_old_key_idx ON fence.row_changes (table_id, old_key);
+CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
+CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid);
+
+-- Seals and retentions are read back from the chain (the chain is their only record).
+CREATE INDEX audit_chain_rows_idx ON fence.audit_chain (kind, seq) WHERE kind IN ('row_seal', 'row_retention');
+
+CREATE TRIGGER row_changes_append_only BEFORE UPDATE OR DELETE ON fence.row_changes
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER row_changes_no_truncate BEFORE TRUNCATE ON fence.row_changes
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
+
+-- The row trigger fence.track_table installs (AFTER INSERT/UPDATE/DELETE FOR EACH ROW and
+-- AFTER TRUNCATE FOR EACH STATEMENT, ENABLE ALWAYS).
+CREATE FUNCTION fence.record_row_change() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'fence_row_change';
+
+-- Changes of one row (by its key as jsonb, e.g. '{"id": 7}'), oldest first: the changes
+-- recorded under that key, UPDATEs that moved the row away from it, and TRUNCATEs.
+CREATE FUNCTION fence.row_history(tbl regclass, row_key jsonb)
+RETURNS TABLE (
+    changed_at timestamptz, operation text, row_key jsonb, old_key jsonb, old_row jsonb, new_row jsonb,
+    actor text, session_role text, application_name text, client_addr text, backend_pid integer,
+    txid bigint, ordinal integer, relation text
+)
+LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH ids AS (SELECT t.id FROM fence.tracked_tables t WHERE t.relid = $1)
+    SELECT c.changed_at, c.operation, c.row_key, c.old_key, c.old_row, c.new_row, c.actor, c.session_role,
+           c.application_name, c.client_addr, c.backend_pid, c.txid, c.ordinal, c.relation
+    FROM (
+        SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.row_key = $2
+        UNION ALL
+        SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.old_key = $2
+        UNION ALL
+        SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.row_key IS NULL
+    ) c
+    ORDER BY c.changed_at, c.txid, c.ordinal
+$$;
+
+-- The row as it was at a time: the image after its last change at or before `at`, else the
+-- image before its first change after `at`; NULL when it did not exist then (or no change of
+-- it was ever recorded: it is then as it is now).
+CREATE FUNCTION fence.row_as_of(tbl regclass, row_key jsonb, at timestamptz) RETURNS jsonb
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    change record;
+BEGIN
+    SELECT h.operation, h.row_key, h.new_row INTO change
+    FROM fence.row_history(tbl, row_key) h WHERE h.changed_at <= at
+    ORDER BY h.changed_at DESC, h.txid DESC, h.ordinal DESC LIMIT 1;
+    IF FOUND THEN
+        -- DELETE, TRUNCATE, or an UPDATE that gave the row another key: gone.
+        RETURN CASE WHEN change.operation IN ('INSERT', 'UPDATE') AND change.row_key = row_as_of.row_key
+                    THEN change.new_row END;
+    END IF;
+    -- Before its first later change: the image that change replaced, unless that change
+    -- created the row under this key (INSERT, or an UPDATE that moved it here).
+    SELECT h.operation, coalesce(h.old_key, h.row_key) AS before_key, h.old_row INTO change
+    FROM fence.row_history(tbl, row_key) h WHERE h.changed_at > at
+    ORDER BY h.changed_at, h.txid, h.ordinal LIMIT 1;
+    RETURN CASE WHEN FOUND AND change.operation IN ('UPDATE', 'DELETE') AND change.before_key = row_as_of.row_key
+                THEN change.old_row END;
+END
+$$;
+
+-- Everything one actor (fence.actor, or the session role when none was set) changed in a
+-- time window [since, until), in order.
+CREATE FUNCTION fence.changes_by(actor text, since timestamptz, until timestamptz DEFAULT 'infinity')
+RETURNS TABLE (
+    changed_at timestamptz, relation text, operation text, row_key jsonb, old_row jsonb, new_row jsonb,
+    session_role text, application_name text, client_addr text, backend_pid integer, txid bigint
+)
+LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT c.changed_at, c.relation, c.operation, c.row_key, c.old_row, c.new_row, c.session_role,
+           c.application_name, c.client_addr, c.backend_pid, c.txid
+    FROM fence.row_changes c
+    WHERE c.actor = $1 AND c.changed_at >= $2 AND c.changed_at < $3
+    ORDER BY c.changed_at, c.txid, c.ordinal
+$$;
+
+-- Internal helpers of fence's Rust functions (no grants: only the owner runs them; the DDL
+-- they run is fence's own and is not gated — fence chains the tracking, sealing and
+-- retention events instead).
+CREATE FUNCTION fence.install_row_triggers(tbl regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ours oid := 'fence.record_row_change()'::regprocedure;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname IN ('fence_row_changes', 'fence_row_truncate')
+               AND tgfoid <> ours) THEN
+        RAISE EXCEPTION 'fence: % already has a trigger named fence_row_changes or fence_row_truncate', tbl
+            USING ERRCODE = '42710', HINT = 'Rename that trigger, then track the table again.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'fence_row_changes') THEN
+        EXECUTE format('CREATE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE ON %s '
+                       'FOR EACH ROW EXECUTE FUNCTION fence.record_row_change()', tbl);
+        EXECUTE format('CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', tbl);
+        -- Fires under session_replication_role = replica too (restores, logical apply).
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_changes, '
+                       'ENABLE ALWAYS TRIGGER fence_row_truncate', tbl);
+    END IF;
+END
+$$;
+
+CREATE FUNCTION fence.remove_row_triggers(tbl regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('DROP TRIGGER IF EXISTS fence_row_changes ON %s', tbl);
+    EXECUTE format('DROP TRIGGER IF EXISTS fence_row_truncate ON %s', tbl);
+END
+$$;
+
+-- The partition of one month (UTC); false when it exists, or when the default partition
+-- already holds changes of that month (they stay there: creating it would fail).
+CREATE FUNCTION fence.create_row_partition(month_start timestamptz) RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    name text := 'row_changes_' || to_char(month_start, 'YYYY_MM');
+    month_end timestamptz := month_start + interval '1 month';
+BEGIN
+    IF to_regclass('fence.' || name) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM fence.row_changes_default d
+                  WHERE d.changed_at >= month_start AND d.changed_at < month_end) THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('CREATE TABLE fence.%I PARTITION OF fence.row_changes FOR VALUES FROM (%L) TO (%L)',
+                   name, month_start, month_end);
+    RETURN true;
+END
+$$;
+
+-- The changes of one month's partition, and how many are not sealed (txid >= watermark).
+CREATE FUNCTION fence.row_partition_counts(name text, watermark bigint, OUT changes bigint, OUT unsealed bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE txid >= $1) FROM fence.%I', name)
+        INTO changes, unsealed USING watermark;
+END
+$$;
+
+CREATE FUNCTION fence.drop_row_partition(name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('DROP TABLE fence.%I', name);
+END
+$$;

@@ -1,0 +1,104 @@
+//! Keeps the row audit on: a statement that would drop, disable, re-enable in another mode or
+//! rename fence's row trigger on a tracked table is refused whoever sends it (approvals and
+//! exemptions do not apply); `fence.untrack_table` is the way to stop tracking.
+
+use pgrx::pg_sys::{self, AlterTableType as At, NodeTag as T, ObjectType as Ob};
+
+use fence_core::model::RelationName;
+
+use super::nodes::{cstr, list_nodes, range_var, string_value, tag};
+use super::relcache::relation_oid;
+
+/// Whether `trigger` on `relid` is fence's row trigger; with `None`, whether any trigger of
+/// `relid` is.
+fn is_fence_trigger(relid: pg_sys::Oid, trigger: Option<&str>) -> bool {
+    // SAFETY: the relcache entry is opened without a lock only to read its trigger
+    // descriptor (NULL when the table has no trigger), and closed right away; the function's
+    // name and schema come from the syscache.
+    unsafe {
+        let rel = pg_sys::RelationIdGetRelation(relid);
+        if rel.is_null() {
+            return false;
+        }
+        let desc = (*rel).trigdesc;
+        let triggers: &[pg_sys::Trigger] = if desc.is_null() {
+            &[]
+        } else {
+            std::slice::from_raw_parts((*desc).triggers, (*desc).numtriggers as usize)
+        };
+        let found = triggers.iter().any(|t| {
+            let ours = cstr(pg_sys::get_func_name(t.tgfoid)).as_deref() == Some("record_row_change")
+                && cstr(pg_sys::get_namespace_name(pg_sys::get_func_namespace(t.tgfoid))).as_deref() == Some("fence");
+            ours && trigger.is_none_or(|name| cstr(t.tgname).as_deref() == Some(name))
+        });
+        pg_sys::RelationClose(rel);
+        found
+    }
+}
+
+/// The table whose row audit the statement would switch off, if any.
+pub fn tampering(node: *mut pg_sys::Node) -> Option<String> {
+    // SAFETY: each cast follows its tag check; the name lists hold String nodes.
+    unsafe {
+        let (relation, trigger) = match tag(node) {
+            T::T_DropStmt => {
+                let stmt = &*(node as *mut pg_sys::DropStmt);
+                if stmt.removeType != Ob::OBJECT_TRIGGER {
+                    return None;
+                }
+                // Each object is [schema,] table, trigger.
+                return list_nodes(stmt.objects).into_iter().find_map(|object| {
+                    let mut names: Vec<String> =
+                        list_nodes(object as *mut pg_sys::List).into_iter().filter_map(|n| string_value(n)).collect();
+                    let trigger = names.pop()?;
+                    let table = match names.as_slice() {
+                        [table] => RelationName::new(None, table),
+                        [.., schema, table] => RelationName::new(Some(schema.as_str()), table),
+                        [] => return None,
+                    };
+                    let relid = relation_oid(&table)?;
+                    is_fence_trigger(relid, Some(&trigger)).then(|| table.to_string())
+                });
+            }
+            T::T_RenameStmt => {
+                let stmt = &*(node as *mut pg_sys::RenameStmt);
+                if stmt.renameType != Ob::OBJECT_TRIGGER {
+                    return None;
+                }
+                (range_var(stmt.relation)?, Some(cstr(stmt.subname)?))
+            }
+            T::T_AlterTableStmt => {
+                let stmt = &*(node as *mut pg_sys::AlterTableStmt);
+                let relation = range_var(stmt.relation)?;
+                let mut named = None;
+                let mut touches = false;
+                for cmd in list_nodes(stmt.cmds) {
+                    let cmd = &*(cmd as *mut pg_sys::AlterTableCmd);
+                    match cmd.subtype {
+                        At::AT_EnableTrig | At::AT_EnableAlwaysTrig | At::AT_EnableReplicaTrig | At::AT_DisableTrig => {
+                            let relid = relation_oid(&relation)?;
+                            let name = cstr(cmd.name)?;
+                            if is_fence_trigger(relid, Some(&name)) {
+                                named = Some(name);
+                            }
+                        }
+                        At::AT_EnableTrigAll
+                        | At::AT_DisableTrigAll
+                        | At::AT_EnableTrigUser
+                        | At::AT_DisableTrigUser => {
+                            touches = true;
+                        }
+                        _ => {}
+                    }
+                }
+                if named.is_none() && !touches {
+                    return None;
+                }
+                (relation, named)
+            }
+            _ => return None,
+        };
+        let relid = relation_oid(&relation)?;
+        is_fence_trigger(relid, trigger.as_deref()).then(|| relation.to_string())
+    }
+}

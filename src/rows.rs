@@ -1,0 +1,345 @@
+//! Row-level change audit: `fence.track_table` / `fence.untrack_table`, and what the row
+//! trigger records for each change of a tracked table. The writer hashes each change in its
+//! own backend and inserts it into its month's partition; no lock is shared between writers
+//! (sealing into the chain happens later, see `seal`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use fence_core::rows::{Month, RowChange};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::PgRelation;
+use serde_json::json;
+
+use crate::errors;
+use crate::events::{self, NewEvent};
+use crate::ffi::rowtrigger::{self, Firing, Image, Operation, Projection, StoredChange};
+use crate::ffi::{guc, relcache, security, worker, xact};
+use crate::gate;
+use crate::plans;
+use crate::queries;
+use crate::store::{self, as_owner};
+
+/// A tracked table as the trigger needs it (cached per backend until the table or its
+/// tracking changes).
+struct Tracked {
+    table_id: i32,
+    relation: String,
+    key: Projection,
+    row: Projection,
+}
+
+thread_local! {
+    static TRACKED: RefCell<HashMap<pg_sys::Oid, Rc<Tracked>>> = RefCell::new(HashMap::new());
+    /// The partition each month's changes go to (the default partition when the month has none).
+    static PARTITIONS: RefCell<HashMap<Month, pg_sys::Oid>> = RefCell::new(HashMap::new());
+    /// (top-level transaction, changes recorded in it so far).
+    static ORDINAL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
+    /// When this backend last started the sealer.
+    static LAST_SEALER: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Drops what was cached about `relation` (InvalidOid: everything). Called by the relcache
+/// invalidation callback; must never raise.
+pub fn forget_cached(relation: pg_sys::Oid) {
+    if relation == pg_sys::InvalidOid {
+        TRACKED.with(|t| t.borrow_mut().clear());
+        PARTITIONS.with(|p| p.borrow_mut().clear());
+        return;
+    }
+    TRACKED.with(|t| t.borrow_mut().remove(&relation));
+    // A new partition changes the default partition's bounds: look every month up again.
+    PARTITIONS.with(|p| {
+        let mut partitions = p.borrow_mut();
+        if partitions.values().any(|&oid| oid == relation) {
+            partitions.clear();
+        }
+    });
+}
+
+fn not_tracked(relation: &str) -> ! {
+    errors::raise(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!("fence: {relation} has fence's row trigger but is not tracked"),
+        None,
+        Some(format!("SELECT fence.track_table('{relation}'); or SELECT fence.untrack_table('{relation}');")),
+    )
+}
+
+fn tracked(relid: pg_sys::Oid) -> Rc<Tracked> {
+    if let Some(tracked) = TRACKED.with(|t| t.borrow().get(&relid).cloned()) {
+        return tracked;
+    }
+    let relation = relcache::relation_name(relid).unwrap_or_else(|| relid.to_u32().to_string());
+    let row: Option<(i32, Vec<String>)> = as_owner(|| {
+        Spi::connect(|client| {
+            let rows = plans::select(client, queries::TRACKED_TABLE, &[relid.into()])?;
+            match rows.into_iter().next() {
+                Some(row) => {
+                    Ok(Some((row.get::<i32>(1)?.unwrap_or_default(), row.get::<Vec<String>>(2)?.unwrap_or_default())))
+                }
+                None => Ok::<_, pgrx::spi::Error>(None),
+            }
+        })
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    let Some((table_id, excluded)) = row else { not_tracked(&relation) };
+    let key = rowtrigger::key_columns(relid).unwrap_or_else(|| no_key(&relation, true));
+    let columns: Vec<String> = rowtrigger::column_names(relid).into_iter().filter(|c| !excluded.contains(c)).collect();
+    let tracked = Rc::new(Tracked {
+        table_id,
+        relation,
+        key: rowtrigger::projection(relid, &key),
+        row: rowtrigger::projection(relid, &columns),
+    });
+    TRACKED.with(|t| t.borrow_mut().insert(relid, tracked.clone()));
+    tracked
+}
+
+fn no_key(relation: &str, tracked: bool) -> ! {
+    let now = if tracked { "is tracked but no longer has" } else { "has" };
+    errors::raise(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!("fence: {relation} {now} no primary key or replica identity index: its rows cannot be told apart"),
+        None,
+        Some(format!(
+            "ALTER TABLE {relation} ADD PRIMARY KEY (...); or ALTER TABLE {relation} REPLICA IDENTITY USING INDEX <a unique index>;"
+        )),
+    )
+}
+
+/// The position of the next change in the current top-level transaction.
+fn next_ordinal() -> i32 {
+    let transaction = xact::local_transaction_id();
+    ORDINAL.with(|o| {
+        let (current, last) = o.get();
+        let next = if current == transaction { last + 1 } else { 1 };
+        o.set((transaction, next));
+        next
+    })
+}
+
+/// The partition of `fence.row_changes` holding `month`.
+fn partition_for(month: Month) -> pg_sys::Oid {
+    if let Some(oid) = PARTITIONS.with(|p| p.borrow().get(&month).copied()) {
+        return oid;
+    }
+    let oid = relcache::fence_relation_oid(&month.partition())
+        .or_else(|| relcache::fence_relation_oid("row_changes_default"))
+        .unwrap_or_else(|| errors::not_installed());
+    PARTITIONS.with(|p| p.borrow_mut().insert(month, oid));
+    oid
+}
+
+fn jsonb_text(value: &Option<rowtrigger::Jsonb>) -> Option<&str> {
+    value.as_ref().map(|j| j.text.as_str())
+}
+
+/// Records one firing of the row trigger.
+pub fn record(firing: &Firing) {
+    let tracked = tracked(firing.relid);
+    if firing.operation == Operation::Update && firing.unchanged(&tracked.row) {
+        return; // only excluded columns changed (or nothing did)
+    }
+    let old_row = firing.image(Image::Old, &tracked.row);
+    let new_row = firing.image(Image::New, &tracked.row);
+    let old_key = firing.image(Image::Old, &tracked.key);
+    let new_key = firing.image(Image::New, &tracked.key);
+    let (row_key, old_key) = match firing.operation {
+        Operation::Insert => (new_key, None),
+        Operation::Delete => (old_key, None),
+        Operation::Update if old_key.as_ref().map(|k| &k.text) == new_key.as_ref().map(|k| &k.text) => (new_key, None),
+        Operation::Update => (new_key, old_key),
+        Operation::Truncate => (None, None),
+    };
+    let changed_at_us = xact::now_unix_us();
+    let session_role = security::session_role();
+    let actor = guc::actor().unwrap_or_else(|| session_role.clone());
+    let (application_name, client_addr) = (security::application_name(), events::client_addr());
+    let (backend_pid, txid, ordinal) = (security::backend_pid(), xact::full_transaction_id(), next_ordinal());
+    let operation = firing.operation.as_str();
+    let change = RowChange {
+        table_id: i64::from(tracked.table_id),
+        relation: &tracked.relation,
+        operation,
+        row_key: jsonb_text(&row_key),
+        old_key: jsonb_text(&old_key),
+        old_row: jsonb_text(&old_row),
+        new_row: jsonb_text(&new_row),
+        actor: &actor,
+        session_role: &session_role,
+        application_name: &application_name,
+        client_addr: &client_addr,
+        backend_pid,
+        txid,
+        ordinal,
+        changed_at_us,
+    };
+    let row_hash = change.hash();
+    StoredChange {
+        changed_at: xact::postgres_timestamp(changed_at_us),
+        table_id: tracked.table_id,
+        relation: &tracked.relation,
+        operation,
+        row_key: row_key.as_ref(),
+        old_key: old_key.as_ref(),
+        old_row: old_row.as_ref(),
+        new_row: new_row.as_ref(),
+        actor: &actor,
+        session_role: &session_role,
+        application_name: &application_name,
+        client_addr: &client_addr,
+        backend_pid,
+        txid,
+        ordinal,
+        row_hash: &row_hash,
+    }
+    .insert(partition_for(Month::of(changed_at_us)));
+}
+
+/// Pre-commit of a transaction that recorded changes: start the sealer if this backend has
+/// not done so for `fence.seal_interval` (it runs on its own and never delays this commit).
+pub fn before_commit() {
+    let transaction = xact::local_transaction_id();
+    if ORDINAL.with(|o| o.get().0 != transaction) {
+        return;
+    }
+    let interval = Duration::from_secs(guc::seal_interval_s());
+    if LAST_SEALER.with(|l| l.get().is_some_and(|at| at.elapsed() < interval)) {
+        return;
+    }
+    if worker::start_sealer() {
+        LAST_SEALER.with(|l| l.set(Some(Instant::now())));
+    }
+}
+
+/// The months whose partitions `track_table` and the sealer keep ready: this one and the next two.
+pub fn ensure_partitions() {
+    let mut month = Month::of(xact::now_unix_us());
+    for _ in 0..3 {
+        let start = xact::timestamptz(month.start_us());
+        gate::internal(|| Spi::get_one_with_args::<bool>("SELECT fence.create_row_partition($1)", &[start.into()]))
+            .unwrap_or_else(|e| errors::spi(e));
+        month = month.next();
+    }
+}
+
+fn record_tracking(kind: &'static str, relation: &str, details: serde_json::Value) {
+    let policy = store::current_policy();
+    events::record(
+        NewEvent {
+            kind,
+            relation: Some(relation.to_string()),
+            policy_version: Some(i64::from(policy.version)),
+            policy_hash: Some(policy.hash.clone()),
+            details: details.as_object().cloned().unwrap_or_default(),
+            ..Default::default()
+        },
+        false,
+    );
+}
+
+/// The argument's OID and name; its relcache reference is closed (ALTER TABLE refuses a
+/// table this session has open). The lock stays until the transaction ends.
+fn close_relation(tbl: PgRelation) -> (pg_sys::Oid, String) {
+    let relid = tbl.oid();
+    let relation = relcache::relation_name(relid).unwrap_or_else(|| tbl.name().to_string());
+    drop(tbl);
+    (relid, relation)
+}
+
+/// Ends the table's current tracking period, if any; returns its id.
+fn close_tracking(relid: pg_sys::Oid, now: TimestampWithTimeZone, by: &str) -> Option<i32> {
+    Spi::connect_mut(|client| {
+        let closed = plans::update(client, queries::UNTRACK, &[relid.into(), now.into(), by.into()])?;
+        closed.into_iter().next().map(|r| r.get::<i32>(1)).transpose().map(Option::flatten)
+    })
+    .unwrap_or_else(|e| errors::spi(e))
+}
+
+/// Starts (or, with other excluded columns, renews) the row audit of a table; returns the
+/// tracking id.
+#[pg_extern]
+fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) -> i32 {
+    let (relid, relation) = close_relation(tbl);
+    match relcache::kind_and_persistence(relid) {
+        (b'r', b't') => errors::invalid_parameter(&format!("{relation} is a temporary table: it cannot be tracked"), None),
+        (b'r', _) => {}
+        (b'p', _) => errors::invalid_parameter(
+            &format!("{relation} is a partitioned table: track each partition"),
+            Some("SELECT fence.track_table(p) FROM unnest(ARRAY(SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '<table>'::regclass)) p;"),
+        ),
+        _ => errors::invalid_parameter(&format!("{relation} is not a table"), None),
+    }
+    if relation.starts_with("fence.") {
+        errors::invalid_parameter("fence's own tables are audited by the chain, not tracked", None);
+    }
+    let key = rowtrigger::key_columns(relid).unwrap_or_else(|| no_key(&relation, false));
+    let columns = rowtrigger::column_names(relid);
+    let mut excluded: Vec<String> = Vec::new();
+    for column in exclude_columns {
+        if !columns.contains(&column) {
+            errors::not_found(format!("column \"{column}\" of {relation} does not exist"), None);
+        } else if key.contains(&column) {
+            errors::invalid_parameter(
+                &format!("column \"{column}\" is part of the key of {relation}: it cannot be excluded"),
+                None,
+            );
+        } else if !excluded.contains(&column) {
+            excluded.push(column);
+        }
+    }
+    let by = security::session_role();
+    let now = xact::timestamptz(xact::now_unix_us());
+    as_owner(|| {
+        let previous = close_tracking(relid, now, &by);
+        let id = Spi::connect_mut(|client| {
+            let args = [
+                relid.into(),
+                relation.as_str().into(),
+                key.clone().into(),
+                excluded.clone().into(),
+                by.as_str().into(),
+                now.into(),
+            ];
+            let inserted = plans::update(client, queries::INSERT_TRACKED, &args)?;
+            Ok::<_, pgrx::spi::Error>(inserted.into_iter().next().and_then(|r| r.get::<i32>(1).ok().flatten()))
+        })
+        .unwrap_or_else(|e| errors::spi(e))
+        .unwrap_or_default();
+        ensure_partitions();
+        gate::internal(|| Spi::run_with_args("SELECT fence.install_row_triggers($1)", &[relid.into()]))
+            .unwrap_or_else(|e| errors::spi(e));
+        // Other sessions' trigger caches read the new excluded columns.
+        relcache::announce_change(relid);
+        record_tracking(
+            "row_tracking",
+            &relation,
+            json!({
+                "action": "track", "tracking_id": id, "previous_tracking_id": previous, "key_columns": key,
+                "exclude_columns": excluded, "lock": "ShareRowExclusiveLock",
+            }),
+        );
+        id
+    })
+}
+
+/// Ends the row audit of a table (its recorded history stays); returns the tracking id.
+#[pg_extern]
+fn untrack_table(tbl: PgRelation) -> i32 {
+    let (relid, relation) = close_relation(tbl);
+    let by = security::session_role();
+    let now = xact::timestamptz(xact::now_unix_us());
+    as_owner(|| {
+        let id = close_tracking(relid, now, &by)
+            .unwrap_or_else(|| errors::not_found(format!("{relation} is not tracked"), None));
+        gate::internal(|| Spi::run_with_args("SELECT fence.remove_row_triggers($1)", &[relid.into()]))
+            .unwrap_or_else(|e| errors::spi(e));
+        relcache::announce_change(relid);
+        record_tracking("row_tracking", &relation, json!({"action": "untrack", "tracking_id": id}));
+        id
+    })
+}

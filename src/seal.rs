@@ -1,0 +1,327 @@
+//! Sealing tracked row changes into the audit chain, retention, and their verification.
+//!
+//! A block holds every change of the transactions with `xid_from <= txid < xid_to`, where
+//! `xid_to` is the xmin of the sealer's snapshot: every transaction below it has finished, so
+//! no change can later appear inside a sealed range. Blocks are contiguous (each starts where
+//! the previous ended) and each is one `row_seal` event in the chain. Writers never wait for
+//! the sealer; the sealer holds the chain's append lock only while it reads and appends.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use fence_core::rows::{Block, BlockBuilder, Month, RowChange};
+use pgrx::prelude::*;
+use serde_json::{json, Value};
+
+use crate::errors;
+use crate::events::{self, NewEvent};
+use crate::ffi::{guc, relcache, snapshot, worker};
+use crate::gate;
+use crate::queries;
+use crate::rows;
+use crate::store::{self, as_owner};
+
+fn require_read_committed(what: &str) {
+    if snapshot::transaction_snapshot_isolation() {
+        errors::raise(
+            PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
+            format!("fence: {what} needs READ COMMITTED: it must see the latest seal"),
+            None,
+            Some("Run it outside a REPEATABLE READ or SERIALIZABLE transaction.".into()),
+        );
+    }
+}
+
+/// The end of the last sealed block (0 before the first seal).
+fn last_sealed_xid() -> i64 {
+    Spi::get_one::<i64>(queries::LAST_SEAL).unwrap_or_else(|e| errors::spi(e)).unwrap_or(0)
+}
+
+fn record(kind: &'static str, details: Value) {
+    let policy = store::current_policy();
+    events::record(
+        NewEvent {
+            kind,
+            policy_version: Some(i64::from(policy.version)),
+            policy_hash: Some(policy.hash.clone()),
+            details: details.as_object().cloned().unwrap_or_default(),
+            ..Default::default()
+        },
+        false,
+    );
+}
+
+/// Seals every change of the transactions finished since the last block; None when there
+/// was nothing to seal (or, with `wait` = false, another session held the chain).
+fn seal(wait: bool) -> Option<Block> {
+    let chain = relcache::audit_chain_oid()?;
+    as_owner(|| {
+        if wait {
+            snapshot::lock_chain(chain);
+        } else if !snapshot::try_lock_chain(chain) {
+            return None;
+        }
+        let from = last_sealed_xid();
+        let mut builder: Option<BlockBuilder> = None;
+        Spi::connect(|client| {
+            let mut cursor = client.open_cursor(queries::SEAL_ROWS, &[from.into()]);
+            loop {
+                let batch = cursor.fetch(10_000)?;
+                if batch.is_empty() {
+                    return Ok::<_, pgrx::spi::Error>(());
+                }
+                for row in batch {
+                    let horizon = row.get::<i64>(1)?.unwrap_or(from);
+                    let block = builder.get_or_insert_with(|| BlockBuilder::new(from, horizon));
+                    if let (Some(txid), Some(at), Some(hash)) =
+                        (row.get::<i64>(2)?, row.get::<i64>(3)?, row.get::<String>(4)?)
+                    {
+                        block.add(txid, at, &hash);
+                    }
+                }
+            }
+        })
+        .unwrap_or_else(|e| errors::spi(e));
+        let block = builder?.finish();
+        if block.changes == 0 {
+            return None;
+        }
+        record("row_seal", json!({"block": block.to_json()}));
+        Some(block)
+    })
+}
+
+/// The sealer worker: keep partitions ready, seal, and come back while changes wait for
+/// their transactions to finish (at most a minute of rounds).
+pub fn run_worker() {
+    let interval = Duration::from_secs(guc::seal_interval_s());
+    for _ in 0..(60 / interval.as_secs().max(1)).max(1) {
+        let pending = worker::transaction(|| {
+            let owner = store::extension_owner()?;
+            crate::ffi::security::as_owner(owner, || {
+                Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
+                rows::ensure_partitions();
+            });
+            seal(false);
+            let pending =
+                as_owner(|| Spi::get_one_with_args::<i64>(queries::UNSEALED_COUNT, &[last_sealed_xid().into()]));
+            pending.ok().flatten()
+        });
+        if pending.unwrap_or(0) == 0 {
+            return;
+        }
+        worker::sleep(interval);
+    }
+}
+
+/// Seals now every change of the finished transactions; returns how many were sealed.
+#[pg_extern]
+fn seal_changes() -> i64 {
+    require_read_committed("fence.seal_changes()");
+    seal(true).map_or(0, |block| block.changes)
+}
+
+/// Drops the partitions of every month that ended before `older_than` — only once all their
+/// changes are sealed — and chains the retention, so that verification knows those months
+/// are gone by design. Returns the months dropped and how many changes each held.
+#[pg_extern]
+fn drop_row_changes(
+    older_than: TimestampWithTimeZone,
+) -> TableIterator<'static, (name!(month, String), name!(changes, i64))> {
+    require_read_committed("fence.drop_row_changes()");
+    let cutoff = crate::ffi::xact::unix_us(older_than);
+    if cutoff > crate::ffi::xact::now_unix_us() {
+        errors::invalid_parameter("older_than is in the future: only past months can be dropped", None);
+    }
+    seal(true);
+    let dropped = as_owner(|| {
+        let watermark = last_sealed_xid();
+        let partitions: Vec<String> = Spi::connect(|client| {
+            client
+                .select(queries::ROW_PARTITIONS, None, &[])?
+                .map(|r| r.get::<String>(1))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_or_else(|e| errors::spi(e))
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut dropped = Vec::new();
+        for name in partitions {
+            let Some(month) = month_of_partition(&name) else { continue };
+            if month.next().start_us() > cutoff {
+                continue;
+            }
+            let counts = Spi::get_two_with_args::<i64, i64>(
+                "SELECT changes, unsealed FROM fence.row_partition_counts($1, $2)",
+                &[name.as_str().into(), watermark.into()],
+            )
+            .unwrap_or_else(|e| errors::spi(e));
+            let (changes, unsealed) = (counts.0.unwrap_or(0), counts.1.unwrap_or(0));
+            if unsealed > 0 {
+                errors::raise(
+                    PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    format!("fence: {unsealed} changes of {month} are not sealed yet; nothing was dropped"),
+                    None,
+                    Some("Their transactions are still open: retry when they have finished.".into()),
+                );
+            }
+            dropped.push((month, name, changes));
+        }
+        for (_, name, _) in &dropped {
+            gate::internal(|| Spi::run_with_args("SELECT fence.drop_row_partition($1)", &[name.as_str().into()]))
+                .unwrap_or_else(|e| errors::spi(e));
+        }
+        dropped
+    });
+    if !dropped.is_empty() {
+        let months: Vec<String> = dropped.iter().map(|(m, _, _)| m.to_string()).collect();
+        let changes: serde_json::Map<String, Value> =
+            dropped.iter().map(|(m, _, n)| (m.to_string(), Value::from(*n))).collect();
+        as_owner(|| record("row_retention", json!({"months": months, "changes": changes, "older_than_us": cutoff})));
+    }
+    TableIterator::new(dropped.into_iter().map(|(m, _, n)| (m.to_string(), n)).collect::<Vec<_>>())
+}
+
+fn month_of_partition(name: &str) -> Option<Month> {
+    let rest = name.strip_prefix("row_changes_")?;
+    rest.replacen('_', "-", 1).parse().ok()
+}
+
+/// What verification found in the row changes.
+pub struct RowsVerification {
+    /// The seal event whose block failed (None: a change not yet sealed was altered).
+    pub failure: Option<(Option<i64>, String)>,
+    pub checked: i64,
+    pub unsealed: i64,
+}
+
+/// The seal and retention events of a verified chain, in chain order.
+#[derive(Default)]
+pub struct ChainRowEvents {
+    seals: Vec<(i64, Value)>,
+    retired: BTreeSet<Month>,
+}
+
+impl ChainRowEvents {
+    /// Keeps what verification of the row changes needs from one chain event.
+    pub fn observe(&mut self, seq: i64, kind: &str, details: &Value) {
+        match kind {
+            "row_seal" => self.seals.push((seq, details.get("block").cloned().unwrap_or(Value::Null))),
+            "row_retention" => self.retired.extend(
+                details
+                    .get("months")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.as_str()?.parse::<Month>().ok()),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// The block being recomputed: its seal event, what was sealed, what is stored now.
+struct Open {
+    seq: i64,
+    sealed: Block,
+    stored: BlockBuilder,
+}
+
+/// Recomputes every stored change's hash and every sealed block, and counts the changes not
+/// sealed yet.
+pub fn verify_changes(events: &ChainRowEvents) -> RowsVerification {
+    let mut result = RowsVerification { failure: None, checked: 0, unsealed: 0 };
+    let mut blocks = Vec::new();
+    let mut expected_from = 0;
+    for (seq, value) in &events.seals {
+        match Block::from_json(value) {
+            Ok(block) if block.xid_from == expected_from => {
+                expected_from = block.xid_to;
+                blocks.push(Open { seq: *seq, stored: BlockBuilder::new(block.xid_from, block.xid_to), sealed: block });
+            }
+            Ok(block) => {
+                let reason = format!(
+                    "row seal starts at transaction {} but the previous ended at {expected_from}",
+                    block.xid_from
+                );
+                result.failure = Some((Some(*seq), reason));
+                return result;
+            }
+            Err(e) => {
+                result.failure = Some((Some(*seq), format!("row seal is unreadable: {e}")));
+                return result;
+            }
+        }
+    }
+    let mut blocks = blocks.into_iter().peekable();
+    let mut current: Option<Open> = None;
+    let close = |open: Open, retired: &BTreeSet<Month>| -> Option<(Option<i64>, String)> {
+        open.stored.finish().check_against(&open.sealed, retired).err().map(|reason| (Some(open.seq), reason))
+    };
+    let outcome = as_owner(|| {
+        Spi::connect(|client| {
+            let mut cursor = client.open_cursor(queries::VERIFY_CHANGES, &[]);
+            loop {
+                let batch = cursor.fetch(5_000)?;
+                if batch.is_empty() {
+                    return Ok::<_, pgrx::spi::Error>(None);
+                }
+                for row in batch {
+                    let text = |i: usize| row.get::<String>(i);
+                    let (relation, operation) = (text(2)?.unwrap_or_default(), text(3)?.unwrap_or_default());
+                    let (row_key, old_key, old_row, new_row) = (text(4)?, text(5)?, text(6)?, text(7)?);
+                    let (actor, session_role) = (text(8)?.unwrap_or_default(), text(9)?.unwrap_or_default());
+                    let (application_name, client_addr) =
+                        (text(10)?.unwrap_or_default(), text(11)?.unwrap_or_default());
+                    let change = RowChange {
+                        table_id: i64::from(row.get::<i32>(1)?.unwrap_or_default()),
+                        relation: &relation,
+                        operation: &operation,
+                        row_key: row_key.as_deref(),
+                        old_key: old_key.as_deref(),
+                        old_row: old_row.as_deref(),
+                        new_row: new_row.as_deref(),
+                        actor: &actor,
+                        session_role: &session_role,
+                        application_name: &application_name,
+                        client_addr: &client_addr,
+                        backend_pid: row.get::<i32>(12)?.unwrap_or_default(),
+                        txid: row.get::<i64>(13)?.unwrap_or_default(),
+                        ordinal: row.get::<i32>(14)?.unwrap_or_default(),
+                        changed_at_us: row.get::<i64>(15)?.unwrap_or_default(),
+                    };
+                    let hash = change.hash();
+                    while current.as_ref().is_none_or(|b| change.txid >= b.sealed.xid_to) {
+                        if let Some(done) = current.take() {
+                            if let Some(failure) = close(done, &events.retired) {
+                                return Ok(Some(failure));
+                            }
+                        }
+                        match blocks.next_if(|b| change.txid >= b.sealed.xid_from) {
+                            Some(next) => current = Some(next),
+                            None => break,
+                        }
+                    }
+                    let block = current.as_mut().filter(|b| change.txid < b.sealed.xid_to);
+                    if text(16)?.as_deref() != Some(hash.as_str()) {
+                        let reason = format!(
+                            "row change {} #{} of {} ({}) does not match its hash (altered after it was written)",
+                            change.txid, change.ordinal, change.relation, change.operation
+                        );
+                        return Ok(Some((block.map(|b| b.seq), reason)));
+                    }
+                    result.checked += 1;
+                    match block {
+                        Some(block) => block.stored.add(change.txid, change.changed_at_us, &hash),
+                        None => result.unsealed += 1,
+                    }
+                }
+            }
+        })
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    result.failure =
+        outcome.or_else(|| current.into_iter().chain(blocks).find_map(|open| close(open, &events.retired)));
+    result
+}
