@@ -13,16 +13,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 RUNS=${1:-5}
 BENCH="$ROOT/bench"
-WORK=$(mktemp -d)
-cleanup() {
-    rm -rf "$WORK"
-    stop_server
-}
-
-ensure_deps
-install_extension --release
-trap cleanup EXIT
-start_server bench 54360 "shared_preload_libraries = 'pgaudit'
+bench_server bench 54360 "shared_preload_libraries = 'pgaudit'
 max_connections = 40"
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.1
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit libclang-dev clang build-essential pkg-config chromium sqitch libdbd-pg-perl python3-venv)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit libclang-dev clang build-essential pkg-config chromium sqitch libdbd-pg-perl python3-venv faketime libfaketime)
 export USER=${USER:-$(id -un)}
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -116,6 +116,17 @@ suite_cleanup() {
     jobs -p | xargs -r kill 2>/dev/null || true
     rm -rf "$WORK"
     if [ -n "$OWN_SERVER" ]; then stop_server; fi
+}
+
+# bench_server NAME PORT [extra postgresql.conf lines]: for bench/*.sh — a release build
+# installed, a scratch directory WORK, and a server of its own stopped (WORK removed) on exit.
+bench_server() {
+    WORK=$(mktemp -d)
+    chmod 755 "$WORK"
+    trap 'rm -rf "$WORK"; stop_server' EXIT
+    ensure_deps
+    install_extension --release
+    start_server "$1" "$2" "${3:-}"
 }
 
 # check NAME ACTUAL EXPECTED: prints "ok", or "FAIL" with both values and exits.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, fence-core's unit tests, then the extension
 # built, installed and exercised by pg_regress, the security suite (scripts/security.sh) and
-# the concurrency / evidence / dump / crash checks (scripts/durability.sh) and the log /
+# the concurrency / evidence / dump / crash checks (scripts/durability.sh), the row-change
+# retention across months on a clock-shifted server of its own (scripts/retention.sh), the log /
 # notify / stats / report checks (scripts/observability.sh), the upgrade from the previous
 # release (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; then the migration
 # tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh);
@@ -49,6 +50,7 @@ fi
 "$ROOT/scripts/observability.sh"
 "$ROOT/scripts/upgrade.sh"
 "$ROOT/scripts/truth_wait.sh"
+"$ROOT/scripts/retention.sh"
 [ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
 "$ROOT/scripts/tools.sh"
 "$ROOT/scripts/package.sh" --check

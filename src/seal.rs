@@ -95,7 +95,8 @@ fn seal(wait: bool) -> Option<Block> {
 /// their transactions to finish (at most a minute of rounds).
 pub fn run_worker() {
     let interval = Duration::from_secs(guc::seal_interval_s());
-    for _ in 0..(60 / interval.as_secs().max(1)).max(1) {
+    let rounds = (60 / interval.as_secs()).max(1);
+    for round in 1..=rounds {
         let pending = worker::transaction(|| {
             let owner = store::extension_owner()?;
             crate::ffi::security::as_owner(owner, || {
@@ -107,7 +108,7 @@ pub fn run_worker() {
                 as_owner(|| Spi::get_one_with_args::<i64>(queries::UNSEALED_COUNT, &[last_sealed_xid().into()]));
             pending.ok().flatten()
         });
-        if pending.unwrap_or(0) == 0 {
+        if pending.unwrap_or(0) == 0 || round == rounds {
             return;
         }
         worker::sleep(interval);

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Row-level change audit: the cost of recording every change, measured side by side in one
+# run on a server of its own, against the same workload with no trigger and with the common
+# plpgsql jsonb audit trigger (bench/sql/rows_plpgsql.sql: to_jsonb(OLD/NEW) into a table with
+# a bigserial key):
+#   R1  100,000 single-row UPDATEs (autocommit, one client) on a 1,000,000-row table
+#       (pgbench_accounts at scale 10): throughput, p50 and p99 latency;
+#   R2  the pgbench TPC-B-like mixed write load (UPDATE accounts / tellers / branches, SELECT,
+#       INSERT history) with 8 clients for SECONDS seconds, the three keyed tables tracked.
+# Overhead = (mean time per transaction with the audit / without) - 1; the goal is fence's
+# overhead at most half of the plpgsql trigger's. fence's sealer runs during the load (its
+# cost is included); afterwards the chain and every change are verified.
+# Usage: bench/rows.sh [SECONDS]   (default 20). Prints a markdown table (target/bench-rows.md).
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+SECONDS_R2=${1:-20}
+BENCH="$ROOT/bench"
+bench_server rowsbench 54361 "max_connections = 40"
+PGBENCH="$("$PG_CONFIG" --bindir)/pgbench"
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+cat > "$WORK/update.sql" <<'SQL'
+\set aid random(1, 1000000)
+UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;
+SQL
+
+setup() { # setup VARIANT: a fresh pgbench database at scale 10 with the variant's audit
+    local db="rows_$1"
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
+    "$PGBENCH" -q -i -s 10 "$db" >/dev/null 2>&1
+    case $1 in
+        plpgsql) q -d "$db" -f "$BENCH/sql/rows_plpgsql.sql" >/dev/null ;;
+        fence) q -d "$db" -c "CREATE EXTENSION fence" \
+                 -c "SELECT fence.track_table(t) FROM unnest('{pgbench_accounts,pgbench_tellers,pgbench_branches}'::regclass[]) t" >/dev/null ;;
+    esac
+    q -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
+}
+
+# run VARIANT NAME PGBENCH-ARGS... -> "tps p50_ms p99_ms" from pgbench's per-transaction log
+run() {
+    local variant=$1 name=$2
+    shift 2
+    local dir="$WORK/$variant-$name"
+    mkdir -p "$dir" && chown postgres "$dir"
+    (cd "$dir" && "$PGBENCH" -n -l --log-prefix=tx "$@" "rows_$variant" > out.txt 2>&1) || { cat "$dir/out.txt"; exit 1; }
+    local tps
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$dir/out.txt")
+    cat "$dir"/tx.* | awk '{print $3}' | sort -n > "$dir/lat"
+    local n p50 p99
+    n=$(wc -l < "$dir/lat")
+    p50=$(sed -n "$(( (n + 1) / 2 ))p" "$dir/lat")
+    p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$dir/lat")
+    awk -v t="$tps" -v a="$p50" -v b="$p99" 'BEGIN { printf "%s %.3f %.3f\n", t, a / 1000, b / 1000 }'
+}
+
+declare -A R1 R2
+for variant in none plpgsql fence; do
+    say "rows: $variant"
+    setup "$variant"
+    R1[$variant]=$(run "$variant" r1 -c 1 -t 100000 -f "$WORK/update.sql")
+    R2[$variant]=$(run "$variant" r2 -c 8 -j 2 -T "$SECONDS_R2" -b tpcb-like)
+done
+
+say "rows: fence's chain and changes after the load"
+q -d rows_fence -c "SELECT fence.seal_changes()" >/dev/null
+verified=$(q -d rows_fence -c "SELECT ok || ' ' || changes_checked || ' ' || changes_unsealed FROM fence.verify_chain()")
+seals=$(q -d rows_fence -c "SELECT count(*) FROM fence.audit_chain WHERE kind = 'row_seal'")
+
+overhead() { # overhead TPS_BASE TPS -> percent
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }'
+}
+table() { # table NAME ASSOC-NAME
+    local -n results=$2
+    read -r tn p50n p99n <<<"${results[none]}"
+    read -r tp p50p p99p <<<"${results[plpgsql]}"
+    read -r tf p50f p99f <<<"${results[fence]}"
+    local op of
+    op=$(overhead "$tn" "$tp")
+    of=$(overhead "$tn" "$tf")
+    echo "| $1 | no trigger | $(printf '%.0f' "$tn") | $p50n | $p99n | — |"
+    echo "| $1 | plpgsql jsonb trigger | $(printf '%.0f' "$tp") | $p50p | $p99p | +$op% |"
+    echo "| $1 | fence.track_table | $(printf '%.0f' "$tf") | $p50f | $p99f | +$of% |"
+    echo "| $1 | **fence / plpgsql overhead** | | | | **$(awk -v a="$of" -v b="$op" 'BEGIN { printf "%.2f", a / b }')** (goal <= 0.50) |"
+}
+{
+    echo "Row-level change audit, $(date -u +%F), $(nproc) vCPU, PostgreSQL $("$PG_CONFIG" --version | awk '{print $2}'), fsync off"
+    echo
+    echo "| scenario | audit | tps | p50 ms | p99 ms | overhead |"
+    echo "|---|---|---|---|---|---|"
+    table "R1 100k single-row UPDATEs, 1 client" R1
+    table "R2 TPC-B-like, 8 clients, ${SECONDS_R2}s" R2
+    echo
+    echo "fence after the load: verify_chain ok/changes checked/unsealed = $verified; $seals seals in the chain"
+} | tee "$ROOT/target/bench-rows.md"

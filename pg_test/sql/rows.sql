@@ -1,0 +1,148 @@
+-- Row-level change audit: tracking, what each change records (composite and non-first-column
+-- keys, excluded columns, the application's actor on a pooled connection), history and
+-- point-in-time queries, sealing, verification and tampering.
+\set VERBOSITY terse
+CREATE ROLE regress_rows_app LOGIN;
+GRANT CREATE ON SCHEMA public TO regress_rows_app;
+SET SESSION AUTHORIZATION regress_rows_app;
+CREATE TABLE rows_accounts (note text, region text, num int, email text, last_seen timestamptz, PRIMARY KEY (region, num));
+CREATE TABLE rows_plain (id int, v text);
+CREATE TABLE rows_ident (code text NOT NULL, v text, CONSTRAINT rows_ident_code UNIQUE (code));
+ALTER TABLE rows_ident REPLICA IDENTITY USING INDEX rows_ident_code;
+CREATE TABLE rows_parted (id int PRIMARY KEY) PARTITION BY RANGE (id);
+-- Only fence_admin may track.
+SELECT fence.track_table('rows_accounts');
+RESET SESSION AUTHORIZATION;
+
+-- Refusals name the table and the next step; nothing is stored.
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.track_table('rows_plain');
+SELECT fence.track_table('rows_parted');
+SELECT fence.track_table('rows_accounts', '{num}');
+SELECT fence.track_table('rows_accounts', '{nope}');
+SELECT fence.track_table('fence.audit_chain');
+SELECT count(*) AS tracked_after_refusals FROM fence.tracked_tables;
+-- A composite key that is not the first column; a table keyed by its replica identity.
+SELECT fence.track_table('rows_accounts', '{last_seen}') > 0 AS tracked;
+SELECT fence.track_table('rows_ident') > 0 AS tracked;
+SELECT relation, key_columns, exclude_columns, tracked_by FROM fence.tracked_tables ORDER BY id;
+RESET SESSION AUTHORIZATION;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regclass ORDER BY 1;
+
+-- The application's writes: one pooled connection serving two users, then no user.
+SET SESSION AUTHORIZATION regress_rows_app;
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_sleep(0.01);
+BEGIN;
+SET LOCAL fence.actor = 'alice';
+INSERT INTO rows_accounts VALUES ('first', 'eu', 1, 'a@example.com', now()), (NULL, 'us', 7, 'b@example.com', now());
+COMMIT;
+SELECT pg_sleep(0.01);
+SELECT clock_timestamp() AS t1 \gset
+SELECT pg_sleep(0.01);
+BEGIN;
+SET LOCAL fence.actor = 'bob';
+UPDATE rows_accounts SET email = 'a2@example.com' WHERE region = 'eu' AND num = 1;
+-- Only the excluded column changes: nothing is recorded.
+UPDATE rows_accounts SET last_seen = now() + interval '1 hour' WHERE region = 'us';
+-- A savepoint's rolled-back change is gone with it.
+SAVEPOINT s;
+UPDATE rows_accounts SET note = 'undone' WHERE region = 'us';
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT pg_sleep(0.01);
+SELECT clock_timestamp() AS t2 \gset
+SELECT pg_sleep(0.01);
+-- No actor set: the session role acts; the key changes.
+UPDATE rows_accounts SET num = 2 WHERE region = 'eu';
+DELETE FROM rows_accounts WHERE region = 'us';
+INSERT INTO rows_ident VALUES ('k1', 'x');
+TRUNCATE rows_ident;
+SELECT pg_sleep(0.01);
+SELECT clock_timestamp() AS t3 \gset
+-- The application cannot read, forge, edit or switch off its audit.
+SELECT count(*) FROM fence.row_changes;
+INSERT INTO fence.row_changes (changed_at, table_id, relation, operation, actor, session_role, application_name,
+    client_addr, backend_pid, txid, ordinal, row_hash) VALUES (now(), 1, 'x', 'INSERT', 'x', 'x', 'x', 'x', 1, 1, 1, 'x');
+SELECT fence.record_row_change();
+ALTER TABLE rows_accounts DISABLE TRIGGER fence_row_changes;
+ALTER TABLE rows_accounts DISABLE TRIGGER ALL;
+DROP TRIGGER fence_row_changes ON rows_accounts;
+ALTER TRIGGER fence_row_truncate ON rows_accounts RENAME TO quiet;
+SELECT fence.untrack_table('rows_accounts');
+RESET SESSION AUTHORIZATION;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regclass ORDER BY 1;
+SELECT reason, relation, command_tag FROM fence.audit_chain WHERE reason = 'row_audit_protected' ORDER BY seq;
+
+-- What was recorded, in order.
+SELECT relation, operation, row_key, old_key, old_row, new_row, actor, session_role, ordinal
+FROM fence.row_changes ORDER BY txid, ordinal;
+SELECT count(DISTINCT backend_pid) = 1 AS one_backend, bool_and(txid > 0) AS txids, bool_and(row_hash ~ '^sha256:[0-9a-f]{64}$') AS hashed
+FROM fence.row_changes;
+
+-- The auditor's questions.
+SET SESSION AUTHORIZATION regress_auditor;
+SELECT operation, row_key, old_key, new_row ->> 'email' AS email, actor
+FROM fence.row_history('rows_accounts', '{"region": "eu", "num": 1}');
+SELECT operation, row_key, old_key, actor FROM fence.row_history('rows_accounts', '{"region": "eu", "num": 2}');
+SELECT operation FROM fence.row_history('rows_ident', '{"code": "k1"}');
+SELECT fence.row_as_of('rows_accounts', '{"region": "eu", "num": 1}', :'t0') AS before_insert,
+       fence.row_as_of('rows_accounts', '{"region": "eu", "num": 1}', :'t1') ->> 'email' AS at_t1,
+       fence.row_as_of('rows_accounts', '{"region": "eu", "num": 1}', :'t2') ->> 'email' AS at_t2,
+       fence.row_as_of('rows_accounts', '{"region": "eu", "num": 1}', :'t3') AS after_key_change,
+       fence.row_as_of('rows_accounts', '{"region": "eu", "num": 2}', :'t2') AS new_key_before,
+       fence.row_as_of('rows_accounts', '{"region": "eu", "num": 2}', :'t3') ->> 'email' AS new_key_after,
+       fence.row_as_of('rows_accounts', '{"region": "us", "num": 7}', :'t2') ->> 'email' AS deleted_before,
+       fence.row_as_of('rows_accounts', '{"region": "us", "num": 7}', :'t3') AS deleted_after;
+SELECT relation, operation, row_key FROM fence.changes_by('alice', :'t0', :'t3');
+SELECT relation, operation, row_key FROM fence.changes_by('bob', :'t0');
+SELECT count(*) AS not_in_window FROM fence.changes_by('alice', :'t1', :'t3');
+-- Sealed into the chain: every change verifies, none is left unsealed.
+SELECT fence.seal_changes() >= 0 AS sealed;
+SELECT ok, reason, changes_checked, changes_unsealed FROM fence.verify_chain();
+SELECT kind, details -> 'block' ->> 'xid_from' = '0' AS first_block FROM fence.audit_chain WHERE kind = 'row_seal' ORDER BY seq LIMIT 1;
+RESET SESSION AUTHORIZATION;
+
+-- A change's hash can be recomputed by anyone from its columns (the documented payload):
+-- sha256 of the canonical JSON of every column but row_hash, with the jsonb values as text.
+CREATE FUNCTION pg_temp.change_hash(c fence.row_changes) RETURNS text LANGUAGE sql AS $$
+    SELECT 'sha256:' || encode(sha256(convert_to(
+        '{"actor":' || to_json(c.actor) || ',"application_name":' || to_json(c.application_name)
+        || ',"backend_pid":' || c.backend_pid || ',"changed_at_us":' || (extract(epoch FROM c.changed_at) * 1000000)::bigint
+        || ',"client_addr":' || to_json(c.client_addr) || ',"new_row":' || coalesce(to_json(c.new_row::text)::text, 'null')
+        || ',"old_key":' || coalesce(to_json(c.old_key::text)::text, 'null') || ',"old_row":' || coalesce(to_json(c.old_row::text)::text, 'null')
+        || ',"operation":' || to_json(c.operation) || ',"ordinal":' || c.ordinal || ',"relation":' || to_json(c.relation)
+        || ',"row_key":' || coalesce(to_json(c.row_key::text)::text, 'null') || ',"session_role":' || to_json(c.session_role)
+        || ',"table_id":' || c.table_id || ',"txid":' || c.txid || '}', 'UTF8')), 'hex')
+$$;
+SELECT bool_and(pg_temp.change_hash(c) = c.row_hash) AS recomputable FROM fence.row_changes c;
+
+-- Tampering by a superuser with fence's triggers off is detected, then undone.
+SET session_replication_role = replica;
+CREATE TEMP TABLE saved AS SELECT * FROM fence.row_changes WHERE operation = 'DELETE';
+UPDATE fence.row_changes SET old_row = jsonb_set(old_row, '{email}', '"forged@example.com"') WHERE operation = 'DELETE';
+SELECT ok, first_bad_seq IN (SELECT seq FROM fence.audit_chain WHERE kind = 'row_seal') AS in_a_sealed_block,
+       reason ~ 'does not match its hash' AS row_hash_checked FROM fence.verify_chain();
+-- The forger recomputes the row's own hash too: the sealed block still disagrees.
+UPDATE fence.row_changes c SET row_hash = pg_temp.change_hash(c) WHERE operation = 'DELETE';
+SELECT ok, reason ~ 'differ from what was sealed' AS block_checked FROM fence.verify_chain();
+DELETE FROM fence.row_changes WHERE operation = 'DELETE';
+SELECT ok, reason ~ 'changes stored, [0-9]+ sealed|sealed changes are missing' AS removal_detected FROM fence.verify_chain();
+INSERT INTO fence.row_changes SELECT * FROM saved;
+SELECT ok, changes_unsealed FROM fence.verify_chain();
+RESET session_replication_role;
+
+-- Untracking is the admin's recorded act; the history stays.
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.untrack_table('rows_ident') > 0 AS untracked;
+SELECT fence.untrack_table('rows_ident');
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS fence_triggers_left FROM pg_trigger WHERE tgrelid = 'rows_ident'::regclass;
+INSERT INTO rows_ident VALUES ('k2', 'y');
+SELECT count(*) AS k2_changes FROM fence.row_changes WHERE row_key = '{"code": "k2"}';
+-- DROP EXTENSION fence needs the tracked tables untracked first (their triggers use fence's
+-- function): untrack the last one.
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.untrack_table('rows_accounts') > 0 AS untracked;
+RESET SESSION AUTHORIZATION;
+SELECT kind, relation, details ->> 'action' AS action FROM fence.audit_chain WHERE kind = 'row_tracking' ORDER BY seq;
