@@ -64,6 +64,14 @@ say "rows: fence's chain and changes after the load"
 q -d rows_fence -c "SELECT fence.seal_changes()" >/dev/null
 verified=$(q -d rows_fence -c "SELECT ok || ' ' || changes_checked || ' ' || changes_unsealed FROM fence.verify_chain()")
 seals=$(q -d rows_fence -c "SELECT count(*) FROM fence.audit_chain WHERE kind = 'row_seal'")
+# The auditor's three questions on the changes just recorded (milliseconds, one session).
+queries=$(psql -X -q -d rows_fence <<'SQL' | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd' '
+\timing on
+SELECT count(*) FROM fence.row_history('pgbench_accounts', '{"aid": 4242}');
+SELECT fence.row_as_of('pgbench_accounts', '{"aid": 4242}', now() - interval '10 seconds') IS NULL;
+SELECT count(*) FROM fence.changes_by('postgres', now() - interval '2 seconds');
+SQL
+)
 
 overhead() { # overhead TPS_BASE TPS -> percent
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }'
@@ -90,4 +98,5 @@ table() { # table NAME ASSOC-NAME
     table "R2 TPC-B-like, 8 clients, ${SECONDS_R2}s" R2
     echo
     echo "fence after the load: verify_chain ok/changes checked/unsealed = $verified; $seals seals in the chain"
+    echo "row_history / row_as_of / changes_by (last 2 s) over those changes, ms: $queries"
 } | tee "$ROOT/target/bench-rows.md"

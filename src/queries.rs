@@ -27,4 +27,3 @@ pub const LAST_SEAL: &str = include_str!("../sql/queries/last_seal.sql");
 pub const SEAL_ROWS: &str = include_str!("../sql/queries/seal_rows.sql");
 pub const VERIFY_CHANGES: &str = include_str!("../sql/queries/verify_changes.sql");
 pub const ROW_PARTITIONS: &str = include_str!("../sql/queries/row_partitions.sql");
-pub const UNSEALED_COUNT: &str = include_str!("../sql/queries/unsealed_count.sql");

@@ -7,7 +7,6 @@
 //! the sealer; the sealer holds the chain's append lock only while it reads and appends.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use fence_core::rows::{Block, BlockBuilder, Month, RowChange};
 use pgrx::prelude::*;
@@ -15,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::errors;
 use crate::events::{self, NewEvent};
-use crate::ffi::{guc, relcache, snapshot, worker};
+use crate::ffi::{relcache, snapshot, worker};
 use crate::gate;
 use crate::queries;
 use crate::rows;
@@ -91,28 +90,19 @@ fn seal(wait: bool) -> Option<Block> {
     })
 }
 
-/// The sealer worker: keep partitions ready, seal, and come back while changes wait for
-/// their transactions to finish (at most a minute of rounds).
+/// The sealer worker: keep partitions ready and seal once. Writing sessions start it at most
+/// every `fence.seal_interval` each; a sealer that finds another one appending exits at once,
+/// so they never pile up (changes committed after the last run wait for the next one, or for
+/// `fence.seal_changes()`; `verify_chain` counts them as unsealed).
 pub fn run_worker() {
-    let interval = Duration::from_secs(guc::seal_interval_s());
-    let rounds = (60 / interval.as_secs()).max(1);
-    for round in 1..=rounds {
-        let pending = worker::transaction(|| {
-            let owner = store::extension_owner()?;
-            crate::ffi::security::as_owner(owner, || {
-                Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
-                rows::ensure_partitions();
-            });
-            seal(false);
-            let pending =
-                as_owner(|| Spi::get_one_with_args::<i64>(queries::UNSEALED_COUNT, &[last_sealed_xid().into()]));
-            pending.ok().flatten()
+    worker::transaction(|| {
+        let Some(owner) = store::extension_owner() else { return };
+        crate::ffi::security::as_owner(owner, || {
+            Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
+            rows::ensure_partitions();
         });
-        if pending.unwrap_or(0) == 0 || round == rounds {
-            return;
-        }
-        worker::sleep(interval);
-    }
+        seal(false);
+    });
 }
 
 /// Seals now every change of the finished transactions; returns how many were sealed.

@@ -209,12 +209,6 @@ pub unsafe extern "C-unwind" fn fence_seal_worker(arg: pg_sys::Datum) {
     crate::seal::run_worker();
 }
 
-/// Sleeps on the worker's latch; an interrupt (SIGTERM) ends the process.
-pub fn sleep(duration: Duration) {
-    // SAFETY: see `nap`.
-    unsafe { nap(duration.as_millis() as i64) }
-}
-
 /// Runs `f` in its own transaction of this background worker.
 pub fn transaction<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: only called from the worker, outside any transaction; an ERROR inside ends the

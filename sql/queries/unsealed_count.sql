@@ -1,1 +1,0 @@
-SELECT count(*) FROM fence.row_changes r WHERE r.txid >= $1
