@@ -218,25 +218,13 @@ fn revoke_approval(content_hash: &str, reason: &str) -> i64 {
         );
     }
     let ids: Vec<i64> = rows.iter().filter_map(|r| r[0].as_deref()?.parse().ok()).collect();
-    record_admin_event("approval_revoked", Some(content_hash), json!({"approval_ids": ids, "reason": reason}));
+    events::record_under_policy(
+        "approval_revoked",
+        None,
+        Some(content_hash),
+        json!({"approval_ids": ids, "reason": reason}),
+    );
     ids.len() as i64
-}
-
-fn record_admin_event(kind: &'static str, content_hash: Option<&str>, details: Value) {
-    as_owner(|| {
-        let policy = store::current_policy();
-        events::record(
-            NewEvent {
-                kind,
-                content_hash: content_hash.map(str::to_string),
-                policy_version: Some(i64::from(policy.version)),
-                policy_hash: Some(policy.hash.clone()),
-                details: details.as_object().cloned().unwrap_or_default(),
-                ..Default::default()
-            },
-            false,
-        )
-    });
 }
 
 /// Normalizes and checks an exemption target for its scope.
@@ -343,7 +331,7 @@ fn revoke_exemption(id: i64, reason: &str) -> bool {
     if rows.is_empty() {
         errors::not_found(format!("there is no active exemption {id}"), None);
     }
-    record_admin_event("exemption_revoked", None, json!({"exemption_id": id, "reason": reason}));
+    events::record_under_policy("exemption_revoked", None, None, json!({"exemption_id": id, "reason": reason}));
     true
 }
 
@@ -452,6 +440,6 @@ fn verify_chain_against(
 #[pg_extern]
 fn anchor() -> TableIterator<'static, (name!(seq, i64), name!(event_hash, String))> {
     let (seq, hash) = store::chain_head();
-    record_admin_event("anchor", None, json!({"anchored_seq": seq, "anchored_hash": hash}));
+    events::record_under_policy("anchor", None, None, json!({"anchored_seq": seq, "anchored_hash": hash}));
     TableIterator::once((seq, hash))
 }

@@ -76,6 +76,26 @@ pub fn record(event: NewEvent, awaiting_end: bool) {
     buffer(complete(event), awaiting_end);
 }
 
+/// Buffers a governance event (approval revoked, anchor, row tracking, seal, retention)
+/// stamped with the policy version in force.
+pub fn record_under_policy(kind: &'static str, relation: Option<&str>, content_hash: Option<&str>, details: Value) {
+    crate::store::as_owner(|| {
+        let policy = crate::store::current_policy();
+        record(
+            NewEvent {
+                kind,
+                relation: relation.map(str::to_string),
+                content_hash: content_hash.map(str::to_string),
+                policy_version: Some(i64::from(policy.version)),
+                policy_hash: Some(policy.hash.clone()),
+                details: details.as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            },
+            false,
+        )
+    });
+}
+
 /// Buffers a completed event; denials and governance changes are also announced on the
 /// `fence_events` channel (delivered when the transaction commits, as NOTIFY is).
 pub fn buffer(event: AuditEvent, awaiting_end: bool) {

@@ -15,13 +15,13 @@ use pgrx::PgRelation;
 use serde_json::json;
 
 use crate::errors;
-use crate::events::{self, NewEvent};
+use crate::events;
 use crate::ffi::rowtrigger::{self, Firing, Image, Operation, Projection, StoredChange};
 use crate::ffi::{guc, relcache, security, worker, xact};
 use crate::gate;
 use crate::plans;
 use crate::queries;
-use crate::store::{self, as_owner};
+use crate::store::as_owner;
 
 /// A tracked table as the trigger needs it (cached per backend until the table or its
 /// tracking changes).
@@ -178,24 +178,13 @@ pub fn record(firing: &Firing) {
         ordinal,
         changed_at_us,
     };
-    let row_hash = change.hash();
     StoredChange {
-        changed_at: xact::postgres_timestamp(changed_at_us),
-        table_id: tracked.table_id,
-        relation: &tracked.relation,
-        operation,
+        change: &change,
         row_key: row_key.as_ref(),
         old_key: old_key.as_ref(),
         old_row: old_row.as_ref(),
         new_row: new_row.as_ref(),
-        actor: &actor,
-        session_role: &session_role,
-        application_name: &application_name,
-        client_addr: &client_addr,
-        backend_pid,
-        txid,
-        ordinal,
-        row_hash: &row_hash,
+        row_hash: &change.hash(),
     }
     .insert(partition_for(Month::of(changed_at_us)));
 }
@@ -225,21 +214,6 @@ pub fn ensure_partitions() {
             .unwrap_or_else(|e| errors::spi(e));
         month = month.next();
     }
-}
-
-fn record_tracking(kind: &'static str, relation: &str, details: serde_json::Value) {
-    let policy = store::current_policy();
-    events::record(
-        NewEvent {
-            kind,
-            relation: Some(relation.to_string()),
-            policy_version: Some(i64::from(policy.version)),
-            policy_hash: Some(policy.hash.clone()),
-            details: details.as_object().cloned().unwrap_or_default(),
-            ..Default::default()
-        },
-        false,
-    );
 }
 
 /// The argument's OID and name; its relcache reference is closed (ALTER TABLE refuses a
@@ -315,9 +289,10 @@ fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) 
             .unwrap_or_else(|e| errors::spi(e));
         // Other sessions' trigger caches read the new excluded columns.
         relcache::announce_change(relid);
-        record_tracking(
+        events::record_under_policy(
             "row_tracking",
-            &relation,
+            Some(&relation),
+            None,
             json!({
                 "action": "track", "tracking_id": id, "previous_tracking_id": previous, "key_columns": key,
                 "exclude_columns": excluded, "lock": "ShareRowExclusiveLock",
@@ -339,7 +314,12 @@ fn untrack_table(tbl: PgRelation) -> i32 {
         gate::internal(|| Spi::run_with_args("SELECT fence.remove_row_triggers($1)", &[relid.into()]))
             .unwrap_or_else(|e| errors::spi(e));
         relcache::announce_change(relid);
-        record_tracking("row_tracking", &relation, json!({"action": "untrack", "tracking_id": id}));
+        events::record_under_policy(
+            "row_tracking",
+            Some(&relation),
+            None,
+            json!({"action": "untrack", "tracking_id": id}),
+        );
         id
     })
 }

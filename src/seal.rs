@@ -13,7 +13,7 @@ use pgrx::prelude::*;
 use serde_json::{json, Value};
 
 use crate::errors;
-use crate::events::{self, NewEvent};
+use crate::events;
 use crate::ffi::{relcache, snapshot, worker};
 use crate::gate;
 use crate::queries;
@@ -34,20 +34,6 @@ fn require_read_committed(what: &str) {
 /// The end of the last sealed block (0 before the first seal).
 fn last_sealed_xid() -> i64 {
     Spi::get_one::<i64>(queries::LAST_SEAL).unwrap_or_else(|e| errors::spi(e)).unwrap_or(0)
-}
-
-fn record(kind: &'static str, details: Value) {
-    let policy = store::current_policy();
-    events::record(
-        NewEvent {
-            kind,
-            policy_version: Some(i64::from(policy.version)),
-            policy_hash: Some(policy.hash.clone()),
-            details: details.as_object().cloned().unwrap_or_default(),
-            ..Default::default()
-        },
-        false,
-    );
 }
 
 /// Seals every change of the transactions finished since the last block; None when there
@@ -85,7 +71,7 @@ fn seal(wait: bool) -> Option<Block> {
         if block.changes == 0 {
             return None;
         }
-        record("row_seal", json!({"block": block.to_json()}));
+        events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
         Some(block)
     })
 }
@@ -169,7 +155,12 @@ fn drop_row_changes(
         let months: Vec<String> = dropped.iter().map(|(m, _, _)| m.to_string()).collect();
         let changes: serde_json::Map<String, Value> =
             dropped.iter().map(|(m, _, n)| (m.to_string(), Value::from(*n))).collect();
-        as_owner(|| record("row_retention", json!({"months": months, "changes": changes, "older_than_us": cutoff})));
+        events::record_under_policy(
+            "row_retention",
+            None,
+            None,
+            json!({"months": months, "changes": changes, "older_than_us": cutoff}),
+        );
     }
     TableIterator::new(dropped.into_iter().map(|(m, _, n)| (m.to_string(), n)).collect::<Vec<_>>())
 }

@@ -68,33 +68,34 @@ pub fn tampering(node: *mut pg_sys::Node) -> Option<String> {
                 (range_var(stmt.relation)?, Some(cstr(stmt.subname)?))
             }
             T::T_AlterTableStmt => {
+                // Most ALTER TABLEs touch no trigger: decide that from the subcommands alone.
                 let stmt = &*(node as *mut pg_sys::AlterTableStmt);
-                let relation = range_var(stmt.relation)?;
-                let mut named = None;
-                let mut touches = false;
+                let mut named = Vec::new();
+                let mut all = false;
                 for cmd in list_nodes(stmt.cmds) {
                     let cmd = &*(cmd as *mut pg_sys::AlterTableCmd);
                     match cmd.subtype {
                         At::AT_EnableTrig | At::AT_EnableAlwaysTrig | At::AT_EnableReplicaTrig | At::AT_DisableTrig => {
-                            let relid = relation_oid(&relation)?;
-                            let name = cstr(cmd.name)?;
-                            if is_fence_trigger(relid, Some(&name)) {
-                                named = Some(name);
-                            }
+                            named.extend(cstr(cmd.name))
                         }
                         At::AT_EnableTrigAll
                         | At::AT_DisableTrigAll
                         | At::AT_EnableTrigUser
-                        | At::AT_DisableTrigUser => {
-                            touches = true;
-                        }
+                        | At::AT_DisableTrigUser => all = true,
                         _ => {}
                     }
                 }
-                if named.is_none() && !touches {
+                if named.is_empty() && !all {
                     return None;
                 }
-                (relation, named)
+                let relation = range_var(stmt.relation)?;
+                let relid = relation_oid(&relation)?;
+                let hit = if all {
+                    is_fence_trigger(relid, None)
+                } else {
+                    named.iter().any(|name| is_fence_trigger(relid, Some(name)))
+                };
+                return hit.then(|| relation.to_string());
             }
             _ => return None,
         };

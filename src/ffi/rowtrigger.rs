@@ -8,6 +8,7 @@
 use std::cell::Cell;
 use std::ffi::CString;
 
+use fence_core::rows::RowChange;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -316,23 +317,14 @@ pub fn projection(relid: pg_sys::Oid, wanted: &[String]) -> Projection {
     }
 }
 
-/// A change ready to be stored: the `fence.row_changes` columns.
+/// A change ready to be stored: its hashed fields, the jsonb values behind the texts that
+/// were hashed, and the hash.
 pub struct StoredChange<'a> {
-    pub changed_at: pg_sys::TimestampTz,
-    pub table_id: i32,
-    pub relation: &'a str,
-    pub operation: &'a str,
+    pub change: &'a RowChange<'a>,
     pub row_key: Option<&'a Jsonb>,
     pub old_key: Option<&'a Jsonb>,
     pub old_row: Option<&'a Jsonb>,
     pub new_row: Option<&'a Jsonb>,
-    pub actor: &'a str,
-    pub session_role: &'a str,
-    pub application_name: &'a str,
-    pub client_addr: &'a str,
-    pub backend_pid: i32,
-    pub txid: i64,
-    pub ordinal: i32,
     pub row_hash: &'a str,
 }
 
@@ -345,22 +337,23 @@ impl StoredChange<'_> {
     /// The value of the column `name` (None = NULL).
     fn column(&self, name: &str) -> Option<pg_sys::Datum> {
         let jsonb = |j: Option<&Jsonb>| j.map(|j| j.datum);
+        let change = self.change;
         Some(match name {
-            "changed_at" => pg_sys::Datum::from(self.changed_at),
-            "table_id" => pg_sys::Datum::from(self.table_id),
-            "relation" => text_datum(self.relation),
-            "operation" => text_datum(self.operation),
+            "changed_at" => pg_sys::Datum::from(super::xact::postgres_timestamp(change.changed_at_us)),
+            "table_id" => pg_sys::Datum::from(change.table_id as i32),
+            "relation" => text_datum(change.relation),
+            "operation" => text_datum(change.operation),
             "row_key" => return jsonb(self.row_key),
             "old_key" => return jsonb(self.old_key),
             "old_row" => return jsonb(self.old_row),
             "new_row" => return jsonb(self.new_row),
-            "actor" => text_datum(self.actor),
-            "session_role" => text_datum(self.session_role),
-            "application_name" => text_datum(self.application_name),
-            "client_addr" => text_datum(self.client_addr),
-            "backend_pid" => pg_sys::Datum::from(self.backend_pid),
-            "txid" => pg_sys::Datum::from(self.txid),
-            "ordinal" => pg_sys::Datum::from(self.ordinal),
+            "actor" => text_datum(change.actor),
+            "session_role" => text_datum(change.session_role),
+            "application_name" => text_datum(change.application_name),
+            "client_addr" => text_datum(change.client_addr),
+            "backend_pid" => pg_sys::Datum::from(change.backend_pid),
+            "txid" => pg_sys::Datum::from(change.txid),
+            "ordinal" => pg_sys::Datum::from(change.ordinal),
             "row_hash" => text_datum(self.row_hash),
             _ => return None,
         })
