@@ -3,8 +3,9 @@
 \echo Use "ALTER EXTENSION fence UPDATE TO '0.3.0'" to load this file. \quit
 
 -- fence: row-level change audit (fence.track_table). A Rust row trigger records each change
--- of a tracked table into fence.row_changes, hashed in the writing backend; a sealer folds
--- the changes of finished transactions into blocks chained in fence.audit_chain.
+-- of a tracked table into fence.row_inbox, hashed in the writing backend; a sealer folds the
+-- changes of finished transactions into blocks chained in fence.audit_chain and moves them
+-- into fence.row_changes, where they are indexed.
 
 -- Tables under audit, one row per tracking period (re-tracking with other excluded columns
 -- closes the previous period).
@@ -21,19 +22,25 @@ CREATE TABLE fence.tracked_tables (
 );
 CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHERE untracked_at IS NULL;
 
--- Every recorded change. Partitioned by month (UTC) of changed_at; partitions are created
+-- Every sealed change. Partitioned by month (UTC) of changed_at; partitions are created
 -- ahead by fence (track_table, the sealer); the default partition only catches a month whose
--- partition does not exist yet. The column names are the hashed field names.
+-- partition does not exist yet. The column names are the hashed field names, but for
+-- key_hash and old_key_hash: fence.key_hash() of row_key and old_key, what the key indexes
+-- hold. Keys and row images are json: keys as the canonical text of their jsonb value, rows
+-- as PostgreSQL's to_json of the row; stored as printed and hashed as stored (the query
+-- functions return them as jsonb).
 CREATE TABLE fence.row_changes (
     changed_at timestamptz NOT NULL,
     table_id integer NOT NULL,
     relation text NOT NULL,
     operation text NOT NULL,
-    row_key jsonb,
-    old_key jsonb,
-    old_row jsonb,
-    new_row jsonb,
-    actor text NOT NULL,
+    row_key json,
+    key_hash bigint,
+    old_key json,
+    old_key_hash bigint,
+    old_row json,
+    new_row json,
+    actor text COLLATE "C" NOT NULL,
     session_role text NOT NULL,
     application_name text NOT NULL,
     client_addr text NOT NULL,
@@ -44,15 +51,20 @@ CREATE TABLE fence.row_changes (
 ) PARTITION BY RANGE (changed_at);
 CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 
--- A row's history and its state at a time (TRUNCATEs have no key: row_key IS NULL); UPDATEs
--- that gave a row a new key, found by the old one; one actor's changes in a window; the
--- sealer's scan by transaction. fence inserts with plain heap and index inserts (see
--- src/ffi/rowtrigger.rs): indexes on this table must be plain columns, no expression and no
--- partial index.
-CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, row_key, changed_at);
-CREATE INDEX row_changes_old_key_idx ON fence.row_changes (table_id, old_key);
+-- A row's history and its state at a time (TRUNCATEs have no key: key_hash IS NULL); UPDATEs
+-- that gave a row a new key, found by the old one (the only changes with an old_key); one
+-- actor's changes in a window; the sealer's scan by transaction.
+CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, key_hash);
+CREATE INDEX row_changes_old_key_idx ON fence.row_changes (old_key_hash) WHERE old_key_hash IS NOT NULL;
 CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
 CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid);
+
+-- Changes not sealed yet, as the row trigger wrote them: no index, so that recording a change
+-- costs the writer one heap insert (the sealer indexes them by moving them into
+-- fence.row_changes). Same columns, in the same order. fence writes here with plain heap
+-- inserts (src/ffi/rowstore.rs), so an index on it must hold plain columns, with no predicate
+-- but "<column> IS NOT NULL".
+CREATE TABLE fence.row_inbox (LIKE fence.row_changes);
 
 -- Seals and retentions are read back from the chain (the chain is their only record).
 CREATE INDEX audit_chain_rows_idx ON fence.audit_chain (kind, seq) WHERE kind IN ('row_seal', 'row_retention');
@@ -62,10 +74,24 @@ CREATE TRIGGER row_changes_append_only BEFORE UPDATE OR DELETE ON fence.row_chan
 CREATE TRIGGER row_changes_no_truncate BEFORE TRUNCATE ON fence.row_changes
     FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
 
+-- Only the sealer deletes from the inbox (as it moves changes into fence.row_changes).
+CREATE FUNCTION fence.guard_row_inbox() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'fence_guard_row_inbox';
+CREATE TRIGGER row_inbox_guard BEFORE UPDATE OR DELETE ON fence.row_inbox
+    FOR EACH ROW EXECUTE FUNCTION fence.guard_row_inbox();
+CREATE TRIGGER row_inbox_no_truncate BEFORE TRUNCATE ON fence.row_inbox
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.guard_row_inbox();
+
 -- The row trigger fence.track_table installs (AFTER INSERT/UPDATE/DELETE FOR EACH ROW and
 -- AFTER TRUNCATE FOR EACH STATEMENT, ENABLE ALWAYS).
 CREATE FUNCTION fence.record_row_change() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'fence_row_change';
+
+-- The index key of a row key: the first 8 bytes of sha256 of its text, as a bigint (what
+-- the row trigger stores in key_hash and old_key_hash).
+CREATE FUNCTION fence.key_hash(row_key jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ('x' || left(encode(sha256(row_key::text::bytea), 'hex'), 16))::bit(64)::bigint;
 
 -- Changes of one row (by its key as jsonb, e.g. '{"id": 7}'), oldest first: the changes
 -- recorded under that key, UPDATEs that moved the row away from it, and TRUNCATEs.
@@ -77,14 +103,21 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     WITH ids AS (SELECT t.id FROM fence.tracked_tables t WHERE t.relid = $1)
-    SELECT c.changed_at, c.operation, c.row_key, c.old_key, c.old_row, c.new_row, c.actor, c.session_role,
-           c.application_name, c.client_addr, c.backend_pid, c.txid, c.ordinal, c.relation
+    SELECT c.changed_at, c.operation, c.row_key::jsonb, c.old_key::jsonb, c.old_row::jsonb, c.new_row::jsonb, c.actor,
+           c.session_role, c.application_name, c.client_addr, c.backend_pid, c.txid, c.ordinal, c.relation
     FROM (
-        SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.row_key = $2
+        SELECT * FROM fence.row_changes c
+        WHERE c.table_id IN (SELECT id FROM ids) AND c.key_hash = fence.key_hash($2) AND c.row_key::jsonb = $2
         UNION ALL
-        SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.old_key = $2
+        SELECT * FROM fence.row_changes c
+        WHERE c.old_key_hash = fence.key_hash($2) AND c.old_key::jsonb = $2 AND c.table_id IN (SELECT id FROM ids)
         UNION ALL
-        SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.row_key IS NULL
+        SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.key_hash IS NULL
+        UNION ALL
+        SELECT * FROM fence.row_inbox c
+        WHERE c.table_id IN (SELECT id FROM ids)
+          AND (c.key_hash IS NULL OR c.key_hash = fence.key_hash($2) AND c.row_key::jsonb = $2
+               OR c.old_key_hash = fence.key_hash($2) AND c.old_key::jsonb = $2)
     ) c
     ORDER BY c.changed_at, c.txid, c.ordinal
 $$;
@@ -123,10 +156,10 @@ RETURNS TABLE (
     session_role text, application_name text, client_addr text, backend_pid integer, txid bigint
 )
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT c.changed_at, c.relation, c.operation, c.row_key, c.old_row, c.new_row, c.session_role,
+    SELECT c.changed_at, c.relation, c.operation, c.row_key::jsonb, c.old_row::jsonb, c.new_row::jsonb, c.session_role,
            c.application_name, c.client_addr, c.backend_pid, c.txid
-    FROM fence.row_changes c
-    WHERE c.actor = $1 AND c.changed_at >= $2 AND c.changed_at < $3
+    FROM (SELECT * FROM fence.row_changes UNION ALL SELECT * FROM fence.row_inbox) c
+    WHERE c.actor = $1 COLLATE "C" AND c.changed_at >= $2 AND c.changed_at < $3
     ORDER BY c.changed_at, c.txid, c.ordinal
 $$;
 
@@ -269,13 +302,14 @@ GRANT EXECUTE ON FUNCTION fence.analyze, fence.content_hash TO PUBLIC;
 GRANT EXECUTE ON FUNCTION fence.verify_chain(), fence.verify_chain(bigint, text) TO fence_auditor, fence_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA fence TO fence_auditor;
 GRANT EXECUTE ON FUNCTION fence.track_table, fence.untrack_table, fence.drop_row_changes TO fence_admin;
-GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes
+GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash
     TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.row_changes_default', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.row_inbox', '');
 
 COMMENT ON FUNCTION fence.verify_chain() IS
     'fence_auditor: recompute every hash of the audit chain; ok, events checked, first bad seq and why, head hash';
@@ -288,14 +322,17 @@ COMMENT ON FUNCTION fence.drop_row_changes IS
     'fence_admin: drop the sealed row changes of every month that ended before a time; the retention is chained';
 COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: seal the changes of finished transactions into the chain now; returns how many';
 COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change of one row (key as jsonb, e.g. ''{"id": 7}''), oldest first';
+COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
+COMMENT ON FUNCTION fence.guard_row_inbox IS 'Trigger: only the sealer deletes from fence.row_inbox, nobody updates or truncates it';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';
 COMMENT ON FUNCTION fence.row_partition_counts IS 'Internal: changes and unsealed changes of one partition';
 COMMENT ON FUNCTION fence.drop_row_partition IS 'Internal: drops one month''s partition (fence.drop_row_changes)';
 COMMENT ON TABLE fence.tracked_tables IS 'Tables under row-level change audit, one row per tracking period';
-COMMENT ON TABLE fence.row_changes IS 'Every recorded row change of the tracked tables, partitioned by month, hashed and sealed into the chain';
+COMMENT ON TABLE fence.row_changes IS 'Every sealed row change of the tracked tables, partitioned by month and indexed (recent ones are in fence.row_inbox)';
+COMMENT ON TABLE fence.row_inbox IS 'Row changes not sealed yet (the sealer moves them into fence.row_changes)';
 COMMENT ON TABLE fence.row_changes_default IS 'Row changes of a month whose partition did not exist yet (normally empty)';

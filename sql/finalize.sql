@@ -23,7 +23,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA fence TO fence_auditor;
 -- Row-level change audit: admins choose the tables and the retention; auditors (and admins)
 -- query the history. Sealing is what the sealer does anyway: both may ask for it now.
 GRANT EXECUTE ON FUNCTION fence.track_table, fence.untrack_table, fence.drop_row_changes TO fence_admin;
-GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes
+GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash
     TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
@@ -44,6 +44,7 @@ SELECT pg_catalog.pg_extension_config_dump('fence.pending_denials_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.row_changes_default', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.row_inbox', '');
 
 -- What \dx+ fence, \df+ fence.* and \dv fence.* show: one line per object.
 COMMENT ON FUNCTION fence.analyze IS
@@ -90,14 +91,17 @@ COMMENT ON FUNCTION fence.drop_row_changes IS
     'fence_admin: drop the sealed row changes of every month that ended before a time; the retention is chained';
 COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: seal the changes of finished transactions into the chain now; returns how many';
 COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change of one row (key as jsonb, e.g. ''{"id": 7}''), oldest first';
+COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
+COMMENT ON FUNCTION fence.guard_row_inbox IS 'Trigger: only the sealer deletes from fence.row_inbox, nobody updates or truncates it';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';
 COMMENT ON FUNCTION fence.row_partition_counts IS 'Internal: changes and unsealed changes of one partition';
 COMMENT ON FUNCTION fence.drop_row_partition IS 'Internal: drops one month''s partition (fence.drop_row_changes)';
 COMMENT ON TABLE fence.tracked_tables IS 'Tables under row-level change audit, one row per tracking period';
-COMMENT ON TABLE fence.row_changes IS 'Every recorded row change of the tracked tables, partitioned by month, hashed and sealed into the chain';
+COMMENT ON TABLE fence.row_changes IS 'Every sealed row change of the tracked tables, partitioned by month and indexed (recent ones are in fence.row_inbox)';
+COMMENT ON TABLE fence.row_inbox IS 'Row changes not sealed yet (the sealer moves them into fence.row_changes)';
 COMMENT ON TABLE fence.row_changes_default IS 'Row changes of a month whose partition did not exist yet (normally empty)';

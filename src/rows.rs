@@ -1,7 +1,8 @@
 //! Row-level change audit: `fence.track_table` / `fence.untrack_table`, and what the row
 //! trigger records for each change of a tracked table. The writer hashes each change in its
-//! own backend and inserts it into its month's partition; no lock is shared between writers
-//! (sealing into the chain happens later, see `seal`).
+//! own backend and inserts it into `fence.row_inbox`, which has no index; no lock is shared
+//! between writers (sealing into the chain, and indexing by moving the changes into
+//! `fence.row_changes`, happen later, see `seal`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -16,7 +17,8 @@ use serde_json::json;
 
 use crate::errors;
 use crate::events;
-use crate::ffi::rowtrigger::{self, Firing, Image, Operation, Projection, StoredChange};
+use crate::ffi::rowstore::{StoreTable, StoredChange};
+use crate::ffi::rowtrigger::{self, Firing, Image, Operation, Projection};
 use crate::ffi::{guc, relcache, security, worker, xact};
 use crate::gate;
 use crate::plans;
@@ -34,8 +36,8 @@ struct Tracked {
 
 thread_local! {
     static TRACKED: RefCell<HashMap<pg_sys::Oid, Rc<Tracked>>> = RefCell::new(HashMap::new());
-    /// The partition each month's changes go to (the default partition when the month has none).
-    static PARTITIONS: RefCell<HashMap<Month, pg_sys::Oid>> = RefCell::new(HashMap::new());
+    /// Where changes are written: `fence.row_inbox`.
+    static INBOX: RefCell<Option<Rc<StoreTable>>> = const { RefCell::new(None) };
     /// (top-level transaction, changes recorded in it so far).
     static ORDINAL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
     /// When this backend last started the sealer.
@@ -47,15 +49,14 @@ thread_local! {
 pub fn forget_cached(relation: pg_sys::Oid) {
     if relation == pg_sys::InvalidOid {
         TRACKED.with(|t| t.borrow_mut().clear());
-        PARTITIONS.with(|p| p.borrow_mut().clear());
+        INBOX.with(|i| i.borrow_mut().take());
         return;
     }
     TRACKED.with(|t| t.borrow_mut().remove(&relation));
-    // A new partition changes the default partition's bounds: look every month up again.
-    PARTITIONS.with(|p| {
-        let mut partitions = p.borrow_mut();
-        if partitions.values().any(|&oid| oid == relation) {
-            partitions.clear();
+    INBOX.with(|i| {
+        let mut inbox = i.borrow_mut();
+        if inbox.as_ref().is_some_and(|t| t.oid == relation) {
+            inbox.take();
         }
     });
 }
@@ -122,19 +123,18 @@ fn next_ordinal() -> i32 {
     })
 }
 
-/// The partition of `fence.row_changes` holding `month`.
-fn partition_for(month: Month) -> pg_sys::Oid {
-    if let Some(oid) = PARTITIONS.with(|p| p.borrow().get(&month).copied()) {
-        return oid;
+/// `fence.row_inbox`, where the trigger writes.
+fn inbox() -> Rc<StoreTable> {
+    if let Some(inbox) = INBOX.with(|i| i.borrow().clone()) {
+        return inbox;
     }
-    let oid = relcache::fence_relation_oid(&month.partition())
-        .or_else(|| relcache::fence_relation_oid("row_changes_default"))
-        .unwrap_or_else(|| errors::not_installed());
-    PARTITIONS.with(|p| p.borrow_mut().insert(month, oid));
-    oid
+    let oid = relcache::fence_relation_oid("row_inbox").unwrap_or_else(|| errors::not_installed());
+    let inbox = Rc::new(StoreTable::load(oid));
+    INBOX.with(|i| *i.borrow_mut() = Some(inbox.clone()));
+    inbox
 }
 
-fn jsonb_text(value: &Option<rowtrigger::Jsonb>) -> Option<&str> {
+fn json_text(value: &Option<rowtrigger::Json>) -> Option<&str> {
     value.as_ref().map(|j| j.text.as_str())
 }
 
@@ -144,15 +144,18 @@ pub fn record(firing: &Firing) {
     if firing.operation == Operation::Update && firing.unchanged(&tracked.row) {
         return; // only excluded columns changed (or nothing did)
     }
-    let old_row = firing.image(Image::Old, &tracked.row);
-    let new_row = firing.image(Image::New, &tracked.row);
-    let old_key = firing.image(Image::Old, &tracked.key);
-    let new_key = firing.image(Image::New, &tracked.key);
+    let old_row = firing.row_image(Image::Old, &tracked.row);
+    let new_row = firing.row_image(Image::New, &tracked.row);
     let (row_key, old_key) = match firing.operation {
-        Operation::Insert => (new_key, None),
-        Operation::Delete => (old_key, None),
-        Operation::Update if old_key.as_ref().map(|k| &k.text) == new_key.as_ref().map(|k| &k.text) => (new_key, None),
-        Operation::Update => (new_key, old_key),
+        Operation::Insert => (firing.key_image(Image::New, &tracked.key), None),
+        Operation::Delete => (firing.key_image(Image::Old, &tracked.key), None),
+        Operation::Update if firing.unchanged(&tracked.key) => (firing.key_image(Image::New, &tracked.key), None),
+        Operation::Update => {
+            let (new, old) = (firing.key_image(Image::New, &tracked.key), firing.key_image(Image::Old, &tracked.key));
+            // Byte-wise different but printed alike (e.g. a value stored compressed): same key.
+            let moved = old.as_ref().map(|k| &k.text) != new.as_ref().map(|k| &k.text);
+            (new, old.filter(|_| moved))
+        }
         Operation::Truncate => (None, None),
     };
     let changed_at_us = xact::now_unix_us();
@@ -165,10 +168,10 @@ pub fn record(firing: &Firing) {
         table_id: i64::from(tracked.table_id),
         relation: &tracked.relation,
         operation,
-        row_key: jsonb_text(&row_key),
-        old_key: jsonb_text(&old_key),
-        old_row: jsonb_text(&old_row),
-        new_row: jsonb_text(&new_row),
+        row_key: json_text(&row_key),
+        old_key: json_text(&old_key),
+        old_row: json_text(&old_row),
+        new_row: json_text(&new_row),
         actor: &actor,
         session_role: &session_role,
         application_name: &application_name,
@@ -186,7 +189,7 @@ pub fn record(firing: &Firing) {
         new_row: new_row.as_ref(),
         row_hash: &change.hash(),
     }
-    .insert(partition_for(Month::of(changed_at_us)));
+    .insert(&inbox());
 }
 
 /// Pre-commit of a transaction that recorded changes: start the sealer if this backend has

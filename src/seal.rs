@@ -1,5 +1,8 @@
 //! Sealing tracked row changes into the audit chain, retention, and their verification.
 //!
+//! Writers put changes into `fence.row_inbox`; sealing a block also moves its changes into
+//! `fence.row_changes`, where they are indexed for the auditor's queries.
+//!
 //! A block holds every change of the transactions with `xid_from <= txid < xid_to`, where
 //! `xid_to` is the xmin of the sealer's snapshot: every transaction below it has finished, so
 //! no change can later appear inside a sealed range. Blocks are contiguous (each starts where
@@ -8,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use fence_core::rows::{Block, BlockBuilder, Month, RowChange};
+use fence_core::rows::{key_hash, Block, BlockBuilder, Month, RowChange};
 use pgrx::prelude::*;
 use serde_json::{json, Value};
 
@@ -72,6 +75,8 @@ fn seal(wait: bool) -> Option<Block> {
             return None;
         }
         events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
+        gate::internal(|| Spi::run_with_args(queries::MOVE_SEALED, &[block.xid_to.into()]))
+            .unwrap_or_else(|e| errors::spi(e));
         Some(block)
     })
 }
@@ -286,9 +291,20 @@ pub fn verify_changes(events: &ChainRowEvents) -> RowsVerification {
                         }
                     }
                     let block = current.as_mut().filter(|b| change.txid < b.sealed.xid_to);
-                    if text(16)?.as_deref() != Some(hash.as_str()) {
+                    let keys_indexed = [(change.row_key, 17), (change.old_key, 18)]
+                        .into_iter()
+                        .map(|(key, column)| Ok(row.get::<i64>(column)? == key.map(key_hash)))
+                        .collect::<Result<Vec<bool>, pgrx::spi::Error>>()?;
+                    let wrong = if text(16)?.as_deref() != Some(hash.as_str()) {
+                        Some("does not match its hash (altered after it was written)")
+                    } else if keys_indexed.contains(&false) {
+                        Some("is indexed under another key (key_hash altered: row_history would miss it)")
+                    } else {
+                        None
+                    };
+                    if let Some(wrong) = wrong {
                         let reason = format!(
-                            "row change {} #{} of {} ({}) does not match its hash (altered after it was written)",
+                            "row change {} #{} of {} ({}) {wrong}",
                             change.txid, change.ordinal, change.relation, change.operation
                         );
                         return Ok(Some((block.map(|b| b.seq), reason)));

@@ -1,6 +1,6 @@
 //! The row trigger of tracked tables (`fence.record_row_change()`), written as a V1 C
 //! function: it reads the trigger's tuples, turns the tracked columns into `jsonb` with
-//! PostgreSQL's own `to_jsonb`, and inserts the change straight into its month's partition of
+//! PostgreSQL's own `to_json` (keys: `to_jsonb`), and inserts the change straight into its month's partition of
 //! `fence.row_changes` (heap and index insert, no SPI, no executor, no permission check: the
 //! writing role has no rights on fence's tables and needs none). What to record is decided
 //! in `crate::rows`.
@@ -8,7 +8,6 @@
 use std::cell::Cell;
 use std::ffi::CString;
 
-use fence_core::rows::RowChange;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -56,16 +55,16 @@ pub enum Image {
 }
 
 /// A subset of a table's columns as a record type of its own (registered with
-/// `BlessTupleDesc`), so that `to_jsonb` prints exactly those columns by name.
+/// `BlessTupleDesc`), so that `to_json` prints exactly those columns by name.
 pub struct Projection {
     attnums: Vec<usize>,
     desc: pg_sys::TupleDesc,
 }
 
-/// A `jsonb` value built for the current change (palloc'd in the trigger's memory context)
-/// and its canonical text, which is what gets hashed.
-pub struct Jsonb {
-    datum: pg_sys::Datum,
+/// A row image or key as built for the current change: the `json` or `jsonb` datum
+/// (palloc'd in the trigger's memory context) and its text, which is what gets hashed.
+pub struct Json {
+    pub datum: pg_sys::Datum,
     pub text: String,
 }
 
@@ -129,7 +128,7 @@ unsafe fn deform(tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> Deformed 
 ///
 /// # Safety
 /// `desc` must be valid and `index < natts`.
-unsafe fn attribute<'a>(desc: pg_sys::TupleDesc, index: usize) -> &'a pg_sys::FormData_pg_attribute {
+pub(super) unsafe fn attribute<'a>(desc: pg_sys::TupleDesc, index: usize) -> &'a pg_sys::FormData_pg_attribute {
     // SAFETY: per the caller.
     unsafe { &*(*desc).attrs.as_ptr().add(index) }
 }
@@ -168,8 +167,35 @@ impl Firing {
         })
     }
 
-    /// The columns of `projection` of one image of the row, as `jsonb`.
-    pub fn image(&self, which: Image, projection: &Projection) -> Option<Jsonb> {
+    /// The columns of `projection` of one image of the row, as `json` (PostgreSQL's
+    /// `to_json` of the record: columns in table order, printed once and stored as printed).
+    pub fn row_image(&self, which: Image, projection: &Projection) -> Option<Json> {
+        self.record(which, projection).map(|record| {
+            let datum = JsonFunction::ToJson.call(record);
+            // SAFETY: to_json returns a text datum, not toasted (just built).
+            let text = unsafe { pgrx::varlena::text_to_rust_str(datum.cast_mut_ptr()) }.unwrap_or_default().to_string();
+            Json { datum, text }
+        })
+    }
+
+    /// The columns of `projection` of one image of the row as the canonical text of their
+    /// `jsonb` value (for keys: row_history compares them as `jsonb`), stored as `json`.
+    pub fn key_image(&self, which: Image, projection: &Projection) -> Option<Json> {
+        self.record(which, projection).map(|record| {
+            let datum = JsonFunction::ToJsonb.call(record);
+            // SAFETY: to_jsonb returns a jsonb datum (detoasted in case); jsonb_out's printer
+            // gives PostgreSQL's canonical text of it.
+            let text = unsafe {
+                let jsonb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()).cast::<pg_sys::Jsonb>();
+                let size = pgrx::varsize_any(jsonb.cast()) as i32;
+                cstr(pg_sys::JsonbToCString(std::ptr::null_mut(), &mut (*jsonb).root, size)).unwrap_or_default()
+            };
+            Json { datum: text_datum(&text), text }
+        })
+    }
+
+    /// The columns of `projection` of one image of the row, as a record of the projection's type.
+    fn record(&self, which: Image, projection: &Projection) -> Option<pg_sys::Datum> {
         let tuple = match which {
             Image::Old => self.old.as_ref()?,
             Image::New => self.new.as_ref()?,
@@ -180,51 +206,64 @@ impl Firing {
         // HeapTupleHeaderGetDatum flattens TOASTed values into the composite datum.
         unsafe {
             let formed = pg_sys::heap_form_tuple(projection.desc, values.as_ptr().cast_mut(), nulls.as_mut_ptr());
-            Some(to_jsonb(pg_sys::HeapTupleHeaderGetDatum((*formed).t_data)))
+            Some(pg_sys::HeapTupleHeaderGetDatum((*formed).t_data))
         }
     }
 }
 
-thread_local! {
-    /// `to_jsonb(record)` with a call expression, as the function manager needs to know the
-    /// argument's type (built once per backend, in TopMemoryContext).
-    static TO_JSONB: Cell<*mut pg_sys::FmgrInfo> = const { Cell::new(std::ptr::null_mut()) };
+/// A text (or json) value: a palloc'd copy of `text`.
+pub fn text_datum(text: &str) -> pg_sys::Datum {
+    // SAFETY: copies the bytes into a palloc'd text value.
+    unsafe { pg_sys::Datum::from(pg_sys::cstring_to_text_with_len(text.as_ptr().cast(), text.len() as i32)) }
 }
 
-fn to_jsonb(composite: pg_sys::Datum) -> Jsonb {
-    // SAFETY: the FmgrInfo and its expression live in TopMemoryContext for the backend's
-    // life; to_jsonb reads the record's type from the datum and returns a palloc'd jsonb,
-    // which jsonb_out prints (PostgreSQL's canonical text of a jsonb value).
-    unsafe {
-        let mut flinfo = TO_JSONB.with(Cell::get);
-        if flinfo.is_null() {
-            let old = pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
-            flinfo = pg_sys::palloc0(std::mem::size_of::<pg_sys::FmgrInfo>()).cast();
-            pg_sys::fmgr_info_cxt(pg_sys::Oid::from(pg_sys::F_TO_JSONB), flinfo, pg_sys::TopMemoryContext);
-            let argument = pg_sys::makeNullConst(pg_sys::RECORDOID, -1, pg_sys::InvalidOid);
-            let args =
-                pg_sys::list_make1_impl(pg_sys::NodeTag::T_List, pg_sys::ListCell { ptr_value: argument.cast() });
-            let call = pg_sys::makeFuncExpr(
-                pg_sys::Oid::from(pg_sys::F_TO_JSONB),
-                pg_sys::JSONBOID,
-                args,
-                pg_sys::InvalidOid,
-                pg_sys::InvalidOid,
-                pg_sys::CoercionForm::COERCE_EXPLICIT_CALL,
-            );
-            (*flinfo).fn_expr = call.cast();
-            pg_sys::MemoryContextSwitchTo(old);
-            TO_JSONB.with(|t| t.set(flinfo));
+/// PostgreSQL's `to_json(record)` and `to_jsonb(record)`.
+#[derive(Clone, Copy)]
+enum JsonFunction {
+    ToJson,
+    ToJsonb,
+}
+
+thread_local! {
+    /// Each function with a call expression, as the function manager needs to know the
+    /// argument's type (built once per backend, in TopMemoryContext).
+    static JSON_FUNCTIONS: [Cell<*mut pg_sys::FmgrInfo>; 2] =
+        const { [Cell::new(std::ptr::null_mut()), Cell::new(std::ptr::null_mut())] };
+}
+
+impl JsonFunction {
+    fn call(self, record: pg_sys::Datum) -> pg_sys::Datum {
+        let (index, function, result) = match self {
+            JsonFunction::ToJson => (0, pg_sys::F_TO_JSON, pg_sys::JSONOID),
+            JsonFunction::ToJsonb => (1, pg_sys::F_TO_JSONB, pg_sys::JSONBOID),
+        };
+        // SAFETY: the FmgrInfo and its expression live in TopMemoryContext for the backend's
+        // life; the function reads the record's type from the datum and returns a palloc'd
+        // value.
+        unsafe {
+            let mut flinfo = JSON_FUNCTIONS.with(|f| f[index].get());
+            if flinfo.is_null() {
+                let function = pg_sys::Oid::from(function);
+                let old = pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
+                flinfo = pg_sys::palloc0(std::mem::size_of::<pg_sys::FmgrInfo>()).cast();
+                pg_sys::fmgr_info_cxt(function, flinfo, pg_sys::TopMemoryContext);
+                let argument = pg_sys::makeNullConst(pg_sys::RECORDOID, -1, pg_sys::InvalidOid);
+                let args =
+                    pg_sys::list_make1_impl(pg_sys::NodeTag::T_List, pg_sys::ListCell { ptr_value: argument.cast() });
+                let call = pg_sys::makeFuncExpr(
+                    function,
+                    result,
+                    args,
+                    pg_sys::InvalidOid,
+                    pg_sys::InvalidOid,
+                    pg_sys::CoercionForm::COERCE_EXPLICIT_CALL,
+                );
+                (*flinfo).fn_expr = call.cast();
+                pg_sys::MemoryContextSwitchTo(old);
+                JSON_FUNCTIONS.with(|f| f[index].set(flinfo));
+            }
+            pg_sys::FunctionCall1Coll(flinfo, pg_sys::InvalidOid, record)
         }
-        let datum = pg_sys::FunctionCall1Coll(flinfo, pg_sys::InvalidOid, composite);
-        let jsonb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()).cast::<pg_sys::Jsonb>();
-        let text = cstr(pg_sys::JsonbToCString(
-            std::ptr::null_mut(),
-            &mut (*jsonb).root,
-            pgrx::varsize_any(jsonb.cast()) as i32,
-        ))
-        .unwrap_or_default();
-        Jsonb { datum, text }
     }
 }
 
@@ -314,78 +353,5 @@ pub fn projection(relid: pg_sys::Oid, wanted: &[String]) -> Projection {
         pg_sys::MemoryContextSwitchTo(old);
         pg_sys::RelationClose(rel);
         Projection { attnums: picked.into_iter().map(|(i, _)| i).collect(), desc }
-    }
-}
-
-/// A change ready to be stored: its hashed fields, the jsonb values behind the texts that
-/// were hashed, and the hash.
-pub struct StoredChange<'a> {
-    pub change: &'a RowChange<'a>,
-    pub row_key: Option<&'a Jsonb>,
-    pub old_key: Option<&'a Jsonb>,
-    pub old_row: Option<&'a Jsonb>,
-    pub new_row: Option<&'a Jsonb>,
-    pub row_hash: &'a str,
-}
-
-fn text_datum(text: &str) -> pg_sys::Datum {
-    // SAFETY: copies the bytes into a palloc'd text value.
-    unsafe { pg_sys::Datum::from(pg_sys::cstring_to_text_with_len(text.as_ptr().cast(), text.len() as i32)) }
-}
-
-impl StoredChange<'_> {
-    /// The value of the column `name` (None = NULL).
-    fn column(&self, name: &str) -> Option<pg_sys::Datum> {
-        let jsonb = |j: Option<&Jsonb>| j.map(|j| j.datum);
-        let change = self.change;
-        Some(match name {
-            "changed_at" => pg_sys::Datum::from(super::xact::postgres_timestamp(change.changed_at_us)),
-            "table_id" => pg_sys::Datum::from(change.table_id as i32),
-            "relation" => text_datum(change.relation),
-            "operation" => text_datum(change.operation),
-            "row_key" => return jsonb(self.row_key),
-            "old_key" => return jsonb(self.old_key),
-            "old_row" => return jsonb(self.old_row),
-            "new_row" => return jsonb(self.new_row),
-            "actor" => text_datum(change.actor),
-            "session_role" => text_datum(change.session_role),
-            "application_name" => text_datum(change.application_name),
-            "client_addr" => text_datum(change.client_addr),
-            "backend_pid" => pg_sys::Datum::from(change.backend_pid),
-            "txid" => pg_sys::Datum::from(change.txid),
-            "ordinal" => pg_sys::Datum::from(change.ordinal),
-            "row_hash" => text_datum(self.row_hash),
-            _ => return None,
-        })
-    }
-
-    /// Inserts the change into `partition` (a leaf of `fence.row_changes` whose range holds
-    /// `changed_at`), with its index entries.
-    pub fn insert(&self, partition: pg_sys::Oid) {
-        // SAFETY: the partition is opened with RowExclusiveLock like any INSERT target; the
-        // tuple is formed from its own descriptor, column by column by name; CatalogTupleInsert
-        // is heap_insert plus an insert into each index, which is right for fence's indexes on
-        // plain columns (it evaluates no index expression or predicate: sql/rows.sql has none).
-        unsafe {
-            let rel = pg_sys::table_open(partition, pg_sys::RowExclusiveLock as i32);
-            let desc = (*rel).rd_att;
-            let natts = (*desc).natts as usize;
-            let mut values = vec![pg_sys::Datum::from(0); natts];
-            let mut nulls = vec![true; natts];
-            for i in 0..natts {
-                let attr = attribute(desc, i);
-                if attr.attisdropped {
-                    continue;
-                }
-                let name = cstr(attr.attname.data.as_ptr()).unwrap_or_default();
-                if let Some(value) = self.column(&name) {
-                    values[i] = value;
-                    nulls[i] = false;
-                }
-            }
-            let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
-            pg_sys::CatalogTupleInsert(rel, tuple);
-            pg_sys::table_close(rel, pg_sys::NoLock as i32);
-        }
     }
 }

@@ -39,37 +39,43 @@ pub struct RowChange<'a> {
     pub changed_at_us: i64,
 }
 
-fn push_key(out: &mut String, key: &str) {
+fn push_key(out: &mut Vec<u8>, key: &str) {
     if out.len() > 1 {
-        out.push(',');
+        out.push(b',');
     }
-    out.push('"');
-    out.push_str(key);
-    out.push_str("\":");
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
-fn push_text(out: &mut String, text: Option<&str>) {
+fn push_text(out: &mut Vec<u8>, text: Option<&str>) {
     match text {
-        // serde_json's string encoding is the one `chain::canonical_json` uses.
-        Some(text) => out.push_str(&Value::from(text).to_string()),
-        None => out.push_str("null"),
+        // serde_json's string encoding is the one `chain::canonical_json` uses; writing a
+        // `&str` into a byte buffer cannot fail.
+        Some(text) => serde_json::to_writer(&mut *out, text).unwrap_or_default(),
+        None => out.extend_from_slice(b"null"),
     }
+}
+
+fn push_number(out: &mut Vec<u8>, number: i64) {
+    out.extend_from_slice(number.to_string().as_bytes());
 }
 
 impl RowChange<'_> {
     /// The canonical JSON payload: every field, keys sorted, no whitespace — the same bytes
     /// `chain::canonical_json` gives for `fields()`, written directly (this runs per row).
-    pub fn payload(&self) -> String {
-        let mut out = String::with_capacity(256 + self.old_row.map_or(0, str::len) + self.new_row.map_or(0, str::len));
-        out.push('{');
+    pub fn payload(&self) -> Vec<u8> {
+        let images = self.old_row.map_or(0, str::len) + self.new_row.map_or(0, str::len);
+        let mut out = Vec::with_capacity(320 + images + images / 8);
+        out.push(b'{');
         push_key(&mut out, "actor");
         push_text(&mut out, Some(self.actor));
         push_key(&mut out, "application_name");
         push_text(&mut out, Some(self.application_name));
         push_key(&mut out, "backend_pid");
-        out.push_str(&self.backend_pid.to_string());
+        push_number(&mut out, i64::from(self.backend_pid));
         push_key(&mut out, "changed_at_us");
-        out.push_str(&self.changed_at_us.to_string());
+        push_number(&mut out, self.changed_at_us);
         push_key(&mut out, "client_addr");
         push_text(&mut out, Some(self.client_addr));
         push_key(&mut out, "new_row");
@@ -81,7 +87,7 @@ impl RowChange<'_> {
         push_key(&mut out, "operation");
         push_text(&mut out, Some(self.operation));
         push_key(&mut out, "ordinal");
-        out.push_str(&self.ordinal.to_string());
+        push_number(&mut out, i64::from(self.ordinal));
         push_key(&mut out, "relation");
         push_text(&mut out, Some(self.relation));
         push_key(&mut out, "row_key");
@@ -89,10 +95,10 @@ impl RowChange<'_> {
         push_key(&mut out, "session_role");
         push_text(&mut out, Some(self.session_role));
         push_key(&mut out, "table_id");
-        out.push_str(&self.table_id.to_string());
+        push_number(&mut out, self.table_id);
         push_key(&mut out, "txid");
-        out.push_str(&self.txid.to_string());
-        out.push('}');
+        push_number(&mut out, self.txid);
+        out.push(b'}');
         out
     }
 
@@ -111,8 +117,18 @@ impl RowChange<'_> {
 
     /// `sha256(payload)`.
     pub fn hash(&self) -> String {
-        sha256_tagged(&[self.payload().as_bytes()])
+        sha256_tagged(&[&self.payload()])
     }
+}
+
+/// The index key of a row key: the first 8 bytes of `sha256` of its `jsonb` text, read as a
+/// big-endian signed integer. Lookups by key compare these integers instead of `jsonb`
+/// values; auditors get the same number in SQL with `fence.key_hash(row_key)`.
+pub fn key_hash(key_text: &str) -> i64 {
+    let digest = Sha256::digest(key_text.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
 /// A calendar month (UTC), the unit of partitioning, sealing digests and retention.
@@ -345,9 +361,20 @@ mod tests {
     #[test]
     fn payload_is_the_canonical_json_of_the_fields() {
         let c = change(1);
-        assert_eq!(c.payload(), canonical_json(&Value::Object(c.fields())));
-        let delete = RowChange { new_row: None, operation: "DELETE", ..c };
-        assert_eq!(delete.payload(), canonical_json(&Value::Object(delete.fields())));
+        assert_eq!(c.payload(), canonical_json(&Value::Object(c.fields())).into_bytes());
+        let delete = RowChange { new_row: None, operation: "DELETE", ..c.clone() };
+        assert_eq!(delete.payload(), canonical_json(&Value::Object(delete.fields())).into_bytes());
+        // Every character that JSON escapes, and some that it does not.
+        let control: String = (0u8..0x20).map(char::from).chain("\\\"/\u{7f}é€😀".chars()).collect();
+        let odd = RowChange { actor: &control, application_name: "", new_row: Some(&control), ..c };
+        assert_eq!(odd.payload(), canonical_json(&Value::Object(odd.fields())).into_bytes());
+    }
+
+    #[test]
+    fn key_hashes_are_the_sql_ones() {
+        // SELECT fence.key_hash('{"id": 7}') -- ('x' || left(encode(sha256(...), 'hex'), 16))::bit(64)::bigint
+        assert_eq!(key_hash(r#"{"id": 7}"#), KEY_HASH_ID_7);
+        assert_ne!(key_hash(r#"{"id": 8}"#), key_hash(r#"{"id": 7}"#));
     }
 
     #[test]
@@ -392,6 +419,8 @@ mod tests {
         }
         builder.finish()
     }
+
+    const KEY_HASH_ID_7: i64 = -5_956_679_774_198_763_917;
 
     const OCT: i64 = 1_791_000_000_000_000;
     const NOV: i64 = 1_794_000_000_000_000;
