@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::errors;
 use crate::events;
 use crate::ffi::rowstore::{StoreTable, StoredChange};
-use crate::ffi::rowtrigger::{self, Firing, Image, Operation, Projection};
+use crate::ffi::rowtrigger::{self, Firing, Image, Operation, Projection, Style};
 use crate::ffi::{guc, relcache, security, worker, xact};
 use crate::gate;
 use crate::plans;
@@ -93,8 +93,8 @@ fn tracked(relid: pg_sys::Oid) -> Rc<Tracked> {
     let tracked = Rc::new(Tracked {
         table_id,
         relation,
-        key: rowtrigger::projection(relid, &key),
-        row: rowtrigger::projection(relid, &columns),
+        key: rowtrigger::projection(relid, &key, Style::JsonbText),
+        row: rowtrigger::projection(relid, &columns, Style::Json),
     });
     TRACKED.with(|t| t.borrow_mut().insert(relid, tracked.clone()));
     tracked

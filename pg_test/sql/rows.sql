@@ -147,6 +147,44 @@ UPDATE fence.row_changes SET key_hash = fence.key_hash(row_key::jsonb) WHERE ope
 SELECT ok, changes_unsealed FROM fence.verify_chain();
 RESET session_replication_role;
 
+-- Row images print as PostgreSQL's to_json of the row, keys as the text of their to_jsonb,
+-- whatever the column types (fence prints common types itself and leaves the others to
+-- PostgreSQL: compare both).
+CREATE TYPE rows_mood AS ENUM ('calm', 'angry');
+CREATE TYPE rows_pair AS (a int, b text);
+CREATE DOMAIN rows_positive AS int CHECK (VALUE > 0);
+CREATE TABLE rows_types (
+    k_text text, k_int bigint, k_num numeric, k_uuid uuid,
+    b bool, i2 smallint, f4 real, f8 double precision, n numeric, s varchar(10), c char(3), t text,
+    d date, ts timestamp, tstz timestamptz, iv interval, j json, jb jsonb, arr int[], pair rows_pair,
+    mood rows_mood, pos rows_positive, bin bytea, ip inet,
+    PRIMARY KEY (k_text, k_int, k_num, k_uuid)
+);
+CREATE TABLE rows_float_key (f float8 PRIMARY KEY, at timestamptz);
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.track_table('rows_types') > 0 AND fence.track_table('rows_float_key') > 0 AS tracked;
+RESET SESSION AUTHORIZATION;
+INSERT INTO rows_types VALUES
+    (E'q"\\\n\u00e9', -9000000000, 1.50, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+     true, -3, 'NaN', '-Infinity', 'NaN', 'v', 'ab', E'tab\there \u0001',
+     '2026-11-22', '2026-11-22 10:00:00.5', '2026-11-22 10:00:00+02', '1 day 2 hours', '{"x": [1, 2]}', '{"b": 1, "a": 2}',
+     '{1,NULL,3}', ROW(1, 'p'), 'angry', 5, '\xdeadbeef', '10.0.0.0/8'),
+    ('plain', 1, 0, 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12',
+     NULL, NULL, 1.5, 1e100, 123.4500, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO rows_float_key VALUES (1e100, now()), (0.1, NULL);
+CREATE TEMP VIEW printed AS SELECT * FROM fence.row_changes UNION ALL SELECT * FROM fence.row_inbox;
+SELECT count(*) AS rows, bool_and(p.new_row::text = to_json(r)::text) AS rows_as_to_json,
+       bool_and(p.row_key::text = jsonb_build_object('k_text', r.k_text, 'k_int', r.k_int, 'k_num', r.k_num, 'k_uuid', r.k_uuid)::text)
+           AS keys_as_jsonb
+FROM rows_types r JOIN printed p ON p.relation = 'public.rows_types' AND p.row_key::jsonb ->> 'k_text' = r.k_text;
+SELECT count(*) AS rows, bool_and(p.new_row::text = to_json(t)::text) AS rows_as_to_json,
+       bool_and(p.row_key::text = jsonb_build_object('f', t.f)::text) AS keys_as_jsonb
+FROM rows_float_key t JOIN printed p ON p.relation = 'public.rows_float_key' AND (p.row_key::jsonb ->> 'f')::float8 = t.f;
+SELECT count(*) AS float_key_history FROM fence.row_history('rows_float_key', '{"f": 1e100}');
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.untrack_table('rows_types') > 0 AND fence.untrack_table('rows_float_key') > 0 AS untracked;
+RESET SESSION AUTHORIZATION;
+
 -- Untracking is the admin's recorded act; the history stays.
 SET SESSION AUTHORIZATION regress_admin;
 SELECT fence.untrack_table('rows_ident') > 0 AS untracked;

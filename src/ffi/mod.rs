@@ -27,6 +27,7 @@ pub mod parser;
 pub mod parsetree;
 pub mod relcache;
 pub mod rowguard;
+pub mod rowjson;
 pub mod rowstore;
 pub mod rowtrigger;
 pub mod security;

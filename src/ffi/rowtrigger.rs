@@ -12,6 +12,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use super::nodes::cstr;
+use super::rowjson::{ColumnType, RowPrinter};
 
 /// The operation that fired the trigger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +55,22 @@ pub enum Image {
     New,
 }
 
-/// A subset of a table's columns as a record type of its own (registered with
-/// `BlessTupleDesc`), so that `to_json` prints exactly those columns by name.
+/// A subset of a table's columns and how to print them as JSON. Keys whose `jsonb` text
+/// fence cannot print itself keep a record type of their own (registered with
+/// `BlessTupleDesc`) for `to_jsonb`. Everything lives in the projection's memory context,
+/// deleted with it.
 pub struct Projection {
     attnums: Vec<usize>,
-    desc: pg_sys::TupleDesc,
+    printer: Result<RowPrinter, pg_sys::TupleDesc>,
+    context: pg_sys::MemoryContext,
+}
+
+impl Drop for Projection {
+    fn drop(&mut self) {
+        // SAFETY: the context is this projection's own; nothing else points into it (a
+        // blessed descriptor is copied into the type cache).
+        unsafe { pg_sys::MemoryContextDelete(self.context) }
+    }
 }
 
 /// A row image or key as built for the current change: the `json` or `jsonb` datum
@@ -167,47 +179,55 @@ impl Firing {
         })
     }
 
-    /// The columns of `projection` of one image of the row, as `json` (PostgreSQL's
-    /// `to_json` of the record: columns in table order, printed once and stored as printed).
+    fn tuple(&self, which: Image) -> Option<&Deformed> {
+        match which {
+            Image::Old => self.old.as_ref(),
+            Image::New => self.new.as_ref(),
+        }
+    }
+
+    /// The columns of `projection` of one image of the row, as `json`: what PostgreSQL's
+    /// `to_json` of the record prints, stored as printed.
     pub fn row_image(&self, which: Image, projection: &Projection) -> Option<Json> {
-        self.record(which, projection).map(|record| {
-            let datum = JsonFunction::ToJson.call(record);
-            // SAFETY: to_json returns a text datum, not toasted (just built).
-            let text = unsafe { pgrx::varlena::text_to_rust_str(datum.cast_mut_ptr()) }.unwrap_or_default().to_string();
-            Json { datum, text }
-        })
+        let tuple = self.tuple(which)?;
+        Some(Json::from_bytes(projection.print(tuple)?))
     }
 
     /// The columns of `projection` of one image of the row as the canonical text of their
     /// `jsonb` value (for keys: row_history compares them as `jsonb`), stored as `json`.
     pub fn key_image(&self, which: Image, projection: &Projection) -> Option<Json> {
-        self.record(which, projection).map(|record| {
-            let datum = JsonFunction::ToJsonb.call(record);
-            // SAFETY: to_jsonb returns a jsonb datum (detoasted in case); jsonb_out's printer
-            // gives PostgreSQL's canonical text of it.
-            let text = unsafe {
-                let jsonb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()).cast::<pg_sys::Jsonb>();
-                let size = pgrx::varsize_any(jsonb.cast()) as i32;
-                cstr(pg_sys::JsonbToCString(std::ptr::null_mut(), &mut (*jsonb).root, size)).unwrap_or_default()
-            };
-            Json { datum: text_datum(&text), text }
-        })
-    }
-
-    /// The columns of `projection` of one image of the row, as a record of the projection's type.
-    fn record(&self, which: Image, projection: &Projection) -> Option<pg_sys::Datum> {
-        let tuple = match which {
-            Image::Old => self.old.as_ref()?,
-            Image::New => self.new.as_ref()?,
-        };
+        let tuple = self.tuple(which)?;
+        if let Some(printed) = projection.print(tuple) {
+            return Some(Json::from_bytes(printed));
+        }
+        let Err(desc) = projection.printer else { return None };
         let values: Vec<pg_sys::Datum> = projection.attnums.iter().map(|&i| tuple.values[i]).collect();
         let mut nulls: Vec<bool> = projection.attnums.iter().map(|&i| tuple.nulls[i]).collect();
         // SAFETY: the projection's descriptor has exactly these attributes, in this order;
-        // HeapTupleHeaderGetDatum flattens TOASTed values into the composite datum.
-        unsafe {
-            let formed = pg_sys::heap_form_tuple(projection.desc, values.as_ptr().cast_mut(), nulls.as_mut_ptr());
-            Some(pg_sys::HeapTupleHeaderGetDatum((*formed).t_data))
-        }
+        // HeapTupleHeaderGetDatum flattens TOASTed values into the composite datum; to_jsonb
+        // returns a jsonb datum (detoasted in case) and jsonb_out's printer gives
+        // PostgreSQL's canonical text of it.
+        let text = unsafe {
+            let formed = pg_sys::heap_form_tuple(desc, values.as_ptr().cast_mut(), nulls.as_mut_ptr());
+            let datum = to_jsonb(pg_sys::HeapTupleHeaderGetDatum((*formed).t_data));
+            let jsonb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()).cast::<pg_sys::Jsonb>();
+            let size = pgrx::varsize_any(jsonb.cast()) as i32;
+            cstr(pg_sys::JsonbToCString(std::ptr::null_mut(), &mut (*jsonb).root, size)).unwrap_or_default()
+        };
+        Some(Json { datum: text_datum(&text), text })
+    }
+}
+
+impl Projection {
+    fn print(&self, tuple: &Deformed) -> Option<Vec<u8>> {
+        self.printer.as_ref().ok().map(|printer| printer.print(&tuple.values, &tuple.nulls))
+    }
+}
+
+impl Json {
+    fn from_bytes(printed: Vec<u8>) -> Json {
+        let text = String::from_utf8(printed).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Json { datum: text_datum(&text), text }
     }
 }
 
@@ -217,53 +237,38 @@ pub fn text_datum(text: &str) -> pg_sys::Datum {
     unsafe { pg_sys::Datum::from(pg_sys::cstring_to_text_with_len(text.as_ptr().cast(), text.len() as i32)) }
 }
 
-/// PostgreSQL's `to_json(record)` and `to_jsonb(record)`.
-#[derive(Clone, Copy)]
-enum JsonFunction {
-    ToJson,
-    ToJsonb,
-}
-
 thread_local! {
-    /// Each function with a call expression, as the function manager needs to know the
+    /// `to_jsonb(record)` with a call expression, as the function manager needs to know the
     /// argument's type (built once per backend, in TopMemoryContext).
-    static JSON_FUNCTIONS: [Cell<*mut pg_sys::FmgrInfo>; 2] =
-        const { [Cell::new(std::ptr::null_mut()), Cell::new(std::ptr::null_mut())] };
+    static TO_JSONB: Cell<*mut pg_sys::FmgrInfo> = const { Cell::new(std::ptr::null_mut()) };
 }
 
-impl JsonFunction {
-    fn call(self, record: pg_sys::Datum) -> pg_sys::Datum {
-        let (index, function, result) = match self {
-            JsonFunction::ToJson => (0, pg_sys::F_TO_JSON, pg_sys::JSONOID),
-            JsonFunction::ToJsonb => (1, pg_sys::F_TO_JSONB, pg_sys::JSONBOID),
-        };
-        // SAFETY: the FmgrInfo and its expression live in TopMemoryContext for the backend's
-        // life; the function reads the record's type from the datum and returns a palloc'd
-        // value.
-        unsafe {
-            let mut flinfo = JSON_FUNCTIONS.with(|f| f[index].get());
-            if flinfo.is_null() {
-                let function = pg_sys::Oid::from(function);
-                let old = pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
-                flinfo = pg_sys::palloc0(std::mem::size_of::<pg_sys::FmgrInfo>()).cast();
-                pg_sys::fmgr_info_cxt(function, flinfo, pg_sys::TopMemoryContext);
-                let argument = pg_sys::makeNullConst(pg_sys::RECORDOID, -1, pg_sys::InvalidOid);
-                let args =
-                    pg_sys::list_make1_impl(pg_sys::NodeTag::T_List, pg_sys::ListCell { ptr_value: argument.cast() });
-                let call = pg_sys::makeFuncExpr(
-                    function,
-                    result,
-                    args,
-                    pg_sys::InvalidOid,
-                    pg_sys::InvalidOid,
-                    pg_sys::CoercionForm::COERCE_EXPLICIT_CALL,
-                );
-                (*flinfo).fn_expr = call.cast();
-                pg_sys::MemoryContextSwitchTo(old);
-                JSON_FUNCTIONS.with(|f| f[index].set(flinfo));
-            }
-            pg_sys::FunctionCall1Coll(flinfo, pg_sys::InvalidOid, record)
+fn to_jsonb(record: pg_sys::Datum) -> pg_sys::Datum {
+    // SAFETY: the FmgrInfo and its expression live in TopMemoryContext for the backend's
+    // life; to_jsonb reads the record's type from the datum and returns a palloc'd value.
+    unsafe {
+        let mut flinfo = TO_JSONB.with(Cell::get);
+        if flinfo.is_null() {
+            let function = pg_sys::Oid::from(pg_sys::F_TO_JSONB);
+            let old = pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
+            flinfo = pg_sys::palloc0(std::mem::size_of::<pg_sys::FmgrInfo>()).cast();
+            pg_sys::fmgr_info_cxt(function, flinfo, pg_sys::TopMemoryContext);
+            let argument = pg_sys::makeNullConst(pg_sys::RECORDOID, -1, pg_sys::InvalidOid);
+            let args =
+                pg_sys::list_make1_impl(pg_sys::NodeTag::T_List, pg_sys::ListCell { ptr_value: argument.cast() });
+            let call = pg_sys::makeFuncExpr(
+                function,
+                pg_sys::JSONBOID,
+                args,
+                pg_sys::InvalidOid,
+                pg_sys::InvalidOid,
+                pg_sys::CoercionForm::COERCE_EXPLICIT_CALL,
+            );
+            (*flinfo).fn_expr = call.cast();
+            pg_sys::MemoryContextSwitchTo(old);
+            TO_JSONB.with(|t| t.set(flinfo));
         }
+        pg_sys::FunctionCall1Coll(flinfo, pg_sys::InvalidOid, record)
     }
 }
 
@@ -327,31 +332,67 @@ pub fn key_columns(relid: pg_sys::Oid) -> Option<Vec<String>> {
     }
 }
 
-/// The named columns of a table (in the order given) as a record type of their own.
-pub fn projection(relid: pg_sys::Oid, wanted: &[String]) -> Projection {
+/// How a projection prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `to_json` of the record: row images.
+    Json,
+    /// The canonical text of `to_jsonb` of the record: keys.
+    JsonbText,
+}
+
+/// The named columns of a table (in the order given), printed in `style`.
+pub fn projection(relid: pg_sys::Oid, wanted: &[String], style: Style) -> Projection {
     let all = columns(relid);
     let picked: Vec<(usize, &String)> =
         wanted.iter().filter_map(|w| all.iter().find(|(_, name)| name == w).map(|(i, name)| (*i, name))).collect();
-    // SAFETY: the relation is opened without a lock only to copy attribute types; the new
-    // descriptor lives in TopMemoryContext (projections are cached across transactions) and
-    // BlessTupleDesc registers it as an anonymous record type of this backend.
+    // SAFETY: the relation is opened without a lock only to read attribute types; what the
+    // projection keeps lives in its own memory context (projections are cached across
+    // transactions); BlessTupleDesc registers a descriptor as an anonymous record type of
+    // this backend.
     unsafe {
         let rel = pg_sys::RelationIdGetRelation(relid);
         if rel.is_null() {
             crate::errors::not_found(format!("relation {} does not exist", relid.to_u32()), None);
         }
         let source = (*rel).rd_att;
-        let old = pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
-        let desc = pg_sys::CreateTemplateTupleDesc(picked.len() as i32);
-        for (n, (i, name)) in picked.iter().enumerate() {
-            let attr = attribute(source, *i);
-            let name = CString::new(name.as_str()).unwrap_or_default();
-            pg_sys::TupleDescInitEntry(desc, (n + 1) as i16, name.as_ptr(), attr.atttypid, attr.atttypmod, 0);
-            pg_sys::TupleDescInitEntryCollation(desc, (n + 1) as i16, attr.attcollation);
-        }
-        let desc = pg_sys::BlessTupleDesc(desc);
-        pg_sys::MemoryContextSwitchTo(old);
+        let context = pg_sys::AllocSetContextCreateExtended(
+            pg_sys::TopMemoryContext,
+            c"fence row projection".as_ptr(),
+            pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+            pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+            pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
+        );
+        let types: Vec<ColumnType> = picked
+            .iter()
+            .map(|&(i, name)| {
+                let attr = attribute(source, i);
+                ColumnType {
+                    attnum: i,
+                    name,
+                    type_oid: attr.atttypid,
+                    typmod: attr.atttypmod,
+                    collation: attr.attcollation,
+                }
+            })
+            .collect();
+        let printer = match style {
+            Style::Json => Ok(RowPrinter::json(&types, context)),
+            Style::JsonbText => RowPrinter::jsonb_text(&types, context).ok_or_else(|| {
+                let old = pg_sys::MemoryContextSwitchTo(context);
+                let desc = pg_sys::CreateTemplateTupleDesc(types.len() as i32);
+                for (n, column) in types.iter().enumerate() {
+                    let name = CString::new(column.name).unwrap_or_default();
+                    let n = (n + 1) as i16;
+                    pg_sys::TupleDescInitEntry(desc, n, name.as_ptr(), column.type_oid, column.typmod, 0);
+                    pg_sys::TupleDescInitEntryCollation(desc, n, column.collation);
+                }
+                let desc = pg_sys::BlessTupleDesc(desc);
+                pg_sys::MemoryContextSwitchTo(old);
+                desc
+            }),
+        };
         pg_sys::RelationClose(rel);
-        Projection { attnums: picked.into_iter().map(|(i, _)| i).collect(), desc }
+        Projection { attnums: picked.into_iter().map(|(i, _)| i).collect(), printer, context }
     }
 }

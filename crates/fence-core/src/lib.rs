@@ -9,6 +9,7 @@ pub mod chain;
 pub mod decision;
 pub mod effects;
 pub mod hash;
+pub mod json;
 pub mod lexer;
 pub mod lock;
 pub mod model;

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::hash::sha256_tagged;
+use crate::json::push_escaped;
 
 /// One recorded row change: every hashed field. Row images and the key are the text of the
 /// stored `jsonb` values, which PostgreSQL prints canonically (sorted keys, one spacing).
@@ -50,9 +51,8 @@ fn push_key(out: &mut Vec<u8>, key: &str) {
 
 fn push_text(out: &mut Vec<u8>, text: Option<&str>) {
     match text {
-        // serde_json's string encoding is the one `chain::canonical_json` uses; writing a
-        // `&str` into a byte buffer cannot fail.
-        Some(text) => serde_json::to_writer(&mut *out, text).unwrap_or_default(),
+        // The string escaping of `chain::canonical_json` (serde_json's) and PostgreSQL's.
+        Some(text) => push_escaped(out, text.as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
 }
