@@ -59,12 +59,26 @@ CREATE INDEX row_changes_old_key_idx ON fence.row_changes (old_key_hash) WHERE o
 CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
 CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid);
 
--- Changes not sealed yet, as the row trigger wrote them: no index, so that recording a change
--- costs the writer one heap insert (the sealer indexes them by moving them into
--- fence.row_changes). Same columns, in the same order. fence writes here with plain heap
--- inserts (src/ffi/rowstore.rs), so an index on it must hold plain columns, with no predicate
--- but "<column> IS NOT NULL".
+-- Changes not sealed yet, as the row trigger wrote them, indexed only by transaction, so
+-- that recording a change costs the writer a heap insert and an append at the right end of
+-- one index (the sealer indexes them fully by moving them into fence.row_changes). Readers
+-- find the unsealed changes from the last seal's end on: the moved ones stay behind as dead
+-- rows until vacuumed. Same columns as fence.row_changes, in the same order. fence writes
+-- here with plain heap and index inserts (src/ffi/rowstore.rs), so an index on it must hold
+-- plain columns, with no predicate but "<column> IS NOT NULL".
 CREATE TABLE fence.row_inbox (LIKE fence.row_changes);
+CREATE INDEX row_inbox_txid_idx ON fence.row_inbox (txid);
+
+-- Where the last sealed block ended (0 before the first seal): every change of a transaction
+-- below it is in fence.row_changes.
+CREATE FUNCTION fence.sealed_until() RETURNS bigint
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((
+        SELECT (c.details -> 'block' ->> 'xid_to')::bigint
+        FROM fence.audit_chain c WHERE c.kind = 'row_seal'
+        ORDER BY c.seq DESC LIMIT 1
+    ), 0)
+$$;
 
 -- Seals and retentions are read back from the chain (the chain is their only record).
 CREATE INDEX audit_chain_rows_idx ON fence.audit_chain (kind, seq) WHERE kind IN ('row_seal', 'row_retention');
@@ -115,7 +129,7 @@ LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_tem
         SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.key_hash IS NULL
         UNION ALL
         SELECT * FROM fence.row_inbox c
-        WHERE c.table_id IN (SELECT id FROM ids)
+        WHERE c.txid >= fence.sealed_until() AND c.table_id IN (SELECT id FROM ids)
           AND (c.key_hash IS NULL OR c.key_hash = fence.key_hash($2) AND c.row_key::jsonb = $2
                OR c.old_key_hash = fence.key_hash($2) AND c.old_key::jsonb = $2)
     ) c
@@ -158,7 +172,8 @@ RETURNS TABLE (
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT c.changed_at, c.relation, c.operation, c.row_key::jsonb, c.old_row::jsonb, c.new_row::jsonb, c.session_role,
            c.application_name, c.client_addr, c.backend_pid, c.txid
-    FROM (SELECT * FROM fence.row_changes UNION ALL SELECT * FROM fence.row_inbox) c
+    FROM (SELECT * FROM fence.row_changes
+          UNION ALL SELECT * FROM fence.row_inbox i WHERE i.txid >= fence.sealed_until()) c
     WHERE c.actor = $1 COLLATE "C" AND c.changed_at >= $2 AND c.changed_at < $3
     ORDER BY c.changed_at, c.txid, c.ordinal
 $$;
@@ -326,6 +341,7 @@ COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
+COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
 COMMENT ON FUNCTION fence.guard_row_inbox IS 'Trigger: only the sealer deletes from fence.row_inbox, nobody updates or truncates it';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';

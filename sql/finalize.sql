@@ -95,6 +95,7 @@ COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
+COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
 COMMENT ON FUNCTION fence.guard_row_inbox IS 'Trigger: only the sealer deletes from fence.row_inbox, nobody updates or truncates it';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';

@@ -75,7 +75,7 @@ fn seal(wait: bool) -> Option<Block> {
             return None;
         }
         events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
-        gate::internal(|| Spi::run_with_args(queries::MOVE_SEALED, &[block.xid_to.into()]))
+        gate::internal(|| Spi::run_with_args(queries::MOVE_SEALED, &[block.xid_from.into(), block.xid_to.into()]))
             .unwrap_or_else(|e| errors::spi(e));
         Some(block)
     })
