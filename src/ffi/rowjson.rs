@@ -68,14 +68,22 @@ fn category(type_oid: pg_sys::Oid) -> Option<Category> {
     }
 }
 
-/// An FmgrInfo for `function` in `context`; with `argument`, a call expression telling the
-/// function its argument's type (for polymorphic `to_json(anyelement)`).
+/// A one-argument call expression: what a polymorphic function (`to_json(anyelement)`,
+/// `to_jsonb(record)`) reads its argument's type from.
+pub struct Call {
+    pub result: pg_sys::Oid,
+    pub argument: pg_sys::Oid,
+    pub typmod: i32,
+    pub collation: pg_sys::Oid,
+}
+
+/// An FmgrInfo for `function` in `context`, with `call` as its expression if given.
 ///
 /// # Safety
 /// `context` must outlive every use of the result.
-unsafe fn function_info(
+pub unsafe fn function_info(
     function: pg_sys::Oid,
-    argument: Option<(pg_sys::Oid, i32, pg_sys::Oid)>,
+    call: Option<Call>,
     context: pg_sys::MemoryContext,
 ) -> *mut pg_sys::FmgrInfo {
     // SAFETY: per the caller; everything is allocated in `context`.
@@ -83,12 +91,12 @@ unsafe fn function_info(
         let old = pg_sys::MemoryContextSwitchTo(context);
         let info: *mut pg_sys::FmgrInfo = pg_sys::palloc0(std::mem::size_of::<pg_sys::FmgrInfo>()).cast();
         pg_sys::fmgr_info_cxt(function, info, context);
-        if let Some((type_oid, typmod, collation)) = argument {
-            let value = pg_sys::makeNullConst(type_oid, typmod, collation);
+        if let Some(call) = call {
+            let value = pg_sys::makeNullConst(call.argument, call.typmod, call.collation);
             let args = pg_sys::list_make1_impl(pg_sys::NodeTag::T_List, pg_sys::ListCell { ptr_value: value.cast() });
             let call = pg_sys::makeFuncExpr(
                 function,
-                pg_sys::JSONOID,
+                call.result,
                 args,
                 pg_sys::InvalidOid,
                 pg_sys::InvalidOid,
@@ -121,7 +129,12 @@ impl RowPrinter {
             .map(|column| {
                 // SAFETY: per the caller.
                 let printer = unsafe { Self::printer(column, context) }.unwrap_or_else(|| {
-                    let argument = Some((column.type_oid, column.typmod, column.collation));
+                    let argument = Some(Call {
+                        result: pg_sys::JSONOID,
+                        argument: column.type_oid,
+                        typmod: column.typmod,
+                        collation: column.collation,
+                    });
                     // SAFETY: per the caller.
                     Printer::ToJson(unsafe { function_info(pg_sys::Oid::from(pg_sys::F_TO_JSON), argument, context) })
                 });

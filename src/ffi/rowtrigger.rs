@@ -12,7 +12,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use super::nodes::cstr;
-use super::rowjson::{ColumnType, RowPrinter};
+use super::rowjson::{function_info, Call, ColumnType, RowPrinter};
 
 /// The operation that fired the trigger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,23 +249,13 @@ fn to_jsonb(record: pg_sys::Datum) -> pg_sys::Datum {
     unsafe {
         let mut flinfo = TO_JSONB.with(Cell::get);
         if flinfo.is_null() {
-            let function = pg_sys::Oid::from(pg_sys::F_TO_JSONB);
-            let old = pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
-            flinfo = pg_sys::palloc0(std::mem::size_of::<pg_sys::FmgrInfo>()).cast();
-            pg_sys::fmgr_info_cxt(function, flinfo, pg_sys::TopMemoryContext);
-            let argument = pg_sys::makeNullConst(pg_sys::RECORDOID, -1, pg_sys::InvalidOid);
-            let args =
-                pg_sys::list_make1_impl(pg_sys::NodeTag::T_List, pg_sys::ListCell { ptr_value: argument.cast() });
-            let call = pg_sys::makeFuncExpr(
-                function,
-                pg_sys::JSONBOID,
-                args,
-                pg_sys::InvalidOid,
-                pg_sys::InvalidOid,
-                pg_sys::CoercionForm::COERCE_EXPLICIT_CALL,
-            );
-            (*flinfo).fn_expr = call.cast();
-            pg_sys::MemoryContextSwitchTo(old);
+            let call = Call {
+                result: pg_sys::JSONBOID,
+                argument: pg_sys::RECORDOID,
+                typmod: -1,
+                collation: pg_sys::InvalidOid,
+            };
+            flinfo = function_info(pg_sys::Oid::from(pg_sys::F_TO_JSONB), Some(call), pg_sys::TopMemoryContext);
             TO_JSONB.with(|t| t.set(flinfo));
         }
         pg_sys::FunctionCall1Coll(flinfo, pg_sys::InvalidOid, record)
