@@ -2,10 +2,19 @@
 -- into the chain), and verify_chain also verifies the row changes (two more columns).
 \echo Use "ALTER EXTENSION fence UPDATE TO '0.3.0'" to load this file. \quit
 
+-- The append-only guard names the table it guards (fence.row_changes has it too).
+CREATE OR REPLACE FUNCTION fence.forbid_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION '%.% is append-only: % is not allowed', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+        USING ERRCODE = '42501',
+              HINT = 'Rows are added by fence only; auditors verify with SELECT * FROM fence.verify_chain().';
+END
+$$;
+
 -- fence: row-level change audit (fence.track_table). A Rust row trigger records each change
--- of a tracked table into fence.row_inbox, hashed in the writing backend; a sealer folds the
--- changes of finished transactions into blocks chained in fence.audit_chain and moves them
--- into fence.row_changes, where they are indexed.
+-- of a tracked table into fence.row_changes, hashed in the writing backend; a sealer folds the
+-- changes of finished transactions into blocks chained in fence.audit_chain.
 
 -- Tables under audit, one row per tracking period (re-tracking with other excluded columns
 -- closes the previous period).
@@ -22,9 +31,12 @@ CREATE TABLE fence.tracked_tables (
 );
 CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHERE untracked_at IS NULL;
 
--- Every sealed change. Partitioned by month (UTC) of changed_at; partitions are created
+-- Every recorded change. Partitioned by month (UTC) of changed_at; partitions are created
 -- ahead by fence (track_table, the sealer); the default partition only catches a month whose
--- partition does not exist yet. The column names are the hashed field names, but for
+-- partition does not exist yet. The row trigger inserts into the month's partition itself
+-- (one partition named row_changes_YYYY_MM per month, see create_row_partition) with plain
+-- heap and index inserts (src/ffi/rowstore.rs): an index here must hold plain columns, with no
+-- predicate but "<column> IS NOT NULL". The column names are the hashed field names, but for
 -- key_hash and old_key_hash: fence.key_hash() of row_key and old_key, what the key indexes
 -- hold. Keys and row images are json: keys as the canonical text of their jsonb value, rows
 -- as PostgreSQL's to_json of the row; stored as printed and hashed as stored (the query
@@ -53,24 +65,16 @@ CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 
 -- A row's history and its state at a time (TRUNCATEs have no key: key_hash IS NULL); UPDATEs
 -- that gave a row a new key, found by the old one (the only changes with an old_key); one
--- actor's changes in a window; the sealer's scan by transaction.
+-- actor's changes in a window; the sealer's scan by transaction (changes arrive in the order
+-- of their transactions: a block-range index, cheap to insert into as the range being filled
+-- is not summarized; autovacuum summarizes each range once it is full).
 CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, key_hash);
 CREATE INDEX row_changes_old_key_idx ON fence.row_changes (old_key_hash) WHERE old_key_hash IS NOT NULL;
 CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
-CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid);
-
--- Changes not sealed yet, as the row trigger wrote them, indexed only by transaction, so
--- that recording a change costs the writer a heap insert and an append at the right end of
--- one index (the sealer indexes them fully by moving them into fence.row_changes). Readers
--- find the unsealed changes from the last seal's end on: the moved ones stay behind as dead
--- rows until vacuumed. Same columns as fence.row_changes, in the same order. fence writes
--- here with plain heap and index inserts (src/ffi/rowstore.rs), so an index on it must hold
--- plain columns, with no predicate but "<column> IS NOT NULL".
-CREATE TABLE fence.row_inbox (LIKE fence.row_changes);
-CREATE INDEX row_inbox_txid_idx ON fence.row_inbox (txid);
+CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid) WITH (autosummarize = on);
 
 -- Where the last sealed block ended (0 before the first seal): every change of a transaction
--- below it is in fence.row_changes.
+-- below it is sealed.
 CREATE FUNCTION fence.sealed_until() RETURNS bigint
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce((
@@ -87,14 +91,6 @@ CREATE TRIGGER row_changes_append_only BEFORE UPDATE OR DELETE ON fence.row_chan
     FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
 CREATE TRIGGER row_changes_no_truncate BEFORE TRUNCATE ON fence.row_changes
     FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
-
--- Only the sealer deletes from the inbox (as it moves changes into fence.row_changes).
-CREATE FUNCTION fence.guard_row_inbox() RETURNS trigger
-LANGUAGE c AS 'MODULE_PATHNAME', 'fence_guard_row_inbox';
-CREATE TRIGGER row_inbox_guard BEFORE UPDATE OR DELETE ON fence.row_inbox
-    FOR EACH ROW EXECUTE FUNCTION fence.guard_row_inbox();
-CREATE TRIGGER row_inbox_no_truncate BEFORE TRUNCATE ON fence.row_inbox
-    FOR EACH STATEMENT EXECUTE FUNCTION fence.guard_row_inbox();
 
 -- The row trigger fence.track_table installs (AFTER INSERT/UPDATE/DELETE FOR EACH ROW and
 -- AFTER TRUNCATE FOR EACH STATEMENT, ENABLE ALWAYS).
@@ -127,11 +123,6 @@ LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_tem
         WHERE c.old_key_hash = fence.key_hash($2) AND c.old_key::jsonb = $2 AND c.table_id IN (SELECT id FROM ids)
         UNION ALL
         SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.key_hash IS NULL
-        UNION ALL
-        SELECT * FROM fence.row_inbox c
-        WHERE c.txid >= fence.sealed_until() AND c.table_id IN (SELECT id FROM ids)
-          AND (c.key_hash IS NULL OR c.key_hash = fence.key_hash($2) AND c.row_key::jsonb = $2
-               OR c.old_key_hash = fence.key_hash($2) AND c.old_key::jsonb = $2)
     ) c
     ORDER BY c.changed_at, c.txid, c.ordinal
 $$;
@@ -172,8 +163,7 @@ RETURNS TABLE (
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT c.changed_at, c.relation, c.operation, c.row_key::jsonb, c.old_row::jsonb, c.new_row::jsonb, c.session_role,
            c.application_name, c.client_addr, c.backend_pid, c.txid
-    FROM (SELECT * FROM fence.row_changes
-          UNION ALL SELECT * FROM fence.row_inbox i WHERE i.txid >= fence.sealed_until()) c
+    FROM fence.row_changes c
     WHERE c.actor = $1 COLLATE "C" AND c.changed_at >= $2 AND c.changed_at < $3
     ORDER BY c.changed_at, c.txid, c.ordinal
 $$;
@@ -324,7 +314,6 @@ GRANT SELECT ON fence.tracked_tables TO fence_admin;
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.row_changes_default', '');
-SELECT pg_catalog.pg_extension_config_dump('fence.row_inbox', '');
 
 COMMENT ON FUNCTION fence.verify_chain() IS
     'fence_auditor: recompute every hash of the audit chain; ok, events checked, first bad seq and why, head hash';
@@ -340,15 +329,14 @@ COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change o
 COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
+COMMENT ON FUNCTION fence.forbid_change IS 'Trigger: fence''s audit tables are append-only';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
 COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
-COMMENT ON FUNCTION fence.guard_row_inbox IS 'Trigger: only the sealer deletes from fence.row_inbox, nobody updates or truncates it';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';
 COMMENT ON FUNCTION fence.row_partition_counts IS 'Internal: changes and unsealed changes of one partition';
 COMMENT ON FUNCTION fence.drop_row_partition IS 'Internal: drops one month''s partition (fence.drop_row_changes)';
 COMMENT ON TABLE fence.tracked_tables IS 'Tables under row-level change audit, one row per tracking period';
-COMMENT ON TABLE fence.row_changes IS 'Every sealed row change of the tracked tables, partitioned by month and indexed (recent ones are in fence.row_inbox)';
-COMMENT ON TABLE fence.row_inbox IS 'Row changes not sealed yet (the sealer moves them into fence.row_changes)';
+COMMENT ON TABLE fence.row_changes IS 'Every row change of the tracked tables, partitioned by month; sealed into the chain in blocks';
 COMMENT ON TABLE fence.row_changes_default IS 'Row changes of a month whose partition did not exist yet (normally empty)';

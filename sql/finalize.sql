@@ -44,7 +44,6 @@ SELECT pg_catalog.pg_extension_config_dump('fence.pending_denials_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.row_changes_default', '');
-SELECT pg_catalog.pg_extension_config_dump('fence.row_inbox', '');
 
 -- What \dx+ fence, \df+ fence.* and \dv fence.* show: one line per object.
 COMMENT ON FUNCTION fence.analyze IS
@@ -73,7 +72,7 @@ COMMENT ON FUNCTION fence.gate IS 'Event trigger (ddl_command_start): analyzes a
 COMMENT ON FUNCTION fence.record IS 'Event trigger (ddl_command_end): records the objects a statement created or altered';
 COMMENT ON FUNCTION fence.record_dropped IS 'Event trigger (sql_drop): records the objects a statement dropped';
 COMMENT ON FUNCTION fence.record_rewrite IS 'Event trigger (table_rewrite): records the rewrites PostgreSQL performs';
-COMMENT ON FUNCTION fence.forbid_change IS 'Trigger: the audit chain is append-only';
+COMMENT ON FUNCTION fence.forbid_change IS 'Trigger: fence''s audit tables are append-only';
 COMMENT ON TABLE fence.policy_versions IS 'Every policy document ever set; the highest version is in force';
 COMMENT ON TABLE fence.approvals IS 'Approvals and rejections of exact migration content (fence.approve)';
 COMMENT ON TABLE fence.exemptions IS 'Time-boxed exemptions (fence.exempt)';
@@ -96,13 +95,11 @@ COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
 COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
-COMMENT ON FUNCTION fence.guard_row_inbox IS 'Trigger: only the sealer deletes from fence.row_inbox, nobody updates or truncates it';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';
 COMMENT ON FUNCTION fence.row_partition_counts IS 'Internal: changes and unsealed changes of one partition';
 COMMENT ON FUNCTION fence.drop_row_partition IS 'Internal: drops one month''s partition (fence.drop_row_changes)';
 COMMENT ON TABLE fence.tracked_tables IS 'Tables under row-level change audit, one row per tracking period';
-COMMENT ON TABLE fence.row_changes IS 'Every sealed row change of the tracked tables, partitioned by month and indexed (recent ones are in fence.row_inbox)';
-COMMENT ON TABLE fence.row_inbox IS 'Row changes not sealed yet (the sealer moves them into fence.row_changes)';
+COMMENT ON TABLE fence.row_changes IS 'Every row change of the tracked tables, partitioned by month; sealed into the chain in blocks';
 COMMENT ON TABLE fence.row_changes_default IS 'Row changes of a month whose partition did not exist yet (normally empty)';

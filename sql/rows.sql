@@ -1,7 +1,6 @@
 -- fence: row-level change audit (fence.track_table). A Rust row trigger records each change
--- of a tracked table into fence.row_inbox, hashed in the writing backend; a sealer folds the
--- changes of finished transactions into blocks chained in fence.audit_chain and moves them
--- into fence.row_changes, where they are indexed.
+-- of a tracked table into fence.row_changes, hashed in the writing backend; a sealer folds the
+-- changes of finished transactions into blocks chained in fence.audit_chain.
 
 -- Tables under audit, one row per tracking period (re-tracking with other excluded columns
 -- closes the previous period).
@@ -18,9 +17,12 @@ CREATE TABLE fence.tracked_tables (
 );
 CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHERE untracked_at IS NULL;
 
--- Every sealed change. Partitioned by month (UTC) of changed_at; partitions are created
+-- Every recorded change. Partitioned by month (UTC) of changed_at; partitions are created
 -- ahead by fence (track_table, the sealer); the default partition only catches a month whose
--- partition does not exist yet. The column names are the hashed field names, but for
+-- partition does not exist yet. The row trigger inserts into the month's partition itself
+-- (one partition named row_changes_YYYY_MM per month, see create_row_partition) with plain
+-- heap and index inserts (src/ffi/rowstore.rs): an index here must hold plain columns, with no
+-- predicate but "<column> IS NOT NULL". The column names are the hashed field names, but for
 -- key_hash and old_key_hash: fence.key_hash() of row_key and old_key, what the key indexes
 -- hold. Keys and row images are json: keys as the canonical text of their jsonb value, rows
 -- as PostgreSQL's to_json of the row; stored as printed and hashed as stored (the query
@@ -49,24 +51,16 @@ CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 
 -- A row's history and its state at a time (TRUNCATEs have no key: key_hash IS NULL); UPDATEs
 -- that gave a row a new key, found by the old one (the only changes with an old_key); one
--- actor's changes in a window; the sealer's scan by transaction.
+-- actor's changes in a window; the sealer's scan by transaction (changes arrive in the order
+-- of their transactions: a block-range index, cheap to insert into as the range being filled
+-- is not summarized; autovacuum summarizes each range once it is full).
 CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, key_hash);
 CREATE INDEX row_changes_old_key_idx ON fence.row_changes (old_key_hash) WHERE old_key_hash IS NOT NULL;
 CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
-CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid);
-
--- Changes not sealed yet, as the row trigger wrote them, indexed only by transaction, so
--- that recording a change costs the writer a heap insert and an append at the right end of
--- one index (the sealer indexes them fully by moving them into fence.row_changes). Readers
--- find the unsealed changes from the last seal's end on: the moved ones stay behind as dead
--- rows until vacuumed. Same columns as fence.row_changes, in the same order. fence writes
--- here with plain heap and index inserts (src/ffi/rowstore.rs), so an index on it must hold
--- plain columns, with no predicate but "<column> IS NOT NULL".
-CREATE TABLE fence.row_inbox (LIKE fence.row_changes);
-CREATE INDEX row_inbox_txid_idx ON fence.row_inbox (txid);
+CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid) WITH (autosummarize = on);
 
 -- Where the last sealed block ended (0 before the first seal): every change of a transaction
--- below it is in fence.row_changes.
+-- below it is sealed.
 CREATE FUNCTION fence.sealed_until() RETURNS bigint
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce((
@@ -83,14 +77,6 @@ CREATE TRIGGER row_changes_append_only BEFORE UPDATE OR DELETE ON fence.row_chan
     FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
 CREATE TRIGGER row_changes_no_truncate BEFORE TRUNCATE ON fence.row_changes
     FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
-
--- Only the sealer deletes from the inbox (as it moves changes into fence.row_changes).
-CREATE FUNCTION fence.guard_row_inbox() RETURNS trigger
-LANGUAGE c AS 'MODULE_PATHNAME', 'fence_guard_row_inbox';
-CREATE TRIGGER row_inbox_guard BEFORE UPDATE OR DELETE ON fence.row_inbox
-    FOR EACH ROW EXECUTE FUNCTION fence.guard_row_inbox();
-CREATE TRIGGER row_inbox_no_truncate BEFORE TRUNCATE ON fence.row_inbox
-    FOR EACH STATEMENT EXECUTE FUNCTION fence.guard_row_inbox();
 
 -- The row trigger fence.track_table installs (AFTER INSERT/UPDATE/DELETE FOR EACH ROW and
 -- AFTER TRUNCATE FOR EACH STATEMENT, ENABLE ALWAYS).
@@ -123,11 +109,6 @@ LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_tem
         WHERE c.old_key_hash = fence.key_hash($2) AND c.old_key::jsonb = $2 AND c.table_id IN (SELECT id FROM ids)
         UNION ALL
         SELECT * FROM fence.row_changes c WHERE c.table_id IN (SELECT id FROM ids) AND c.key_hash IS NULL
-        UNION ALL
-        SELECT * FROM fence.row_inbox c
-        WHERE c.txid >= fence.sealed_until() AND c.table_id IN (SELECT id FROM ids)
-          AND (c.key_hash IS NULL OR c.key_hash = fence.key_hash($2) AND c.row_key::jsonb = $2
-               OR c.old_key_hash = fence.key_hash($2) AND c.old_key::jsonb = $2)
     ) c
     ORDER BY c.changed_at, c.txid, c.ordinal
 $$;
@@ -168,8 +149,7 @@ RETURNS TABLE (
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT c.changed_at, c.relation, c.operation, c.row_key::jsonb, c.old_row::jsonb, c.new_row::jsonb, c.session_role,
            c.application_name, c.client_addr, c.backend_pid, c.txid
-    FROM (SELECT * FROM fence.row_changes
-          UNION ALL SELECT * FROM fence.row_inbox i WHERE i.txid >= fence.sealed_until()) c
+    FROM fence.row_changes c
     WHERE c.actor = $1 COLLATE "C" AND c.changed_at >= $2 AND c.changed_at < $3
     ORDER BY c.changed_at, c.txid, c.ordinal
 $$;

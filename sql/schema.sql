@@ -104,9 +104,9 @@ CREATE INDEX audit_chain_content_hash_idx ON fence.audit_chain (content_hash) WH
 CREATE FUNCTION fence.forbid_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RAISE EXCEPTION 'fence.audit_chain is append-only: % is not allowed', TG_OP
+    RAISE EXCEPTION '%.% is append-only: % is not allowed', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
         USING ERRCODE = '42501',
-              HINT = 'Events are added by fence only; auditors verify with SELECT * FROM fence.verify_chain().';
+              HINT = 'Rows are added by fence only; auditors verify with SELECT * FROM fence.verify_chain().';
 END
 $$;
 

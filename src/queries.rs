@@ -25,6 +25,5 @@ pub const UNTRACK: &str = include_str!("../sql/queries/untrack.sql");
 pub const INSERT_TRACKED: &str = include_str!("../sql/queries/insert_tracked.sql");
 pub const LAST_SEAL: &str = include_str!("../sql/queries/last_seal.sql");
 pub const SEAL_ROWS: &str = include_str!("../sql/queries/seal_rows.sql");
-pub const MOVE_SEALED: &str = include_str!("../sql/queries/move_sealed.sql");
 pub const VERIFY_CHANGES: &str = include_str!("../sql/queries/verify_changes.sql");
 pub const ROW_PARTITIONS: &str = include_str!("../sql/queries/row_partitions.sql");

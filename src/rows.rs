@@ -1,8 +1,7 @@
 //! Row-level change audit: `fence.track_table` / `fence.untrack_table`, and what the row
 //! trigger records for each change of a tracked table. The writer hashes each change in its
-//! own backend and inserts it into `fence.row_inbox`, which has no index; no lock is shared
-//! between writers (sealing into the chain, and indexing by moving the changes into
-//! `fence.row_changes`, happen later, see `seal`).
+//! own backend and inserts it into its month's partition of `fence.row_changes`; no lock is
+//! shared between writers (sealing into the chain happens later, see `seal`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -36,8 +35,10 @@ struct Tracked {
 
 thread_local! {
     static TRACKED: RefCell<HashMap<pg_sys::Oid, Rc<Tracked>>> = RefCell::new(HashMap::new());
-    /// Where changes are written: `fence.row_inbox`.
-    static INBOX: RefCell<Option<Rc<StoreTable>>> = const { RefCell::new(None) };
+    /// The partition each month's changes go to (the default partition when the month has none).
+    static PARTITIONS: RefCell<HashMap<Month, Rc<StoreTable>>> = RefCell::new(HashMap::new());
+    /// How many relcache invalidations this backend has taken in (see `partition`).
+    static INVALIDATIONS: Cell<u64> = const { Cell::new(0) };
     /// (top-level transaction, changes recorded in it so far).
     static ORDINAL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
     /// When this backend last started the sealer.
@@ -47,16 +48,18 @@ thread_local! {
 /// Drops what was cached about `relation` (InvalidOid: everything). Called by the relcache
 /// invalidation callback; must never raise.
 pub fn forget_cached(relation: pg_sys::Oid) {
+    INVALIDATIONS.with(|n| n.set(n.get().wrapping_add(1)));
     if relation == pg_sys::InvalidOid {
         TRACKED.with(|t| t.borrow_mut().clear());
-        INBOX.with(|i| i.borrow_mut().take());
+        PARTITIONS.with(|p| p.borrow_mut().clear());
         return;
     }
     TRACKED.with(|t| t.borrow_mut().remove(&relation));
-    INBOX.with(|i| {
-        let mut inbox = i.borrow_mut();
-        if inbox.as_ref().is_some_and(|t| t.oid == relation) {
-            inbox.take();
+    // A new partition changes the default partition's bounds: look every month up again.
+    PARTITIONS.with(|p| {
+        let mut partitions = p.borrow_mut();
+        if partitions.values().any(|table| table.oid == relation) {
+            partitions.clear();
         }
     });
 }
@@ -123,15 +126,28 @@ fn next_ordinal() -> i32 {
     })
 }
 
-/// `fence.row_inbox`, where the trigger writes.
-fn inbox() -> Rc<StoreTable> {
-    if let Some(inbox) = INBOX.with(|i| i.borrow().clone()) {
-        return inbox;
+/// The partition of `fence.row_changes` holding `month`, locked for the insert.
+fn partition(month: Month) -> Rc<StoreTable> {
+    loop {
+        let seen = INVALIDATIONS.with(Cell::get);
+        let cached = PARTITIONS.with(|p| p.borrow().get(&month).cloned());
+        let table = cached.unwrap_or_else(|| {
+            let oid = relcache::fence_relation_oid(&month.partition())
+                .or_else(|| relcache::fence_relation_oid("row_changes_default"))
+                .unwrap_or_else(|| errors::not_installed());
+            let table = Rc::new(StoreTable::load(oid));
+            PARTITIONS.with(|p| p.borrow_mut().insert(month, table.clone()));
+            table
+        });
+        // Taking the lock (first time in a transaction) takes in pending invalidations: if one
+        // came in since the look-up (a partition just created for this month changes the
+        // default partition's bounds), the month is looked up again, so that no change lands
+        // in a partition whose bounds exclude it.
+        table.lock();
+        if INVALIDATIONS.with(Cell::get) == seen {
+            return table;
+        }
     }
-    let oid = relcache::fence_relation_oid("row_inbox").unwrap_or_else(|| errors::not_installed());
-    let inbox = Rc::new(StoreTable::load(oid));
-    INBOX.with(|i| *i.borrow_mut() = Some(inbox.clone()));
-    inbox
 }
 
 fn json_text(value: &Option<rowtrigger::Json>) -> Option<&str> {
@@ -189,7 +205,7 @@ pub fn record(firing: &Firing) {
         new_row: new_row.as_ref(),
         row_hash: &change.hash(),
     }
-    .insert(&inbox());
+    .insert(&partition(Month::of(changed_at_us)));
 }
 
 /// Pre-commit of a transaction that recorded changes: start the sealer if this backend has

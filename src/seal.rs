@@ -1,8 +1,5 @@
 //! Sealing tracked row changes into the audit chain, retention, and their verification.
 //!
-//! Writers put changes into `fence.row_inbox`; sealing a block also moves its changes into
-//! `fence.row_changes`, where they are indexed for the auditor's queries.
-//!
 //! A block holds every change of the transactions with `xid_from <= txid < xid_to`, where
 //! `xid_to` is the xmin of the sealer's snapshot: every transaction below it has finished, so
 //! no change can later appear inside a sealed range. Blocks are contiguous (each starts where
@@ -17,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::errors;
 use crate::events;
+use crate::ffi::xact::unix_us;
 use crate::ffi::{relcache, snapshot, worker};
 use crate::gate;
 use crate::queries;
@@ -62,9 +60,9 @@ fn seal(wait: bool) -> Option<Block> {
                     let horizon = row.get::<i64>(1)?.unwrap_or(from);
                     let block = builder.get_or_insert_with(|| BlockBuilder::new(from, horizon));
                     if let (Some(txid), Some(at), Some(hash)) =
-                        (row.get::<i64>(2)?, row.get::<i64>(3)?, row.get::<String>(4)?)
+                        (row.get::<i64>(2)?, row.get::<TimestampWithTimeZone>(3)?, row.get::<&str>(4)?)
                     {
-                        block.add(txid, at, &hash);
+                        block.add(txid, unix_us(at), hash);
                     }
                 }
             }
@@ -75,8 +73,6 @@ fn seal(wait: bool) -> Option<Block> {
             return None;
         }
         events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
-        gate::internal(|| Spi::run_with_args(queries::MOVE_SEALED, &[block.xid_from.into(), block.xid_to.into()]))
-            .unwrap_or_else(|e| errors::spi(e));
         Some(block)
     })
 }
@@ -111,7 +107,7 @@ fn drop_row_changes(
     older_than: TimestampWithTimeZone,
 ) -> TableIterator<'static, (name!(month, String), name!(changes, i64))> {
     require_read_committed("fence.drop_row_changes()");
-    let cutoff = crate::ffi::xact::unix_us(older_than);
+    let cutoff = unix_us(older_than);
     if cutoff > crate::ffi::xact::now_unix_us() {
         errors::invalid_parameter("older_than is in the future: only past months can be dropped", None);
     }

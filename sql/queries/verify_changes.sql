@@ -1,7 +1,7 @@
--- Every stored change, sealed (fence.row_changes) or not yet (fence.row_inbox), with every
--- hashed column and the key hashes, in sealing order.
+-- Every stored change, sealed or not yet, with every hashed column and the key hashes, in
+-- sealing order.
 SELECT r.table_id, r.relation, r.operation, r.row_key::text, r.old_key::text, r.old_row::text, r.new_row::text,
        r.actor, r.session_role, r.application_name, r.client_addr, r.backend_pid, r.txid, r.ordinal,
        (extract(epoch FROM r.changed_at) * 1000000)::bigint, r.row_hash, r.key_hash, r.old_key_hash
-FROM (SELECT * FROM fence.row_changes UNION ALL SELECT * FROM fence.row_inbox) r
+FROM fence.row_changes r
 ORDER BY r.txid, r.ordinal

@@ -1,13 +1,11 @@
-//! Storing one row change: a heap insert into `fence.row_inbox` (and into its indexes, if
-//! anyone gave it some) — no SPI, no executor, no permission check (the writing role has no
-//! rights on fence's tables and needs none). This runs once per change of every tracked
-//! table, so what can be worked out once is: which stored column each attribute of the table
-//! is, and which heap columns each index holds. The guard that keeps the inbox append-only
-//! but for the sealer is here too.
+//! Storing one row change: a heap insert into a partition of `fence.row_changes` and into its
+//! indexes — no SPI, no executor, no permission check (the writing role has no rights on
+//! fence's tables and needs none). This runs once per change of every tracked table, so what
+//! can be worked out once is: which stored column each attribute of the partition is, and
+//! which heap columns each index holds.
 
 use fence_core::rows::{key_hash, RowChange};
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 
 use super::nodes::{cstr, list_nodes, list_oids, tag};
 use super::rowtrigger::{attribute, text_datum, Json};
@@ -84,7 +82,7 @@ fn unsupported_index(index: pg_sys::Oid) -> ! {
     crate::errors::raise(
         pgrx::PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
         format!(
-            "fence: index {} of fence.row_inbox has an expression or a predicate other than \"<column> IS NOT NULL\"",
+            "fence: index {} of fence.row_changes has an expression or a predicate other than \"<column> IS NOT NULL\"",
             index.to_u32()
         ),
         Some("fence writes row changes without the executor, so it cannot maintain such an index.".into()),
@@ -156,6 +154,13 @@ impl StoreTable {
             pg_sys::table_close(rel, pg_sys::NoLock as i32);
             StoreTable { oid, columns, indexes }
         }
+    }
+
+    /// Takes the insert's lock (RowExclusiveLock, held to the end of the transaction); taking
+    /// it for the first time in a transaction takes in pending invalidations.
+    pub fn lock(&self) {
+        // SAFETY: a regular relation lock, released by the transaction's end.
+        unsafe { pg_sys::LockRelationOid(self.oid, pg_sys::RowExclusiveLock as i32) };
     }
 }
 
@@ -247,34 +252,5 @@ impl StoredChange<'_> {
             }
             pg_sys::table_close(rel, pg_sys::NoLock as i32);
         }
-    }
-}
-
-v1_finfo!(pg_finfo_fence_guard_row_inbox);
-
-/// The guard of `fence.row_inbox` (BEFORE UPDATE OR DELETE FOR EACH ROW, BEFORE TRUNCATE):
-/// the sealer deletes the changes it moves into `fence.row_changes`, under `gate::internal`;
-/// everything else is refused, for every role.
-#[pg_guard]
-#[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn fence_guard_row_inbox(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // SAFETY: `context` is checked by tag before the cast; the trigger's tuple stays valid
-    // for the whole call.
-    unsafe {
-        let context = (*fcinfo).context;
-        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
-            crate::errors::invalid_parameter("fence.guard_row_inbox() can only be called as a trigger", None);
-        }
-        let data = &*(context as *const pg_sys::TriggerData);
-        let event = data.tg_event;
-        let row_delete = event & pg_sys::TRIGGER_EVENT_ROW != 0
-            && event & pg_sys::TRIGGER_EVENT_OPMASK == pg_sys::TRIGGER_EVENT_DELETE;
-        if row_delete && crate::gate::is_internal() {
-            return pg_sys::Datum::from(data.tg_trigtuple);
-        }
-        crate::errors::forbidden(
-            "fence.row_inbox is written by fence's row trigger and emptied by its sealer only".into(),
-            Some("Changes are sealed with SELECT fence.seal_changes(); auditors verify with SELECT * FROM fence.verify_chain().".into()),
-        )
     }
 }
