@@ -27,6 +27,12 @@ CREATE VIEW member_emails AS SELECT id, email FROM members;
 CREATE MATERIALIZED VIEW org_counts AS SELECT org_id, count(*) AS n FROM members GROUP BY org_id;
 CREATE SEQUENCE ticket_seq;
 CREATE FUNCTION truth_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE truth_space LOCATION '';
+RESET allow_in_place_tablespaces;
+CREATE TYPE org_shape AS (id bigint, name text);
+CREATE TABLE typed_orgs OF org_shape;
+CREATE INDEX orgs_lower_name_idx ON orgs (lower(name));
 INSERT INTO orgs SELECT g, 'org' || g FROM generate_series(1, 200) g;
 INSERT INTO members SELECT g, g % 200 + 1, 'm' || g || '@example.com', NULL, g, g, 'h' || g, 'n' || g FROM generate_series(1, 2000) g;
 INSERT INTO badges SELECT g, g % 200 + 1 FROM generate_series(1, 500) g;
@@ -157,6 +163,19 @@ SELECT stmt, t.* FROM (VALUES
     ('REFRESH MATERIALIZED VIEW org_counts'),
     ('ALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM (''2027-01-01'') TO (''2028-01-01'')'),
     ('ALTER TABLE events DETACH PARTITION events_2026'),
+    -- Copied into another tablespace (indexes stay); already there, or already of that
+    -- access method: only the lock.
+    ('ALTER TABLE members SET TABLESPACE truth_space'),
+    ('ALTER TABLE members SET TABLESPACE pg_default'),
+    ('ALTER TABLE members SET ACCESS METHOD heap'),
+    ('ALTER TABLE orgs OF org_shape'),
+    ('ALTER TABLE typed_orgs NOT OF'),
+    -- ALTER INDEX locks the index, not its table.
+    ('ALTER INDEX members_email_idx SET TABLESPACE truth_space'),
+    ('ALTER INDEX members_email_idx SET (fillfactor = 70)'),
+    ('ALTER INDEX members_email_idx SET (deduplicate_items = off)'),
+    ('ALTER INDEX orgs_lower_name_idx ALTER COLUMN 1 SET STATISTICS 100'),
+    ('ALTER INDEX members_email_idx RENAME TO members_mail_idx'),
     -- Last: a sequence's lock is held to the end of the whole transaction.
     ('ALTER SEQUENCE ticket_seq RESTART WITH 100')
 ) v(stmt), LATERAL truth_check(stmt) t;
@@ -191,5 +210,6 @@ COMMIT;
 $$);
 
 DROP SCHEMA truth CASCADE;
+DROP TABLESPACE truth_space;
 RESET search_path;
 SELECT fence.set_policy('{}', 'truth test done') IS NOT NULL AS policy_back;

@@ -127,16 +127,19 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
     // SAFETY: caller checked the tag.
     unsafe {
         let stmt = &*stmt;
-        // Tables and the table-like relations ALTER TABLE's subcommands also apply to.
-        if !matches!(stmt.objtype, Ob::OBJECT_TABLE | Ob::OBJECT_VIEW | Ob::OBJECT_MATVIEW | Ob::OBJECT_FOREIGN_TABLE) {
-            return StatementKind::Unclassified;
-        }
         let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
         let actions = list_nodes(stmt.cmds)
             .into_iter()
             .map(|cmd| alter_table_cmd(&relation, &*(cmd as *mut pg_sys::AlterTableCmd)))
             .collect();
-        StatementKind::AlterTable { relation, actions }
+        match stmt.objtype {
+            // Tables and the table-like relations ALTER TABLE's subcommands also apply to.
+            Ob::OBJECT_TABLE | Ob::OBJECT_VIEW | Ob::OBJECT_MATVIEW | Ob::OBJECT_FOREIGN_TABLE => {
+                StatementKind::AlterTable { relation, actions }
+            }
+            Ob::OBJECT_INDEX => StatementKind::AlterIndex { index: relation, actions },
+            _ => StatementKind::Unclassified,
+        }
     }
 }
 
@@ -225,6 +228,17 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
                 }
             }
             At::AT_AlterConstraint => AlterTableAction::Table(Sub::AlterConstraint),
+            At::AT_SetTableSpace => {
+                let tablespace = column();
+                let unchanged = super::relcache::in_tablespace(table, &tablespace);
+                AlterTableAction::SetTablespace { tablespace, unchanged }
+            }
+            At::AT_AddOf | At::AT_DropOf => AlterTableAction::Table(Sub::OfType),
+            At::AT_SetAccessMethod => {
+                let method = column();
+                let unchanged = super::relcache::uses_access_method(table, &method);
+                AlterTableAction::SetAccessMethod { method, unchanged }
+            }
             At::AT_AttachPartition | At::AT_DetachPartition if tag(cmd.def) == T::T_PartitionCmd => {
                 let partition_cmd = &*(cmd.def as *mut pg_sys::PartitionCmd);
                 match range_var(partition_cmd.name) {

@@ -110,6 +110,46 @@ pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
     oids.into_iter().filter_map(qualified_name).collect()
 }
 
+/// Whether the table already uses the table access method `method` (SET ACCESS METHOD is then
+/// a no-op); false when either is unknown.
+pub fn uses_access_method(table: &RelationName, method: &str) -> bool {
+    let Some(oid) = relation_oid(table) else { return false };
+    let Ok(method) = CString::new(method) else { return false };
+    // SAFETY: get_table_am_oid with missing_ok returns InvalidOid for an unknown method; the
+    // relcache entry is opened without a lock only to read relam, and closed right away.
+    unsafe {
+        let am = pg_sys::get_table_am_oid(method.as_ptr(), true);
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return false;
+        }
+        let relam = (*(*rel).rd_rel).relam;
+        pg_sys::RelationClose(rel);
+        am != pg_sys::InvalidOid && relam == am
+    }
+}
+
+/// Whether the relation (table or index) is already stored in tablespace `name` (SET
+/// TABLESPACE is then a no-op); false when either is unknown.
+pub fn in_tablespace(relation: &RelationName, name: &str) -> bool {
+    let Some(oid) = relation_oid(relation) else { return false };
+    let Ok(name) = CString::new(name) else { return false };
+    // SAFETY: get_tablespace_oid with missing_ok returns InvalidOid for an unknown name; the
+    // relcache entry is opened without a lock only to read reltablespace (0: the database's
+    // default tablespace), and closed right away.
+    unsafe {
+        let wanted = pg_sys::get_tablespace_oid(name.as_ptr(), true);
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return false;
+        }
+        let stored = (*(*rel).rd_rel).reltablespace;
+        pg_sys::RelationClose(rel);
+        let stored = if stored == pg_sys::InvalidOid { pg_sys::MyDatabaseTableSpace } else { stored };
+        wanted != pg_sys::InvalidOid && wanted == stored
+    }
+}
+
 /// Whether a validated CHECK constraint of the table is `column IS NOT NULL` (alone or as
 /// one operand of an AND): PostgreSQL's SET NOT NULL then skips its scan.
 pub fn not_null_proven(table: &RelationName, column: &str) -> bool {

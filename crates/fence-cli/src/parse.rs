@@ -5,7 +5,7 @@
 
 use fence_core::model::{
     AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
-    TransactionControl, Volatility,
+    TableSubcommand, TransactionControl, Volatility,
 };
 use pg_query::protobuf::{self, AlterTableType as At, ConstrType as Ct, ObjectType as Ob};
 use pg_query::NodeEnum as N;
@@ -152,7 +152,89 @@ fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
         },
         (Ok(At::AtValidateConstraint), _) => AlterTableAction::ValidateConstraint { name: column() },
         (Ok(At::AtDropConstraint), _) => AlterTableAction::DropConstraint { name: column() },
-        (other, _) => AlterTableAction::Other { name: format!("{other:?}") },
+        (Ok(At::AtClusterOn), _) => AlterTableAction::ClusterOn { index: column() },
+        (Ok(At::AtSetRelOptions | At::AtResetRelOptions), Some(N::List(list))) => {
+            AlterTableAction::StorageParameters { names: list.items.iter().filter_map(parameter_name).collect() }
+        }
+        (Ok(At::AtAddInherit | At::AtDropInherit), Some(N::RangeVar(rv))) => match range_var(&Some(rv.clone())) {
+            Some(parent) => AlterTableAction::Inherit { parent },
+            None => AlterTableAction::Other { name: "INHERIT".into() },
+        },
+        (Ok(subtype @ (At::AtAttachPartition | At::AtDetachPartition)), Some(N::PartitionCmd(cmd))) => {
+            match range_var(&cmd.name) {
+                Some(partition) if subtype == At::AtAttachPartition => AlterTableAction::AttachPartition { partition },
+                Some(partition) => AlterTableAction::DetachPartition { partition, concurrently: cmd.concurrent },
+                None => AlterTableAction::Other { name: "PARTITION".into() },
+            }
+        }
+        (Ok(At::AtSetAccessMethod), _) => AlterTableAction::SetAccessMethod { method: column(), unchanged: false },
+        (Ok(At::AtSetTableSpace), _) => AlterTableAction::SetTablespace { tablespace: column(), unchanged: false },
+        (Ok(subtype), _) => match table_subcommand(subtype) {
+            Some(subcommand) => AlterTableAction::Table(subcommand),
+            None => AlterTableAction::Other { name: format!("{subtype:?}") },
+        },
+        (Err(_), _) => AlterTableAction::Other { name: format!("subcommand {}", cmd.subtype) },
+    }
+}
+
+/// A storage parameter's name as PostgreSQL's lock rules know it (`toast.` before TOAST ones).
+fn parameter_name(node: &protobuf::Node) -> Option<String> {
+    let Some(N::DefElem(def)) = node.node.as_ref() else { return None };
+    Some(match def.defnamespace.as_str() {
+        "" => def.defname.clone(),
+        namespace => format!("{namespace}.{}", def.defname),
+    })
+}
+
+/// The ALTER TABLE subcommands about the table rather than its rows (as the extension maps
+/// them, src/ffi/parsetree.rs).
+fn table_subcommand(subtype: At) -> Option<TableSubcommand> {
+    Some(match subtype {
+        At::AtSetStatistics => TableSubcommand::SetStatistics,
+        At::AtSetOptions | At::AtResetOptions => TableSubcommand::ColumnOptions,
+        At::AtSetStorage => TableSubcommand::SetStorage,
+        At::AtSetCompression => TableSubcommand::SetCompression,
+        At::AtDropCluster => TableSubcommand::WithoutCluster,
+        At::AtEnableTrig
+        | At::AtEnableAlwaysTrig
+        | At::AtEnableReplicaTrig
+        | At::AtEnableTrigAll
+        | At::AtEnableTrigUser => TableSubcommand::Trigger { disable: false },
+        At::AtDisableTrig | At::AtDisableTrigAll | At::AtDisableTrigUser => TableSubcommand::Trigger { disable: true },
+        At::AtEnableRule | At::AtEnableAlwaysRule | At::AtEnableReplicaRule | At::AtDisableRule => {
+            TableSubcommand::Rule
+        }
+        At::AtReplicaIdentity => TableSubcommand::ReplicaIdentity,
+        At::AtEnableRowSecurity | At::AtDisableRowSecurity | At::AtForceRowSecurity | At::AtNoForceRowSecurity => {
+            TableSubcommand::RowSecurity
+        }
+        At::AtChangeOwner => TableSubcommand::Owner,
+        At::AtSetLogged | At::AtSetUnLogged => TableSubcommand::Persistence,
+        At::AtAddIdentity | At::AtSetIdentity | At::AtDropIdentity => TableSubcommand::Identity,
+        At::AtDropExpression => TableSubcommand::DropExpression,
+        At::AtAlterConstraint => TableSubcommand::AlterConstraint,
+        At::AtAddOf | At::AtDropOf => TableSubcommand::OfType,
+        _ => return None,
+    })
+}
+
+fn alter_table(stmt: &protobuf::AlterTableStmt) -> StatementKind {
+    let Some(relation) = range_var(&stmt.relation) else { return StatementKind::Unclassified };
+    let actions = stmt
+        .cmds
+        .iter()
+        .filter_map(|c| match c.node.as_ref() {
+            Some(N::AlterTableCmd(cmd)) => Some(alter_table_cmd(cmd)),
+            _ => None,
+        })
+        .collect();
+    match Ob::try_from(stmt.objtype) {
+        // Tables and the table-like relations ALTER TABLE's subcommands also apply to.
+        Ok(Ob::ObjectTable | Ob::ObjectView | Ob::ObjectMatview | Ob::ObjectForeignTable) => {
+            StatementKind::AlterTable { relation, actions }
+        }
+        Ok(Ob::ObjectIndex) => StatementKind::AlterIndex { index: relation, actions },
+        _ => StatementKind::Unclassified,
     }
 }
 
@@ -170,21 +252,7 @@ fn object_kind(remove_type: i32) -> ObjectKind {
 
 fn kind(node: &N) -> StatementKind {
     match node {
-        N::AlterTableStmt(stmt) if Ob::try_from(stmt.objtype) == Ok(Ob::ObjectTable) => match range_var(&stmt.relation)
-        {
-            Some(relation) => StatementKind::AlterTable {
-                relation,
-                actions: stmt
-                    .cmds
-                    .iter()
-                    .filter_map(|c| match c.node.as_ref() {
-                        Some(N::AlterTableCmd(cmd)) => Some(alter_table_cmd(cmd)),
-                        _ => None,
-                    })
-                    .collect(),
-            },
-            None => StatementKind::Unclassified,
-        },
+        N::AlterTableStmt(stmt) => alter_table(stmt),
         N::IndexStmt(stmt) => match range_var(&stmt.relation) {
             Some(relation) => StatementKind::CreateIndex {
                 relation,

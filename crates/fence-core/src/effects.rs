@@ -71,6 +71,13 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             if fx.rewrites {
                 fx.rewrite(relation, catalog);
             }
+            // Copied into another tablespace: new files, though no row is read.
+            fx.rewrites |= actions.iter().any(AlterTableAction::moves_files);
+        }
+        StatementKind::AlterIndex { index, actions } => {
+            for action in actions {
+                alter_index_action(&mut fx, index, action);
+            }
         }
         StatementKind::CreateTable { columns, constraints, partition_of, inherits, like, .. } => {
             if let Some(parent) = partition_of {
@@ -252,6 +259,11 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             );
             LockMode::ShareUpdateExclusive
         }
+        AlterTableAction::SetTablespace { .. } => LockMode::AccessExclusive,
+        AlterTableAction::SetAccessMethod { unchanged, .. } => {
+            fx.rewrites |= !unchanged;
+            LockMode::AccessExclusive
+        }
         AlterTableAction::DropColumn { .. }
         | AlterTableAction::DropNotNull { .. }
         | AlterTableAction::ChangeDefault { .. }
@@ -259,6 +271,23 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         | AlterTableAction::Other { .. } => LockMode::AccessExclusive,
     };
     fx.lock(relation, RelKind::Table, mode);
+}
+
+/// PostgreSQL 15's `AlterTableGetLockLevel` for the subcommands of `ALTER INDEX`, which lock
+/// the index (not its table); an ACCESS EXCLUSIVE lock on an index stops the planning of every
+/// query on its table while it is held. (SET TABLESPACE copies the index's files: not a
+/// rewrite of the table, which `rewrites` is about.)
+fn alter_index_action(fx: &mut Effects, index: &RelationName, action: &AlterTableAction) {
+    let mode = match action {
+        AlterTableAction::Table(TableSubcommand::SetStatistics) => LockMode::ShareUpdateExclusive,
+        AlterTableAction::StorageParameters { names } => storage_parameters_lock(names),
+        AlterTableAction::AttachPartition { partition } => {
+            fx.lock(partition, RelKind::Index, LockMode::AccessExclusive);
+            LockMode::ShareUpdateExclusive
+        }
+        _ => LockMode::AccessExclusive,
+    };
+    fx.lock(index, RelKind::Index, mode);
 }
 
 /// Triggers, policies, statistics, view replacement, materialized-view refresh, sequences.
@@ -282,8 +311,8 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
 }
 
 /// PostgreSQL 15's `AlterTableGetRelOptionsLockLevel`: the autovacuum, fillfactor, TOAST
-/// target and parallel-worker settings take SHARE UPDATE EXCLUSIVE; any other parameter in the
-/// statement makes it ACCESS EXCLUSIVE.
+/// target and parallel-worker settings (and the index parameters below) take SHARE UPDATE
+/// EXCLUSIVE; any other parameter in the statement makes it ACCESS EXCLUSIVE.
 fn storage_parameters_lock(names: &[String]) -> LockMode {
     const LIGHT: &[&str] = &[
         "fillfactor",
@@ -292,6 +321,11 @@ fn storage_parameters_lock(names: &[String]) -> LockMode {
         "vacuum_index_cleanup",
         "vacuum_truncate",
         "log_autovacuum_min_duration",
+        // Index parameters (b-tree, GIN, BRIN).
+        "deduplicate_items",
+        "fastupdate",
+        "gin_pending_list_limit",
+        "autosummarize",
     ];
     let light = |name: &String| {
         let name = name.strip_prefix("toast.").unwrap_or(name);
@@ -324,7 +358,8 @@ fn table_subcommand(fx: &mut Effects, subcommand: TableSubcommand) -> LockMode {
         | TableSubcommand::Owner
         | TableSubcommand::Identity
         | TableSubcommand::DropExpression
-        | TableSubcommand::AlterConstraint => LockMode::AccessExclusive,
+        | TableSubcommand::AlterConstraint
+        | TableSubcommand::OfType => LockMode::AccessExclusive,
     }
 }
 

@@ -155,6 +155,19 @@ pub enum AlterTableAction {
         partition: RelationName,
         concurrently: bool,
     },
+    /// `SET TABLESPACE name`: the relation's files are copied into the tablespace (new files;
+    /// no row is read one by one, and a table's indexes stay where they are), unless it is
+    /// already there (`unchanged`, known from the catalog; offline: false).
+    SetTablespace {
+        tablespace: String,
+        unchanged: bool,
+    },
+    /// `SET ACCESS METHOD method`: the table is rewritten, unless it already uses that method
+    /// (`unchanged`, known from the catalog; offline: false).
+    SetAccessMethod {
+        method: String,
+        unchanged: bool,
+    },
     /// A subcommand fence does not model yet; ACCESS EXCLUSIVE is assumed.
     Other {
         name: String,
@@ -192,6 +205,15 @@ pub enum TableSubcommand {
     DropExpression,
     /// `ALTER CONSTRAINT ... [NOT] DEFERRABLE`
     AlterConstraint,
+    /// `OF type` / `NOT OF`
+    OfType,
+}
+
+impl AlterTableAction {
+    /// A `SET TABLESPACE` that moves the relation's files.
+    pub fn moves_files(&self) -> bool {
+        matches!(self, AlterTableAction::SetTablespace { unchanged: false, .. })
+    }
 }
 
 impl TableSubcommand {
@@ -212,6 +234,7 @@ impl TableSubcommand {
             TableSubcommand::Identity => "IDENTITY",
             TableSubcommand::DropExpression => "DROP EXPRESSION",
             TableSubcommand::AlterConstraint => "ALTER CONSTRAINT",
+            TableSubcommand::OfType => "OF / NOT OF",
         }
     }
 }
@@ -276,6 +299,12 @@ pub enum StatementKind {
         partition_of: Option<RelationName>,
         inherits: Vec<RelationName>,
         like: Vec<RelationName>,
+    },
+    /// `ALTER INDEX`: its subcommands (SET TABLESPACE, SET / RESET storage parameters,
+    /// ALTER COLUMN ... SET STATISTICS, ATTACH PARTITION) act on the index.
+    AlterIndex {
+        index: RelationName,
+        actions: Vec<AlterTableAction>,
     },
     CreateIndex {
         relation: RelationName,
@@ -391,6 +420,15 @@ impl Statement {
                 out.extend(partition_of.iter_mut());
                 out.extend(inherits.iter_mut());
                 out.extend(like.iter_mut());
+                out
+            }
+            StatementKind::AlterIndex { index, actions } => {
+                let mut out = vec![index];
+                for action in actions {
+                    if let AlterTableAction::AttachPartition { partition } = action {
+                        out.push(partition);
+                    }
+                }
                 out
             }
             StatementKind::CreateIndex { relation, .. }

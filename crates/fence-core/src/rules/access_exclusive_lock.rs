@@ -1,6 +1,6 @@
 use crate::effects::{Effects, RelKind};
 use crate::lock::LockMode;
-use crate::model::Statement;
+use crate::model::{Statement, StatementKind};
 use crate::risk::Risk;
 use crate::rules::{Check, Finding, Rule};
 
@@ -12,11 +12,15 @@ pub static RULE: Rule = Rule {
     check: Check::Statement(check),
 };
 
-fn check(rule: &Rule, _: &Statement, effects: &Effects) -> Vec<Finding> {
+fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {
+    // ALTER INDEX locks only the index, but queries on its table plan with every index of
+    // the table: ACCESS EXCLUSIVE on it queues them just the same. (Other statements that
+    // lock indexes lock their table too, and are reported by that.)
+    let altered_index = matches!(statement.kind, StatementKind::AlterIndex { .. });
     effects
         .locks
         .iter()
-        .filter(|l| l.kind == RelKind::Table && l.mode == LockMode::AccessExclusive)
+        .filter(|l| (l.kind == RelKind::Table || altered_index) && l.mode == LockMode::AccessExclusive)
         .map(|l| rule.finding(Some(&l.relation), format!("takes ACCESS EXCLUSIVE on {}", l.relation)))
         .collect()
 }

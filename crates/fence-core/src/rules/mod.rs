@@ -37,8 +37,10 @@ mod refresh_materialized_view;
 mod reindex;
 mod rename;
 mod replica_identity;
+mod set_access_method;
 mod set_logged_unlogged;
 mod set_not_null;
+mod set_tablespace;
 mod truncate;
 mod unclassified;
 mod vacuum_database;
@@ -135,6 +137,8 @@ pub static ALL: &[&Rule] = &[
     &reindex::RULE,
     &lock_table::RULE,
     &set_logged_unlogged::RULE,
+    &set_tablespace::RULE,
+    &set_access_method::RULE,
     &disable_trigger::RULE,
     &concurrently_in_transaction::RULE,
     &validate_in_same_transaction::RULE,

@@ -21,6 +21,15 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
             _ => None,
         })
         .collect();
+    if let StatementKind::AlterIndex { index, actions } = &statement.kind {
+        for action in actions {
+            if let AlterTableAction::Other { name } = action {
+                findings.push(
+                    rule.finding(Some(index), format!("ALTER INDEX subcommand {name} on {index} is not classified")),
+                );
+            }
+        }
+    }
     if statement.kind == StatementKind::Unclassified {
         findings.push(rule.finding(None, format!("{} is not classified", statement.tag)));
     }
