@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use fence_core::analysis::{Analysis, Analyzer};
 use fence_core::canonical::statement_hash;
 use fence_core::catalog::OfflineCatalog;
-use fence_core::model::{AlterTableAction, StatementKind, Volatility};
+use fence_core::model::{AlterTableAction, ObjectKind, ReindexTarget, StatementKind, Volatility};
 use fence_core::risk::Risk;
 use serde_json::{json, Value};
 
@@ -30,6 +30,24 @@ fn offline_note(parsed: &Parsed) -> Option<&'static str> {
     let actions: Vec<&AlterTableAction> = parsed.statement.alter_actions().map(|(_, a)| a).collect();
     if actions.iter().any(|a| matches!(a, AlterTableAction::AlterColumnType { .. })) {
         return Some("offline: a binary-coercible type change (varchar(n) to a longer varchar, varchar to text) does not rewrite; only the server can tell");
+    }
+    let index_actions = match &parsed.statement.kind {
+        StatementKind::AlterIndex { actions, .. } => actions.as_slice(),
+        _ => &[],
+    };
+    let moves = |a: &&AlterTableAction| {
+        matches!(a, AlterTableAction::SetTablespace { .. } | AlterTableAction::SetAccessMethod { .. })
+    };
+    if actions.iter().any(moves) || index_actions.iter().any(|a| moves(&a)) {
+        return Some("offline: a relation already in that tablespace (or of that access method) is not copied; only the server can tell");
+    }
+    let index_only = matches!(
+        parsed.statement.kind,
+        StatementKind::Drop { kind: ObjectKind::Index, .. }
+            | StatementKind::Reindex { target: ReindexTarget::Index, .. }
+    );
+    if index_only {
+        return Some("offline: the index's table is unknown here; the server also reports the lock on the table");
     }
     let unknown_default =
         actions.iter().any(|a| matches!(a, AlterTableAction::AddColumn(c) if c.default == Some(Volatility::Unknown)));

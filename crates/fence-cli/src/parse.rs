@@ -4,8 +4,8 @@
 //! known to be binary-coercible.
 
 use fence_core::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, RelationName, Statement, StatementKind,
-    TableSubcommand, TransactionControl, Volatility,
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation, RelationName, Statement,
+    StatementKind, TableSubcommand, TransactionControl, Volatility,
 };
 use pg_query::protobuf::{self, AlterTableType as At, ConstrType as Ct, ObjectType as Ob};
 use pg_query::NodeEnum as N;
@@ -33,7 +33,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>, String> {
         .collect())
 }
 
-fn range_var(rv: &Option<protobuf::RangeVar>) -> Option<RelationName> {
+pub(crate) fn range_var(rv: &Option<protobuf::RangeVar>) -> Option<RelationName> {
     let rv = rv.as_ref()?;
     let schema = (!rv.schemaname.is_empty()).then_some(rv.schemaname.as_str());
     Some(RelationName::new(schema, &rv.relname))
@@ -276,16 +276,22 @@ fn kind(node: &N) -> StatementKind {
                 },
             }
         }
-        N::TruncateStmt(stmt) => StatementKind::Truncate {
-            relations: stmt
-                .relations
-                .iter()
-                .filter_map(|n| match n.node.as_ref() {
-                    Some(N::RangeVar(rv)) => range_var(&Some(rv.clone())),
-                    _ => None,
-                })
-                .collect(),
-            cascade: stmt.behavior == protobuf::DropBehavior::DropCascade as i32,
+        N::RenameStmt(stmt) => rename(stmt),
+        N::CommentStmt(stmt) => comment(stmt),
+        N::ViewStmt(stmt) if stmt.replace => on_relation(&stmt.view, OnRelation::ReplaceView),
+        N::CreateTrigStmt(stmt) => on_relation(&stmt.relation, OnRelation::CreateTrigger),
+        N::CreatePolicyStmt(stmt) => on_relation(&stmt.table, OnRelation::Policy),
+        N::AlterPolicyStmt(stmt) => on_relation(&stmt.table, OnRelation::Policy),
+        N::AlterSeqStmt(stmt) => on_relation(&stmt.sequence, OnRelation::AlterSequence),
+        N::RefreshMatViewStmt(stmt) => {
+            on_relation(&stmt.relation, OnRelation::RefreshMaterializedView { concurrently: stmt.concurrent })
+        }
+        N::CreateStatsStmt(stmt) => match stmt.relations.as_slice() {
+            [only] => match only.node.as_ref() {
+                Some(N::RangeVar(rv)) => on_relation(&Some(rv.clone()), OnRelation::CreateStatistics),
+                _ => StatementKind::Unclassified,
+            },
+            _ => StatementKind::Unclassified,
         },
         N::TransactionStmt(stmt) => {
             StatementKind::Transaction(match protobuf::TransactionStmtKind::try_from(stmt.kind) {
@@ -326,9 +332,55 @@ fn kind(node: &N) -> StatementKind {
         | N::CreateExtensionStmt(_)
         | N::AlterExtensionStmt(_)
         | N::CreateTableAsStmt(_) => StatementKind::NoTableLock,
-        N::ViewStmt(stmt) if !stmt.replace => StatementKind::NoTableLock,
-        _ => StatementKind::Unclassified,
+        N::ViewStmt(_) => StatementKind::NoTableLock,
+        other => crate::maintenance::statement_kind(other).unwrap_or(StatementKind::Unclassified),
     }
+}
+
+/// A statement about one relation, or unclassified when the name is missing.
+fn on_relation(relation: &Option<protobuf::RangeVar>, what: OnRelation) -> StatementKind {
+    match range_var(relation) {
+        Some(relation) => StatementKind::OnRelation { relation, what },
+        None => StatementKind::Unclassified,
+    }
+}
+
+fn rename(stmt: &protobuf::RenameStmt) -> StatementKind {
+    let Some(relation) = range_var(&stmt.relation) else { return StatementKind::Unclassified };
+    let (kind, column) = match Ob::try_from(stmt.rename_type) {
+        Ok(Ob::ObjectColumn) => (object_kind(stmt.relation_type), Some(stmt.subname.clone())),
+        Ok(Ob::ObjectTabconstraint) => {
+            return StatementKind::AlterTable {
+                relation,
+                actions: vec![AlterTableAction::Other { name: "RENAME CONSTRAINT".into() }],
+            }
+        }
+        _ => (object_kind(stmt.rename_type), None),
+    };
+    if let ObjectKind::Other(_) = kind {
+        return StatementKind::Unclassified;
+    }
+    StatementKind::Rename { kind, relation, column, new_name: stmt.newname.clone() }
+}
+
+/// `COMMENT ON` a table, view, materialized view or column names its relation; other objects
+/// lock none.
+fn comment(stmt: &protobuf::CommentStmt) -> StatementKind {
+    let names: Vec<&str> = match stmt.object.as_ref().and_then(|o| o.node.as_ref()) {
+        Some(N::List(list)) => list.items.iter().filter_map(string).collect(),
+        _ => Vec::new(),
+    };
+    let relation_names = match Ob::try_from(stmt.objtype) {
+        Ok(Ob::ObjectTable | Ob::ObjectView | Ob::ObjectMatview) => &names[..],
+        Ok(Ob::ObjectColumn) => &names[..names.len().saturating_sub(1)],
+        _ => &[][..],
+    };
+    let relation = match relation_names {
+        [.., schema, table] => Some(RelationName::new(Some(schema), table)),
+        [table] => Some(RelationName::new(None, table)),
+        [] => None,
+    };
+    StatementKind::Comment { relation }
 }
 
 fn create_table(stmt: &protobuf::CreateStmt) -> StatementKind {
@@ -358,7 +410,27 @@ fn create_table(stmt: &protobuf::CreateStmt) -> StatementKind {
 /// The command tag PostgreSQL would report, from the node type.
 fn tag(node: &N, kind: &StatementKind) -> String {
     let tag = match (node, kind) {
+        (N::AlterTableStmt(_), StatementKind::AlterIndex { .. }) => "ALTER INDEX",
         (N::AlterTableStmt(_), _) => "ALTER TABLE",
+        (N::RenameStmt(_), StatementKind::Rename { kind: ObjectKind::Index, .. }) => "ALTER INDEX",
+        (N::RenameStmt(_), StatementKind::Rename { kind: ObjectKind::Sequence, .. }) => "ALTER SEQUENCE",
+        (N::RenameStmt(_), StatementKind::Rename { kind: ObjectKind::View, .. }) => "ALTER VIEW",
+        (N::RenameStmt(_), StatementKind::Rename { kind: ObjectKind::MaterializedView, .. }) => {
+            "ALTER MATERIALIZED VIEW"
+        }
+        (N::RenameStmt(_), _) => "ALTER TABLE",
+        (N::CommentStmt(_), _) => "COMMENT",
+        (N::CreateTrigStmt(_), _) => "CREATE TRIGGER",
+        (N::CreatePolicyStmt(_), _) => "CREATE POLICY",
+        (N::AlterPolicyStmt(_), _) => "ALTER POLICY",
+        (N::AlterSeqStmt(_), _) => "ALTER SEQUENCE",
+        (N::RefreshMatViewStmt(_), _) => "REFRESH MATERIALIZED VIEW",
+        (N::CreateStatsStmt(_), _) => "CREATE STATISTICS",
+        (N::LockStmt(_), _) => "LOCK TABLE",
+        (N::VacuumStmt(stmt), _) if !stmt.is_vacuumcmd => "ANALYZE",
+        (N::VacuumStmt(_), _) => "VACUUM",
+        (N::ClusterStmt(_), _) => "CLUSTER",
+        (N::ReindexStmt(_), _) => "REINDEX",
         (N::IndexStmt(_), _) => "CREATE INDEX",
         (N::CreateStmt(_), _) => "CREATE TABLE",
         (N::DropStmt(_), StatementKind::Drop { kind: ObjectKind::Index, .. }) => "DROP INDEX",
