@@ -3,7 +3,10 @@
 use fence_core::catalog::{Catalog, RelationState, ResolvedRelation};
 use fence_core::model::RelationName;
 
+use pgrx::prelude::*;
+
 use crate::ffi::relcache;
+use crate::{errors, plans, queries};
 
 pub struct LiveCatalog;
 
@@ -40,5 +43,17 @@ impl Catalog for LiveCatalog {
 
     fn column_indexes(&self, table: &RelationName, column: &str) -> Vec<RelationName> {
         relcache::column_indexes(table, column)
+    }
+
+    fn domain_tables(&self, domain: &RelationName) -> Vec<RelationName> {
+        let args = [domain.schema.as_deref().into(), domain.name.as_str().into()];
+        Spi::connect(|client| {
+            plans::select(client, queries::DOMAIN_TABLES, &args)?
+                .map(|row| {
+                    Ok(RelationName::new(row.get::<String>(1)?.as_deref(), &row.get::<String>(2)?.unwrap_or_default()))
+                })
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
+        .unwrap_or_else(|e| errors::spi(e))
     }
 }

@@ -27,3 +27,4 @@ pub const LAST_SEAL: &str = include_str!("../sql/queries/last_seal.sql");
 pub const SEAL_ROWS: &str = include_str!("../sql/queries/seal_rows.sql");
 pub const VERIFY_CHANGES: &str = include_str!("../sql/queries/verify_changes.sql");
 pub const ROW_PARTITIONS: &str = include_str!("../sql/queries/row_partitions.sql");
+pub const DOMAIN_TABLES: &str = include_str!("../sql/queries/domain_tables.sql");

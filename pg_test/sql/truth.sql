@@ -33,6 +33,13 @@ RESET allow_in_place_tablespaces;
 CREATE TYPE org_shape AS (id bigint, name text);
 CREATE TABLE typed_orgs OF org_shape;
 CREATE INDEX orgs_lower_name_idx ON orgs (lower(name));
+CREATE DOMAIN contact_email AS text;
+CREATE DOMAIN work_email AS contact_email;
+ALTER DOMAIN contact_email ADD CONSTRAINT contact_email_short CHECK (length(VALUE) < 100) NOT VALID;
+CREATE TABLE contacts (id int, email contact_email);
+CREATE TABLE staff (id int, email work_email);
+INSERT INTO contacts SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 100) g;
+INSERT INTO staff SELECT g, 's' || g || '@example.com' FROM generate_series(1, 100) g;
 INSERT INTO orgs SELECT g, 'org' || g FROM generate_series(1, 200) g;
 INSERT INTO members SELECT g, g % 200 + 1, 'm' || g || '@example.com', NULL, g, g, 'h' || g, 'n' || g FROM generate_series(1, 2000) g;
 INSERT INTO badges SELECT g, g % 200 + 1 FROM generate_series(1, 500) g;
@@ -176,6 +183,14 @@ SELECT stmt, t.* FROM (VALUES
     ('ALTER INDEX members_email_idx SET (deduplicate_items = off)'),
     ('ALTER INDEX orgs_lower_name_idx ALTER COLUMN 1 SET STATISTICS 100'),
     ('ALTER INDEX members_email_idx RENAME TO members_mail_idx'),
+    -- A domain constraint is checked in every table with a column of the domain (or of a
+    -- domain over it): SHARE and a scan each; NOT VALID and the rest lock no table.
+    ('ALTER DOMAIN contact_email ADD CONSTRAINT contact_email_at CHECK (VALUE LIKE ''%@%'')'),
+    ('ALTER DOMAIN contact_email ADD CONSTRAINT contact_email_at CHECK (VALUE LIKE ''%@%'') NOT VALID'),
+    ('ALTER DOMAIN contact_email SET NOT NULL'),
+    ('ALTER DOMAIN contact_email VALIDATE CONSTRAINT contact_email_short'),
+    ('ALTER DOMAIN work_email SET DEFAULT ''nobody@example.com'''),
+    ('ALTER DOMAIN contact_email DROP CONSTRAINT contact_email_short'),
     -- Last: a sequence's lock is held to the end of the whole transaction.
     ('ALTER SEQUENCE ticket_seq RESTART WITH 100')
 ) v(stmt), LATERAL truth_check(stmt) t;

@@ -16,6 +16,7 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
     let kind = unsafe {
         match tag(node) {
             T::T_AlterTableStmt => alter_table(node as *mut pg_sys::AlterTableStmt),
+            T::T_AlterDomainStmt => alter_domain(node as *mut pg_sys::AlterDomainStmt),
             T::T_IndexStmt => create_index(node as *mut pg_sys::IndexStmt),
             T::T_CreateStmt => create_table(node as *mut pg_sys::CreateStmt),
             T::T_DropStmt => drop(node as *mut pg_sys::DropStmt),
@@ -140,6 +141,22 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
             Ob::OBJECT_INDEX => StatementKind::AlterIndex { index: relation, actions },
             _ => StatementKind::Unclassified,
         }
+    }
+}
+
+unsafe fn alter_domain(stmt: *mut pg_sys::AlterDomainStmt) -> StatementKind {
+    // SAFETY: caller checked the tag; `def` is checked by tag before the cast.
+    unsafe {
+        let stmt = &*stmt;
+        let Some(domain) = name_list(stmt.typeName) else { return StatementKind::Unclassified };
+        let validates = match stmt.subtype as u8 {
+            // ADD CONSTRAINT: validated unless NOT VALID.
+            b'C' => tag(stmt.def) == T::T_Constraint && !(*(stmt.def as *mut pg_sys::Constraint)).skip_validation,
+            // SET NOT NULL, VALIDATE CONSTRAINT.
+            b'O' | b'V' => true,
+            _ => false,
+        };
+        StatementKind::AlterDomain { domain, validates }
     }
 }
 

@@ -49,6 +49,9 @@ fn offline_note(parsed: &Parsed) -> Option<&'static str> {
     if index_only {
         return Some("offline: the index's table is unknown here; the server also reports the lock on the table");
     }
+    if matches!(parsed.statement.kind, StatementKind::AlterDomain { validates: true, .. }) {
+        return Some("offline: the tables using the domain are unknown here; the server locks (SHARE) and scans each, and rates them");
+    }
     let unknown_default =
         actions.iter().any(|a| matches!(a, AlterTableAction::AddColumn(c) if c.default == Some(Volatility::Unknown)));
     if unknown_default {

@@ -277,6 +277,7 @@ fn kind(node: &N) -> StatementKind {
             }
         }
         N::RenameStmt(stmt) => rename(stmt),
+        N::AlterDomainStmt(stmt) => alter_domain(stmt),
         N::CommentStmt(stmt) => comment(stmt),
         N::ViewStmt(stmt) if stmt.replace => on_relation(&stmt.view, OnRelation::ReplaceView),
         N::CreateTrigStmt(stmt) => on_relation(&stmt.relation, OnRelation::CreateTrigger),
@@ -335,6 +336,23 @@ fn kind(node: &N) -> StatementKind {
         N::ViewStmt(_) => StatementKind::NoTableLock,
         other => crate::maintenance::statement_kind(other).unwrap_or(StatementKind::Unclassified),
     }
+}
+
+fn alter_domain(stmt: &protobuf::AlterDomainStmt) -> StatementKind {
+    let names: Vec<&str> = stmt.type_name.iter().filter_map(string).collect();
+    let domain = match names.as_slice() {
+        [.., schema, name] => RelationName::new(Some(schema), name),
+        [name] => RelationName::new(None, name),
+        [] => return StatementKind::Unclassified,
+    };
+    let validates = match stmt.subtype.as_str() {
+        // ADD CONSTRAINT: validated unless NOT VALID.
+        "C" => matches!(stmt.def.as_ref().and_then(|d| d.node.as_ref()), Some(N::Constraint(c)) if !c.skip_validation),
+        // SET NOT NULL, VALIDATE CONSTRAINT.
+        "O" | "V" => true,
+        _ => false,
+    };
+    StatementKind::AlterDomain { domain, validates }
 }
 
 /// A statement about one relation, or unclassified when the name is missing.
@@ -420,6 +438,7 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         }
         (N::RenameStmt(_), _) => "ALTER TABLE",
         (N::CommentStmt(_), _) => "COMMENT",
+        (N::AlterDomainStmt(_), _) => "ALTER DOMAIN",
         (N::CreateTrigStmt(_), _) => "CREATE TRIGGER",
         (N::CreatePolicyStmt(_), _) => "CREATE POLICY",
         (N::AlterPolicyStmt(_), _) => "ALTER POLICY",

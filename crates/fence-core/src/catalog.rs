@@ -51,6 +51,12 @@ pub trait Catalog {
         false
     }
 
+    /// The tables with a column of the domain (or of a domain over it): validating one of its
+    /// constraints locks each in SHARE mode and scans it. Default: unknown, none.
+    fn domain_tables(&self, _domain: &RelationName) -> Vec<RelationName> {
+        Vec::new()
+    }
+
     /// The indexes that use a column (a type change re-creates them, even when it keeps
     /// their files); empty when unknown. Default: unknown.
     fn column_indexes(&self, _table: &RelationName, _column: &str) -> Vec<RelationName> {

@@ -74,6 +74,13 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             // Copied into another tablespace: new files, though no row is read.
             fx.rewrites |= actions.iter().any(AlterTableAction::moves_files);
         }
+        StatementKind::AlterDomain { domain, validates: true } => {
+            // PostgreSQL's validateDomainConstraint: each table under SHARE, every row read.
+            for table in catalog.domain_tables(domain) {
+                fx.lock(&table, RelKind::Table, LockMode::Share);
+            }
+            fx.scans = true;
+        }
         StatementKind::AlterIndex { index, actions } => {
             for action in actions {
                 alter_index_action(&mut fx, index, action);
@@ -166,6 +173,7 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             reindex(&mut fx, *target, relation.as_ref(), *concurrently, catalog)
         }
         StatementKind::Comment { relation: None }
+        | StatementKind::AlterDomain { validates: false, .. }
         | StatementKind::Transaction(_)
         | StatementKind::Data
         | StatementKind::Setting { .. }

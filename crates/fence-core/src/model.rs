@@ -300,6 +300,12 @@ pub enum StatementKind {
         inherits: Vec<RelationName>,
         like: Vec<RelationName>,
     },
+    /// `ALTER DOMAIN`: adding a constraint (unless NOT VALID), SET NOT NULL and VALIDATE
+    /// CONSTRAINT check every column of the domain (or of a domain over it) in every table.
+    AlterDomain {
+        domain: RelationName,
+        validates: bool,
+    },
     /// `ALTER INDEX`: its subcommands (SET TABLESPACE, SET / RESET storage parameters,
     /// ALTER COLUMN ... SET STATISTICS, ATTACH PARTITION) act on the index.
     AlterIndex {
@@ -441,7 +447,8 @@ impl Statement {
             StatementKind::Truncate { relations, .. }
             | StatementKind::LockTable { relations, .. }
             | StatementKind::Vacuum { relations, .. } => relations.iter_mut().collect(),
-            StatementKind::Transaction(_)
+            StatementKind::AlterDomain { .. }
+            | StatementKind::Transaction(_)
             | StatementKind::Data
             | StatementKind::Setting { .. }
             | StatementKind::NoTableLock

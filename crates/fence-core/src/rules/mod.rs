@@ -46,6 +46,7 @@ mod unclassified;
 mod vacuum_database;
 mod vacuum_full;
 mod validate_constraint;
+mod validate_domain;
 mod validate_in_same_transaction;
 
 #[cfg(test)]
@@ -139,6 +140,7 @@ pub static ALL: &[&Rule] = &[
     &set_logged_unlogged::RULE,
     &set_tablespace::RULE,
     &set_access_method::RULE,
+    &validate_domain::RULE,
     &disable_trigger::RULE,
     &concurrently_in_transaction::RULE,
     &validate_in_same_transaction::RULE,

@@ -17,7 +17,7 @@ pub fn constraint(kind: ConstraintKind, not_valid: bool) -> Constraint {
     Constraint { kind, name: Some("c".into()), not_valid, using_index: false }
 }
 
-/// Indexes belong to `public.t`; tables have no indexes.
+/// Indexes belong to `public.t`; tables have no indexes; every domain is used by `public.t`.
 struct TestCatalog;
 
 impl Catalog for TestCatalog {
@@ -29,6 +29,9 @@ impl Catalog for TestCatalog {
     }
     fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
         Vec::new()
+    }
+    fn domain_tables(&self, _: &RelationName) -> Vec<RelationName> {
+        vec![rel("t")]
     }
 }
 
