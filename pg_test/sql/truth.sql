@@ -33,6 +33,9 @@ RESET allow_in_place_tablespaces;
 CREATE TYPE org_shape AS (id bigint, name text);
 CREATE TABLE typed_orgs OF org_shape;
 CREATE INDEX orgs_lower_name_idx ON orgs (lower(name));
+CREATE SCHEMA truth_archive;
+CREATE TYPE mood AS ENUM ('ok', 'meh');
+CREATE TABLE moods (id int, feeling mood);
 CREATE DOMAIN contact_email AS text;
 CREATE DOMAIN work_email AS contact_email;
 ALTER DOMAIN contact_email ADD CONSTRAINT contact_email_short CHECK (length(VALUE) < 100) NOT VALID;
@@ -191,6 +194,13 @@ SELECT stmt, t.* FROM (VALUES
     ('ALTER DOMAIN contact_email VALIDATE CONSTRAINT contact_email_short'),
     ('ALTER DOMAIN work_email SET DEFAULT ''nobody@example.com'''),
     ('ALTER DOMAIN contact_email DROP CONSTRAINT contact_email_short'),
+    -- Moving a table to another schema changes its name for every client; enum values lock
+    -- no table, not even one using the type.
+    ('ALTER TABLE audit_log SET SCHEMA truth_archive'),
+    ('ALTER SEQUENCE ticket_seq SET SCHEMA truth_archive'),
+    ('ALTER TYPE mood ADD VALUE ''great'''),
+    ('ALTER TYPE mood RENAME VALUE ''meh'' TO ''so-so'''),
+    ('ALTER TYPE mood RENAME TO feeling'),
     -- Last: a sequence's lock is held to the end of the whole transaction.
     ('ALTER SEQUENCE ticket_seq RESTART WITH 100')
 ) v(stmt), LATERAL truth_check(stmt) t;
@@ -225,6 +235,7 @@ COMMIT;
 $$);
 
 DROP SCHEMA truth CASCADE;
+DROP SCHEMA truth_archive;
 DROP TABLESPACE truth_space;
 RESET search_path;
 SELECT fence.set_policy('{}', 'truth test done') IS NOT NULL AS policy_back;

@@ -69,7 +69,13 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_GrantStmt
             | T::T_CreateExtensionStmt
             | T::T_AlterExtensionStmt
-            | T::T_CreateTableAsStmt => StatementKind::NoTableLock,
+            | T::T_CreateTableAsStmt
+            // Enum values, functions, owners and default privileges of non-relations.
+            | T::T_AlterEnumStmt
+            | T::T_AlterFunctionStmt
+            | T::T_AlterOwnerStmt
+            | T::T_AlterDefaultPrivilegesStmt => StatementKind::NoTableLock,
+            T::T_AlterObjectSchemaStmt => set_schema(node as *mut pg_sys::AlterObjectSchemaStmt),
             _ => super::maintenance::statement_kind(node).unwrap_or(StatementKind::Unclassified),
         }
     };
@@ -404,10 +410,31 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
     }
 }
 
+/// `ALTER TABLE | VIEW | MATERIALIZED VIEW | SEQUENCE ... SET SCHEMA`: the relation's
+/// qualified name changes, under ACCESS EXCLUSIVE, as for a rename; moving other objects
+/// locks no table.
+unsafe fn set_schema(stmt: *mut pg_sys::AlterObjectSchemaStmt) -> StatementKind {
+    // SAFETY: caller checked the tag.
+    unsafe {
+        let stmt = &*stmt;
+        let kind = object_kind(stmt.objectType);
+        if let ObjectKind::Other(_) = kind {
+            return StatementKind::NoTableLock;
+        }
+        let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
+        let new_name = format!("{}.{}", cstr(stmt.newschema).unwrap_or_default(), relation.name);
+        StatementKind::Rename { kind, relation, column: None, new_name }
+    }
+}
+
 unsafe fn rename(stmt: *mut pg_sys::RenameStmt) -> StatementKind {
     // SAFETY: caller checked the tag.
     unsafe {
         let stmt = &*stmt;
+        if stmt.relation.is_null() {
+            // Schemas, functions, types, roles ...: no table is locked.
+            return StatementKind::NoTableLock;
+        }
         let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
         let new_name = cstr(stmt.newname).unwrap_or_default();
         let (kind, column) = match stmt.renameType {

@@ -332,7 +332,13 @@ fn kind(node: &N) -> StatementKind {
         | N::GrantStmt(_)
         | N::CreateExtensionStmt(_)
         | N::AlterExtensionStmt(_)
-        | N::CreateTableAsStmt(_) => StatementKind::NoTableLock,
+        | N::CreateTableAsStmt(_)
+        // Enum values, functions, owners and default privileges of non-relations.
+        | N::AlterEnumStmt(_)
+        | N::AlterFunctionStmt(_)
+        | N::AlterOwnerStmt(_)
+        | N::AlterDefaultPrivilegesStmt(_) => StatementKind::NoTableLock,
+        N::AlterObjectSchemaStmt(stmt) => set_schema(stmt),
         N::ViewStmt(_) => StatementKind::NoTableLock,
         other => crate::maintenance::statement_kind(other).unwrap_or(StatementKind::Unclassified),
     }
@@ -363,7 +369,24 @@ fn on_relation(relation: &Option<protobuf::RangeVar>, what: OnRelation) -> State
     }
 }
 
+/// `ALTER TABLE | VIEW | MATERIALIZED VIEW | SEQUENCE ... SET SCHEMA`: the relation's
+/// qualified name changes, under ACCESS EXCLUSIVE, as for a rename; moving other objects
+/// locks no table.
+fn set_schema(stmt: &protobuf::AlterObjectSchemaStmt) -> StatementKind {
+    let kind = object_kind(stmt.object_type);
+    if let ObjectKind::Other(_) = kind {
+        return StatementKind::NoTableLock;
+    }
+    let Some(relation) = range_var(&stmt.relation) else { return StatementKind::Unclassified };
+    let new_name = format!("{}.{}", stmt.newschema, relation.name);
+    StatementKind::Rename { kind, relation, column: None, new_name }
+}
+
 fn rename(stmt: &protobuf::RenameStmt) -> StatementKind {
+    if stmt.relation.is_none() {
+        // Schemas, functions, types, roles ...: no table is locked.
+        return StatementKind::NoTableLock;
+    }
     let Some(relation) = range_var(&stmt.relation) else { return StatementKind::Unclassified };
     let (kind, column) = match Ob::try_from(stmt.rename_type) {
         Ok(Ob::ObjectColumn) => (object_kind(stmt.relation_type), Some(stmt.subname.clone())),
@@ -439,6 +462,9 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::RenameStmt(_), _) => "ALTER TABLE",
         (N::CommentStmt(_), _) => "COMMENT",
         (N::AlterDomainStmt(_), _) => "ALTER DOMAIN",
+        (N::AlterObjectSchemaStmt(_), StatementKind::Rename { kind: ObjectKind::Sequence, .. }) => "ALTER SEQUENCE",
+        (N::AlterObjectSchemaStmt(_), StatementKind::Rename { .. }) => "ALTER TABLE",
+        (N::AlterEnumStmt(_), _) => "ALTER TYPE",
         (N::CreateTrigStmt(_), _) => "CREATE TRIGGER",
         (N::CreatePolicyStmt(_), _) => "CREATE POLICY",
         (N::AlterPolicyStmt(_), _) => "ALTER POLICY",
