@@ -9,7 +9,11 @@
 #       INSERT history) with 8 clients for SECONDS seconds, the three keyed tables tracked.
 # Overhead = (mean time per transaction with the audit / without) - 1; the goal is fence's
 # overhead at most half of the plpgsql trigger's. fence's sealer runs during the load (its
-# cost is included); afterwards the chain and every change are verified.
+# cost is included); afterwards the chain and every change are verified. Throughput on shared
+# vCPUs moves with the neighbours, so each run also reports the server's CPU time per
+# transaction (every postgres process: backends, fence's sealer, autovacuum, checkpointer;
+# from /proc, the clients excluded), with fence's last seal inside the measured window: the
+# CPU ratio (fence's extra CPU per transaction over plpgsql's) is the steadier figure.
 # Shared machines are noisy: the scenarios run ROUNDS times (default 3), the variants taking
 # turns, and each variant's throughput is the median of its rounds (latencies: over all of
 # its transactions).
@@ -40,28 +44,51 @@ setup() { # setup VARIANT: a fresh pgbench database at scale 10 with the variant
     q -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
 }
 
-# run VARIANT NAME PGBENCH-ARGS...: one round, its throughput and per-transaction log kept
+# cpu_ticks: CPU time (clock ticks) the server has used so far: the postmaster and its live
+# children, plus every child it has reaped (backends, the sealer, autovacuum workers).
+cpu_ticks() {
+    local postmaster total pid
+    postmaster=$(head -n 1 "$SERVER_DIR/data/postmaster.pid")
+    total=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")
+    for pid in $(pgrep -P "$postmaster"); do
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+
+# run VARIANT NAME PGBENCH-ARGS...: one round, its throughput, server CPU per transaction (µs)
+# and per-transaction log kept
 run() {
     local variant=$1 name=$2
     shift 2
-    local dir="$WORK/$variant-$name" round
+    local dir="$WORK/$variant-$name" round before after done_tx
     mkdir -p "$dir" && chown postgres "$dir"
     round=$(find "$dir" -name 'out.*' | wc -l)
+    before=$(cpu_ticks)
     (cd "$dir" && "$PGBENCH" -n -l --log-prefix="tx$round" "$@" "rows_$variant" > "out.$round" 2>&1) ||
         { cat "$dir/out.$round"; exit 1; }
+    # fence seals what the run recorded (the other variants run an empty statement alike);
+    # then the exited backends are reaped.
+    if [ "$variant" = fence ]; then q -d rows_fence -c "SELECT fence.seal_changes()" >/dev/null; else q -d "rows_$variant" -c "SELECT 1" >/dev/null; fi
+    sleep 1
+    after=$(cpu_ticks)
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$dir/out.$round" >> "$dir/tps"
+    done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$dir/out.$round")
+    awk -v t="$((after - before))" -v n="$done_tx" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", t * 1e6 / hz / n }' >> "$dir/cpu"
 }
 
-# summary VARIANT NAME -> "tps p50_ms p99_ms": median throughput of the rounds, latency
-# percentiles over every transaction of every round
+median() { sort -n "$1" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'; }
+
+# summary VARIANT NAME -> "tps p50_ms p99_ms cpu_us": median throughput and CPU per
+# transaction of the rounds, latency percentiles over every transaction of every round
 summary() {
     local dir="$WORK/$1-$2" tps n p50 p99
-    tps=$(sort -n "$dir/tps" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
+    tps=$(median "$dir/tps")
     cat "$dir"/tx* | awk '{print $3}' | sort -n > "$dir/lat"
     n=$(wc -l < "$dir/lat")
     p50=$(sed -n "$(( (n + 1) / 2 ))p" "$dir/lat")
     p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$dir/lat")
-    awk -v t="$tps" -v a="$p50" -v b="$p99" 'BEGIN { printf "%s %.3f %.3f\n", t, a / 1000, b / 1000 }'
+    awk -v t="$tps" -v a="$p50" -v b="$p99" -v c="$(median "$dir/cpu")" 'BEGIN { printf "%s %.3f %.3f %s\n", t, a / 1000, b / 1000, c }'
 }
 
 for variant in none plpgsql fence; do
@@ -99,24 +126,26 @@ overhead() { # overhead TPS_BASE TPS -> percent
 }
 table() { # table NAME ASSOC-NAME
     local -n results=$2
-    read -r tn p50n p99n <<<"${results[none]}"
-    read -r tp p50p p99p <<<"${results[plpgsql]}"
-    read -r tf p50f p99f <<<"${results[fence]}"
+    read -r tn p50n p99n cn <<<"${results[none]}"
+    read -r tp p50p p99p cp <<<"${results[plpgsql]}"
+    read -r tf p50f p99f cf <<<"${results[fence]}"
     local op of
     op=$(overhead "$tn" "$tp")
     of=$(overhead "$tn" "$tf")
-    echo "| $1 | no trigger | $(printf '%.0f' "$tn") | $p50n | $p99n | — |"
-    echo "| $1 | plpgsql jsonb trigger | $(printf '%.0f' "$tp") | $p50p | $p99p | +$op% |"
-    echo "| $1 | fence.track_table | $(printf '%.0f' "$tf") | $p50f | $p99f | +$of% |"
-    echo "| $1 | **fence / plpgsql overhead** | | | | **$(awk -v a="$of" -v b="$op" 'BEGIN { printf "%.2f", a / b }')** (goal <= 0.50) |"
+    echo "| $1 | no trigger | $(printf '%.0f' "$tn") | $p50n | $p99n | — | $cn | — |"
+    echo "| $1 | plpgsql jsonb trigger | $(printf '%.0f' "$tp") | $p50p | $p99p | +$op% | $cp | +$(awk -v a="$cp" -v b="$cn" 'BEGIN { printf "%.1f", a - b }') |"
+    echo "| $1 | fence.track_table | $(printf '%.0f' "$tf") | $p50f | $p99f | +$of% | $cf | +$(awk -v a="$cf" -v b="$cn" 'BEGIN { printf "%.1f", a - b }') |"
+    echo "| $1 | **fence / plpgsql** | | | | **$(awk -v a="$of" -v b="$op" 'BEGIN { printf "%.2f", a / b }')** | | **$(awk -v f="$cf" -v p="$cp" -v n="$cn" 'BEGIN { printf "%.2f", (f - n) / (p - n) }')** |"
 }
 {
     echo "Row-level change audit, $(date -u +%F), $(nproc) vCPU, PostgreSQL $("$PG_CONFIG" --version | awk '{print $2}'), fsync off, median of $ROUNDS rounds"
     echo
-    echo "| scenario | audit | tps | p50 ms | p99 ms | overhead |"
-    echo "|---|---|---|---|---|---|"
+    echo "| scenario | audit | tps | p50 ms | p99 ms | time overhead | server CPU µs/tx | extra CPU µs/tx |"
+    echo "|---|---|---|---|---|---|---|---|"
     table "R1 100k single-row UPDATEs, 1 client" R1
     table "R2 TPC-B-like, 8 clients, ${SECONDS_R2}s" R2
+    echo
+    echo "Goal: fence's overhead at most half of the plpgsql trigger's (fence / plpgsql <= 0.50), in time and in CPU."
     echo
     echo "fence after the load: verify_chain ok/changes checked/unsealed = $verified; $seals seals in the chain"
     echo "row_history / row_as_of / changes_by (last 2 s) over those changes, ms: $queries"
