@@ -65,13 +65,14 @@ CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 
 -- A row's history and its state at a time (TRUNCATEs have no key: key_hash IS NULL); UPDATEs
 -- that gave a row a new key, found by the old one (the only changes with an old_key); one
--- actor's changes in a window; the sealer's scan by transaction (changes arrive in the order
--- of their transactions: a block-range index, cheap to insert into as the range being filled
--- is not summarized; autovacuum summarizes each range once it is full).
+-- actor's changes in a window; the sealer's read of the changes since the last seal (a
+-- b-tree, appended at its right end: a block-range index leaves the ranges being filled
+-- unsummarized until autovacuum comes by, and the sealer then read them all again at every
+-- seal).
 CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, key_hash);
 CREATE INDEX row_changes_old_key_idx ON fence.row_changes (old_key_hash) WHERE old_key_hash IS NOT NULL;
 CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
-CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid) WITH (autosummarize = on);
+CREATE INDEX row_changes_txid_idx ON fence.row_changes (txid);
 
 -- Where the last sealed block ended (0 before the first seal): every change of a transaction
 -- below it is sealed.
@@ -166,6 +167,20 @@ LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_tem
     FROM fence.row_changes c
     WHERE c.actor = $1 COLLATE "C" AND c.changed_at >= $2 AND c.changed_at < $3
     ORDER BY c.changed_at, c.txid, c.ordinal
+$$;
+
+-- The row audit at a glance, for monitoring: tables tracked now, changes not sealed yet and
+-- the oldest of them (a sealer that stopped shows here first), the last seal.
+CREATE FUNCTION fence.row_audit_status(
+    OUT tracked_tables integer, OUT unsealed_changes bigint, OUT oldest_unsealed_at timestamptz,
+    OUT last_seal_at timestamptz, OUT last_seal_changes bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT (SELECT count(*)::integer FROM fence.tracked_tables t WHERE t.untracked_at IS NULL),
+           u.changes, u.oldest, s.recorded_at, (s.details -> 'block' ->> 'changes')::bigint
+    FROM (SELECT count(*) AS changes, min(c.changed_at) AS oldest
+          FROM fence.row_changes c WHERE c.txid >= fence.sealed_until()) u
+    LEFT JOIN LATERAL (SELECT a.recorded_at, a.details FROM fence.audit_chain a WHERE a.kind = 'row_seal'
+                       ORDER BY a.seq DESC LIMIT 1) s ON true
 $$;
 
 -- Internal helpers of fence's Rust functions (no grants: only the owner runs them; the DDL
@@ -307,8 +322,8 @@ GRANT EXECUTE ON FUNCTION fence.analyze, fence.content_hash TO PUBLIC;
 GRANT EXECUTE ON FUNCTION fence.verify_chain(), fence.verify_chain(bigint, text) TO fence_auditor, fence_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA fence TO fence_auditor;
 GRANT EXECUTE ON FUNCTION fence.track_table, fence.untrack_table, fence.drop_row_changes TO fence_admin;
-GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash
-    TO fence_auditor, fence_admin;
+GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash,
+    fence.row_audit_status TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables', '');
@@ -328,6 +343,8 @@ COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: seal the changes of fi
 COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change of one row (key as jsonb, e.g. ''{"id": 7}''), oldest first';
 COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
+COMMENT ON FUNCTION fence.row_audit_status IS
+    'fence_auditor: tables tracked, changes not sealed yet and the oldest of them, the last seal (for monitoring)';
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.forbid_change IS 'Trigger: fence''s audit tables are append-only';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';

@@ -23,8 +23,8 @@ GRANT SELECT ON ALL TABLES IN SCHEMA fence TO fence_auditor;
 -- Row-level change audit: admins choose the tables and the retention; auditors (and admins)
 -- query the history. Sealing is what the sealer does anyway: both may ask for it now.
 GRANT EXECUTE ON FUNCTION fence.track_table, fence.untrack_table, fence.drop_row_changes TO fence_admin;
-GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash
-    TO fence_auditor, fence_admin;
+GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash,
+    fence.row_audit_status TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
 -- Policy version 1: the defaults (enforce; medium risk and above need an approval).
@@ -92,6 +92,8 @@ COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: seal the changes of fi
 COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change of one row (key as jsonb, e.g. ''{"id": 7}''), oldest first';
 COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
+COMMENT ON FUNCTION fence.row_audit_status IS
+    'fence_auditor: tables tracked, changes not sealed yet and the oldest of them, the last seal (for monitoring)';
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
 COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';

@@ -51,13 +51,14 @@ CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 
 -- A row's history and its state at a time (TRUNCATEs have no key: key_hash IS NULL); UPDATEs
 -- that gave a row a new key, found by the old one (the only changes with an old_key); one
--- actor's changes in a window; the sealer's scan by transaction (changes arrive in the order
--- of their transactions: a block-range index, cheap to insert into as the range being filled
--- is not summarized; autovacuum summarizes each range once it is full).
+-- actor's changes in a window; the sealer's read of the changes since the last seal (a
+-- b-tree, appended at its right end: a block-range index leaves the ranges being filled
+-- unsummarized until autovacuum comes by, and the sealer then read them all again at every
+-- seal).
 CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, key_hash);
 CREATE INDEX row_changes_old_key_idx ON fence.row_changes (old_key_hash) WHERE old_key_hash IS NOT NULL;
 CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
-CREATE INDEX row_changes_txid_idx ON fence.row_changes USING brin (txid) WITH (autosummarize = on);
+CREATE INDEX row_changes_txid_idx ON fence.row_changes (txid);
 
 -- Where the last sealed block ended (0 before the first seal): every change of a transaction
 -- below it is sealed.
@@ -152,6 +153,20 @@ LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_tem
     FROM fence.row_changes c
     WHERE c.actor = $1 COLLATE "C" AND c.changed_at >= $2 AND c.changed_at < $3
     ORDER BY c.changed_at, c.txid, c.ordinal
+$$;
+
+-- The row audit at a glance, for monitoring: tables tracked now, changes not sealed yet and
+-- the oldest of them (a sealer that stopped shows here first), the last seal.
+CREATE FUNCTION fence.row_audit_status(
+    OUT tracked_tables integer, OUT unsealed_changes bigint, OUT oldest_unsealed_at timestamptz,
+    OUT last_seal_at timestamptz, OUT last_seal_changes bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT (SELECT count(*)::integer FROM fence.tracked_tables t WHERE t.untracked_at IS NULL),
+           u.changes, u.oldest, s.recorded_at, (s.details -> 'block' ->> 'changes')::bigint
+    FROM (SELECT count(*) AS changes, min(c.changed_at) AS oldest
+          FROM fence.row_changes c WHERE c.txid >= fence.sealed_until()) u
+    LEFT JOIN LATERAL (SELECT a.recorded_at, a.details FROM fence.audit_chain a WHERE a.kind = 'row_seal'
+                       ORDER BY a.seq DESC LIMIT 1) s ON true
 $$;
 
 -- Internal helpers of fence's Rust functions (no grants: only the owner runs them; the DDL

@@ -62,6 +62,7 @@ SELECT pg_sleep(0.01);
 SELECT clock_timestamp() AS t3 \gset
 -- The application cannot read, forge, edit or switch off its audit.
 SELECT count(*) FROM fence.row_changes;
+SELECT * FROM fence.row_audit_status();
 DELETE FROM fence.row_changes;
 INSERT INTO fence.row_changes (changed_at, table_id, relation, operation, actor, session_role, application_name,
     client_addr, backend_pid, txid, ordinal, row_hash) VALUES (now(), 1, 'x', 'INSERT', 'x', 'x', 'x', 'x', 1, 1, 1, 'x');
@@ -116,7 +117,15 @@ SELECT count(*) AS not_in_window FROM fence.changes_by('alice', :'t1', :'t3');
 SELECT fence.seal_changes() >= 0 AS sealed;
 SELECT ok, reason, changes_checked, changes_unsealed FROM fence.verify_chain();
 SELECT kind, details -> 'block' ->> 'xid_from' = '0' AS first_block FROM fence.audit_chain WHERE kind = 'row_seal' ORDER BY seq LIMIT 1;
+-- For monitoring: nothing waits to be sealed now; a change not sealed yet shows, with its time.
+SELECT tracked_tables, unsealed_changes, oldest_unsealed_at, last_seal_at IS NOT NULL AS sealed_once,
+       last_seal_changes > 0 AS last_seal_had_changes
+FROM fence.row_audit_status();
 RESET SESSION AUTHORIZATION;
+BEGIN;
+INSERT INTO rows_ident VALUES ('k9', 'waiting');
+SELECT unsealed_changes, oldest_unsealed_at BETWEEN now() AND clock_timestamp() AS oldest_is_this_one FROM fence.row_audit_status();
+ROLLBACK;
 
 -- A change's hash can be recomputed by anyone from its columns (the documented payload):
 -- sha256 of the canonical JSON of every column but row_hash, with the jsonb values as text.

@@ -110,44 +110,42 @@ pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
     oids.into_iter().filter_map(qualified_name).collect()
 }
 
+/// A value read from a relation's `pg_class` row in its relcache entry (opened without a lock
+/// and closed right away); None when the name resolves to nothing.
+fn class_row<T>(relation: &RelationName, read: impl FnOnce(&pg_sys::FormData_pg_class) -> T) -> Option<T> {
+    let oid = relation_oid(relation)?;
+    // SAFETY: a NULL entry means the relation vanished; otherwise rd_rel is valid until the
+    // entry is closed, and `read` copies what it needs out of it.
+    unsafe {
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return None;
+        }
+        let value = read(&*(*rel).rd_rel);
+        pg_sys::RelationClose(rel);
+        Some(value)
+    }
+}
+
 /// Whether the table already uses the table access method `method` (SET ACCESS METHOD is then
 /// a no-op); false when either is unknown.
 pub fn uses_access_method(table: &RelationName, method: &str) -> bool {
-    let Some(oid) = relation_oid(table) else { return false };
     let Ok(method) = CString::new(method) else { return false };
-    // SAFETY: get_table_am_oid with missing_ok returns InvalidOid for an unknown method; the
-    // relcache entry is opened without a lock only to read relam, and closed right away.
-    unsafe {
-        let am = pg_sys::get_table_am_oid(method.as_ptr(), true);
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() {
-            return false;
-        }
-        let relam = (*(*rel).rd_rel).relam;
-        pg_sys::RelationClose(rel);
-        am != pg_sys::InvalidOid && relam == am
-    }
+    // SAFETY: with missing_ok, an unknown method is InvalidOid.
+    let am = unsafe { pg_sys::get_table_am_oid(method.as_ptr(), true) };
+    am != pg_sys::InvalidOid && class_row(table, |c| c.relam) == Some(am)
 }
 
 /// Whether the relation (table or index) is already stored in tablespace `name` (SET
 /// TABLESPACE is then a no-op); false when either is unknown.
 pub fn in_tablespace(relation: &RelationName, name: &str) -> bool {
-    let Some(oid) = relation_oid(relation) else { return false };
     let Ok(name) = CString::new(name) else { return false };
-    // SAFETY: get_tablespace_oid with missing_ok returns InvalidOid for an unknown name; the
-    // relcache entry is opened without a lock only to read reltablespace (0: the database's
-    // default tablespace), and closed right away.
-    unsafe {
-        let wanted = pg_sys::get_tablespace_oid(name.as_ptr(), true);
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() {
-            return false;
-        }
-        let stored = (*(*rel).rd_rel).reltablespace;
-        pg_sys::RelationClose(rel);
-        let stored = if stored == pg_sys::InvalidOid { pg_sys::MyDatabaseTableSpace } else { stored };
-        wanted != pg_sys::InvalidOid && wanted == stored
-    }
+    // SAFETY: with missing_ok, an unknown tablespace is InvalidOid; MyDatabaseTableSpace is
+    // set for the whole session.
+    let (wanted, default) = unsafe { (pg_sys::get_tablespace_oid(name.as_ptr(), true), pg_sys::MyDatabaseTableSpace) };
+    // reltablespace 0: the database's default tablespace.
+    let stored = class_row(relation, |c| if c.reltablespace == pg_sys::InvalidOid { default } else { c.reltablespace });
+    wanted != pg_sys::InvalidOid && stored == Some(wanted)
 }
 
 /// Whether a validated CHECK constraint of the table is `column IS NOT NULL` (alone or as
