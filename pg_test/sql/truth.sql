@@ -204,6 +204,9 @@ INSERT INTO truth_cases (stmt) VALUES
     ('ALTER TYPE mood ADD VALUE ''great'''),
     ('ALTER TYPE mood RENAME VALUE ''meh'' TO ''so-so'''),
     ('ALTER TYPE mood RENAME TO feeling'),
+    -- Publishing tables: SHARE UPDATE EXCLUSIVE on each, none for a whole schema.
+    ('CREATE PUBLICATION truth_pub FOR TABLE members, orgs'),
+    ('CREATE PUBLICATION truth_pub FOR TABLES IN SCHEMA truth'),
     -- Unclassified (the policy's `unknown` setting decides): this one locks no table.
     ('CREATE ACCESS METHOD truth_heap2 TYPE TABLE HANDLER heap_tableam_handler'),
     -- Last: a sequence's lock is held to the end of the whole transaction.

@@ -76,6 +76,8 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_AlterOwnerStmt
             | T::T_AlterDefaultPrivilegesStmt => StatementKind::NoTableLock,
             T::T_AlterObjectSchemaStmt => set_schema(node as *mut pg_sys::AlterObjectSchemaStmt),
+            T::T_CreatePublicationStmt => publication((*(node as *mut pg_sys::CreatePublicationStmt)).pubobjects),
+            T::T_AlterPublicationStmt => publication((*(node as *mut pg_sys::AlterPublicationStmt)).pubobjects),
             _ => super::maintenance::statement_kind(node).unwrap_or(StatementKind::Unclassified),
         }
     };
@@ -407,6 +409,25 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
         }
         let objects = list_nodes(stmt.objects).into_iter().filter_map(|n| name_list(n as *mut pg_sys::List)).collect();
         StatementKind::Drop { kind, objects, cascade, concurrently: stmt.concurrent }
+    }
+}
+
+/// The tables a publication statement names (schemas it names lock no table).
+unsafe fn publication(objects: *mut pg_sys::List) -> StatementKind {
+    // SAFETY: a list of PublicationObjSpec nodes (checked by tag); `pubtable` is set for tables.
+    unsafe {
+        let tables = list_nodes(objects)
+            .into_iter()
+            .filter(|n| tag(*n) == T::T_PublicationObjSpec)
+            .filter_map(|n| {
+                let spec = &*(n as *mut pg_sys::PublicationObjSpec);
+                if spec.pubtable.is_null() {
+                    return None;
+                }
+                range_var((*spec.pubtable).relation)
+            })
+            .collect();
+        StatementKind::Publication { tables }
     }
 }
 

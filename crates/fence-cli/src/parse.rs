@@ -339,6 +339,8 @@ fn kind(node: &N) -> StatementKind {
         | N::AlterOwnerStmt(_)
         | N::AlterDefaultPrivilegesStmt(_) => StatementKind::NoTableLock,
         N::AlterObjectSchemaStmt(stmt) => set_schema(stmt),
+        N::CreatePublicationStmt(stmt) => publication(&stmt.pubobjects),
+        N::AlterPublicationStmt(stmt) => publication(&stmt.pubobjects),
         N::ViewStmt(_) => StatementKind::NoTableLock,
         other => crate::maintenance::statement_kind(other).unwrap_or(StatementKind::Unclassified),
     }
@@ -367,6 +369,18 @@ fn on_relation(relation: &Option<protobuf::RangeVar>, what: OnRelation) -> State
         Some(relation) => StatementKind::OnRelation { relation, what },
         None => StatementKind::Unclassified,
     }
+}
+
+/// The tables a publication statement names (schemas it names lock no table).
+fn publication(objects: &[protobuf::Node]) -> StatementKind {
+    let tables = objects
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(N::PublicationObjSpec(spec)) => spec.pubtable.as_ref().and_then(|t| range_var(&t.relation)),
+            _ => None,
+        })
+        .collect();
+    StatementKind::Publication { tables }
 }
 
 /// `ALTER TABLE | VIEW | MATERIALIZED VIEW | SEQUENCE ... SET SCHEMA`: the relation's
@@ -465,6 +479,8 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::AlterObjectSchemaStmt(_), StatementKind::Rename { kind: ObjectKind::Sequence, .. }) => "ALTER SEQUENCE",
         (N::AlterObjectSchemaStmt(_), StatementKind::Rename { .. }) => "ALTER TABLE",
         (N::AlterEnumStmt(_), _) => "ALTER TYPE",
+        (N::CreatePublicationStmt(_), _) => "CREATE PUBLICATION",
+        (N::AlterPublicationStmt(_), _) => "ALTER PUBLICATION",
         (N::CreateTrigStmt(_), _) => "CREATE TRIGGER",
         (N::CreatePolicyStmt(_), _) => "CREATE POLICY",
         (N::AlterPolicyStmt(_), _) => "ALTER POLICY",

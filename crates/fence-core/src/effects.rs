@@ -81,6 +81,12 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             }
             fx.scans = true;
         }
+        StatementKind::Publication { tables } => {
+            // PostgreSQL's OpenTableList: each named table, no row read.
+            for table in tables {
+                fx.lock(table, RelKind::Table, LockMode::ShareUpdateExclusive);
+            }
+        }
         StatementKind::AlterIndex { index, actions } => {
             for action in actions {
                 alter_index_action(&mut fx, index, action);

@@ -306,6 +306,10 @@ pub enum StatementKind {
         domain: RelationName,
         validates: bool,
     },
+    /// `CREATE PUBLICATION` / `ALTER PUBLICATION ... ADD | SET | DROP` naming tables.
+    Publication {
+        tables: Vec<RelationName>,
+    },
     /// `ALTER INDEX`: its subcommands (SET TABLESPACE, SET / RESET storage parameters,
     /// ALTER COLUMN ... SET STATISTICS, ATTACH PARTITION) act on the index.
     AlterIndex {
@@ -444,6 +448,7 @@ impl Statement {
             StatementKind::Comment { relation }
             | StatementKind::Cluster { relation }
             | StatementKind::Reindex { relation, .. } => relation.iter_mut().collect(),
+            StatementKind::Publication { tables } => tables.iter_mut().collect(),
             StatementKind::Truncate { relations, .. }
             | StatementKind::LockTable { relations, .. }
             | StatementKind::Vacuum { relations, .. } => relations.iter_mut().collect(),
