@@ -22,27 +22,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 SECONDS_R2=${1:-20}
 ROUNDS=${ROUNDS:-3}
-BENCH="$ROOT/bench"
 bench_server rowsbench 54361 "max_connections = 40"
-PGBENCH="$("$PG_CONFIG" --bindir)/pgbench"
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+source "$ROOT/bench/rows_setup.sh"
 
 cat > "$WORK/update.sql" <<'SQL'
 \set aid random(1, 1000000)
 UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;
 SQL
-
-setup() { # setup VARIANT: a fresh pgbench database at scale 10 with the variant's audit
-    local db="rows_$1"
-    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
-    "$PGBENCH" -q -i -s 10 "$db" >/dev/null 2>&1
-    case $1 in
-        plpgsql) q -d "$db" -f "$BENCH/sql/rows_plpgsql.sql" >/dev/null ;;
-        fence) q -d "$db" -c "CREATE EXTENSION fence" \
-                 -c "SELECT fence.track_table(t) FROM unnest('{pgbench_accounts,pgbench_tellers,pgbench_branches}'::regclass[]) t" >/dev/null ;;
-    esac
-    q -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
-}
 
 # cpu_ticks: CPU time (clock ticks) the server has used so far: the postmaster and its live
 # children, plus every child it has reaped (backends, the sealer, autovacuum workers).
