@@ -25,11 +25,6 @@ ROUNDS=${ROUNDS:-3}
 bench_server rowsbench 54361 "max_connections = 40"
 source "$ROOT/bench/rows_setup.sh"
 
-cat > "$WORK/update.sql" <<'SQL'
-\set aid random(1, 1000000)
-UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;
-SQL
-
 # cpu_ticks: CPU time (clock ticks) the server has used so far: the postmaster and its live
 # children, plus every child it has reaped (backends, the sealer, autovacuum workers).
 cpu_ticks() {

@@ -14,10 +14,6 @@ command -v valgrind >/dev/null || { echo "valgrind is missing (scripts/lib.sh in
 bench_server rowsprofile 54362 "max_connections = 40"
 source "$ROOT/bench/rows_setup.sh"
 
-cat > "$WORK/update.sql" <<'SQL'
-\set aid random(1, 1000000)
-UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;
-SQL
 for variant in none plpgsql fence; do
     say "rows profile: setting up and warming $variant"
     setup "$variant"

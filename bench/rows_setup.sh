@@ -6,6 +6,12 @@ BENCH="$ROOT/bench"
 PGBENCH="$("$PG_CONFIG" --bindir)/pgbench"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
+# R1's statement for pgbench: one single-row UPDATE of a random account.
+cat > "$WORK/update.sql" <<'SQL'
+\set aid random(1, 1000000)
+UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;
+SQL
+
 setup() { # setup VARIANT: a fresh pgbench database at scale 10 with the variant's audit
     local db="rows_$1"
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
