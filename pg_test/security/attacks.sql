@@ -271,6 +271,61 @@ GRANT fence_approver TO sec_mig;
 -- gated: no
 SET ROLE postgres;
 
+-- attack: switch off the row audit of a table it owns
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE victim DISABLE TRIGGER fence_row_changes;
+
+-- attack: disable every trigger of a table it owns (the row audit's included)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE victim DISABLE TRIGGER ALL;
+
+-- attack: drop the row-audit trigger
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+DROP TRIGGER fence_row_changes ON victim;
+
+-- attack: rename the TRUNCATE audit trigger away
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TRIGGER fence_row_truncate ON victim RENAME TO quiet;
+
+-- attack: stop the row audit through the API
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.untrack_table('victim');
+
+-- attack: rewrite a recorded row change
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+UPDATE fence.row_changes SET actor = 'someone else';
+
+-- attack: forge a row change under another user's name
+-- as: sec_app
+-- expect: 42501
+-- gated: no
+INSERT INTO fence.row_changes (changed_at, table_id, relation, operation, actor, session_role, application_name,
+    client_addr, backend_pid, txid, ordinal, row_hash) VALUES (now(), 1, 'public.victim', 'UPDATE', 'ceo', 'ceo', 'x', 'x', 1, 1, 1, 'x');
+
+-- attack: the application role reads the row history it should not
+-- as: sec_app
+-- expect: 42501
+-- gated: no
+SELECT * FROM fence.row_history('victim', '{"id": 1}');
+
+-- attack: fire the row trigger by hand to forge a change
+-- as: sec_app
+-- expect: 42501
+-- gated: no
+SELECT fence.record_row_change();
+
 -- attack: the application role runs DDL on a table it can write
 -- as: sec_app
 -- expect: 42501

@@ -1,5 +1,6 @@
 -- Everything an attack must not change, as one hash: fence's tables (the chain up to the
--- mark), its objects, privileges and triggers, role memberships, and the victim table.
+-- mark), its objects, privileges and triggers, role memberships, the victim table, its row
+-- audit (tracking, recorded changes, fence's triggers on it).
 SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
     SELECT 'approval ' || a::text FROM fence.approvals a
     UNION ALL SELECT 'exemption ' || e::text FROM fence.exemptions e
@@ -17,6 +18,10 @@ SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
     UNION ALL SELECT 'member ' || m.roleid::regrole::text || m.member::regrole::text FROM pg_auth_members m
     UNION ALL SELECT 'col ' || a.attname || a.atttypid::regtype::text || a.attnotnull FROM pg_attribute a
         WHERE a.attrelid = 'public.victim'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL SELECT 'tracked ' || t::text FROM fence.tracked_tables t
+    UNION ALL SELECT 'row ' || c.row_hash FROM fence.row_changes c
+    UNION ALL SELECT 'vtrg ' || t.tgname || t.tgenabled::text || t.tgfoid::regproc::text FROM pg_trigger t
+        WHERE t.tgrelid = 'public.victim'::regclass
     UNION ALL SELECT 'nsp ' || n.nspname || n.nspowner::regrole::text || coalesce(n.nspacl::text, '')
         FROM pg_namespace n WHERE n.nspname = 'fence'
 ) s(x);

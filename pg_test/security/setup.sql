@@ -11,6 +11,8 @@ CREATE TABLE victim (id bigint PRIMARY KEY, email text, note text);
 INSERT INTO victim SELECT g, 'u' || g || '@example.com', NULL FROM generate_series(1, 1000) g;
 GRANT SELECT, INSERT, UPDATE, DELETE ON victim TO sec_app, sec_dual;
 RESET SESSION AUTHORIZATION;
+-- The victim's rows are audited (fence.track_table, by a superuser).
+SELECT fence.track_table('victim') > 0 AS tracked;
 -- A SECURITY DEFINER function owned by a superuser that runs DDL (the kind of helper a DBA
 -- leaves behind); the migration role may call it.
 CREATE FUNCTION public.admin_helper(stmt text) RETURNS void
