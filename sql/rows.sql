@@ -187,18 +187,46 @@ BEGIN
                        'FOR EACH ROW EXECUTE FUNCTION fence.record_row_change()', tbl);
         EXECUTE format('CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON %s '
                        'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', tbl);
-        -- Fires under session_replication_role = replica too (restores, logical apply).
+        -- Fires under session_replication_role = replica too (restores, logical apply); on a
+        -- partitioned table this reaches the row trigger's clones on the partitions.
         EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_changes, '
                        'ENABLE ALWAYS TRIGGER fence_row_truncate', tbl);
     END IF;
+    PERFORM fence.cover_partitions(tbl);
+END
+$$;
+
+-- A partitioned table's row trigger is cloned onto each partition, present and future, but
+-- a statement trigger is not: each partition gets its own TRUNCATE trigger (a TRUNCATE of one
+-- partition is recorded too). Run when the table is tracked and after every CREATE TABLE or
+-- ALTER TABLE that may have added partitions under it (ddl_command_end).
+CREATE FUNCTION fence.cover_partitions(tbl regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    part regclass;
+BEGIN
+    FOR part IN SELECT p.relid FROM pg_partition_tree(tbl) p
+                WHERE p.relid <> tbl
+                  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = p.relid AND t.tgname = 'fence_row_truncate')
+    LOOP
+        EXECUTE format('CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', part);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_truncate', part);
+    END LOOP;
 END
 $$;
 
 CREATE FUNCTION fence.remove_row_triggers(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    part regclass;
 BEGIN
+    -- The row trigger's clones on partitions go with it.
     EXECUTE format('DROP TRIGGER IF EXISTS fence_row_changes ON %s', tbl);
     EXECUTE format('DROP TRIGGER IF EXISTS fence_row_truncate ON %s', tbl);
+    FOR part IN SELECT p.relid FROM pg_partition_tree(tbl) p WHERE p.relid <> tbl LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS fence_row_truncate ON %s', part);
+    END LOOP;
 END
 $$;
 

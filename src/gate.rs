@@ -390,6 +390,9 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static st
 /// `ddl_command_end`: the objects the command created or altered.
 pub fn record(tag: &str) {
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
+    if matches!(tag, "CREATE TABLE" | "ALTER TABLE") && store::extension_owner().is_some() {
+        crate::rows::cover_new_partitions();
+    }
 }
 
 /// `sql_drop`: every object the command dropped.

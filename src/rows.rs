@@ -73,12 +73,10 @@ fn not_tracked(relation: &str) -> ! {
     )
 }
 
-fn tracked(relid: pg_sys::Oid) -> Rc<Tracked> {
-    if let Some(tracked) = TRACKED.with(|t| t.borrow().get(&relid).cloned()) {
-        return tracked;
-    }
-    let relation = relcache::relation_name(relid).unwrap_or_else(|| relid.to_u32().to_string());
-    let row: Option<(i32, Vec<String>)> = as_owner(|| {
+/// The live tracking of `relid` (its own, or its nearest tracked ancestor's): the tracking id
+/// and the excluded columns.
+fn tracking(relid: pg_sys::Oid) -> Option<(i32, Vec<String>)> {
+    as_owner(|| {
         Spi::connect(|client| {
             let rows = plans::select(client, queries::TRACKED_TABLE, &[relid.into()])?;
             match rows.into_iter().next() {
@@ -89,8 +87,27 @@ fn tracked(relid: pg_sys::Oid) -> Rc<Tracked> {
             }
         })
     })
-    .unwrap_or_else(|e| errors::spi(e));
-    let Some((table_id, excluded)) = row else { not_tracked(&relation) };
+    .unwrap_or_else(|e| errors::spi(e))
+}
+
+/// Whether `relid`'s changes are recorded now (tracked itself or through a partitioned table
+/// it is a partition of): fence's triggers on it are then guarded.
+pub fn is_tracked(relid: pg_sys::Oid) -> bool {
+    tracking(relid).is_some()
+}
+
+/// How `relid` is tracked: as a table of its own or as a partition of a tracked partitioned
+/// table (the nearest tracked ancestor's tracking). None for a TRUNCATE of a table no longer
+/// tracked that way (a partition since detached keeps its TRUNCATE trigger); any other firing
+/// on an untracked table is refused.
+fn tracked(relid: pg_sys::Oid, truncate: bool) -> Option<Rc<Tracked>> {
+    if let Some(tracked) = TRACKED.with(|t| t.borrow().get(&relid).cloned()) {
+        return Some(tracked);
+    }
+    let relation = relcache::relation_name(relid).unwrap_or_else(|| relid.to_u32().to_string());
+    let Some((table_id, excluded)) = tracking(relid) else {
+        return if truncate { None } else { not_tracked(&relation) };
+    };
     let key = rowtrigger::key_columns(relid).unwrap_or_else(|| no_key(&relation, true));
     let columns: Vec<String> = rowtrigger::column_names(relid).into_iter().filter(|c| !excluded.contains(c)).collect();
     let tracked = Rc::new(Tracked {
@@ -100,7 +117,7 @@ fn tracked(relid: pg_sys::Oid) -> Rc<Tracked> {
         row: rowtrigger::projection(relid, &columns, Style::Json),
     });
     TRACKED.with(|t| t.borrow_mut().insert(relid, tracked.clone()));
-    tracked
+    Some(tracked)
 }
 
 fn no_key(relation: &str, tracked: bool) -> ! {
@@ -156,7 +173,7 @@ fn json_text(value: &Option<rowtrigger::Json>) -> Option<&str> {
 
 /// Records one firing of the row trigger.
 pub fn record(firing: &Firing) {
-    let tracked = tracked(firing.relid);
+    let Some(tracked) = tracked(firing.relid, firing.operation == Operation::Truncate) else { return };
     if firing.operation == Operation::Update && firing.unchanged(&tracked.row) {
         return; // only excluded columns changed (or nothing did)
     }
@@ -244,6 +261,36 @@ fn close_relation(tbl: PgRelation) -> (pg_sys::Oid, String) {
     (relid, relation)
 }
 
+/// Other sessions' trigger caches read the new tracking of `relid` and of its partitions (each
+/// partition's row trigger is cached under the partition).
+fn announce_tracking_change(relid: pg_sys::Oid) {
+    relcache::announce_change(relid);
+    let partitions = Spi::connect(|client| {
+        client
+            .select(queries::PARTITIONS, None, &[relid.into()])?
+            .map(|r| r.get::<pg_sys::Oid>(1))
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    partitions.into_iter().flatten().for_each(relcache::announce_change);
+}
+
+/// The tracked partitioned table `relid` is a partition of (at any depth), if any.
+fn tracked_ancestor(relid: pg_sys::Oid) -> Option<String> {
+    as_owner(|| Spi::get_one_with_args::<String>(queries::TRACKED_ANCESTOR, &[relid.into()]))
+        .unwrap_or_else(|e| errors::spi(e))
+}
+
+/// After a CREATE TABLE or ALTER TABLE (ddl_command_end): a partition created or attached
+/// under a tracked partitioned table gets its TRUNCATE trigger (its row trigger is cloned by
+/// PostgreSQL). Nothing to do before the row audit's tables exist (releases before 0.3.0).
+pub fn cover_new_partitions() {
+    if relcache::fence_relation_oid("tracked_tables").is_none() {
+        return;
+    }
+    as_owner(|| gate::internal(|| Spi::run(queries::COVER_NEW_PARTITIONS))).unwrap_or_else(|e| errors::spi(e));
+}
+
 /// Ends the table's current tracking period, if any; returns its id.
 fn close_tracking(relid: pg_sys::Oid, now: TimestampWithTimeZone, by: &str) -> Option<i32> {
     Spi::connect_mut(|client| {
@@ -259,13 +306,17 @@ fn close_tracking(relid: pg_sys::Oid, now: TimestampWithTimeZone, by: &str) -> O
 fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) -> i32 {
     let (relid, relation) = close_relation(tbl);
     match relcache::kind_and_persistence(relid) {
-        (b'r', b't') => errors::invalid_parameter(&format!("{relation} is a temporary table: it cannot be tracked"), None),
-        (b'r', _) => {}
-        (b'p', _) => errors::invalid_parameter(
-            &format!("{relation} is a partitioned table: track each partition"),
-            Some("SELECT fence.track_table(p) FROM unnest(ARRAY(SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '<table>'::regclass)) p;"),
-        ),
+        (b'r' | b'p', b't') => {
+            errors::invalid_parameter(&format!("{relation} is a temporary table: it cannot be tracked"), None)
+        }
+        (b'r' | b'p', _) => {}
         _ => errors::invalid_parameter(&format!("{relation} is not a table"), None),
+    }
+    if let Some(ancestor) = tracked_ancestor(relid) {
+        errors::invalid_parameter(
+            &format!("{relation} is a partition of {ancestor}, which is tracked: its changes are recorded already"),
+            Some(&format!("SELECT fence.untrack_table('{ancestor}'); first, to track the partition on its own.")),
+        );
     }
     if relation.starts_with("fence.") {
         errors::invalid_parameter("fence's own tables are audited by the chain, not tracked", None);
@@ -307,7 +358,7 @@ fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) 
         gate::internal(|| Spi::run_with_args("SELECT fence.install_row_triggers($1)", &[relid.into()]))
             .unwrap_or_else(|e| errors::spi(e));
         // Other sessions' trigger caches read the new excluded columns.
-        relcache::announce_change(relid);
+        announce_tracking_change(relid);
         events::record_under_policy(
             "row_tracking",
             Some(&relation),
@@ -332,7 +383,7 @@ fn untrack_table(tbl: PgRelation) -> i32 {
             .unwrap_or_else(|| errors::not_found(format!("{relation} is not tracked"), None));
         gate::internal(|| Spi::run_with_args("SELECT fence.remove_row_triggers($1)", &[relid.into()]))
             .unwrap_or_else(|e| errors::spi(e));
-        relcache::announce_change(relid);
+        announce_tracking_change(relid);
         events::record_under_policy(
             "row_tracking",
             Some(&relation),

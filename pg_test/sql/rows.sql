@@ -9,7 +9,6 @@ CREATE TABLE rows_accounts (note text, region text, num int, email text, last_se
 CREATE TABLE rows_plain (id int, v text);
 CREATE TABLE rows_ident (code text NOT NULL, v text, CONSTRAINT rows_ident_code UNIQUE (code));
 ALTER TABLE rows_ident REPLICA IDENTITY USING INDEX rows_ident_code;
-CREATE TABLE rows_parted (id int PRIMARY KEY) PARTITION BY RANGE (id);
 -- Only fence_admin may track.
 SELECT fence.track_table('rows_accounts');
 RESET SESSION AUTHORIZATION;
@@ -17,7 +16,6 @@ RESET SESSION AUTHORIZATION;
 -- Refusals name the table and the next step; nothing is stored.
 SET SESSION AUTHORIZATION regress_admin;
 SELECT fence.track_table('rows_plain');
-SELECT fence.track_table('rows_parted');
 SELECT fence.track_table('rows_accounts', '{num}');
 SELECT fence.track_table('rows_accounts', '{nope}');
 SELECT fence.track_table('fence.audit_chain');
@@ -196,6 +194,47 @@ SELECT count(*) AS float_key_history FROM fence.row_history('rows_float_key', '{
 SET SESSION AUTHORIZATION regress_admin;
 SELECT fence.untrack_table('rows_types') > 0 AND fence.untrack_table('rows_float_key') > 0 AS untracked;
 RESET SESSION AUTHORIZATION;
+
+-- A partitioned table is tracked once: its partitions, present and future, record under its
+-- tracking (PostgreSQL clones the row trigger onto each; fence gives each its own TRUNCATE
+-- trigger, new ones at the end of the CREATE or ATTACH); a row moving to another partition is
+-- a DELETE and an INSERT; a partition cannot be tracked apart, nor its trigger switched off.
+CREATE TABLE rows_events (id int, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE rows_events_mar (id int, at date, v text, PRIMARY KEY (id, at));
+SET SESSION AUTHORIZATION regress_admin;
+SELECT count(*) AS exempted FROM unnest('{public.rows_events,public.rows_events_mar}'::text[]) r,
+    LATERAL fence.exempt('relation', r, 'partition maintenance in the regress test', now() + interval '1 hour') e;
+RESET SESSION AUTHORIZATION;
+CREATE TABLE rows_events_jan PARTITION OF rows_events FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.track_table('rows_events') > 0 AS tracked;
+SELECT fence.track_table('rows_events_jan');
+RESET SESSION AUTHORIZATION;
+CREATE TABLE rows_events_feb PARTITION OF rows_events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+ALTER TABLE rows_events ATTACH PARTITION rows_events_mar FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');
+SELECT tgrelid::regclass AS relation, tgname, tgenabled FROM pg_trigger
+WHERE tgfoid = 'fence.record_row_change()'::regprocedure AND tgrelid::regclass::text LIKE 'rows_events%' ORDER BY 1, 2;
+INSERT INTO rows_events VALUES (1, '2026-01-05', 'a'), (2, '2026-02-05', 'b'), (3, '2026-03-05', 'c');
+UPDATE rows_events SET at = '2026-02-06' WHERE id = 1;
+TRUNCATE rows_events_mar;
+TRUNCATE rows_events;
+SELECT relation, operation, row_key, new_row FROM fence.row_changes WHERE relation LIKE 'public.rows_events%' ORDER BY txid, ordinal;
+SELECT operation, relation FROM fence.row_history('rows_events', '{"id": 1, "at": "2026-01-05"}');
+ALTER TABLE rows_events_feb DISABLE TRIGGER fence_row_changes;
+-- A detached partition is no longer recorded; its TRUNCATE trigger stays, harmless, and may go.
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.exempt('relation', 'public.rows_events_jan', 'partition maintenance in the regress test', now() + interval '1 hour') > 0 AS exempted;
+RESET SESSION AUTHORIZATION;
+ALTER TABLE rows_events DETACH PARTITION rows_events_jan;
+INSERT INTO rows_events_jan VALUES (9, '2026-01-09', 'gone');
+TRUNCATE rows_events_jan;
+SELECT count(*) AS detached_changes FROM fence.row_changes WHERE relation = 'public.rows_events_jan' AND row_key::jsonb ->> 'id' = '9';
+DROP TRIGGER fence_row_truncate ON rows_events_jan;
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.untrack_table('rows_events') > 0 AS untracked;
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS fence_triggers_left FROM pg_trigger
+WHERE tgfoid = 'fence.record_row_change()'::regprocedure AND tgrelid::regclass::text LIKE 'rows_events%';
 
 -- Untracking is the admin's recorded act; the history stays.
 SET SESSION AUTHORIZATION regress_admin;

@@ -52,7 +52,9 @@ pub unsafe extern "C-unwind" fn fence_gate(fcinfo: pg_sys::FunctionCallInfo) -> 
         text: super::hooks::statement_text(node),
         drops_fence: super::parsetree::drops_fence(node),
         awaits_end: true,
-        row_audit_off: super::rowguard::tampering(node),
+        row_audit_off: super::rowguard::tampering(node)
+            .filter(|(relid, _)| crate::rows::is_tracked(*relid))
+            .map(|(_, relation)| relation),
     };
     crate::gate::gate(call);
     pg_sys::Datum::from(0)

@@ -1,6 +1,7 @@
 //! Keeps the row audit on: a statement that would drop, disable, re-enable in another mode or
-//! rename fence's row trigger on a tracked table is refused whoever sends it (approvals and
-//! exemptions do not apply); `fence.untrack_table` is the way to stop tracking.
+//! rename fence's row trigger on a tracked table (or a partition of one) is refused whoever
+//! sends it (approvals and exemptions do not apply); `fence.untrack_table` is the way to stop
+//! tracking. This module finds such statements; the caller checks the table is tracked.
 
 use pgrx::pg_sys::{self, AlterTableType as At, NodeTag as T, ObjectType as Ob};
 
@@ -36,8 +37,9 @@ fn is_fence_trigger(relid: pg_sys::Oid, trigger: Option<&str>) -> bool {
     }
 }
 
-/// The table whose row audit the statement would switch off, if any.
-pub fn tampering(node: *mut pg_sys::Node) -> Option<String> {
+/// The table (OID and name) whose fence trigger the statement would drop, disable or rename,
+/// if any.
+pub fn tampering(node: *mut pg_sys::Node) -> Option<(pg_sys::Oid, String)> {
     // SAFETY: each cast follows its tag check; the name lists hold String nodes.
     unsafe {
         let (relation, trigger) = match tag(node) {
@@ -57,7 +59,7 @@ pub fn tampering(node: *mut pg_sys::Node) -> Option<String> {
                         [] => return None,
                     };
                     let relid = relation_oid(&table)?;
-                    is_fence_trigger(relid, Some(&trigger)).then(|| table.to_string())
+                    is_fence_trigger(relid, Some(&trigger)).then(|| (relid, table.to_string()))
                 });
             }
             T::T_RenameStmt => {
@@ -95,11 +97,11 @@ pub fn tampering(node: *mut pg_sys::Node) -> Option<String> {
                 } else {
                     named.iter().any(|name| is_fence_trigger(relid, Some(name)))
                 };
-                return hit.then(|| relation.to_string());
+                return hit.then(|| (relid, relation.to_string()));
             }
             _ => return None,
         };
         let relid = relation_oid(&relation)?;
-        is_fence_trigger(relid, trigger.as_deref()).then(|| relation.to_string())
+        is_fence_trigger(relid, trigger.as_deref()).then(|| (relid, relation.to_string()))
     }
 }
