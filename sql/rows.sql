@@ -203,12 +203,20 @@ $$;
 CREATE FUNCTION fence.cover_partitions(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    ours oid := 'fence.record_row_change()'::regprocedure;
     part regclass;
 BEGIN
     FOR part IN SELECT p.relid FROM pg_partition_tree(tbl) p
                 WHERE p.relid <> tbl
-                  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = p.relid AND t.tgname = 'fence_row_truncate')
+                  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = p.relid AND t.tgname = 'fence_row_truncate'
+                                  AND t.tgfoid = ours)
     LOOP
+        -- A trigger of that name doing something else would leave the partition's TRUNCATEs
+        -- unrecorded: the statement that brought the partition in fails.
+        IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = part AND t.tgname = 'fence_row_truncate') THEN
+            RAISE EXCEPTION 'fence: % already has a trigger named fence_row_truncate', part
+                USING ERRCODE = '42710', HINT = 'Rename that trigger: the partition''s TRUNCATEs must be recorded.';
+        END IF;
         EXECUTE format('CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON %s '
                        'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', part);
         EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_truncate', part);

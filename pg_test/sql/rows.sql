@@ -212,6 +212,14 @@ SELECT fence.track_table('rows_events_jan');
 RESET SESSION AUTHORIZATION;
 CREATE TABLE rows_events_feb PARTITION OF rows_events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
 ALTER TABLE rows_events ATTACH PARTITION rows_events_mar FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');
+-- A table bringing a trigger of fence's name that does something else is not attached.
+CREATE TABLE rows_events_apr (id int, at date, v text, PRIMARY KEY (id, at));
+CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON rows_events_apr FOR EACH STATEMENT EXECUTE FUNCTION suppress_redundant_updates_trigger();
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.exempt('relation', 'public.rows_events_apr', 'partition maintenance in the regress test', now() + interval '1 hour') > 0 AS exempted;
+RESET SESSION AUTHORIZATION;
+ALTER TABLE rows_events ATTACH PARTITION rows_events_apr FOR VALUES FROM ('2026-04-01') TO ('2026-05-01');
+SELECT count(*) AS attached FROM pg_inherits WHERE inhrelid = 'rows_events_apr'::regclass;
 SELECT tgrelid::regclass AS relation, tgname, tgenabled FROM pg_trigger
 WHERE tgfoid = 'fence.record_row_change()'::regprocedure AND tgrelid::regclass::text LIKE 'rows_events%' ORDER BY 1, 2;
 INSERT INTO rows_events VALUES (1, '2026-01-05', 'a'), (2, '2026-02-05', 'b'), (3, '2026-03-05', 'c');
