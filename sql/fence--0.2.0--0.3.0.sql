@@ -199,41 +199,38 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'fence_row_changes') THEN
         EXECUTE format('CREATE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE ON %s '
                        'FOR EACH ROW EXECUTE FUNCTION fence.record_row_change()', tbl);
-        EXECUTE format('CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON %s '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', tbl);
         -- Fires under session_replication_role = replica too (restores, logical apply); on a
-        -- partitioned table this reaches the row trigger's clones on the partitions.
-        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_changes, '
-                       'ENABLE ALWAYS TRIGGER fence_row_truncate', tbl);
+        -- partitioned table this reaches the trigger's clones on the partitions.
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_changes', tbl);
     END IF;
-    PERFORM fence.cover_partitions(tbl);
+    PERFORM fence.install_truncate_triggers(tbl);
 END
 $$;
 
--- A partitioned table's row trigger is cloned onto each partition, present and future, but
--- a statement trigger is not: each partition gets its own TRUNCATE trigger (a TRUNCATE of one
--- partition is recorded too). Run when the table is tracked and after every CREATE TABLE or
--- ALTER TABLE that may have added partitions under it (ddl_command_end).
-CREATE FUNCTION fence.cover_partitions(tbl regclass) RETURNS void
+-- The TRUNCATE trigger of a tracked table and of each of its partitions: PostgreSQL clones a
+-- partitioned table's row trigger onto each partition, present and future, but not a
+-- statement trigger, so each partition gets its own (a TRUNCATE of one partition is recorded
+-- too). Run when the table is tracked and after every CREATE TABLE or ALTER TABLE that may
+-- have added partitions under it (ddl_command_end).
+CREATE FUNCTION fence.install_truncate_triggers(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     ours oid := 'fence.record_row_change()'::regprocedure;
-    part regclass;
+    rel regclass;
 BEGIN
-    FOR part IN SELECT p.relid FROM pg_partition_tree(tbl) p
-                WHERE p.relid <> tbl
-                  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = p.relid AND t.tgname = 'fence_row_truncate'
-                                  AND t.tgfoid = ours)
+    FOR rel IN SELECT r FROM (SELECT tbl AS r UNION SELECT p.relid FROM pg_partition_tree(tbl) p) t
+               WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = t.r AND g.tgname = 'fence_row_truncate'
+                                 AND g.tgfoid = ours)
     LOOP
-        -- A trigger of that name doing something else would leave the partition's TRUNCATEs
+        -- A trigger of that name doing something else would leave the table's TRUNCATEs
         -- unrecorded: the statement that brought the partition in fails.
-        IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = part AND t.tgname = 'fence_row_truncate') THEN
-            RAISE EXCEPTION 'fence: % already has a trigger named fence_row_truncate', part
-                USING ERRCODE = '42710', HINT = 'Rename that trigger: the partition''s TRUNCATEs must be recorded.';
+        IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = rel AND g.tgname = 'fence_row_truncate') THEN
+            RAISE EXCEPTION 'fence: % already has a trigger named fence_row_truncate', rel
+                USING ERRCODE = '42710', HINT = 'Rename that trigger: the table''s TRUNCATEs must be recorded.';
         END IF;
         EXECUTE format('CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON %s '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', part);
-        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_truncate', part);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', rel);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_truncate', rel);
     END LOOP;
 END
 $$;
@@ -241,13 +238,12 @@ $$;
 CREATE FUNCTION fence.remove_row_triggers(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    part regclass;
+    rel regclass;
 BEGIN
     -- The row trigger's clones on partitions go with it.
     EXECUTE format('DROP TRIGGER IF EXISTS fence_row_changes ON %s', tbl);
-    EXECUTE format('DROP TRIGGER IF EXISTS fence_row_truncate ON %s', tbl);
-    FOR part IN SELECT p.relid FROM pg_partition_tree(tbl) p WHERE p.relid <> tbl LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS fence_row_truncate ON %s', part);
+    FOR rel IN SELECT tbl UNION SELECT p.relid FROM pg_partition_tree(tbl) p LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS fence_row_truncate ON %s', rel);
     END LOOP;
 END
 $$;
@@ -386,7 +382,7 @@ COMMENT ON FUNCTION fence.forbid_change IS 'Trigger: fence''s audit tables are a
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
 COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
-COMMENT ON FUNCTION fence.cover_partitions IS 'Internal: a TRUNCATE trigger on each partition of a tracked partitioned table';
+COMMENT ON FUNCTION fence.install_truncate_triggers IS 'Internal: the TRUNCATE trigger of a tracked table and of each of its partitions';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';
 COMMENT ON FUNCTION fence.row_partition_counts IS 'Internal: changes and unsealed changes of one partition';

@@ -98,7 +98,7 @@ COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor cha
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
 COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
-COMMENT ON FUNCTION fence.cover_partitions IS 'Internal: a TRUNCATE trigger on each partition of a tracked partitioned table';
+COMMENT ON FUNCTION fence.install_truncate_triggers IS 'Internal: the TRUNCATE trigger of a tracked table and of each of its partitions';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';
 COMMENT ON FUNCTION fence.row_partition_counts IS 'Internal: changes and unsealed changes of one partition';

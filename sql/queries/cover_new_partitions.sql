@@ -1,7 +1,7 @@
 -- ddl_command_end of a CREATE TABLE or ALTER TABLE: the tracked tables at or above each table
 -- it created or altered get a TRUNCATE trigger on every partition that has none (a partition
 -- created with PARTITION OF, or attached).
-SELECT fence.cover_partitions(t.relid::regclass)
+SELECT fence.install_truncate_triggers(t.relid::regclass)
 FROM pg_catalog.pg_event_trigger_ddl_commands() c
 CROSS JOIN LATERAL (SELECT c.objid::regclass AS relid
                     UNION SELECT a.relid FROM pg_catalog.pg_partition_ancestors(c.objid) a(relid)) a
