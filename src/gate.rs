@@ -388,9 +388,11 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static st
 }
 
 /// `ddl_command_end`: the objects the command created or altered.
-pub fn record(tag: &str) {
+/// `adds_partition`: the statement created or attached a partition (its TRUNCATE trigger may
+/// be due; every other statement skips that look-up).
+pub fn record(tag: &str, adds_partition: bool) {
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
-    if matches!(tag, "CREATE TABLE" | "ALTER TABLE") && store::extension_owner().is_some() {
+    if adds_partition && store::extension_owner().is_some() {
         crate::rows::cover_new_partitions();
     }
 }

@@ -261,6 +261,14 @@ fn close_relation(tbl: PgRelation) -> (pg_sys::Oid, String) {
     (relid, relation)
 }
 
+/// The end of tracking or untracking a table: its triggers installed or removed by `triggers`
+/// (fence's own DDL, not gated), every session told, the act chained.
+fn apply_tracking(relid: pg_sys::Oid, relation: &str, triggers: &str, details: serde_json::Value) {
+    gate::internal(|| Spi::run_with_args(triggers, &[relid.into()])).unwrap_or_else(|e| errors::spi(e));
+    announce_tracking_change(relid);
+    events::record_under_policy("row_tracking", Some(relation), None, details);
+}
+
 /// Other sessions' trigger caches read the new tracking of `relid` and of its partitions (each
 /// partition's row trigger is cached under the partition).
 fn announce_tracking_change(relid: pg_sys::Oid) {
@@ -281,8 +289,8 @@ fn tracked_ancestor(relid: pg_sys::Oid) -> Option<String> {
         .unwrap_or_else(|e| errors::spi(e))
 }
 
-/// After a CREATE TABLE or ALTER TABLE (ddl_command_end): a partition created or attached
-/// under a tracked partitioned table gets its TRUNCATE trigger (its row trigger is cloned by
+/// After a statement that created or attached a partition (ddl_command_end): a partition under
+/// a tracked partitioned table gets its TRUNCATE trigger (its row trigger is cloned by
 /// PostgreSQL). Nothing to do before the row audit's tables exist (releases before 0.3.0).
 pub fn cover_new_partitions() {
     if relcache::fence_relation_oid("tracked_tables").is_none() {
@@ -355,14 +363,10 @@ fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) 
         .unwrap_or_else(|e| errors::spi(e))
         .unwrap_or_default();
         ensure_partitions();
-        gate::internal(|| Spi::run_with_args("SELECT fence.install_row_triggers($1)", &[relid.into()]))
-            .unwrap_or_else(|e| errors::spi(e));
-        // Other sessions' trigger caches read the new excluded columns.
-        announce_tracking_change(relid);
-        events::record_under_policy(
-            "row_tracking",
-            Some(&relation),
-            None,
+        apply_tracking(
+            relid,
+            &relation,
+            "SELECT fence.install_row_triggers($1)",
             json!({
                 "action": "track", "tracking_id": id, "previous_tracking_id": previous, "key_columns": key,
                 "exclude_columns": excluded, "lock": "ShareRowExclusiveLock",
@@ -381,13 +385,10 @@ fn untrack_table(tbl: PgRelation) -> i32 {
     as_owner(|| {
         let id = close_tracking(relid, now, &by)
             .unwrap_or_else(|| errors::not_found(format!("{relation} is not tracked"), None));
-        gate::internal(|| Spi::run_with_args("SELECT fence.remove_row_triggers($1)", &[relid.into()]))
-            .unwrap_or_else(|e| errors::spi(e));
-        announce_tracking_change(relid);
-        events::record_under_policy(
-            "row_tracking",
-            Some(&relation),
-            None,
+        apply_tracking(
+            relid,
+            &relation,
+            "SELECT fence.remove_row_triggers($1)",
             json!({"action": "untrack", "tracking_id": id}),
         );
         id

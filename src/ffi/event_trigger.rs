@@ -76,9 +76,10 @@ unsafe fn event_tag(fcinfo: pg_sys::FunctionCallInfo) -> Option<String> {
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn fence_record(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // SAFETY: see event_tag.
+    // SAFETY: see event_tag and trigger_data (the parse tree stays valid for the whole call).
     if let Some(tag) = unsafe { event_tag(fcinfo) } {
-        crate::gate::record(&tag);
+        let adds_partition = super::parsetree::adds_partition(unsafe { trigger_data(fcinfo) }.parsetree);
+        crate::gate::record(&tag, adds_partition);
     }
     pg_sys::Datum::from(0)
 }

@@ -1,8 +1,8 @@
 //! Maps the server's parse tree of a utility statement into fence-core's statement model.
 
 use fence_core::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation, RelationName, Statement,
-    StatementKind, TableSubcommand as Sub, TransactionControl,
+    alter_domain_validates, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation,
+    RelationName, Statement, StatementKind, TableSubcommand as Sub, TransactionControl,
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
@@ -119,6 +119,22 @@ unsafe fn on_relation(relation: *mut pg_sys::RangeVar, what: OnRelation) -> Stat
     }
 }
 
+/// Whether the parse tree creates a partition (`CREATE TABLE ... PARTITION OF`) or attaches one
+/// (`ALTER TABLE ... ATTACH PARTITION`): the statements after which a tracked partitioned
+/// table may have a partition without fence's TRUNCATE trigger.
+pub fn adds_partition(node: *mut pg_sys::Node) -> bool {
+    // SAFETY: casts after the tag checks; ALTER TABLE's commands are AlterTableCmd nodes.
+    unsafe {
+        match tag(node) {
+            T::T_CreateStmt => !(*(node as *mut pg_sys::CreateStmt)).partbound.is_null(),
+            T::T_AlterTableStmt => list_nodes((*(node as *mut pg_sys::AlterTableStmt)).cmds)
+                .into_iter()
+                .any(|cmd| (*(cmd as *mut pg_sys::AlterTableCmd)).subtype == At::AT_AttachPartition),
+            _ => false,
+        }
+    }
+}
+
 /// Whether the parse tree is `DROP EXTENSION fence`.
 pub fn drops_fence(node: *mut pg_sys::Node) -> bool {
     // SAFETY: cast after the tag check; the objects of DROP EXTENSION are String nodes.
@@ -157,14 +173,9 @@ unsafe fn alter_domain(stmt: *mut pg_sys::AlterDomainStmt) -> StatementKind {
     unsafe {
         let stmt = &*stmt;
         let Some(domain) = name_list(stmt.typeName) else { return StatementKind::Unclassified };
-        let validates = match stmt.subtype as u8 {
-            // ADD CONSTRAINT: validated unless NOT VALID.
-            b'C' => tag(stmt.def) == T::T_Constraint && !(*(stmt.def as *mut pg_sys::Constraint)).skip_validation,
-            // SET NOT NULL, VALIDATE CONSTRAINT.
-            b'O' | b'V' => true,
-            _ => false,
-        };
-        StatementKind::AlterDomain { domain, validates }
+        let not_valid =
+            (tag(stmt.def) == T::T_Constraint).then(|| (*(stmt.def as *mut pg_sys::Constraint)).skip_validation);
+        StatementKind::AlterDomain { domain, validates: alter_domain_validates(stmt.subtype as u8, not_valid) }
     }
 }
 

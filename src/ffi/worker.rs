@@ -169,6 +169,18 @@ unsafe extern "C-unwind" {
     fn die(signal: std::ffi::c_int);
 }
 
+/// A worker's first step: SIGTERM ends it at the next interrupt check, then signals flow.
+///
+/// # Safety
+/// Only at the start of a background worker's entry point.
+unsafe fn catch_sigterm() {
+    // SAFETY: per the caller.
+    unsafe {
+        pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(die));
+        pg_sys::BackgroundWorkerUnblockSignals();
+    }
+}
+
 /// The worker's entry point (named in `bgw_function_name`).
 #[pg_guard]
 #[unsafe(no_mangle)]
@@ -176,8 +188,7 @@ pub unsafe extern "C-unwind" fn fence_denial_worker(arg: pg_sys::Datum) {
     // SAFETY: standard background worker start-up: die() makes SIGTERM interrupt SPI; the
     // segment stays mapped until we detach it; the header was written before registration.
     unsafe {
-        pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(die));
-        pg_sys::BackgroundWorkerUnblockSignals();
+        catch_sigterm();
         let segment = pg_sys::dsm_attach(arg.value() as pg_sys::dsm_handle);
         if segment.is_null() {
             return; // the session gave up waiting and the segment is gone
@@ -202,8 +213,7 @@ pub unsafe extern "C-unwind" fn fence_denial_worker(arg: pg_sys::Datum) {
 pub unsafe extern "C-unwind" fn fence_seal_worker(arg: pg_sys::Datum) {
     // SAFETY: standard background worker start-up, as for the denial writer.
     unsafe {
-        pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(die));
-        pg_sys::BackgroundWorkerUnblockSignals();
+        catch_sigterm();
         pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(arg.value() as u32), pg_sys::InvalidOid, 0);
     }
     crate::seal::run_worker();

@@ -4,8 +4,8 @@
 //! known to be binary-coercible.
 
 use fence_core::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation, RelationName, Statement,
-    StatementKind, TableSubcommand, TransactionControl, Volatility,
+    alter_domain_validates, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation,
+    RelationName, Statement, StatementKind, TableSubcommand, TransactionControl, Volatility,
 };
 use pg_query::protobuf::{self, AlterTableType as At, ConstrType as Ct, ObjectType as Ob};
 use pg_query::NodeEnum as N;
@@ -353,14 +353,12 @@ fn alter_domain(stmt: &protobuf::AlterDomainStmt) -> StatementKind {
         [name] => RelationName::new(None, name),
         [] => return StatementKind::Unclassified,
     };
-    let validates = match stmt.subtype.as_str() {
-        // ADD CONSTRAINT: validated unless NOT VALID.
-        "C" => matches!(stmt.def.as_ref().and_then(|d| d.node.as_ref()), Some(N::Constraint(c)) if !c.skip_validation),
-        // SET NOT NULL, VALIDATE CONSTRAINT.
-        "O" | "V" => true,
-        _ => false,
+    let not_valid = match stmt.def.as_ref().and_then(|d| d.node.as_ref()) {
+        Some(N::Constraint(c)) => Some(c.skip_validation),
+        _ => None,
     };
-    StatementKind::AlterDomain { domain, validates }
+    let subtype = stmt.subtype.bytes().next().unwrap_or_default();
+    StatementKind::AlterDomain { domain, validates: alter_domain_validates(subtype, not_valid) }
 }
 
 /// A statement about one relation, or unclassified when the name is missing.

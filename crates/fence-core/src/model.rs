@@ -239,6 +239,17 @@ impl TableSubcommand {
     }
 }
 
+/// Whether an `ALTER DOMAIN` subcommand (the parse tree's one-letter `subtype`) checks the
+/// domain's existing values: ADD CONSTRAINT (`C`) unless NOT VALID (`not_valid`: the added
+/// constraint's flag, None when there is none), SET NOT NULL (`O`), VALIDATE CONSTRAINT (`V`).
+pub fn alter_domain_validates(subtype: u8, not_valid: Option<bool>) -> bool {
+    match subtype {
+        b'C' => not_valid == Some(false),
+        b'O' | b'V' => true,
+        _ => false,
+    }
+}
+
 /// Kinds of objects a DROP / RENAME / COMMENT targets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectKind {

@@ -23,14 +23,11 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{on_relation, run};
 
     #[test]
     fn fires() {
-        let stmt = Statement::new(
-            "ALTER SEQUENCE",
-            StatementKind::OnRelation { relation: rel("s"), what: OnRelation::AlterSequence },
-        );
+        let stmt = on_relation("ALTER SEQUENCE", "s", OnRelation::AlterSequence);
         assert_eq!(run(&RULE, &stmt).len(), 1);
     }
 }

@@ -24,14 +24,11 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{on_relation, run};
 
     #[test]
     fn fires() {
-        let stmt = Statement::new(
-            "CREATE TRIGGER",
-            StatementKind::OnRelation { relation: rel("t"), what: OnRelation::CreateTrigger },
-        );
+        let stmt = on_relation("CREATE TRIGGER", "t", OnRelation::CreateTrigger);
         assert_eq!(run(&RULE, &stmt).len(), 1);
     }
 }

@@ -27,17 +27,12 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::model::ObjectKind;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{drop, run};
 
     #[test]
     fn fires() {
-        let drop = |cascade| {
-            Statement::new(
-                "DROP TABLE",
-                StatementKind::Drop { kind: ObjectKind::Table, objects: vec![rel("a")], cascade, concurrently: false },
-            )
-        };
-        assert_eq!(run(&RULE, &drop(true)).len(), 1);
-        assert!(run(&RULE, &drop(false)).is_empty());
+        let drop_a = |cascade| drop("DROP TABLE", ObjectKind::Table, &["a"], cascade);
+        assert_eq!(run(&RULE, &drop_a(true)).len(), 1);
+        assert!(run(&RULE, &drop_a(false)).is_empty());
     }
 }

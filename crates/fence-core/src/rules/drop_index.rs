@@ -30,19 +30,11 @@ fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{drop, run};
 
     #[test]
     fn names_the_table() {
-        let stmt = Statement::new(
-            "DROP INDEX",
-            StatementKind::Drop {
-                kind: ObjectKind::Index,
-                objects: vec![rel("i")],
-                cascade: false,
-                concurrently: false,
-            },
-        );
+        let stmt = drop("DROP INDEX", ObjectKind::Index, &["i"], false);
         let findings = run(&RULE, &stmt);
         assert!(findings[0].message.contains("public.t"));
     }

@@ -24,19 +24,11 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{drop, run};
 
     #[test]
     fn fires() {
-        let stmt = Statement::new(
-            "DROP SEQUENCE",
-            StatementKind::Drop {
-                kind: ObjectKind::Sequence,
-                objects: vec![rel("s")],
-                cascade: false,
-                concurrently: false,
-            },
-        );
+        let stmt = drop("DROP SEQUENCE", ObjectKind::Sequence, &["s"], false);
         assert_eq!(run(&RULE, &stmt).len(), 1);
     }
 }

@@ -27,19 +27,11 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{drop, run};
 
     #[test]
     fn one_finding_per_table() {
-        let stmt = Statement::new(
-            "DROP TABLE",
-            StatementKind::Drop {
-                kind: ObjectKind::Table,
-                objects: vec![rel("a"), rel("b")],
-                cascade: true,
-                concurrently: false,
-            },
-        );
+        let stmt = drop("DROP TABLE", ObjectKind::Table, &["a", "b"], true);
         let findings = run(&RULE, &stmt);
         assert_eq!(findings.len(), 2);
         assert!(findings[0].message.contains("CASCADE"));

@@ -23,19 +23,11 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{drop, run};
 
     #[test]
     fn fires() {
-        let stmt = Statement::new(
-            "DROP VIEW",
-            StatementKind::Drop {
-                kind: ObjectKind::View,
-                objects: vec![rel("v")],
-                cascade: false,
-                concurrently: false,
-            },
-        );
+        let stmt = drop("DROP VIEW", ObjectKind::View, &["v"], false);
         assert_eq!(run(&RULE, &stmt).len(), 1);
     }
 }

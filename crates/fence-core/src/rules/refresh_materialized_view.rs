@@ -23,18 +23,12 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{rel, run};
+    use crate::rules::testing::{on_relation, run};
 
     #[test]
     fn fires() {
         let refresh = |concurrently| {
-            Statement::new(
-                "REFRESH MATERIALIZED VIEW",
-                StatementKind::OnRelation {
-                    relation: rel("mv"),
-                    what: OnRelation::RefreshMaterializedView { concurrently },
-                },
-            )
+            on_relation("REFRESH MATERIALIZED VIEW", "mv", OnRelation::RefreshMaterializedView { concurrently })
         };
         assert_eq!(run(&RULE, &refresh(false)).len(), 1);
         assert!(run(&RULE, &refresh(true)).is_empty());

@@ -2,7 +2,9 @@
 
 use crate::catalog::{Catalog, OfflineCatalog, ResolvedRelation};
 use crate::effects::{effects, Effects};
-use crate::model::{AlterTableAction, Constraint, ConstraintKind, RelationName, Statement, StatementKind};
+use crate::model::{
+    AlterTableAction, Constraint, ConstraintKind, ObjectKind, OnRelation, RelationName, Statement, StatementKind,
+};
 use crate::rules::{Check, Finding, Rule, Transaction};
 
 pub fn rel(name: &str) -> RelationName {
@@ -11,6 +13,17 @@ pub fn rel(name: &str) -> RelationName {
 
 pub fn alter(table: &str, action: AlterTableAction) -> Statement {
     Statement::new("ALTER TABLE", StatementKind::AlterTable { relation: rel(table), actions: vec![action] })
+}
+
+/// `tag` on `public.<name>` (a trigger, policy, refresh, ...).
+pub fn on_relation(tag: &str, name: &str, what: OnRelation) -> Statement {
+    Statement::new(tag, StatementKind::OnRelation { relation: rel(name), what })
+}
+
+/// `DROP` of `public.<name>...` objects of one kind, not concurrently.
+pub fn drop(tag: &str, kind: ObjectKind, names: &[&str], cascade: bool) -> Statement {
+    let objects = names.iter().map(|name| rel(name)).collect();
+    Statement::new(tag, StatementKind::Drop { kind, objects, cascade, concurrently: false })
 }
 
 pub fn constraint(kind: ConstraintKind, not_valid: bool) -> Constraint {
