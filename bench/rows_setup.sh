@@ -18,8 +18,11 @@ setup() { # setup VARIANT: a fresh pgbench database at scale 10 with the variant
     "$PGBENCH" -q -i -s 10 "$db" >/dev/null 2>&1
     case $1 in
         plpgsql) q -d "$db" -f "$BENCH/sql/rows_plpgsql.sql" >/dev/null ;;
+        # fence: one change by a rare actor before the load, for changes_by over a wide window.
         fence) q -d "$db" -c "CREATE EXTENSION fence" \
-                 -c "SELECT fence.track_table(t) FROM unnest('{pgbench_accounts,pgbench_tellers,pgbench_branches}'::regclass[]) t" >/dev/null ;;
+                 -c "SELECT fence.track_table(t) FROM unnest('{pgbench_accounts,pgbench_tellers,pgbench_branches}'::regclass[]) t" \
+                 -c "BEGIN" -c "SET LOCAL fence.actor = 'night-shift'" \
+                 -c "UPDATE pgbench_branches SET bbalance = bbalance WHERE bid = 1" -c "COMMIT" >/dev/null ;;
     esac
     q -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
 }

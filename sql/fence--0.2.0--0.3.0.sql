@@ -36,9 +36,8 @@ CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHER
 -- partition does not exist yet. The row trigger inserts into the month's partition itself
 -- (one partition named row_changes_YYYY_MM per month, see create_row_partition) with plain
 -- heap and index inserts (src/ffi/rowstore.rs): an index here must hold plain columns, with no
--- predicate but "<column> IS NOT NULL". The column names are the hashed field names, but for
--- key_hash and old_key_hash: fence.key_hash() of row_key and old_key, what the key indexes
--- hold. Keys and row images are json: keys as the canonical text of their jsonb value, rows
+-- predicate. The column names are the hashed field names, but for key_hash and old_key_hash:
+-- fence.key_hash() of row_key and old_key, what the index holds. Keys and row images are json: keys as the canonical text of their jsonb value, rows
 -- as PostgreSQL's to_json of the row; stored as printed and hashed as stored (the query
 -- functions return them as jsonb).
 CREATE TABLE fence.row_changes (
@@ -63,16 +62,16 @@ CREATE TABLE fence.row_changes (
 ) PARTITION BY RANGE (changed_at);
 CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 
--- A row's history and its state at a time (TRUNCATEs have no key: key_hash IS NULL); UPDATEs
--- that gave a row a new key, found by the old one (the only changes with an old_key); one
--- actor's changes in a window; the sealer's read of the changes since the last seal (a
--- b-tree, appended at its right end: a block-range index leaves the ranges being filled
--- unsummarized until autovacuum comes by, and the sealer then read them all again at every
--- seal).
-CREATE INDEX row_changes_key_idx ON fence.row_changes (table_id, key_hash);
-CREATE INDEX row_changes_old_key_idx ON fence.row_changes (old_key_hash) WHERE old_key_hash IS NOT NULL;
-CREATE INDEX row_changes_actor_idx ON fence.row_changes (actor, changed_at);
-CREATE INDEX row_changes_txid_idx ON fence.row_changes (txid);
+-- One block-range index serves every reader: a row's history and its state at a time (key_hash,
+-- and key_hash IS NULL for TRUNCATEs), UPDATEs that gave a row a new key (old_key_hash), one
+-- actor's changes in a window (actor, changed_at), the sealer's read of the changes since the
+-- last seal (txid). A writer adds no index entry: a range is summarized once it is full (by
+-- the sealer, see summarize_row_ranges; autovacuum too), and the ranges still being filled
+-- are read whole. Bloom filters for the keys and actors, min/max for time and transaction.
+CREATE INDEX row_changes_summary_idx ON fence.row_changes USING brin (
+    changed_at, txid, table_id, key_hash int8_bloom_ops,
+    old_key_hash int8_bloom_ops (n_distinct_per_range = 16), actor text_bloom_ops (n_distinct_per_range = 16)
+) WITH (pages_per_range = 32);
 
 -- Where the last sealed block ended (0 before the first seal): every change of a transaction
 -- below it is sealed.
@@ -264,6 +263,41 @@ BEGIN
     EXECUTE format('CREATE TABLE fence.%I PARTITION OF fence.row_changes FOR VALUES FROM (%L) TO (%L)',
                    name, month_start, month_end);
     RETURN true;
+END
+$$;
+
+-- Summarizes the full block ranges of a partition of fence.row_changes (its block-range
+-- index) from heap block `from_block` on: the ranges a seal just read. The last two ranges are
+-- left to the next seal: writers may still be filling them, and each insert into a summarized
+-- range updates its summary. Stops at the first range whose lock it would wait for (a VACUUM
+-- of the partition is running, and summarizes them too). Returns the ranges summarized.
+CREATE FUNCTION fence.summarize_row_ranges(part regclass, from_block bigint) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET lock_timeout = '100ms' AS $$
+DECLARE
+    idx regclass;
+    per_range bigint;
+    range_start bigint;
+    summarized integer := 0;
+BEGIN
+    SELECT i.indexrelid, coalesce((SELECT o.option_value::bigint FROM pg_options_to_table(c.reloptions) o
+                                   WHERE o.option_name = 'pages_per_range'), 128)
+    INTO idx, per_range
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+    WHERE i.indrelid = part AND a.amname = 'brin';
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    FOR range_start IN SELECT generate_series(from_block / per_range * per_range,
+                                              pg_relation_size(part) / current_setting('block_size')::bigint - 2 * per_range,
+                                              per_range)
+    LOOP
+        BEGIN
+            summarized := summarized + brin_summarize_range(idx, range_start);
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN summarized;
+        END;
+    END LOOP;
+    RETURN summarized;
 END
 $$;
 

@@ -6,9 +6,10 @@
 //! the previous ended) and each is one `row_seal` event in the chain. Writers never wait for
 //! the sealer; the sealer holds the chain's append lock only while it reads and appends.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use fence_core::rows::{key_hash, Block, BlockBuilder, Month, RowChange};
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde_json::{json, Value};
 
@@ -49,6 +50,7 @@ fn seal(wait: bool) -> Option<Block> {
         }
         let from = last_sealed_xid();
         let mut builder: Option<BlockBuilder> = None;
+        let mut read_from: HashMap<pg_sys::Oid, i64> = HashMap::new();
         Spi::connect(|client| {
             let mut cursor = client.open_cursor(queries::SEAL_ROWS, &[from.into()]);
             loop {
@@ -64,6 +66,13 @@ fn seal(wait: bool) -> Option<Block> {
                     {
                         block.add(txid, unix_us(at), hash);
                     }
+                    if let (Some(partition), Some(tid)) =
+                        (row.get::<pg_sys::Oid>(5)?, row.get::<pg_sys::ItemPointerData>(6)?)
+                    {
+                        let heap_block = i64::from(pgrx::itemptr::item_pointer_get_both(tid).0);
+                        let first = read_from.entry(partition).or_insert(heap_block);
+                        *first = (*first).min(heap_block);
+                    }
                 }
             }
         })
@@ -73,8 +82,18 @@ fn seal(wait: bool) -> Option<Block> {
             return None;
         }
         events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
+        summarize(&read_from);
         Some(block)
     })
+}
+
+/// Summarizes the full block ranges of each partition from the first heap block the seal read
+/// on: the next seal and the queries then skip them unless they may match.
+fn summarize(read_from: &HashMap<pg_sys::Oid, i64>) {
+    for (&partition, &first_block) in read_from {
+        Spi::get_one_with_args::<i32>(queries::SUMMARIZE_ROW_RANGES, &[partition.into(), first_block.into()])
+            .unwrap_or_else(|e| errors::spi(e));
+    }
 }
 
 /// The sealer worker: keep partitions ready and seal once. Writing sessions start it at most

@@ -7,7 +7,7 @@
 use fence_core::rows::{key_hash, RowChange};
 use pgrx::pg_sys;
 
-use super::nodes::{cstr, list_nodes, list_oids, tag};
+use super::nodes::{cstr, list_oids};
 use super::rowtrigger::{attribute, text_datum, Json};
 
 /// The columns of `fence.row_changes` (sql/rows.sql), by name.
@@ -64,9 +64,8 @@ struct IndexLayout {
     oid: pg_sys::Oid,
     /// The heap columns it holds (0-based), in index order.
     columns: Vec<usize>,
-    /// For a partial index `WHERE <column> IS NOT NULL`: that heap column (a row where it is
-    /// NULL has no entry).
-    only_when_set: Option<usize>,
+    /// What `index_insert` needs to know of it, built once (in the table's memory context).
+    info: *mut pg_sys::IndexInfo,
 }
 
 /// A table of row changes as the writer needs it: the stored column of each attribute (None:
@@ -76,53 +75,32 @@ pub struct StoreTable {
     pub oid: pg_sys::Oid,
     columns: Vec<Option<Column>>,
     indexes: Vec<IndexLayout>,
+    context: pg_sys::MemoryContext,
+}
+
+impl Drop for StoreTable {
+    fn drop(&mut self) {
+        // SAFETY: the context is this table's own; only its IndexInfos live there.
+        unsafe { pg_sys::MemoryContextDelete(self.context) }
+    }
 }
 
 fn unsupported_index(index: pg_sys::Oid) -> ! {
     crate::errors::raise(
         pgrx::PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-        format!(
-            "fence: index {} of fence.row_changes has an expression or a predicate other than \"<column> IS NOT NULL\"",
-            index.to_u32()
-        ),
+        format!("fence: index {} of fence.row_changes has an expression or a predicate", index.to_u32()),
         Some("fence writes row changes without the executor, so it cannot maintain such an index.".into()),
         Some("Drop that index; index plain columns.".into()),
     )
-}
-
-/// The heap column a partial index's predicate requires to be set: only `<column> IS NOT NULL`
-/// is understood; None for a full index.
-///
-/// # Safety
-/// `index` must be an open index relation.
-unsafe fn predicate_column(index: pg_sys::Relation) -> Option<usize> {
-    // SAFETY: per the caller; the predicate list and its nodes belong to the relcache entry.
-    unsafe {
-        let oid = (*index).rd_id;
-        let predicate = list_nodes(pg_sys::RelationGetIndexPredicate(index));
-        let [test] = predicate.as_slice() else {
-            return if predicate.is_empty() { None } else { unsupported_index(oid) };
-        };
-        if tag(*test) != pg_sys::NodeTag::T_NullTest {
-            unsupported_index(oid);
-        }
-        let test = &*(*test).cast::<pg_sys::NullTest>();
-        let arg = test.arg.cast::<pg_sys::Node>();
-        if test.nulltesttype != pg_sys::NullTestType::IS_NOT_NULL || tag(arg) != pg_sys::NodeTag::T_Var {
-            unsupported_index(oid);
-        }
-        match usize::try_from((*arg.cast::<pg_sys::Var>()).varattno) {
-            Ok(attno) if attno > 0 => Some(attno - 1),
-            _ => unsupported_index(oid),
-        }
-    }
 }
 
 impl StoreTable {
     /// Reads the layout of a table (opened here with the lock the insert takes anyway).
     pub fn load(oid: pg_sys::Oid) -> StoreTable {
         // SAFETY: the table and its indexes are opened with RowExclusiveLock, as for an
-        // INSERT, and closed keeping the lock; only their descriptors and pg_index rows are read.
+        // INSERT, and closed keeping the lock; only their descriptors and pg_index rows are
+        // read. The IndexInfos are built in a context of the table's own, which lives as long
+        // as this layout (dropped when the table's relcache entry is invalidated).
         unsafe {
             let rel = pg_sys::table_open(oid, pg_sys::RowExclusiveLock as i32);
             let desc = (*rel).rd_att;
@@ -135,24 +113,33 @@ impl StoreTable {
                     Column::named(&cstr(attr.attname.data.as_ptr()).unwrap_or_default())
                 })
                 .collect();
-            let indexes = list_oids(pg_sys::RelationGetIndexList(rel))
-                .into_iter()
-                .map(|index_oid| {
-                    let index = pg_sys::index_open(index_oid, pg_sys::RowExclusiveLock as i32);
-                    if !pg_sys::RelationGetIndexExpressions(index).is_null() {
-                        unsupported_index(index_oid);
-                    }
-                    let form = &*(*index).rd_index;
-                    // Key and INCLUDE columns: index_insert takes a value for each.
-                    let keys = form.indkey.values.as_slice(form.indnatts as usize);
-                    let columns = keys.iter().map(|&attno| attno as usize - 1).collect();
-                    let only_when_set = predicate_column(index);
-                    pg_sys::index_close(index, pg_sys::NoLock as i32);
-                    IndexLayout { oid: index_oid, columns, only_when_set }
-                })
-                .collect();
+            let context = pg_sys::AllocSetContextCreateExtended(
+                pg_sys::TopMemoryContext,
+                c"fence row changes table".as_ptr(),
+                pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+                pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+                pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
+            );
+            let mut table = StoreTable { oid, columns, indexes: Vec::new(), context };
+            for index_oid in list_oids(pg_sys::RelationGetIndexList(rel)) {
+                let index = pg_sys::index_open(index_oid, pg_sys::RowExclusiveLock as i32);
+                if !pg_sys::RelationGetIndexExpressions(index).is_null()
+                    || !pg_sys::RelationGetIndexPredicate(index).is_null()
+                {
+                    unsupported_index(index_oid);
+                }
+                let form = &*(*index).rd_index;
+                // Key and INCLUDE columns: index_insert takes a value for each.
+                let keys = form.indkey.values.as_slice(form.indnatts as usize);
+                let columns = keys.iter().map(|&attno| attno as usize - 1).collect();
+                let old = pg_sys::MemoryContextSwitchTo(context);
+                let info = pg_sys::BuildIndexInfo(index);
+                pg_sys::MemoryContextSwitchTo(old);
+                pg_sys::index_close(index, pg_sys::NoLock as i32);
+                table.indexes.push(IndexLayout { oid: index_oid, columns, info });
+            }
             pg_sys::table_close(rel, pg_sys::NoLock as i32);
-            StoreTable { oid, columns, indexes }
+            table
         }
     }
 
@@ -216,20 +203,21 @@ impl StoredChange<'_> {
         // SAFETY: the table is opened with RowExclusiveLock like any INSERT target and the
         // tuple is formed with its descriptor (the layout was read from it and is dropped when
         // it changes). Each index gets what the executor would give it: its key columns' values,
-        // nothing for a row its predicate excludes, nothing while it is not ready for inserts
+        // nothing while it is not ready for inserts
         // (CREATE INDEX CONCURRENTLY), a uniqueness check if it is unique.
         unsafe {
             let rel = pg_sys::table_open(table.oid, pg_sys::RowExclusiveLock as i32);
             let tuple = pg_sys::heap_form_tuple((*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
             pg_sys::simple_heap_insert(rel, tuple);
             for layout in &table.indexes {
-                if layout.only_when_set.is_some_and(|column| nulls[column]) {
-                    continue;
-                }
                 let index = pg_sys::index_open(layout.oid, pg_sys::RowExclusiveLock as i32);
                 let form = &*(*index).rd_index;
                 if form.indisready {
-                    let info = pg_sys::BuildIndexInfo(index);
+                    // What an access method caches in the IndexInfo (a block-range index's
+                    // descriptor) lasts this call only: it points into relcache entries.
+                    let info = layout.info;
+                    (*info).ii_AmCache = std::ptr::null_mut();
+                    (*info).ii_Context = pg_sys::CurrentMemoryContext;
                     let mut key_values: Vec<pg_sys::Datum> = layout.columns.iter().map(|&c| values[c]).collect();
                     let mut key_nulls: Vec<bool> = layout.columns.iter().map(|&c| nulls[c]).collect();
                     let check = if form.indisunique {

@@ -9,26 +9,59 @@ use std::cmp::Ordering;
 /// the short escapes `\b \f \n \r \t`, `\u00XX` for the other control characters, every other
 /// byte as it is.
 pub fn push_escaped(out: &mut Vec<u8>, text: &[u8]) {
+    out.reserve(text.len() + 2);
     out.push(b'"');
-    for &byte in text {
-        match byte {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\x08' => out.extend_from_slice(b"\\b"),
-            b'\x0c' => out.extend_from_slice(b"\\f"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0xf)]);
-            }
-            _ => out.push(byte),
+    let mut rest = text;
+    // Runs of bytes printed as they are are copied whole (this runs over every row image).
+    while let Some(at) = first_to_escape(rest) {
+        out.extend_from_slice(&rest[..at]);
+        push_escape(out, rest[at]);
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
+    out.push(b'"');
+}
+
+/// The position of the first byte of `text` that JSON escapes (`"`, `\`, control characters),
+/// looked for eight bytes at a time.
+fn first_to_escape(text: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Non-zero when a byte of `word` is zero.
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = text.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // A byte below 0x20 has none of its top three bits set.
+        let control = has_zero(word & (ONES * 0xe0));
+        if control | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\'))) != 0 {
+            break;
+        }
+        offset += 8;
+    }
+    text[offset..].iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20).map(|at| offset + at)
+}
+
+/// The escape of one byte that cannot be printed as it is.
+fn push_escape(out: &mut Vec<u8>, byte: u8) {
+    match byte {
+        b'\x08' => out.extend_from_slice(b"\\b"),
+        b'\x0c' => out.extend_from_slice(b"\\f"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0..=0x1f => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        }
+        _ => {
+            out.push(b'\\');
+            out.push(byte);
         }
     }
-    out.push(b'"');
 }
 
 /// Whether a number's printed text is a JSON number (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`),
@@ -73,6 +106,10 @@ mod tests {
     fn escaping_is_json_string_escaping() {
         let mut samples: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
         samples.extend(["", "plain", "a\"b\\c", "é€😀", "tab\there", "\u{7f}"].map(String::from));
+        // Longer texts, each character at every position (they are scanned eight bytes at a time).
+        for c in (0u8..0x80).map(char::from).chain(['é', '😀']) {
+            samples.extend((0..20).map(|at| format!("{}{c}{}", "x".repeat(at), " y".repeat(10 - at / 2))));
+        }
         for sample in samples {
             let mut out = Vec::new();
             push_escaped(&mut out, sample.as_bytes());
