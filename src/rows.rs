@@ -41,7 +41,7 @@ thread_local! {
     static INVALIDATIONS: Cell<u64> = const { Cell::new(0) };
     /// (top-level transaction, changes recorded in it so far).
     static ORDINAL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
-    /// When this backend last started the sealer.
+    /// When this backend last found the sealer running or started it.
     static LAST_SEALER: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
@@ -225,8 +225,8 @@ pub fn record(firing: &Firing) {
     .insert(&partition(Month::of(changed_at_us)));
 }
 
-/// Pre-commit of a transaction that recorded changes: start the sealer if this backend has
-/// not done so for `fence.seal_interval` (it runs on its own and never delays this commit).
+/// Pre-commit of a transaction that recorded changes: start the sealer unless one runs (checked
+/// at most every `fence.seal_interval`; it runs on its own and never delays this commit).
 pub fn before_commit() {
     let transaction = xact::local_transaction_id();
     if ORDINAL.with(|o| o.get().0 != transaction) {
@@ -236,7 +236,7 @@ pub fn before_commit() {
     if LAST_SEALER.with(|l| l.get().is_some_and(|at| at.elapsed() < interval)) {
         return;
     }
-    if worker::start_sealer() {
+    if worker::sealer_running() || worker::start_sealer() {
         LAST_SEALER.with(|l| l.set(Some(Instant::now())));
     }
 }

@@ -7,6 +7,7 @@
 //! the sealer; the sealer holds the chain's append lock only while it reads and appends.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use fence_core::rows::{key_hash, Block, BlockBuilder, Month, RowChange};
 use pgrx::pg_sys;
@@ -16,7 +17,7 @@ use serde_json::{json, Value};
 use crate::errors;
 use crate::events;
 use crate::ffi::xact::unix_us;
-use crate::ffi::{relcache, snapshot, worker};
+use crate::ffi::{guc, relcache, snapshot, worker};
 use crate::gate;
 use crate::queries;
 use crate::rows;
@@ -96,19 +97,31 @@ fn summarize(read_from: &HashMap<pg_sys::Oid, i64>) {
     }
 }
 
-/// The sealer worker: keep partitions ready and seal once. Writing sessions start it at most
-/// every `fence.seal_interval` each; a sealer that finds another one appending exits at once,
-/// so they never pile up (changes committed after the last run wait for the next one, or for
-/// `fence.seal_changes()`; `verify_chain` counts them as unsealed).
+/// The sealer worker, one per database at a time: every `fence.seal_interval` it keeps the
+/// partitions ready and seals, until a round finds nothing to seal (a database with no writes
+/// keeps no worker, and DROP DATABASE waits only that long for it). Writing sessions start one
+/// when none runs (each checks at most every interval), so under a steady load one process
+/// seals throughout. Changes committed after it exits wait for the next one, or for
+/// `fence.seal_changes()`; `verify_chain` counts them as unsealed.
 pub fn run_worker() {
-    worker::transaction(|| {
-        let Some(owner) = store::extension_owner() else { return };
-        crate::ffi::security::as_owner(owner, || {
-            Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
-            rows::ensure_partitions();
+    let mut first = true;
+    loop {
+        let sealed = worker::transaction(|| {
+            if std::mem::take(&mut first) && !worker::claim_sealer() {
+                return false; // another sealer runs
+            }
+            let Some(owner) = store::extension_owner() else { return false };
+            crate::ffi::security::as_owner(owner, || {
+                Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
+                rows::ensure_partitions();
+            });
+            seal(false).is_some()
         });
-        seal(false);
-    });
+        if !sealed {
+            return;
+        }
+        worker::sleep(Duration::from_secs(guc::seal_interval_s()));
+    }
 }
 
 /// Seals now every change of the finished transactions; returns how many were sealed.

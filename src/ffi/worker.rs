@@ -102,6 +102,52 @@ pub fn start_sealer() -> bool {
     unsafe { pg_sys::RegisterDynamicBackgroundWorker(&mut worker, &mut handle) }
 }
 
+/// The lock a running sealer holds for its whole life, one per database: an advisory lock
+/// whose last tag field is 3, which no SQL function takes (`pg_advisory_lock` uses 1 and 2), so
+/// no session can pretend to be the sealer. It shows in `pg_locks` (advisory, objsubid 3).
+fn sealer_tag() -> pg_sys::LOCKTAG {
+    pg_sys::LOCKTAG {
+        // SAFETY: MyDatabaseId is this backend's database.
+        locktag_field1: unsafe { pg_sys::MyDatabaseId }.to_u32(),
+        locktag_field2: u32::from_be_bytes(*b"fenc"),
+        locktag_field3: u32::from_be_bytes(*b"seal"),
+        locktag_field4: 3,
+        locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
+        locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
+    }
+}
+
+/// Whether a sealer is running for this database (holds its lock).
+pub fn sealer_running() -> bool {
+    let tag = sealer_tag();
+    // SAFETY: a transaction-level try-lock, released at once when it was free.
+    unsafe {
+        let taken = pg_sys::LockAcquire(&tag, pg_sys::ExclusiveLock as i32, false, true);
+        if taken == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
+            return true;
+        }
+        pg_sys::LockRelease(&tag, pg_sys::ExclusiveLock as i32, false);
+        false
+    }
+}
+
+/// Makes this worker the database's sealer (its lock, held until the process exits); false
+/// when another sealer runs.
+pub fn claim_sealer() -> bool {
+    let tag = sealer_tag();
+    // SAFETY: a session-level try-lock; user locks are released when the process exits.
+    unsafe {
+        pg_sys::LockAcquire(&tag, pg_sys::ExclusiveLock as i32, true, true)
+            != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
+    }
+}
+
+/// Sleeps `duration` on the latch, honouring interrupts (SIGTERM ends the worker).
+pub fn sleep(duration: Duration) {
+    // SAFETY: see `nap`.
+    unsafe { nap(duration.as_millis() as i64) }
+}
+
 /// Registration fails while every worker slot is taken: retry until the deadline.
 unsafe fn register(
     segment: pg_sys::dsm_handle,
