@@ -90,8 +90,8 @@ pub fn init() {
         );
         GucRegistry::define_int_guc(
             c"fence.seal_interval",
-            c"Seconds between seals of tracked row changes into the audit chain (a writing session starts the sealer at most this often).",
-            c"Superuser-only. fence.seal() seals at once.",
+            c"Seconds between the sealer's rounds, which seal tracked row changes into the audit chain (a writing session checks at most this often that the sealer runs).",
+            c"Superuser-only. fence.seal_changes() seals at once.",
             &SEAL_INTERVAL,
             1,
             3600,
