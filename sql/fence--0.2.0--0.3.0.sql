@@ -420,6 +420,7 @@ COMMENT ON FUNCTION fence.install_truncate_triggers IS 'Internal: the TRUNCATE t
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';
 COMMENT ON FUNCTION fence.row_partition_counts IS 'Internal: changes and unsealed changes of one partition';
+COMMENT ON FUNCTION fence.summarize_row_ranges IS 'Internal: summarizes the full block ranges of a partition of fence.row_changes (the sealer)';
 COMMENT ON FUNCTION fence.drop_row_partition IS 'Internal: drops one month''s partition (fence.drop_row_changes)';
 COMMENT ON TABLE fence.tracked_tables IS 'Tables under row-level change audit, one row per tracking period';
 COMMENT ON TABLE fence.row_changes IS 'Every row change of the tracked tables, partitioned by month; sealed into the chain in blocks';

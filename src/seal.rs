@@ -4,7 +4,8 @@
 //! `xid_to` is the xmin of the sealer's snapshot: every transaction below it has finished, so
 //! no change can later appear inside a sealed range. Blocks are contiguous (each starts where
 //! the previous ended) and each is one `row_seal` event in the chain. Writers never wait for
-//! the sealer; the sealer holds the chain's append lock only while it reads and appends.
+//! the sealer; the sealer holds the chain's append lock while it reads, appends and
+//! summarizes the block ranges it read (to the end of its transaction).
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
