@@ -4,8 +4,9 @@
 //! `xid_to` is the xmin of the sealer's snapshot: every transaction below it has finished, so
 //! no change can later appear inside a sealed range. Blocks are contiguous (each starts where
 //! the previous ended) and each is one `row_seal` event in the chain. Writers never wait for
-//! the sealer; the sealer holds the chain's append lock while it reads, appends and
-//! summarizes the block ranges it read (to the end of its transaction).
+//! the sealer; the sealer holds the chain's append lock while it reads and appends (to the end
+//! of its transaction), then summarizes the block ranges it read (the worker in a transaction
+//! of its own, after the lock is released).
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -18,7 +19,7 @@ use serde_json::{json, Value};
 use crate::errors;
 use crate::events;
 use crate::ffi::xact::unix_us;
-use crate::ffi::{guc, relcache, snapshot, worker};
+use crate::ffi::{guc, relcache, snapshot, stream, worker};
 use crate::gate;
 use crate::queries;
 use crate::rows;
@@ -40,9 +41,15 @@ fn last_sealed_xid() -> i64 {
     Spi::get_one::<i64>(queries::LAST_SEAL).unwrap_or_else(|e| errors::spi(e)).unwrap_or(0)
 }
 
+/// A block just sealed, and the first heap block its changes were read from in each partition.
+struct Sealed {
+    block: Block,
+    read_from: HashMap<pg_sys::Oid, u32>,
+}
+
 /// Seals every change of the transactions finished since the last block; None when there
 /// was nothing to seal (or, with `wait` = false, another session held the chain).
-fn seal(wait: bool) -> Option<Block> {
+fn seal(wait: bool) -> Option<Sealed> {
     let chain = relcache::audit_chain_oid()?;
     as_owner(|| {
         if wait {
@@ -50,52 +57,45 @@ fn seal(wait: bool) -> Option<Block> {
         } else if !snapshot::try_lock_chain(chain) {
             return None;
         }
-        let from = last_sealed_xid();
         let mut builder: Option<BlockBuilder> = None;
-        let mut read_from: HashMap<pg_sys::Oid, i64> = HashMap::new();
+        let mut read_from: HashMap<pg_sys::Oid, u32> = HashMap::new();
         Spi::connect(|client| {
-            let mut cursor = client.open_cursor(queries::SEAL_ROWS, &[from.into()]);
-            loop {
-                let batch = cursor.fetch(10_000)?;
-                if batch.is_empty() {
-                    return Ok::<_, pgrx::spi::Error>(());
+            stream::for_each_row(client, queries::SEAL_ROWS, &[], |row| {
+                let block = builder.get_or_insert_with(|| {
+                    let from = row.int8(0).unwrap_or(0);
+                    BlockBuilder::new(from, row.int8(1).unwrap_or(from))
+                });
+                if let (Some(txid), Some(at), Some(hash)) = (row.int8(2), row.timestamptz_unix_us(3), row.text(4)) {
+                    block.add(txid, at, hash);
                 }
-                for row in batch {
-                    let horizon = row.get::<i64>(1)?.unwrap_or(from);
-                    let block = builder.get_or_insert_with(|| BlockBuilder::new(from, horizon));
-                    if let (Some(txid), Some(at), Some(hash)) =
-                        (row.get::<i64>(2)?, row.get::<TimestampWithTimeZone>(3)?, row.get::<&str>(4)?)
-                    {
-                        block.add(txid, unix_us(at), hash);
-                    }
-                    if let (Some(partition), Some(tid)) =
-                        (row.get::<pg_sys::Oid>(5)?, row.get::<pg_sys::ItemPointerData>(6)?)
-                    {
-                        let heap_block = i64::from(pgrx::itemptr::item_pointer_get_both(tid).0);
-                        let first = read_from.entry(partition).or_insert(heap_block);
-                        *first = (*first).min(heap_block);
-                    }
+                if let (Some(partition), Some(heap_block)) = (row.oid(5), row.tid_block(6)) {
+                    let first = read_from.entry(partition).or_insert(heap_block);
+                    *first = (*first).min(heap_block);
                 }
-            }
-        })
-        .unwrap_or_else(|e| errors::spi(e));
+                true
+            })
+        });
         let block = builder?.finish();
         if block.changes == 0 {
             return None;
         }
         events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
-        summarize(&read_from);
-        Some(block)
+        Some(Sealed { block, read_from })
     })
 }
 
 /// Summarizes the full block ranges of each partition from the first heap block the seal read
 /// on: the next seal and the queries then skip them unless they may match.
-fn summarize(read_from: &HashMap<pg_sys::Oid, i64>) {
-    for (&partition, &first_block) in read_from {
-        Spi::get_one_with_args::<i32>(queries::SUMMARIZE_ROW_RANGES, &[partition.into(), first_block.into()])
+fn summarize(sealed: &Sealed) {
+    as_owner(|| {
+        for (&partition, &first_block) in &sealed.read_from {
+            Spi::get_one_with_args::<i32>(
+                queries::SUMMARIZE_ROW_RANGES,
+                &[partition.into(), i64::from(first_block).into()],
+            )
             .unwrap_or_else(|e| errors::spi(e));
-    }
+        }
+    })
 }
 
 /// The sealer worker, one per database at a time: every `fence.seal_interval` it keeps the
@@ -109,18 +109,17 @@ pub fn run_worker() {
     loop {
         let sealed = worker::transaction(|| {
             if std::mem::take(&mut first) && !worker::claim_sealer() {
-                return false; // another sealer runs
+                return None; // another sealer runs
             }
-            let Some(owner) = store::extension_owner() else { return false };
+            let owner = store::extension_owner()?;
             crate::ffi::security::as_owner(owner, || {
                 Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
                 rows::ensure_partitions();
             });
-            seal(false).is_some()
+            seal(false)
         });
-        if !sealed {
-            return;
-        }
+        let Some(sealed) = sealed else { return };
+        worker::transaction(|| summarize(&sealed));
         worker::sleep(Duration::from_secs(guc::seal_interval_s()));
     }
 }
@@ -129,7 +128,8 @@ pub fn run_worker() {
 #[pg_extern]
 fn seal_changes() -> i64 {
     require_read_committed("fence.seal_changes()");
-    seal(true).map_or(0, |block| block.changes)
+    let sealed = seal(true);
+    sealed.inspect(summarize).map_or(0, |sealed| sealed.block.changes)
 }
 
 /// Drops the partitions of every month that ended before `older_than` — only once all their
@@ -144,7 +144,9 @@ fn drop_row_changes(
     if cutoff > crate::ffi::xact::now_unix_us() {
         errors::invalid_parameter("older_than is in the future: only past months can be dropped", None);
     }
-    seal(true);
+    if let Some(sealed) = seal(true) {
+        summarize(&sealed);
+    }
     let dropped = as_owner(|| {
         let watermark = last_sealed_xid();
         let partitions: Vec<String> = Spi::connect(|client| {
@@ -275,79 +277,68 @@ pub fn verify_changes(events: &ChainRowEvents) -> RowsVerification {
     let close = |open: Open, retired: &BTreeSet<Month>| -> Option<(Option<i64>, String)> {
         open.stored.finish().check_against(&open.sealed, retired).err().map(|reason| (Some(open.seq), reason))
     };
-    let outcome = as_owner(|| {
+    let mut outcome: Option<(Option<i64>, String)> = None;
+    as_owner(|| {
         Spi::connect(|client| {
-            let mut cursor = client.open_cursor(queries::VERIFY_CHANGES, &[]);
-            loop {
-                let batch = cursor.fetch(5_000)?;
-                if batch.is_empty() {
-                    return Ok::<_, pgrx::spi::Error>(None);
-                }
-                for row in batch {
-                    let text = |i: usize| row.get::<String>(i);
-                    let (relation, operation) = (text(2)?.unwrap_or_default(), text(3)?.unwrap_or_default());
-                    let (row_key, old_key, old_row, new_row) = (text(4)?, text(5)?, text(6)?, text(7)?);
-                    let (actor, session_role) = (text(8)?.unwrap_or_default(), text(9)?.unwrap_or_default());
-                    let (application_name, client_addr) =
-                        (text(10)?.unwrap_or_default(), text(11)?.unwrap_or_default());
-                    let change = RowChange {
-                        table_id: i64::from(row.get::<i32>(1)?.unwrap_or_default()),
-                        relation: &relation,
-                        operation: &operation,
-                        row_key: row_key.as_deref(),
-                        old_key: old_key.as_deref(),
-                        old_row: old_row.as_deref(),
-                        new_row: new_row.as_deref(),
-                        actor: &actor,
-                        session_role: &session_role,
-                        application_name: &application_name,
-                        client_addr: &client_addr,
-                        backend_pid: row.get::<i32>(12)?.unwrap_or_default(),
-                        txid: row.get::<i64>(13)?.unwrap_or_default(),
-                        ordinal: row.get::<i32>(14)?.unwrap_or_default(),
-                        changed_at_us: row.get::<i64>(15)?.unwrap_or_default(),
-                    };
-                    let hash = change.hash();
-                    while current.as_ref().is_none_or(|b| change.txid >= b.sealed.xid_to) {
-                        if let Some(done) = current.take() {
-                            if let Some(failure) = close(done, &events.retired) {
-                                return Ok(Some(failure));
-                            }
-                        }
-                        match blocks.next_if(|b| change.txid >= b.sealed.xid_from) {
-                            Some(next) => current = Some(next),
-                            None => break,
+            stream::for_each_row(client, queries::VERIFY_CHANGES, &[], |row| {
+                let text = |i: usize| row.text(i).unwrap_or_default();
+                let change = RowChange {
+                    table_id: i64::from(row.int4(0).unwrap_or_default()),
+                    relation: text(1),
+                    operation: text(2),
+                    row_key: row.text(3),
+                    old_key: row.text(4),
+                    old_row: row.text(5),
+                    new_row: row.text(6),
+                    actor: text(7),
+                    session_role: text(8),
+                    application_name: text(9),
+                    client_addr: text(10),
+                    backend_pid: row.int4(11).unwrap_or_default(),
+                    txid: row.int8(12).unwrap_or_default(),
+                    ordinal: row.int4(13).unwrap_or_default(),
+                    changed_at_us: row.int8(14).unwrap_or_default(),
+                };
+                let hash = change.hash();
+                while current.as_ref().is_none_or(|b| change.txid >= b.sealed.xid_to) {
+                    if let Some(done) = current.take() {
+                        outcome = close(done, &events.retired);
+                        if outcome.is_some() {
+                            return false;
                         }
                     }
-                    let block = current.as_mut().filter(|b| change.txid < b.sealed.xid_to);
-                    let keys_indexed = [(change.row_key, 17), (change.old_key, 18)]
-                        .into_iter()
-                        .map(|(key, column)| Ok(row.get::<i64>(column)? == key.map(key_hash)))
-                        .collect::<Result<Vec<bool>, pgrx::spi::Error>>()?;
-                    let wrong = if text(16)?.as_deref() != Some(hash.as_str()) {
-                        Some("does not match its hash (altered after it was written)")
-                    } else if keys_indexed.contains(&false) {
-                        Some("is indexed under another key (key_hash altered: row_history would miss it)")
-                    } else {
-                        None
-                    };
-                    if let Some(wrong) = wrong {
-                        let reason = format!(
-                            "row change {} #{} of {} ({}) {wrong}",
-                            change.txid, change.ordinal, change.relation, change.operation
-                        );
-                        return Ok(Some((block.map(|b| b.seq), reason)));
-                    }
-                    result.checked += 1;
-                    match block {
-                        Some(block) => block.stored.add(change.txid, change.changed_at_us, &hash),
-                        None => result.unsealed += 1,
+                    match blocks.next_if(|b| change.txid >= b.sealed.xid_from) {
+                        Some(next) => current = Some(next),
+                        None => break,
                     }
                 }
-            }
+                let block = current.as_mut().filter(|b| change.txid < b.sealed.xid_to);
+                let keys_indexed =
+                    row.int8(16) == change.row_key.map(key_hash) && row.int8(17) == change.old_key.map(key_hash);
+                let wrong = if row.text(15) != Some(hash.as_str()) {
+                    Some("does not match its hash (altered after it was written)")
+                } else if !keys_indexed {
+                    Some("is indexed under another key (key_hash altered: row_history would miss it)")
+                } else {
+                    None
+                };
+                if let Some(wrong) = wrong {
+                    let reason = format!(
+                        "row change {} #{} of {} ({}) {wrong}",
+                        change.txid, change.ordinal, change.relation, change.operation
+                    );
+                    outcome = Some((block.map(|b| b.seq), reason));
+                    return false;
+                }
+                result.checked += 1;
+                match block {
+                    Some(block) => block.stored.add(change.txid, change.changed_at_us, &hash),
+                    None => result.unsealed += 1,
+                }
+                true
+            })
         })
-    })
-    .unwrap_or_else(|e| errors::spi(e));
+    });
     result.failure =
         outcome.or_else(|| current.into_iter().chain(blocks).find_map(|open| close(open, &events.retired)));
     result

@@ -32,5 +32,6 @@ pub mod rowstore;
 pub mod rowtrigger;
 pub mod security;
 pub mod snapshot;
+pub mod stream;
 pub mod worker;
 pub mod xact;

@@ -265,13 +265,17 @@ pub unsafe extern "C-unwind" fn fence_seal_worker(arg: pg_sys::Datum) {
     crate::seal::run_worker();
 }
 
-/// Runs `f` in its own transaction of this background worker.
+/// Runs `f` in its own READ COMMITTED transaction of this background worker, whatever
+/// `default_transaction_isolation` says: each query sees what committed before it (the sealer
+/// must see the last seal once it holds the chain's lock).
 pub fn transaction<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: only called from the worker, outside any transaction; an ERROR inside ends the
-    // worker process, whose exit aborts the transaction.
+    // worker process, whose exit aborts the transaction. The isolation level is set before the
+    // transaction's first snapshot, as SET TRANSACTION ISOLATION LEVEL does.
     unsafe {
         pg_sys::SetCurrentStatementStartTimestamp();
         pg_sys::StartTransactionCommand();
+        pg_sys::XactIsoLevel = pg_sys::XACT_READ_COMMITTED as i32;
         pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
         let result = f();
         pg_sys::PopActiveSnapshot();

@@ -76,7 +76,7 @@ pub fn full_transaction_id_if_any() -> Option<i64> {
 }
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
-const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
+pub(super) const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
 
 /// Now, in microseconds since the Unix epoch.
 pub fn now_unix_us() -> i64 {

@@ -1,0 +1,187 @@
+//! Reading a query's rows as the executor produces them: a `DestReceiver` hands each row to a
+//! Rust closure — no copy into an SPI tuple table, no conversion of values into owned Rust
+//! types. The sealer reads every new change at each seal and verification every stored
+//! change, so what a row costs on its way to Rust counts.
+
+use std::ffi::CString;
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+
+use super::rowtrigger::attribute;
+use super::xact::UNIX_TO_POSTGRES_EPOCH_US;
+
+/// One row of the query; its values live until the closure returns.
+pub struct Row {
+    slot: *mut pg_sys::TupleTableSlot,
+    /// Where detoasted values go (reset before each row).
+    scratch: pg_sys::MemoryContext,
+}
+
+fn internal(message: String) -> ! {
+    crate::errors::raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("fence: {message}"), None, None)
+}
+
+impl Row {
+    /// The value of a column (0-based), checked to be of type `expected`; None = NULL.
+    fn datum(&self, column: usize, expected: pg_sys::Oid) -> Option<pg_sys::Datum> {
+        // SAFETY: the slot is the executor's current one, all its attributes deformed by
+        // `receive`; the column is checked against the slot's descriptor before it is read.
+        unsafe {
+            let slot = &*self.slot;
+            if column >= slot.tts_nvalid as usize {
+                internal(format!("query row has no column {}", column + 1));
+            }
+            let actual = attribute(slot.tts_tupleDescriptor, column).atttypid;
+            if actual != expected {
+                internal(format!(
+                    "query column {} is of type {}, not {}",
+                    column + 1,
+                    actual.to_u32(),
+                    expected.to_u32()
+                ));
+            }
+            (!*slot.tts_isnull.add(column)).then(|| *slot.tts_values.add(column))
+        }
+    }
+
+    pub fn int8(&self, column: usize) -> Option<i64> {
+        self.datum(column, pg_sys::INT8OID).map(|d| d.value() as i64)
+    }
+
+    pub fn int4(&self, column: usize) -> Option<i32> {
+        self.datum(column, pg_sys::INT4OID).map(|d| d.value() as i32)
+    }
+
+    pub fn oid(&self, column: usize) -> Option<pg_sys::Oid> {
+        self.datum(column, pg_sys::OIDOID).map(|d| pg_sys::Oid::from(d.value() as u32))
+    }
+
+    /// A `timestamptz`, in microseconds since the Unix epoch.
+    pub fn timestamptz_unix_us(&self, column: usize) -> Option<i64> {
+        self.datum(column, pg_sys::TIMESTAMPTZOID).map(|d| d.value() as i64 + UNIX_TO_POSTGRES_EPOCH_US)
+    }
+
+    /// The heap block of a `tid`.
+    pub fn tid_block(&self, column: usize) -> Option<u32> {
+        self.datum(column, pg_sys::TIDOID).map(|d| {
+            // SAFETY: a tid datum points to an ItemPointerData in the slot's memory.
+            let tid = unsafe { *d.cast_mut_ptr::<pg_sys::ItemPointerData>() };
+            pgrx::itemptr::item_pointer_get_both(tid).0
+        })
+    }
+
+    /// A `text` value, borrowed from the row (detoasted into the row's scratch memory when it
+    /// is compressed or stored out of line).
+    pub fn text(&self, column: usize) -> Option<&str> {
+        let datum = self.datum(column, pg_sys::TEXTOID)?;
+        // SAFETY: a text datum is a varlena; a compressed or external one is detoasted into the
+        // scratch context, which lives until the next row (as long as the borrow).
+        let bytes = unsafe {
+            let mut value = datum.cast_mut_ptr::<pg_sys::varlena>();
+            if pgrx::varlena::varatt_is_1b_e(value) || pgrx::varlena::varatt_is_4b_c(value) {
+                let previous = pg_sys::MemoryContextSwitchTo(self.scratch);
+                value = pg_sys::pg_detoast_datum_packed(value);
+                pg_sys::MemoryContextSwitchTo(previous);
+            }
+            pgrx::varlena::varlena_to_byte_slice(value)
+        };
+        Some(
+            std::str::from_utf8(bytes)
+                .unwrap_or_else(|_| internal(format!("query column {} is not UTF-8", column + 1))),
+        )
+    }
+}
+
+/// The receiver the executor sends rows to: PostgreSQL's `DestReceiver` first, then ours.
+#[repr(C)]
+struct Receiver<'a> {
+    base: pg_sys::DestReceiver,
+    each: &'a mut dyn FnMut(&Row) -> bool,
+    scratch: pg_sys::MemoryContext,
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn receive(slot: *mut pg_sys::TupleTableSlot, this: *mut pg_sys::DestReceiver) -> bool {
+    // SAFETY: `this` is the `base` of the Receiver `for_each_row` gave the executor (repr(C),
+    // first field), alive for the whole execution; the slot is the executor's current row.
+    unsafe {
+        let receiver = &mut *this.cast::<Receiver>();
+        pg_sys::MemoryContextReset(receiver.scratch);
+        pg_sys::slot_getallattrs(slot);
+        (receiver.each)(&Row { slot, scratch: receiver.scratch })
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn nothing_to_start(
+    _this: *mut pg_sys::DestReceiver,
+    _operation: i32,
+    _desc: pg_sys::TupleDesc,
+) {
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn nothing_to_end(_this: *mut pg_sys::DestReceiver) {}
+
+/// Runs `query` (inside the caller's SPI connection, with `int8_params` as `$1`, `$2`, ...)
+/// and calls `each` with every row it returns, in order, until `each` returns false. The
+/// query runs with a new snapshot (READ COMMITTED: it sees every transaction committed
+/// before it starts).
+pub fn for_each_row(_connected: &SpiClient<'_>, query: &str, int8_params: &[i64], mut each: impl FnMut(&Row) -> bool) {
+    let query = CString::new(query).unwrap_or_else(|_| internal("query text holds a NUL byte".into()));
+    let count = int8_params.len();
+    // SAFETY: SPI is connected (the caller holds its client). The plan and the parameter list
+    // live in SPI's memory until SPI_finish; the receiver lives on this stack for the whole
+    // execution, and the scratch context is deleted after it (or with its parent on error).
+    unsafe {
+        let mut types = vec![pg_sys::INT8OID; count];
+        let plan = pg_sys::SPI_prepare(query.as_ptr(), count as i32, types.as_mut_ptr());
+        if plan.is_null() {
+            let code = pg_sys::SPI_result;
+            internal(format!("query could not be prepared (SPI code {code})"));
+        }
+        let params = pg_sys::makeParamList(count as i32);
+        for (slot, &value) in (*params).params.as_mut_slice(count).iter_mut().zip(int8_params) {
+            *slot = pg_sys::ParamExternData {
+                value: pg_sys::Datum::from(value),
+                isnull: false,
+                pflags: pg_sys::PARAM_FLAG_CONST as u16,
+                ptype: pg_sys::INT8OID,
+            };
+        }
+        let scratch = pg_sys::AllocSetContextCreateExtended(
+            pg_sys::CurrentMemoryContext,
+            c"fence row stream".as_ptr(),
+            pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+        );
+        let mut receiver = Receiver {
+            base: pg_sys::DestReceiver {
+                receiveSlot: Some(receive),
+                rStartup: Some(nothing_to_start),
+                rShutdown: Some(nothing_to_end),
+                rDestroy: Some(nothing_to_end),
+                mydest: pg_sys::CommandDest::DestNone,
+            },
+            each: &mut each,
+            scratch,
+        };
+        let options = pg_sys::SPIExecuteOptions {
+            params,
+            read_only: false,
+            allow_nonatomic: false,
+            must_return_tuples: false,
+            tcount: 0,
+            dest: std::ptr::addr_of_mut!(receiver.base),
+            owner: std::ptr::null_mut(),
+        };
+        let status = pg_sys::SPI_execute_plan_extended(plan, &options);
+        pg_sys::MemoryContextDelete(scratch);
+        if status < 0 {
+            internal(format!("query failed (SPI code {status})"));
+        }
+    }
+}
