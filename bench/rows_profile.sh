@@ -5,7 +5,8 @@
 # the shared vCPUs' timings are not (bench/rows.sh times the same workloads).
 #   per UPDATE = (count for 1,200 UPDATEs - count for 200) / 1,000, each run on the warmed
 #   database; fence's runs end with fence.seal_changes(), so its sealer is counted too.
-# Also per UPDATE: the trigger's share (AfterTriggerEndQuery), fence's sealer, and sha256:
+# Also per UPDATE: the trigger's share (AfterTriggerEndQuery), fence's sealer (fence.seal_changes():
+# the seal and the summaries of the block ranges it read), and sha256:
 # under valgrind sha256 runs without the CPU's SHA instructions, roughly 10x its real cost,
 # so it is printed apart (subtract most of it for the hardware figure).
 # Usage: bench/rows_profile.sh     Prints a markdown table (target/bench-rows-profile.md).
@@ -52,7 +53,7 @@ for variant in none plpgsql fence; do
     large=$(count "$variant" 1200)
     ALL[$variant]=$(per_update "$small" "$large" total)
     TRIGGER[$variant]=$(per_update "$small" "$large" inclusive AfterTriggerEndQuery)
-    SEALER[$variant]=$(per_update "$small" "$large" inclusive fence::seal::seal)
+    SEALER[$variant]=$(per_update "$small" "$large" inclusive seal_changes_wrapper)
     SHA[$variant]=$(per_update "$small" "$large" inclusive sha2::sha256::compress256)
 done
 

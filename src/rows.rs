@@ -41,7 +41,7 @@ thread_local! {
     static INVALIDATIONS: Cell<u64> = const { Cell::new(0) };
     /// (top-level transaction, changes recorded in it so far).
     static ORDINAL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
-    /// When this backend last found the sealer running or started it.
+    /// When this backend last looked for a running sealer (and started one if none ran).
     static LAST_SEALER: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
@@ -226,7 +226,8 @@ pub fn record(firing: &Firing) {
 }
 
 /// Pre-commit of a transaction that recorded changes: start the sealer unless one runs (checked
-/// at most every `fence.seal_interval`; it runs on its own and never delays this commit).
+/// at most every `fence.seal_interval`, also when no worker slot was free: commits do not queue
+/// on the postmaster's worker slots; the sealer runs on its own and never delays this commit).
 pub fn before_commit() {
     let transaction = xact::local_transaction_id();
     if ORDINAL.with(|o| o.get().0 != transaction) {
@@ -236,8 +237,9 @@ pub fn before_commit() {
     if LAST_SEALER.with(|l| l.get().is_some_and(|at| at.elapsed() < interval)) {
         return;
     }
-    if worker::sealer_running() || worker::start_sealer() {
-        LAST_SEALER.with(|l| l.set(Some(Instant::now())));
+    LAST_SEALER.with(|l| l.set(Some(Instant::now())));
+    if !worker::sealer_running() {
+        worker::start_sealer();
     }
 }
 

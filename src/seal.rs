@@ -14,6 +14,7 @@ use std::time::Duration;
 use fence_core::rows::{key_hash, Block, BlockBuilder, Month, RowChange};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
 use serde_json::{json, Value};
 
 use crate::errors;
@@ -36,9 +37,15 @@ fn require_read_committed(what: &str) {
     }
 }
 
-/// The end of the last sealed block (0 before the first seal).
-fn last_sealed_xid() -> i64 {
-    Spi::get_one::<i64>(queries::LAST_SEAL).unwrap_or_else(|e| errors::spi(e)).unwrap_or(0)
+/// The end of the last sealed block (0 before the first seal), read with a new snapshot: once
+/// the chain's append lock is held, it is the end of every seal committed.
+fn last_sealed_xid(client: &SpiClient<'_>) -> i64 {
+    let mut until = 0;
+    stream::for_each_row(client, queries::LAST_SEAL, &[], |row| {
+        until = row.int8(0).unwrap_or(0);
+        false
+    });
+    until
 }
 
 /// A block just sealed, and the first heap block its changes were read from in each partition.
@@ -60,15 +67,15 @@ fn seal(wait: bool) -> Option<Sealed> {
         let mut builder: Option<BlockBuilder> = None;
         let mut read_from: HashMap<pg_sys::Oid, u32> = HashMap::new();
         Spi::connect(|client| {
-            stream::for_each_row(client, queries::SEAL_ROWS, &[], |row| {
-                let block = builder.get_or_insert_with(|| {
-                    let from = row.int8(0).unwrap_or(0);
-                    BlockBuilder::new(from, row.int8(1).unwrap_or(from))
-                });
-                if let (Some(txid), Some(at), Some(hash)) = (row.int8(2), row.timestamptz_unix_us(3), row.text(4)) {
+            let from = last_sealed_xid(client);
+            // The value of `from` is known when the query is planned: it picks the block-range
+            // index for `txid >= from`.
+            stream::for_each_row(client, queries::SEAL_ROWS, &[from], |row| {
+                let block = builder.get_or_insert_with(|| BlockBuilder::new(from, row.int8(0).unwrap_or(from)));
+                if let (Some(txid), Some(at), Some(hash)) = (row.int8(1), row.timestamptz_unix_us(2), row.text(3)) {
                     block.add(txid, at, hash);
                 }
-                if let (Some(partition), Some(heap_block)) = (row.oid(5), row.tid_block(6)) {
+                if let (Some(partition), Some(heap_block)) = (row.oid(4), row.tid_block(5)) {
                     let first = read_from.entry(partition).or_insert(heap_block);
                     *first = (*first).min(heap_block);
                 }
@@ -148,7 +155,7 @@ fn drop_row_changes(
         summarize(&sealed);
     }
     let dropped = as_owner(|| {
-        let watermark = last_sealed_xid();
+        let watermark = Spi::connect(last_sealed_xid);
         let partitions: Vec<String> = Spi::connect(|client| {
             client
                 .select(queries::ROW_PARTITIONS, None, &[])?

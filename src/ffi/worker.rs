@@ -91,15 +91,15 @@ fn worker(name: &str, function: &str, arg: pg_sys::Datum, notify: bool) -> pg_sy
     worker
 }
 
-/// Starts the sealer for this database (`seal::run_worker`) and returns at once; false when
-/// no worker slot is free (the next commit tries again).
-pub fn start_sealer() -> bool {
+/// Starts the sealer for this database (`seal::run_worker`) and returns at once. When no
+/// worker slot is free nothing starts: a writing session tries again an interval later.
+pub fn start_sealer() {
     // SAFETY: MyDatabaseId is this backend's database.
     let database = pg_sys::Datum::from(unsafe { pg_sys::MyDatabaseId }.to_u32());
     let mut worker = worker("fence sealer", "fence_seal_worker", database, false);
     let mut handle = std::ptr::null_mut();
     // SAFETY: `worker` is fully initialized; the handle is palloc'd by the server.
-    unsafe { pg_sys::RegisterDynamicBackgroundWorker(&mut worker, &mut handle) }
+    unsafe { pg_sys::RegisterDynamicBackgroundWorker(&mut worker, &mut handle) };
 }
 
 /// The lock a running sealer holds for its whole life, one per database: an advisory lock
