@@ -17,7 +17,8 @@
 # Shared machines are noisy: the scenarios run ROUNDS times (default 3), the variants taking
 # turns, and each variant's throughput is the median of its rounds (latencies: over all of
 # its transactions).
-# Usage: [ROUNDS=N] bench/rows.sh [SECONDS]   (default 20). Prints a markdown table
+# Usage: [ROUNDS=N] bench/rows.sh [SECONDS]   (default 20). Prints a markdown table and
+# fence / plpgsql round by round
 # (target/bench-rows.md).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 SECONDS_R2=${1:-20}
@@ -121,6 +122,19 @@ table() { # table NAME ASSOC-NAME
     echo "| $1 | fence.track_table | $(printf '%.0f' "$tf") | $p50f | $p99f | +$of% | $cf | +$(awk -v a="$cf" -v b="$cn" 'BEGIN { printf "%.1f", a - b }') |"
     echo "| $1 | **fence / plpgsql** | | | | **$(awk -v a="$of" -v b="$op" 'BEGIN { printf "%.2f", a / b }')** | | **$(awk -v f="$cf" -v p="$cp" -v n="$cn" 'BEGIN { printf "%.2f", (f - n) / (p - n) }')** |"
 }
+# round_ratios NAME tps|cpu -> fence / plpgsql of each round, one per line (the three variants of a
+# round ran back to back: a slow spell of the shared vCPUs weighs on all three)
+round_ratios() {
+    paste "$WORK/none-$1/$2" "$WORK/plpgsql-$1/$2" "$WORK/fence-$1/$2" | awk -v kind="$2" '{
+        if (kind == "tps") r = ($1 / $3 - 1) / ($1 / $2 - 1); else r = ($3 - $1) / ($2 - $1)
+        printf "%.2f\n", r }'
+}
+# ratios NAME -> "time 0.41 0.55 0.48 (median 0.48), CPU 0.50 0.47 0.61 (median 0.50)"
+ratios() {
+    round_ratios "$1" tps > "$WORK/$1.time"
+    round_ratios "$1" cpu > "$WORK/$1.cpu"
+    echo "time $(paste -sd' ' "$WORK/$1.time") (median $(median "$WORK/$1.time")), CPU $(paste -sd' ' "$WORK/$1.cpu") (median $(median "$WORK/$1.cpu"))"
+}
 {
     echo "Row-level change audit, $(date -u +%F), $(nproc) vCPU, PostgreSQL $("$PG_CONFIG" --version | awk '{print $2}'), fsync off, median of $ROUNDS rounds"
     echo
@@ -128,6 +142,8 @@ table() { # table NAME ASSOC-NAME
     echo "|---|---|---|---|---|---|---|---|"
     table "R1 100k single-row UPDATEs, 1 client" R1
     table "R2 TPC-B-like, 8 clients, ${SECONDS_R2}s" R2
+    echo
+    echo "fence / plpgsql in each round: R1 $(ratios r1); R2 $(ratios r2)"
     echo
     echo "Goal: fence's overhead at most half of the plpgsql trigger's (fence / plpgsql <= 0.50), in time and in CPU."
     echo
