@@ -14,7 +14,7 @@
 # transaction (every postgres process: backends, fence's sealer, autovacuum, checkpointer;
 # from /proc, the clients excluded), with fence's last seal inside the measured window: the
 # CPU ratio (fence's extra CPU per transaction over plpgsql's) is the steadier figure.
-# Shared machines are noisy: the scenarios run ROUNDS times (default 3), the variants taking
+# Shared machines are noisy: the scenarios run ROUNDS times (default 5), the variants taking
 # turns, and each variant's throughput is the median of its rounds (latencies: over all of
 # its transactions).
 # Usage: [ROUNDS=N] bench/rows.sh [SECONDS]   (default 20). Prints a markdown table and
@@ -22,7 +22,7 @@
 # (target/bench-rows.md).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 SECONDS_R2=${1:-20}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 bench_server rowsbench 54361 "max_connections = 40"
 source "$ROOT/bench/rows_setup.sh"
 

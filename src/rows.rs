@@ -41,6 +41,8 @@ thread_local! {
     static INVALIDATIONS: Cell<u64> = const { Cell::new(0) };
     /// (top-level transaction, changes recorded in it so far).
     static ORDINAL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
+    /// The partition this (sub)transaction holds the insert lock on (see `partition`).
+    static LOCKED: Cell<Option<((u32, u32), pg_sys::Oid)>> = const { Cell::new(None) };
     /// When this backend last looked for a running sealer (and started one if none ran).
     static LAST_SEALER: Cell<Option<Instant>> = const { Cell::new(None) };
 }
@@ -143,8 +145,10 @@ fn next_ordinal() -> i32 {
     })
 }
 
-/// The partition of `fence.row_changes` holding `month`, locked for the insert.
+/// The partition of `fence.row_changes` holding `month`, locked for the insert (the lock is
+/// taken once per subtransaction: one that aborts releases the locks it took).
 fn partition(month: Month) -> Rc<StoreTable> {
+    let holder = xact::local_subtransaction_id();
     loop {
         let seen = INVALIDATIONS.with(Cell::get);
         let cached = PARTITIONS.with(|p| p.borrow().get(&month).cloned());
@@ -160,8 +164,12 @@ fn partition(month: Month) -> Rc<StoreTable> {
         // came in since the look-up (a partition just created for this month changes the
         // default partition's bounds), the month is looked up again, so that no change lands
         // in a partition whose bounds exclude it.
+        if LOCKED.with(Cell::get) == Some((holder, table.oid)) {
+            return table;
+        }
         table.lock();
         if INVALIDATIONS.with(Cell::get) == seen {
+            LOCKED.with(|l| l.set(Some((holder, table.oid))));
             return table;
         }
     }

@@ -244,6 +244,19 @@ RESET SESSION AUTHORIZATION;
 SELECT count(*) AS fence_triggers_left FROM pg_trigger
 WHERE tgfoid = 'fence.record_row_change()'::regprocedure AND tgrelid::regclass::text LIKE 'rows_events%';
 
+-- A savepoint that took the partition's insert lock is rolled back: the lock goes with it, and
+-- the next change takes it again (a change is never stored without it).
+BEGIN;
+SAVEPOINT s;
+INSERT INTO rows_ident VALUES ('k3', 'z');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO rows_ident VALUES ('k4', 'z');
+SELECT count(*) AS partition_locked FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.mode = 'RowExclusiveLock'
+  AND c.relnamespace = 'fence'::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'row_changes_2%';
+COMMIT;
+SELECT row_key FROM fence.row_changes WHERE relation = 'public.rows_ident' AND row_key::jsonb ->> 'code' IN ('k3', 'k4');
+
 -- Untracking is the admin's recorded act; the history stays.
 SET SESSION AUTHORIZATION regress_admin;
 SELECT fence.untrack_table('rows_ident') > 0 AS untracked;

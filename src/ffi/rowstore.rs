@@ -190,7 +190,8 @@ impl StoredChange<'_> {
         })
     }
 
-    /// Inserts the change into `table`, with its index entries.
+    /// Inserts the change into `table`, with its index entries. The caller holds the table's
+    /// insert lock (`StoreTable::lock`, in this transaction).
     pub fn insert(&self, table: &StoreTable) {
         let mut values = vec![pg_sys::Datum::from(0); table.columns.len()];
         let mut nulls = vec![true; table.columns.len()];
@@ -200,13 +201,13 @@ impl StoredChange<'_> {
                 nulls[i] = false;
             }
         }
-        // SAFETY: the table is opened with RowExclusiveLock like any INSERT target and the
-        // tuple is formed with its descriptor (the layout was read from it and is dropped when
-        // it changes). Each index gets what the executor would give it: its key columns' values,
-        // nothing while it is not ready for inserts
-        // (CREATE INDEX CONCURRENTLY), a uniqueness check if it is unique.
+        // SAFETY: the caller holds RowExclusiveLock on the table, like any INSERT target (so it
+        // is opened without taking the lock again), and the tuple is formed with its descriptor
+        // (the layout was read from it and is dropped when it changes). Each index gets what
+        // the executor would give it: its key columns' values, nothing while it is not ready
+        // for inserts (CREATE INDEX CONCURRENTLY), a uniqueness check if it is unique.
         unsafe {
-            let rel = pg_sys::table_open(table.oid, pg_sys::RowExclusiveLock as i32);
+            let rel = pg_sys::table_open(table.oid, pg_sys::NoLock as i32);
             let tuple = pg_sys::heap_form_tuple((*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
             pg_sys::simple_heap_insert(rel, tuple);
             for layout in &table.indexes {

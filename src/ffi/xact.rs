@@ -50,6 +50,13 @@ pub fn local_transaction_id() -> u32 {
     unsafe { (*pg_sys::MyProc).lxid }
 }
 
+/// Identifies the current subtransaction within this backend: (top-level transaction, its
+/// subtransaction counter). A lock taken under this identity is held until it changes.
+pub fn local_subtransaction_id() -> (u32, u32) {
+    // SAFETY: reads backend-local transaction state.
+    (local_transaction_id(), unsafe { pg_sys::GetCurrentSubTransactionId() })
+}
+
 /// Whether the session is inside an explicit transaction block (BEGIN ... COMMIT).
 pub fn in_transaction_block() -> bool {
     // SAFETY: reads backend-local transaction state.
