@@ -160,13 +160,13 @@ fn partition(month: Month) -> Rc<StoreTable> {
             PARTITIONS.with(|p| p.borrow_mut().insert(month, table.clone()));
             table
         });
+        if LOCKED.with(Cell::get) == Some((holder, table.oid)) {
+            return table;
+        }
         // Taking the lock (first time in a transaction) takes in pending invalidations: if one
         // came in since the look-up (a partition just created for this month changes the
         // default partition's bounds), the month is looked up again, so that no change lands
         // in a partition whose bounds exclude it.
-        if LOCKED.with(Cell::get) == Some((holder, table.oid)) {
-            return table;
-        }
         table.lock();
         if INVALIDATIONS.with(Cell::get) == seen {
             LOCKED.with(|l| l.set(Some((holder, table.oid))));
