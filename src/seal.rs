@@ -105,6 +105,14 @@ fn summarize(sealed: &Sealed) {
     })
 }
 
+/// Seals at once, waiting for the chain if another session holds it, and summarizes the block
+/// ranges the seal read, all in the caller's transaction.
+fn seal_waiting() -> Option<Block> {
+    let sealed = seal(true)?;
+    summarize(&sealed);
+    Some(sealed.block)
+}
+
 /// The sealer worker, one per database at a time: every `fence.seal_interval` it keeps the
 /// partitions ready and seals, until a round finds nothing to seal (a database with no writes
 /// keeps no worker, and DROP DATABASE waits only that long for it). Writing sessions start one
@@ -135,8 +143,7 @@ pub fn run_worker() {
 #[pg_extern]
 fn seal_changes() -> i64 {
     require_read_committed("fence.seal_changes()");
-    let sealed = seal(true);
-    sealed.inspect(summarize).map_or(0, |sealed| sealed.block.changes)
+    seal_waiting().map_or(0, |block| block.changes)
 }
 
 /// Drops the partitions of every month that ended before `older_than` — only once all their
@@ -151,9 +158,7 @@ fn drop_row_changes(
     if cutoff > crate::ffi::xact::now_unix_us() {
         errors::invalid_parameter("older_than is in the future: only past months can be dropped", None);
     }
-    if let Some(sealed) = seal(true) {
-        summarize(&sealed);
-    }
+    seal_waiting();
     let dropped = as_owner(|| {
         let watermark = Spi::connect(last_sealed_xid);
         let partitions: Vec<String> = Spi::connect(|client| {

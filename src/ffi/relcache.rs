@@ -64,21 +64,31 @@ pub fn parse_name(text: &str) -> RelationName {
 pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
     let oid = relation_oid(relation)?;
     let name = qualified_name(oid)?;
-    // SAFETY: the relcache entry is opened without a lock only to read its creation
-    // subtransaction and size estimates, and closed right away; NULL means it vanished.
+    // SAFETY: only the creation subtransaction and size estimates are read.
+    with_relation(oid, |rel| unsafe {
+        RelationInfo {
+            name,
+            created_in_transaction: (*rel).rd_createSubid != INVALID_SUBTRANSACTION_ID,
+            rows: f64::from((*(*rel).rd_rel).reltuples),
+            pages: i64::from((*(*rel).rd_rel).relpages),
+        }
+    })
+}
+
+/// Reads from a relation's relcache entry, opened without a lock and closed right after
+/// `read` (which gets a valid, non-NULL entry and copies out what it keeps); None when the
+/// relation does not exist (any more).
+pub(super) fn with_relation<T>(oid: pg_sys::Oid, read: impl FnOnce(pg_sys::Relation) -> T) -> Option<T> {
+    // SAFETY: a NULL entry means the relation vanished; otherwise the entry stays valid until
+    // it is closed, after `read`.
     unsafe {
         let rel = pg_sys::RelationIdGetRelation(oid);
         if rel.is_null() {
             return None;
         }
-        let info = RelationInfo {
-            name,
-            created_in_transaction: (*rel).rd_createSubid != INVALID_SUBTRANSACTION_ID,
-            rows: f64::from((*(*rel).rd_rel).reltuples),
-            pages: i64::from((*(*rel).rd_rel).relpages),
-        };
+        let value = read(rel);
         pg_sys::RelationClose(rel);
-        Some(info)
+        Some(value)
     }
 }
 
@@ -96,35 +106,21 @@ pub fn index_table(index: &RelationName) -> Option<RelationName> {
 /// The indexes of a table, schema-qualified.
 pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
     let Some(oid) = relation_oid(table) else { return Vec::new() };
-    // SAFETY: the relcache entry is opened without a lock only to read its index list (a
-    // palloc'd copy of OIDs), and closed right away.
-    let oids = unsafe {
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() {
-            return Vec::new();
-        }
-        let list = pg_sys::RelationGetIndexList(rel);
-        pg_sys::RelationClose(rel);
-        super::nodes::list_oids(list)
-    };
-    oids.into_iter().filter_map(qualified_name).collect()
+    index_oids(oid).into_iter().filter_map(qualified_name).collect()
 }
 
-/// A value read from a relation's `pg_class` row in its relcache entry (opened without a lock
-/// and closed right away); None when the name resolves to nothing.
+/// The OIDs of a table's indexes (none when the table is gone).
+fn index_oids(table: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    // SAFETY: the index list is a palloc'd copy of OIDs.
+    with_relation(table, |rel| unsafe { super::nodes::list_oids(pg_sys::RelationGetIndexList(rel)) })
+        .unwrap_or_default()
+}
+
+/// A value read from a relation's `pg_class` row in its relcache entry; None when the name
+/// resolves to nothing.
 fn class_row<T>(relation: &RelationName, read: impl FnOnce(&pg_sys::FormData_pg_class) -> T) -> Option<T> {
-    let oid = relation_oid(relation)?;
-    // SAFETY: a NULL entry means the relation vanished; otherwise rd_rel is valid until the
-    // entry is closed, and `read` copies what it needs out of it.
-    unsafe {
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() {
-            return None;
-        }
-        let value = read(&*(*rel).rd_rel);
-        pg_sys::RelationClose(rel);
-        Some(value)
-    }
+    // SAFETY: rd_rel is valid while the entry is open.
+    with_relation(relation_oid(relation)?, |rel| read(unsafe { &*(*rel).rd_rel }))
 }
 
 /// Whether the table already uses the table access method `method` (SET ACCESS METHOD is then
@@ -177,27 +173,25 @@ fn any_check(
 ) -> bool {
     let Some(oid) = relation_oid(table) else { return false };
     let Ok(column) = CString::new(column) else { return false };
-    // SAFETY: the relcache entry is opened without a lock to read its check constraints
-    // (relcache-owned strings) and closed right away; the check array is only read when
-    // non-NULL, and each constraint's tree is rebuilt in the current memory context.
-    unsafe {
-        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() {
+    // SAFETY: get_attnum returns InvalidAttrNumber for a missing column.
+    let attnum = unsafe { pg_sys::get_attnum(oid, column.as_ptr()) };
+    if attnum <= 0 {
+        return false;
+    }
+    // SAFETY: the check constraints are relcache-owned strings, the array only read when
+    // non-NULL; each constraint's tree is rebuilt in the current memory context.
+    with_relation(oid, |rel| unsafe {
+        let constr = (*(*rel).rd_att).constr;
+        if constr.is_null() || (*constr).check.is_null() || (*constr).num_check == 0 {
             return false;
         }
-        let constr = (*(*rel).rd_att).constr;
-        let mut found = false;
-        if attnum > 0 && !constr.is_null() && !(*constr).check.is_null() && (*constr).num_check > 0 {
-            let checks = std::slice::from_raw_parts((*constr).check, usize::from((*constr).num_check));
-            found = checks
-                .iter()
-                .filter(|c| (c.ccvalid || !valid_only) && !c.ccbin.is_null())
-                .any(|c| test(pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node, attnum));
-        }
-        pg_sys::RelationClose(rel);
-        found
-    }
+        let checks = std::slice::from_raw_parts((*constr).check, usize::from((*constr).num_check));
+        checks
+            .iter()
+            .filter(|c| (c.ccvalid || !valid_only) && !c.ccbin.is_null())
+            .any(|c| test(pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node, attnum))
+    })
+    .unwrap_or(false)
 }
 
 /// `expr` is `column IS NOT NULL`, or an AND with it among its operands.
@@ -226,56 +220,38 @@ unsafe fn is_not_null_test(expr: *mut pg_sys::Node, attnum: i16) -> bool {
 pub fn column_indexes(table: &RelationName, column: &str) -> Vec<RelationName> {
     let Some(oid) = relation_oid(table) else { return Vec::new() };
     let Ok(column) = CString::new(column) else { return Vec::new() };
-    // SAFETY: relcache entries opened without locks only to read the index list and each
-    // index's key columns (pg_index's fixed part), closed right away.
-    let oids: Vec<pg_sys::Oid> = unsafe {
-        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() || attnum <= 0 {
-            if !rel.is_null() {
-                pg_sys::RelationClose(rel);
-            }
-            return Vec::new();
-        }
-        let indexes = super::nodes::list_oids(pg_sys::RelationGetIndexList(rel));
-        pg_sys::RelationClose(rel);
-        indexes
-            .into_iter()
-            .filter(|index| {
-                let index_rel = pg_sys::RelationIdGetRelation(*index);
-                if index_rel.is_null() {
-                    return false;
-                }
-                let form = &*(*index_rel).rd_index;
-                let keys = form.indkey.values.as_slice(form.indnatts as usize);
-                let uses = keys.iter().any(|k| *k == attnum || *k == 0);
-                pg_sys::RelationClose(index_rel);
-                uses
+    // SAFETY: get_attnum returns InvalidAttrNumber for a missing column.
+    let attnum = unsafe { pg_sys::get_attnum(oid, column.as_ptr()) };
+    if attnum <= 0 {
+        return Vec::new();
+    }
+    index_oids(oid)
+        .into_iter()
+        .filter(|&index| {
+            // SAFETY: an index's entry has its pg_index row; only its fixed part is read.
+            with_relation(index, |rel| unsafe {
+                let form = &*(*rel).rd_index;
+                form.indkey.values.as_slice(form.indnatts as usize).iter().any(|k| *k == attnum || *k == 0)
             })
-            .collect()
-    };
-    oids.into_iter().filter_map(qualified_name).collect()
+            .unwrap_or(false)
+        })
+        .filter_map(qualified_name)
+        .collect()
 }
 
 /// The tables a table's foreign keys reference, schema-qualified.
 pub fn referenced_tables(table: &RelationName) -> Vec<RelationName> {
     let Some(oid) = relation_oid(table) else { return Vec::new() };
-    // SAFETY: the relcache entry is opened without a lock only to read its foreign-key list
-    // (relcache-owned ForeignKeyCacheInfo nodes, read before the entry is closed).
-    let oids: Vec<pg_sys::Oid> = unsafe {
-        let rel = pg_sys::RelationIdGetRelation(oid);
-        if rel.is_null() {
-            return Vec::new();
-        }
-        let keys = super::nodes::list_nodes(pg_sys::RelationGetFKeyList(rel))
+    // SAFETY: the foreign-key list holds relcache-owned ForeignKeyCacheInfo nodes, read while
+    // the entry is open.
+    let oids = with_relation(oid, |rel| unsafe {
+        super::nodes::list_nodes(pg_sys::RelationGetFKeyList(rel))
             .into_iter()
             .map(|node| (*(node as *mut pg_sys::ForeignKeyCacheInfo)).confrelid)
             .filter(|referenced| *referenced != oid)
-            .collect();
-        pg_sys::RelationClose(rel);
-        keys
-    };
-    oids.into_iter().filter_map(qualified_name).collect()
+            .collect::<Vec<_>>()
+    });
+    oids.unwrap_or_default().into_iter().filter_map(qualified_name).collect()
 }
 
 /// The OID of `fence.audit_chain`, if the extension's tables exist.
@@ -292,20 +268,14 @@ pub fn policy_versions_oid() -> Option<pg_sys::Oid> {
 /// owned by, the role that ran CREATE EXTENSION) — if the extension is installed here.
 pub fn fence_tables_owner() -> Option<(pg_sys::Oid, pg_sys::Oid)> {
     // SAFETY: get_extension_oid with missing_ok scans pg_extension by name and returns
-    // InvalidOid when absent; the relcache entry is opened only to read its owner.
-    unsafe {
-        if pg_sys::get_extension_oid(c"fence".as_ptr(), true) == pg_sys::InvalidOid {
-            return None;
-        }
-        let chain = audit_chain_oid()?;
-        let rel = pg_sys::RelationIdGetRelation(chain);
-        if rel.is_null() {
-            return None;
-        }
-        let owner = (*(*rel).rd_rel).relowner;
-        pg_sys::RelationClose(rel);
-        Some((chain, owner))
+    // InvalidOid when absent.
+    if unsafe { pg_sys::get_extension_oid(c"fence".as_ptr(), true) } == pg_sys::InvalidOid {
+        return None;
     }
+    let chain = audit_chain_oid()?;
+    // SAFETY: rd_rel is valid while the entry is open.
+    let owner = with_relation(chain, |rel| unsafe { (*(*rel).rd_rel).relowner })?;
+    Some((chain, owner))
 }
 
 /// Tells every backend (at this transaction's commit) that `relation` changed, so their

@@ -8,33 +8,27 @@ use pgrx::pg_sys::{self, AlterTableType as At, NodeTag as T, ObjectType as Ob};
 use fence_core::model::RelationName;
 
 use super::nodes::{cstr, list_nodes, range_var, string_value, tag};
-use super::relcache::relation_oid;
+use super::relcache::{relation_oid, with_relation};
 
 /// Whether `trigger` on `relid` is fence's row trigger; with `None`, whether any trigger of
 /// `relid` is.
 fn is_fence_trigger(relid: pg_sys::Oid, trigger: Option<&str>) -> bool {
-    // SAFETY: the relcache entry is opened without a lock only to read its trigger
-    // descriptor (NULL when the table has no trigger), and closed right away; the function's
-    // name and schema come from the syscache.
-    unsafe {
-        let rel = pg_sys::RelationIdGetRelation(relid);
-        if rel.is_null() {
-            return false;
-        }
+    // SAFETY: the trigger descriptor (NULL when the table has no trigger) is read while the
+    // entry is open; the function's name and schema come from the syscache.
+    with_relation(relid, |rel| unsafe {
         let desc = (*rel).trigdesc;
         let triggers: &[pg_sys::Trigger] = if desc.is_null() {
             &[]
         } else {
             std::slice::from_raw_parts((*desc).triggers, (*desc).numtriggers as usize)
         };
-        let found = triggers.iter().any(|t| {
+        triggers.iter().any(|t| {
             let ours = cstr(pg_sys::get_func_name(t.tgfoid)).as_deref() == Some("record_row_change")
                 && cstr(pg_sys::get_namespace_name(pg_sys::get_func_namespace(t.tgfoid))).as_deref() == Some("fence");
             ours && trigger.is_none_or(|name| cstr(t.tgname).as_deref() == Some(name))
-        });
-        pg_sys::RelationClose(rel);
-        found
-    }
+        })
+    })
+    .unwrap_or(false)
 }
 
 /// The table (OID and name) whose fence trigger the statement would drop, disable or rename,

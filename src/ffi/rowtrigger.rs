@@ -12,6 +12,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use super::nodes::cstr;
+use super::relcache::with_relation;
 use super::rowjson::{function_info, Call, ColumnType, RowPrinter};
 
 /// The operation that fired the trigger.
@@ -264,23 +265,17 @@ fn to_jsonb(record: pg_sys::Datum) -> pg_sys::Datum {
 
 /// The columns (non-dropped) of a table, in order, with their 0-based positions.
 fn columns(relid: pg_sys::Oid) -> Vec<(usize, String)> {
-    // SAFETY: the relcache entry is opened without a lock only to read its descriptor, and
-    // closed right away; NULL means the relation vanished.
-    unsafe {
-        let rel = pg_sys::RelationIdGetRelation(relid);
-        if rel.is_null() {
-            return Vec::new();
-        }
+    // SAFETY: the descriptor is read while the entry is open; names are copied out.
+    with_relation(relid, |rel| unsafe {
         let desc = (*rel).rd_att;
-        let columns = (0..(*desc).natts as usize)
+        (0..(*desc).natts as usize)
             .filter_map(|i| {
                 let attr = attribute(desc, i);
                 (!attr.attisdropped).then(|| (i, cstr(attr.attname.data.as_ptr()).unwrap_or_default()))
             })
-            .collect();
-        pg_sys::RelationClose(rel);
-        columns
-    }
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// The table's columns, in order (dropped ones left out).
@@ -291,35 +286,26 @@ pub fn column_names(relid: pg_sys::Oid) -> Vec<String> {
 /// The columns of the table's primary key, else of its replica identity index; None when it
 /// has neither.
 pub fn key_columns(relid: pg_sys::Oid) -> Option<Vec<String>> {
-    // SAFETY: as in `columns`; the index's relcache entry is opened the same way to read
-    // its key attribute numbers.
-    unsafe {
-        let rel = pg_sys::RelationIdGetRelation(relid);
-        if rel.is_null() {
-            return None;
+    // SAFETY: the table's key index OIDs and the index's pg_index row are read while their
+    // entries are open.
+    let index = with_relation(relid, |rel| unsafe {
+        let primary = pg_sys::RelationGetPrimaryKeyIndex(rel);
+        if primary == pg_sys::InvalidOid {
+            pg_sys::RelationGetReplicaIndex(rel)
+        } else {
+            primary
         }
-        let mut index = pg_sys::RelationGetPrimaryKeyIndex(rel);
-        if index == pg_sys::InvalidOid {
-            index = pg_sys::RelationGetReplicaIndex(rel);
-        }
-        pg_sys::RelationClose(rel);
-        if index == pg_sys::InvalidOid {
-            return None;
-        }
-        let index = pg_sys::RelationIdGetRelation(index);
-        if index.is_null() {
-            return None;
-        }
-        let form = &*(*index).rd_index;
-        let keys = form.indkey.values.as_slice(form.indnkeyatts as usize);
-        let attnums: Vec<i16> = keys.to_vec();
-        pg_sys::RelationClose(index);
-        let names = columns(relid);
-        attnums
-            .into_iter()
-            .map(|n| names.iter().find(|(i, _)| *i + 1 == n as usize).map(|(_, name)| name.clone()))
-            .collect()
-    }
+    })
+    .filter(|&index| index != pg_sys::InvalidOid)?;
+    let attnums = with_relation(index, |rel| unsafe {
+        let form = &*(*rel).rd_index;
+        form.indkey.values.as_slice(form.indnkeyatts as usize).to_vec()
+    })?;
+    let names = columns(relid);
+    attnums
+        .into_iter()
+        .map(|n| names.iter().find(|(i, _)| *i + 1 == n as usize).map(|(_, name)| name.clone()))
+        .collect()
 }
 
 /// How a projection prints.
