@@ -6,23 +6,26 @@
 #   R1  100,000 single-row UPDATEs (autocommit, one client) on a 1,000,000-row table
 #       (pgbench_accounts at scale 10): throughput, p50 and p99 latency;
 #   R2  the pgbench TPC-B-like mixed write load (UPDATE accounts / tellers / branches, SELECT,
-#       INSERT history) with 8 clients for SECONDS seconds, the three keyed tables tracked.
+#       INSERT history) with 8 clients, ROUNDS x SECONDS seconds, the three keyed tables tracked.
 # Overhead = (mean time per transaction with the audit / without) - 1; the goal is fence's
 # overhead at most half of the plpgsql trigger's. fence's sealer runs during the load (its
 # cost is included); afterwards the chain and every change are verified. Throughput on shared
 # vCPUs moves with the neighbours, so each run also reports the server's CPU time per
 # transaction (every postgres process: backends, fence's sealer, autovacuum, checkpointer;
-# from /proc, the clients excluded), with fence's last seal inside the measured window: the
-# CPU ratio (fence's extra CPU per transaction over plpgsql's) is the steadier figure.
-# Shared machines are noisy: the scenarios run ROUNDS times (default 5), the variants taking
-# turns, and each variant's throughput is the median of its rounds (latencies: over all of
-# its transactions).
-# Usage: [ROUNDS=N] bench/rows.sh [SECONDS]   (default 20). Prints a markdown table and
-# fence / plpgsql round by round
-# (target/bench-rows.md).
+# from /proc, the clients excluded), with fence's last seal inside the measured window.
+# Shared machines are noisy, and their speed drifts over minutes: the load is cut into short
+# rounds and the three variants take turns round by round, in an order rotated each round
+# (R1: CHUNKS rounds of 100,000 / CHUNKS UPDATEs each, default 10; R2: ROUNDS rounds of SECONDS
+# seconds, default 10 x 10). Each variant's throughput and CPU per transaction are over all of
+# its rounds (total transactions / total time), its latencies over all of its transactions; the
+# ratio fence / plpgsql is also given round by round (the three variants of a round ran
+# minutes apart at most), with its median.
+# Usage: [CHUNKS=N] [ROUNDS=N] bench/rows.sh [SECONDS]   Prints a markdown table and fence /
+# plpgsql round by round (target/bench-rows.md).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-SECONDS_R2=${1:-20}
-ROUNDS=${ROUNDS:-5}
+SECONDS_R2=${1:-10}
+ROUNDS=${ROUNDS:-10}
+CHUNKS=${CHUNKS:-10}
 bench_server rowsbench 54361 "max_connections = 40"
 source "$ROOT/bench/rows_setup.sh"
 
@@ -38,8 +41,8 @@ cpu_ticks() {
     echo "$total"
 }
 
-# run VARIANT NAME PGBENCH-ARGS...: one round, its throughput, server CPU per transaction (µs)
-# and per-transaction log kept
+# run VARIANT NAME PGBENCH-ARGS...: one round; its throughput, transactions, server CPU per
+# transaction (µs) and per-transaction log kept
 run() {
     local variant=$1 name=$2
     shift 2
@@ -56,31 +59,46 @@ run() {
     after=$(cpu_ticks)
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$dir/out.$round" >> "$dir/tps"
     done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$dir/out.$round")
+    echo "$done_tx" >> "$dir/tx"
     awk -v t="$((after - before))" -v n="$done_tx" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", t * 1e6 / hz / n }' >> "$dir/cpu"
 }
 
 median() { sort -n "$1" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'; }
 
-# summary VARIANT NAME -> "tps p50_ms p99_ms cpu_us": median throughput and CPU per
-# transaction of the rounds, latency percentiles over every transaction of every round
+# summary VARIANT NAME -> "tps p50_ms p99_ms cpu_us": throughput and CPU per transaction over
+# all of the variant's rounds (total transactions / total time), latency percentiles over all
+# of its transactions
 summary() {
-    local dir="$WORK/$1-$2" tps n p50 p99
-    tps=$(median "$dir/tps")
-    cat "$dir"/tx* | awk '{print $3}' | sort -n > "$dir/lat"
+    local dir="$WORK/$1-$2" tps cpu n p50 p99
+    tps=$(paste "$dir/tps" "$dir/tx" | awk '{ t += $2 / $1; n += $2 } END { printf "%.1f", n / t }')
+    cpu=$(paste "$dir/cpu" "$dir/tx" | awk '{ c += $1 * $2; n += $2 } END { printf "%.1f", c / n }')
+    cat "$dir"/tx[0-9]* | awk '{print $3}' | sort -n > "$dir/lat"
     n=$(wc -l < "$dir/lat")
     p50=$(sed -n "$(( (n + 1) / 2 ))p" "$dir/lat")
     p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$dir/lat")
-    awk -v t="$tps" -v a="$p50" -v b="$p99" -v c="$(median "$dir/cpu")" 'BEGIN { printf "%s %.3f %.3f %s\n", t, a / 1000, b / 1000, c }'
+    awk -v t="$tps" -v a="$p50" -v b="$p99" -v c="$cpu" 'BEGIN { printf "%s %.3f %.3f %s\n", t, a / 1000, b / 1000, c }'
+}
+
+# order ROUND -> the three variants, rotated by the round's number (none first, then plpgsql
+# first, then fence first, ...): no variant always runs right after the same other one.
+order() {
+    local variants=(none plpgsql fence) shift=$(($1 % 3))
+    echo "${variants[@]:shift} ${variants[@]:0:shift}"
 }
 
 for variant in none plpgsql fence; do
     say "rows: setting up $variant"
     setup "$variant"
 done
+for round in $(seq "$CHUNKS"); do
+    for variant in $(order "$round"); do
+        say "rows: R1 round $round/$CHUNKS, $variant"
+        run "$variant" r1 -c 1 -t $((100000 / CHUNKS)) -f "$WORK/update.sql"
+    done
+done
 for round in $(seq "$ROUNDS"); do
-    for variant in none plpgsql fence; do
-        say "rows: round $round/$ROUNDS, $variant"
-        run "$variant" r1 -c 1 -t 100000 -f "$WORK/update.sql"
+    for variant in $(order "$round"); do
+        say "rows: R2 round $round/$ROUNDS, $variant"
         run "$variant" r2 -c 8 -j 2 -T "$SECONDS_R2" -b tpcb-like
     done
 done
@@ -136,12 +154,12 @@ ratios() {
     echo "time $(paste -sd' ' "$WORK/$1.time") (median $(median "$WORK/$1.time")), CPU $(paste -sd' ' "$WORK/$1.cpu") (median $(median "$WORK/$1.cpu"))"
 }
 {
-    echo "Row-level change audit, $(date -u +%F), $(nproc) vCPU, PostgreSQL $("$PG_CONFIG" --version | awk '{print $2}'), fsync off, median of $ROUNDS rounds"
+    echo "Row-level change audit, $(date -u +%F), $(nproc) vCPU, PostgreSQL $("$PG_CONFIG" --version | awk '{print $2}'), fsync off; R1 in $CHUNKS rounds, R2 in $ROUNDS rounds of ${SECONDS_R2}s, the variants taking turns"
     echo
     echo "| scenario | audit | tps | p50 ms | p99 ms | time overhead | server CPU µs/tx | extra CPU µs/tx |"
     echo "|---|---|---|---|---|---|---|---|"
     table "R1 100k single-row UPDATEs, 1 client" R1
-    table "R2 TPC-B-like, 8 clients, ${SECONDS_R2}s" R2
+    table "R2 TPC-B-like, 8 clients, $((ROUNDS * SECONDS_R2))s" R2
     echo
     echo "fence / plpgsql in each round: R1 $(ratios r1); R2 $(ratios r2)"
     echo

@@ -48,6 +48,51 @@ check "the rest verifies" "$(q "SELECT ok || '/' || changes_checked FROM fence.v
 check "the row's history keeps the present month" \
     "$(q "SELECT count(*) FROM fence.row_history('ledger', '{\"id\": 1}')")" 1
 
+say "retention: a sleeping sealer takes in a shorter seal interval from a reload"
+sealer() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'fence sealer'"; }
+sealed() { # sealed: waits up to 10 s for every change to be sealed by the sealer
+    for _ in $(seq 50); do
+        [ "$(q "SELECT changes_unsealed FROM fence.verify_chain()")" = 0 ] && { echo sealed; return; }
+        sleep 0.2
+    done
+    echo "still unsealed"
+}
+# seal_interval SETTING SHOWN: postgresql.auto.conf changed and reloaded (fence's library loaded
+# first, which defines the setting); waits until new sessions show the setting's new value
+seal_interval() {
+    psql -X -q -v ON_ERROR_STOP=1 -d retention -c "LOAD 'fence'" -c "ALTER SYSTEM $1" -c "SELECT pg_reload_conf()" >/dev/null
+    for _ in $(seq 50); do
+        [ "$(psql -X -q -At -d retention -c "LOAD 'fence'" -c "SHOW fence.seal_interval")" = "$2" ] && return
+        sleep 0.2
+    done
+}
+# no_sealer: waits up to 10 s for the last sealer to exit (it does after a round with nothing to do)
+no_sealer() {
+    for _ in $(seq 50); do [ -z "$(sealer)" ] && return; sleep 0.2; done
+}
+no_sealer
+check "no sealer runs" "$(sealer)" ""
+seal_interval "SET fence.seal_interval = 3600" 1h
+q "UPDATE ledger SET amount = amount + 1 WHERE id = 1"
+check "the writer's sealer seals its change" "$(sealed)" sealed
+first=$(sealer)
+seal_interval "SET fence.seal_interval = 1" 1s
+q "UPDATE ledger SET amount = amount + 1 WHERE id = 2"
+check "the same sealer, an hour from its next round, seals the next one within seconds" "$(sealed)/$(sealer)" "sealed/$first"
+seal_interval "RESET fence.seal_interval" 2s
+
+say "retention: a change the sealer cannot seal yet keeps it running"
+no_sealer
+# A transaction holding a transaction id holds the horizon back for 4 s.
+psql -X -q -d retention -c "BEGIN" -c "SELECT txid_current()" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+holder=$!
+sleep 0.5
+q "UPDATE ledger SET amount = amount + 1 WHERE id = 3"
+sleep 2.5
+check "behind a running transaction, the change waits" "$(q "SELECT changes_unsealed FROM fence.verify_chain()")" 1
+wait $holder
+check "once it ends, the sealer that kept running seals it" "$(sealed)" sealed
+
 say "retention: a month dropped by hand is tampering"
 month=$(q "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")
 psql -X -q -d retention -c "SET session_replication_role = replica" -c "DROP TABLE fence.row_changes_$month" 2>/dev/null

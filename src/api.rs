@@ -152,7 +152,7 @@ fn approve(
                 hashes.clone().into(),
                 sql.into(),
                 decision.into(),
-                approved_by.as_str().into(),
+                (&*approved_by).into(),
                 approved_as.as_str().into(),
                 note.into(),
                 source.into(),
@@ -208,7 +208,7 @@ fn revoke_approval(content_hash: &str, reason: &str) -> i64 {
     let rows = as_owner(|| {
         run(
             queries::REVOKE_APPROVAL,
-            [content_hash.into(), by.as_str().into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()],
+            [content_hash.into(), (&*by).into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()],
         )
     });
     if rows.is_empty() {
@@ -288,7 +288,7 @@ fn exempt(
                 target.as_str().into(),
                 reason.into(),
                 finding.into(),
-                by.as_str().into(),
+                (&*by).into(),
                 xact::timestamptz(now).into(),
                 expires_at.into(),
                 policy.version.into(),
@@ -325,7 +325,7 @@ fn revoke_exemption(id: i64, reason: &str) -> bool {
     let rows = as_owner(|| {
         run(
             queries::REVOKE_EXEMPTION,
-            [id.into(), by.as_str().into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()],
+            [id.into(), (&*by).into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()],
         )
     });
     if rows.is_empty() {
@@ -350,7 +350,7 @@ fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
             queries::INSERT_POLICY,
             [
                 xact::timestamptz(xact::now_unix_us()).into(),
-                by.as_str().into(),
+                (&*by).into(),
                 note.into(),
                 JsonB(full.clone()).into(),
                 hash.as_str().into(),

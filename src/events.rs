@@ -5,6 +5,7 @@
 //! (sub)transaction vanish with it.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use fence_core::chain::{AuditEvent, GENESIS_HASH};
 use pgrx::datum::DatumWithOid;
@@ -54,7 +55,7 @@ pub fn complete(mut event: NewEvent) -> AuditEvent {
         seq: 0,
         time_us: xact::now_unix_us(),
         kind: event.kind.to_string(),
-        session_role: security::session_role(),
+        session_role: security::session_role().to_string(),
         executing_role: security::executing_role(),
         txid: None,
         command_tag: event.command_tag,
@@ -117,15 +118,19 @@ fn add_claims(event: &mut NewEvent) {
 }
 
 thread_local! {
-    static CLIENT_ADDR: RefCell<Option<String>> = const { RefCell::new(None) };
+    static CLIENT_ADDR: RefCell<Option<Rc<str>>> = const { RefCell::new(None) };
 }
 
 /// The client's address ("local" for a Unix socket), read once per backend.
-pub fn client_addr() -> String {
+pub fn client_addr() -> Rc<str> {
     CLIENT_ADDR.with(|c| {
         c.borrow_mut()
             .get_or_insert_with(|| {
-                Spi::get_one::<String>(queries::CLIENT_ADDR).ok().flatten().unwrap_or_else(|| "local".to_string())
+                Spi::get_one::<String>(queries::CLIENT_ADDR)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| "local".to_string())
+                    .into()
             })
             .clone()
     })
@@ -137,7 +142,7 @@ fn add_session(event: &mut NewEvent) {
     let client = client_addr();
     let mut session = serde_json::Map::new();
     session.insert("application_name".into(), security::application_name().into());
-    session.insert("client_addr".into(), client.into());
+    session.insert("client_addr".into(), client.to_string().into());
     session.insert("backend_pid".into(), security::backend_pid().into());
     event.details.insert("session".into(), Value::Object(session));
 }

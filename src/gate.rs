@@ -197,7 +197,7 @@ fn judge(
 ) -> Verdict {
     let (lock_timeout_ms, statement_timeout_ms) = security::timeouts_ms();
     // Role names are looked up only when the policy or an approval needs them.
-    let roles = || [security::session_role(), security::executing_role()];
+    let roles = || [security::session_role(), security::executing_role().into()];
     let facts = Facts {
         risk: analysis.risk,
         unknown: analysis.unknown,

@@ -175,10 +175,6 @@ fn partition(month: Month) -> Rc<StoreTable> {
     }
 }
 
-fn json_text(value: &Option<rowtrigger::Json>) -> Option<&str> {
-    value.as_ref().map(|j| j.text.as_str())
-}
-
 /// Records one firing of the row trigger.
 pub fn record(firing: &Firing) {
     let Some(tracked) = tracked(firing.relid, firing.operation == Operation::Truncate) else { return };
@@ -194,14 +190,14 @@ pub fn record(firing: &Firing) {
         Operation::Update => {
             let (new, old) = (firing.key_image(Image::New, &tracked.key), firing.key_image(Image::Old, &tracked.key));
             // Byte-wise different but printed alike (e.g. a value stored compressed): same key.
-            let moved = old.as_ref().map(|k| &k.text) != new.as_ref().map(|k| &k.text);
+            let moved = old != new;
             (new, old.filter(|_| moved))
         }
         Operation::Truncate => (None, None),
     };
     let changed_at_us = xact::now_unix_us();
     let session_role = security::session_role();
-    let actor = guc::actor().unwrap_or_else(|| session_role.clone());
+    let actor = guc::actor();
     let (application_name, client_addr) = (security::application_name(), events::client_addr());
     let (backend_pid, txid, ordinal) = (security::backend_pid(), xact::full_transaction_id(), next_ordinal());
     let operation = firing.operation.as_str();
@@ -209,11 +205,11 @@ pub fn record(firing: &Firing) {
         table_id: i64::from(tracked.table_id),
         relation: &tracked.relation,
         operation,
-        row_key: json_text(&row_key),
-        old_key: json_text(&old_key),
-        old_row: json_text(&old_row),
-        new_row: json_text(&new_row),
-        actor: &actor,
+        row_key: row_key.as_deref(),
+        old_key: old_key.as_deref(),
+        old_row: old_row.as_deref(),
+        new_row: new_row.as_deref(),
+        actor: actor.as_deref().unwrap_or(&session_role),
         session_role: &session_role,
         application_name: &application_name,
         client_addr: &client_addr,
@@ -222,15 +218,7 @@ pub fn record(firing: &Firing) {
         ordinal,
         changed_at_us,
     };
-    StoredChange {
-        change: &change,
-        row_key: row_key.as_ref(),
-        old_key: old_key.as_ref(),
-        old_row: old_row.as_ref(),
-        new_row: new_row.as_ref(),
-        row_hash: &change.hash(),
-    }
-    .insert(&partition(Month::of(changed_at_us)));
+    StoredChange { change: &change, row_hash: &change.hash() }.insert(&partition(Month::of(changed_at_us)));
 }
 
 /// Pre-commit of a transaction that recorded changes: start the sealer unless one runs (checked
@@ -364,7 +352,7 @@ fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) 
                 relation.as_str().into(),
                 key.clone().into(),
                 excluded.clone().into(),
-                by.as_str().into(),
+                (&*by).into(),
                 now.into(),
             ];
             let inserted = plans::update(client, queries::INSERT_TRACKED, &args)?;

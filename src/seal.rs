@@ -113,29 +113,52 @@ fn seal_waiting() -> Option<Block> {
     Some(sealed.block)
 }
 
+/// Whether a change is visible beyond the last sealed block.
+fn changes_waiting() -> bool {
+    as_owner(|| {
+        Spi::connect(|client| {
+            let from = last_sealed_xid(client);
+            let mut waiting = false;
+            stream::for_each_row(client, queries::CHANGES_WAITING, &[from], |_| {
+                waiting = true;
+                false
+            });
+            waiting
+        })
+    })
+}
+
 /// The sealer worker, one per database at a time: every `fence.seal_interval` it keeps the
-/// partitions ready and seals, until a round finds nothing to seal (a database with no writes
-/// keeps no worker, and DROP DATABASE waits only that long for it). Writing sessions start one
-/// when none runs (each checks at most every interval), so under a steady load one process
-/// seals throughout. Changes committed after it exits wait for the next one, or for
+/// partitions ready and seals, until a round finds nothing sealed and nothing waiting (a
+/// database with no writes keeps no worker, and DROP DATABASE waits only that long for it).
+/// A change of a transaction that finished after the round's snapshot (the session that
+/// started the sealer may still be committing, a long transaction holds the horizon back) is
+/// waiting: the sealer goes on until it is sealed. It takes in a reloaded postgresql.conf
+/// while it sleeps; a new database or role setting reaches the next sealer. Writing sessions
+/// start one when none runs (each checks at most every interval), so under a steady load one
+/// process seals throughout. Changes committed after it exits wait for the next one, or for
 /// `fence.seal_changes()`; `verify_chain` counts them as unsealed.
 pub fn run_worker() {
-    let mut first = true;
+    if !worker::transaction(worker::claim_sealer) {
+        return; // another sealer runs
+    }
     loop {
-        let sealed = worker::transaction(|| {
-            if std::mem::take(&mut first) && !worker::claim_sealer() {
-                return None; // another sealer runs
-            }
+        // None: fence is gone from this database.
+        let round = worker::transaction(|| {
             let owner = store::extension_owner()?;
             crate::ffi::security::as_owner(owner, || {
                 Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
                 rows::ensure_partitions();
             });
-            seal(false)
+            Some(seal(false))
         });
-        let Some(sealed) = sealed else { return };
-        worker::transaction(|| summarize(&sealed));
-        worker::sleep(Duration::from_secs(guc::seal_interval_s()));
+        match round {
+            None => return,
+            Some(Some(sealed)) => worker::transaction(|| summarize(&sealed)),
+            Some(None) if worker::transaction(changes_waiting) => {}
+            Some(None) => return,
+        }
+        worker::sleep(|| Duration::from_secs(guc::seal_interval_s()));
     }
 }
 

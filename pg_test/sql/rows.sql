@@ -244,18 +244,32 @@ RESET SESSION AUTHORIZATION;
 SELECT count(*) AS fence_triggers_left FROM pg_trigger
 WHERE tgfoid = 'fence.record_row_change()'::regprocedure AND tgrelid::regclass::text LIKE 'rows_events%';
 
--- A savepoint that took the partition's insert lock is rolled back: the lock goes with it, and
--- the next change takes it again (a change is never stored without it).
+-- A savepoint that took the partition's insert locks (the partition's and its index's) is
+-- rolled back: the locks go with it, and the next change takes them again (a change is never
+-- stored without them).
 BEGIN;
 SAVEPOINT s;
 INSERT INTO rows_ident VALUES ('k3', 'z');
 ROLLBACK TO SAVEPOINT s;
 INSERT INTO rows_ident VALUES ('k4', 'z');
-SELECT count(*) AS partition_locked FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+SELECT string_agg(c.relkind::text, ',' ORDER BY c.relkind) AS locked FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
 WHERE l.pid = pg_backend_pid() AND l.mode = 'RowExclusiveLock'
-  AND c.relnamespace = 'fence'::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'row_changes_2%';
+  AND c.relnamespace = 'fence'::regnamespace AND c.relkind IN ('r', 'i') AND c.relname LIKE 'row_changes_2%';
 COMMIT;
 SELECT row_key FROM fence.row_changes WHERE relation = 'public.rows_ident' AND row_key::jsonb ->> 'code' IN ('k3', 'k4');
+
+-- A role renamed while a session uses it is recorded under its new name (each backend keeps the
+-- session role's name until a role changes).
+SET SESSION AUTHORIZATION regress_rows_app;
+INSERT INTO rows_ident VALUES ('k5', 'r');
+RESET SESSION AUTHORIZATION;
+ALTER ROLE regress_rows_app RENAME TO regress_rows_app_renamed;
+SET SESSION AUTHORIZATION regress_rows_app_renamed;
+INSERT INTO rows_ident VALUES ('k6', 'r');
+RESET SESSION AUTHORIZATION;
+ALTER ROLE regress_rows_app_renamed RENAME TO regress_rows_app;
+SELECT row_key::jsonb ->> 'code' AS code, session_role, actor FROM fence.row_changes
+WHERE relation = 'public.rows_ident' AND row_key::jsonb ->> 'code' IN ('k5', 'k6') ORDER BY 1;
 
 -- Untracking is the admin's recorded act; the history stays.
 SET SESSION AUTHORIZATION regress_admin;

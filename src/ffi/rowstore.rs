@@ -8,7 +8,7 @@ use fence_core::rows::{key_hash, RowChange};
 use pgrx::pg_sys;
 
 use super::nodes::{cstr, list_oids};
-use super::rowtrigger::{attribute, text_datum, Json};
+use super::rowtrigger::attribute;
 
 /// The columns of `fence.row_changes` (sql/rows.sql), by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,75 +143,113 @@ impl StoreTable {
         }
     }
 
-    /// Takes the insert's lock (RowExclusiveLock, held to the end of the transaction); taking
-    /// it for the first time in a transaction takes in pending invalidations.
+    /// Takes the insert's locks on the table and its indexes (RowExclusiveLock, as the executor
+    /// does, held to the end of the (sub)transaction); taking them for the first time in a
+    /// transaction takes in pending invalidations.
     pub fn lock(&self) {
-        // SAFETY: a regular relation lock, released by the transaction's end.
-        unsafe { pg_sys::LockRelationOid(self.oid, pg_sys::RowExclusiveLock as i32) };
+        // SAFETY: regular relation locks, released by the (sub)transaction's end.
+        unsafe {
+            pg_sys::LockRelationOid(self.oid, pg_sys::RowExclusiveLock as i32);
+            for index in &self.indexes {
+                pg_sys::LockRelationOid(index.oid, pg_sys::RowExclusiveLock as i32);
+            }
+        }
     }
 }
 
-/// A change ready to be stored: its hashed fields, the values behind the texts that were
-/// hashed, and the hash.
+/// A change ready to be stored: its hashed fields and its hash.
 pub struct StoredChange<'a> {
     pub change: &'a RowChange<'a>,
-    pub row_key: Option<&'a Json>,
-    pub old_key: Option<&'a Json>,
-    pub old_row: Option<&'a Json>,
-    pub new_row: Option<&'a Json>,
     pub row_hash: &'a str,
 }
 
-impl StoredChange<'_> {
-    /// The value of one column (None = NULL).
-    fn value(&self, column: Column) -> Option<pg_sys::Datum> {
-        let json = |j: Option<&Json>| j.map(|j| j.datum);
-        let hashed = |j: Option<&Json>| j.map(|j| pg_sys::Datum::from(key_hash(&j.text)));
+/// The value of one stored column.
+enum Value<'a> {
+    Null,
+    Datum(pg_sys::Datum),
+    /// A `text` or `json` value, copied into the change's block of texts.
+    Text(&'a str),
+}
+
+/// Bytes a text value takes in the block of texts: its 4-byte header and its bytes, rounded
+/// up to keep the next header aligned.
+fn text_size(text: &str) -> usize {
+    (pg_sys::VARHDRSZ + text.len()).next_multiple_of(4)
+}
+
+impl<'a> StoredChange<'a> {
+    /// The value of one column.
+    fn value(&self, column: Column) -> Value<'a> {
         let change = self.change;
-        Some(match column {
-            Column::ChangedAt => pg_sys::Datum::from(super::xact::postgres_timestamp(change.changed_at_us)),
-            Column::TableId => pg_sys::Datum::from(change.table_id as i32),
-            Column::Relation => text_datum(change.relation),
-            Column::Operation => text_datum(change.operation),
-            Column::RowKey => return json(self.row_key),
-            Column::KeyHash => return hashed(self.row_key),
-            Column::OldKey => return json(self.old_key),
-            Column::OldKeyHash => return hashed(self.old_key),
-            Column::OldRow => return json(self.old_row),
-            Column::NewRow => return json(self.new_row),
-            Column::Actor => text_datum(change.actor),
-            Column::SessionRole => text_datum(change.session_role),
-            Column::ApplicationName => text_datum(change.application_name),
-            Column::ClientAddr => text_datum(change.client_addr),
-            Column::BackendPid => pg_sys::Datum::from(change.backend_pid),
-            Column::Txid => pg_sys::Datum::from(change.txid),
-            Column::Ordinal => pg_sys::Datum::from(change.ordinal),
-            Column::RowHash => text_datum(self.row_hash),
-        })
+        let text = |t: Option<&'a str>| t.map_or(Value::Null, Value::Text);
+        let hashed = |t: Option<&str>| t.map_or(Value::Null, |t| Value::Datum(pg_sys::Datum::from(key_hash(t))));
+        match column {
+            Column::ChangedAt => {
+                Value::Datum(pg_sys::Datum::from(super::xact::postgres_timestamp(change.changed_at_us)))
+            }
+            Column::TableId => Value::Datum(pg_sys::Datum::from(change.table_id as i32)),
+            Column::Relation => Value::Text(change.relation),
+            Column::Operation => Value::Text(change.operation),
+            Column::RowKey => text(change.row_key),
+            Column::KeyHash => hashed(change.row_key),
+            Column::OldKey => text(change.old_key),
+            Column::OldKeyHash => hashed(change.old_key),
+            Column::OldRow => text(change.old_row),
+            Column::NewRow => text(change.new_row),
+            Column::Actor => Value::Text(change.actor),
+            Column::SessionRole => Value::Text(change.session_role),
+            Column::ApplicationName => Value::Text(change.application_name),
+            Column::ClientAddr => Value::Text(change.client_addr),
+            Column::BackendPid => Value::Datum(pg_sys::Datum::from(change.backend_pid)),
+            Column::Txid => Value::Datum(pg_sys::Datum::from(change.txid)),
+            Column::Ordinal => Value::Datum(pg_sys::Datum::from(change.ordinal)),
+            Column::RowHash => Value::Text(self.row_hash),
+        }
     }
 
-    /// Inserts the change into `table`, with its index entries. The caller holds the table's
-    /// insert lock (`StoreTable::lock`, in this transaction).
-    pub fn insert(&self, table: &StoreTable) {
-        let mut values = vec![pg_sys::Datum::from(0); table.columns.len()];
-        let mut nulls = vec![true; table.columns.len()];
-        for (i, column) in table.columns.iter().enumerate() {
-            if let Some(value) = column.and_then(|c| self.value(c)) {
-                values[i] = value;
-                nulls[i] = false;
-            }
+    /// The datums and nulls of the table's columns; every text value is copied into one
+    /// palloc'd block (in the trigger's memory context).
+    fn datums(&self, table: &StoreTable) -> (Vec<pg_sys::Datum>, Vec<bool>) {
+        let values: Vec<Value> = table.columns.iter().map(|c| c.map_or(Value::Null, |c| self.value(c))).collect();
+        let size = values.iter().map(|v| if let Value::Text(t) = v { text_size(t) } else { 0 }).sum::<usize>();
+        // SAFETY: the block is large enough for every text (header and bytes, 4-aligned as
+        // palloc'd memory is MAXALIGNed); each varlena gets its 4-byte header.
+        unsafe {
+            let mut next = pg_sys::palloc(size.max(1)).cast::<u8>();
+            values
+                .into_iter()
+                .map(|value| match value {
+                    Value::Null => (pg_sys::Datum::from(0), true),
+                    Value::Datum(datum) => (datum, false),
+                    Value::Text(text) => {
+                        let varlena = next.cast::<pg_sys::varlena>();
+                        pgrx::set_varsize_4b(varlena, (pg_sys::VARHDRSZ + text.len()) as i32);
+                        std::ptr::copy_nonoverlapping(text.as_ptr(), next.add(pg_sys::VARHDRSZ), text.len());
+                        next = next.add(text_size(text));
+                        (pg_sys::Datum::from(varlena), false)
+                    }
+                })
+                .unzip()
         }
-        // SAFETY: the caller holds RowExclusiveLock on the table, like any INSERT target (so it
-        // is opened without taking the lock again), and the tuple is formed with its descriptor
-        // (the layout was read from it and is dropped when it changes). Each index gets what
-        // the executor would give it: its key columns' values, nothing while it is not ready
-        // for inserts (CREATE INDEX CONCURRENTLY), a uniqueness check if it is unique.
+    }
+
+    /// Inserts the change into `table`, with its index entries. The caller holds the insert's
+    /// locks (`StoreTable::lock`, in this subtransaction).
+    pub fn insert(&self, table: &StoreTable) {
+        let (mut values, mut nulls) = self.datums(table);
+        // SAFETY: the caller holds RowExclusiveLock on the table and its indexes, like any
+        // INSERT target (so they are opened without taking the locks again; an index created
+        // since invalidates the layout, and loading it again takes its lock), and the tuple is
+        // formed with its descriptor (the layout was read from it and is dropped when it
+        // changes). Each index gets what the executor would give it: its key columns' values,
+        // nothing while it is not ready for inserts (CREATE INDEX CONCURRENTLY), a uniqueness
+        // check if it is unique.
         unsafe {
             let rel = pg_sys::table_open(table.oid, pg_sys::NoLock as i32);
             let tuple = pg_sys::heap_form_tuple((*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
             pg_sys::simple_heap_insert(rel, tuple);
             for layout in &table.indexes {
-                let index = pg_sys::index_open(layout.oid, pg_sys::RowExclusiveLock as i32);
+                let index = pg_sys::index_open(layout.oid, pg_sys::NoLock as i32);
                 let form = &*(*index).rd_index;
                 if form.indisready {
                     // What an access method caches in the IndexInfo (a block-range index's

@@ -74,13 +74,6 @@ impl Drop for Projection {
     }
 }
 
-/// A row image or key as built for the current change: the `json` or `jsonb` datum
-/// (palloc'd in the trigger's memory context) and its text, which is what gets hashed.
-pub struct Json {
-    pub datum: pg_sys::Datum,
-    pub text: String,
-}
-
 v1_finfo!(pg_finfo_fence_row_change);
 
 /// The trigger function: AFTER INSERT / UPDATE / DELETE FOR EACH ROW, AFTER TRUNCATE FOR
@@ -189,17 +182,17 @@ impl Firing {
 
     /// The columns of `projection` of one image of the row, as `json`: what PostgreSQL's
     /// `to_json` of the record prints, stored as printed.
-    pub fn row_image(&self, which: Image, projection: &Projection) -> Option<Json> {
+    pub fn row_image(&self, which: Image, projection: &Projection) -> Option<String> {
         let tuple = self.tuple(which)?;
-        Some(Json::from_bytes(projection.print(tuple)?))
+        Some(utf8(projection.print(tuple)?))
     }
 
     /// The columns of `projection` of one image of the row as the canonical text of their
     /// `jsonb` value (for keys: row_history compares them as `jsonb`), stored as `json`.
-    pub fn key_image(&self, which: Image, projection: &Projection) -> Option<Json> {
+    pub fn key_image(&self, which: Image, projection: &Projection) -> Option<String> {
         let tuple = self.tuple(which)?;
         if let Some(printed) = projection.print(tuple) {
-            return Some(Json::from_bytes(printed));
+            return Some(utf8(printed));
         }
         let Err(desc) = projection.printer else { return None };
         let values: Vec<pg_sys::Datum> = projection.attnums.iter().map(|&i| tuple.values[i]).collect();
@@ -208,14 +201,13 @@ impl Firing {
         // HeapTupleHeaderGetDatum flattens TOASTed values into the composite datum; to_jsonb
         // returns a jsonb datum (detoasted in case) and jsonb_out's printer gives
         // PostgreSQL's canonical text of it.
-        let text = unsafe {
+        unsafe {
             let formed = pg_sys::heap_form_tuple(desc, values.as_ptr().cast_mut(), nulls.as_mut_ptr());
             let datum = to_jsonb(pg_sys::HeapTupleHeaderGetDatum((*formed).t_data));
             let jsonb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()).cast::<pg_sys::Jsonb>();
             let size = pgrx::varsize_any(jsonb.cast()) as i32;
-            cstr(pg_sys::JsonbToCString(std::ptr::null_mut(), &mut (*jsonb).root, size)).unwrap_or_default()
-        };
-        Some(Json { datum: text_datum(&text), text })
+            cstr(pg_sys::JsonbToCString(std::ptr::null_mut(), &mut (*jsonb).root, size))
+        }
     }
 }
 
@@ -225,17 +217,10 @@ impl Projection {
     }
 }
 
-impl Json {
-    fn from_bytes(printed: Vec<u8>) -> Json {
-        let text = String::from_utf8(printed).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Json { datum: text_datum(&text), text }
-    }
-}
-
-/// A text (or json) value: a palloc'd copy of `text`.
-pub fn text_datum(text: &str) -> pg_sys::Datum {
-    // SAFETY: copies the bytes into a palloc'd text value.
-    unsafe { pg_sys::Datum::from(pg_sys::cstring_to_text_with_len(text.as_ptr().cast(), text.len() as i32)) }
+/// Printed JSON as a string (what a database in another encoding than UTF-8 printed is
+/// converted, as everything fence hashes is UTF-8).
+fn utf8(printed: Vec<u8>) -> String {
+    String::from_utf8(printed).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 thread_local! {

@@ -1,6 +1,8 @@
 //! Who is running, and running fence's own writes as the extension owner.
 
+use std::cell::RefCell;
 use std::ffi::CString;
+use std::rc::Rc;
 
 use pgrx::pg_sys;
 
@@ -11,10 +13,28 @@ fn role_name(oid: pg_sys::Oid) -> String {
     unsafe { cstr(pg_sys::GetUserNameFromId(oid, true)) }.unwrap_or_else(|| format!("role {}", oid.to_u32()))
 }
 
+thread_local! {
+    /// The session role's OID and name (the row trigger records it with every change), until
+    /// a role is created, altered or dropped (`forget_role_names`).
+    static SESSION_ROLE: RefCell<Option<(pg_sys::Oid, Rc<str>)>> = const { RefCell::new(None) };
+}
+
 /// The authenticated role (`session_user`).
-pub fn session_role() -> String {
+pub fn session_role() -> Rc<str> {
     // SAFETY: reads backend-local state.
-    role_name(unsafe { pg_sys::GetSessionUserId() })
+    let oid = unsafe { pg_sys::GetSessionUserId() };
+    if let Some(name) = SESSION_ROLE.with(|r| r.borrow().as_ref().filter(|(o, _)| *o == oid).map(|(_, n)| n.clone())) {
+        return name;
+    }
+    let name: Rc<str> = role_name(oid).into();
+    SESSION_ROLE.with(|r| *r.borrow_mut() = Some((oid, name.clone())));
+    name
+}
+
+/// Drops the cached role name. Called by the role catalog's invalidation callback; must never
+/// raise.
+pub fn forget_role_names() {
+    SESSION_ROLE.with(|r| r.borrow_mut().take());
 }
 
 /// The role whose privileges are in effect (`current_user`).

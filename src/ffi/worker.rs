@@ -142,10 +142,28 @@ pub fn claim_sealer() -> bool {
     }
 }
 
-/// Sleeps `duration` on the latch, honouring interrupts (SIGTERM ends the worker).
-pub fn sleep(duration: Duration) {
-    // SAFETY: see `nap`.
-    unsafe { nap(duration.as_millis() as i64) }
+/// Sleeps on the latch until `interval()` has passed, honouring interrupts (SIGTERM ends the
+/// worker). It wakes at least every second to take in a reloaded configuration (SIGHUP) and
+/// the interval as it is then: a shorter `fence.seal_interval` in postgresql.conf reaches a
+/// sleeping sealer within a second of the reload.
+pub fn sleep(interval: impl Fn() -> Duration) {
+    let start = Instant::now();
+    loop {
+        // SAFETY: ConfigReloadPending is set by this process's SIGHUP handler; re-reading the
+        // configuration files between transactions is what every auxiliary process does.
+        unsafe {
+            if pg_sys::ConfigReloadPending != 0 {
+                pg_sys::ConfigReloadPending = 0;
+                pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP);
+            }
+        }
+        let left = interval().saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return;
+        }
+        // SAFETY: see `nap`.
+        unsafe { nap(left.min(Duration::from_secs(1)).as_millis() as i64) }
+    }
 }
 
 /// Registration fails while every worker slot is taken: retry until the deadline.
@@ -213,6 +231,9 @@ unsafe extern "C-unwind" {
     /// PostgreSQL's SIGTERM handler for backends: the next interrupt check ends the process
     /// (pgrx's handler only sets a flag, and a terminated worker would still commit).
     fn die(signal: std::ffi::c_int);
+    /// PostgreSQL's SIGHUP handler: sets `ConfigReloadPending` and the process's latch.
+    #[link_name = "SignalHandlerForConfigReload"]
+    fn reload_on_sighup(signal: std::ffi::c_int);
 }
 
 /// A worker's first step: SIGTERM ends it at the next interrupt check, then signals flow.
@@ -257,8 +278,10 @@ pub unsafe extern "C-unwind" fn fence_denial_worker(arg: pg_sys::Datum) {
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn fence_seal_worker(arg: pg_sys::Datum) {
-    // SAFETY: standard background worker start-up, as for the denial writer.
+    // SAFETY: standard background worker start-up, as for the denial writer; SIGHUP only sets
+    // a flag the sealer reads between rounds.
     unsafe {
+        pg_sys::pqsignal(pg_sys::SIGHUP as i32, Some(reload_on_sighup));
         catch_sigterm();
         pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(arg.value() as u32), pg_sys::InvalidOid, 0);
     }

@@ -15,13 +15,13 @@ pub fn sha256_tagged(parts: &[&[u8]]) -> String {
 
 /// `sha256:<hex>` notation of a finished digest.
 pub fn tagged_hex(digest: &[u8]) -> String {
-    let mut out = String::with_capacity(PREFIX.len() + 2 * digest.len());
-    out.push_str(PREFIX);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(PREFIX.len() + 2 * digest.len());
+    out.extend_from_slice(PREFIX.as_bytes());
     for byte in digest {
-        out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+        out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Whether `value` is a well-formed `sha256:<64 lowercase hex>` string.

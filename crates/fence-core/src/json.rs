@@ -27,20 +27,23 @@ pub fn push_escaped(out: &mut Vec<u8>, text: &[u8]) {
 fn first_to_escape(text: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Non-zero when a byte of `word` is zero.
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    // The high bit of each zero byte of `word` (and maybe of bytes above the lowest zero byte,
+    // which the lowest set bit ignores).
+    let zeros = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
     let mut chunks = text.chunks_exact(8);
     let mut offset = 0;
     for chunk in chunks.by_ref() {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         // A byte below 0x20 has none of its top three bits set.
-        let control = has_zero(word & (ONES * 0xe0));
-        if control | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\'))) != 0 {
-            break;
+        let found = zeros(word & (ONES * 0xe0))
+            | zeros(word ^ (ONES * u64::from(b'"')))
+            | zeros(word ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
         }
         offset += 8;
     }
-    text[offset..].iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20).map(|at| offset + at)
+    chunks.remainder().iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20).map(|at| offset + at)
 }
 
 /// The escape of one byte that cannot be printed as it is.
