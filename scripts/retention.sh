@@ -49,28 +49,24 @@ check "the row's history keeps the present month" \
     "$(q "SELECT count(*) FROM fence.row_history('ledger', '{\"id\": 1}')")" 1
 
 say "retention: a sleeping sealer takes in a shorter seal interval from a reload"
-sealer() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'fence sealer'"; }
-sealed() { # sealed: waits up to 10 s for every change to be sealed by the sealer
-    for _ in $(seq 50); do
-        [ "$(q "SELECT changes_unsealed FROM fence.verify_chain()")" = 0 ] && { echo sealed; return; }
-        sleep 0.2
-    done
-    echo "still unsealed"
+# within_10s COMMAND...: runs COMMAND every 0.2 s until it succeeds (status 0) or 10 s have passed (1)
+within_10s() {
+    for _ in $(seq 50); do "$@" && return 0; sleep 0.2; done
+    return 1
 }
+sealer() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'fence sealer'"; }
+no_sealer() { [ -z "$(sealer)" ]; }
+all_sealed() { [ "$(q "SELECT changes_unsealed FROM fence.verify_chain()")" = 0 ]; }
+sealed() { within_10s all_sealed && echo sealed || echo "still unsealed"; }
+shows_seal_interval() { [ "$(psql -X -q -At -d retention -c "LOAD 'fence'" -c "SHOW fence.seal_interval")" = "$1" ]; }
 # seal_interval SETTING SHOWN: postgresql.auto.conf changed and reloaded (fence's library loaded
 # first, which defines the setting); waits until new sessions show the setting's new value
 seal_interval() {
     psql -X -q -v ON_ERROR_STOP=1 -d retention -c "LOAD 'fence'" -c "ALTER SYSTEM $1" -c "SELECT pg_reload_conf()" >/dev/null
-    for _ in $(seq 50); do
-        [ "$(psql -X -q -At -d retention -c "LOAD 'fence'" -c "SHOW fence.seal_interval")" = "$2" ] && return
-        sleep 0.2
-    done
+    within_10s shows_seal_interval "$2" || true
 }
-# no_sealer: waits up to 10 s for the last sealer to exit (it does after a round with nothing to do)
-no_sealer() {
-    for _ in $(seq 50); do [ -z "$(sealer)" ] && return; sleep 0.2; done
-}
-no_sealer
+# The last sealer exits after a round with nothing to do.
+within_10s no_sealer || true
 check "no sealer runs" "$(sealer)" ""
 seal_interval "SET fence.seal_interval = 3600" 1h
 q "UPDATE ledger SET amount = amount + 1 WHERE id = 1"
@@ -82,7 +78,7 @@ check "the same sealer, an hour from its next round, seals the next one within s
 seal_interval "RESET fence.seal_interval" 2s
 
 say "retention: a change the sealer cannot seal yet keeps it running"
-no_sealer
+within_10s no_sealer || true
 # A transaction holding a transaction id holds the horizon back for 4 s.
 psql -X -q -d retention -c "BEGIN" -c "SELECT txid_current()" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
 holder=$!

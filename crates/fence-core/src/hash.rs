@@ -4,6 +4,9 @@ use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "sha256:";
 
+/// The lowercase hex digits, by value (hashes here, `\u00XX` escapes in `json`).
+pub const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// `sha256:<hex>` of the given bytes.
 pub fn sha256_tagged(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
@@ -15,11 +18,10 @@ pub fn sha256_tagged(parts: &[&[u8]]) -> String {
 
 /// `sha256:<hex>` notation of a finished digest.
 pub fn tagged_hex(digest: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = Vec::with_capacity(PREFIX.len() + 2 * digest.len());
     out.extend_from_slice(PREFIX.as_bytes());
     for byte in digest {
-        out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+        out.extend_from_slice(&[HEX_DIGITS[usize::from(byte >> 4)], HEX_DIGITS[usize::from(byte & 0xf)]]);
     }
     String::from_utf8(out).unwrap_or_default()
 }

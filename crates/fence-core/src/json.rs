@@ -5,6 +5,8 @@
 
 use std::cmp::Ordering;
 
+use crate::hash::HEX_DIGITS;
+
 /// Appends `text` as a JSON string, escaped as PostgreSQL's `escape_json` does: `"` and `\`,
 /// the short escapes `\b \f \n \r \t`, `\u00XX` for the other control characters, every other
 /// byte as it is.
@@ -55,10 +57,9 @@ fn push_escape(out: &mut Vec<u8>, byte: u8) {
         b'\r' => out.extend_from_slice(b"\\r"),
         b'\t' => out.extend_from_slice(b"\\t"),
         0..=0x1f => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
             out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 0xf)]);
+            out.push(HEX_DIGITS[usize::from(byte >> 4)]);
+            out.push(HEX_DIGITS[usize::from(byte & 0xf)]);
         }
         _ => {
             out.push(b'\\');
