@@ -23,28 +23,31 @@ CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHER
 -- (one partition named row_changes_YYYY_MM per month, see create_row_partition) with plain
 -- heap and index inserts (src/ffi/rowstore.rs): an index here must hold plain columns, with no
 -- predicate. The column names are the hashed field names, but for key_hash and old_key_hash:
--- fence.key_hash() of row_key and old_key, what the index holds. Keys and row images are json: keys as the canonical text of their jsonb value, rows
--- as PostgreSQL's to_json of the row; stored as printed and hashed as stored (the query
--- functions return them as jsonb).
+-- fence.key_hash() of row_key and old_key, what the index holds. Keys and row images are
+-- json: keys as the canonical text of their jsonb value, rows as PostgreSQL's to_json of the
+-- row; stored as printed and hashed as stored (the query functions return them as jsonb).
+-- The column order is for the readers of every change, the sealer (txid, ordinal, changed_at,
+-- row_hash) and the block-range summaries (up to actor): fixed-width columns first, the long
+-- texts last, so that reading those few columns skips the row images.
 CREATE TABLE fence.row_changes (
     changed_at timestamptz NOT NULL,
+    txid bigint NOT NULL,
+    ordinal integer NOT NULL,
     table_id integer NOT NULL,
+    backend_pid integer NOT NULL,
+    row_hash text NOT NULL,
+    key_hash bigint,
+    old_key_hash bigint,
+    actor text COLLATE "C" NOT NULL,
     relation text NOT NULL,
     operation text NOT NULL,
     row_key json,
-    key_hash bigint,
     old_key json,
-    old_key_hash bigint,
     old_row json,
     new_row json,
-    actor text COLLATE "C" NOT NULL,
     session_role text NOT NULL,
     application_name text NOT NULL,
-    client_addr text NOT NULL,
-    backend_pid integer NOT NULL,
-    txid bigint NOT NULL,
-    ordinal integer NOT NULL,
-    row_hash text NOT NULL
+    client_addr text NOT NULL
 ) PARTITION BY RANGE (changed_at);
 CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 

@@ -28,6 +28,7 @@ pub const UNTRACK: &str = include_str!("../sql/queries/untrack.sql");
 pub const INSERT_TRACKED: &str = include_str!("../sql/queries/insert_tracked.sql");
 pub const LAST_SEAL: &str = include_str!("../sql/queries/last_seal.sql");
 pub const SEAL_ROWS: &str = include_str!("../sql/queries/seal_rows.sql");
+pub const SEALER_MEMORY: &str = include_str!("../sql/queries/sealer_memory.sql");
 pub const CHANGES_WAITING: &str = include_str!("../sql/queries/changes_waiting.sql");
 pub const SUMMARIZE_ROW_RANGES: &str = include_str!("../sql/queries/summarize_row_ranges.sql");
 pub const VERIFY_CHANGES: &str = include_str!("../sql/queries/verify_changes.sql");

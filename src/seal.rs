@@ -148,6 +148,7 @@ pub fn run_worker() {
             let owner = store::extension_owner()?;
             crate::ffi::security::as_owner(owner, || {
                 Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
+                Spi::run(queries::SEALER_MEMORY).unwrap_or_else(|e| errors::spi(e));
                 rows::ensure_partitions();
             });
             Some(seal(false))
