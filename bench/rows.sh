@@ -12,31 +12,34 @@
 # cost is included); afterwards the chain and every change are verified. Throughput on shared
 # vCPUs moves with the neighbours, so each run also reports the server's CPU time per
 # transaction (every postgres process: backends, fence's sealer, autovacuum, checkpointer;
-# from /proc, the clients excluded), with fence's last seal inside the measured window.
+# from /proc, the run time of live processes to the nanosecond, the clients excluded), with fence's last seal inside the measured window.
 # Shared machines are noisy, and their speed drifts over minutes: the load is cut into short
 # rounds and the three variants take turns round by round, in an order rotated each round
-# (R1: CHUNKS rounds of 100,000 / CHUNKS UPDATEs each, default 10; R2: ROUNDS rounds of SECONDS
-# seconds, default 10 x 10). Each variant's throughput and CPU per transaction are over all of
+# (R1: the 100,000 UPDATEs PASSES times, default 3, each pass in CHUNKS rounds of 100,000 /
+# CHUNKS UPDATEs, default 10: a round lasts under two seconds, so R1 needs many; R2: ROUNDS
+# rounds of SECONDS seconds, default 10 x 10). Each variant's throughput and CPU per transaction are over all of
 # its rounds (total transactions / total time), its latencies over all of its transactions; the
 # ratio fence / plpgsql is also given round by round (the three variants of a round ran
 # minutes apart at most), with its median.
-# Usage: [CHUNKS=N] [ROUNDS=N] bench/rows.sh [SECONDS]   Prints a markdown table and fence /
+# Usage: [PASSES=N] [CHUNKS=N] [ROUNDS=N] bench/rows.sh [SECONDS]   Prints a markdown table and fence /
 # plpgsql round by round (target/bench-rows.md).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 SECONDS_R2=${1:-10}
 ROUNDS=${ROUNDS:-10}
 CHUNKS=${CHUNKS:-10}
+PASSES=${PASSES:-3}
 bench_server rowsbench 54361 "max_connections = 40"
 source "$ROOT/bench/rows_setup.sh"
 
-# cpu_ticks: CPU time (clock ticks) the server has used so far: the postmaster and its live
-# children, plus every child it has reaped (backends, the sealer, autovacuum workers).
-cpu_ticks() {
+# cpu_us: CPU time (µs) the server has used so far: the postmaster and its live children
+# (backends, fence's sealer, autovacuum, checkpointer: the scheduler's run time of each, to
+# the nanosecond), plus every child it has reaped (their total, in clock ticks).
+cpu_us() {
     local postmaster total pid
     postmaster=$(head -n 1 "$SERVER_DIR/data/postmaster.pid")
-    total=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")
-    for pid in $(pgrep -P "$postmaster"); do
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    total=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($16 + $17) * 1e6 / hz }' "/proc/$postmaster/stat")
+    for pid in "$postmaster" $(pgrep -P "$postmaster"); do
+        total=$((total + $(awk '{ printf "%d", $1 / 1000 }' "/proc/$pid/schedstat" 2>/dev/null || echo 0)))
     done
     echo "$total"
 }
@@ -49,18 +52,18 @@ run() {
     local dir="$WORK/$variant-$name" round before after done_tx
     mkdir -p "$dir" && chown postgres "$dir"
     round=$(find "$dir" -name 'out.*' | wc -l)
-    before=$(cpu_ticks)
+    before=$(cpu_us)
     (cd "$dir" && "$PGBENCH" -n -l --log-prefix="tx$round" "$@" "rows_$variant" > "out.$round" 2>&1) ||
         { cat "$dir/out.$round"; exit 1; }
     # fence seals what the run recorded (the other variants run an empty statement alike);
     # then the exited backends are reaped.
     if [ "$variant" = fence ]; then q -d rows_fence -c "SELECT fence.seal_changes()" >/dev/null; else q -d "rows_$variant" -c "SELECT 1" >/dev/null; fi
     sleep 1
-    after=$(cpu_ticks)
+    after=$(cpu_us)
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$dir/out.$round" >> "$dir/tps"
     done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$dir/out.$round")
     echo "$done_tx" >> "$dir/tx"
-    awk -v t="$((after - before))" -v n="$done_tx" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", t * 1e6 / hz / n }' >> "$dir/cpu"
+    awk -v t="$((after - before))" -v n="$done_tx" 'BEGIN { printf "%.1f\n", t / n }' >> "$dir/cpu"
 }
 
 median() { sort -n "$1" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'; }
@@ -90,9 +93,9 @@ for variant in none plpgsql fence; do
     say "rows: setting up $variant"
     setup "$variant"
 done
-for round in $(seq "$CHUNKS"); do
+for round in $(seq $((PASSES * CHUNKS))); do
     for variant in $(order "$round"); do
-        say "rows: R1 round $round/$CHUNKS, $variant"
+        say "rows: R1 round $round/$((PASSES * CHUNKS)), $variant"
         run "$variant" r1 -c 1 -t $((100000 / CHUNKS)) -f "$WORK/update.sql"
     done
 done
@@ -154,11 +157,11 @@ ratios() {
     echo "time $(paste -sd' ' "$WORK/$1.time") (median $(median "$WORK/$1.time")), CPU $(paste -sd' ' "$WORK/$1.cpu") (median $(median "$WORK/$1.cpu"))"
 }
 {
-    echo "Row-level change audit, $(date -u +%F), $(nproc) vCPU, PostgreSQL $("$PG_CONFIG" --version | awk '{print $2}'), fsync off; R1 in $CHUNKS rounds, R2 in $ROUNDS rounds of ${SECONDS_R2}s, the variants taking turns"
+    echo "Row-level change audit, $(date -u +%F), $(nproc) vCPU, PostgreSQL $("$PG_CONFIG" --version | awk '{print $2}'), fsync off; R1 ${PASSES}x100k in $((PASSES * CHUNKS)) rounds, R2 in $ROUNDS rounds of ${SECONDS_R2}s, the variants taking turns"
     echo
     echo "| scenario | audit | tps | p50 ms | p99 ms | time overhead | server CPU µs/tx | extra CPU µs/tx |"
     echo "|---|---|---|---|---|---|---|---|"
-    table "R1 100k single-row UPDATEs, 1 client" R1
+    table "R1 ${PASSES}x100k single-row UPDATEs, 1 client" R1
     table "R2 TPC-B-like, 8 clients, $((ROUNDS * SECONDS_R2))s" R2
     echo
     echo "fence / plpgsql in each round: R1 $(ratios r1); R2 $(ratios r2)"
