@@ -56,6 +56,11 @@ within_10s() {
 }
 sealer() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'fence sealer'"; }
 no_sealer() { [ -z "$(sealer)" ]; }
+# stop_sealer: ends the running sealer (it stays a minute after its last work) and waits until it is gone
+stop_sealer() {
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'fence sealer'" >/dev/null
+    within_10s no_sealer || true
+}
 all_sealed() { [ "$(q "SELECT changes_unsealed FROM fence.verify_chain()")" = 0 ]; }
 sealed() { within_10s all_sealed && echo sealed || echo "still unsealed"; }
 shows_seal_interval() { [ "$(psql -X -q -At -d retention -c "LOAD 'fence'" -c "SHOW fence.seal_interval")" = "$1" ]; }
@@ -65,8 +70,8 @@ seal_interval() {
     psql -X -q -v ON_ERROR_STOP=1 -d retention -c "LOAD 'fence'" -c "ALTER SYSTEM $1" -c "SELECT pg_reload_conf()" >/dev/null
     within_10s shows_seal_interval "$2" || true
 }
-# The last sealer exits after a round with nothing to do.
-within_10s no_sealer || true
+# The sealer of the sections above stays a minute after its last seal: it is ended here.
+stop_sealer
 check "no sealer runs" "$(sealer)" ""
 seal_interval "SET fence.seal_interval = 3600" 1h
 q "UPDATE ledger SET amount = amount + 1 WHERE id = 1"
@@ -78,7 +83,7 @@ check "the same sealer, an hour from its next round, seals the next one within s
 seal_interval "RESET fence.seal_interval" 2s
 
 say "retention: a change the sealer cannot seal yet keeps it running"
-within_10s no_sealer || true
+stop_sealer
 # A transaction holding a transaction id holds the horizon back for 4 s.
 psql -X -q -d retention -c "BEGIN" -c "SELECT txid_current()" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
 holder=$!
@@ -88,6 +93,21 @@ sleep 2.5
 check "behind a running transaction, the change waits" "$(q "SELECT changes_unsealed FROM fence.verify_chain()")" 1
 wait $holder
 check "once it ends, the sealer that kept running seals it" "$(sealed)" sealed
+
+say "retention: the sealer stays while writes come and go, and leaves for DROP DATABASE"
+lingering=$(sealer)
+sleep 5 # two rounds (2 s) with nothing to seal
+check "with nothing to seal for two rounds, the sealer stays" "$(sealer)/${lingering:-none}" "$lingering/$lingering"
+psql -X -q -d postgres -c "CREATE DATABASE dropped"
+psql -X -q -v ON_ERROR_STOP=1 -d dropped -c "CREATE EXTENSION fence" -c "CREATE TABLE t (id int PRIMARY KEY)" \
+    -c "SELECT fence.track_table('t')" -c "INSERT INTO t VALUES (1)" >/dev/null
+sealer_in_dropped() {
+    [ -n "$(psql -X -q -At -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'fence sealer' AND datname = 'dropped'")" ]
+}
+within_10s sealer_in_dropped || true
+check "a sealer runs in the new database" "$(sealer_in_dropped && echo running)" running
+check "DROP DATABASE without FORCE: the sealer steps aside" \
+    "$(psql -X -q -At -d postgres -c "DROP DATABASE dropped" 2>&1 && echo dropped)" dropped
 
 say "retention: a month dropped by hand is tampering"
 month=$(q "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")

@@ -9,7 +9,7 @@
 //! of its own, after the lock is released).
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fence_core::rows::{key_hash, Block, BlockBuilder, Month, RowChange};
 use pgrx::pg_sys;
@@ -128,20 +128,27 @@ fn changes_waiting() -> bool {
     })
 }
 
+/// How long the sealer stays once it has nothing to seal: under writes that come and go (a
+/// burst every few seconds), one process seals them all instead of a new one starting for
+/// each burst (a start costs tens of milliseconds of CPU: a process, cold caches, plans).
+const LINGER: Duration = Duration::from_secs(60);
+
 /// The sealer worker, one per database at a time: every `fence.seal_interval` it keeps the
-/// partitions ready and seals, until a round finds nothing sealed and nothing waiting (a
-/// database with no writes keeps no worker, and DROP DATABASE waits only that long for it).
-/// A change of a transaction that finished after the round's snapshot (the session that
-/// started the sealer may still be committing, a long transaction holds the horizon back) is
-/// waiting: the sealer goes on until it is sealed. It takes in a reloaded postgresql.conf
-/// while it sleeps; a new database or role setting reaches the next sealer. Writing sessions
-/// start one when none runs (each checks at most every interval), so under a steady load one
-/// process seals throughout. Changes committed after it exits wait for the next one, or for
-/// `fence.seal_changes()`; `verify_chain` counts them as unsealed.
+/// partitions ready and seals. It leaves once it has found nothing sealed and nothing waiting
+/// for `LINGER` (a database with no writes keeps no worker), or at once when a session wants
+/// the database to itself (DROP DATABASE needs no FORCE). A change of a transaction that
+/// finished after the round's snapshot (the session that started the sealer may still be
+/// committing, a long transaction holds the horizon back) is waiting: the sealer goes on
+/// until it is sealed. It takes in a reloaded postgresql.conf while it sleeps; a new database
+/// or role setting reaches the next sealer. Writing sessions start one when none runs (each
+/// checks at most every interval), so under a steady load one process seals throughout.
+/// Changes committed after it leaves wait for the next one, or for `fence.seal_changes()`;
+/// `verify_chain` counts them as unsealed.
 pub fn run_worker() {
     if !worker::transaction(worker::claim_sealer) {
         return; // another sealer runs
     }
+    let mut idle_since: Option<Instant> = None;
     loop {
         // None: fence is gone from this database.
         let round = worker::transaction(|| {
@@ -153,13 +160,21 @@ pub fn run_worker() {
             });
             Some(seal(false))
         });
-        match round {
+        let idle = match round {
             None => return,
-            Some(Some(sealed)) => worker::transaction(|| summarize(&sealed)),
-            Some(None) if worker::transaction(changes_waiting) => {}
-            Some(None) => return,
+            Some(Some(sealed)) => {
+                worker::transaction(|| summarize(&sealed));
+                false
+            }
+            Some(None) => !worker::transaction(changes_waiting),
+        };
+        idle_since = if idle { idle_since.or_else(|| Some(Instant::now())) } else { None };
+        if idle_since.is_some_and(|since| since.elapsed() >= LINGER) {
+            return;
         }
-        worker::sleep(|| Duration::from_secs(guc::seal_interval_s()));
+        if !worker::sleep(|| Duration::from_secs(guc::seal_interval_s())) {
+            return;
+        }
     }
 }
 

@@ -142,13 +142,45 @@ pub fn claim_sealer() -> bool {
     }
 }
 
+/// Whether a session waits to have this database to itself: DROP DATABASE, CREATE DATABASE
+/// with it as template, ALTER DATABASE RENAME or SET TABLESPACE. Each holds a lock on the
+/// database that conflicts with the one every connection takes as it starts, and then waits a
+/// few seconds for the other connections to end.
+fn database_wanted() -> bool {
+    let tag = pg_sys::LOCKTAG {
+        // A shared object (pg_database): no database in the tag, as LockSharedObject builds it.
+        locktag_field1: pg_sys::InvalidOid.to_u32(),
+        locktag_field2: pg_sys::DatabaseRelationId.to_u32(),
+        // SAFETY: MyDatabaseId is this backend's database.
+        locktag_field3: unsafe { pg_sys::MyDatabaseId }.to_u32(),
+        locktag_field4: 0,
+        locktag_type: pg_sys::LockTagType::LOCKTAG_OBJECT as u8,
+        locktag_lockmethodid: pg_sys::DEFAULT_LOCKMETHOD as u8,
+    };
+    // SAFETY: a session-level try-lock (no transaction needed), released at once when taken.
+    unsafe {
+        if pg_sys::LockAcquire(&tag, pg_sys::RowExclusiveLock as i32, true, true)
+            == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
+        {
+            return true;
+        }
+        pg_sys::LockRelease(&tag, pg_sys::RowExclusiveLock as i32, true);
+        false
+    }
+}
+
 /// Sleeps on the latch until `interval()` has passed, honouring interrupts (SIGTERM ends the
-/// worker). It wakes at least every second to take in a reloaded configuration (SIGHUP) and
-/// the interval as it is then: a shorter `fence.seal_interval` in postgresql.conf reaches a
-/// sleeping sealer within a second of the reload.
-pub fn sleep(interval: impl Fn() -> Duration) {
+/// worker); false, at once, when a session wants the database to itself (see
+/// `database_wanted`): the worker then leaves. It wakes at least every second, to see that and
+/// to take in a reloaded configuration (SIGHUP) and the interval as it is then: a shorter
+/// `fence.seal_interval` in postgresql.conf reaches a sleeping sealer within a second of the
+/// reload.
+pub fn sleep(interval: impl Fn() -> Duration) -> bool {
     let start = Instant::now();
     loop {
+        if database_wanted() {
+            return false;
+        }
         // SAFETY: ConfigReloadPending is set by this process's SIGHUP handler; re-reading the
         // configuration files between transactions is what every auxiliary process does.
         unsafe {
@@ -159,7 +191,7 @@ pub fn sleep(interval: impl Fn() -> Duration) {
         }
         let left = interval().saturating_sub(start.elapsed());
         if left.is_zero() {
-            return;
+            return true;
         }
         // SAFETY: see `nap`.
         unsafe { nap(left.min(Duration::from_secs(1)).as_millis() as i64) }
