@@ -12,7 +12,9 @@
 # cost is included); afterwards the chain and every change are verified. Throughput on shared
 # vCPUs moves with the neighbours, so each run also reports the server's CPU time per
 # transaction (every postgres process: backends, fence's sealer, autovacuum, checkpointer;
-# from /proc, the run time of live processes to the nanosecond, the clients excluded), with fence's last seal inside the measured window.
+# from /proc, the run time of live processes to the nanosecond, the clients excluded). Each
+# round's window ends after fence's last seal and a checkpoint: a round pays for the pages it
+# wrote, and no checkpoint lands in another variant's round.
 # Shared machines are noisy, and their speed drifts over minutes: the load is cut into short
 # rounds and the three variants take turns round by round, in an order rotated each round
 # (R1: the 100,000 UPDATEs PASSES times, default 3, each pass in CHUNKS rounds of 100,000 /
@@ -28,7 +30,10 @@ SECONDS_R2=${1:-10}
 ROUNDS=${ROUNDS:-10}
 CHUNKS=${CHUNKS:-10}
 PASSES=${PASSES:-3}
-bench_server rowsbench 54361 "max_connections = 40"
+# No checkpoint of its own accord: each round ends with one (see run).
+bench_server rowsbench 54361 "max_connections = 40
+checkpoint_timeout = 1h
+max_wal_size = 20GB"
 source "$ROOT/bench/rows_setup.sh"
 
 # cpu_us: CPU time (µs) the server has used so far: the postmaster and its live children
@@ -56,8 +61,11 @@ run() {
     (cd "$dir" && "$PGBENCH" -n -l --log-prefix="tx$round" "$@" "rows_$variant" > "out.$round" 2>&1) ||
         { cat "$dir/out.$round"; exit 1; }
     # fence seals what the run recorded (the other variants run an empty statement alike);
+    # a checkpoint writes out what the round dirtied (its WAL, heap and index pages), so that
+    # each round pays for its own writes and no checkpoint lands at random in another round;
     # then the exited backends are reaped.
     if [ "$variant" = fence ]; then q -d rows_fence -c "SELECT fence.seal_changes()" >/dev/null; else q -d "rows_$variant" -c "SELECT 1" >/dev/null; fi
+    q -d "rows_$variant" -c "CHECKPOINT"
     sleep 1
     after=$(cpu_us)
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$dir/out.$round" >> "$dir/tps"
