@@ -117,18 +117,23 @@ fn sealer_tag() -> pg_sys::LOCKTAG {
     }
 }
 
+/// Whether `mode` on `tag` is free now: a try-lock, released at once when it was taken. A
+/// session-level one needs no transaction.
+fn lock_free(tag: &pg_sys::LOCKTAG, mode: u32, session: bool) -> bool {
+    // SAFETY: a conditional acquire never waits; a lock taken here is released before
+    // returning, at the level it was taken.
+    unsafe {
+        if pg_sys::LockAcquire(tag, mode as i32, session, true) == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
+            return false;
+        }
+        pg_sys::LockRelease(tag, mode as i32, session);
+        true
+    }
+}
+
 /// Whether a sealer is running for this database (holds its lock).
 pub fn sealer_running() -> bool {
-    let tag = sealer_tag();
-    // SAFETY: a transaction-level try-lock, released at once when it was free.
-    unsafe {
-        let taken = pg_sys::LockAcquire(&tag, pg_sys::ExclusiveLock as i32, false, true);
-        if taken == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
-            return true;
-        }
-        pg_sys::LockRelease(&tag, pg_sys::ExclusiveLock as i32, false);
-        false
-    }
+    !lock_free(&sealer_tag(), pg_sys::ExclusiveLock, false)
 }
 
 /// Makes this worker the database's sealer (its lock, held until the process exits); false
@@ -157,16 +162,8 @@ fn database_wanted() -> bool {
         locktag_type: pg_sys::LockTagType::LOCKTAG_OBJECT as u8,
         locktag_lockmethodid: pg_sys::DEFAULT_LOCKMETHOD as u8,
     };
-    // SAFETY: a session-level try-lock (no transaction needed), released at once when taken.
-    unsafe {
-        if pg_sys::LockAcquire(&tag, pg_sys::RowExclusiveLock as i32, true, true)
-            == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
-        {
-            return true;
-        }
-        pg_sys::LockRelease(&tag, pg_sys::RowExclusiveLock as i32, true);
-        false
-    }
+    // Outside a transaction (the worker sleeps between them): a session-level try-lock.
+    !lock_free(&tag, pg_sys::RowExclusiveLock, true)
 }
 
 /// Sleeps on the latch until `interval()` has passed, honouring interrupts (SIGTERM ends the
