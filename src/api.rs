@@ -385,7 +385,7 @@ fn verification_row(anchor: Option<Anchor>) -> VerifyRow {
     if !chain.ok {
         return (false, chain.checked, chain.first_bad_seq, chain.reason, chain.head_hash, 0, 0);
     }
-    let rows = crate::seal::verify_changes(&row_events);
+    let rows = crate::seal::verify_changes(row_events);
     let (first_bad_seq, reason) = rows.failure.map_or((None, None), |(seq, reason)| (seq, Some(reason)));
     (reason.is_none(), chain.checked, first_bad_seq, reason, chain.head_hash, rows.checked, rows.unsealed)
 }

@@ -8,10 +8,11 @@
 //! of its transaction), then summarizes the block ranges it read (the worker in a transaction
 //! of its own, after the lock is released).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use fence_core::rows::{key_hash, Block, BlockBuilder, Month, RowChange};
+use fence_core::row_verify::{ChainRowEvents, RowsVerification, RowsVerifier, StoredRow};
+use fence_core::rows::{Block, BlockBuilder, Month, RowChange};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -257,140 +258,38 @@ fn month_of_partition(name: &str) -> Option<Month> {
     rest.replacen('_', "-", 1).parse().ok()
 }
 
-/// What verification found in the row changes.
-pub struct RowsVerification {
-    /// The seal event whose block failed (None: a change not yet sealed was altered).
-    pub failure: Option<(Option<i64>, String)>,
-    pub checked: i64,
-    pub unsealed: i64,
-}
-
-/// The seal and retention events of a verified chain, in chain order.
-#[derive(Default)]
-pub struct ChainRowEvents {
-    seals: Vec<(i64, Value)>,
-    retired: BTreeSet<Month>,
-}
-
-impl ChainRowEvents {
-    /// Keeps what verification of the row changes needs from one chain event.
-    pub fn observe(&mut self, seq: i64, kind: &str, details: &Value) {
-        match kind {
-            "row_seal" => self.seals.push((seq, details.get("block").cloned().unwrap_or(Value::Null))),
-            "row_retention" => self.retired.extend(
-                details
-                    .get("months")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|m| m.as_str()?.parse::<Month>().ok()),
-            ),
-            _ => {}
-        }
-    }
-}
-
-/// The block being recomputed: its seal event, what was sealed, what is stored now.
-struct Open {
-    seq: i64,
-    sealed: Block,
-    stored: BlockBuilder,
-}
-
 /// Recomputes every stored change's hash and every sealed block, and counts the changes not
 /// sealed yet.
-pub fn verify_changes(events: &ChainRowEvents) -> RowsVerification {
-    let mut result = RowsVerification { failure: None, checked: 0, unsealed: 0 };
-    let mut blocks = Vec::new();
-    let mut expected_from = 0;
-    for (seq, value) in &events.seals {
-        match Block::from_json(value) {
-            Ok(block) if block.xid_from == expected_from => {
-                expected_from = block.xid_to;
-                blocks.push(Open { seq: *seq, stored: BlockBuilder::new(block.xid_from, block.xid_to), sealed: block });
-            }
-            Ok(block) => {
-                let reason = format!(
-                    "row seal starts at transaction {} but the previous ended at {expected_from}",
-                    block.xid_from
-                );
-                result.failure = Some((Some(*seq), reason));
-                return result;
-            }
-            Err(e) => {
-                result.failure = Some((Some(*seq), format!("row seal is unreadable: {e}")));
-                return result;
-            }
-        }
-    }
-    let mut blocks = blocks.into_iter().peekable();
-    let mut current: Option<Open> = None;
-    let close = |open: Open, retired: &BTreeSet<Month>| -> Option<(Option<i64>, String)> {
-        open.stored.finish().check_against(&open.sealed, retired).err().map(|reason| (Some(open.seq), reason))
-    };
-    let mut outcome: Option<(Option<i64>, String)> = None;
+pub fn verify_changes(events: ChainRowEvents) -> RowsVerification {
+    let mut verifier = RowsVerifier::new(events);
     as_owner(|| {
         Spi::connect(|client| {
             stream::for_each_row(client, queries::VERIFY_CHANGES, &[], |row| {
                 let text = |i: usize| row.text(i).unwrap_or_default();
-                let change = RowChange {
-                    table_id: i64::from(row.int4(0).unwrap_or_default()),
-                    relation: text(1),
-                    operation: text(2),
-                    row_key: row.text(3),
-                    old_key: row.text(4),
-                    old_row: row.text(5),
-                    new_row: row.text(6),
-                    actor: text(7),
-                    session_role: text(8),
-                    application_name: text(9),
-                    client_addr: text(10),
-                    backend_pid: row.int4(11).unwrap_or_default(),
-                    txid: row.int8(12).unwrap_or_default(),
-                    ordinal: row.int4(13).unwrap_or_default(),
-                    changed_at_us: row.int8(14).unwrap_or_default(),
-                };
-                let hash = change.hash();
-                while current.as_ref().is_none_or(|b| change.txid >= b.sealed.xid_to) {
-                    if let Some(done) = current.take() {
-                        outcome = close(done, &events.retired);
-                        if outcome.is_some() {
-                            return false;
-                        }
-                    }
-                    match blocks.next_if(|b| change.txid >= b.sealed.xid_from) {
-                        Some(next) => current = Some(next),
-                        None => break,
-                    }
-                }
-                let block = current.as_mut().filter(|b| change.txid < b.sealed.xid_to);
-                let keys_indexed =
-                    row.int8(16) == change.row_key.map(key_hash) && row.int8(17) == change.old_key.map(key_hash);
-                let wrong = if row.text(15) != Some(hash.as_str()) {
-                    Some("does not match its hash (altered after it was written)")
-                } else if !keys_indexed {
-                    Some("is indexed under another key (key_hash altered: row_history would miss it)")
-                } else {
-                    None
-                };
-                if let Some(wrong) = wrong {
-                    let reason = format!(
-                        "row change {} #{} of {} ({}) {wrong}",
-                        change.txid, change.ordinal, change.relation, change.operation
-                    );
-                    outcome = Some((block.map(|b| b.seq), reason));
-                    return false;
-                }
-                result.checked += 1;
-                match block {
-                    Some(block) => block.stored.add(change.txid, change.changed_at_us, &hash),
-                    None => result.unsealed += 1,
-                }
-                true
+                verifier.check(&StoredRow {
+                    change: RowChange {
+                        table_id: i64::from(row.int4(0).unwrap_or_default()),
+                        relation: text(1),
+                        operation: text(2),
+                        row_key: row.text(3),
+                        old_key: row.text(4),
+                        old_row: row.text(5),
+                        new_row: row.text(6),
+                        actor: text(7),
+                        session_role: text(8),
+                        application_name: text(9),
+                        client_addr: text(10),
+                        backend_pid: row.int4(11).unwrap_or_default(),
+                        txid: row.int8(12).unwrap_or_default(),
+                        ordinal: row.int4(13).unwrap_or_default(),
+                        changed_at_us: row.int8(14).unwrap_or_default(),
+                    },
+                    row_hash: row.text(15),
+                    key_hash: row.int8(16),
+                    old_key_hash: row.int8(17),
+                })
             })
         })
     });
-    result.failure =
-        outcome.or_else(|| current.into_iter().chain(blocks).find_map(|open| close(open, &events.retired)));
-    result
+    verifier.finish()
 }

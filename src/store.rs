@@ -18,7 +18,7 @@ use crate::errors;
 use crate::ffi::{relcache, security, snapshot};
 use crate::plans;
 use crate::queries;
-use crate::seal::ChainRowEvents;
+use fence_core::row_verify::ChainRowEvents;
 
 /// The policy version in force.
 pub struct PolicyRecord {

@@ -16,5 +16,6 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod risk;
+pub mod row_verify;
 pub mod rows;
 pub mod rules;
