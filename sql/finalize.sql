@@ -107,3 +107,4 @@ COMMENT ON FUNCTION fence.drop_row_partition IS 'Internal: drops one month''s pa
 COMMENT ON TABLE fence.tracked_tables IS 'Tables under row-level change audit, one row per tracking period';
 COMMENT ON TABLE fence.row_changes IS 'Every row change of the tracked tables, partitioned by month; sealed into the chain in blocks';
 COMMENT ON TABLE fence.row_changes_default IS 'Row changes of a month whose partition did not exist yet (normally empty)';
+COMMENT ON VIEW fence.row_changes_export IS 'fence_auditor: every row change with its hashed fields, hash and key hashes (CSV export for fence verify-rows)';

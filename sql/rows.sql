@@ -51,6 +51,17 @@ CREATE TABLE fence.row_changes (
 ) PARTITION BY RANGE (changed_at);
 CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 
+-- Every stored change with every hashed field as its hash takes it (time in microseconds since
+-- the Unix epoch, keys and images as stored), its hash and its key hashes, in the column order
+-- fence.verify_chain() reads them: what `fence verify-rows` checks offline, from a CSV export,
+-- against the seals of an exported chain.
+CREATE VIEW fence.row_changes_export AS
+SELECT r.table_id, r.relation, r.operation, r.row_key::text AS row_key, r.old_key::text AS old_key,
+       r.old_row::text AS old_row, r.new_row::text AS new_row, r.actor, r.session_role, r.application_name,
+       r.client_addr, r.backend_pid, r.txid, r.ordinal,
+       (extract(epoch FROM r.changed_at) * 1000000)::bigint AS changed_at_us, r.row_hash, r.key_hash, r.old_key_hash
+FROM fence.row_changes r;
+
 -- One block-range index serves every reader: a row's history and its state at a time (key_hash,
 -- and key_hash IS NULL for TRUNCATEs), UPDATEs that gave a row a new key (old_key_hash), one
 -- actor's changes in a window (actor, changed_at), the sealer's read of the changes since the

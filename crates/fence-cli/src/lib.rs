@@ -6,3 +6,4 @@ pub mod maintenance;
 pub mod parse;
 pub mod report;
 pub mod verify_csv;
+pub mod verify_rows;

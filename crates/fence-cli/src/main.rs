@@ -5,12 +5,14 @@
 //!   fence hash FILE...                                  content hash of migration files
 //!   fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
 //!                                                       re-check an exported audit chain
+//!   fence verify-rows CHAIN.csv CHANGES.csv [--anchor SEQ:HASH]
+//!                                                       re-check exported row changes
 //!   fence report FILE.csv --html OUT.html [--anchor SEQ:HASH]
 //!                                                       render a verified export as HTML
 
 use std::process::ExitCode;
 
-use fence_cli::{analyze_files, hash_files, report, verify_csv};
+use fence_cli::{analyze_files, hash_files, report, verify_csv, verify_rows};
 
 const USAGE: &str = "usage:
   fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL]
@@ -29,6 +31,12 @@ const USAGE: &str = "usage:
       --segments         the export is filtered (fence.audit_export_range): check each
                          event's hash and the links between consecutive events, and report
                          the missing ranges instead of failing on them
+  fence verify-rows CHAIN.csv CHANGES.csv [--anchor SEQ:HASH]
+      Re-check the tracked row changes, exported with
+        COPY (SELECT * FROM fence.row_changes_export ORDER BY txid, ordinal) TO STDOUT WITH (FORMAT csv, HEADER)
+      against the seals of the whole chain (CHAIN.csv, exported as for verify-csv and checked
+      first): every change's hash and index keys, every sealed block's digests (months a
+      chained retention dropped are skipped); changes after the last seal are counted.
   fence report FILE.csv --html OUT.html [--anchor SEQ:HASH]
       Verify the export (filtered exports as segments) and render one self-contained HTML
       page: the verification result and anchor, a timeline of decisions, the risky
@@ -41,6 +49,7 @@ fn main() -> ExitCode {
         Some("hash") if args.len() > 1 => hash_files::run(&args[1..]),
         Some("analyze") => analyze_files::run(&args[1..]),
         Some("verify-csv") => verify_csv::run(&args[1..]),
+        Some("verify-rows") => verify_rows::run(&args[1..]),
         Some("report") => report::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

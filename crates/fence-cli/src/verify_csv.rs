@@ -23,14 +23,18 @@ impl Row {
     }
 }
 
-struct Columns(HashMap<String, usize>);
+/// The columns of a CSV export, by name (PostgreSQL's COPY ... WITH (FORMAT csv, HEADER)).
+pub struct Columns(HashMap<String, usize>);
 
 impl Columns {
-    fn text<'r>(&self, record: &'r csv::StringRecord, name: &str) -> Result<Option<&'r str>, String> {
-        let index = self
-            .0
-            .get(name)
-            .ok_or_else(|| format!("the CSV has no column \"{name}\" (export fence.audit_export with HEADER)"))?;
+    pub fn of(header: &csv::StringRecord) -> Columns {
+        Columns(header.iter().enumerate().map(|(i, name)| (name.to_string(), i)).collect())
+    }
+
+    /// A column's value; None when empty (how the export writes NULL).
+    pub fn text<'r>(&self, record: &'r csv::StringRecord, name: &str) -> Result<Option<&'r str>, String> {
+        let index =
+            self.0.get(name).ok_or_else(|| format!("the CSV has no column \"{name}\" (export it with HEADER)"))?;
         Ok(record.get(*index).filter(|v| !v.is_empty()))
     }
 
@@ -49,7 +53,7 @@ impl Columns {
 pub fn read(data: impl std::io::Read) -> Result<Vec<Row>, String> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(data);
     let header = reader.headers().map_err(|e| e.to_string())?.clone();
-    let columns = Columns(header.iter().enumerate().map(|(i, name)| (name.to_string(), i)).collect());
+    let columns = Columns::of(&header);
     let mut rows = Vec::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("row {}: {e}", line + 1))?;
