@@ -56,7 +56,7 @@ within_10s() {
 }
 sealer() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'fence sealer'"; }
 no_sealer() { [ -z "$(sealer)" ]; }
-# stop_sealer: ends the running sealer (it stays a minute after its last work) and waits until it is gone
+# stop_sealer: ends the running sealer (it stays 20 s after its last work) and waits until it is gone
 stop_sealer() {
     q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'fence sealer'" >/dev/null
     within_10s no_sealer || true
@@ -70,7 +70,7 @@ seal_interval() {
     psql -X -q -v ON_ERROR_STOP=1 -d retention -c "LOAD 'fence'" -c "ALTER SYSTEM $1" -c "SELECT pg_reload_conf()" >/dev/null
     within_10s shows_seal_interval "$2" || true
 }
-# The sealer of the sections above stays a minute after its last seal: it is ended here.
+# The sealer of the sections above stays 20 s after its last seal: it is ended here.
 stop_sealer
 check "no sealer runs" "$(sealer)" ""
 seal_interval "SET fence.seal_interval = 3600" 1h

@@ -55,26 +55,39 @@ struct Sealed {
     read_from: HashMap<pg_sys::Oid, u32>,
 }
 
-/// Seals every change of the transactions finished since the last block; None when there
-/// was nothing to seal (or, with `wait` = false, another session held the chain).
-fn seal(wait: bool) -> Option<Sealed> {
-    let chain = relcache::audit_chain_oid()?;
+/// What a seal found: the block it sealed (None: nothing to seal), and whether changes wait
+/// beyond it (their transactions had not all finished when it looked, or another session held
+/// the chain).
+struct Round {
+    sealed: Option<Sealed>,
+    waiting: bool,
+}
+
+/// Seals every change of the transactions finished since the last block.
+fn seal(wait: bool) -> Round {
+    let Some(chain) = relcache::audit_chain_oid() else {
+        return Round { sealed: None, waiting: false };
+    };
     as_owner(|| {
         if wait {
             snapshot::lock_chain(chain);
         } else if !snapshot::try_lock_chain(chain) {
-            return None;
+            return Round { sealed: None, waiting: true };
         }
         let mut builder: Option<BlockBuilder> = None;
+        let mut waiting = false;
         let mut read_from: HashMap<pg_sys::Oid, u32> = HashMap::new();
         Spi::connect(|client| {
             let from = last_sealed_xid(client);
             // The value of `from` is known when the query is planned: it picks the block-range
             // index for `txid >= from`.
             stream::for_each_row(client, queries::SEAL_ROWS, &[from], |row| {
-                let block = builder.get_or_insert_with(|| BlockBuilder::new(from, row.int8(0).unwrap_or(from)));
-                if let (Some(txid), Some(at), Some(hash)) = (row.int8(1), row.timestamptz_unix_us(2), row.text(3)) {
-                    block.add(txid, at, hash);
+                let horizon = row.int8(0).unwrap_or(from);
+                let block = builder.get_or_insert_with(|| BlockBuilder::new(from, horizon));
+                match (row.int8(1), row.timestamptz_unix_us(2), row.text(3)) {
+                    (Some(txid), _, _) if txid >= horizon => waiting = true,
+                    (Some(txid), Some(at), Some(hash)) => block.add(txid, at, hash),
+                    _ => {}
                 }
                 if let (Some(partition), Some(heap_block)) = (row.oid(4), row.tid_block(5)) {
                     let first = read_from.entry(partition).or_insert(heap_block);
@@ -83,12 +96,11 @@ fn seal(wait: bool) -> Option<Sealed> {
                 true
             })
         });
-        let block = builder?.finish();
-        if block.changes == 0 {
-            return None;
-        }
+        let Some(block) = builder.map(BlockBuilder::finish).filter(|b| b.changes > 0) else {
+            return Round { sealed: None, waiting };
+        };
         events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
-        Some(Sealed { block, read_from })
+        Round { sealed: Some(Sealed { block, read_from }), waiting }
     })
 }
 
@@ -109,12 +121,13 @@ fn summarize(sealed: &Sealed) {
 /// Seals at once, waiting for the chain if another session holds it, and summarizes the block
 /// ranges the seal read, all in the caller's transaction.
 fn seal_waiting() -> Option<Block> {
-    let sealed = seal(true)?;
+    let sealed = seal(true).sealed?;
     summarize(&sealed);
     Some(sealed.block)
 }
 
-/// Whether a change is visible beyond the last sealed block.
+/// Whether a change is visible beyond the last sealed block, with a snapshot newer than the
+/// last round's: a transaction may have committed since.
 fn changes_waiting() -> bool {
     as_owner(|| {
         Spi::connect(|client| {
@@ -131,20 +144,22 @@ fn changes_waiting() -> bool {
 
 /// How long the sealer stays once it has nothing to seal: under writes that come and go (a
 /// burst every few seconds), one process seals them all instead of a new one starting for
-/// each burst (a start costs tens of milliseconds of CPU: a process, cold caches, plans).
-const LINGER: Duration = Duration::from_secs(60);
+/// each burst. A start costs 40 to 70 ms of CPU (a process, cold caches, plans); an idle round
+/// a few ms, growing with the month's partition (its block-range index is read whole), so the
+/// stay is kept to a few rounds.
+const LINGER: Duration = Duration::from_secs(20);
 
 /// The sealer worker, one per database at a time: every `fence.seal_interval` it keeps the
 /// partitions ready and seals. It leaves once it has found nothing sealed and nothing waiting
 /// for `LINGER` (a database with no writes keeps no worker), or at once when a session wants
-/// the database to itself (DROP DATABASE needs no FORCE). A change of a transaction that
-/// finished after the round's snapshot (the session that started the sealer may still be
+/// the database to itself (DROP DATABASE needs no FORCE). A change of a transaction that had
+/// not finished when a round looked (the session that started the sealer may still be
 /// committing, a long transaction holds the horizon back) is waiting: the sealer goes on
-/// until it is sealed. It takes in a reloaded postgresql.conf while it sleeps; a new database
-/// or role setting reaches the next sealer. Writing sessions start one when none runs (each
-/// checks at most every interval), so under a steady load one process seals throughout.
-/// Changes committed after it leaves wait for the next one, or for `fence.seal_changes()`;
-/// `verify_chain` counts them as unsealed.
+/// until it is sealed, and before leaving it looks once more with a new snapshot. It takes in
+/// a reloaded postgresql.conf while it sleeps; a new database or role setting reaches the next
+/// sealer. Writing sessions start one when none runs (each checks at most every interval), so
+/// under a steady load one process seals throughout. Changes committed after it leaves wait
+/// for the next one, or for `fence.seal_changes()`; `verify_chain` counts them as unsealed.
 pub fn run_worker() {
     if !worker::transaction(worker::claim_sealer) {
         return; // another sealer runs
@@ -161,16 +176,13 @@ pub fn run_worker() {
             });
             Some(seal(false))
         });
-        let idle = match round {
-            None => return,
-            Some(Some(sealed)) => {
-                worker::transaction(|| summarize(&sealed));
-                false
-            }
-            Some(None) => !worker::transaction(changes_waiting),
-        };
+        let Some(round) = round else { return };
+        if let Some(sealed) = &round.sealed {
+            worker::transaction(|| summarize(sealed));
+        }
+        let idle = round.sealed.is_none() && !round.waiting;
         idle_since = if idle { idle_since.or_else(|| Some(Instant::now())) } else { None };
-        if idle_since.is_some_and(|since| since.elapsed() >= LINGER) {
+        if idle_since.is_some_and(|since| since.elapsed() >= LINGER) && !worker::transaction(changes_waiting) {
             return;
         }
         if !worker::sleep(|| Duration::from_secs(guc::seal_interval_s())) {

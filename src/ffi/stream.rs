@@ -10,7 +10,7 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 
 use super::rowtrigger::attribute;
-use super::xact::UNIX_TO_POSTGRES_EPOCH_US;
+use super::xact::unix_us_of;
 
 /// One row of the query; its values live until the closure returns.
 pub struct Row {
@@ -60,7 +60,7 @@ impl Row {
 
     /// A `timestamptz`, in microseconds since the Unix epoch.
     pub fn timestamptz_unix_us(&self, column: usize) -> Option<i64> {
-        self.datum(column, pg_sys::TIMESTAMPTZOID).map(|d| d.value() as i64 + UNIX_TO_POSTGRES_EPOCH_US)
+        self.datum(column, pg_sys::TIMESTAMPTZOID).map(|d| unix_us_of(d.value() as i64))
     }
 
     /// The heap block of a `tid`.

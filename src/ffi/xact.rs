@@ -83,12 +83,17 @@ pub fn full_transaction_id_if_any() -> Option<i64> {
 }
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
-pub(super) const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
+const UNIX_TO_POSTGRES_EPOCH_US: i64 = 946_684_800_000_000;
 
 /// Now, in microseconds since the Unix epoch.
 pub fn now_unix_us() -> i64 {
     // SAFETY: reads the clock.
-    unsafe { pg_sys::GetCurrentTimestamp() + UNIX_TO_POSTGRES_EPOCH_US }
+    unix_us_of(unsafe { pg_sys::GetCurrentTimestamp() })
+}
+
+/// Converts PostgreSQL's `TimestampTz` (microseconds since 2000) to Unix microseconds.
+pub fn unix_us_of(ts: pg_sys::TimestampTz) -> i64 {
+    ts + UNIX_TO_POSTGRES_EPOCH_US
 }
 
 /// Converts Unix microseconds to PostgreSQL's `TimestampTz` (microseconds since 2000).
@@ -104,5 +109,5 @@ pub fn timestamptz(unix_us: i64) -> TimestampWithTimeZone {
 
 /// Converts a `timestamptz` to Unix microseconds.
 pub fn unix_us(ts: TimestampWithTimeZone) -> i64 {
-    pg_sys::TimestampTz::from(ts) + UNIX_TO_POSTGRES_EPOCH_US
+    unix_us_of(pg_sys::TimestampTz::from(ts))
 }
