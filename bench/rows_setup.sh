@@ -22,7 +22,7 @@ setup() { # setup VARIANT: a fresh pgbench database at scale 10 with the variant
         fence) q -d "$db" -c "CREATE EXTENSION fence" \
                  -c "SELECT fence.track_table(t) FROM unnest('{pgbench_accounts,pgbench_tellers,pgbench_branches}'::regclass[]) t" \
                  -c "BEGIN" -c "SET LOCAL fence.actor = 'night-shift'" \
-                 -c "UPDATE pgbench_branches SET bbalance = bbalance WHERE bid = 1" -c "COMMIT" >/dev/null ;;
+                 -c "UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE bid = 1" -c "COMMIT" >/dev/null ;;
     esac
     q -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
 }

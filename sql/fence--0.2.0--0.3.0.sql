@@ -40,6 +40,9 @@ CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHER
 -- fence.key_hash() of row_key and old_key, what the index holds. Keys and row images are
 -- json: keys as the canonical text of their jsonb value, rows as PostgreSQL's to_json of the
 -- row; stored as printed and hashed as stored (the query functions return them as jsonb).
+-- new_row is the row after an INSERT or UPDATE; old_values what the change replaced: the
+-- whole row for a DELETE, only the old values of the columns an UPDATE changed (the rest of
+-- the old row is in new_row: fence.old_row() rebuilds it, the query functions return it).
 -- The column order is for the readers of every change, the sealer (txid, ordinal, changed_at,
 -- row_hash) and the block-range summaries (up to actor): fixed-width columns first, the long
 -- texts last, so that reading those few columns skips the row images.
@@ -57,7 +60,7 @@ CREATE TABLE fence.row_changes (
     operation text NOT NULL,
     row_key json,
     old_key json,
-    old_row json,
+    old_values json,
     new_row json,
     session_role text NOT NULL,
     application_name text NOT NULL,
@@ -71,7 +74,7 @@ CREATE TABLE fence.row_changes_default PARTITION OF fence.row_changes DEFAULT;
 -- against the seals of an exported chain.
 CREATE VIEW fence.row_changes_export AS
 SELECT r.table_id, r.relation, r.operation, r.row_key::text AS row_key, r.old_key::text AS old_key,
-       r.old_row::text AS old_row, r.new_row::text AS new_row, r.actor, r.session_role, r.application_name,
+       r.old_values::text AS old_values, r.new_row::text AS new_row, r.actor, r.session_role, r.application_name,
        r.client_addr, r.backend_pid, r.txid, r.ordinal,
        (extract(epoch FROM r.changed_at) * 1000000)::bigint AS changed_at_us, r.row_hash, r.key_hash, r.old_key_hash
 FROM fence.row_changes r;
@@ -117,6 +120,12 @@ CREATE FUNCTION fence.key_hash(row_key jsonb) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN ('x' || left(encode(sha256(row_key::text::bytea), 'hex'), 16))::bit(64)::bigint;
 
+-- The whole row a change replaced: an UPDATE's new row with the old values of the columns it
+-- changed put back, a DELETE's stored row; NULL for INSERT and TRUNCATE.
+CREATE FUNCTION fence.old_row(operation text, old_values json, new_row json) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN operation = 'UPDATE' THEN new_row::jsonb || old_values::jsonb ELSE old_values::jsonb END;
+
 -- Changes of one row (by its key as jsonb, e.g. '{"id": 7}'), oldest first: the changes
 -- recorded under that key, UPDATEs that moved the row away from it, and TRUNCATEs.
 CREATE FUNCTION fence.row_history(tbl regclass, row_key jsonb)
@@ -127,8 +136,8 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     WITH ids AS (SELECT t.id FROM fence.tracked_tables t WHERE t.relid = $1)
-    SELECT c.changed_at, c.operation, c.row_key::jsonb, c.old_key::jsonb, c.old_row::jsonb, c.new_row::jsonb, c.actor,
-           c.session_role, c.application_name, c.client_addr, c.backend_pid, c.txid, c.ordinal, c.relation
+    SELECT c.changed_at, c.operation, c.row_key::jsonb, c.old_key::jsonb, fence.old_row(c.operation, c.old_values, c.new_row),
+           c.new_row::jsonb, c.actor, c.session_role, c.application_name, c.client_addr, c.backend_pid, c.txid, c.ordinal, c.relation
     FROM (
         SELECT * FROM fence.row_changes c
         WHERE c.table_id IN (SELECT id FROM ids) AND c.key_hash = fence.key_hash($2) AND c.row_key::jsonb = $2
@@ -175,8 +184,8 @@ RETURNS TABLE (
     session_role text, application_name text, client_addr text, backend_pid integer, txid bigint
 )
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT c.changed_at, c.relation, c.operation, c.row_key::jsonb, c.old_row::jsonb, c.new_row::jsonb, c.session_role,
-           c.application_name, c.client_addr, c.backend_pid, c.txid
+    SELECT c.changed_at, c.relation, c.operation, c.row_key::jsonb, fence.old_row(c.operation, c.old_values, c.new_row),
+           c.new_row::jsonb, c.session_role, c.application_name, c.client_addr, c.backend_pid, c.txid
     FROM fence.row_changes c
     WHERE c.actor = $1 COLLATE "C" AND c.changed_at >= $2 AND c.changed_at < $3
     ORDER BY c.changed_at, c.txid, c.ordinal
@@ -402,7 +411,7 @@ GRANT EXECUTE ON FUNCTION fence.analyze, fence.content_hash TO PUBLIC;
 GRANT EXECUTE ON FUNCTION fence.verify_chain(), fence.verify_chain(bigint, text) TO fence_auditor, fence_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA fence TO fence_auditor;
 GRANT EXECUTE ON FUNCTION fence.track_table, fence.untrack_table, fence.drop_row_changes TO fence_admin;
-GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash,
+GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash, fence.old_row,
     fence.row_audit_status TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
@@ -422,6 +431,7 @@ COMMENT ON FUNCTION fence.drop_row_changes IS
 COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: seal the changes of finished transactions into the chain now; returns how many';
 COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change of one row (key as jsonb, e.g. ''{"id": 7}''), oldest first';
 COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
+COMMENT ON FUNCTION fence.old_row IS 'fence_auditor: the whole row a change replaced, from its stored old_values and new_row';
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
 COMMENT ON FUNCTION fence.row_audit_status IS
     'fence_auditor: tables tracked, changes not sealed yet and the oldest of them, the last seal (for monitoring)';

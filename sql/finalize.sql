@@ -23,7 +23,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA fence TO fence_auditor;
 -- Row-level change audit: admins choose the tables and the retention; auditors (and admins)
 -- query the history. Sealing is what the sealer does anyway: both may ask for it now.
 GRANT EXECUTE ON FUNCTION fence.track_table, fence.untrack_table, fence.drop_row_changes TO fence_admin;
-GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash,
+GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, fence.seal_changes, fence.key_hash, fence.old_row,
     fence.row_audit_status TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
@@ -91,6 +91,7 @@ COMMENT ON FUNCTION fence.drop_row_changes IS
 COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: seal the changes of finished transactions into the chain now; returns how many';
 COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change of one row (key as jsonb, e.g. ''{"id": 7}''), oldest first';
 COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
+COMMENT ON FUNCTION fence.old_row IS 'fence_auditor: the whole row a change replaced, from its stored old_values and new_row';
 COMMENT ON FUNCTION fence.row_as_of IS 'fence_auditor: a row as it was at a time (jsonb), from its recorded changes';
 COMMENT ON FUNCTION fence.row_audit_status IS
     'fence_auditor: tables tracked, changes not sealed yet and the oldest of them, the last seal (for monitoring)';

@@ -4,7 +4,6 @@
 //! shared between writers (sealing into the chain happens later, see `seal`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use fence_core::rows::{Month, RowChange};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgRelation;
+use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use crate::errors;
@@ -33,10 +33,12 @@ struct Tracked {
     row: Projection,
 }
 
+// The writer's caches are looked up at every change: hashed with FxHash, not SipHash (their
+// keys are OIDs and months, not chosen by clients).
 thread_local! {
-    static TRACKED: RefCell<HashMap<pg_sys::Oid, Rc<Tracked>>> = RefCell::new(HashMap::new());
+    static TRACKED: RefCell<FxHashMap<pg_sys::Oid, Rc<Tracked>>> = RefCell::new(FxHashMap::default());
     /// The partition each month's changes go to (the default partition when the month has none).
-    static PARTITIONS: RefCell<HashMap<Month, Rc<StoreTable>>> = RefCell::new(HashMap::new());
+    static PARTITIONS: RefCell<FxHashMap<Month, Rc<StoreTable>>> = RefCell::new(FxHashMap::default());
     /// How many relcache invalidations this backend has taken in (see `partition`).
     static INVALIDATIONS: Cell<u64> = const { Cell::new(0) };
     /// (top-level transaction, changes recorded in it so far).
@@ -178,11 +180,14 @@ fn partition(month: Month) -> Rc<StoreTable> {
 /// Records one firing of the row trigger.
 pub fn record(firing: &Firing) {
     let Some(tracked) = tracked(firing.relid, firing.operation == Operation::Truncate) else { return };
-    if firing.operation == Operation::Update && firing.unchanged(&tracked.row) {
-        return; // only excluded columns changed (or nothing did)
+    // An UPDATE keeps the old values of the columns it changed (the others are in the new
+    // row); one that changed only excluded columns (or nothing) records nothing.
+    let changed = (firing.operation == Operation::Update).then(|| firing.changed(&tracked.row));
+    if changed.as_ref().is_some_and(Vec::is_empty) {
+        return;
     }
-    let old_row = firing.row_image(Image::Old, &tracked.row);
-    let new_row = firing.row_image(Image::New, &tracked.row);
+    let old_values = firing.row_image(Image::Old, &tracked.row, changed.as_deref());
+    let new_row = firing.row_image(Image::New, &tracked.row, None);
     let (row_key, old_key) = match firing.operation {
         Operation::Insert => (firing.key_image(Image::New, &tracked.key), None),
         Operation::Delete => (firing.key_image(Image::Old, &tracked.key), None),
@@ -207,7 +212,7 @@ pub fn record(firing: &Firing) {
         operation,
         row_key: row_key.as_deref(),
         old_key: old_key.as_deref(),
-        old_row: old_row.as_deref(),
+        old_values: old_values.as_deref(),
         new_row: new_row.as_deref(),
         actor: actor.as_deref().unwrap_or(&session_role),
         session_role: &session_role,

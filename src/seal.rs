@@ -285,7 +285,7 @@ pub fn verify_changes(events: ChainRowEvents) -> RowsVerification {
                         operation: text(2),
                         row_key: row.text(3),
                         old_key: row.text(4),
-                        old_row: row.text(5),
+                        old_values: row.text(5),
                         new_row: row.text(6),
                         actor: text(7),
                         session_role: text(8),

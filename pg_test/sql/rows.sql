@@ -75,7 +75,7 @@ SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regcla
 SELECT reason, relation, command_tag FROM fence.audit_chain WHERE reason = 'row_audit_protected' ORDER BY seq;
 
 -- What was recorded, in order.
-SELECT relation, operation, row_key, old_key, old_row, new_row, actor, session_role, ordinal
+SELECT relation, operation, row_key, old_key, old_values, new_row, actor, session_role, ordinal
 FROM fence.row_changes ORDER BY txid, ordinal;
 SELECT count(DISTINCT backend_pid) = 1 AS one_backend, bool_and(txid > 0) AS txids, bool_and(row_hash ~ '^sha256:[0-9a-f]{64}$') AS hashed,
        bool_and(key_hash IS NOT DISTINCT FROM fence.key_hash(row_key::jsonb)) AS keys_hashed,
@@ -98,6 +98,8 @@ SELECT pg_temp.refusal(s) FROM unnest(ARRAY['DELETE FROM fence.row_changes', 'UP
 SET SESSION AUTHORIZATION regress_auditor;
 SELECT operation, row_key, old_key, new_row ->> 'email' AS email, actor
 FROM fence.row_history('rows_accounts', '{"region": "eu", "num": 1}');
+-- An UPDATE stores the old values of the columns it changed; the whole old row comes back.
+SELECT operation, old_row, new_row FROM fence.row_history('rows_accounts', '{"region": "eu", "num": 1}');
 SELECT operation, row_key, old_key, actor FROM fence.row_history('rows_accounts', '{"region": "eu", "num": 2}');
 SELECT operation FROM fence.row_history('rows_ident', '{"code": "k1"}');
 SELECT fence.row_as_of('rows_accounts', '{"region": "eu", "num": 1}', :'t0') AS before_insert,
@@ -125,24 +127,27 @@ INSERT INTO rows_ident VALUES ('k9', 'waiting');
 SELECT unsealed_changes, oldest_unsealed_at BETWEEN now() AND clock_timestamp() AS oldest_is_this_one FROM fence.row_audit_status();
 ROLLBACK;
 
--- A change's hash can be recomputed by anyone from its columns (the documented payload):
--- sha256 of the canonical JSON of every column but row_hash, with the jsonb values as text.
+-- A change's hash can be recomputed by anyone from its columns (the documented hashed form):
+-- sha256 of every column but the hashes, in the export view's order, each as
+-- <length in bytes>:<text>, and -, for NULL.
+CREATE FUNCTION pg_temp.field(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(octet_length(t) || ':' || t || ',', '-,')
+$$;
 CREATE FUNCTION pg_temp.change_hash(c fence.row_changes) RETURNS text LANGUAGE sql AS $$
     SELECT 'sha256:' || encode(sha256(convert_to(
-        '{"actor":' || to_json(c.actor) || ',"application_name":' || to_json(c.application_name)
-        || ',"backend_pid":' || c.backend_pid || ',"changed_at_us":' || (extract(epoch FROM c.changed_at) * 1000000)::bigint
-        || ',"client_addr":' || to_json(c.client_addr) || ',"new_row":' || coalesce(to_json(c.new_row::text)::text, 'null')
-        || ',"old_key":' || coalesce(to_json(c.old_key::text)::text, 'null') || ',"old_row":' || coalesce(to_json(c.old_row::text)::text, 'null')
-        || ',"operation":' || to_json(c.operation) || ',"ordinal":' || c.ordinal || ',"relation":' || to_json(c.relation)
-        || ',"row_key":' || coalesce(to_json(c.row_key::text)::text, 'null') || ',"session_role":' || to_json(c.session_role)
-        || ',"table_id":' || c.table_id || ',"txid":' || c.txid || '}', 'UTF8')), 'hex')
+        pg_temp.field(c.table_id::text) || pg_temp.field(c.relation) || pg_temp.field(c.operation)
+        || pg_temp.field(c.row_key::text) || pg_temp.field(c.old_key::text) || pg_temp.field(c.old_values::text)
+        || pg_temp.field(c.new_row::text) || pg_temp.field(c.actor) || pg_temp.field(c.session_role)
+        || pg_temp.field(c.application_name) || pg_temp.field(c.client_addr) || pg_temp.field(c.backend_pid::text)
+        || pg_temp.field(c.txid::text) || pg_temp.field(c.ordinal::text)
+        || pg_temp.field(((extract(epoch FROM c.changed_at) * 1000000)::bigint)::text), 'UTF8')), 'hex')
 $$;
 SELECT bool_and(pg_temp.change_hash(c) = c.row_hash) AS recomputable FROM fence.row_changes c;
 
 -- Tampering by a superuser with fence's triggers off is detected, then undone.
 SET session_replication_role = replica;
 CREATE TEMP TABLE saved AS SELECT * FROM fence.row_changes WHERE operation = 'DELETE';
-UPDATE fence.row_changes SET old_row = jsonb_set(old_row::jsonb, '{email}', '"forged@example.com"')::json WHERE operation = 'DELETE';
+UPDATE fence.row_changes SET old_values = jsonb_set(old_values::jsonb, '{email}', '"forged@example.com"')::json WHERE operation = 'DELETE';
 SELECT ok, first_bad_seq IN (SELECT seq FROM fence.audit_chain WHERE kind = 'row_seal') AS in_a_sealed_block,
        reason ~ 'does not match its hash' AS row_hash_checked FROM fence.verify_chain();
 -- The forger recomputes the row's own hash too: the sealed block still disagrees.

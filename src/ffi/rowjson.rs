@@ -184,11 +184,13 @@ impl RowPrinter {
         }
     }
 
-    /// The JSON text of one row's values (`values` and `nulls` of the whole table row).
-    pub fn print(&self, values: &[pg_sys::Datum], nulls: &[bool]) -> Vec<u8> {
+    /// The JSON text of one row's values (`values` and `nulls` of the whole table row): of
+    /// every column of the printer, or of those at the positions of `only`.
+    pub fn print(&self, values: &[pg_sys::Datum], nulls: &[bool], only: Option<&[usize]>) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + 24 * self.columns.len());
         out.push(b'{');
-        for (n, column) in self.columns.iter().enumerate() {
+        let printed = self.columns.iter().filter(|column| only.is_none_or(|only| only.contains(&column.attnum)));
+        for (n, column) in printed.enumerate() {
             if n > 0 {
                 out.extend_from_slice(self.separator);
             }

@@ -21,7 +21,7 @@ enum Column {
     KeyHash,
     OldKey,
     OldKeyHash,
-    OldRow,
+    OldValues,
     NewRow,
     Actor,
     SessionRole,
@@ -44,7 +44,7 @@ impl Column {
             "key_hash" => Column::KeyHash,
             "old_key" => Column::OldKey,
             "old_key_hash" => Column::OldKeyHash,
-            "old_row" => Column::OldRow,
+            "old_values" => Column::OldValues,
             "new_row" => Column::NewRow,
             "actor" => Column::Actor,
             "session_role" => Column::SessionRole,
@@ -194,7 +194,7 @@ impl<'a> StoredChange<'a> {
             Column::KeyHash => hashed(change.row_key),
             Column::OldKey => text(change.old_key),
             Column::OldKeyHash => hashed(change.old_key),
-            Column::OldRow => text(change.old_row),
+            Column::OldValues => text(change.old_values),
             Column::NewRow => text(change.new_row),
             Column::Actor => Value::Text(change.actor),
             Column::SessionRole => Value::Text(change.session_role),
@@ -257,8 +257,11 @@ impl<'a> StoredChange<'a> {
                     let info = layout.info;
                     (*info).ii_AmCache = std::ptr::null_mut();
                     (*info).ii_Context = pg_sys::CurrentMemoryContext;
-                    let mut key_values: Vec<pg_sys::Datum> = layout.columns.iter().map(|&c| values[c]).collect();
-                    let mut key_nulls: Vec<bool> = layout.columns.iter().map(|&c| nulls[c]).collect();
+                    let mut key_values = [pg_sys::Datum::from(0); pg_sys::INDEX_MAX_KEYS as usize];
+                    let mut key_nulls = [false; pg_sys::INDEX_MAX_KEYS as usize];
+                    for (n, &c) in layout.columns.iter().enumerate() {
+                        (key_values[n], key_nulls[n]) = (values[c], nulls[c]);
+                    }
                     let check = if form.indisunique {
                         pg_sys::IndexUniqueCheck::UNIQUE_CHECK_YES
                     } else {

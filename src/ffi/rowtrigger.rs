@@ -40,13 +40,19 @@ pub struct Firing {
     pub relid: pg_sys::Oid,
     pub operation: Operation,
     desc: pg_sys::TupleDesc,
-    old: Option<Deformed>,
-    new: Option<Deformed>,
-}
-
-struct Deformed {
+    /// The values and nulls of the old row's columns then of the new row's (of those the
+    /// operation has), in two allocations.
     values: Vec<pg_sys::Datum>,
     nulls: Vec<bool>,
+    /// Where each image starts in `values` and `nulls`.
+    old: Option<usize>,
+    new: Option<usize>,
+}
+
+/// One image of the row: every column's value and null flag.
+struct Deformed<'a> {
+    values: &'a [pg_sys::Datum],
+    nulls: &'a [bool],
 }
 
 /// Which image of the row.
@@ -106,27 +112,14 @@ pub unsafe extern "C-unwind" fn fence_row_change(fcinfo: pg_sys::FunctionCallInf
             crate::errors::invalid_parameter("fence.record_row_change() must be an AFTER trigger", None);
         }
         let rel = data.tg_relation;
-        let desc = (*rel).rd_att;
-        let deform = |tuple: pg_sys::HeapTuple| (!tuple.is_null()).then(|| deform(tuple, desc));
         let (old, new) = match operation {
-            Operation::Insert => (None, deform(data.tg_trigtuple)),
-            Operation::Update => (deform(data.tg_trigtuple), deform(data.tg_newtuple)),
-            Operation::Delete => (deform(data.tg_trigtuple), None),
-            Operation::Truncate => (None, None),
+            Operation::Insert => (std::ptr::null_mut(), data.tg_trigtuple),
+            Operation::Update => (data.tg_trigtuple, data.tg_newtuple),
+            Operation::Delete => (data.tg_trigtuple, std::ptr::null_mut()),
+            Operation::Truncate => (std::ptr::null_mut(), std::ptr::null_mut()),
         };
-        crate::rows::record(&Firing { relid: (*rel).rd_id, operation, desc, old, new });
+        crate::rows::record(&Firing::deform((*rel).rd_id, operation, (*rel).rd_att, old, new));
         pg_sys::Datum::from(0)
-    }
-}
-
-unsafe fn deform(tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> Deformed {
-    // SAFETY: `tuple` is a valid heap tuple of `desc` (the trigger's relation).
-    unsafe {
-        let natts = (*desc).natts as usize;
-        let mut values = vec![pg_sys::Datum::from(0); natts];
-        let mut nulls = vec![false; natts];
-        pg_sys::heap_deform_tuple(tuple, desc, values.as_mut_ptr(), nulls.as_mut_ptr());
-        Deformed { values, nulls }
     }
 }
 
@@ -161,37 +154,83 @@ unsafe fn same_value(a: pg_sys::Datum, b: pg_sys::Datum, attr: &pg_sys::FormData
 }
 
 impl Firing {
-    /// Whether an UPDATE left every column of `columns` as it was.
-    pub fn unchanged(&self, columns: &Projection) -> bool {
-        let (Some(old), Some(new)) = (&self.old, &self.new) else { return false };
-        columns.attnums.iter().all(|&i| match (old.nulls[i], new.nulls[i]) {
-            (true, true) => true,
-            // SAFETY: `i` is an attribute of this table (projections are built from its
-            // descriptor and dropped when it changes).
-            (false, false) => unsafe { same_value(old.values[i], new.values[i], attribute(self.desc, i)) },
-            _ => false,
-        })
-    }
-
-    fn tuple(&self, which: Image) -> Option<&Deformed> {
-        match which {
-            Image::Old => self.old.as_ref(),
-            Image::New => self.new.as_ref(),
+    /// Deforms the tuples of a firing (either may be null).
+    ///
+    /// # Safety
+    /// The tuples must be valid heap tuples of `desc`, the trigger's relation's descriptor.
+    unsafe fn deform(
+        relid: pg_sys::Oid,
+        operation: Operation,
+        desc: pg_sys::TupleDesc,
+        old: pg_sys::HeapTuple,
+        new: pg_sys::HeapTuple,
+    ) -> Firing {
+        // SAFETY: per the caller; each image gets `natts` slots of both vectors.
+        unsafe {
+            let natts = (*desc).natts as usize;
+            let images = usize::from(!old.is_null()) + usize::from(!new.is_null());
+            let mut values = vec![pg_sys::Datum::from(0); natts * images];
+            let mut nulls = vec![false; natts * images];
+            let mut next = 0;
+            let mut deform = |tuple: pg_sys::HeapTuple| {
+                (!tuple.is_null()).then(|| {
+                    let at = next;
+                    pg_sys::heap_deform_tuple(tuple, desc, values[at..].as_mut_ptr(), nulls[at..].as_mut_ptr());
+                    next += natts;
+                    at
+                })
+            };
+            let (old, new) = (deform(old), deform(new));
+            Firing { relid, operation, desc, values, nulls, old, new }
         }
     }
 
-    /// The columns of `projection` of one image of the row, as `json`: what PostgreSQL's
-    /// `to_json` of the record prints, stored as printed.
-    pub fn row_image(&self, which: Image, projection: &Projection) -> Option<String> {
+    /// The columns of `columns` (attribute positions) whose values an UPDATE changed; none
+    /// when it left them all as they were (or when the firing is not an UPDATE).
+    pub fn changed(&self, columns: &Projection) -> Vec<usize> {
+        columns.attnums.iter().copied().filter(|&i| self.differs(i)).collect()
+    }
+
+    /// Whether an UPDATE left every column of `columns` as it was.
+    pub fn unchanged(&self, columns: &Projection) -> bool {
+        !columns.attnums.iter().any(|&i| self.differs(i))
+    }
+
+    /// Whether the column at position `i` differs between the old and the new row (false
+    /// unless the firing is an UPDATE).
+    fn differs(&self, i: usize) -> bool {
+        let (Some(old), Some(new)) = (self.tuple(Image::Old), self.tuple(Image::New)) else { return false };
+        match (old.nulls[i], new.nulls[i]) {
+            (true, true) => false,
+            // SAFETY: `i` is an attribute of this table (projections are built from its
+            // descriptor and dropped when it changes).
+            (false, false) => unsafe { !same_value(old.values[i], new.values[i], attribute(self.desc, i)) },
+            _ => true,
+        }
+    }
+
+    fn tuple(&self, which: Image) -> Option<Deformed<'_>> {
+        let at = match which {
+            Image::Old => self.old,
+            Image::New => self.new,
+        }?;
+        // SAFETY: `desc` is the trigger's relation's descriptor, valid for the firing.
+        let natts = unsafe { (*self.desc).natts as usize };
+        Some(Deformed { values: &self.values[at..at + natts], nulls: &self.nulls[at..at + natts] })
+    }
+
+    /// The columns of `projection` (those of `only` if given) of one image of the row, as
+    /// `json`: what PostgreSQL's `to_json` of the record prints, stored as printed.
+    pub fn row_image(&self, which: Image, projection: &Projection, only: Option<&[usize]>) -> Option<String> {
         let tuple = self.tuple(which)?;
-        Some(utf8(projection.print(tuple)?))
+        Some(utf8(projection.print(&tuple, only)?))
     }
 
     /// The columns of `projection` of one image of the row as the canonical text of their
     /// `jsonb` value (for keys: row_history compares them as `jsonb`), stored as `json`.
     pub fn key_image(&self, which: Image, projection: &Projection) -> Option<String> {
         let tuple = self.tuple(which)?;
-        if let Some(printed) = projection.print(tuple) {
+        if let Some(printed) = projection.print(&tuple, None) {
             return Some(utf8(printed));
         }
         let Err(desc) = projection.printer else { return None };
@@ -212,8 +251,8 @@ impl Firing {
 }
 
 impl Projection {
-    fn print(&self, tuple: &Deformed) -> Option<Vec<u8>> {
-        self.printer.as_ref().ok().map(|printer| printer.print(&tuple.values, &tuple.nulls))
+    fn print(&self, tuple: &Deformed, only: Option<&[usize]>) -> Option<Vec<u8>> {
+        self.printer.as_ref().ok().map(|printer| printer.print(tuple.values, tuple.nulls, only))
     }
 }
 

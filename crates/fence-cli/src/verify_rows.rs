@@ -58,7 +58,7 @@ pub fn verify(events: ChainRowEvents, data: impl std::io::Read) -> Result<RowsVe
                 operation: text("operation")?,
                 row_key: optional("row_key")?,
                 old_key: optional("old_key")?,
-                old_row: optional("old_row")?,
+                old_values: optional("old_values")?,
                 new_row: optional("new_row")?,
                 actor: text("actor")?,
                 session_role: text("session_role")?,

@@ -174,7 +174,7 @@ mod tests {
             operation: "UPDATE",
             row_key: Some(r#"{"id": 1}"#),
             old_key: None,
-            old_row: Some(r#"{"id":1,"n":1}"#),
+            old_values: Some(r#"{"n":1}"#),
             new_row: Some(r#"{"id":1,"n":2}"#),
             actor: "app",
             session_role: "app",
