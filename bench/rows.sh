@@ -11,10 +11,11 @@
 # overhead at most half of the plpgsql trigger's. fence's sealer runs during the load (its
 # cost is included); afterwards the chain and every change are verified. Throughput on shared
 # vCPUs moves with the neighbours, so each run also reports the server's CPU time per
-# transaction (every postgres process: backends, fence's sealer, autovacuum, checkpointer;
+# transaction (every postgres process: backends, fence's sealer, vacuum, checkpointer;
 # from /proc, the run time of live processes to the nanosecond, the clients excluded). Each
-# round's window ends after fence's last seal and a checkpoint: a round pays for the pages it
-# wrote, and no checkpoint lands in another variant's round.
+# round's window ends after fence's last seal, a VACUUM and a checkpoint: a round pays for the
+# dead rows it left and the pages it wrote, and no autovacuum or checkpoint lands in another
+# variant's round (autovacuum is off; a single autovacuum took up to a third of a round's CPU).
 # Shared machines are noisy, and their speed drifts over minutes: the load is cut into short
 # rounds and the three variants take turns round by round, in an order rotated each round
 # (R1: the 100,000 UPDATEs PASSES times, default 3, each pass in CHUNKS rounds of 100,000 /
@@ -30,9 +31,11 @@ SECONDS_R2=${1:-10}
 ROUNDS=${ROUNDS:-10}
 CHUNKS=${CHUNKS:-10}
 PASSES=${PASSES:-3}
-# No checkpoint of its own accord: each round ends with one (see run).
+# No checkpoint or autovacuum of its own accord: each round ends with a VACUUM and a
+# checkpoint (see run).
 bench_server rowsbench 54361 "max_connections = 40
 checkpoint_timeout = 1h
+autovacuum = off
 max_wal_size = 20GB"
 source "$ROOT/bench/rows_setup.sh"
 
@@ -61,11 +64,13 @@ run() {
     (cd "$dir" && "$PGBENCH" -n -l --log-prefix="tx$round" "$@" "rows_$variant" > "out.$round" 2>&1) ||
         { cat "$dir/out.$round"; exit 1; }
     # fence seals what the run recorded (the other variants run an empty statement alike);
-    # a checkpoint writes out what the round dirtied (its WAL, heap and index pages), so that
-    # each round pays for its own writes and no checkpoint lands at random in another round;
+    # a VACUUM of the database cleans what the round left (the updated tables' dead rows, the
+    # audit tables' new pages: their visibility map, fence's block-range summaries) and a
+    # checkpoint writes out what the round dirtied (its WAL, heap and index pages), so that
+    # each round pays for its own work and none lands at random in another round;
     # then the exited backends are reaped.
     if [ "$variant" = fence ]; then q -d rows_fence -c "SELECT fence.seal_changes()" >/dev/null; else q -d "rows_$variant" -c "SELECT 1" >/dev/null; fi
-    q -d "rows_$variant" -c "CHECKPOINT"
+    q -d "rows_$variant" -c "VACUUM" -c "CHECKPOINT"
     sleep 1
     after=$(cpu_us)
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$dir/out.$round" >> "$dir/tps"
@@ -120,7 +125,8 @@ for variant in none plpgsql fence; do
 done
 
 say "rows: fence's chain and changes after the load"
-q -d rows_fence -c "SELECT fence.seal_changes()" >/dev/null
+# What autovacuum would have done by now: statistics for the planner.
+q -d rows_fence -c "SELECT fence.seal_changes()" -c "ANALYZE" >/dev/null
 started=$(date +%s.%N)
 verified=$(q -d rows_fence -c "SELECT ok || ' ' || changes_checked || ' ' || changes_unsealed FROM fence.verify_chain()")
 verify_s=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
