@@ -188,25 +188,28 @@ impl Firing {
     /// The columns of `columns` (attribute positions) whose values an UPDATE changed; none
     /// when it left them all as they were (or when the firing is not an UPDATE).
     pub fn changed(&self, columns: &Projection) -> Vec<usize> {
-        columns.attnums.iter().copied().filter(|&i| self.differs(i)).collect()
+        self.differing(columns).collect()
     }
 
     /// Whether an UPDATE left every column of `columns` as it was.
     pub fn unchanged(&self, columns: &Projection) -> bool {
-        !columns.attnums.iter().any(|&i| self.differs(i))
+        self.differing(columns).next().is_none()
     }
 
-    /// Whether the column at position `i` differs between the old and the new row (false
-    /// unless the firing is an UPDATE).
-    fn differs(&self, i: usize) -> bool {
-        let (Some(old), Some(new)) = (self.tuple(Image::Old), self.tuple(Image::New)) else { return false };
-        match (old.nulls[i], new.nulls[i]) {
-            (true, true) => false,
-            // SAFETY: `i` is an attribute of this table (projections are built from its
-            // descriptor and dropped when it changes).
-            (false, false) => unsafe { !same_value(old.values[i], new.values[i], attribute(self.desc, i)) },
-            _ => true,
-        }
+    /// The columns of `columns` whose old and new values differ (none unless the firing is an
+    /// UPDATE).
+    fn differing<'s>(&'s self, columns: &'s Projection) -> impl Iterator<Item = usize> + 's {
+        let images = self.tuple(Image::Old).zip(self.tuple(Image::New));
+        columns.attnums.iter().copied().filter(move |&i| {
+            let Some((old, new)) = &images else { return false };
+            match (old.nulls[i], new.nulls[i]) {
+                (true, true) => false,
+                // SAFETY: `i` is an attribute of this table (projections are built from its
+                // descriptor and dropped when it changes).
+                (false, false) => unsafe { !same_value(old.values[i], new.values[i], attribute(self.desc, i)) },
+                _ => true,
+            }
+        })
     }
 
     fn tuple(&self, which: Image) -> Option<Deformed<'_>> {

@@ -107,8 +107,9 @@ impl RowChange<'_> {
         let texts = [self.row_key, self.old_key, self.old_values, self.new_row].into_iter().flatten().map(str::len);
         let others =
             [self.relation, self.operation, self.actor, self.session_role, self.application_name, self.client_addr];
-        // Each field: its text, up to 20 digits of length or number, a colon and a comma.
-        let size = texts.chain(others.into_iter().map(str::len)).sum::<usize>() + 15 * 22 + 4 * 20;
+        // The ten texts; per field at most 20 digits of length and its colon and comma; the five
+        // numbers' digits (at most 20 each): the bound never reallocates.
+        let size = texts.chain(others.into_iter().map(str::len)).sum::<usize>() + 15 * 22 + 5 * 20;
         let mut payload = Vec::with_capacity(size);
         self.encode(&mut |piece: &[u8]| payload.extend_from_slice(piece));
         payload
