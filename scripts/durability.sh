@@ -7,7 +7,9 @@
 #      against an anchor, and filtered by repository), and a tampered CSV fails; tracked row
 #      changes re-verify offline against the chain's seals with `fence verify-rows`;
 #   3. pg_dump / pg_restore into a fresh database: the chain, approvals, exemptions and
-#      policies come back, verify, and the chain goes on;
+#      policies come back, verify, and the chain goes on; a tracked table's recorded changes
+#      come back and verify, its history is found under its new OID, and its changes go on
+#      being recorded;
 #   4. kill -9 of a backend and an immediate shutdown during concurrent DDL: after recovery
 #      every committed CREATE TABLE has its event and every event its table; the chain verifies.
 # Uses the server in PGHOST/PGPORT/SERVER_DIR (scripts/test.sh), or starts its own.
@@ -149,6 +151,17 @@ check "a removed change fails its block (exit 1)" "$CLI_STATUS/$(grep -c 'change
 psql -X -q -d postgres -c "DROP DATABASE $ROWS_DB"
 
 say "3. pg_dump / pg_restore into a fresh database"
+# A tracked table with recorded changes: the restore gives it a new OID.
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >/dev/null <<'SQL'
+SET SESSION AUTHORIZATION dur_admin;
+SELECT fence.track_table('accounts');
+SET SESSION AUTHORIZATION dur_ci;
+INSERT INTO accounts VALUES (1, 'a@example.com'), (2, 'b@example.com');
+UPDATE accounts SET email = 'a2@example.com' WHERE id = 1;
+RESET SESSION AUTHORIZATION;
+SELECT fence.seal_changes();
+SQL
+history="SELECT count(*) FROM fence.row_history('accounts', '{\"id\": 1}')"
 counts="SELECT (SELECT count(*) FROM fence.audit_chain) || '/' || (SELECT count(*) FROM fence.approvals) || '/' ||
                (SELECT count(*) FROM fence.exemptions) || '/' || (SELECT count(*) FROM fence.policy_versions)"
 before=$(q "$counts")
@@ -159,13 +172,22 @@ check "chain/approvals/exemptions/policies restored ($before)" "$(q "$counts" "$
 check "the restored chain verifies" "$(q "SELECT ok FROM fence.verify_chain()" "${DB}_restored")" t
 check "the restored head is the original head" "$(q "SELECT head_hash FROM fence.verify_chain()" "${DB}_restored")" \
     "$(q "SELECT head_hash FROM fence.verify_chain()")"
+check "the restored row changes verify" "$(q "SELECT changes_checked || '/' || changes_unsealed FROM fence.verify_chain()" "${DB}_restored")" \
+    "$(q "SELECT changes_checked || '/' || changes_unsealed FROM fence.verify_chain()")"
+check "a restored table's history is found under its new OID" "$(q "$history" "${DB}_restored")" 2
+psql -X -q -v ON_ERROR_STOP=1 -U dur_ci -d "${DB}_restored" -c "UPDATE accounts SET email = 'a3@example.com' WHERE id = 1"
+check "its first change moves its tracking to the new OID, chained" \
+    "$(q "SELECT (SELECT relid = 'accounts'::regclass FROM fence.tracked_tables WHERE untracked_at IS NULL) || '/' ||
+             (SELECT count(*) FROM fence.audit_chain WHERE kind = 'row_tracking' AND details ->> 'action' = 'relink')" "${DB}_restored")" true/1
+check "and is recorded in the same history" "$(q "$history" "${DB}_restored")" 3
 psql -X -q -v ON_ERROR_STOP=1 -d "${DB}_restored" >/dev/null <<'SQL'
 SET SESSION AUTHORIZATION dur_approver;
 SELECT fence.approve('ALTER TABLE accounts DROP COLUMN email');
 RESET SESSION AUTHORIZATION;
 CREATE TABLE after_restore (id int);
 SQL
-check "the restored chain goes on and verifies" "$(q "SELECT ok FROM fence.verify_chain()" "${DB}_restored")" t
+q "SELECT fence.seal_changes()" "${DB}_restored" >/dev/null
+check "the restored chain goes on and verifies" "$(q "SELECT ok || '/' || changes_unsealed FROM fence.verify_chain()" "${DB}_restored")" true/0
 check "and the policy in force is the restored one" \
     "$(q "SELECT document ->> 'max_lock_timeout' FROM fence.policy_versions ORDER BY version DESC LIMIT 1" "${DB}_restored")" 5s
 psql -X -q -d postgres -c "DROP DATABASE ${DB}_restored"

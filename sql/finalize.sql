@@ -98,7 +98,11 @@ COMMENT ON FUNCTION fence.row_audit_status IS
 COMMENT ON FUNCTION fence.changes_by IS 'fence_auditor: everything one actor changed in a time window';
 COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.track_table): records one row change';
 COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
-COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table';
+COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table, naming its tracking';
+COMMENT ON FUNCTION fence.trigger_tracking IS 'Internal: the tracking id a fence row trigger names (its argument)';
+COMMENT ON FUNCTION fence.live_tracking IS 'Internal: the live tracking of a table, as its fence row trigger (or an ancestor''s) names it';
+COMMENT ON FUNCTION fence.tracking_periods IS 'Internal: the tracking periods (table_id) of a table''s recorded changes';
+COMMENT ON FUNCTION fence.create_row_summary_index IS 'Internal: the block-range index of one partition of fence.row_changes';
 COMMENT ON FUNCTION fence.install_truncate_triggers IS 'Internal: the TRUNCATE trigger of a tracked table and of each of its partitions';
 COMMENT ON FUNCTION fence.remove_row_triggers IS 'Internal: drops fence''s row triggers from a table';
 COMMENT ON FUNCTION fence.create_row_partition IS 'Internal: creates the partition of fence.row_changes for one month';

@@ -13,9 +13,18 @@ CREATE TABLE fence.tracked_tables (
     tracked_by text NOT NULL,
     tracked_at timestamptz NOT NULL,
     untracked_by text,
-    untracked_at timestamptz
+    untracked_at timestamptz,
+    -- One live tracking per table. Checked at the end of each statement (deferrable), so that
+    -- one statement may move several trackings to new OIDs that swap (see relink_tracked.sql).
+    CONSTRAINT tracked_tables_live EXCLUDE USING btree (relid WITH =) WHERE (untracked_at IS NULL) DEFERRABLE
 );
-CREATE UNIQUE INDEX tracked_tables_live_idx ON fence.tracked_tables (relid) WHERE untracked_at IS NULL;
+
+-- The tracking a fence row trigger names: its argument, the tracking's id (track_table installs
+-- the trigger so). A dump carries the argument along with the trigger, where a restored table
+-- gets a new OID: the trigger, not the OID, says which tracking a table is under.
+CREATE FUNCTION fence.trigger_tracking(tgargs bytea) RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT a::integer FROM split_part(encode(tgargs, 'escape'), '\000', 1) a WHERE a ~ '^[0-9]{1,9}$');
 
 -- Every recorded change. Partitioned by month (UTC) of changed_at; partitions are created
 -- ahead by fence (track_table, the sealer); the default partition only catches a month whose
@@ -65,16 +74,25 @@ SELECT r.table_id, r.relation, r.operation, r.row_key::text AS row_key, r.old_ke
        (extract(epoch FROM r.changed_at) * 1000000)::bigint AS changed_at_us, r.row_hash, r.key_hash, r.old_key_hash
 FROM fence.row_changes r;
 
--- One block-range index serves every reader: a row's history and its state at a time (key_hash,
+-- One block-range index per partition serves every reader: a row's history and its state at a time (key_hash,
 -- and key_hash IS NULL for TRUNCATEs), UPDATEs that gave a row a new key (old_key_hash), one
 -- actor's changes in a window (actor, changed_at), the sealer's read of the changes since the
 -- last seal (txid). A writer adds no index entry: a range is summarized once it is full (by
 -- the sealer, see summarize_row_ranges; autovacuum too), and the ranges still being filled
 -- are read whole. Bloom filters for the keys and actors, min/max for time and transaction.
-CREATE INDEX row_changes_summary_idx ON fence.row_changes USING brin (
-    changed_at, txid, table_id, key_hash int8_bloom_ops,
-    old_key_hash int8_bloom_ops (n_distinct_per_range = 16), actor text_bloom_ops (n_distinct_per_range = 16)
-) WITH (pages_per_range = 32);
+-- Each partition has its own, created with it, not one declared on fence.row_changes: pg_dump
+-- dumps a partition's index with the partition, and a restore would create it a second time
+-- when the partition is attached under an index of the extension's.
+CREATE FUNCTION fence.create_row_summary_index(part regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('CREATE INDEX %I ON %s USING brin (changed_at, txid, table_id, key_hash int8_bloom_ops, '
+                   'old_key_hash int8_bloom_ops (n_distinct_per_range = 16), actor text_bloom_ops (n_distinct_per_range = 16)) '
+                   'WITH (pages_per_range = 32)',
+                   (SELECT c.relname FROM pg_class c WHERE c.oid = part) || '_summary_idx', part);
+END
+$$;
+SELECT fence.create_row_summary_index('fence.row_changes_default');
 
 -- Where the last sealed block ended (0 before the first seal): every change of a transaction
 -- below it is sealed.
@@ -100,6 +118,35 @@ CREATE TRIGGER row_changes_no_truncate BEFORE TRUNCATE ON fence.row_changes
 CREATE FUNCTION fence.record_row_change() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'fence_row_change';
 
+-- The live tracking of a table: the one its own fence row trigger names, else the nearest
+-- ancestor's (PostgreSQL clones a partitioned table's row trigger onto its partitions);
+-- `carrier` is the table whose trigger names it. Its relid is the carrier's OID, but after a
+-- restore from a dump, until fence moves it (relink_tracked.sql). No row when not tracked.
+CREATE FUNCTION fence.live_tracking(tbl regclass,
+    OUT id integer, OUT carrier oid, OUT relid oid, OUT relation text, OUT exclude_columns text[])
+LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t.id, a.relid, t.relid, t.relation, t.exclude_columns
+    FROM (SELECT tbl AS relid, 0::bigint AS depth
+          UNION ALL
+          SELECT p.relid, p.depth FROM pg_partition_ancestors(tbl) WITH ORDINALITY p(relid, depth)) a
+    JOIN pg_trigger g ON g.tgrelid = a.relid AND g.tgname = 'fence_row_changes' AND g.tgparentid = 0
+                       AND g.tgfoid = 'fence.record_row_change()'::regprocedure
+    JOIN fence.tracked_tables t ON t.id = fence.trigger_tracking(g.tgargs) AND t.untracked_at IS NULL
+    ORDER BY a.depth
+    LIMIT 1
+$$;
+
+-- The tracking periods of a table (the table_id of its recorded changes): those recorded under
+-- the OID of its live tracking, up to that one (later periods under that OID, after a restore,
+-- are other tables'); for a table not tracked now, those recorded under its OID.
+CREATE FUNCTION fence.tracking_periods(tbl regclass) RETURNS SETOF integer
+LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t.id
+    FROM fence.tracked_tables t
+    LEFT JOIN fence.live_tracking(tbl) l ON l.carrier = tbl
+    WHERE t.relid = coalesce(l.relid, tbl) AND t.id <= coalesce(l.id, t.id)
+$$;
+
 -- The index key of a row key: the first 8 bytes of sha256 of its text, as a bigint (what
 -- the row trigger stores in key_hash and old_key_hash).
 CREATE FUNCTION fence.key_hash(row_key jsonb) RETURNS bigint
@@ -121,7 +168,7 @@ RETURNS TABLE (
     txid bigint, ordinal integer, relation text
 )
 LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    WITH ids AS (SELECT t.id FROM fence.tracked_tables t WHERE t.relid = $1)
+    WITH ids AS (SELECT fence.tracking_periods($1) AS id)
     SELECT c.changed_at, c.operation, c.row_key::jsonb, c.old_key::jsonb, fence.old_row(c.operation, c.old_values, c.new_row),
            c.new_row::jsonb, c.actor, c.session_role, c.application_name, c.client_addr, c.backend_pid, c.txid, c.ordinal, c.relation
     FROM (
@@ -194,7 +241,7 @@ $$;
 -- Internal helpers of fence's Rust functions (no grants: only the owner runs them; the DDL
 -- they run is fence's own and is not gated — fence chains the tracking, sealing and
 -- retention events instead).
-CREATE FUNCTION fence.install_row_triggers(tbl regclass) RETURNS void
+CREATE FUNCTION fence.install_row_triggers(tbl regclass, tracking integer) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     ours oid := 'fence.record_row_change()'::regprocedure;
@@ -204,23 +251,28 @@ BEGIN
         RAISE EXCEPTION 'fence: % already has a trigger named fence_row_changes or fence_row_truncate', tbl
             USING ERRCODE = '42710', HINT = 'Rename that trigger, then track the table again.';
     END IF;
+    -- The trigger names the tracking (its argument): a new tracking period gets a new trigger.
+    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'fence_row_changes'
+               AND fence.trigger_tracking(tgargs) IS DISTINCT FROM tracking) THEN
+        EXECUTE format('DROP TRIGGER fence_row_changes ON %s', tbl);
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'fence_row_changes') THEN
         EXECUTE format('CREATE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE ON %s '
-                       'FOR EACH ROW EXECUTE FUNCTION fence.record_row_change()', tbl);
+                       'FOR EACH ROW EXECUTE FUNCTION fence.record_row_change(%s)', tbl, tracking);
         -- Fires under session_replication_role = replica too (restores, logical apply); on a
         -- partitioned table this reaches the trigger's clones on the partitions.
         EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_changes', tbl);
     END IF;
-    PERFORM fence.install_truncate_triggers(tbl);
+    PERFORM fence.install_truncate_triggers(tbl, tracking);
 END
 $$;
 
--- The TRUNCATE trigger of a tracked table and of each of its partitions: PostgreSQL clones a
--- partitioned table's row trigger onto each partition, present and future, but not a
--- statement trigger, so each partition gets its own (a TRUNCATE of one partition is recorded
--- too). Run when the table is tracked and after every CREATE TABLE or ALTER TABLE that may
--- have added partitions under it (ddl_command_end).
-CREATE FUNCTION fence.install_truncate_triggers(tbl regclass) RETURNS void
+-- The TRUNCATE trigger of a tracked table and of each of its partitions, naming the tracking:
+-- PostgreSQL clones a partitioned table's row trigger onto each partition, present and future,
+-- but not a statement trigger, so each partition gets its own (a TRUNCATE of one partition is
+-- recorded too). Run when the table is tracked and after every CREATE TABLE or ALTER TABLE that
+-- may have added partitions under it (ddl_command_end).
+CREATE FUNCTION fence.install_truncate_triggers(tbl regclass, tracking integer) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     ours oid := 'fence.record_row_change()'::regprocedure;
@@ -228,16 +280,20 @@ DECLARE
 BEGIN
     FOR rel IN SELECT r FROM (SELECT tbl AS r UNION SELECT p.relid FROM pg_partition_tree(tbl) p) t
                WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = t.r AND g.tgname = 'fence_row_truncate'
-                                 AND g.tgfoid = ours)
+                                 AND g.tgfoid = ours AND fence.trigger_tracking(g.tgargs) = tracking)
     LOOP
         -- A trigger of that name doing something else would leave the table's TRUNCATEs
         -- unrecorded: the statement that brought the partition in fails.
-        IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = rel AND g.tgname = 'fence_row_truncate') THEN
+        IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = rel AND g.tgname = 'fence_row_truncate'
+                   AND g.tgfoid <> ours) THEN
             RAISE EXCEPTION 'fence: % already has a trigger named fence_row_truncate', rel
                 USING ERRCODE = '42710', HINT = 'Rename that trigger: the table''s TRUNCATEs must be recorded.';
         END IF;
+        IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = rel AND g.tgname = 'fence_row_truncate') THEN
+            EXECUTE format('DROP TRIGGER fence_row_truncate ON %s', rel);
+        END IF;
         EXECUTE format('CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON %s '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change()', rel);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change(%s)', rel, tracking);
         EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER fence_row_truncate', rel);
     END LOOP;
 END
@@ -251,7 +307,9 @@ BEGIN
     -- The row trigger's clones on partitions go with it.
     EXECUTE format('DROP TRIGGER IF EXISTS fence_row_changes ON %s', tbl);
     FOR rel IN SELECT tbl UNION SELECT p.relid FROM pg_partition_tree(tbl) p LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS fence_row_truncate ON %s', rel);
+        IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = rel AND g.tgname = 'fence_row_truncate') THEN
+            EXECUTE format('DROP TRIGGER fence_row_truncate ON %s', rel);
+        END IF;
     END LOOP;
 END
 $$;
@@ -271,6 +329,7 @@ BEGIN
     END IF;
     EXECUTE format('CREATE TABLE fence.%I PARTITION OF fence.row_changes FOR VALUES FROM (%L) TO (%L)',
                    name, month_start, month_end);
+    PERFORM fence.create_row_summary_index(('fence.' || quote_ident(name))::regclass);
     RETURN true;
 END
 $$;

@@ -400,6 +400,9 @@ pub fn record(tag: &str, adds_partition: bool) {
 /// `sql_drop`: every object the command dropped.
 pub fn dropped(tag: &str) {
     attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
+    if store::extension_owner().is_some() {
+        crate::rows::untrack_dropped();
+    }
 }
 
 /// `table_rewrite`: a table PostgreSQL is about to rewrite.

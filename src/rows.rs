@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use fence_core::rows::{Month, RowChange};
+use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgRelation;
@@ -77,21 +78,58 @@ fn not_tracked(relation: &str) -> ! {
     )
 }
 
-/// The live tracking of `relid` (its own, or its nearest tracked ancestor's): the tracking id
-/// and the excluded columns.
-fn tracking(relid: pg_sys::Oid) -> Option<(i32, Vec<String>)> {
+/// The live tracking of `relid` (its own, or its nearest tracked ancestor's), as its fence row
+/// trigger names it: the tracking id, the excluded columns, and whether the tracking records
+/// another OID (the table came back from a dump: see `relink_restored`).
+fn tracking(relid: pg_sys::Oid) -> Option<(i32, Vec<String>, bool)> {
     as_owner(|| {
         Spi::connect(|client| {
             let rows = plans::select(client, queries::TRACKED_TABLE, &[relid.into()])?;
             match rows.into_iter().next() {
-                Some(row) => {
-                    Ok(Some((row.get::<i32>(1)?.unwrap_or_default(), row.get::<Vec<String>>(2)?.unwrap_or_default())))
-                }
+                Some(row) => Ok(Some((
+                    row.get::<i32>(1)?.unwrap_or_default(),
+                    row.get::<Vec<String>>(2)?.unwrap_or_default(),
+                    row.get::<bool>(3)?.unwrap_or_default(),
+                ))),
                 None => Ok::<_, pgrx::spi::Error>(None),
             }
         })
     })
     .unwrap_or_else(|e| errors::spi(e))
+}
+
+/// Moves the trackings of tables restored from a dump (new OIDs; their triggers still name
+/// their trackings) to the tables' new OIDs, each move chained. Run before a session first
+/// records a change of a table whose tracking records another OID, and by track_table and
+/// untrack_table.
+fn relink_restored() {
+    let moved = as_owner(|| {
+        Spi::connect_mut(|client| {
+            plans::update(client, queries::RELINK_TRACKED, &[])?
+                .map(|row| {
+                    Ok((
+                        row.get::<i32>(1)?.unwrap_or_default(),
+                        row.get::<pg_sys::Oid>(2)?.unwrap_or_default(),
+                        row.get::<pg_sys::Oid>(3)?.unwrap_or_default(),
+                        row.get::<bool>(4)?.unwrap_or_default(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    for (id, old_relid, relid, _) in moved.into_iter().filter(|m| m.3) {
+        let relation = relcache::relation_name(relid).unwrap_or_else(|| relid.to_u32().to_string());
+        events::record_under_policy(
+            "row_tracking",
+            Some(&relation),
+            None,
+            json!({
+                "action": "relink", "tracking_id": id, "old_relid": old_relid.to_u32(), "relid": relid.to_u32(),
+                "why": "the table's OID changed (restored from a dump); its trigger still names this tracking",
+            }),
+        );
+    }
 }
 
 /// Whether `relid`'s changes are recorded now (tracked itself or through a partitioned table
@@ -109,9 +147,16 @@ fn tracked(relid: pg_sys::Oid, truncate: bool) -> Option<Rc<Tracked>> {
         return Some(tracked);
     }
     let relation = relcache::relation_name(relid).unwrap_or_else(|| relid.to_u32().to_string());
-    let Some((table_id, excluded)) = tracking(relid) else {
+    let Some((mut table_id, mut excluded, stale)) = tracking(relid) else {
         return if truncate { None } else { not_tracked(&relation) };
     };
+    if stale {
+        relink_restored();
+        match tracking(relid) {
+            Some((id, columns, false)) => (table_id, excluded) = (id, columns),
+            _ => shared_tracking(&relation, table_id),
+        }
+    }
     let key = rowtrigger::key_columns(relid).unwrap_or_else(|| no_key(&relation, true));
     let columns: Vec<String> = rowtrigger::column_names(relid).into_iter().filter(|c| !excluded.contains(c)).collect();
     let tracked = Rc::new(Tracked {
@@ -122,6 +167,15 @@ fn tracked(relid: pg_sys::Oid, truncate: bool) -> Option<Rc<Tracked>> {
     });
     TRACKED.with(|t| t.borrow_mut().insert(relid, tracked.clone()));
     Some(tracked)
+}
+
+fn shared_tracking(relation: &str, id: i32) -> ! {
+    errors::raise(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!("fence: the row trigger of {relation} names tracking {id}, which another table's trigger names too"),
+        None,
+        Some(format!("Track it again under a tracking of its own: SELECT fence.track_table('{relation}');")),
+    )
 }
 
 fn no_key(relation: &str, tracked: bool) -> ! {
@@ -266,8 +320,14 @@ fn close_relation(tbl: PgRelation) -> (pg_sys::Oid, String) {
 
 /// The end of tracking or untracking a table: its triggers installed or removed by `triggers`
 /// (fence's own DDL, not gated), every session told, the act chained.
-fn apply_tracking(relid: pg_sys::Oid, relation: &str, triggers: &str, details: serde_json::Value) {
-    gate::internal(|| Spi::run_with_args(triggers, &[relid.into()])).unwrap_or_else(|e| errors::spi(e));
+fn apply_tracking(
+    relid: pg_sys::Oid,
+    relation: &str,
+    triggers: &str,
+    args: &[DatumWithOid],
+    details: serde_json::Value,
+) {
+    gate::internal(|| Spi::run_with_args(triggers, args)).unwrap_or_else(|e| errors::spi(e));
     announce_tracking_change(relid);
     events::record_under_policy("row_tracking", Some(relation), None, details);
 }
@@ -300,6 +360,33 @@ pub fn cover_new_partitions() {
         return;
     }
     as_owner(|| gate::internal(|| Spi::run(queries::COVER_NEW_PARTITIONS))).unwrap_or_else(|e| errors::spi(e));
+}
+
+/// sql_drop: the tracking of each tracked table the statement dropped ends (its history
+/// stays), each end chained. Nothing to do before the row audit's tables exist (releases
+/// before 0.3.0).
+pub fn untrack_dropped() {
+    if relcache::fence_relation_oid("tracked_tables").is_none() {
+        return;
+    }
+    let by = security::session_role();
+    let now = xact::timestamptz(xact::now_unix_us());
+    let ended = as_owner(|| {
+        Spi::connect_mut(|client| {
+            plans::update(client, queries::UNTRACK_DROPPED, &[now.into(), (&*by).into()])?
+                .map(|row| Ok((row.get::<i32>(1)?.unwrap_or_default(), row.get::<String>(2)?.unwrap_or_default())))
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    for (id, relation) in ended {
+        events::record_under_policy(
+            "row_tracking",
+            Some(&relation),
+            None,
+            json!({"action": "untrack", "tracking_id": id, "why": "the table was dropped"}),
+        );
+    }
 }
 
 /// Ends the table's current tracking period, if any; returns its id.
@@ -350,6 +437,7 @@ fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) 
     let by = security::session_role();
     let now = xact::timestamptz(xact::now_unix_us());
     as_owner(|| {
+        relink_restored();
         let previous = close_tracking(relid, now, &by);
         let id = Spi::connect_mut(|client| {
             let args = [
@@ -369,7 +457,8 @@ fn track_table(tbl: PgRelation, exclude_columns: default!(Vec<String>, "'{}'")) 
         apply_tracking(
             relid,
             &relation,
-            "SELECT fence.install_row_triggers($1)",
+            "SELECT fence.install_row_triggers($1, $2)",
+            &[relid.into(), id.into()],
             json!({
                 "action": "track", "tracking_id": id, "previous_tracking_id": previous, "key_columns": key,
                 "exclude_columns": excluded, "lock": "ShareRowExclusiveLock",
@@ -386,12 +475,14 @@ fn untrack_table(tbl: PgRelation) -> i32 {
     let by = security::session_role();
     let now = xact::timestamptz(xact::now_unix_us());
     as_owner(|| {
+        relink_restored();
         let id = close_tracking(relid, now, &by)
             .unwrap_or_else(|| errors::not_found(format!("{relation} is not tracked"), None));
         apply_tracking(
             relid,
             &relation,
             "SELECT fence.remove_row_triggers($1)",
+            &[relid.into()],
             json!({"action": "untrack", "tracking_id": id}),
         );
         id

@@ -25,7 +25,10 @@ SELECT fence.track_table('rows_accounts', '{last_seen}') > 0 AS tracked;
 SELECT fence.track_table('rows_ident') > 0 AS tracked;
 SELECT relation, key_columns, exclude_columns, tracked_by FROM fence.tracked_tables ORDER BY id;
 RESET SESSION AUTHORIZATION;
-SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regclass ORDER BY 1;
+-- Each trigger names the table's live tracking (its argument).
+SELECT tgname, tgenabled, fence.trigger_tracking(tgargs) = (SELECT id FROM fence.tracked_tables
+    WHERE relation = 'public.rows_accounts' AND untracked_at IS NULL) AS names_live_tracking
+FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regclass ORDER BY 1;
 
 -- The application's writes: one pooled connection serving two users, then no user.
 SET SESSION AUTHORIZATION regress_rows_app;
@@ -275,6 +278,34 @@ RESET SESSION AUTHORIZATION;
 ALTER ROLE regress_rows_app_renamed RENAME TO regress_rows_app;
 SELECT row_key::jsonb ->> 'code' AS code, session_role, actor FROM fence.row_changes
 WHERE relation = 'public.rows_ident' AND row_key::jsonb ->> 'code' IN ('k5', 'k6') ORDER BY 1;
+
+-- A restore from a dump gives tables new OIDs; their triggers still name their trackings.
+-- Here two tracked tables' recorded OIDs are swapped (a superuser's edit standing in for the
+-- restore): the history is still found, and the first change moves both trackings back (in
+-- one statement, so that the OIDs may swap), each move chained.
+UPDATE fence.tracked_tables SET relid = CASE relid WHEN 'rows_ident'::regclass THEN 'rows_accounts'::regclass
+                                                   ELSE 'rows_ident'::regclass END
+WHERE relid IN ('rows_ident'::regclass, 'rows_accounts'::regclass);
+SELECT count(*) AS history_found FROM fence.row_history('rows_ident', '{"code": "k5"}');
+\c
+INSERT INTO rows_ident VALUES ('k7', 'after the restore');
+SELECT relation, relid = relation::regclass AS relinked FROM fence.tracked_tables
+WHERE relation IN ('public.rows_ident', 'public.rows_accounts') ORDER BY id;
+SELECT relation, details ->> 'action' AS action, (details ->> 'relid')::oid = relation::regclass AS to_the_table
+FROM fence.audit_chain WHERE kind = 'row_tracking' AND details ->> 'action' = 'relink' ORDER BY seq;
+SELECT count(*) AS k7_changes FROM fence.row_changes WHERE row_key::jsonb = '{"code": "k7"}';
+
+-- Dropping a tracked table ends its tracking, chained; its history stays.
+CREATE TABLE rows_dropped (id int PRIMARY KEY);
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.track_table('rows_dropped') > 0 AS tracked;
+SELECT fence.exempt('statement', (SELECT statement_hash FROM fence.analyze('DROP TABLE rows_dropped')),
+                    'dropped in the regress test', now() + interval '1 hour') > 0 AS exempted;
+RESET SESSION AUTHORIZATION;
+INSERT INTO rows_dropped VALUES (1);
+DROP TABLE rows_dropped;
+SELECT untracked_at IS NOT NULL AS ended, untracked_by FROM fence.tracked_tables WHERE relation = 'public.rows_dropped';
+SELECT count(*) AS history_kept FROM fence.row_changes WHERE relation = 'public.rows_dropped';
 
 -- Untracking is the admin's recorded act; the history stays.
 SET SESSION AUTHORIZATION regress_admin;
