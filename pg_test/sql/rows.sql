@@ -295,6 +295,28 @@ SELECT relation, details ->> 'action' AS action, (details ->> 'relid')::oid = re
 FROM fence.audit_chain WHERE kind = 'row_tracking' AND details ->> 'action' = 'relink' ORDER BY seq;
 SELECT count(*) AS k7_changes FROM fence.row_changes WHERE row_key::jsonb = '{"code": "k7"}';
 
+-- A change table with a column the writer does not know (the library and the extension's
+-- tables of different versions) stores nothing, and says why.
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.exempt('relation', 'fence.row_changes', 'version skew in the regress test', now() + interval '1 hour') > 0 AS exempted;
+RESET SESSION AUTHORIZATION;
+CREATE FUNCTION pg_temp.skew(statement text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    RETURN 'stored';
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+    RETURN regexp_replace(SQLERRM, '_[0-9]{4}_[0-9]{2} ', '_<month> ');
+END
+$$;
+ALTER TABLE fence.row_changes ADD COLUMN extra text;
+SELECT pg_temp.skew($$INSERT INTO rows_ident VALUES ('k8', 'skew')$$);
+ALTER TABLE fence.row_changes RENAME COLUMN client_addr TO client;
+SELECT pg_temp.skew($$INSERT INTO rows_ident VALUES ('k8', 'skew')$$);
+ALTER TABLE fence.row_changes RENAME COLUMN client TO client_addr;
+ALTER TABLE fence.row_changes DROP COLUMN extra;
+INSERT INTO rows_ident VALUES ('k8', 'no skew');
+SELECT new_row ->> 'v' AS v FROM fence.row_changes WHERE row_key::jsonb = '{"code": "k8"}';
+
 -- Dropping a tracked table ends its tracking, chained; its history stays.
 CREATE TABLE rows_dropped (id int PRIMARY KEY);
 SET SESSION AUTHORIZATION regress_admin;

@@ -33,30 +33,52 @@ enum Column {
     RowHash,
 }
 
+/// Every stored column, by name: a partition the writer stores into has each of these and no
+/// other (a stored value the writer did not know would be left NULL, unhashed).
+const COLUMNS: [(&str, Column); 18] = [
+    ("changed_at", Column::ChangedAt),
+    ("table_id", Column::TableId),
+    ("relation", Column::Relation),
+    ("operation", Column::Operation),
+    ("row_key", Column::RowKey),
+    ("key_hash", Column::KeyHash),
+    ("old_key", Column::OldKey),
+    ("old_key_hash", Column::OldKeyHash),
+    ("old_values", Column::OldValues),
+    ("new_row", Column::NewRow),
+    ("actor", Column::Actor),
+    ("session_role", Column::SessionRole),
+    ("application_name", Column::ApplicationName),
+    ("client_addr", Column::ClientAddr),
+    ("backend_pid", Column::BackendPid),
+    ("txid", Column::Txid),
+    ("ordinal", Column::Ordinal),
+    ("row_hash", Column::RowHash),
+];
+
 impl Column {
     fn named(name: &str) -> Option<Column> {
-        Some(match name {
-            "changed_at" => Column::ChangedAt,
-            "table_id" => Column::TableId,
-            "relation" => Column::Relation,
-            "operation" => Column::Operation,
-            "row_key" => Column::RowKey,
-            "key_hash" => Column::KeyHash,
-            "old_key" => Column::OldKey,
-            "old_key_hash" => Column::OldKeyHash,
-            "old_values" => Column::OldValues,
-            "new_row" => Column::NewRow,
-            "actor" => Column::Actor,
-            "session_role" => Column::SessionRole,
-            "application_name" => Column::ApplicationName,
-            "client_addr" => Column::ClientAddr,
-            "backend_pid" => Column::BackendPid,
-            "txid" => Column::Txid,
-            "ordinal" => Column::Ordinal,
-            "row_hash" => Column::RowHash,
-            _ => return None,
-        })
+        COLUMNS.iter().find(|(n, _)| *n == name).map(|&(_, column)| column)
     }
+}
+
+/// A partition whose columns are not the ones this library stores (the library and the
+/// extension's SQL objects are of different versions): `unknown` it has, `missing` it lacks.
+fn columns_differ(table: pg_sys::Oid, unknown: &[String], missing: &[&str]) -> ! {
+    let table = super::relcache::relation_name(table).unwrap_or_else(|| table.to_u32().to_string());
+    let mut differences = Vec::new();
+    if !unknown.is_empty() {
+        differences.push(format!("has columns this fence library does not store ({})", unknown.join(", ")));
+    }
+    if !missing.is_empty() {
+        differences.push(format!("lacks columns this fence library stores ({})", missing.join(", ")));
+    }
+    crate::errors::raise(
+        pgrx::PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!("fence: {table} {}", differences.join(" and ")),
+        Some("The fence library and the extension's tables are of different versions; no change is stored.".into()),
+        Some("ALTER EXTENSION fence UPDATE; (as the extension's owner), then reconnect.".into()),
+    )
 }
 
 /// What an index of the table holds.
@@ -69,7 +91,7 @@ struct IndexLayout {
 }
 
 /// A table of row changes as the writer needs it: the stored column of each attribute (None:
-/// dropped or not fence's) and its indexes. Cached per backend until the table's relcache
+/// dropped) and its indexes. Cached per backend until the table's relcache
 /// entry is invalidated (a new or dropped index invalidates it too).
 pub struct StoreTable {
     pub oid: pg_sys::Oid,
@@ -104,15 +126,26 @@ impl StoreTable {
         unsafe {
             let rel = pg_sys::table_open(oid, pg_sys::RowExclusiveLock as i32);
             let desc = (*rel).rd_att;
-            let columns = (0..(*desc).natts as usize)
+            let mut unknown = Vec::new();
+            let columns: Vec<Option<Column>> = (0..(*desc).natts as usize)
                 .map(|i| {
                     let attr = attribute(desc, i);
                     if attr.attisdropped {
                         return None;
                     }
-                    Column::named(&cstr(attr.attname.data.as_ptr()).unwrap_or_default())
+                    let name = cstr(attr.attname.data.as_ptr()).unwrap_or_default();
+                    let column = Column::named(&name);
+                    if column.is_none() {
+                        unknown.push(name);
+                    }
+                    column
                 })
                 .collect();
+            let missing: Vec<&str> =
+                COLUMNS.iter().filter(|(_, c)| !columns.contains(&Some(*c))).map(|&(name, _)| name).collect();
+            if !unknown.is_empty() || !missing.is_empty() {
+                columns_differ(oid, &unknown, &missing);
+            }
             let context = pg_sys::AllocSetContextCreateExtended(
                 pg_sys::TopMemoryContext,
                 c"fence row changes table".as_ptr(),
