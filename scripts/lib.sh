@@ -67,7 +67,9 @@ fsync = off
 max_worker_processes = 32
 $extra
 CONF
-    runuser -u postgres -- env -u RUST_BACKTRACE "$bindir/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
+    # With Rust backtraces on, as on many machines: fence keeps them out of the errors clients
+    # see (errors::quiet_backtraces; pg_test/sql/gate.sql's first refusal shows its whole DETAIL).
+    runuser -u postgres -- env RUST_BACKTRACE=1 "$bindir/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
     export PGHOST=$SERVER_DIR PGPORT=$port PGUSER=postgres SERVER_DIR
 }
 
@@ -77,7 +79,7 @@ restart_server() {
     local bindir
     bindir=$("$PG_CONFIG" --bindir)
     runuser -u postgres -- "$bindir/pg_ctl" -D "$SERVER_DIR/data" -m "${1:-fast}" -w stop >/dev/null
-    runuser -u postgres -- env -u RUST_BACKTRACE "$bindir/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
+    runuser -u postgres -- env RUST_BACKTRACE=1 "$bindir/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
 }
 
 # wait_ready: until the server accepts connections again (e.g. after a backend crash).

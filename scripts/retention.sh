@@ -15,7 +15,7 @@ restart_at() { # restart_at OFFSET: restart the server with its clock shifted ("
     runuser -u postgres -- "$BINDIR/pg_ctl" -D "$SERVER_DIR/data" -m fast -w stop >/dev/null
     local fake=()
     [ -n "$1" ] && fake=(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$1")
-    runuser -u postgres -- env -u RUST_BACKTRACE "${fake[@]}" \
+    runuser -u postgres -- env RUST_BACKTRACE=1 "${fake[@]}" \
         "$BINDIR/pg_ctl" -D "$SERVER_DIR/data" -l "$SERVER_DIR/server.log" -w start >/dev/null
 }
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d retention -c "$1"; }

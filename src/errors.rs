@@ -50,3 +50,16 @@ pub fn not_installed() -> ! {
 pub fn spi(error: pgrx::spi::Error) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("fence: internal query failed: {error}"), None, None)
 }
+
+/// Keeps Rust backtraces out of the errors clients see. pgrx re-raises a PostgreSQL error that
+/// passed through one of fence's guarded calls (a refusal raised by fence's event trigger
+/// under its ProcessUtility hook, any failing DDL statement) with a Rust backtrace appended to
+/// its DETAIL whenever the server's environment enables backtraces (RUST_BACKTRACE=1, common
+/// in developer machines and containers): dozens of lines of build paths under every refusal.
+/// Unless the operator asked for library backtraces explicitly (RUST_LIB_BACKTRACE), they are
+/// off in this process (and the processes PostgreSQL starts from it).
+pub fn quiet_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}

@@ -29,6 +29,7 @@ extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    errors::quiet_backtraces();
     ffi::guc::init();
     ffi::hooks::install();
     ffi::xact::register();

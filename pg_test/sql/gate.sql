@@ -1,6 +1,10 @@
 -- The gate: risky DDL is refused with the statement, the lock, the findings and the next step.
 SET SESSION AUTHORIZATION regress_ci;
 ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+-- With fence loaded in the session (its ProcessUtility hook runs each statement), an error
+-- PostgreSQL raises comes through as it is: no Rust backtrace in its DETAIL, though the
+-- server runs with RUST_BACKTRACE=1.
+CREATE TABLE users (id int);
 \set VERBOSITY terse
 -- Below the threshold: allowed (low risk is reported as a NOTICE).
 ALTER TABLE users ADD COLUMN plan text DEFAULT 'free';
