@@ -138,9 +138,11 @@ $$;
 
 -- The tracking periods of a table (the table_id of its recorded changes): those recorded under
 -- the OID of its live tracking, up to that one (later periods under that OID, after a restore,
--- are other tables'); for a table not tracked now, those recorded under its OID.
+-- are other tables'); for a table not tracked now, those recorded under its OID. A table has
+-- one or two periods as a rule: planned for a thousand (the default), the query functions'
+-- search for an old key turned into a sequential scan of the month (15 -> 300 ms).
 CREATE FUNCTION fence.tracking_periods(tbl regclass) RETURNS SETOF integer
-LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE STRICT ROWS 2 SET search_path = pg_catalog, pg_temp AS $$
     SELECT t.id
     FROM fence.tracked_tables t
     LEFT JOIN fence.live_tracking(tbl) l ON l.carrier = tbl

@@ -111,14 +111,13 @@ fn relink_restored() {
                         row.get::<i32>(1)?.unwrap_or_default(),
                         row.get::<pg_sys::Oid>(2)?.unwrap_or_default(),
                         row.get::<pg_sys::Oid>(3)?.unwrap_or_default(),
-                        row.get::<bool>(4)?.unwrap_or_default(),
                     ))
                 })
                 .collect::<Result<Vec<_>, pgrx::spi::Error>>()
         })
     })
     .unwrap_or_else(|e| errors::spi(e));
-    for (id, old_relid, relid, _) in moved.into_iter().filter(|m| m.3) {
+    for (id, old_relid, relid) in moved {
         let relation = relcache::relation_name(relid).unwrap_or_else(|| relid.to_u32().to_string());
         events::record_under_policy(
             "row_tracking",
