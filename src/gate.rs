@@ -374,17 +374,19 @@ fn trigger_rows(query: &'static str) -> Vec<Value> {
 }
 
 /// What a later event trigger saw, attached to its statement's decision (or, when that was
-/// already chained, recorded as an event of its own).
-fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static str, end: bool) {
+/// already chained, recorded as an event of its own); returns those rows (none when fence's
+/// tables are not there).
+fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static str, end: bool) -> Vec<Value> {
     if store::extension_owner().is_none() {
-        return;
+        return Vec::new();
     }
     let rows = trigger_rows(query);
     if !events::attach(key, rows.clone(), end) {
         let mut details = Map::new();
-        details.insert(key.into(), Value::Array(rows));
+        details.insert(key.into(), Value::Array(rows.clone()));
         events::record(NewEvent { kind, command_tag: Some(tag.to_string()), details, ..Default::default() }, false);
     }
+    rows
 }
 
 /// `ddl_command_end`: the objects the command created or altered.
@@ -397,10 +399,11 @@ pub fn record(tag: &str, adds_partition: bool) {
     }
 }
 
-/// `sql_drop`: every object the command dropped.
+/// `sql_drop`: every object the command dropped; a dropped table's row tracking ends (looked
+/// up only when a table was dropped).
 pub fn dropped(tag: &str) {
-    attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
-    if store::extension_owner().is_some() {
+    let rows = attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
+    if rows.iter().any(|row| row["object_type"] == "table") {
         crate::rows::untrack_dropped();
     }
 }
