@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.1
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit libclang-dev clang build-essential pkg-config chromium sqitch libdbd-pg-perl python3-venv faketime libfaketime valgrind)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit postgresql-15-cron postgresql-15-partman libclang-dev clang build-essential pkg-config chromium sqitch libdbd-pg-perl python3-venv faketime libfaketime valgrind)
 export USER=${USER:-$(id -un)}
 export PATH="$HOME/.cargo/bin:$PATH"
 

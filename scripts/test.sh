@@ -4,7 +4,9 @@
 # the concurrency / evidence / dump / crash checks (scripts/durability.sh), the row-change
 # retention across months on a clock-shifted server of its own (scripts/retention.sh), the log /
 # notify / stats / report checks (scripts/observability.sh), the upgrade from the previous
-# release (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; then the migration
+# release (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; the compatibility
+# suite (scripts/compat.sh: the same SQL with and without fence, and a hot standby) and
+# pg_cron / pg_partman maintenance under an automation policy (scripts/automation.sh); then the migration
 # tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh);
 # last, the release package is built, installed and checked (scripts/package.sh --check).
 # Exits non-zero on any failure; the server is stopped however the run ends.
@@ -51,6 +53,9 @@ fi
 "$ROOT/scripts/upgrade.sh"
 "$ROOT/scripts/truth_wait.sh"
 "$ROOT/scripts/retention.sh"
+[ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
+"$ROOT/scripts/compat.sh"
+"$ROOT/scripts/automation.sh"
 [ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
 "$ROOT/scripts/tools.sh"
 "$ROOT/scripts/package.sh" --check

@@ -340,12 +340,13 @@ fn revoke_exemption(id: i64, reason: &str) -> bool {
 fn set_policy(document: JsonB, note: default!(Option<&str>, "NULL")) -> i32 {
     let full = match Policy::parse(&document.0) {
         Ok((_, full)) => full,
-        Err(e) => errors::invalid_parameter(&format!("invalid policy: {e}"), Some("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration, max_lock_timeout, statement_timeout_required, approver_roles, warn_roles.")),
+        Err(e) => errors::invalid_parameter(&format!("invalid policy: {e}"), Some("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration, max_lock_timeout, statement_timeout_required, approver_roles, warn_roles, automation.")),
     };
     let hash = store::policy_hash(&full);
     let by = security::session_role();
     as_owner(|| {
-        run(queries::LOCK_POLICY, []);
+        // fence's own lock (serializing policy versions): neither gated nor recorded as DDL.
+        crate::gate::internal(|| run(queries::LOCK_POLICY, []));
         let rows = run(
             queries::INSERT_POLICY,
             [

@@ -15,7 +15,9 @@ impl Catalog for LiveCatalog {
         match relcache::lookup(relation) {
             Some(info) => ResolvedRelation {
                 name: info.name,
-                state: if info.created_in_transaction {
+                state: if info.private {
+                    RelationState::Private
+                } else if info.created_in_transaction {
                     RelationState::New
                 } else {
                     RelationState::Existing { rows: info.rows, pages: info.pages }

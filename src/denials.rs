@@ -4,7 +4,7 @@
 //! session waits. The worker needs no lock this session could hold: it writes a table with
 //! no head row, appends to the chain only when this session does not hold the chain, and
 //! gives up after short lock and statement timeouts, leaving the denial parked for the next
-//! worker.
+//! worker. A READ ONLY transaction's events take the same way (it can write nothing itself).
 
 use std::time::Duration;
 
@@ -40,7 +40,8 @@ pub fn persist(event: &AuditEvent) -> Progress {
         _ => Progress::Lost,
     };
     if progress == Progress::Lost {
-        log!("fence: denial could not be written to the audit chain; recorded here instead: {payload}");
+        let what = if event.decision.as_deref() == Some("deny") { "denial" } else { "event" };
+        log!("fence: {what} could not be written to the audit chain; recorded here instead: {payload}");
     }
     progress
 }

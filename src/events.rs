@@ -36,8 +36,9 @@ pub struct NewEvent {
 
 struct Pending {
     level: i32,
-    /// Complete but for `seq` (assigned when appended) and `txid` (known at commit).
-    event: AuditEvent,
+    /// Complete but for `seq` (assigned when appended) and `txid` (known at commit); None
+    /// for a statement private to the session (see `hold_private`), never chained.
+    event: Option<AuditEvent>,
     /// A DDL decision waiting for its ddl_command_end.
     awaiting_end: bool,
 }
@@ -103,8 +104,14 @@ pub fn buffer(event: AuditEvent, awaiting_end: bool) {
     if fence_core::report::notifies(&event) {
         notify::send(fence_core::report::CHANNEL, &fence_core::report::notification(&event));
     }
-    let pending = Pending { level: xact::nest_level(), event, awaiting_end };
+    let pending = Pending { level: xact::nest_level(), event: Some(event), awaiting_end };
     PENDING.with(|p| p.borrow_mut().push(pending));
+}
+
+/// Stands in for the decision of a statement private to the session (its own temporary
+/// objects): what the later event triggers see of it is attached here and never chained.
+pub fn hold_private(awaiting_end: bool) {
+    PENDING.with(|p| p.borrow_mut().push(Pending { level: xact::nest_level(), event: None, awaiting_end }));
 }
 
 /// The CI context the session claims (`fence.repository`, ...), kept under `claims` so it is
@@ -126,7 +133,7 @@ pub fn client_addr() -> Rc<str> {
     CLIENT_ADDR.with(|c| {
         c.borrow_mut()
             .get_or_insert_with(|| {
-                Spi::get_one::<String>(queries::CLIENT_ADDR)
+                plans::select_one::<String>(queries::CLIENT_ADDR, &[])
                     .ok()
                     .flatten()
                     .unwrap_or_else(|| "local".to_string())
@@ -156,12 +163,24 @@ pub fn attach(key: &str, items: Vec<Value>, end: bool) -> bool {
     PENDING.with(|p| {
         let mut pending = p.borrow_mut();
         let Some(open) = pending.iter_mut().rev().find(|e| e.awaiting_end) else { return false };
-        let Value::Object(details) = &mut open.event.details else { return false };
+        if end {
+            open.awaiting_end = false;
+        }
+        // A private statement's placeholder takes its rewrites (of its temporary tables) and
+        // what is in the temporary schema: an object of anyone else's reached by it (a permanent column default using a temporary
+        // sequence, dropped by CASCADE) is recorded as an event of its own.
+        let Some(event) = &mut open.event else { return key == "actual_rewrites" || in_temp_schema(&items) };
+        if end && private_objects(event, &items) {
+            // A statement without risk whose every object is in the session's temporary
+            // schema (a temporary table, view, sequence or function): not chained.
+            open.event = None;
+            return true;
+        }
+        let Value::Object(details) = &mut event.details else { return false };
         if let Value::Array(list) = details.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
             list.extend(items);
         }
         if end {
-            open.awaiting_end = false;
             let predicted = details.get("rewrites").and_then(Value::as_bool).unwrap_or(false);
             let actual = details.get("actual_rewrites").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
             let verdict = match (predicted, actual) {
@@ -173,6 +192,31 @@ pub fn attach(key: &str, items: Vec<Value>, end: bool) -> bool {
         }
         true
     })
+}
+
+/// Whether every object is in the session's temporary schema (as the event triggers name it:
+/// `pg_temp`), or belongs to such an object (a rule, trigger, constraint or default has no
+/// schema of its own; its identity ends `on pg_temp.<table>` or reads `for pg_temp.<column>`).
+fn in_temp_schema(items: &[Value]) -> bool {
+    items.iter().all(|o| match (o["schema"].as_str(), o["identity"].as_str()) {
+        (Some(schema), _) => schema == "pg_temp",
+        (None, Some(identity)) => {
+            let owner = identity.rsplit(" on ").next().unwrap_or(identity);
+            owner.strip_prefix("for ").unwrap_or(owner).starts_with("pg_temp.")
+        }
+        (None, None) => false,
+    })
+}
+
+/// Whether an allowed decision without risk concerns only objects of the session's
+/// temporary schema (`pg_temp`, as the event triggers name it), including what it dropped.
+fn private_objects(event: &AuditEvent, created: &[Value]) -> bool {
+    let dropped = event.details.get("dropped").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    event.decision.as_deref() == Some("allow")
+        && event.risk.as_deref() == Some("none")
+        && !(created.is_empty() && dropped.is_empty())
+        && in_temp_schema(created)
+        && in_temp_schema(dropped)
 }
 
 /// Transaction end (commit or abort): forget everything. Must never raise.
@@ -195,14 +239,31 @@ pub fn commit_subtransaction(level: i32) {
 /// Pre-commit: append the transaction's events to the chain.
 /// After a successful `DROP EXTENSION fence` the chain is gone and nothing is appended.
 pub fn flush() {
-    let events: Vec<Pending> = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let events: Vec<AuditEvent> =
+        PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())).into_iter().filter_map(|p| p.event).collect();
     if events.is_empty() {
+        return;
+    }
+    if xact::in_recovery() {
+        // A hot standby can write nothing (an auditor's fence.anchor() there): say it.
+        for event in &events {
+            let payload = fence_core::chain::canonical_json(&Value::Object(event.fields()));
+            log!("fence: a hot standby cannot record events; recorded here instead: {payload}");
+        }
+        return;
+    }
+    if xact::read_only() {
+        // A READ ONLY transaction writes nothing, fence's events included: each is committed
+        // outside it, as a denial is.
+        events.iter().for_each(|event| {
+            crate::denials::persist(event);
+        });
         return;
     }
     let Some(chain) = relcache::audit_chain_oid() else { return };
     let Some(owner) = store::extension_owner() else { return };
     let txid = xact::full_transaction_id();
-    let events = events.into_iter().map(|p| AuditEvent { txid: Some(txid), ..p.event }).collect();
+    let events = events.into_iter().map(|e| AuditEvent { txid: Some(txid), ..e }).collect();
     security::as_owner(owner, || {
         snapshot::with_transaction_snapshot(|| {
             snapshot::lock_chain(chain);

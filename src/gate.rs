@@ -52,6 +52,8 @@ struct Verdict {
     exemption: Option<i64>,
     /// Hashes of what the client sent, when they were what the approval was matched on.
     client_hashes: Vec<String>,
+    /// The policy's automation entry that allowed it.
+    automation: Option<String>,
 }
 
 pub fn gate(call: GateCall) {
@@ -64,19 +66,33 @@ pub fn gate(call: GateCall) {
         );
         return;
     }
-    if store::extension_owner().is_none() {
+    if !watching() {
         return;
     }
     let analysis = analyze_in_transaction(&call.statement);
+    if xact::in_transaction_block() && analysis.findings.iter().any(|f| f.rule == "concurrently_in_transaction") {
+        // PostgreSQL refuses a CONCURRENTLY command in a transaction block itself, with its
+        // own error: nothing runs, there is nothing to decide.
+        return;
+    }
+    if analysis.session_private && call.row_audit_off.is_none() {
+        // Only the session's own temporary objects: nobody else can see, wait for or lose them.
+        events::hold_private(call.awaits_end);
+        return;
+    }
     let text = call.text.as_ref().map(|(t, _)| t.clone());
     let stmt_hash = text.as_deref().and_then(|t| statement_hash(t).ok());
     let content_hash = guc::approval();
 
-    let policy = store::current_policy();
-    let verdict = match &call.row_audit_off {
-        Some(relation) => row_audit_protected(relation),
-        None => judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
-    };
+    // fence's tables are read without leaving a lock in the user's transaction.
+    let (policy, verdict) = xact::without_trace(|| {
+        let policy = store::current_policy();
+        let verdict = match &call.row_audit_off {
+            Some(relation) => row_audit_protected(relation),
+            None => judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
+        };
+        (policy, verdict)
+    });
     let (policy_version, policy_hash) = (policy.version, policy.hash.clone());
 
     let mut details = Map::new();
@@ -95,6 +111,9 @@ pub fn gate(call: GateCall) {
     }
     if let Some(id) = verdict.exemption {
         details.insert("exemption_id".into(), id.into());
+    }
+    if let Some(name) = &verdict.automation {
+        details.insert("automation".into(), name.clone().into());
     }
     let event = NewEvent {
         kind: "ddl",
@@ -124,6 +143,12 @@ pub fn gate(call: GateCall) {
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
+}
+
+/// Whether fence decides and records here: installed in this database, and not on a hot
+/// standby (it replays the primary's decisions; nothing can be written there).
+fn watching() -> bool {
+    !xact::in_recovery() && store::extension_owner().is_some()
 }
 
 thread_local! {
@@ -198,6 +223,14 @@ fn judge(
     let (lock_timeout_ms, statement_timeout_ms) = security::timeouts_ms();
     // Role names are looked up only when the policy or an approval needs them.
     let roles = || [security::session_role(), security::executing_role().into()];
+    // The rules that make the statement need an approval (an automation entry or a rule
+    // exemption must cover all of them).
+    let rules: Vec<String> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.risk >= policy.approval_threshold || f.rule == "unclassified")
+        .map(|f| f.rule.to_string())
+        .collect();
     let facts = Facts {
         risk: analysis.risk,
         unknown: analysis.unknown,
@@ -206,11 +239,23 @@ fn judge(
         statement_timeout_ms,
         warn_role: !policy.warn_roles.is_empty()
             && roles().iter().any(|role| security::role_in_any(role, &policy.warn_roles)),
+        automation: policy
+            .automation
+            .iter()
+            .find(|entry| entry.covers(&rules) && roles().iter().any(|role| security::role_in_any(role, &entry.roles)))
+            .map(|entry| entry.name.clone()),
     };
     let nothing = ApprovalEvidence { content_named: content_hash.is_some(), ..Default::default() };
     let first = decide(policy, &facts, &nothing, None);
     if first.outcome == Outcome::Allow {
-        return Verdict { decision: first, approval_ids: Vec::new(), exemption: None, client_hashes: Vec::new() };
+        let automation = facts.automation.filter(|_| first.reason == "automation");
+        return Verdict {
+            decision: first,
+            approval_ids: Vec::new(),
+            exemption: None,
+            client_hashes: Vec::new(),
+            automation,
+        };
     }
     let [session, executing] = roles();
     let client_hashes = client_hashes(call);
@@ -230,12 +275,6 @@ fn judge(
     let (decision, exemption) = if approved.reason == "approved" {
         (approved, None)
     } else {
-        let rules = analysis
-            .findings
-            .iter()
-            .filter(|f| f.risk >= policy.approval_threshold || f.rule == "unclassified")
-            .map(|f| f.rule.to_string())
-            .collect();
         let exemption = store::find_exemption(&ExemptionQuery {
             statement_hash: stmt_hash,
             content_hash,
@@ -246,7 +285,7 @@ fn judge(
     };
     let approval_ids = if decision.reason == "approved" { approval_ids } else { Vec::new() };
     let exemption = if decision.reason == "exempted" { exemption } else { None };
-    Verdict { decision, approval_ids, exemption, client_hashes }
+    Verdict { decision, approval_ids, exemption, client_hashes, automation: None }
 }
 
 /// Dropping, disabling or renaming fence's row trigger: no approval or exemption covers it.
@@ -259,6 +298,7 @@ fn row_audit_protected(relation: &str) -> Verdict {
         approval_ids: Vec::new(),
         exemption: None,
         client_hashes: Vec::new(),
+        automation: None,
     }
 }
 
@@ -341,7 +381,7 @@ fn denial_hint(call: &GateCall, text: Option<&str>, stmt_hash: Option<&str>) -> 
 /// A change to what keeps fence on (its event triggers, `session_replication_role`): a
 /// superuser may make it, but not silently.
 pub fn record_guard_change(what: String, state: String, statement: Option<String>) {
-    if store::extension_owner().is_none() {
+    if !watching() {
         return;
     }
     let mut details = Map::new();
@@ -377,7 +417,7 @@ fn trigger_rows(query: &'static str) -> Vec<Value> {
 /// already chained, recorded as an event of its own); returns those rows (none when fence's
 /// tables are not there).
 fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static str, end: bool) -> Vec<Value> {
-    if store::extension_owner().is_none() {
+    if !watching() {
         return Vec::new();
     }
     let rows = trigger_rows(query);
@@ -394,7 +434,7 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static st
 /// be due; every other statement skips that look-up).
 pub fn record(tag: &str, adds_partition: bool) {
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
-    if adds_partition && store::extension_owner().is_some() {
+    if adds_partition && watching() {
         crate::rows::cover_new_partitions();
     }
 }
@@ -403,7 +443,7 @@ pub fn record(tag: &str, adds_partition: bool) {
 /// up only when a table was dropped).
 pub fn dropped(tag: &str) {
     let rows = attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
-    if rows.iter().any(|row| row["object_type"] == "table") {
+    if rows.iter().any(|row| row["object_type"] == "table" && row["schema"] != "pg_temp") {
         crate::rows::untrack_dropped();
     }
 }

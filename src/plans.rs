@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use pgrx::datum::DatumWithOid;
-use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult, SpiTupleTable};
-use pgrx::PgOid;
+use pgrx::spi::{OwnedPreparedStatement, Spi, SpiClient, SpiResult, SpiTupleTable};
+use pgrx::{FromDatum, IntoDatum, PgOid};
 
 thread_local! {
     /// Keyed by the query text's address (queries are `&'static str` from `queries.rs`).
@@ -39,6 +39,18 @@ pub fn select<'conn>(
     args: &[DatumWithOid<'_>],
 ) -> SpiResult<SpiTupleTable<'conn>> {
     client.select(plan(client, query, args, false)?, None, args)
+}
+
+/// The first column of a read-only query's first row (None: no row, or NULL). Unlike pgrx's
+/// `Spi::get_one`, which runs every query as a writer, it never assigns a transaction id.
+pub fn select_one<A: FromDatum + IntoDatum>(query: &'static str, args: &[DatumWithOid<'_>]) -> SpiResult<Option<A>> {
+    Spi::connect(|client| {
+        let table = select(client, query, args)?;
+        if table.is_empty() {
+            return Ok(None);
+        }
+        table.first().get_one::<A>()
+    })
 }
 
 /// Runs a writing query through its kept plan.

@@ -347,7 +347,7 @@ fn announce_tracking_change(relid: pg_sys::Oid) {
 
 /// The tracked partitioned table `relid` is a partition of (at any depth), if any.
 fn tracked_ancestor(relid: pg_sys::Oid) -> Option<String> {
-    as_owner(|| Spi::get_one_with_args::<String>(queries::TRACKED_ANCESTOR, &[relid.into()]))
+    as_owner(|| plans::select_one::<String>(queries::TRACKED_ANCESTOR, &[relid.into()]))
         .unwrap_or_else(|e| errors::spi(e))
 }
 

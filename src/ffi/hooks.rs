@@ -13,13 +13,44 @@ struct Frame {
     node: *mut pg_sys::Node,
     text: String,
     top_level: bool,
+    /// The (sub)transaction nesting level the statement started in: an error that skips
+    /// the statement's end drops its frame with the (sub)transaction it aborts.
+    level: i32,
 }
 
 thread_local! {
     static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
 }
 
-static mut PREVIOUS: pg_sys::ProcessUtility_hook_type = None;
+type ProcessUtilityFn = unsafe extern "C-unwind" fn(
+    *mut pg_sys::PlannedStmt,
+    *const std::ffi::c_char,
+    bool,
+    ProcessUtilityContext::Type,
+    pg_sys::ParamListInfo,
+    *mut pg_sys::QueryEnvironment,
+    *mut pg_sys::DestReceiver,
+    *mut pg_sys::QueryCompletion,
+);
+
+unsafe extern "C-unwind" {
+    /// The server's own function, declared here without pgrx's FFI guard: an error it raises
+    /// must reach PostgreSQL's handler as raised (every field: position, context, schema /
+    /// table / column / constraint names), not be rebuilt from the few fields pgrx keeps.
+    #[link_name = "standard_ProcessUtility"]
+    fn standard_process_utility(
+        pstmt: *mut pg_sys::PlannedStmt,
+        query_string: *const std::ffi::c_char,
+        read_only_tree: bool,
+        context: ProcessUtilityContext::Type,
+        params: pg_sys::ParamListInfo,
+        query_env: *mut pg_sys::QueryEnvironment,
+        dest: *mut pg_sys::DestReceiver,
+        qc: *mut pg_sys::QueryCompletion,
+    );
+}
+
+static mut NEXT: Option<ProcessUtilityFn> = None;
 static PRELOADED: AtomicBool = AtomicBool::new(false);
 
 pub fn install() {
@@ -27,7 +58,7 @@ pub fn install() {
     // hook and always call it (or the standard implementation). No query is running while
     // shared_preload_libraries or session_preload_libraries load us: that is "preloaded".
     unsafe {
-        PREVIOUS = pg_sys::ProcessUtility_hook;
+        NEXT = Some(pg_sys::ProcessUtility_hook.unwrap_or(standard_process_utility));
         pg_sys::ProcessUtility_hook = Some(process_utility);
         PRELOADED.store(pg_sys::debug_query_string.is_null(), Ordering::Relaxed);
     }
@@ -47,12 +78,10 @@ pub fn preloaded() -> bool {
     PRELOADED.load(Ordering::Relaxed)
 }
 
-struct PopFrame;
-
-impl Drop for PopFrame {
-    fn drop(&mut self) {
-        FRAMES.with(|frames| frames.borrow_mut().pop());
-    }
+/// A (sub)transaction at `level` aborted (0: the whole transaction): the frames of the
+/// statements it interrupted go with it. Must never raise.
+pub fn abort_frames(level: i32) {
+    FRAMES.with(|frames| frames.borrow_mut().retain(|f| level > 0 && f.level < level));
 }
 
 /// The statement's own slice of the query string (copying only that slice: a long
@@ -68,7 +97,10 @@ fn slice(query: *const std::ffi::c_char, location: i32, len: i32) -> String {
     String::from_utf8_lossy(&bytes[start..end]).into_owned()
 }
 
-#[pg_guard]
+/// The hook. It holds nothing that needs dropping while the statement runs, and calls the
+/// next hook without a guard: an ERROR raised by the statement unwinds straight through to
+/// PostgreSQL's handler untouched (its frame pops with the (sub)transaction, `abort_frames`).
+/// fence's own work before and after runs in guarded functions of its own.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "C-unwind" fn process_utility(
     pstmt: *mut pg_sys::PlannedStmt,
@@ -80,54 +112,72 @@ unsafe extern "C-unwind" fn process_utility(
     dest: *mut pg_sys::DestReceiver,
     qc: *mut pg_sys::QueryCompletion,
 ) {
-    // SAFETY: `pstmt` is the statement being executed; the frame is popped however the
-    // statement ends; the previous hook is called through pgrx's FFI guard.
+    // SAFETY: the arguments are what ProcessUtility received; NEXT is set by `install`
+    // before this hook is, and never changes after.
     unsafe {
-        let stmt = &*pstmt;
-        FRAMES.with(|frames| {
-            frames.borrow_mut().push(Frame {
-                node: stmt.utilityStmt,
-                text: slice(query_string, stmt.stmt_location, stmt.stmt_len),
-                top_level: context == ProcessUtilityContext::PROCESS_UTILITY_TOPLEVEL,
+        let depth = before(pstmt, query_string, context);
+        if let Some(next) = NEXT {
+            next(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+        }
+        after(pstmt, depth);
+    }
+}
+
+/// Before the statement: remember its text, and gate the commands event triggers never see.
+/// Returns how many frames were open before this statement's.
+#[pg_guard]
+unsafe extern "C-unwind" fn before(
+    pstmt: *mut pg_sys::PlannedStmt,
+    query_string: *const std::ffi::c_char,
+    context: ProcessUtilityContext::Type,
+) -> usize {
+    // SAFETY: `pstmt` is the statement about to be executed.
+    let stmt = unsafe { &*pstmt };
+    let node = stmt.utilityStmt;
+    let frame = Frame {
+        node,
+        text: slice(query_string, stmt.stmt_location, stmt.stmt_len),
+        top_level: context == ProcessUtilityContext::PROCESS_UTILITY_TOPLEVEL,
+        level: super::xact::nest_level(),
+    };
+    let depth = FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        frames.push(frame);
+        frames.len() - 1
+    });
+    if preloaded()
+        && super::maintenance::is_maintenance(node)
+        && !super::event_trigger::in_extension_script()
+        && !crate::gate::is_internal()
+        && !replication_role_replica()
+    {
+        super::snapshot::with_active_snapshot(|| {
+            crate::gate::gate(crate::gate::GateCall {
+                tag: super::parser::command_tag(node),
+                statement: super::parsetree::statement(node),
+                text: statement_text(node),
+                drops_fence: false,
+                awaits_end: false,
+                row_audit_off: None,
             })
         });
-        let _pop = PopFrame;
-        let node = stmt.utilityStmt;
-        if preloaded()
-            && super::maintenance::is_maintenance(node)
-            && !super::event_trigger::in_extension_script()
-            && !replication_role_replica()
-        {
-            super::snapshot::with_active_snapshot(|| {
-                crate::gate::gate(crate::gate::GateCall {
-                    tag: super::parser::command_tag(node),
-                    statement: super::parsetree::statement(node),
-                    text: statement_text(node),
-                    drops_fence: false,
-                    awaits_end: false,
-                    row_audit_off: None,
-                })
-            });
-        }
-        match PREVIOUS {
-            Some(previous) => pg_sys::ffi::pg_guard_ffi_boundary(|| {
-                previous(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc)
-            }),
-            None => pg_sys::standard_ProcessUtility(
-                pstmt,
-                query_string,
-                read_only_tree,
-                context,
-                params,
-                query_env,
-                dest,
-                qc,
-            ),
-        }
-        if let Some((what, state)) = super::guards::changed_guard(node) {
-            let text = FRAMES.with(|frames| frames.borrow().last().map(|f| f.text.clone()));
-            super::snapshot::with_active_snapshot(|| crate::gate::record_guard_change(what, state, text));
-        }
+    }
+    depth
+}
+
+/// After the statement: record a change to fence's guards, and close the statement's frame.
+#[pg_guard]
+unsafe extern "C-unwind" fn after(pstmt: *mut pg_sys::PlannedStmt, depth: usize) {
+    // SAFETY: `pstmt` is the statement just executed.
+    let node = unsafe { (*pstmt).utilityStmt };
+    let text = FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        let text = frames.get(depth).map(|f| f.text.clone());
+        frames.truncate(depth);
+        text
+    });
+    if let Some((what, state)) = super::guards::changed_guard(node) {
+        super::snapshot::with_active_snapshot(|| crate::gate::record_guard_change(what, state, text));
     }
 }
 

@@ -80,7 +80,13 @@ pub unsafe fn range_var(rv: *mut pg_sys::RangeVar) -> Option<RelationName> {
     // SAFETY: valid RangeVar per the caller.
     unsafe {
         let rv = &*rv;
-        Some(RelationName { schema: cstr(rv.schemaname), name: cstr(rv.relname)? })
+        // A relation created TEMP lives in the session's temporary schema.
+        let schema = if rv.relpersistence as u8 == pg_sys::RELPERSISTENCE_TEMP {
+            Some("pg_temp".to_string())
+        } else {
+            cstr(rv.schemaname)
+        };
+        Some(RelationName { schema, name: cstr(rv.relname)? })
     }
 }
 

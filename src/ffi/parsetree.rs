@@ -1,8 +1,8 @@
 //! Maps the server's parse tree of a utility statement into fence-core's statement model.
 
 use fence_core::model::{
-    alter_domain_validates, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation,
-    RelationName, Statement, StatementKind, TableSubcommand as Sub, TransactionControl,
+    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind,
+    OnRelation, RelationName, Statement, StatementKind, TableSubcommand as Sub, TransactionControl,
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
@@ -287,10 +287,96 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
                     None => AlterTableAction::Other { name: "PARTITION".into() },
                 }
             }
-            other => AlterTableAction::Other { name: format!("subcommand {other}") },
+            other => AlterTableAction::Other { name: subcommand_words(subcommand_name(other)) },
         }
     }
 }
+
+/// The name of an ALTER TABLE subcommand as PostgreSQL's `AlterTableType` spells it.
+macro_rules! subcommand_names {
+    ($($name:ident),* $(,)?) => {
+        fn subcommand_name(subtype: pg_sys::AlterTableType::Type) -> &'static str {
+            match subtype {
+                $(At::$name => stringify!($name),)*
+                _ => "AT_Unknown",
+            }
+        }
+    };
+}
+
+subcommand_names!(
+    AT_AddColumn,
+    AT_AddColumnRecurse,
+    AT_AddColumnToView,
+    AT_ColumnDefault,
+    AT_CookedColumnDefault,
+    AT_DropNotNull,
+    AT_SetNotNull,
+    AT_DropExpression,
+    AT_CheckNotNull,
+    AT_SetStatistics,
+    AT_SetOptions,
+    AT_ResetOptions,
+    AT_SetStorage,
+    AT_SetCompression,
+    AT_DropColumn,
+    AT_DropColumnRecurse,
+    AT_AddIndex,
+    AT_ReAddIndex,
+    AT_AddConstraint,
+    AT_AddConstraintRecurse,
+    AT_ReAddConstraint,
+    AT_ReAddDomainConstraint,
+    AT_AlterConstraint,
+    AT_ValidateConstraint,
+    AT_ValidateConstraintRecurse,
+    AT_AddIndexConstraint,
+    AT_DropConstraint,
+    AT_DropConstraintRecurse,
+    AT_ReAddComment,
+    AT_AlterColumnType,
+    AT_AlterColumnGenericOptions,
+    AT_ChangeOwner,
+    AT_ClusterOn,
+    AT_DropCluster,
+    AT_SetLogged,
+    AT_SetUnLogged,
+    AT_DropOids,
+    AT_SetAccessMethod,
+    AT_SetTableSpace,
+    AT_SetRelOptions,
+    AT_ResetRelOptions,
+    AT_ReplaceRelOptions,
+    AT_EnableTrig,
+    AT_EnableAlwaysTrig,
+    AT_EnableReplicaTrig,
+    AT_DisableTrig,
+    AT_EnableTrigAll,
+    AT_DisableTrigAll,
+    AT_EnableTrigUser,
+    AT_DisableTrigUser,
+    AT_EnableRule,
+    AT_EnableAlwaysRule,
+    AT_EnableReplicaRule,
+    AT_DisableRule,
+    AT_AddInherit,
+    AT_DropInherit,
+    AT_AddOf,
+    AT_DropOf,
+    AT_ReplicaIdentity,
+    AT_EnableRowSecurity,
+    AT_DisableRowSecurity,
+    AT_ForceRowSecurity,
+    AT_NoForceRowSecurity,
+    AT_GenericOptions,
+    AT_AttachPartition,
+    AT_DetachPartition,
+    AT_DetachPartitionFinalize,
+    AT_AddIdentity,
+    AT_SetIdentity,
+    AT_DropIdentity,
+    AT_ReAddStatistics,
+);
 
 const SERIAL_TYPES: &[&str] = &["serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"];
 
@@ -368,6 +454,7 @@ unsafe fn create_index(stmt: *mut pg_sys::IndexStmt) -> StatementKind {
                 name: cstr(stmt.idxname),
                 concurrently: stmt.concurrent,
                 unique: stmt.unique,
+                if_not_exists: stmt.if_not_exists,
             },
             None => StatementKind::Unclassified,
         }
@@ -392,7 +479,8 @@ unsafe fn create_table(stmt: *mut pg_sys::CreateStmt) -> StatementKind {
             list_nodes(stmt.inhRelations).into_iter().filter_map(|n| range_var(n as *mut pg_sys::RangeVar)).collect();
         let (partition_of, inherits) =
             if stmt.partbound.is_null() { (None, parents) } else { (parents.into_iter().next(), Vec::new()) };
-        StatementKind::CreateTable { relation, columns, constraints, partition_of, inherits, like }
+        let if_not_exists = stmt.if_not_exists;
+        StatementKind::CreateTable { relation, columns, constraints, partition_of, inherits, like, if_not_exists }
     }
 }
 

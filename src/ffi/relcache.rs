@@ -14,6 +14,8 @@ const INVALID_SUBTRANSACTION_ID: pg_sys::SubTransactionId = 0;
 pub struct RelationInfo {
     pub name: RelationName,
     pub created_in_transaction: bool,
+    /// A temporary relation of this session.
+    pub private: bool,
     pub rows: f64,
     pub pages: i64,
 }
@@ -64,11 +66,12 @@ pub fn parse_name(text: &str) -> RelationName {
 pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
     let oid = relation_oid(relation)?;
     let name = qualified_name(oid)?;
-    // SAFETY: only the creation subtransaction and size estimates are read.
+    // SAFETY: only the creation subtransaction, temporariness and size estimates are read.
     with_relation(oid, |rel| unsafe {
         RelationInfo {
             name,
             created_in_transaction: (*rel).rd_createSubid != INVALID_SUBTRANSACTION_ID,
+            private: (*rel).rd_islocaltemp,
             rows: f64::from((*(*rel).rd_rel).reltuples),
             pages: i64::from((*(*rel).rd_rel).relpages),
         }

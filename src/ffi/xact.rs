@@ -28,6 +28,9 @@ unsafe extern "C-unwind" fn on_xact(event: XactEvent::Type, _arg: *mut std::ffi:
         | XactEvent::XACT_EVENT_PREPARE => crate::events::reset(),
         _ => {}
     }
+    if matches!(event, XactEvent::XACT_EVENT_ABORT | XactEvent::XACT_EVENT_PARALLEL_ABORT) {
+        super::hooks::abort_frames(0);
+    }
 }
 
 #[pg_guard]
@@ -38,10 +41,46 @@ unsafe extern "C-unwind" fn on_subxact(
     _arg: *mut std::ffi::c_void,
 ) {
     match event {
-        SubXactEvent::SUBXACT_EVENT_ABORT_SUB => crate::events::abort_subtransaction(nest_level()),
+        SubXactEvent::SUBXACT_EVENT_ABORT_SUB => {
+            crate::events::abort_subtransaction(nest_level());
+            super::hooks::abort_frames(nest_level());
+        }
         SubXactEvent::SUBXACT_EVENT_COMMIT_SUB => crate::events::commit_subtransaction(nest_level()),
         _ => {}
     }
+}
+
+struct RollBack {
+    context: pg_sys::MemoryContext,
+    owner: pg_sys::ResourceOwner,
+}
+
+impl Drop for RollBack {
+    fn drop(&mut self) {
+        // SAFETY: ends the subtransaction `without_trace` began (also when its reads raised:
+        // pgrx turned the error into this unwinding, the subtransaction is still open), then
+        // restores the caller's memory context and resource owner, as PL/pgSQL does.
+        unsafe {
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+            pg_sys::CurrentMemoryContext = self.context;
+            pg_sys::CurrentResourceOwner = self.owner;
+        }
+    }
+}
+
+/// Runs fence's own reads (policy, approvals, exemptions) in a subtransaction rolled back
+/// right after: the locks they take on fence's tables and indexes are released at once, so
+/// the user's transaction holds nothing of fence's. `read` must only read and return owned
+/// values (what it allocated in PostgreSQL's memory is freed).
+pub fn without_trace<R>(read: impl FnOnce() -> R) -> R {
+    // SAFETY: a subtransaction in the current transaction (DDL never runs in parallel mode);
+    // the guard rolls it back however `read` ends.
+    let _rollback = unsafe {
+        let rollback = RollBack { context: pg_sys::CurrentMemoryContext, owner: pg_sys::CurrentResourceOwner };
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        rollback
+    };
+    read()
 }
 
 /// Identifies the current top-level transaction within this backend.
@@ -55,6 +94,18 @@ pub fn local_transaction_id() -> u32 {
 pub fn local_subtransaction_id() -> (u32, u32) {
     // SAFETY: reads backend-local transaction state.
     (local_transaction_id(), unsafe { pg_sys::GetCurrentSubTransactionId() })
+}
+
+/// Whether the current transaction is READ ONLY (it may write nothing, fence included).
+pub fn read_only() -> bool {
+    // SAFETY: reads a backend-local flag.
+    unsafe { pg_sys::XactReadOnly }
+}
+
+/// Whether the server is a standby replaying WAL (nothing can be written).
+pub fn in_recovery() -> bool {
+    // SAFETY: reads shared recovery state.
+    unsafe { pg_sys::RecoveryInProgress() }
 }
 
 /// Whether the session is inside an explicit transaction block (BEGIN ... COMMIT).

@@ -4,8 +4,8 @@
 //! known to be binary-coercible.
 
 use fence_core::model::{
-    alter_domain_validates, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation,
-    RelationName, Statement, StatementKind, TableSubcommand, TransactionControl, Volatility,
+    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind,
+    OnRelation, RelationName, Statement, StatementKind, TableSubcommand, TransactionControl, Volatility,
 };
 use pg_query::protobuf::{self, AlterTableType as At, ConstrType as Ct, ObjectType as Ob};
 use pg_query::NodeEnum as N;
@@ -35,7 +35,12 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>, String> {
 
 pub(crate) fn range_var(rv: &Option<protobuf::RangeVar>) -> Option<RelationName> {
     let rv = rv.as_ref()?;
-    let schema = (!rv.schemaname.is_empty()).then_some(rv.schemaname.as_str());
+    // A relation created TEMP lives in the session's temporary schema.
+    let schema = if rv.relpersistence == "t" {
+        Some("pg_temp")
+    } else {
+        (!rv.schemaname.is_empty()).then_some(rv.schemaname.as_str())
+    };
     Some(RelationName::new(schema, &rv.relname))
 }
 
@@ -171,7 +176,7 @@ fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
         (Ok(At::AtSetTableSpace), _) => AlterTableAction::SetTablespace { tablespace: column(), unchanged: false },
         (Ok(subtype), _) => match table_subcommand(subtype) {
             Some(subcommand) => AlterTableAction::Table(subcommand),
-            None => AlterTableAction::Other { name: format!("{subtype:?}") },
+            None => AlterTableAction::Other { name: subcommand_words(&format!("{subtype:?}")) },
         },
         (Err(_), _) => AlterTableAction::Other { name: format!("subcommand {}", cmd.subtype) },
     }
@@ -259,6 +264,7 @@ fn kind(node: &N) -> StatementKind {
                 name: (!stmt.idxname.is_empty()).then(|| stmt.idxname.clone()),
                 concurrently: stmt.concurrent,
                 unique: stmt.unique,
+                if_not_exists: stmt.if_not_exists,
             },
             None => StatementKind::Unclassified,
         },
@@ -457,7 +463,8 @@ fn create_table(stmt: &protobuf::CreateStmt) -> StatementKind {
         .collect();
     let (partition_of, inherits) =
         if stmt.partbound.is_none() { (None, parents) } else { (parents.into_iter().next(), Vec::new()) };
-    StatementKind::CreateTable { relation, columns, constraints, partition_of, inherits, like }
+    let if_not_exists = stmt.if_not_exists;
+    StatementKind::CreateTable { relation, columns, constraints, partition_of, inherits, like, if_not_exists }
 }
 
 /// The command tag PostgreSQL would report, from the node type.

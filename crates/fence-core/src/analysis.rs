@@ -30,6 +30,10 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// fence could not classify (part of) the statement.
     pub unknown: bool,
+    /// Every relation the statement locks beyond a read is a temporary relation of this
+    /// session (or one it creates as such): nothing another session uses is touched, so the
+    /// gate neither decides nor records it.
+    pub session_private: bool,
 }
 
 /// Analyzes statements in order, remembering relations created earlier in the same script
@@ -90,19 +94,45 @@ impl<'c> Analyzer<'c> {
         let statement = &statement;
         let fx = effects(statement, catalog);
         let mut findings = check_all(&self.transaction, statement, &fx);
+        let exists = self.already_exists(statement);
         for finding in &mut findings {
-            let on_new = finding.relation.clone().is_some_and(|r| self.is_new(&r));
-            if on_new && finding.risk > Risk::None {
-                finding.risk = Risk::None;
-                finding.message.push_str(" (created in this transaction: nobody else can be blocked)");
-            } else if let Some(relation) = finding.relation.clone() {
-                if let RelationState::Existing { rows, pages } = self.resolve(&relation).state {
-                    scale_by_size(finding, size_tier(rows, pages), self.lock_timeout_ms);
+            let Some(relation) = finding.relation.clone() else { continue };
+            let harmless = if exists {
+                Some("it already exists: IF NOT EXISTS skips it")
+            } else if self.is_new(&relation) {
+                Some("created in this transaction: nobody else can be blocked")
+            } else {
+                match self.resolve(&relation).state {
+                    RelationState::Existing { rows, pages } => {
+                        scale_by_size(finding, size_tier(rows, pages), self.lock_timeout_ms);
+                        None
+                    }
+                    RelationState::Private => {
+                        Some("a temporary relation of this session: no other session can see it or wait for it")
+                    }
+                    RelationState::Missing => {
+                        Some("it does not exist: IF EXISTS skips it, otherwise PostgreSQL refuses the statement")
+                    }
+                    RelationState::New | RelationState::Unknown => None,
                 }
+            };
+            if let Some(why) = harmless.filter(|_| finding.risk > Risk::None) {
+                finding.risk = Risk::None;
+                finding.message.push_str(&format!(" ({why})"));
             }
         }
-        let resolved: Vec<(ResolvedRelation, &crate::effects::Lock)> =
+        // A relation that does not exist (and is not created earlier in the script) is not
+        // locked: IF EXISTS skips it, or the statement fails before any lock.
+        let mut resolved: Vec<(ResolvedRelation, &crate::effects::Lock)> =
             fx.locks.iter().map(|l| (self.resolve(&l.relation), l)).collect();
+        resolved.retain(|(r, l)| {
+            r.state != RelationState::Missing || self.created.contains(&r.name) || self.created.contains(&l.relation)
+        });
+        if exists && matches!(statement.kind, StatementKind::CreateTable { .. }) {
+            // PostgreSQL finds the table before it looks at (and locks) anything else.
+            resolved.clear();
+        }
+        let session_private = self.session_private(statement, &resolved);
         let locks: Vec<LockReport> =
             resolved.iter().map(|(r, l)| LockReport { relation: r.name.to_string(), mode: l.mode }).collect();
         // Only relations that exist before the script: neither missing nor created by it.
@@ -122,11 +152,38 @@ impl<'c> Analyzer<'c> {
             risk: findings.iter().map(|f| f.risk).max().unwrap_or(Risk::None),
             unknown: findings.iter().any(|f| f.rule == "unclassified"),
             findings,
+            session_private,
         };
-        self.remember_created(statement);
+        if !exists {
+            self.remember_created(statement);
+        }
         self.remember_transaction(statement, &resolved);
         self.remember_setting(statement);
         analysis
+    }
+
+    /// Whether the statement is `CREATE TABLE` / `CREATE INDEX ... IF NOT EXISTS` of a
+    /// relation the catalog already has: a no-op (unknowable offline).
+    fn already_exists(&mut self, statement: &Statement) -> bool {
+        let present = |state: RelationState| !matches!(state, RelationState::Missing | RelationState::Unknown);
+        match &statement.kind {
+            StatementKind::CreateTable { relation, if_not_exists: true, .. } => present(self.resolve(relation).state),
+            StatementKind::CreateIndex { relation, name: Some(name), if_not_exists: true, .. } => {
+                let table = self.resolve(relation).name;
+                present(self.resolve(&RelationName::new(table.schema.as_deref(), name)).state)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the statement touches only this session's temporary relations: it creates one
+    /// (in `pg_temp`) or locks at least one, and every lock stronger than a read is on one.
+    fn session_private(&self, statement: &Statement, locks: &[(ResolvedRelation, &crate::effects::Lock)]) -> bool {
+        let private = |r: &ResolvedRelation| r.state == RelationState::Private || r.name.is_temp_schema();
+        let creates_private =
+            matches!(&statement.kind, StatementKind::CreateTable { relation, .. } if relation.is_temp_schema());
+        let touches_private = creates_private || locks.iter().any(|(r, _)| private(r));
+        touches_private && locks.iter().all(|(r, l)| private(r) || l.mode == LockMode::AccessShare)
     }
 
     fn remember_setting(&mut self, statement: &Statement) {
@@ -322,11 +379,106 @@ mod tests {
                 partition_of: None,
                 inherits: vec![],
                 like: vec![],
+                if_not_exists: false,
             },
         );
         assert_eq!(analyzer.analyze(&create).risk, Risk::None);
         assert_eq!(analyzer.analyze(&set_not_null("t")).risk, Risk::None);
         assert_eq!(analyzer.analyze(&set_not_null("other")).risk, Risk::High);
+    }
+
+    /// `tmp` is a temporary table of the session, `gone` does not exist, the rest is big.
+    struct TempAndMissing;
+    impl Catalog for TempAndMissing {
+        fn resolve(&self, relation: &RelationName) -> ResolvedRelation {
+            let (schema, state) = match relation.name.as_str() {
+                "tmp" => ("pg_temp_3", RelationState::Private),
+                "gone" => ("public", RelationState::Missing),
+                _ => ("public", RelationState::Existing { rows: 1e7, pages: 200_000 }),
+            };
+            let name = if state == RelationState::Missing {
+                relation.clone()
+            } else {
+                RelationName::new(Some(schema), &relation.name)
+            };
+            ResolvedRelation { name, state }
+        }
+        fn index_table(&self, _: &RelationName) -> Option<RelationName> {
+            None
+        }
+        fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
+            Vec::new()
+        }
+    }
+
+    fn drop_tables(names: &[&str]) -> Statement {
+        let objects = names.iter().map(|n| RelationName::new(None, n)).collect();
+        Statement::new(
+            "DROP TABLE",
+            StatementKind::Drop { kind: crate::model::ObjectKind::Table, objects, cascade: false, concurrently: false },
+        )
+    }
+
+    #[test]
+    fn temporary_relations_of_the_session_are_private_and_harmless() {
+        let a = Analyzer::new(&TempAndMissing).analyze(&drop_tables(&["tmp"]));
+        assert!(a.session_private);
+        assert_eq!(a.risk, Risk::None);
+        assert_eq!(Analyzer::new(&TempAndMissing).analyze(&set_not_null("tmp")).risk, Risk::None);
+        // Mixed with a shared table: gated as usual, the temporary one is harmless.
+        let mixed = Analyzer::new(&TempAndMissing).analyze(&drop_tables(&["tmp", "users"]));
+        assert!(!mixed.session_private);
+        assert_eq!(mixed.risk, Risk::Critical);
+        let create = Statement::new(
+            "CREATE TABLE",
+            StatementKind::CreateTable {
+                relation: RelationName::new(Some("pg_temp"), "s"),
+                columns: vec![],
+                constraints: vec![],
+                partition_of: None,
+                inherits: vec![],
+                like: vec![RelationName::new(None, "users")],
+                if_not_exists: false,
+            },
+        );
+        assert!(Analyzer::new(&TempAndMissing).analyze(&create).session_private);
+        assert!(!Analyzer::new(&TempAndMissing).analyze(&set_not_null("users")).session_private);
+        assert!(!Analyzer::new(&OfflineCatalog).analyze(&set_not_null("tmp")).session_private);
+    }
+
+    #[test]
+    fn missing_relations_are_no_ops_and_unlocked() {
+        let a = Analyzer::new(&TempAndMissing).analyze(&drop_tables(&["gone"]));
+        assert_eq!(a.risk, Risk::None);
+        assert!(a.locks.is_empty() && a.relation.is_none() && !a.session_private);
+        assert!(a.findings.iter().all(|f| f.message.contains("does not exist")));
+        let both = Analyzer::new(&TempAndMissing).analyze(&drop_tables(&["gone", "users"]));
+        assert_eq!(both.risk, Risk::Critical);
+        assert_eq!(both.locks.len(), 1);
+        // Offline nothing is known: the drop keeps its risk.
+        assert_eq!(Analyzer::new(&OfflineCatalog).analyze(&drop_tables(&["gone"])).risk, Risk::High);
+    }
+
+    #[test]
+    fn if_not_exists_of_an_existing_relation_is_a_no_op() {
+        let index = |name: &str, if_not_exists| {
+            Statement::new(
+                "CREATE INDEX",
+                StatementKind::CreateIndex {
+                    relation: RelationName::new(None, "users"),
+                    name: Some(name.into()),
+                    concurrently: false,
+                    unique: false,
+                    if_not_exists,
+                },
+            )
+        };
+        let present = Analyzer::new(&TempAndMissing).analyze(&index("users_email", true));
+        assert_eq!(present.risk, Risk::None);
+        assert!(present.findings.iter().any(|f| f.message.contains("already exists")));
+        assert!(Analyzer::new(&TempAndMissing).analyze(&index("gone", true)).risk >= Risk::High);
+        assert!(Analyzer::new(&TempAndMissing).analyze(&index("users_email", false)).risk >= Risk::High);
+        assert!(Analyzer::new(&OfflineCatalog).analyze(&index("users_email", true)).risk >= Risk::High);
     }
 
     #[test]

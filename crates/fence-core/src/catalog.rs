@@ -11,6 +11,9 @@ pub enum RelationState {
     Missing,
     /// Created earlier in the same transaction or script: locking it harms nobody.
     New,
+    /// A temporary relation of this session (its own `pg_temp` schema): no other session can
+    /// see it, wait for it or lose it.
+    Private,
     /// A pre-existing relation with the planner's size estimates.
     Existing { rows: f64, pages: i64 },
 }

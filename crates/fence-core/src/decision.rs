@@ -60,6 +60,9 @@ pub struct Facts {
     pub statement_timeout_ms: i64,
     /// The session or executing role belongs to one of the policy's `warn_roles`.
     pub warn_role: bool,
+    /// The policy's `automation` entry that lets the session or executing role run every
+    /// risky finding of the statement, if any.
+    pub automation: Option<String>,
 }
 
 /// Timeout requirements the statement breaks: they hold whatever approves it, because an
@@ -102,6 +105,12 @@ pub fn decide(policy: &Policy, facts: &Facts, approvals: &ApprovalEvidence, exem
         None
     } else if approved {
         Some(decision(Outcome::Allow, "approved", format!("approved by {}", approvals.approvers.join(", "))))
+    } else if let Some(name) = &facts.automation {
+        Some(decision(
+            Outcome::Allow,
+            "automation",
+            format!("the policy's automation entry \"{name}\" lets this role run it"),
+        ))
     } else if let Some(id) = exemption {
         Some(decision(Outcome::Allow, "exempted", format!("exemption {id} covers it")))
     } else {
@@ -177,6 +186,33 @@ mod tests {
             content_named: true,
             approvers: names.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn automation_entries_allow_their_rules_for_their_roles() {
+        let p =
+            policy(json!({"automation": [{"name": "cron", "roles": ["maint"], "rules": ["vacuum_full", "reindex"]}]}));
+        let entry = &p.automation[0];
+        assert!(entry.covers(&["vacuum_full".into()]));
+        assert!(!entry.covers(&["vacuum_full".into(), "drop_table".into()]));
+        assert!(!entry.covers(&[]));
+        let facts = Facts { risk: Risk::High, automation: Some("cron".into()), ..Default::default() };
+        let d = decide(&p, &facts, &ApprovalEvidence::default(), None);
+        assert_eq!((d.outcome, d.reason), (Outcome::Allow, "automation"));
+        assert!(d.explanation.contains("\"cron\""));
+        // Timeout requirements hold for automation too.
+        let strict = policy(json!({"max_lock_timeout": "2s"}));
+        let locked = Facts { lock_mode: Some(LockMode::AccessExclusive), ..facts };
+        assert_eq!(decide(&strict, &locked, &ApprovalEvidence::default(), None).outcome, Outcome::Deny);
+        for bad in [
+            json!({"automation": [{"name": "x", "roles": ["r"], "rules": ["no_such_rule"]}]}),
+            json!({"automation": [{"name": "x", "roles": [], "rules": ["reindex"]}]}),
+            json!({"automation": [{"roles": ["r"], "rules": ["reindex"]}]}),
+            json!({"automation": [{"name": "x", "roles": ["r"], "rules": ["reindex"], "when": "night"}]}),
+            json!({"automation": {"name": "x"}}),
+        ] {
+            assert_eq!(Policy::parse(&bad).unwrap_err().key, "automation", "{bad}");
         }
     }
 

@@ -560,7 +560,13 @@ mod tests {
     fn create_index_concurrently_does_not_block_writes() {
         let stmt = Statement::new(
             "CREATE INDEX",
-            StatementKind::CreateIndex { relation: users(), name: None, concurrently: true, unique: false },
+            StatementKind::CreateIndex {
+                relation: users(),
+                name: None,
+                concurrently: true,
+                unique: false,
+                if_not_exists: false,
+            },
         );
         let fx = effects(&stmt, &OfflineCatalog);
         assert!(!fx.locks[0].mode.blocks_writes());

@@ -16,6 +16,12 @@ impl RelationName {
     pub fn new(schema: Option<&str>, name: &str) -> Self {
         RelationName { schema: schema.map(str::to_string), name: name.to_string() }
     }
+
+    /// Named in the session's temporary schema (`pg_temp.x`, or created `TEMP`: the front
+    /// ends write such a name with the schema `pg_temp`).
+    pub fn is_temp_schema(&self) -> bool {
+        self.schema.as_deref() == Some("pg_temp")
+    }
 }
 
 impl fmt::Display for RelationName {
@@ -25,6 +31,20 @@ impl fmt::Display for RelationName {
             None => f.write_str(&self.name),
         }
     }
+}
+
+/// An ALTER TABLE subcommand's enum name as the parsers spell it (`AT_DropOids` in the
+/// server, `AtDropOids` in libpg_query) in words, as messages show it (`DROP OIDS`).
+pub fn subcommand_words(name: &str) -> String {
+    let bare = name.strip_prefix("AT_").or_else(|| name.strip_prefix("At")).unwrap_or(name);
+    let mut words = String::new();
+    for c in bare.chars() {
+        if c.is_ascii_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_uppercase());
+    }
+    words
 }
 
 /// Volatility of an expression (a column default), as the front end could determine it.
@@ -310,6 +330,8 @@ pub enum StatementKind {
         partition_of: Option<RelationName>,
         inherits: Vec<RelationName>,
         like: Vec<RelationName>,
+        /// `IF NOT EXISTS`: a no-op when the table exists.
+        if_not_exists: bool,
     },
     /// `ALTER DOMAIN`: adding a constraint (unless NOT VALID), SET NOT NULL and VALIDATE
     /// CONSTRAINT check every column of the domain (or of a domain over it) in every table.
@@ -332,6 +354,8 @@ pub enum StatementKind {
         name: Option<String>,
         concurrently: bool,
         unique: bool,
+        /// `IF NOT EXISTS`: a no-op when an index of that name exists.
+        if_not_exists: bool,
     },
     Drop {
         kind: ObjectKind,
@@ -479,5 +503,17 @@ impl Statement {
             _ => (None, [].as_slice()),
         };
         actions.iter().filter_map(move |action| relation.map(|r| (r, action)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subcommand_words;
+
+    #[test]
+    fn subcommand_names_read_as_words_from_both_parsers() {
+        assert_eq!(subcommand_words("AT_DropOids"), "DROP OIDS");
+        assert_eq!(subcommand_words("AtDropOids"), "DROP OIDS");
+        assert_eq!(subcommand_words("AT_EnableAlwaysTrig"), "ENABLE ALWAYS TRIG");
     }
 }

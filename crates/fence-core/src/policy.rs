@@ -44,6 +44,25 @@ pub struct Policy {
     pub approver_roles: Vec<String>,
     /// Roles whose members' risky statements are only warned, never refused (still recorded).
     pub warn_roles: Vec<String>,
+    /// DDL that automation runs by design (pg_cron's maintenance jobs, pg_partman's partition
+    /// creation and retention): named roles may run statements whose every risky finding is
+    /// one of the named rules, without an approval; each decision names the entry.
+    pub automation: Vec<Automation>,
+}
+
+/// One `automation` entry of a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Automation {
+    pub name: String,
+    pub roles: Vec<String>,
+    pub rules: Vec<String>,
+}
+
+impl Automation {
+    /// Whether the entry covers every one of `rules` (the statement's risky findings).
+    pub fn covers(&self, rules: &[String]) -> bool {
+        !rules.is_empty() && rules.iter().all(|rule| self.rules.contains(rule))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +96,7 @@ pub fn default_document() -> Value {
         "statement_timeout_required": false,
         "approver_roles": [],
         "warn_roles": [],
+        "automation": [],
     })
 }
 
@@ -124,6 +144,7 @@ impl Policy {
                 .ok_or_else(|| bad("statement_timeout_required", "must be true or false"))?,
             approver_roles: role_list(&full, "approver_roles")?,
             warn_roles: role_list(&full, "warn_roles")?,
+            automation: automation(&full["automation"])?,
         };
         Ok((policy, Value::Object(full)))
     }
@@ -148,6 +169,39 @@ fn role_list(doc: &Map<String, Value>, key: &str) -> Result<Vec<String>, PolicyE
             _ => Err(shape()),
         })
         .collect()
+}
+
+fn automation(value: &Value) -> Result<Vec<Automation>, PolicyError> {
+    let key = "automation";
+    let shape =
+        || bad(key, "must be an array of {\"name\": \"...\", \"roles\": [\"...\"], \"rules\": [\"...\"]} objects");
+    let mut out: Vec<Automation> = Vec::new();
+    for entry in value.as_array().ok_or_else(shape)? {
+        let object = entry.as_object().ok_or_else(shape)?;
+        if let Some(unknown) = object.keys().find(|k| !["name", "roles", "rules"].contains(&k.as_str())) {
+            return Err(bad(key, format!("unknown entry key \"{unknown}\" (known: name, roles, rules)")));
+        }
+        let name = match object.get("name").and_then(Value::as_str) {
+            Some(name) if !name.is_empty() && out.iter().all(|a| a.name != name) => name.to_string(),
+            _ => return Err(bad(key, "each entry needs a \"name\", unique among the entries")),
+        };
+        let roles = role_list(object, "roles")
+            .map_err(|_| bad(key, format!("{name}: \"roles\" must be a non-empty array of role names")))?;
+        let rules: Vec<String> = match object.get("rules").and_then(Value::as_array) {
+            Some(rules) if !rules.is_empty() => {
+                rules.iter().map(|r| r.as_str().map(str::to_string).ok_or_else(shape)).collect::<Result<_, _>>()?
+            }
+            _ => return Err(bad(key, format!("{name}: \"rules\" must be a non-empty array of rule ids"))),
+        };
+        if let Some(unknown) = rules.iter().find(|r| crate::rules::by_id(r).is_none() && *r != "unclassified") {
+            return Err(bad(key, format!("{name}: unknown rule \"{unknown}\"")));
+        }
+        if roles.is_empty() {
+            return Err(bad(key, format!("{name}: \"roles\" must be a non-empty array of role names")));
+        }
+        out.push(Automation { name, roles, rules });
+    }
+    Ok(out)
 }
 
 fn approvals_required(value: &Value) -> Result<BTreeMap<Risk, u32>, PolicyError> {

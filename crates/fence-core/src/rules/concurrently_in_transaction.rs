@@ -41,7 +41,13 @@ mod tests {
     fn only_inside_a_block() {
         let stmt = Statement::new(
             "CREATE INDEX",
-            StatementKind::CreateIndex { relation: rel("t"), name: None, concurrently: true, unique: false },
+            StatementKind::CreateIndex {
+                relation: rel("t"),
+                name: None,
+                concurrently: true,
+                unique: false,
+                if_not_exists: false,
+            },
         );
         assert!(run(&RULE, &stmt).is_empty());
         let block = Transaction { explicit: true, ..Default::default() };

@@ -31,7 +31,13 @@ mod tests {
         let build = |concurrently| {
             Statement::new(
                 "CREATE INDEX",
-                StatementKind::CreateIndex { relation: rel("t"), name: None, concurrently, unique: false },
+                StatementKind::CreateIndex {
+                    relation: rel("t"),
+                    name: None,
+                    concurrently,
+                    unique: false,
+                    if_not_exists: false,
+                },
             )
         };
         assert_eq!(run(&RULE, &build(false)).len(), 1);

@@ -39,6 +39,7 @@ mod tests {
                 partition_of: Some(rel("p")),
                 inherits: vec![],
                 like: vec![],
+                if_not_exists: false,
             },
         );
         assert_eq!(run(&RULE, &stmt)[0].relation, Some(rel("p")));

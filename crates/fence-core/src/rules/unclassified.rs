@@ -16,7 +16,7 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
         .alter_actions()
         .filter_map(|(table, action)| match action {
             AlterTableAction::Other { name } => {
-                Some(rule.finding(Some(table), format!("ALTER TABLE subcommand {name} on {table} is not classified")))
+                Some(rule.finding(Some(table), format!("ALTER TABLE {name} on {table} is not classified")))
             }
             _ => None,
         })
@@ -24,9 +24,7 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
     if let StatementKind::AlterIndex { index, actions } = &statement.kind {
         for action in actions {
             if let AlterTableAction::Other { name } = action {
-                findings.push(
-                    rule.finding(Some(index), format!("ALTER INDEX subcommand {name} on {index} is not classified")),
-                );
+                findings.push(rule.finding(Some(index), format!("ALTER INDEX {name} on {index} is not classified")));
             }
         }
     }

@@ -1,0 +1,34 @@
+-- Schema objects of every kind, created and dropped as migrations do (the risky ones are
+-- warned by fence under the compatibility policy, and run).
+CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok');
+ALTER TYPE app.mood ADD VALUE 'happy';
+CREATE TABLE app.people (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, mood app.mood);
+INSERT INTO app.people (name, mood) VALUES ('a', 'ok'), ('b', 'happy');
+CREATE VIEW app.happy AS SELECT * FROM app.people WHERE mood = 'happy';
+CREATE MATERIALIZED VIEW app.moods AS SELECT mood, count(*) FROM app.people GROUP BY mood;
+REFRESH MATERIALIZED VIEW app.moods;
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.name := lower(NEW.name); RETURN NEW; END $$;
+CREATE TRIGGER people_touch BEFORE INSERT ON app.people FOR EACH ROW EXECUTE FUNCTION app.touch();
+INSERT INTO app.people (name, mood) VALUES ('C', 'sad') RETURNING name;
+ALTER TABLE app.people ADD COLUMN email text;
+ALTER TABLE app.people ALTER COLUMN email SET DEFAULT 'none';
+CREATE INDEX people_email ON app.people (email);
+ALTER TABLE app.people RENAME COLUMN email TO mail;
+COMMENT ON TABLE app.people IS 'people';
+GRANT SELECT ON app.people TO PUBLIC;
+REVOKE SELECT ON app.people FROM PUBLIC;
+CREATE ROLE compat_reader;
+ALTER TABLE app.people OWNER TO compat_reader;
+ALTER TABLE app.people OWNER TO CURRENT_USER;
+DROP ROLE compat_reader;
+ALTER TABLE app.people ALTER COLUMN name SET NOT NULL;
+ALTER TABLE app.people ADD CONSTRAINT name_len CHECK (length(name) < 10) NOT VALID;
+ALTER TABLE app.people VALIDATE CONSTRAINT name_len;
+TRUNCATE app.moods;
+CLUSTER app.people USING people_pkey;
+VACUUM FULL app.people;
+ANALYZE app.people;
+REINDEX TABLE app.people;
+SELECT name, mood FROM app.people ORDER BY id;
+DROP SCHEMA app CASCADE;

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Do no harm: the compatibility suite. The same SQL (compat/*.sql) runs through two servers
+# of our own, one with fence preloaded and installed, one without it, and the whole psql
+# output (VERBOSITY verbose: every error field, LINE markers, CONTEXT, LOCATION) must be the
+# same once fence's own NOTICE / WARNING lines are removed. On the fenced server each file
+# runs in three databases: with the extension under policy warn, with it under the default
+# enforce policy (only the files with nothing risky: temporary tables, no-ops, read-only
+# transactions — nothing may be refused), and without the extension (the library is loaded
+# in every database of the server). Then a hot standby of each server replays DDL and answers
+# the same read-only session. Last, what fence recorded of it all is checked: no event about
+# a temporary object, no-ops allowed at risk none, READ ONLY decisions kept outside their
+# transaction, the standby's chain replayed and verified, nothing written by the standby.
+# Run by scripts/test.sh; alone it builds and installs the extension first.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ -z "${PGPORT:-}" ]; then
+    ensure_deps
+    install_extension
+fi
+WORK=$(mktemp -d)
+chmod 755 "$WORK"
+DIRS=()
+cleanup() {
+    # Standbys first (they were started last).
+    for ((i = ${#DIRS[@]} - 1; i >= 0; i--)); do SERVER_DIR=${DIRS[i]} stop_server || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# cluster NAME PORT [postgresql.conf lines]: starts a server (lib.sh's start_server) and
+# remembers it for the cleanup; prints nothing.
+cluster() {
+    start_server "$1" "$2" "${3:-}"
+    DIRS+=("$SERVER_DIR")
+}
+
+# standby_of PRIMARY_DIR PRIMARY_PORT NAME PORT: a streaming hot standby of that server, with
+# the same configuration (fence preloaded there too when it is on the primary).
+standby_of() {
+    local primary=$1 primary_port=$2 dir=/tmp/fence-$3-$4
+    local bindir
+    bindir=$("$PG_CONFIG" --bindir)
+    SERVER_DIR=$dir stop_server 2>/dev/null || true
+    rm -rf "$dir" && mkdir -p "$dir" && chown postgres:postgres "$dir"
+    runuser -u postgres -- "$bindir/pg_basebackup" -h "$primary" -p "$primary_port" -U postgres -D "$dir/data" -R -X stream -c fast
+    cat >> "$dir/data/postgresql.conf" <<CONF
+port = $4
+unix_socket_directories = '$dir'
+hot_standby = on
+CONF
+    runuser -u postgres -- env RUST_BACKTRACE=1 "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+    DIRS+=("$dir")
+}
+
+# Removes what only fence prints (its NOTICE / WARNING lines and the fields under them) and
+# what differs between any two servers (backend pids).
+normalize() {
+    awk '
+        /^psql:[^ ]*: (NOTICE|WARNING):  [0-9A-Z]+: fence: / { fence = 1; next }
+        fence && /^(DETAIL|HINT|LOCATION):  / { next }
+        { fence = 0; print }
+    ' | sed -E 's/(server process with PID) [0-9]+/\1 N/'
+}
+
+# run HOST PORT DB FILE OUT: the file through psql as a client would send it.
+run() {
+    (cd "$ROOT/compat" && PGHOST=$1 PGPORT=$2 psql -X -v VERBOSITY=verbose -v ON_ERROR_STOP=0 \
+        -d "$3" -f "$4" >"$5.raw" 2>&1) || true
+    normalize <"$5.raw" >"$5"
+}
+
+say "compatibility suite: the same SQL with and without fence"
+cluster compat-plain 54361
+PLAIN=$SERVER_DIR
+cluster compat-fence 54360 "shared_preload_libraries = 'fence'"
+FENCED=$SERVER_DIR
+export PGHOST=$FENCED PGPORT=54360 PGUSER=postgres
+psql -X -q -d postgres -c "CREATE DATABASE warned" -c "CREATE DATABASE enforced" -c "CREATE DATABASE bare"
+psql -X -q -d warned -c "CREATE EXTENSION fence" -c "SELECT fence.set_policy('{\"mode\": \"warn\"}', 'compatibility suite')" >/dev/null
+psql -X -q -d enforced -c "CREATE EXTENSION fence"
+PGHOST=$PLAIN PGPORT=54361 psql -X -q -d postgres -c "CREATE DATABASE warned" -c "CREATE DATABASE enforced" \
+    -c "CREATE DATABASE bare"
+
+cases=0 lines=0 differing=0
+compare() { # compare FILE DB OUT EXPECTED
+    cases=$((cases + 1))
+    lines=$((lines + $(wc -l <"$4")))
+    if ! diff -u "$4" "$3" >"$3.diff"; then
+        differing=$((differing + $(grep -c '^[-+][^-+]' "$3.diff")))
+        echo "  FAIL  $1 in $2 differs from the server without fence:"
+        head -n 60 "$3.diff"
+    else
+        printf '  ok    %s in %s\n' "$1" "$2"
+    fi
+}
+for path in "$ROOT"/compat/*.sql; do
+    file=$(basename "$path")
+    base=$WORK/${file%.sql}
+    databases=(warned bare)
+    if grep -q '^-- nothing risky' "$path"; then databases+=(enforced); fi
+    for db in "${databases[@]}"; do
+        run "$PLAIN" 54361 "$db" "$file" "$base.$db.plain"
+        run "$FENCED" 54360 "$db" "$file" "$base.$db"
+        compare "$file" "$db" "$base.$db" "$base.$db.plain"
+        if grep -q 'fence: blocked' "$base.$db.raw"; then
+            echo "  FAIL  $file in $db: fence refused a statement"
+            grep -A3 'fence: blocked' "$base.$db.raw" | head -n 20
+            differing=$((differing + 1))
+        fi
+    done
+done
+
+say "a hot standby of each server replays DDL"
+standby_of "$PLAIN" 54361 compat-plain-standby 54363
+standby_of "$FENCED" 54360 compat-fence-standby 54362
+# DDL on the primaries while the standbys stream, then the same read-only session on each.
+for server in "$PLAIN 54361 warned" "$FENCED 54360 warned"; do
+    set -- $server
+    PGHOST=$1 PGPORT=$2 psql -X -q -d "$3" -c "CREATE TABLE replayed (a int PRIMARY KEY, b text)" \
+        -c "INSERT INTO replayed VALUES (1, 'one')" -c "CREATE INDEX replayed_b ON replayed (b)" \
+        -c "ALTER TABLE replayed ADD COLUMN c int DEFAULT 3" 2>/dev/null
+done
+wait_replayed() { # wait_replayed PRIMARY PORT STANDBY SPORT
+    local target
+    target=$(PGHOST=$1 PGPORT=$2 psql -X -At -d postgres -c "SELECT pg_current_wal_lsn()")
+    for _ in $(seq 1 100); do
+        if [ "$(PGHOST=$3 PGPORT=$4 psql -X -At -d postgres -c "SELECT pg_last_wal_replay_lsn() >= '$target'")" = t ]; then return 0; fi
+        sleep 0.1
+    done
+    echo "  FAIL  the standby on port $4 did not replay" && exit 1
+}
+wait_replayed "$PLAIN" 54361 /tmp/fence-compat-plain-standby-54363 54363
+wait_replayed "$FENCED" 54360 /tmp/fence-compat-fence-standby-54362 54362
+cat >"$WORK/standby.sql" <<'SQL'
+SELECT pg_is_in_recovery();
+SELECT * FROM replayed;
+BEGIN;
+LOCK TABLE replayed IN ACCESS SHARE MODE;
+SELECT count(*) FROM replayed;
+COMMIT;
+LOCK TABLE replayed IN ACCESS EXCLUSIVE MODE;
+CREATE TABLE on_standby (a int);
+CREATE TEMP TABLE tmp_standby (a int);
+TRUNCATE replayed;
+VACUUM replayed;
+ANALYZE replayed;
+SET session_replication_role = replica;
+BEGIN READ ONLY; SELECT txid_current_if_assigned() IS NULL AS no_txid; COMMIT;
+SQL
+cp "$WORK/standby.sql" "$ROOT/compat/.standby.sql"
+trap 'rm -f "$ROOT/compat/.standby.sql"; cleanup' EXIT
+run /tmp/fence-compat-plain-standby-54363 54363 warned .standby.sql "$WORK/standby.plain"
+run /tmp/fence-compat-fence-standby-54362 54362 warned .standby.sql "$WORK/standby.fenced"
+compare standby.sql "the standby" "$WORK/standby.fenced" "$WORK/standby.plain"
+
+say "what fence recorded"
+q() { psql -X -At -d "$1" -c "$2"; }
+private="concat(statement, relation, details::text) ~ '(tmp_|pg_temp)' AND concat(statement, details::text) !~ 'keeper'"
+check "no event about the session's temporary objects" "$(q warned "SELECT count(*) FROM fence.audit_chain WHERE $private")" 0
+check "no event about them under enforce either" "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE $private")" 0
+check "but a permanent table's default dropped by a temporary sequence's CASCADE is recorded" \
+    "$(q enforced "SELECT string_agg(kind, ',') FROM fence.audit_chain WHERE details->'dropped' @> '[{\"object_type\": \"default value\"}]'")" dropped
+check "no-op drops and IF NOT EXISTS allowed at risk none" \
+    "$(q enforced "SELECT count(*) FILTER (WHERE decision = 'allow' AND risk = 'none') || '/' || count(*) FROM fence.audit_chain WHERE statement ~ '(IF EXISTS no_such|IF NOT EXISTS n1)'")" 13/13
+check "READ ONLY decisions kept outside their transaction (no transaction id)" \
+    "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE command_tag IN ('LOCK TABLE', 'VACUUM', 'ANALYZE') AND relation = 'public.ro' AND txid IS NULL AND decision = 'allow'")" 5
+check "DROP / CREATE INDEX CONCURRENTLY first in a session: decided and chained" \
+    "$(q enforced "SELECT string_agg(DISTINCT decision || ' ' || risk, ',') FROM fence.audit_chain WHERE statement ~* '(DROP|CREATE) INDEX CONCURRENTLY ro_a'")" "allow none"
+check "every chain verifies" \
+    "$(q warned "SELECT ok FROM fence.verify_chain()")$(q enforced "SELECT ok FROM fence.verify_chain()")" tt
+primary_chain=$(q warned "SELECT count(*) || ' ' || max(event_hash) FROM fence.audit_chain")
+wait_replayed "$FENCED" 54360 /tmp/fence-compat-fence-standby-54362 54362
+check "the standby holds the primary's chain, replayed" \
+    "$(PGHOST=/tmp/fence-compat-fence-standby-54362 PGPORT=54362 q warned "SELECT count(*) || ' ' || max(event_hash) FROM fence.audit_chain")" "$primary_chain"
+check "and verifies it" \
+    "$(PGHOST=/tmp/fence-compat-fence-standby-54362 PGPORT=54362 q warned "SELECT ok FROM fence.verify_chain()")" t
+check "nothing of fence's in the standby's log" \
+    "$(grep -cE '(ERROR|WARNING|LOG|FATAL):  fence' /tmp/fence-compat-fence-standby-54362/server.log || true)" 0
+check "the same errors on both standbys" \
+    "$(grep -c 'ERROR:' /tmp/fence-compat-fence-standby-54362/server.log || true)" \
+    "$(grep -c 'ERROR:' /tmp/fence-compat-plain-standby-54363/server.log || true)"
+for dir in "$FENCED" /tmp/fence-compat-fence-standby-54362; do
+    check "no crash in $(basename "$dir")" "$(grep -cE 'terminated by signal|PANIC:' "$dir/server.log" || true)" 0
+done
+
+echo "  compatibility suite: $cases comparisons, $lines lines compared, $differing differing"
+[ "$differing" = 0 ]
