@@ -84,15 +84,11 @@ pub fn gate(call: GateCall) {
     let stmt_hash = text.as_deref().and_then(|t| statement_hash(t).ok());
     let content_hash = guc::approval();
 
-    // fence's tables are read without leaving a lock in the user's transaction.
-    let (policy, verdict) = xact::without_trace(|| {
-        let policy = store::current_policy();
-        let verdict = match &call.row_audit_off {
-            Some(relation) => row_audit_protected(relation),
-            None => judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
-        };
-        (policy, verdict)
-    });
+    let policy = store::current_policy();
+    let verdict = match &call.row_audit_off {
+        Some(relation) => row_audit_protected(relation),
+        None => judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
+    };
     let (policy_version, policy_hash) = (policy.version, policy.hash.clone());
 
     let mut details = Map::new();
