@@ -42,12 +42,6 @@ SELECT count(*) FROM tmp_del;
 CREATE TEMP TABLE src (x int);
 DROP TABLE src;
 SELECT count(*) FROM src;
--- A permanent table's default using a temporary sequence: CASCADE reaches the permanent
--- table (recorded, while the temporary sequence itself is not).
-CREATE TEMP SEQUENCE tmp_ids;
-CREATE TABLE keeper (id int);
-ALTER TABLE keeper ALTER COLUMN id SET DEFAULT nextval('tmp_ids');
-DROP SEQUENCE tmp_ids CASCADE;
 -- Errors on temporary objects keep every field.
 CREATE TEMP TABLE tmp_e1 (a int GENERATED ALWAYS AS (b * 2) STORED);
 CREATE TEMP TABLE tmp_u (a int PRIMARY KEY);

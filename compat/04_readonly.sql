@@ -23,6 +23,12 @@ VACUUM ro;
 ANALYZE ro;
 BEGIN; LOCK TABLE ro IN ROW EXCLUSIVE MODE; SELECT txid_current_if_assigned() IS NULL AS no_txid; COMMIT;
 RESET default_transaction_read_only;
+-- A transaction made READ ONLY after its DDL: its events go with its own commit.
+BEGIN;
+CREATE TABLE ro_late (a int);
+SET TRANSACTION READ ONLY;
+SELECT count(*) FROM ro_late;
+COMMIT;
 -- No transaction id before the statement needs one.
 BEGIN;
 LOCK TABLE ro IN ACCESS SHARE MODE;

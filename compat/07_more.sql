@@ -49,6 +49,22 @@ SELECT pg_sleep(0.05);
 RESET statement_timeout;
 RESET lock_timeout;
 VACUUM (ANALYZE, VERBOSE false) measures;
+-- Temporary objects that reach shared ones are decided like any statement: a temporary
+-- sequence whose CASCADE drops a permanent table's default, a LOCK through a temporary view
+-- (it locks the view's tables), a table created IF NOT EXISTS where only a temporary one of
+-- that name exists (PostgreSQL creates it in public).
+CREATE TEMP SEQUENCE tmp_ids;
+CREATE TABLE keeper (id int);
+ALTER TABLE keeper ALTER COLUMN id SET DEFAULT nextval('tmp_ids');
+DROP SEQUENCE tmp_ids CASCADE;
+CREATE TEMP VIEW view_lock_v AS SELECT * FROM secrets;
+BEGIN;
+LOCK TABLE view_lock_v IN ACCESS EXCLUSIVE MODE;
+SELECT relation::regclass::text AS locked, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation = 'secrets'::regclass;
+COMMIT;
+CREATE TEMP TABLE measures_2027 (at date, v int);
+CREATE TABLE IF NOT EXISTS measures_2027 PARTITION OF measures FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+SELECT relname, relpersistence FROM pg_class WHERE relname = 'measures_2027' ORDER BY 2;
 CREATE INDEX CONCURRENTLY measures_v ON measures (v);
 REINDEX TABLE CONCURRENTLY measures;
 DROP INDEX measures_v;

@@ -155,15 +155,19 @@ compare standby.sql "the standby" "$WORK/standby.fenced" "$WORK/standby.plain"
 
 say "what fence recorded"
 q() { psql -X -At -d "$1" -c "$2"; }
-private="concat(statement, relation, details::text) ~ '(tmp_|pg_temp)' AND concat(statement, details::text) !~ 'keeper'"
+private="concat(statement, relation, details::text) ~ '(tmp_|pg_temp)' AND concat(statement, details::text) !~ '(keeper|view_lock_v|measures_2027)'"
 check "no event about the session's temporary objects" "$(q warned "SELECT count(*) FROM fence.audit_chain WHERE $private")" 0
 check "no event about them under enforce either" "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE $private")" 0
-check "but a permanent table's default dropped by a temporary sequence's CASCADE is recorded" \
-    "$(q enforced "SELECT string_agg(kind, ',') FROM fence.audit_chain WHERE details->'dropped' @> '[{\"object_type\": \"default value\"}]'")" dropped
+decided() { q warned "SELECT string_agg(decision || ' ' || risk, ',') FROM fence.audit_chain WHERE kind = 'ddl' AND statement ~ '$1'"; }
+check "a temporary sequence's CASCADE (it reaches a permanent default) is decided" "$(decided 'DROP SEQUENCE tmp_ids CASCADE')" "warn high"
+check "a LOCK through a temporary view (it locks the view's table) is decided and chained" "$(decided 'LOCK TABLE view_lock_v')" "allow none"
+check "IF NOT EXISTS counts only what PostgreSQL would find" "$(decided 'IF NOT EXISTS measures_2027')" "warn medium"
 check "no-op drops and IF NOT EXISTS allowed at risk none" \
     "$(q enforced "SELECT count(*) FILTER (WHERE decision = 'allow' AND risk = 'none') || '/' || count(*) FROM fence.audit_chain WHERE statement ~ '(IF EXISTS no_such|IF NOT EXISTS n1)'")" 13/13
 check "READ ONLY decisions kept outside their transaction (no transaction id)" \
     "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE command_tag IN ('LOCK TABLE', 'VACUUM', 'ANALYZE') AND relation = 'public.ro' AND txid IS NULL AND decision = 'allow'")" 5
+check "a transaction made READ ONLY after its DDL chains its events at its own commit" \
+    "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE statement = 'CREATE TABLE ro_late (a int)' AND txid IS NOT NULL")" 1
 check "DROP / CREATE INDEX CONCURRENTLY first in a session: decided and chained" \
     "$(q enforced "SELECT string_agg(DISTINCT decision || ' ' || risk, ',') FROM fence.audit_chain WHERE statement ~* '(DROP|CREATE) INDEX CONCURRENTLY ro_a'")" "allow none"
 check "every chain verifies" \

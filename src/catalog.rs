@@ -27,6 +27,10 @@ impl Catalog for LiveCatalog {
         }
     }
 
+    fn already_created(&self, name: &RelationName, index_of: Option<&RelationName>) -> bool {
+        relcache::already_created(name, index_of)
+    }
+
     fn index_table(&self, index: &RelationName) -> Option<RelationName> {
         relcache::index_table(index)
     }

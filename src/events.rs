@@ -253,13 +253,23 @@ pub fn flush() {
         return;
     }
     if xact::read_only() {
-        // A READ ONLY transaction writes nothing, fence's events included: each is committed
-        // outside it, as a denial is.
-        events.iter().for_each(|event| {
-            crate::denials::persist(event);
-        });
+        if xact::full_transaction_id_if_any().is_none() {
+            // A READ ONLY transaction writes nothing, fence's events included: each is
+            // committed outside it, as a denial is.
+            events.iter().for_each(|event| {
+                crate::denials::persist(event);
+            });
+        } else {
+            // It wrote before it was made READ ONLY: its events go with its own commit.
+            xact::writing_despite_read_only(|| chain_events(events));
+        }
         return;
     }
+    chain_events(events);
+}
+
+/// Appends a committing transaction's events to the chain, as the extension owner.
+fn chain_events(events: Vec<AuditEvent>) {
     let Some(chain) = relcache::audit_chain_oid() else { return };
     let Some(owner) = store::extension_owner() else { return };
     let txid = xact::full_transaction_id();

@@ -3,7 +3,7 @@
 use fence_core::analysis::{Analysis, Analyzer};
 use fence_core::canonical::{canonicalize, statement_hash};
 use fence_core::decision::{decide, ApprovalEvidence, Decision, Facts, Outcome};
-use fence_core::model::Statement;
+use fence_core::model::{Statement, StatementKind};
 use fence_core::policy::Policy;
 use fence_core::risk::Risk;
 use fence_core::rules::Transaction;
@@ -75,7 +75,7 @@ pub fn gate(call: GateCall) {
         // own error: nothing runs, there is nothing to decide.
         return;
     }
-    if analysis.session_private && call.row_audit_off.is_none() {
+    if analysis.session_private && call.row_audit_off.is_none() && !locks_through_view(&call.statement) {
         // Only the session's own temporary objects: nobody else can see, wait for or lose them.
         events::hold_private(call.awaits_end);
         return;
@@ -139,6 +139,15 @@ pub fn gate(call: GateCall) {
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
+}
+
+/// `LOCK TABLE` of a view locks every table the view reads, in the same mode: a temporary
+/// view over a shared table is no private matter.
+fn locks_through_view(statement: &Statement) -> bool {
+    match &statement.kind {
+        StatementKind::LockTable { relations, .. } => relations.iter().any(crate::ffi::relcache::is_view),
+        _ => false,
+    }
 }
 
 /// Whether fence decides and records here: installed in this database, and not on a hot

@@ -95,6 +95,61 @@ pub(super) fn with_relation<T>(oid: pg_sys::Oid, read: impl FnOnce(pg_sys::Relat
     }
 }
 
+/// Whether `CREATE ... IF NOT EXISTS` of `name` finds what it would create already there, so
+/// PostgreSQL skips it: an index of that name on `index_of` (in the table's schema), or a
+/// table of that name in the schema it would be created in (the named one, the session's
+/// temporary schema for `pg_temp`, else the first schema of the search path) — never another
+/// kind of relation, nor one found elsewhere on the search path.
+pub fn already_created(name: &RelationName, index_of: Option<&RelationName>) -> bool {
+    let Ok(relname) = CString::new(name.name.as_str()) else { return false };
+    if let Some(table) = index_of {
+        let Some(table) = relation_oid(table) else { return false };
+        // SAFETY: syscache look-ups by OID and name; IndexGetRelation with missing_ok returns
+        // InvalidOid for a relation that is not an index.
+        return unsafe {
+            let index = pg_sys::get_relname_relid(relname.as_ptr(), pg_sys::get_rel_namespace(table));
+            index != pg_sys::InvalidOid && pg_sys::IndexGetRelation(index, true) == table
+        };
+    }
+    let namespace = match name.schema.as_deref() {
+        Some("pg_temp") => {
+            let (mut temp, mut toast) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
+            // SAFETY: writes the session's temporary namespaces (InvalidOid: none yet).
+            unsafe { pg_sys::GetTempNamespaceState(&mut temp, &mut toast) };
+            temp
+        }
+        Some(schema) => {
+            let Ok(schema) = CString::new(schema) else { return false };
+            // SAFETY: with missing_ok, an unknown schema is InvalidOid.
+            unsafe { pg_sys::get_namespace_oid(schema.as_ptr(), true) }
+        }
+        None => {
+            let mut first = pg_sys::InvalidOid;
+            // SAFETY: fills at most one OID: the first schema of the search path.
+            unsafe { pg_sys::fetch_search_path_array(&mut first, 1) };
+            first
+        }
+    };
+    if namespace == pg_sys::InvalidOid {
+        return false;
+    }
+    // SAFETY: syscache look-ups by name and OID.
+    let relkind = unsafe {
+        let relid = pg_sys::get_relname_relid(relname.as_ptr(), namespace);
+        if relid == pg_sys::InvalidOid {
+            return false;
+        }
+        pg_sys::get_rel_relkind(relid) as u8
+    };
+    matches!(relkind, pg_sys::RELKIND_RELATION | pg_sys::RELKIND_PARTITIONED_TABLE | pg_sys::RELKIND_FOREIGN_TABLE)
+}
+
+/// Whether the name resolves to a view (locking a view locks the tables it reads).
+pub fn is_view(relation: &RelationName) -> bool {
+    // SAFETY: a syscache look-up by OID ('\0' for a vanished relation).
+    relation_oid(relation).is_some_and(|oid| unsafe { pg_sys::get_rel_relkind(oid) as u8 } == pg_sys::RELKIND_VIEW)
+}
+
 /// The table an index belongs to.
 pub fn index_table(index: &RelationName) -> Option<RelationName> {
     let oid = relation_oid(index)?;

@@ -102,6 +102,27 @@ pub fn read_only() -> bool {
     unsafe { pg_sys::XactReadOnly }
 }
 
+struct RestoreReadOnly;
+
+impl Drop for RestoreReadOnly {
+    fn drop(&mut self) {
+        // SAFETY: restores the flag `writing_despite_read_only` cleared.
+        unsafe { pg_sys::XactReadOnly = true };
+    }
+}
+
+/// Runs fence's own write in a transaction that wrote already (it has a transaction id) and
+/// was switched to READ ONLY afterwards (`SET TRANSACTION READ ONLY` after DDL): its events
+/// are appended as in any other transaction, not handed to a worker that may find no slot.
+pub fn writing_despite_read_only<R>(write: impl FnOnce() -> R) -> R {
+    // SAFETY: the flag is restored however `write` ends; the transaction's own writes are done.
+    let _restore = unsafe {
+        pg_sys::XactReadOnly = false;
+        RestoreReadOnly
+    };
+    write()
+}
+
 /// Whether the server is a standby replaying WAL (nothing can be written).
 pub fn in_recovery() -> bool {
     // SAFETY: reads shared recovery state.

@@ -107,9 +107,12 @@ impl<'c> Analyzer<'c> {
                         scale_by_size(finding, size_tier(rows, pages), self.lock_timeout_ms);
                         None
                     }
-                    RelationState::Private => {
+                    // CASCADE from a temporary object can reach the objects of others that
+                    // depend on it (a column of its row type, a default using its sequence).
+                    RelationState::Private if finding.rule != "drop_cascade" => {
                         Some("a temporary relation of this session: no other session can see it or wait for it")
                     }
+                    RelationState::Private => None,
                     RelationState::Missing => {
                         Some("it does not exist: IF EXISTS skips it, otherwise PostgreSQL refuses the statement")
                     }
@@ -164,26 +167,28 @@ impl<'c> Analyzer<'c> {
 
     /// Whether the statement is `CREATE TABLE` / `CREATE INDEX ... IF NOT EXISTS` of a
     /// relation the catalog already has: a no-op (unknowable offline).
-    fn already_exists(&mut self, statement: &Statement) -> bool {
-        let present = |state: RelationState| !matches!(state, RelationState::Missing | RelationState::Unknown);
+    fn already_exists(&self, statement: &Statement) -> bool {
         match &statement.kind {
-            StatementKind::CreateTable { relation, if_not_exists: true, .. } => present(self.resolve(relation).state),
+            StatementKind::CreateTable { relation, if_not_exists: true, .. } => {
+                self.catalog.already_created(relation, None)
+            }
             StatementKind::CreateIndex { relation, name: Some(name), if_not_exists: true, .. } => {
-                let table = self.resolve(relation).name;
-                present(self.resolve(&RelationName::new(table.schema.as_deref(), name)).state)
+                self.catalog.already_created(&RelationName::new(None, name), Some(relation))
             }
             _ => false,
         }
     }
 
     /// Whether the statement touches only this session's temporary relations: it creates one
-    /// (in `pg_temp`) or locks at least one, and every lock stronger than a read is on one.
+    /// (in `pg_temp`) or locks at least one, and every lock stronger than a read is on one;
+    /// never a DROP ... CASCADE (permanent objects may depend on a temporary one).
     fn session_private(&self, statement: &Statement, locks: &[(ResolvedRelation, &crate::effects::Lock)]) -> bool {
         let private = |r: &ResolvedRelation| r.state == RelationState::Private || r.name.is_temp_schema();
         let creates_private =
             matches!(&statement.kind, StatementKind::CreateTable { relation, .. } if relation.is_temp_schema());
         let touches_private = creates_private || locks.iter().any(|(r, _)| private(r));
-        touches_private && locks.iter().all(|(r, l)| private(r) || l.mode == LockMode::AccessShare)
+        let cascades = matches!(statement.kind, StatementKind::Drop { cascade: true, .. });
+        touches_private && !cascades && locks.iter().all(|(r, l)| private(r) || l.mode == LockMode::AccessShare)
     }
 
     fn remember_setting(&mut self, statement: &Statement) {
@@ -403,6 +408,9 @@ mod tests {
             };
             ResolvedRelation { name, state }
         }
+        fn already_created(&self, name: &RelationName, index_of: Option<&RelationName>) -> bool {
+            index_of.is_some_and(|t| t.name == "users") && name.name == "users_email"
+        }
         fn index_table(&self, _: &RelationName) -> Option<RelationName> {
             None
         }
@@ -444,6 +452,14 @@ mod tests {
         assert!(Analyzer::new(&TempAndMissing).analyze(&create).session_private);
         assert!(!Analyzer::new(&TempAndMissing).analyze(&set_not_null("users")).session_private);
         assert!(!Analyzer::new(&OfflineCatalog).analyze(&set_not_null("tmp")).session_private);
+        let objects = vec![RelationName::new(None, "tmp")];
+        let cascade = Statement::new(
+            "DROP TABLE",
+            StatementKind::Drop { kind: crate::model::ObjectKind::Table, objects, cascade: true, concurrently: false },
+        );
+        let a = Analyzer::new(&TempAndMissing).analyze(&cascade);
+        assert!(!a.session_private, "CASCADE can reach permanent objects depending on it");
+        assert_eq!(a.risk, Risk::High);
     }
 
     #[test]

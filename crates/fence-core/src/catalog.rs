@@ -35,6 +35,13 @@ pub trait Catalog {
     /// Resolves a relation name (search path, existence, size).
     fn resolve(&self, relation: &RelationName) -> ResolvedRelation;
 
+    /// Whether `CREATE ... IF NOT EXISTS` of `name` finds it already there (PostgreSQL then
+    /// skips the statement): an index of that name on the table `index_of`, or a table of that
+    /// name in the schema it would be created in. Default: unknown, false.
+    fn already_created(&self, _name: &RelationName, _index_of: Option<&RelationName>) -> bool {
+        false
+    }
+
     /// The table an index belongs to, when known.
     fn index_table(&self, index: &RelationName) -> Option<RelationName>;
 
