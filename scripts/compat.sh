@@ -170,6 +170,18 @@ check "a transaction made READ ONLY after its DDL chains its events at its own c
     "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE statement = 'CREATE TABLE ro_late (a int)' AND txid IS NOT NULL")" 1
 check "DROP / CREATE INDEX CONCURRENTLY first in a session: decided and chained" \
     "$(q enforced "SELECT string_agg(DISTINCT decision || ' ' || risk, ',') FROM fence.audit_chain WHERE statement ~* '(DROP|CREATE) INDEX CONCURRENTLY ro_a'")" "allow none"
+# A relation missing when fence decides, created by another session before the statement
+# takes its lock (ATTACH PARTITION locks the parent first, then looks the partition up).
+q enforced "CREATE TABLE parent_r (a int) PARTITION BY RANGE (a)" >/dev/null
+psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE parent_r IN SHARE UPDATE EXCLUSIVE MODE" -c "SELECT pg_sleep(1.5)" \
+    -c "CREATE TABLE part_r (a int)" -c "COMMIT" >/dev/null &
+sleep 0.5
+attach=$(psql -X -d enforced -c "ALTER TABLE parent_r ATTACH PARTITION part_r FOR VALUES FROM (1) TO (10)" 2>&1 || true)
+wait
+check "a relation that appears between the decision and the lock is refused" \
+    "$(echo "$attach" | grep -c 'fence: blocked ALTER TABLE on part_r: it appeared after the decision')" 1
+check "  not attached, and the refusal chained" \
+    "$(q enforced "SELECT count(*) FROM pg_inherits WHERE inhrelid = 'part_r'::regclass")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'appeared_after_decision'")" 01
 check "every chain verifies" \
     "$(q warned "SELECT ok FROM fence.verify_chain()")$(q enforced "SELECT ok FROM fence.verify_chain()")" tt
 primary_chain=$(q warned "SELECT count(*) || ' ' || max(event_hash) FROM fence.audit_chain")

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use fence_core::chain::{AuditEvent, GENESIS_HASH};
+use fence_core::model::RelationName;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use serde_json::Value;
@@ -41,6 +42,8 @@ struct Pending {
     event: Option<AuditEvent>,
     /// A DDL decision waiting for its ddl_command_end.
     awaiting_end: bool,
+    /// Relations the decision found missing (see `Analysis::missing`).
+    missing: Vec<RelationName>,
 }
 
 thread_local! {
@@ -104,14 +107,29 @@ pub fn buffer(event: AuditEvent, awaiting_end: bool) {
     if fence_core::report::notifies(&event) {
         notify::send(fence_core::report::CHANNEL, &fence_core::report::notification(&event));
     }
-    let pending = Pending { level: xact::nest_level(), event: Some(event), awaiting_end };
+    let pending = Pending { level: xact::nest_level(), event: Some(event), awaiting_end, missing: Vec::new() };
     PENDING.with(|p| p.borrow_mut().push(pending));
 }
 
 /// Stands in for the decision of a statement private to the session (its own temporary
 /// objects): what the later event triggers see of it is attached here and never chained.
-pub fn hold_private(awaiting_end: bool) {
-    PENDING.with(|p| p.borrow_mut().push(Pending { level: xact::nest_level(), event: None, awaiting_end }));
+pub fn hold_private(awaiting_end: bool, missing: Vec<RelationName>) {
+    let pending = Pending { level: xact::nest_level(), event: None, awaiting_end, missing };
+    PENDING.with(|p| p.borrow_mut().push(pending));
+}
+
+/// The decision just buffered for a DDL statement found these relations missing.
+pub fn note_missing(missing: Vec<RelationName>) {
+    PENDING.with(|p| {
+        if let Some(last) = p.borrow_mut().last_mut() {
+            last.missing = missing;
+        }
+    });
+}
+
+/// The relations the decision still waiting for its statement's end found missing.
+pub fn awaiting_missing() -> Vec<RelationName> {
+    PENDING.with(|p| p.borrow().iter().rev().find(|e| e.awaiting_end).map(|e| e.missing.clone()).unwrap_or_default())
 }
 
 /// The CI context the session claims (`fence.repository`, ...), kept under `claims` so it is

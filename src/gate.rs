@@ -77,7 +77,7 @@ pub fn gate(call: GateCall) {
     }
     if analysis.session_private && call.row_audit_off.is_none() && !locks_through_view(&call.statement) {
         // Only the session's own temporary objects: nobody else can see, wait for or lose them.
-        events::hold_private(call.awaits_end);
+        events::hold_private(call.awaits_end, analysis.missing.clone());
         return;
     }
     let text = call.text.as_ref().map(|(t, _)| t.clone());
@@ -136,6 +136,9 @@ pub fn gate(call: GateCall) {
         denials::persist(&event)
     } else {
         events::buffer(event, call.awaits_end);
+        if call.awaits_end && !analysis.missing.is_empty() {
+            events::note_missing(analysis.missing.clone());
+        }
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
@@ -355,17 +358,19 @@ fn denial_detail(
     for f in analysis.findings.iter().filter(|f| f.risk > Risk::None || f.rule == "unclassified") {
         lines.push(format!("Finding {} ({}): {}. Safe rewrite: {}", f.rule, f.risk, f.message, f.safe_rewrite));
     }
-    lines.push(
-        match recorded {
-            Progress::Chained => "Recorded: this denial is in fence.audit_chain and stays there after the rollback.",
-            Progress::Parked => {
-                "Recorded: this denial is parked in fence.pending_denials and joins the chain with the next denial."
-            }
-            Progress::Lost => "Recorded: in the server log only (fence's denial writer was unavailable).",
-        }
-        .to_string(),
-    );
+    lines.push(recorded_line(recorded).to_string());
     lines.join("\n")
+}
+
+/// Where a denial was kept, as its DETAIL says.
+fn recorded_line(recorded: Progress) -> &'static str {
+    match recorded {
+        Progress::Chained => "Recorded: this denial is in fence.audit_chain and stays there after the rollback.",
+        Progress::Parked => {
+            "Recorded: this denial is parked in fence.pending_denials and joins the chain with the next denial."
+        }
+        Progress::Lost => "Recorded: in the server log only (fence's denial writer was unavailable).",
+    }
 }
 
 fn denial_hint(call: &GateCall, text: Option<&str>, stmt_hash: Option<&str>) -> String {
@@ -434,10 +439,58 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static st
     rows
 }
 
+/// A relation the decision found missing that exists after all (created or renamed into
+/// place by another session between the decision and the statement's lock): dropped by the
+/// statement (`sql_drop`), or there when it ends (`ddl_command_end`). The decision did not
+/// cover it, so the statement is refused (and the refusal kept).
+fn refuse_if_appeared(tag: &str, at_drop: bool) {
+    let missing = events::awaiting_missing();
+    if missing.is_empty() || !watching() {
+        return;
+    }
+    let appeared = if at_drop {
+        let dropped: Vec<(String, String)> = Spi::connect(|client| {
+            plans::select(client, crate::queries::DROPPED_RELATIONS, &[])?
+                .map(|row| Ok((row.get::<String>(1)?.unwrap_or_default(), row.get::<String>(2)?.unwrap_or_default())))
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
+        .unwrap_or_else(|e| errors::spi(e));
+        missing.into_iter().find(|m| {
+            dropped.iter().any(|(schema, name)| *name == m.name && m.schema.as_ref().is_none_or(|s| s == schema))
+        })
+    } else {
+        missing.into_iter().find(|m| crate::ffi::relcache::lookup(m).is_some())
+    };
+    let Some(appeared) = appeared else { return };
+    let explanation = format!(
+        "{appeared} did not exist when fence decided, and the statement found it: run it again to have it decided"
+    );
+    let mut details = Map::new();
+    details.insert("explanation".into(), explanation.clone().into());
+    let event = events::denial_event(NewEvent {
+        kind: "ddl",
+        command_tag: Some(tag.to_string()),
+        relation: Some(appeared.to_string()),
+        statement: hooks::client_text(),
+        decision: Some(Outcome::Deny.as_str().into()),
+        reason: Some("appeared_after_decision".into()),
+        details,
+        ..Default::default()
+    });
+    let recorded = denials::persist(&event);
+    errors::raise(
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        format!("fence: blocked {tag} on {appeared}: it appeared after the decision"),
+        Some(format!("Why: {explanation}\n{}", recorded_line(recorded))),
+        Some("Run the statement again: fence decides on the relation as it is now.".into()),
+    );
+}
+
 /// `ddl_command_end`: the objects the command created or altered.
 /// `adds_partition`: the statement created or attached a partition (its TRUNCATE trigger may
 /// be due; every other statement skips that look-up).
 pub fn record(tag: &str, adds_partition: bool) {
+    refuse_if_appeared(tag, false);
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
     if adds_partition && watching() {
         crate::rows::cover_new_partitions();
@@ -447,6 +500,7 @@ pub fn record(tag: &str, adds_partition: bool) {
 /// `sql_drop`: every object the command dropped; a dropped table's row tracking ends (looked
 /// up only when a table was dropped).
 pub fn dropped(tag: &str) {
+    refuse_if_appeared(tag, true);
     let rows = attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
     if rows.iter().any(|row| row["object_type"] == "table" && row["schema"] != "pg_temp") {
         crate::rows::untrack_dropped();

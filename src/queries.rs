@@ -18,6 +18,7 @@ pub const INSERT_PENDING_DENIAL: &str = include_str!("../sql/queries/insert_pend
 pub const TAKE_PENDING_DENIALS: &str = include_str!("../sql/queries/take_pending_denials.sql");
 pub const WORKER_TIMEOUTS: &str = include_str!("../sql/queries/worker_timeouts.sql");
 pub const CLIENT_ADDR: &str = include_str!("../sql/queries/client_addr.sql");
+pub const DROPPED_RELATIONS: &str = include_str!("../sql/queries/dropped_relations.sql");
 pub const DROPPED_OBJECTS: &str = include_str!("../sql/queries/dropped_objects.sql");
 pub const TABLE_REWRITE: &str = include_str!("../sql/queries/table_rewrite.sql");
 pub const TRACKED_TABLE: &str = include_str!("../sql/queries/tracked_table.sql");

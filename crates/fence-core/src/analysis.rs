@@ -34,6 +34,9 @@ pub struct Analysis {
     /// session (or one it creates as such): nothing another session uses is touched, so the
     /// gate neither decides nor records it.
     pub session_private: bool,
+    /// Relations the statement names that do not exist (their findings and locks count for
+    /// nothing): should one exist when the statement runs, the decision did not cover it.
+    pub missing: Vec<RelationName>,
 }
 
 /// Analyzes statements in order, remembering relations created earlier in the same script
@@ -95,6 +98,7 @@ impl<'c> Analyzer<'c> {
         let fx = effects(statement, catalog);
         let mut findings = check_all(&self.transaction, statement, &fx);
         let exists = self.already_exists(statement);
+        let mut missing: Vec<RelationName> = Vec::new();
         for finding in &mut findings {
             let Some(relation) = finding.relation.clone() else { continue };
             let harmless = if exists {
@@ -114,6 +118,9 @@ impl<'c> Analyzer<'c> {
                     }
                     RelationState::Private => None,
                     RelationState::Missing => {
+                        if !missing.contains(&relation) {
+                            missing.push(relation.clone());
+                        }
                         Some("it does not exist: IF EXISTS skips it, otherwise PostgreSQL refuses the statement")
                     }
                     RelationState::New | RelationState::Unknown => None,
@@ -129,7 +136,13 @@ impl<'c> Analyzer<'c> {
         let mut resolved: Vec<(ResolvedRelation, &crate::effects::Lock)> =
             fx.locks.iter().map(|l| (self.resolve(&l.relation), l)).collect();
         resolved.retain(|(r, l)| {
-            r.state != RelationState::Missing || self.created.contains(&r.name) || self.created.contains(&l.relation)
+            let kept = r.state != RelationState::Missing
+                || self.created.contains(&r.name)
+                || self.created.contains(&l.relation);
+            if !kept && !missing.contains(&r.name) {
+                missing.push(r.name.clone());
+            }
+            kept
         });
         if exists && matches!(statement.kind, StatementKind::CreateTable { .. }) {
             // PostgreSQL finds the table before it looks at (and locks) anything else.
@@ -156,6 +169,11 @@ impl<'c> Analyzer<'c> {
             unknown: findings.iter().any(|f| f.rule == "unclassified"),
             findings,
             session_private,
+            // The table a CREATE TABLE makes is missing until it runs, by design.
+            missing: match &statement.kind {
+                StatementKind::CreateTable { relation, .. } => missing.into_iter().filter(|m| m != relation).collect(),
+                _ => missing,
+            },
         };
         if !exists {
             self.remember_created(statement);
@@ -467,6 +485,7 @@ mod tests {
         let a = Analyzer::new(&TempAndMissing).analyze(&drop_tables(&["gone"]));
         assert_eq!(a.risk, Risk::None);
         assert!(a.locks.is_empty() && a.relation.is_none() && !a.session_private);
+        assert_eq!(a.missing, vec![RelationName::new(None, "gone")]);
         assert!(a.findings.iter().all(|f| f.message.contains("does not exist")));
         let both = Analyzer::new(&TempAndMissing).analyze(&drop_tables(&["gone", "users"]));
         assert_eq!(both.risk, Risk::Critical);
