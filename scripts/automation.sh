@@ -32,6 +32,11 @@ ALTER TABLE events OWNER TO regress_maint;
 CREATE TABLE stats (id int PRIMARY KEY, v text);
 INSERT INTO stats SELECT g, 'v' FROM generate_series(1, 1000) g;
 ALTER TABLE stats OWNER TO regress_maint;
+CREATE TABLE maint_copy (id int);
+ALTER TABLE maint_copy OWNER TO regress_maint;
+-- A SECURITY DEFINER function of the maintenance role lends its entry to nobody.
+CREATE FUNCTION drop_maint_copy() RETURNS void SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN DROP TABLE public.maint_copy; END $$;
+ALTER FUNCTION drop_maint_copy() OWNER TO regress_maint;
 CREATE TABLE app_stats (id int PRIMARY KEY);
 ALTER TABLE app_stats OWNER TO regress_app;
 GRANT ALL ON SCHEMA partman TO regress_maint;
@@ -59,13 +64,14 @@ SELECT cron.schedule_in_database('vacuum-full', '* * * * *', 'VACUUM FULL stats'
 SELECT cron.schedule_in_database('partman', '* * * * *', 'SELECT partman.run_maintenance()', 'app', 'regress_maint');
 SELECT cron.schedule_in_database('not-named', '* * * * *', 'ALTER TABLE stats ALTER COLUMN v SET NOT NULL', 'app', 'regress_maint');
 SELECT cron.schedule_in_database('other-role', '* * * * *', 'VACUUM FULL app_stats', 'app', 'regress_app');
+SELECT cron.schedule_in_database('definer', '* * * * *', 'SELECT drop_maint_copy()', 'app', 'regress_app');
 SQL
 children_before=$(psql -X -At -d app -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")
 
 q() { psql -X -At -d app -c "$1"; }
 echo "  waiting for pg_cron's next minute (up to 75 s)"
 for _ in $(seq 1 150); do
-    [ "$(q "SELECT count(DISTINCT jobid) FROM cron.job_run_details WHERE status IN ('succeeded', 'failed')")" = 4 ] && break
+    [ "$(q "SELECT count(DISTINCT jobid) FROM cron.job_run_details WHERE status IN ('succeeded', 'failed')")" = 5 ] && break
     sleep 0.5
 done
 q "SELECT '  ' || j.jobname || ': ' || d.status || coalesce(' (' || left(d.return_message, 160) || ')', '') FROM cron.job_run_details d JOIN cron.job j USING (jobid) ORDER BY d.runid"
@@ -76,6 +82,7 @@ check "a rule no entry names is refused" "$(status not-named)" failed
 check "  with fence's refusal" \
     "$(q "SELECT return_message LIKE '%fence: blocked ALTER TABLE on public.stats%' FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'not-named' LIMIT 1")" t
 check "another role running a named rule is refused" "$(status other-role)" failed
+check "  also through a SECURITY DEFINER function of the maintenance role" "$(status definer)" failed
 children_after=$(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")
 check "partman made partitions ahead and dropped the old ones ($children_before -> $children_after)" \
     "$(q "SELECT count(*) FILTER (WHERE c.relname < 'events_p' || to_char(now() - interval '2 days', 'YYYY_MM_DD')) || ' old, ' || count(*) FILTER (WHERE c.relname >= 'events_p' || to_char(now() + interval '4 days', 'YYYY_MM_DD')) || ' four days ahead' FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass AND c.relname <> 'events_default'")" \
@@ -92,7 +99,7 @@ check "its retention's drops chained as allowed by pg_partman's entry" \
 check "nothing of regress_maint refused but the unnamed rule" \
     "$(q "SELECT string_agg(DISTINCT command_tag || ' ' || reason, ',') FROM fence.audit_chain WHERE session_role = 'regress_maint' AND decision = 'deny'")" \
     "ALTER TABLE not_approved"
-check "the other role's VACUUM FULL refused and chained" "$(decisions regress_app "decision = 'deny'")" \
-    "VACUUM:deny:not_approved:-"
+check "the other role's VACUUM FULL and its call of the definer function refused and chained" \
+    "$(decisions regress_app "decision = 'deny'")" "DROP TABLE:deny:not_approved:- VACUUM:deny:not_approved:-"
 check "the chain verifies" "$(q "SELECT ok FROM fence.verify_chain()")" t
 check "no crash" "$(grep -cE 'terminated by signal|PANIC:' "$SERVER_DIR/server.log" || true)" 0

@@ -247,10 +247,12 @@ fn judge(
         statement_timeout_ms,
         warn_role: !policy.warn_roles.is_empty()
             && roles().iter().any(|role| security::role_in_any(role, &policy.warn_roles)),
+        // The role that connected (pg_cron's job user), never the executing role: a SECURITY
+        // DEFINER function owned by a maintenance role must not lend its entry to any caller.
         automation: policy
             .automation
             .iter()
-            .find(|entry| entry.covers(&rules) && roles().iter().any(|role| security::role_in_any(role, &entry.roles)))
+            .find(|entry| entry.covers(&rules) && security::role_in_any(&security::session_role(), &entry.roles))
             .map(|entry| entry.name.clone()),
     };
     let nothing = ApprovalEvidence { content_named: content_hash.is_some(), ..Default::default() };

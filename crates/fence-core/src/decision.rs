@@ -60,8 +60,8 @@ pub struct Facts {
     pub statement_timeout_ms: i64,
     /// The session or executing role belongs to one of the policy's `warn_roles`.
     pub warn_role: bool,
-    /// The policy's `automation` entry that lets the session or executing role run every
-    /// risky finding of the statement, if any.
+    /// The policy's `automation` entry that lets the session role (the role that connected)
+    /// run every risky finding of the statement, if any.
     pub automation: Option<String>,
 }
 

@@ -45,8 +45,9 @@ pub struct Policy {
     /// Roles whose members' risky statements are only warned, never refused (still recorded).
     pub warn_roles: Vec<String>,
     /// DDL that automation runs by design (pg_cron's maintenance jobs, pg_partman's partition
-    /// creation and retention): named roles may run statements whose every risky finding is
-    /// one of the named rules, without an approval; each decision names the entry.
+    /// creation and retention): sessions of the named roles may run statements whose every
+    /// risky finding is one of the named rules, without an approval; each decision names the
+    /// entry.
     pub automation: Vec<Automation>,
 }
 
