@@ -147,10 +147,8 @@ ANALYZE replayed;
 SET session_replication_role = replica;
 BEGIN READ ONLY; SELECT txid_current_if_assigned() IS NULL AS no_txid; COMMIT;
 SQL
-cp "$WORK/standby.sql" "$ROOT/compat/.standby.sql"
-trap 'rm -f "$ROOT/compat/.standby.sql"; cleanup' EXIT
-run /tmp/fence-compat-plain-standby-54363 54363 warned .standby.sql "$WORK/standby.plain"
-run /tmp/fence-compat-fence-standby-54362 54362 warned .standby.sql "$WORK/standby.fenced"
+run /tmp/fence-compat-plain-standby-54363 54363 warned "$WORK/standby.sql" "$WORK/standby.plain"
+run /tmp/fence-compat-fence-standby-54362 54362 warned "$WORK/standby.sql" "$WORK/standby.fenced"
 compare standby.sql "the standby" "$WORK/standby.fenced" "$WORK/standby.plain"
 
 say "what fence recorded"
