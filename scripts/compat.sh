@@ -180,6 +180,14 @@ check "a relation that appears between the decision and the lock is refused" \
     "$(echo "$attach" | grep -c 'fence: blocked ALTER TABLE on part_r: it appeared after the decision')" 1
 check "  not attached, and the refusal chained" \
     "$(q enforced "SELECT count(*) FROM pg_inherits WHERE inhrelid = 'part_r'::regclass")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'appeared_after_decision'")" 01
+# A permanent table made to depend on a temporary type would die with the session, unseen.
+q enforced "CREATE TABLE typed_victim (a int, b text)" >/dev/null
+typed=$(psql -X -d enforced -c "CREATE TYPE pg_temp.row_ab AS (a int, b text)" \
+    -c "ALTER TABLE typed_victim OF pg_temp.row_ab" -c "DISCARD TEMP" 2>&1 || true)
+check "a permanent table made to depend on a temporary object is refused" \
+    "$(echo "$typed" | grep -c 'fence: blocked ALTER TABLE on table typed_victim: it would depend on a temporary object')" 1
+check "  and outlives the session's temporary objects" \
+    "$(q enforced "SELECT count(*) FROM pg_class WHERE relname = 'typed_victim'")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'depends_on_temporary'")" 11
 check "every chain verifies" \
     "$(q warned "SELECT ok FROM fence.verify_chain()")$(q enforced "SELECT ok FROM fence.verify_chain()")" tt
 primary_chain=$(q warned "SELECT count(*) || ' ' || max(event_hash) FROM fence.audit_chain")

@@ -4,7 +4,7 @@ use fence_core::analysis::{Analysis, Analyzer};
 use fence_core::canonical::{canonicalize, statement_hash};
 use fence_core::decision::{decide, ApprovalEvidence, Decision, Facts, Outcome};
 use fence_core::model::{Statement, StatementKind};
-use fence_core::policy::Policy;
+use fence_core::policy::{Mode, Policy};
 use fence_core::risk::Risk;
 use fence_core::rules::Transaction;
 use pgrx::prelude::*;
@@ -464,28 +464,74 @@ fn refuse_if_appeared(tag: &str, at_drop: bool) {
         missing.into_iter().find(|m| crate::ffi::relcache::lookup(m).is_some())
     };
     let Some(appeared) = appeared else { return };
-    let explanation = format!(
-        "{appeared} did not exist when fence decided, and the statement found it: run it again to have it decided"
+    refuse_after(
+        tag,
+        &appeared.to_string(),
+        "appeared_after_decision",
+        format!(
+            "{appeared} did not exist when fence decided, and the statement found it: run it again to have it decided"
+        ),
+        "it appeared after the decision",
+        "Run the statement again: fence decides on the relation as it is now.",
     );
+}
+
+/// Refuses a statement from a later event trigger (what it did showed what the decision at
+/// its start could not see); the refusal is kept as a denial is.
+fn refuse_after(tag: &str, relation: &str, reason: &'static str, explanation: String, what: &str, hint: &str) -> ! {
     let mut details = Map::new();
     details.insert("explanation".into(), explanation.clone().into());
     let event = events::denial_event(NewEvent {
         kind: "ddl",
         command_tag: Some(tag.to_string()),
-        relation: Some(appeared.to_string()),
+        relation: Some(relation.to_string()),
         statement: hooks::client_text(),
         decision: Some(Outcome::Deny.as_str().into()),
-        reason: Some("appeared_after_decision".into()),
+        reason: Some(reason.into()),
         details,
         ..Default::default()
     });
     let recorded = denials::persist(&event);
     errors::raise(
         PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-        format!("fence: blocked {tag} on {appeared}: it appeared after the decision"),
+        format!("fence: blocked {tag} on {relation}: {what}"),
         Some(format!("Why: {explanation}\n{}", recorded_line(recorded))),
-        Some("Run the statement again: fence decides on the relation as it is now.".into()),
+        Some(hint.to_string()),
     );
+}
+
+/// Objects the statement left outside the session's temporary schema that depend on one
+/// inside it (`ALTER TABLE t OF pg_temp.some_type`, a default using a temporary sequence):
+/// PostgreSQL drops them with the session or at DISCARD TEMP, firing no event trigger, so they
+/// would go undecided. Refused under enforce, warned under warn (and for warn_roles).
+fn refuse_temporary_dependencies(tag: &str) {
+    let rows = trigger_rows(crate::queries::TEMPORARY_DEPENDENCIES);
+    let Some(first) = rows.first() else { return };
+    let policy = store::current_policy();
+    let (dependent, temporary) = (first["dependent"].as_str().unwrap_or(""), first["temporary"].as_str().unwrap_or(""));
+    let explanation = format!(
+        "{dependent} would depend on {temporary} of this session's temporary schema: PostgreSQL drops it with the session or at DISCARD TEMP, and no event trigger sees that"
+    );
+    let warned = !policy.policy.warn_roles.is_empty()
+        && [security::session_role(), security::executing_role().into()]
+            .iter()
+            .any(|role| security::role_in_any(role, &policy.policy.warn_roles));
+    match policy.policy.mode {
+        Mode::Off => {}
+        Mode::Warn => warning!("fence: warning for {tag}: {explanation}"),
+        Mode::Enforce if warned => {
+            warning!("fence: warning for {tag}: {explanation} (only warned: the role is in the policy's warn_roles)")
+        }
+        Mode::Enforce => refuse_after(
+            tag,
+            dependent,
+            "depends_on_temporary",
+            explanation,
+            "it would depend on a temporary object",
+            "Make the object depend on permanent objects only (a permanent sequence, type or function).",
+        ),
+    }
+    events::attach("temporary_dependencies", rows, false);
 }
 
 /// `ddl_command_end`: the objects the command created or altered.
@@ -493,6 +539,9 @@ fn refuse_if_appeared(tag: &str, at_drop: bool) {
 /// be due; every other statement skips that look-up).
 pub fn record(tag: &str, adds_partition: bool) {
     refuse_if_appeared(tag, false);
+    if watching() && crate::ffi::relcache::has_temp_namespace() {
+        refuse_temporary_dependencies(tag);
+    }
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
     if adds_partition && watching() {
         crate::rows::cover_new_partitions();

@@ -19,6 +19,7 @@ pub const TAKE_PENDING_DENIALS: &str = include_str!("../sql/queries/take_pending
 pub const WORKER_TIMEOUTS: &str = include_str!("../sql/queries/worker_timeouts.sql");
 pub const CLIENT_ADDR: &str = include_str!("../sql/queries/client_addr.sql");
 pub const DROPPED_RELATIONS: &str = include_str!("../sql/queries/dropped_relations.sql");
+pub const TEMPORARY_DEPENDENCIES: &str = include_str!("../sql/queries/temporary_dependencies.sql");
 pub const DROPPED_OBJECTS: &str = include_str!("../sql/queries/dropped_objects.sql");
 pub const TABLE_REWRITE: &str = include_str!("../sql/queries/table_rewrite.sql");
 pub const TRACKED_TABLE: &str = include_str!("../sql/queries/tracked_table.sql");

@@ -112,12 +112,7 @@ pub fn already_created(name: &RelationName, index_of: Option<&RelationName>) -> 
         };
     }
     let namespace = match name.schema.as_deref() {
-        Some("pg_temp") => {
-            let (mut temp, mut toast) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
-            // SAFETY: writes the session's temporary namespaces (InvalidOid: none yet).
-            unsafe { pg_sys::GetTempNamespaceState(&mut temp, &mut toast) };
-            temp
-        }
+        Some("pg_temp") => temp_namespace(),
         Some(schema) => {
             let Ok(schema) = CString::new(schema) else { return false };
             // SAFETY: with missing_ok, an unknown schema is InvalidOid.
@@ -142,6 +137,19 @@ pub fn already_created(name: &RelationName, index_of: Option<&RelationName>) -> 
         pg_sys::get_rel_relkind(relid) as u8
     };
     matches!(relkind, pg_sys::RELKIND_RELATION | pg_sys::RELKIND_PARTITIONED_TABLE | pg_sys::RELKIND_FOREIGN_TABLE)
+}
+
+/// The session's temporary schema (InvalidOid: it has made no temporary object yet).
+fn temp_namespace() -> pg_sys::Oid {
+    let (mut temp, mut toast) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
+    // SAFETY: writes the session's temporary namespaces.
+    unsafe { pg_sys::GetTempNamespaceState(&mut temp, &mut toast) };
+    temp
+}
+
+/// Whether the session has a temporary schema (it made a temporary object at some point).
+pub fn has_temp_namespace() -> bool {
+    temp_namespace() != pg_sys::InvalidOid
 }
 
 /// Whether the name resolves to a view (locking a view locks the tables it reads).
