@@ -173,7 +173,10 @@ check "DROP / CREATE INDEX CONCURRENTLY first in a session: decided and chained"
 q enforced "CREATE TABLE parent_r (a int) PARTITION BY RANGE (a)" >/dev/null
 psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE parent_r IN SHARE UPDATE EXCLUSIVE MODE" -c "SELECT pg_sleep(1.5)" \
     -c "CREATE TABLE part_r (a int)" -c "COMMIT" >/dev/null &
-sleep 0.5
+for _ in $(seq 1 100); do # until the other session holds the parent
+    [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = 'parent_r'::regclass AND mode = 'ShareUpdateExclusiveLock' AND granted")" = 1 ] && break
+    sleep 0.05
+done
 attach=$(psql -X -d enforced -c "ALTER TABLE parent_r ATTACH PARTITION part_r FOR VALUES FROM (1) TO (10)" 2>&1 || true)
 wait
 check "a relation that appears between the decision and the lock is refused" \
