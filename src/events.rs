@@ -104,10 +104,15 @@ pub fn record_under_policy(kind: &'static str, relation: Option<&str>, content_h
 /// Buffers a completed event; denials and governance changes are also announced on the
 /// `fence_events` channel (delivered when the transaction commits, as NOTIFY is).
 pub fn buffer(event: AuditEvent, awaiting_end: bool) {
+    buffer_decision(event, awaiting_end, Vec::new());
+}
+
+/// Buffers a DDL decision with the relations it found missing (see `Analysis::missing`).
+pub fn buffer_decision(event: AuditEvent, awaiting_end: bool, missing: Vec<RelationName>) {
     if fence_core::report::notifies(&event) {
         notify::send(fence_core::report::CHANNEL, &fence_core::report::notification(&event));
     }
-    let pending = Pending { level: xact::nest_level(), event: Some(event), awaiting_end, missing: Vec::new() };
+    let pending = Pending { level: xact::nest_level(), event: Some(event), awaiting_end, missing };
     PENDING.with(|p| p.borrow_mut().push(pending));
 }
 
@@ -116,15 +121,6 @@ pub fn buffer(event: AuditEvent, awaiting_end: bool) {
 pub fn hold_private(awaiting_end: bool, missing: Vec<RelationName>) {
     let pending = Pending { level: xact::nest_level(), event: None, awaiting_end, missing };
     PENDING.with(|p| p.borrow_mut().push(pending));
-}
-
-/// The decision just buffered for a DDL statement found these relations missing.
-pub fn note_missing(missing: Vec<RelationName>) {
-    PENDING.with(|p| {
-        if let Some(last) = p.borrow_mut().last_mut() {
-            last.missing = missing;
-        }
-    });
 }
 
 /// The relations the decision still waiting for its statement's end found missing.
@@ -185,8 +181,9 @@ pub fn attach(key: &str, items: Vec<Value>, end: bool) -> bool {
             open.awaiting_end = false;
         }
         // A private statement's placeholder takes its rewrites (of its temporary tables) and
-        // what is in the temporary schema: an object of anyone else's reached by it (a permanent column default using a temporary
-        // sequence, dropped by CASCADE) is recorded as an event of its own.
+        // what is in the temporary schema: an object of anyone else's reached by it (a
+        // permanent column default using a temporary sequence, dropped by CASCADE) is
+        // recorded as an event of its own.
         let Some(event) = &mut open.event else { return key == "actual_rewrites" || in_temp_schema(&items) };
         if end && private_objects(event, &items) {
             // A statement without risk whose every object is in the session's temporary
@@ -274,9 +271,9 @@ pub fn flush() {
         if xact::full_transaction_id_if_any().is_none() {
             // A READ ONLY transaction writes nothing, fence's events included: each is
             // committed outside it, as a denial is.
-            events.iter().for_each(|event| {
+            for event in &events {
                 crate::denials::persist(event);
-            });
+            }
         } else {
             // It wrote before it was made READ ONLY: its events go with its own commit.
             xact::writing_despite_read_only(|| chain_events(events));

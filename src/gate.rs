@@ -135,10 +135,7 @@ pub fn gate(call: GateCall) {
         // on its own.
         denials::persist(&event)
     } else {
-        events::buffer(event, call.awaits_end);
-        if call.awaits_end && !analysis.missing.is_empty() {
-            events::note_missing(analysis.missing.clone());
-        }
+        events::buffer_decision(event, call.awaits_end, analysis.missing.clone());
         Progress::Chained
     };
     report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
@@ -221,6 +218,17 @@ fn client_hashes(call: &GateCall) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn session_and_executing_roles() -> [std::rc::Rc<str>; 2] {
+    [security::session_role(), security::executing_role().into()]
+}
+
+/// Whether the session or executing role is in the policy's `warn_roles` (roles looked up
+/// only when the policy names some).
+fn in_warn_roles(policy: &Policy) -> bool {
+    !policy.warn_roles.is_empty()
+        && session_and_executing_roles().iter().any(|role| security::role_in_any(role, &policy.warn_roles))
+}
+
 fn judge(
     call: &GateCall,
     policy: &Policy,
@@ -230,7 +238,7 @@ fn judge(
 ) -> Verdict {
     let (lock_timeout_ms, statement_timeout_ms) = security::timeouts_ms();
     // Role names are looked up only when the policy or an approval needs them.
-    let roles = || [security::session_role(), security::executing_role().into()];
+    let roles = session_and_executing_roles;
     // The rules that make the statement need an approval (an automation entry or a rule
     // exemption must cover all of them).
     let rules: Vec<String> = analysis
@@ -245,8 +253,7 @@ fn judge(
         lock_mode: analysis.lock_mode,
         lock_timeout_ms,
         statement_timeout_ms,
-        warn_role: !policy.warn_roles.is_empty()
-            && roles().iter().any(|role| security::role_in_any(role, &policy.warn_roles)),
+        warn_role: in_warn_roles(policy),
         // The role that connected (pg_cron's job user), never the executing role: a SECURITY
         // DEFINER function owned by a maintenance role must not lend its entry to any caller.
         automation: policy
@@ -426,12 +433,9 @@ fn trigger_rows(query: &'static str) -> Vec<Value> {
 }
 
 /// What a later event trigger saw, attached to its statement's decision (or, when that was
-/// already chained, recorded as an event of its own); returns those rows (none when fence's
-/// tables are not there).
+/// already chained, recorded as an event of its own); returns those rows. The callers check
+/// `watching()` once per event.
 fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static str, end: bool) -> Vec<Value> {
-    if !watching() {
-        return Vec::new();
-    }
     let rows = trigger_rows(query);
     if !events::attach(key, rows.clone(), end) {
         let mut details = Map::new();
@@ -447,7 +451,7 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, query: &'static st
 /// cover it, so the statement is refused (and the refusal kept).
 fn refuse_if_appeared(tag: &str, at_drop: bool) {
     let missing = events::awaiting_missing();
-    if missing.is_empty() || !watching() {
+    if missing.is_empty() {
         return;
     }
     let appeared = if at_drop {
@@ -512,14 +516,10 @@ fn refuse_temporary_dependencies(tag: &str) {
     let explanation = format!(
         "{dependent} would depend on {temporary} of this session's temporary schema: PostgreSQL drops it with the session or at DISCARD TEMP, and no event trigger sees that"
     );
-    let warned = !policy.policy.warn_roles.is_empty()
-        && [security::session_role(), security::executing_role().into()]
-            .iter()
-            .any(|role| security::role_in_any(role, &policy.policy.warn_roles));
     match policy.policy.mode {
         Mode::Off => {}
         Mode::Warn => warning!("fence: warning for {tag}: {explanation}"),
-        Mode::Enforce if warned => {
+        Mode::Enforce if in_warn_roles(&policy.policy) => {
             warning!("fence: warning for {tag}: {explanation} (only warned: the role is in the policy's warn_roles)")
         }
         Mode::Enforce => refuse_after(
@@ -538,12 +538,15 @@ fn refuse_temporary_dependencies(tag: &str) {
 /// `adds_partition`: the statement created or attached a partition (its TRUNCATE trigger may
 /// be due; every other statement skips that look-up).
 pub fn record(tag: &str, adds_partition: bool) {
+    if !watching() {
+        return;
+    }
     refuse_if_appeared(tag, false);
-    if watching() && crate::ffi::relcache::has_temp_namespace() {
+    if crate::ffi::relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
     }
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
-    if adds_partition && watching() {
+    if adds_partition {
         crate::rows::cover_new_partitions();
     }
 }
@@ -551,6 +554,9 @@ pub fn record(tag: &str, adds_partition: bool) {
 /// `sql_drop`: every object the command dropped; a dropped table's row tracking ends (looked
 /// up only when a table was dropped).
 pub fn dropped(tag: &str) {
+    if !watching() {
+        return;
+    }
     refuse_if_appeared(tag, true);
     let rows = attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
     if rows.iter().any(|row| row["object_type"] == "table" && row["schema"] != "pg_temp") {
@@ -560,5 +566,7 @@ pub fn dropped(tag: &str) {
 
 /// `table_rewrite`: a table PostgreSQL is about to rewrite.
 pub fn rewrite(tag: &str) {
-    attach_or_record("rewrite", tag, "actual_rewrites", crate::queries::TABLE_REWRITE, false);
+    if watching() {
+        attach_or_record("rewrite", tag, "actual_rewrites", crate::queries::TABLE_REWRITE, false);
+    }
 }

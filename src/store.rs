@@ -1,7 +1,7 @@
 //! Reads of fence's own tables. Each query runs as the extension owner (`as_owner`), the
-//! gate's in a subtransaction rolled back at once (`xact::without_trace`: the user's
-//! transaction keeps no lock of fence's), and only when it has to: the owner and the policy are cached until PostgreSQL invalidates the
-//! relation they come from.
+//! gate's in a subtransaction rolled back at once (`owner_read`: the user's transaction keeps
+//! no lock of fence's), and only when it has to: the owner and the policy are cached until
+//! PostgreSQL invalidates the relation they come from.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -73,22 +73,26 @@ pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
     security::as_owner(owner, f)
 }
 
+/// Reads fence's tables as the extension owner, leaving no lock in the caller's transaction
+/// (see `xact::without_trace`).
+fn owner_read<R>(read: impl FnOnce() -> R) -> R {
+    xact::without_trace(|| as_owner(read))
+}
+
 /// The policy in force (cached until `fence.policy_versions` is invalidated).
 pub fn current_policy() -> Rc<PolicyRecord> {
     if let Some(policy) = POLICY.with(|p| p.borrow().clone()) {
         return policy;
     }
     let policy = {
-        let row = xact::without_trace(|| {
-            as_owner(|| {
-                Spi::connect(|client| {
-                    let table = plans::select(client, queries::CURRENT_POLICY, &[])?;
-                    if table.is_empty() {
-                        return Ok((None, None, None));
-                    }
-                    let table = table.first();
-                    Ok::<_, pgrx::spi::Error>((table.get::<i32>(1)?, table.get::<String>(2)?, table.get::<String>(3)?))
-                })
+        let row = owner_read(|| {
+            Spi::connect(|client| {
+                let table = plans::select(client, queries::CURRENT_POLICY, &[])?;
+                if table.is_empty() {
+                    return Ok((None, None, None));
+                }
+                let table = table.first();
+                Ok::<_, pgrx::spi::Error>((table.get::<i32>(1)?, table.get::<String>(2)?, table.get::<String>(3)?))
             })
         })
         .unwrap_or_else(|e| errors::spi(e));
@@ -141,29 +145,27 @@ pub fn approval_evidence(query: &ApprovalQuery, policy: &Policy) -> (ApprovalEvi
         [query.content_hash.into(), query.statement_hash.into(), query.client_hashes.to_vec().into()];
     let allowed =
         |approver: &str| policy.approver_roles.is_empty() || security::role_in_any(approver, &policy.approver_roles);
-    xact::without_trace(|| {
-        as_owner(|| {
-            Spi::connect(|client| {
-                for row in plans::select(client, queries::APPROVALS_FOR_CONTENT, &args)? {
-                    let id = row.get::<i64>(1)?.unwrap_or_default();
-                    let decision = row.get::<String>(2)?.unwrap_or_default();
-                    let approver = row.get::<String>(3)?.unwrap_or_default();
-                    let covers = row.get::<bool>(4)?.unwrap_or(false);
-                    if !allowed(&approver) {
-                        continue;
-                    } else if decision == "reject" {
-                        evidence.rejected_by.push(approver);
-                    } else if !covers {
-                        continue;
-                    } else if policy.separation_of_duties && query.executing.contains(&approver.as_str()) {
-                        evidence.self_approved = true;
-                    } else if !evidence.approvers.contains(&approver) {
-                        evidence.approvers.push(approver);
-                        ids.push(id);
-                    }
+    owner_read(|| {
+        Spi::connect(|client| {
+            for row in plans::select(client, queries::APPROVALS_FOR_CONTENT, &args)? {
+                let id = row.get::<i64>(1)?.unwrap_or_default();
+                let decision = row.get::<String>(2)?.unwrap_or_default();
+                let approver = row.get::<String>(3)?.unwrap_or_default();
+                let covers = row.get::<bool>(4)?.unwrap_or(false);
+                if !allowed(&approver) {
+                    continue;
+                } else if decision == "reject" {
+                    evidence.rejected_by.push(approver);
+                } else if !covers {
+                    continue;
+                } else if policy.separation_of_duties && query.executing.contains(&approver.as_str()) {
+                    evidence.self_approved = true;
+                } else if !evidence.approvers.contains(&approver) {
+                    evidence.approvers.push(approver);
+                    ids.push(id);
                 }
-                Ok::<_, pgrx::spi::Error>(())
-            })
+            }
+            Ok::<_, pgrx::spi::Error>(())
         })
     })
     .unwrap_or_else(|e| errors::spi(e));
@@ -188,19 +190,17 @@ pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
         query.relations.clone().into(),
         query.rules.clone().into(),
     ];
-    let rows: Vec<(i64, String, String)> = xact::without_trace(|| {
-        as_owner(|| {
-            Spi::connect(|client| {
-                plans::select(client, queries::LIVE_EXEMPTIONS, &args)?
-                    .map(|row| {
-                        Ok((
-                            row.get::<i64>(1)?.unwrap_or_default(),
-                            row.get::<String>(2)?.unwrap_or_default(),
-                            row.get::<String>(3)?.unwrap_or_default(),
-                        ))
-                    })
-                    .collect::<Result<Vec<_>, pgrx::spi::Error>>()
-            })
+    let rows: Vec<(i64, String, String)> = owner_read(|| {
+        Spi::connect(|client| {
+            plans::select(client, queries::LIVE_EXEMPTIONS, &args)?
+                .map(|row| {
+                    Ok((
+                        row.get::<i64>(1)?.unwrap_or_default(),
+                        row.get::<String>(2)?.unwrap_or_default(),
+                        row.get::<String>(3)?.unwrap_or_default(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
         })
     })
     .unwrap_or_else(|e| errors::spi(e));
