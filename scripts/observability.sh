@@ -87,6 +87,8 @@ check "both denials were notified (their transactions rolled back)" "$(notificat
 check "both approvals were notified" "$(notification approval)" 2
 check "the exemption was notified" "$(notification exemption)" 1
 check "the policy change was notified" "$(notification policy)" 1
+check "no payload names a statement, relation, target, reason or hash (any role may LISTEN)" \
+    "$(grep 'Asynchronous notification' "$WORK/listen.out" | grep -cE 'obs_accounts|incident|sha256|ALTER|statement|relation|target|reason')" 0
 
 say "3. fence.stats"
 stats() { psql -X -q -At -U obs_auditor -d "$DB" -c "SELECT $1 FROM fence.stats WHERE $2"; }

@@ -61,6 +61,42 @@ for block in "$WORK"/*.sql; do
     fi
 done
 
+# Attacks that need a second session: decisions read approvals, exemptions and policy as
+# of now, not as of a REPEATABLE READ transaction's snapshot taken before a revocation.
+session_attack() {
+    local name=$1 setup=$2 revoke=$3 attempt=$4
+    attempts=$((attempts + 1))
+    psql -X -q -d "$DB" -c "$setup" >/dev/null
+    mkfifo "$WORK/session.in"
+    psql -X -q -v VERBOSITY=verbose -U sec_mig -d "$DB" < "$WORK/session.in" > "$WORK/session.out" 2>&1 &
+    local session=$!
+    exec 4>"$WORK/session.in"
+    echo "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 'snapshot taken';" >&4
+    for _ in $(seq 1 100); do grep -q 'snapshot taken' "$WORK/session.out" && break; sleep 0.1; done
+    psql -X -q -d "$DB" -c "$revoke" >/dev/null
+    echo "$attempt" >&4
+    echo "ROLLBACK;" >&4
+    exec 4>&-
+    wait "$session"
+    rm -f "$WORK/session.in"
+    if grep -q 'ERROR:  42501: fence: blocked' "$WORK/session.out"; then
+        printf '  refused  %-70s 42501\n' "$name"
+    else
+        failures=$((failures + 1))
+        printf '  FAILED   %s: it was not refused\n' "$name"
+        sed 's/^/           | /' "$WORK/session.out" | head -n 8
+    fi
+}
+stmt="ALTER TABLE victim ALTER COLUMN note SET NOT NULL"
+session_attack "an approval revoked after a REPEATABLE READ snapshot still counts" \
+    "SET SESSION AUTHORIZATION sec_approver; SELECT fence.approve(\$\$$stmt\$\$)" \
+    "SET SESSION AUTHORIZATION sec_approver; SELECT fence.revoke_approval(fence.content_hash(\$\$$stmt\$\$), 'revoked')" \
+    "SELECT set_config('fence.approval', fence.content_hash(\$\$$stmt\$\$), true); $stmt;"
+session_attack "an exemption revoked after a REPEATABLE READ snapshot still counts" \
+    "SELECT fence.exempt('relation', 'public.victim_precious', 'incident', now() + interval '1 hour')" \
+    "SELECT fence.revoke_exemption(max(id), 'over') FROM fence.exemptions" \
+    "ALTER TABLE victim_precious ALTER COLUMN id SET NOT NULL;"
+
 echo
 echo "security suite: $attempts bypass attempts, $((attempts - failures)) refused with nothing changed, $failures failed"
 psql -X -q -d postgres -c "DROP DATABASE $DB" -c "DROP ROLE $ROLES"

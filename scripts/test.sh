@@ -48,6 +48,7 @@ if [ "$(crashes)" != 0 ]; then
 fi
 
 "$ROOT/scripts/security.sh"
+"$ROOT/scripts/scanfuzz.sh"
 "$ROOT/scripts/durability.sh"
 "$ROOT/scripts/observability.sh"
 "$ROOT/scripts/upgrade.sh"

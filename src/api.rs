@@ -1,7 +1,6 @@
 //! fence's SQL functions.
 
 use fence_core::analysis::Analyzer;
-use fence_core::canonical::{canonicalize, CanonicalContent};
 use fence_core::chain::Anchor;
 use fence_core::policy::Policy;
 use fence_core::risk::Risk;
@@ -17,11 +16,8 @@ use crate::ffi::event_trigger::in_extension_script;
 use crate::ffi::{parser, parsetree, relcache, security, xact};
 use crate::gate::{findings_json, locks_json};
 use crate::queries;
+use crate::sqltext;
 use crate::store::{self, as_owner};
-
-fn canonical(sql: &str) -> CanonicalContent {
-    canonicalize(sql).unwrap_or_else(|e| errors::syntax(&e))
-}
 
 /// Runs a query as text: every returned column must be text (cast in the query).
 fn run<'a, const N: usize>(query: &str, args: [DatumWithOid<'a>; N]) -> Vec<Vec<Option<String>>> {
@@ -45,7 +41,7 @@ fn analyze_rows(sql: &str) -> Vec<AnalyzeRow> {
         .enumerate()
         .map(|(i, raw)| {
             let slice = &sql[raw.start..raw.end];
-            let first = canonicalize(slice).ok().and_then(|c| c.statements.into_iter().next());
+            let first = sqltext::try_canonical(slice).and_then(|c| c.statements.into_iter().next());
             let (text, hash) = first.map_or((slice.trim().to_string(), String::new()), |s| (s.text, s.hash));
             let analysis = analyzer.analyze(&parsetree::statement(raw.node));
             (
@@ -90,10 +86,11 @@ fn analyze(
     TableIterator::new(analyze_rows(sql))
 }
 
-/// The content hash (`sha256:<64 hex>`) of a migration, as the CLI prints it.
+/// The content hash (`sha256:<64 hex>`) of a migration, as the CLI prints it (read with the
+/// session's `standard_conforming_strings`).
 #[pg_extern(immutable, parallel_safe)]
 fn content_hash(sql: &str) -> String {
-    canonical(sql).content_hash
+    sqltext::canonical(sql).content_hash
 }
 
 /// Approves (or rejects) exactly this migration content; returns its content hash.
@@ -112,7 +109,7 @@ fn approve(
     if decision != "approve" && decision != "reject" {
         errors::invalid_parameter(&format!("decision must be 'approve' or 'reject', not '{decision}'"), None);
     }
-    let content = canonical(sql);
+    let content = sqltext::canonical(sql);
     if content.statements.is_empty() {
         errors::invalid_parameter("there is nothing to approve: the SQL has no statements", None);
     }
@@ -127,7 +124,10 @@ fn approve(
         .filter_map(|r| r["risk"].as_str()?.parse::<Risk>().ok())
         .max()
         .unwrap_or_default();
-    let hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
+    // The content's statements, then those written inside its strings (a DO block's
+    // EXECUTE, a function body): what the approver read, and nothing else, is covered.
+    let mut hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
+    hashes.extend(sqltext::embedded_hashes(sql).into_iter().filter(|h| !hashes.contains(h)).collect::<Vec<_>>());
     let (approved_by, approved_as) = (security::session_role(), security::executing_role());
     let now = xact::now_unix_us();
     let policy = store::current_policy();

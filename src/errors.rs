@@ -21,8 +21,8 @@ pub fn invalid_parameter(message: &str, hint: Option<&str>) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, format!("fence: {message}"), None, hint.map(str::to_string))
 }
 
-/// 42601: SQL fence was asked to read cannot be tokenized.
-pub fn syntax(error: &fence_core::lexer::LexError) -> ! {
+/// 42601: SQL fence was asked to read cannot be read by PostgreSQL's scanner or grammar.
+pub fn syntax(error: &fence_core::canonical::SqlError) -> ! {
     raise(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, format!("fence: {error}"), None, None)
 }
 

@@ -1,7 +1,6 @@
 //! The gate (`ddl_command_start`) and the recorder (`ddl_command_end`).
 
 use fence_core::analysis::{Analysis, Analyzer};
-use fence_core::canonical::{canonicalize, statement_hash};
 use fence_core::decision::{decide, ApprovalEvidence, Decision, Facts, Outcome};
 use fence_core::model::{Statement, StatementKind};
 use fence_core::policy::{Mode, Policy};
@@ -18,6 +17,7 @@ use crate::ffi::hooks::{self, TextSource};
 use crate::ffi::worker::Progress;
 use crate::ffi::{guc, security, xact};
 use crate::plans;
+use crate::sqltext;
 use crate::store::{self, ApprovalQuery, ExemptionQuery};
 
 pub struct GateCall {
@@ -50,8 +50,6 @@ struct Verdict {
     decision: Decision,
     approval_ids: Vec<i64>,
     exemption: Option<i64>,
-    /// Hashes of what the client sent, when they were what the approval was matched on.
-    client_hashes: Vec<String>,
     /// The policy's automation entry that allowed it.
     automation: Option<String>,
 }
@@ -81,13 +79,13 @@ pub fn gate(call: GateCall) {
         return;
     }
     let text = call.text.as_ref().map(|(t, _)| t.clone());
-    let stmt_hash = text.as_deref().and_then(|t| statement_hash(t).ok());
+    let stmt_hash = text.as_deref().and_then(sqltext::statement_hash);
     let content_hash = guc::approval();
 
     let policy = store::current_policy();
     let verdict = match &call.row_audit_off {
         Some(relation) => row_audit_protected(relation),
-        None => judge(&call, &policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
+        None => judge(&policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
     };
     let (policy_version, policy_hash) = (policy.version, policy.hash.clone());
 
@@ -101,9 +99,6 @@ pub fn gate(call: GateCall) {
     details.insert("text_source".into(), call.text.as_ref().map_or("unavailable", |(_, s)| s.as_str()).into());
     if !verdict.approval_ids.is_empty() {
         details.insert("approval_ids".into(), verdict.approval_ids.clone().into());
-    }
-    if !verdict.client_hashes.is_empty() {
-        details.insert("client_statement_hashes".into(), verdict.client_hashes.clone().into());
     }
     if let Some(id) = verdict.exemption {
         details.insert("exemption_id".into(), id.into());
@@ -206,18 +201,6 @@ fn analyze_in_transaction(statement: &Statement) -> Analysis {
     analysis
 }
 
-/// The statement hashes of what the client sent, when the statement ran indirectly (or its
-/// own text is unknown); empty for a top-level statement, whose own hash is what counts.
-fn client_hashes(call: &GateCall) -> Vec<String> {
-    if matches!(call.text, Some((_, TextSource::Client | TextSource::Reparsed))) {
-        return Vec::new();
-    }
-    hooks::client_text()
-        .and_then(|text| canonicalize(&text).ok())
-        .map(|c| c.statements.into_iter().map(|s| s.hash).collect())
-        .unwrap_or_default()
-}
-
 fn session_and_executing_roles() -> [std::rc::Rc<str>; 2] {
     [security::session_role(), security::executing_role().into()]
 }
@@ -229,13 +212,7 @@ fn in_warn_roles(policy: &Policy) -> bool {
         && session_and_executing_roles().iter().any(|role| security::role_in_any(role, &policy.warn_roles))
 }
 
-fn judge(
-    call: &GateCall,
-    policy: &Policy,
-    analysis: &Analysis,
-    stmt_hash: Option<&str>,
-    content_hash: Option<&str>,
-) -> Verdict {
+fn judge(policy: &Policy, analysis: &Analysis, stmt_hash: Option<&str>, content_hash: Option<&str>) -> Verdict {
     let (lock_timeout_ms, statement_timeout_ms) = security::timeouts_ms();
     // Role names are looked up only when the policy or an approval needs them.
     let roles = session_and_executing_roles;
@@ -266,24 +243,14 @@ fn judge(
     let first = decide(policy, &facts, &nothing, None);
     if first.outcome == Outcome::Allow {
         let automation = facts.automation.filter(|_| first.reason == "automation");
-        return Verdict {
-            decision: first,
-            approval_ids: Vec::new(),
-            exemption: None,
-            client_hashes: Vec::new(),
-            automation,
-        };
+        return Verdict { decision: first, approval_ids: Vec::new(), exemption: None, automation };
     }
     let [session, executing] = roles();
-    let client_hashes = client_hashes(call);
-    let (evidence, approval_ids) = match content_hash {
-        Some(content) if stmt_hash.is_some() || !client_hashes.is_empty() => store::approval_evidence(
-            &ApprovalQuery {
-                content_hash: content,
-                statement_hash: stmt_hash,
-                client_hashes: &client_hashes,
-                executing: [&session, &executing],
-            },
+    // Only an approval of this very statement counts: DDL that a function, trigger or rule
+    // runs inside an approved statement is covered only when the approved text contains it.
+    let (evidence, approval_ids) = match (content_hash, stmt_hash) {
+        (Some(content), Some(statement)) => store::approval_evidence(
+            &ApprovalQuery { content_hash: content, statement_hash: statement, executing: [&session, &executing] },
             policy,
         ),
         _ => (nothing, Vec::new()),
@@ -302,7 +269,7 @@ fn judge(
     };
     let approval_ids = if decision.reason == "approved" { approval_ids } else { Vec::new() };
     let exemption = if decision.reason == "exempted" { exemption } else { None };
-    Verdict { decision, approval_ids, exemption, client_hashes, automation: None }
+    Verdict { decision, approval_ids, exemption, automation: None }
 }
 
 /// Dropping, disabling or renaming fence's row trigger: no approval or exemption covers it.
@@ -314,7 +281,6 @@ fn row_audit_protected(relation: &str) -> Verdict {
         decision: Decision { outcome: Outcome::Deny, reason: "row_audit_protected", explanation },
         approval_ids: Vec::new(),
         exemption: None,
-        client_hashes: Vec::new(),
         automation: None,
     }
 }
@@ -389,7 +355,7 @@ fn denial_hint(call: &GateCall, text: Option<&str>, stmt_hash: Option<&str>) -> 
     let (Some(text), Some(stmt_hash)) = (text, stmt_hash) else {
         return "Preload fence (shared_preload_libraries or session_preload_libraries = 'fence') so it sees the exact statement text, or ask a fence_admin for an exemption by relation or rule.".into();
     };
-    let alone = canonicalize(text).map(|c| c.content_hash).unwrap_or_default();
+    let alone = sqltext::try_canonical(text).map(|c| c.content_hash).unwrap_or_default();
     format!(
         "Approve the migration containing it (as a member of fence_approver): SELECT fence.approve($fence$<migration SQL>$fence$); \
          then run it with SET fence.approval = '<returned content hash>' (this statement alone is content {alone}). \

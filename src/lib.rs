@@ -16,6 +16,7 @@ mod plans;
 mod queries;
 mod rows;
 mod seal;
+mod sqltext;
 mod store;
 
 ::pgrx::pg_module_magic!();

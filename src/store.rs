@@ -127,12 +127,11 @@ pub fn policy_hash(document: &Value) -> String {
     sha256_tagged(&[canonical_json(document).as_bytes()])
 }
 
-/// What an approval must cover: the executed statement's hash, or (for DDL run indirectly,
-/// from a DO block, a function or a multi-statement string) every statement the client sent.
+/// What an approval must cover: the executed statement's own hash (a statement run by a
+/// DO block, function, trigger or rule included).
 pub struct ApprovalQuery<'a> {
     pub content_hash: &'a str,
-    pub statement_hash: Option<&'a str>,
-    pub client_hashes: &'a [String],
+    pub statement_hash: &'a str,
     /// Session and executing role: under separation of duties their approvals do not count.
     pub executing: [&'a str; 2],
 }
@@ -141,8 +140,7 @@ pub struct ApprovalQuery<'a> {
 pub fn approval_evidence(query: &ApprovalQuery, policy: &Policy) -> (ApprovalEvidence, Vec<i64>) {
     let mut evidence = ApprovalEvidence { content_named: true, ..Default::default() };
     let mut ids = Vec::new();
-    let args: [DatumWithOid; 3] =
-        [query.content_hash.into(), query.statement_hash.into(), query.client_hashes.to_vec().into()];
+    let args: [DatumWithOid; 2] = [query.content_hash.into(), query.statement_hash.into()];
     let allowed =
         |approver: &str| policy.approver_roles.is_empty() || security::role_in_any(approver, &policy.approver_roles);
     owner_read(|| {

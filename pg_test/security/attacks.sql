@@ -355,3 +355,44 @@ SELECT * FROM fence.analyze(repeat('$$', 100001));
 -- expect: 42601
 -- gated: no
 SELECT fence.content_hash(convert_from('\x414c5445522027'::bytea, 'UTF8') || chr(1) || repeat(chr(7), 1000));
+
+-- attack: a carriage return ends the comment that hid a DROP COLUMN (same hash as approved?)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SELECT set_config('fence.approval', dual_approval, true) FROM approval_names;
+DO $$ BEGIN EXECUTE E'ALTER TABLE victim ALTER COLUMN email SET NOT NULL --\r, DROP COLUMN note'; END $$;
+
+-- attack: standard_conforming_strings off turns an approved literal's end into a comment
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SELECT set_config('fence.approval', backslash_approval, true) FROM approval_names;
+SET LOCAL standard_conforming_strings = off;
+ALTER TABLE victim ALTER COLUMN note SET DEFAULT 'a\' /* ', DROP COLUMN note -- */;
+
+-- attack: the role's own lower() on the search path runs DROP TABLE inside an approved CHECK
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE 'DROP TABLE public.victim_precious';
+    RETURN pg_catalog.lower($1);
+END $$;
+SET LOCAL search_path = public, pg_catalog;
+SELECT set_config('fence.approval', check_approval, true) FROM approval_names;
+ALTER TABLE victim ADD CONSTRAINT victim_email_lc CHECK (lower(email) = email);
+
+-- attack: an approved backfill fires the role's own statement trigger that drops a table
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE FUNCTION public.sneaky() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE 'DROP TABLE public.victim_precious';
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sneaky AFTER UPDATE ON victim_precious FOR EACH STATEMENT EXECUTE FUNCTION public.sneaky();
+SELECT set_config('fence.approval', backfill_approval, true) FROM approval_names;
+UPDATE victim_precious SET id = 1;

@@ -28,7 +28,19 @@ RESET SESSION AUTHORIZATION;
 -- A real approval of other content, to try to stretch it over a different statement.
 SET SESSION AUTHORIZATION sec_approver;
 SELECT fence.approve('ALTER TABLE victim ADD COLUMN ok int') IS NOT NULL AS other_approval;
+-- Approvals an attacker tries to stretch over statements they do not contain: a default
+-- ending in a backslash (read with standard_conforming_strings on), a CHECK calling an
+-- unqualified function, a data backfill.
+SELECT fence.approve($$ALTER TABLE victim ALTER COLUMN note SET DEFAULT 'a\'$$) AS backslash_approval \gset
+SELECT fence.approve('ALTER TABLE victim ADD CONSTRAINT victim_email_lc CHECK (lower(email) = email)') AS check_approval \gset
+SELECT fence.approve($$UPDATE victim SET note = 'free'$$) AS backfill_approval \gset
+RESET SESSION AUTHORIZATION;
+-- A table the migration role owns and must not drop without an approval of its own.
+SET SESSION AUTHORIZATION sec_mig;
+CREATE TABLE victim_precious (id int);
 RESET SESSION AUTHORIZATION;
 -- sec_mig may be given the approval names at run time, as CI does.
-CREATE TABLE public.approval_names AS SELECT :'dual_approval'::text AS dual_approval;
+CREATE TABLE public.approval_names AS SELECT :'dual_approval'::text AS dual_approval,
+    :'backslash_approval'::text AS backslash_approval, :'check_approval'::text AS check_approval,
+    :'backfill_approval'::text AS backfill_approval;
 GRANT SELECT ON public.approval_names TO PUBLIC;

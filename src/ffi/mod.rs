@@ -30,6 +30,7 @@ pub mod rowguard;
 pub mod rowjson;
 pub mod rowstore;
 pub mod rowtrigger;
+pub mod scanner;
 pub mod security;
 pub mod snapshot;
 pub mod stream;

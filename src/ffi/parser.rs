@@ -55,12 +55,18 @@ impl Drop for ContextGuard {
 
 /// Parses `sql` into raw statements; a syntax error is raised with its position in `sql`.
 pub fn parse(sql: &str) -> Vec<RawStatement> {
+    try_parse(sql).unwrap_or_else(|message| syntax_error(sql, &message))
+}
+
+/// Parses `sql` into raw statements, or says why the grammar refuses it.
+pub fn try_parse(sql: &str) -> Result<Vec<RawStatement>, String> {
     let Ok(text) = CString::new(sql) else {
         crate::errors::invalid_parameter("the SQL text contains a NUL byte", None);
     };
+    let _levels = super::scanner::quiet();
     // SAFETY: the callback struct lives on this stack frame until the guard pops it;
     // raw_parser reads `text`, which outlives the call, and allocates its result in
-    // CurrentMemoryContext. A caught parser error holds no resources: it is re-raised at once.
+    // CurrentMemoryContext. A caught parser error holds no resources.
     let parsed = PgTryBuilder::new(|| unsafe {
         let mut callback = pg_sys::ErrorContextCallback {
             previous: pg_sys::error_context_stack,
@@ -69,17 +75,17 @@ pub fn parse(sql: &str) -> Vec<RawStatement> {
         };
         let _guard = ContextGuard(callback.previous);
         pg_sys::error_context_stack = &mut callback;
-        pg_sys::raw_parser(text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT)
+        Ok(pg_sys::raw_parser(text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT))
     })
     .catch_others(|caught| match caught {
         pg_sys::panic::CaughtError::PostgresError(report)
         | pg_sys::panic::CaughtError::ErrorReport(report)
-        | pg_sys::panic::CaughtError::RustPanic { ereport: report, .. } => syntax_error(sql, report.message()),
+        | pg_sys::panic::CaughtError::RustPanic { ereport: report, .. } => Err(report.message().to_string()),
     })
-    .execute();
+    .execute()?;
     // SAFETY: raw_parser returns a list of RawStmt nodes.
     let statements = unsafe { super::nodes::list_nodes(parsed) };
-    statements
+    Ok(statements
         .into_iter()
         .map(|node| {
             // SAFETY: every element of raw_parser's list is a RawStmt.
@@ -88,7 +94,7 @@ pub fn parse(sql: &str) -> Vec<RawStatement> {
             let end = if raw.stmt_len > 0 { start + raw.stmt_len as usize } else { sql.len() };
             RawStatement { node: raw.stmt, start, end: end.min(sql.len()) }
         })
-        .collect()
+        .collect())
 }
 
 /// PostgreSQL's command tag for a parse tree (`ALTER TABLE`, `CREATE INDEX` ...).

@@ -70,14 +70,17 @@ impl Drop for RollBack {
 
 /// Runs fence's own reads (policy, approvals, exemptions) in a subtransaction rolled back
 /// right after: the locks they take on fence's tables and indexes are released at once, so
-/// the user's transaction holds nothing of fence's. `read` must only read and return owned
+/// the user's transaction holds nothing of fence's. The reads see the database as of now,
+/// not as of a REPEATABLE READ transaction's snapshot: a revocation, exemption or policy
+/// committed since the transaction began counts. `read` must only read and return owned
 /// values (what it allocated in PostgreSQL's memory is freed).
 pub fn without_trace<R>(read: impl FnOnce() -> R) -> R {
     // SAFETY: a subtransaction in the current transaction (DDL never runs in parallel mode);
-    // the guard rolls it back however `read` ends.
+    // the guard rolls it back however `read` ends, which also pops the snapshot pushed in it.
     let _rollback = unsafe {
         let rollback = RollBack { context: pg_sys::CurrentMemoryContext, owner: pg_sys::CurrentResourceOwner };
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::PushActiveSnapshot(pg_sys::GetLatestSnapshot());
         rollback
     };
     read()

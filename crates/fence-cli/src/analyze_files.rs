@@ -12,6 +12,7 @@ use fence_core::risk::Risk;
 use serde_json::{json, Value};
 
 use crate::parse::{parse, Parsed};
+use crate::scan::DEFAULTS;
 
 /// One analyzed statement of a file.
 pub struct Row {
@@ -76,7 +77,7 @@ pub fn analyze_sql(file: &str, sql: &str) -> Result<Vec<Row>, String> {
                 file: file.to_string(),
                 stmt_no: i + 1,
                 line: sql[..p.start].matches('\n').count() + 1 + leading_newlines(&sql[p.start..p.end]),
-                statement_hash: statement_hash(&text).unwrap_or_default(),
+                statement_hash: statement_hash(&DEFAULTS, &text).unwrap_or_default(),
                 analysis: analyzer.analyze(&p.statement),
                 offline_note: offline_note(p),
                 text,

@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use fence_core::canonical::canonicalize;
 
-/// The content hash of a migration's text, or the lexer's error naming the position.
+use crate::scan::DEFAULTS;
+
+/// The content hash of a migration's text, or the scanner's or grammar's error.
 pub fn content_hash(sql: &str) -> Result<String, String> {
-    canonicalize(sql).map(|c| c.content_hash).map_err(|e| e.to_string())
+    canonicalize(&DEFAULTS, sql).map(|c| c.content_hash).map_err(|e| e.to_string())
 }
 
 pub fn run(files: &[String]) -> Result<ExitCode, String> {

@@ -5,5 +5,6 @@ pub mod hash_files;
 pub mod maintenance;
 pub mod parse;
 pub mod report;
+pub mod scan;
 pub mod verify_csv;
 pub mod verify_rows;

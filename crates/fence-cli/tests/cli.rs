@@ -19,7 +19,7 @@ fn content_hash_vectors() {
             vector["name"]
         );
     }
-    assert!(hash_files::content_hash("SELECT 'unterminated").unwrap_err().contains("position"));
+    assert!(hash_files::content_hash("SELECT 'unterminated").unwrap_err().contains("unterminated"));
 }
 
 fn event(seq: i64) -> AuditEvent {

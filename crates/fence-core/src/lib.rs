@@ -10,7 +10,6 @@ pub mod decision;
 pub mod effects;
 pub mod hash;
 pub mod json;
-pub mod lexer;
 pub mod lock;
 pub mod model;
 pub mod policy;

@@ -2,7 +2,7 @@
 //! `key=value` pairs, stable order, parseable like pgAudit's `AUDIT:` lines) and the small
 //! JSON payload of a `NOTIFY fence_events`.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::chain::AuditEvent;
 
@@ -69,44 +69,19 @@ pub fn notifies(event: &AuditEvent) -> bool {
         || matches!(event.kind.as_str(), "approval" | "approval_revoked" | "exemption" | "exemption_revoked" | "policy")
 }
 
-/// The NOTIFY payload: small (well under PostgreSQL's 8000-byte limit), enough for a bot to
-/// say what happened and where to look.
+/// The NOTIFY payload: what happened and when, nothing more. PostgreSQL has no privileges on
+/// channels (any role may LISTEN), so the payload carries nothing a role outside
+/// `fence_auditor` may not read — no statement, relation, target, reason or hash; listeners
+/// with that role read the rest from `fence.audit_chain`.
 pub fn notification(event: &AuditEvent) -> String {
     let what = if event.decision.as_deref() == Some("deny") { "deny" } else { event.kind.as_str() };
-    let statement = event.statement.as_deref().map(|s| s.chars().take(200).collect::<String>());
-    let mut payload = json!({
-        "event": what,
-        "time_us": event.time_us,
-        "role": event.session_role,
-        "command": event.command_tag,
-        "relation": event.relation,
-        "risk": event.risk,
-        "decision_reason": event.reason,
-        "statement": statement,
-        "statement_hash": event.statement_hash,
-        "content_hash": event.content_hash,
-        "policy_version": event.policy_version,
-    });
-    if let Value::Object(map) = &mut payload {
-        map.retain(|_, v| !v.is_null());
-        for key in ["approval_id", "exemption_id", "approval_ids", "scope", "target", "reason"] {
-            match event.details.get(key) {
-                Some(Value::String(text)) => {
-                    map.insert(key.to_string(), Value::String(text.chars().take(200).collect()));
-                }
-                Some(value) if value.is_number() || value.is_array() => {
-                    map.insert(key.to_string(), value.clone());
-                }
-                _ => {}
-            }
-        }
-    }
-    payload.to_string()
+    json!({"event": what, "time_us": event.time_us}).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn denial() -> AuditEvent {
         AuditEvent {
@@ -148,16 +123,13 @@ mod tests {
         assert!(notifies(&d));
         let payload: Value = serde_json::from_str(&notification(&d)).unwrap();
         assert_eq!(payload["event"], "deny");
-        assert_eq!(payload["relation"], "public.users");
-        assert!(payload.get("content_hash").is_none());
+        // Nothing a role without fence_auditor may not read: only what happened and when.
+        assert_eq!(payload.as_object().unwrap().keys().collect::<Vec<_>>(), ["event", "time_us"]);
         let mut allowed = denial();
         allowed.decision = Some("allow".into());
         assert!(!notifies(&allowed));
         allowed.kind = "policy".into();
         allowed.decision = None;
         assert!(notifies(&allowed));
-        let mut long = denial();
-        long.statement = Some("x".repeat(10_000));
-        assert!(notification(&long).len() < 1000);
     }
 }
