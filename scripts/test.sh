@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, fence-core's unit tests, then the extension
-# built, installed and exercised by pg_regress, the security suite (scripts/security.sh) and
+# built, installed and exercised by pg_regress, the security suite (scripts/security.sh), the
+# differential scanner test of the CLI against the server (scripts/scanfuzz.sh) and
 # the concurrency / evidence / dump / crash checks (scripts/durability.sh), the row-change
 # retention across months on a clock-shifted server of its own (scripts/retention.sh), the log /
 # notify / stats / report checks (scripts/observability.sh), the upgrade from the previous
