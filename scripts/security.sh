@@ -97,6 +97,53 @@ session_attack "an exemption revoked after a REPEATABLE READ snapshot still coun
     "SELECT fence.revoke_exemption(max(id), 'over') FROM fence.exemptions" \
     "ALTER TABLE victim_precious ALTER COLUMN id SET NOT NULL;"
 
+# A denial is durable before the refusal can be interrupted: every denial the server logged
+# is in the chain or parked, however the denied statement was cut short.
+interrupted_attack() {
+    local name=$1 interrupt=$2
+    attempts=$((attempts + 1))
+    local log_mark before after logged
+    log_mark=$(wc -l < "$SERVER_DIR/server.log")
+    before=$(q -c "SELECT (SELECT count(*) FROM fence.audit_chain WHERE decision = 'deny') + (SELECT count(*) FROM fence.pending_denials)")
+    eval "$interrupt"
+    after=$(q -c "SELECT (SELECT count(*) FROM fence.audit_chain WHERE decision = 'deny') + (SELECT count(*) FROM fence.pending_denials)")
+    logged=$(tail -n +"$((log_mark + 1))" "$SERVER_DIR/server.log" | grep -c 'FENCE: decision=deny' || true)
+    if [ "$logged" -gt 0 ] && [ "$((after - before))" -eq "$logged" ]; then
+        printf '  refused  %-70s %s denials, all recorded\n' "$name" "$logged"
+    else
+        failures=$((failures + 1))
+        printf '  FAILED   %s: %s denials logged, %s recorded\n' "$name" "$logged" "$((after - before))"
+    fi
+}
+timeouts() {
+    # Timeouts swept across the time the gate and the denial writer take (a few ms to tens).
+    for ms in 1 2 3 4 5 6 8 10 12 15 20 25 30; do
+        for _ in 1 2; do
+            psql -X -q -U sec_mig -d "$DB" -c "SET statement_timeout = '${ms}ms'" \
+                -c "ALTER TABLE victim ALTER COLUMN note SET NOT NULL" >/dev/null 2>&1 || true
+        done
+    done
+}
+interrupted_attack "a statement_timeout (1-30 ms) fires while the denial is being written" timeouts
+cancels() {
+    # A second session of the same role cancels the first whenever it waits on fence's writer.
+    psql -X -q -U sec_mig -d "$DB" >/dev/null 2>&1 <<'SQL' &
+DO $$ BEGIN
+    FOR i IN 1..600 LOOP
+        PERFORM pg_cancel_backend(pid) FROM pg_stat_activity
+        WHERE usename = 'sec_mig' AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE 'ALTER%';
+        PERFORM pg_sleep(0.005);
+    END LOOP;
+END $$;
+SQL
+    local canceller=$!
+    for _ in 1 2 3 4 5; do
+        psql -X -q -U sec_mig -d "$DB" -c "ALTER TABLE victim ALTER COLUMN note SET NOT NULL" >/dev/null 2>&1 || true
+    done
+    wait "$canceller" || true
+}
+interrupted_attack "pg_cancel_backend from a second session of the same role" cancels
+
 echo
 echo "security suite: $attempts bypass attempts, $((attempts - failures)) refused with nothing changed, $failures failed"
 psql -X -q -d postgres -c "DROP DATABASE $DB" -c "DROP ROLE $ROLES"

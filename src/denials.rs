@@ -27,6 +27,8 @@ const DEADLINE: Duration = Duration::from_secs(10);
 /// Commits the denial outside the current transaction. Returns how far it got; when the
 /// worker could not commit it, the denial goes to the server log (never silently lost).
 pub fn persist(event: &AuditEvent) -> Progress {
+    // Nothing may interrupt between the decision and its durable record.
+    let _held = worker::HoldInterrupts::new();
     let payload = canonical_json(&Value::Object(event.fields()));
     let chain = relcache::audit_chain_oid();
     let parked = relcache::pending_denials_oid();

@@ -29,8 +29,9 @@ pub struct GateCall {
     /// Whether a `ddl_command_end` will complete the event (not for commands only the
     /// ProcessUtility hook sees).
     pub awaits_end: bool,
-    /// The tracked table whose row audit the statement would switch off (always refused).
-    pub row_audit_off: Option<String>,
+    /// The tracked table whose row audit the statement would switch off or break (always
+    /// refused).
+    pub row_audit_off: Option<crate::rows::Harm>,
 }
 
 /// JSON of an analysis, shared by the audit details and `fence.analyze`.
@@ -84,7 +85,7 @@ pub fn gate(call: GateCall) {
 
     let policy = store::current_policy();
     let verdict = match &call.row_audit_off {
-        Some(relation) => row_audit_protected(relation),
+        Some(harm) => row_audit_protected(harm),
         None => judge(&policy.policy, &analysis, stmt_hash.as_deref(), content_hash.as_deref()),
     };
     let (policy_version, policy_hash) = (policy.version, policy.hash.clone());
@@ -121,6 +122,8 @@ pub fn gate(call: GateCall) {
         details,
     };
     let denied = verdict.decision.outcome == Outcome::Deny;
+    // A cancel or statement_timeout waits until the denial is recorded (see denials::persist).
+    let _held = denied.then(crate::ffi::worker::HoldInterrupts::new);
     let event = if denied { events::denial_event(event) } else { events::complete(event) };
     if guc::log_level().logs(denied) {
         log!("{}", fence_core::report::decision_log_line(&event));
@@ -272,11 +275,18 @@ fn judge(policy: &Policy, analysis: &Analysis, stmt_hash: Option<&str>, content_
     Verdict { decision, approval_ids, exemption, automation: None }
 }
 
-/// Dropping, disabling or renaming fence's row trigger: no approval or exemption covers it.
-fn row_audit_protected(relation: &str) -> Verdict {
-    let explanation = format!(
-        "it would switch off the row audit of {relation}; stop tracking with SELECT fence.untrack_table('{relation}'); (fence_admin), which is recorded"
-    );
+/// Why a statement that breaks a tracked table's row audit is refused, and the way out.
+fn row_audit_explanation(harm: &crate::rows::Harm) -> String {
+    format!(
+        "{}; stop tracking {} first with SELECT fence.untrack_table('{}'); (fence_admin), which is recorded",
+        harm.why, harm.relation, harm.relation
+    )
+}
+
+/// Dropping, disabling or renaming fence's row trigger, or changing what the row audit of a
+/// tracked table depends on: no approval or exemption covers it.
+fn row_audit_protected(harm: &crate::rows::Harm) -> Verdict {
+    let explanation = row_audit_explanation(harm);
     Verdict {
         decision: Decision { outcome: Outcome::Deny, reason: "row_audit_protected", explanation },
         approval_ids: Vec::new(),
@@ -349,7 +359,8 @@ fn recorded_line(recorded: Progress) -> &'static str {
 }
 
 fn denial_hint(call: &GateCall, text: Option<&str>, stmt_hash: Option<&str>) -> String {
-    if let Some(relation) = &call.row_audit_off {
+    if let Some(harm) = &call.row_audit_off {
+        let relation = &harm.relation;
         return format!("To stop tracking {relation}, a fence_admin runs SELECT fence.untrack_table('{relation}');");
     }
     let (Some(text), Some(stmt_hash)) = (text, stmt_hash) else {
@@ -510,6 +521,19 @@ pub fn record(tag: &str, adds_partition: bool) {
     refuse_if_appeared(tag, false);
     if crate::ffi::relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
+    }
+    if let Some(harm) = crate::rows::harmed() {
+        refuse_after(
+            tag,
+            &harm.relation,
+            "row_audit_protected",
+            row_audit_explanation(&harm),
+            "it would break the row audit of a tracked table",
+            &format!(
+                "To change {} so, a fence_admin stops tracking it first: SELECT fence.untrack_table('{}');",
+                harm.relation, harm.relation
+            ),
+        );
     }
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
     if adds_partition {

@@ -38,3 +38,5 @@ pub const SUMMARIZE_ROW_RANGES: &str = include_str!("../sql/queries/summarize_ro
 pub const VERIFY_CHANGES: &str = include_str!("../sql/queries/verify_changes.sql");
 pub const ROW_PARTITIONS: &str = include_str!("../sql/queries/row_partitions.sql");
 pub const DOMAIN_TABLES: &str = include_str!("../sql/queries/domain_tables.sql");
+pub const ROW_AUDIT_HARM: &str = include_str!("../sql/queries/row_audit_harm.sql");
+pub const ROW_AUDIT_DEPENDENCIES: &str = include_str!("../sql/queries/row_audit_dependencies.sql");

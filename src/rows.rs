@@ -361,6 +361,41 @@ pub fn cover_new_partitions() {
     as_owner(|| gate::internal(|| Spi::run(queries::COVER_NEW_PARTITIONS))).unwrap_or_else(|e| errors::spi(e));
 }
 
+/// A tracked table whose row audit a statement would break, and how.
+pub struct Harm {
+    pub relation: String,
+    pub why: String,
+}
+
+fn first_harm(query: &'static str, args: &[pgrx::datum::DatumWithOid]) -> Option<Harm> {
+    relcache::fence_relation_oid("tracked_tables")?;
+    as_owner(|| {
+        Spi::connect(|client| {
+            let rows = plans::select(client, query, args)?;
+            match rows.into_iter().next() {
+                Some(row) => Ok(Some(Harm {
+                    relation: row.get::<String>(1)?.unwrap_or_default(),
+                    why: row.get::<String>(2)?.unwrap_or_default(),
+                })),
+                None => Ok::<_, pgrx::spi::Error>(None),
+            }
+        })
+    })
+    .unwrap_or_else(|e| errors::spi(e))
+}
+
+/// ddl_command_start: a tracked table whose stored values an enum value's rename would change
+/// unrecorded, or whose only key a dropped index is.
+pub fn harmed_by(renamed_enum: Option<pg_sys::Oid>, dropped_indexes: Vec<pg_sys::Oid>) -> Option<Harm> {
+    first_harm(queries::ROW_AUDIT_DEPENDENCIES, &[renamed_enum.into(), dropped_indexes.into()])
+}
+
+/// ddl_command_end: a tracked table the statement touched whose row audit it broke (its row
+/// trigger replaced or not firing, no key left, an untracked table inheriting from it).
+pub fn harmed() -> Option<Harm> {
+    first_harm(queries::ROW_AUDIT_HARM, &[])
+}
+
 /// sql_drop: the tracking of each tracked table the statement dropped ends (its history
 /// stays), each end chained. Nothing to do before the row audit's tables exist (releases
 /// before 0.3.0).

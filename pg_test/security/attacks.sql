@@ -396,3 +396,37 @@ END $$;
 CREATE TRIGGER sneaky AFTER UPDATE ON victim_precious FOR EACH STATEMENT EXECUTE FUNCTION public.sneaky();
 SELECT set_config('fence.approval', backfill_approval, true) FROM approval_names;
 UPDATE victim_precious SET id = 1;
+
+-- attack: replace fence's row trigger on the tracked table with a no-op (CREATE OR REPLACE)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE FUNCTION public.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE OR REPLACE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE ON victim
+    FOR EACH ROW EXECUTE FUNCTION public.noop();
+
+-- attack: keep fence's row trigger but give it a WHEN (false) (PostgreSQL refuses: no EXECUTE
+-- on fence's function; a role that has it is refused by fence, see pg_test/sql/rows.sql)
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+CREATE OR REPLACE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE ON victim
+    FOR EACH ROW WHEN (false) EXECUTE FUNCTION fence.record_row_change('1');
+
+-- attack: an untracked child table whose rows are written through the tracked one
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE TABLE victim_child () INHERITS (victim);
+
+-- attack: drop the tracked table's primary key so every later write fails
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE victim DROP CONSTRAINT victim_pkey;
+
+-- attack: rename an enum value to change the tracked rows with no change recorded
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TYPE account_state RENAME VALUE 'active' TO 'banned_now';

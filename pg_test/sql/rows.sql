@@ -73,7 +73,15 @@ ALTER TABLE rows_accounts DISABLE TRIGGER ALL;
 DROP TRIGGER fence_row_changes ON rows_accounts;
 ALTER TRIGGER fence_row_truncate ON rows_accounts RENAME TO quiet;
 SELECT fence.untrack_table('rows_accounts');
+-- What the row audit depends on cannot be taken away either: the key that tells rows apart
+-- (a replica identity here), an untracked child read and written through the table.
+ALTER TABLE rows_ident REPLICA IDENTITY FULL;
+ALTER TABLE rows_ident DROP CONSTRAINT rows_ident_code;
+CREATE TABLE rows_ident_child () INHERITS (rows_ident);
 RESET SESSION AUTHORIZATION;
+-- Nor by a superuser: fence's trigger replaced by one that never fires.
+CREATE OR REPLACE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE ON rows_accounts
+    FOR EACH ROW WHEN (false) EXECUTE FUNCTION fence.record_row_change('1');
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regclass ORDER BY 1;
 SELECT reason, relation, command_tag FROM fence.audit_chain WHERE reason = 'row_audit_protected' ORDER BY seq;
 

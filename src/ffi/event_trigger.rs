@@ -54,7 +54,14 @@ pub unsafe extern "C-unwind" fn fence_gate(fcinfo: pg_sys::FunctionCallInfo) -> 
         awaits_end: true,
         row_audit_off: super::rowguard::tampering(node)
             .filter(|(relid, _)| crate::rows::is_tracked(*relid))
-            .map(|(_, relation)| relation),
+            .map(|(_, relation)| crate::rows::Harm {
+                why: format!("it would switch off the row audit of {relation}"),
+                relation,
+            })
+            .or_else(|| {
+                super::rowguard::dependencies(node)
+                    .and_then(|(renamed, dropped)| crate::rows::harmed_by(renamed, dropped))
+            }),
     };
     crate::gate::gate(call);
     pg_sys::Datum::from(0)

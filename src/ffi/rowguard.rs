@@ -1,7 +1,8 @@
 //! Keeps the row audit on: a statement that would drop, disable, re-enable in another mode or
 //! rename fence's row trigger on a tracked table (or a partition of one) is refused whoever
 //! sends it (approvals and exemptions do not apply); `fence.untrack_table` is the way to stop
-//! tracking. This module finds such statements; the caller checks the table is tracked.
+//! tracking. This module finds such statements; the caller checks the table is tracked. It
+//! also names what a statement changes outside the table that its row audit depends on.
 
 use pgrx::pg_sys::{self, AlterTableType as At, NodeTag as T, ObjectType as Ob};
 
@@ -97,5 +98,45 @@ pub fn tampering(node: *mut pg_sys::Node) -> Option<(pg_sys::Oid, String)> {
         };
         let relid = relation_oid(&relation)?;
         is_fence_trigger(relid, trigger.as_deref()).then(|| (relid, relation.to_string()))
+    }
+}
+
+/// What the statement changes that a tracked table's row audit may depend on, resolved on
+/// the session's search path: the enum whose value `ALTER TYPE ... RENAME VALUE` renames, the
+/// indexes `DROP INDEX` drops.
+pub fn dependencies(node: *mut pg_sys::Node) -> Option<(Option<pg_sys::Oid>, Vec<pg_sys::Oid>)> {
+    // SAFETY: each cast follows its tag check; the name lists hold String nodes;
+    // LookupTypeNameOid with missing_ok returns InvalidOid for a missing type.
+    unsafe {
+        match tag(node) {
+            T::T_AlterEnumStmt => {
+                let stmt = &*(node as *mut pg_sys::AlterEnumStmt);
+                if stmt.oldVal.is_null() {
+                    return None;
+                }
+                let name = pg_sys::makeTypeNameFromNameList(stmt.typeName);
+                let oid = pg_sys::LookupTypeNameOid(std::ptr::null_mut(), name, true);
+                (oid != pg_sys::InvalidOid).then_some((Some(oid), Vec::new()))
+            }
+            T::T_DropStmt => {
+                let stmt = &*(node as *mut pg_sys::DropStmt);
+                if stmt.removeType != Ob::OBJECT_INDEX {
+                    return None;
+                }
+                let indexes = list_nodes(stmt.objects)
+                    .into_iter()
+                    .filter_map(|object| {
+                        let mut names: Vec<String> = list_nodes(object as *mut pg_sys::List)
+                            .into_iter()
+                            .filter_map(|n| string_value(n))
+                            .collect();
+                        let name = names.pop()?;
+                        relation_oid(&RelationName::new(names.last().map(String::as_str), &name))
+                    })
+                    .collect();
+                Some((None, indexes))
+            }
+            _ => None,
+        }
     }
 }

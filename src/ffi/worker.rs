@@ -33,10 +33,33 @@ struct Header {
 const PARKED: u32 = 1;
 const CHAINED: u32 = 2;
 
+/// Holds off cancels and terminations (`HOLD_INTERRUPTS`) until dropped.
+pub struct HoldInterrupts;
+
+impl HoldInterrupts {
+    pub fn new() -> HoldInterrupts {
+        // SAFETY: a backend-local counter that ProcessInterrupts reads; the guard decrements it
+        // however the wait ends.
+        unsafe { pg_sys::InterruptHoldoffCount += 1 };
+        HoldInterrupts
+    }
+}
+
+impl Drop for HoldInterrupts {
+    fn drop(&mut self) {
+        // SAFETY: undoes `new` — unless an ERROR raised meanwhile already reset the count to
+        // zero (errfinish does, before pgrx turns the ERROR into an unwinding panic).
+        unsafe { pg_sys::InterruptHoldoffCount = pg_sys::InterruptHoldoffCount.saturating_sub(1) };
+    }
+}
+
 /// Registers a worker for `payload`, waits (at most `deadline`) for it to exit and returns
 /// what it committed. `chain` = false when this session holds a lock the chain append needs.
+/// A cancel, `statement_timeout` or termination arriving meanwhile waits until the worker is
+/// done (at most `deadline`): the denial is durable before the refusal can be interrupted.
 pub fn run(payload: &str, owner: pg_sys::Oid, chain: bool, deadline: Duration) -> Progress {
     let start = Instant::now();
+    let _held = HoldInterrupts::new();
     let size = std::mem::size_of::<Header>() + payload.len();
     // SAFETY: the segment is created in this transaction (its resource owner detaches it if
     // we error out); we write the header and payload before any worker can see the handle,
@@ -216,10 +239,11 @@ unsafe fn register(
     }
 }
 
-/// Sleeps on our latch (woken early by the postmaster's notifications), honouring interrupts.
+/// Sleeps on our latch (woken early by the postmaster's notifications), honouring interrupts
+/// unless they are held (the denied session's wait in `run`: a cancel only wakes it).
 unsafe fn nap(ms: i64) {
     // SAFETY: MyLatch is this backend's latch; the wait ends on timeout, latch or postmaster
-    // death; a pending cancel raises an ordinary ERROR.
+    // death; a pending cancel (when not held) raises an ordinary ERROR.
     unsafe {
         pg_sys::WaitLatch(
             pg_sys::MyLatch,

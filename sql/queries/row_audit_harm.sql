@@ -1,0 +1,48 @@
+-- ddl_command_end: the tracked tables (live trackings) the statement touched — a table, one of
+-- its indexes, triggers or constraints, or a table inheriting from it — whose row audit it
+-- broke, and how: fence's row trigger replaced, gone or not firing; no key left to tell rows
+-- apart (every later write would fail); an untracked table inheriting from it, whose rows are
+-- read and written through the tracked table unrecorded.
+WITH touched AS (
+    SELECT CASE c.classid
+               WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+                   coalesce((SELECT x.indrelid FROM pg_catalog.pg_index x WHERE x.indexrelid = c.objid), c.objid)
+               WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
+                   (SELECT g.tgrelid FROM pg_catalog.pg_trigger g WHERE g.oid = c.objid)
+               WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN
+                   (SELECT k.conrelid FROM pg_catalog.pg_constraint k WHERE k.oid = c.objid)
+           END AS relid
+    FROM pg_catalog.pg_event_trigger_ddl_commands() c
+), candidates AS (
+    SELECT t.relid FROM touched t WHERE t.relid IS NOT NULL
+    UNION
+    SELECT i.inhparent FROM touched t JOIN pg_catalog.pg_inherits i ON i.inhrelid = t.relid
+)
+SELECT tt.relation, w.why
+FROM fence.tracked_tables tt
+JOIN candidates c ON c.relid = tt.relid
+CROSS JOIN LATERAL (
+    -- fence's two triggers as track_table made them: AFTER INSERT OR UPDATE OR DELETE FOR EACH
+    -- ROW (type 29) and AFTER TRUNCATE (32), ALWAYS enabled, no WHEN, no column list, naming
+    -- this tracking.
+    SELECT pg_catalog.format('its trigger %s would no longer run fence.record_row_change() on every change', n.name) AS why
+    FROM (VALUES ('fence_row_changes', 29), ('fence_row_truncate', 32)) n(name, type)
+    WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                      WHERE g.tgrelid = tt.relid AND g.tgname = n.name AND g.tgenabled = 'A' AND g.tgtype = n.type
+                        AND g.tgqual IS NULL AND pg_catalog.cardinality(g.tgattr::pg_catalog.int2[]) = 0
+                        AND g.tgfoid = 'fence.record_row_change()'::pg_catalog.regprocedure
+                        AND fence.trigger_tracking(g.tgargs) = tt.id)
+    UNION ALL
+    SELECT 'it would have no primary key or replica identity index left to tell its rows apart: every later write to it would fail'
+    WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index x
+                      WHERE x.indrelid = tt.relid AND (x.indisprimary OR x.indisreplident))
+    UNION ALL
+    SELECT pg_catalog.format('%s would inherit from it untracked: its rows are read and written through %s without being recorded',
+                             i.inhrelid::pg_catalog.regclass, tt.relation)
+    FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class k ON k.oid = i.inhrelid
+    WHERE i.inhparent = tt.relid AND NOT k.relispartition
+      AND NOT EXISTS (SELECT 1 FROM fence.tracked_tables o WHERE o.relid = i.inhrelid AND o.untracked_at IS NULL)
+) w
+WHERE tt.untracked_at IS NULL
+ORDER BY tt.relation
+LIMIT 1
