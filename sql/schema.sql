@@ -46,13 +46,18 @@ CREATE TABLE fence.approvals (
 );
 CREATE INDEX approvals_content_hash_idx ON fence.approvals (content_hash);
 
--- Time-boxed exemptions granted by fence_admin.
+-- Time-boxed exemptions granted by fence_admin. A relation exemption is bound to the table
+-- (relid), not to its name; a content exemption covers the content's statements
+-- (statement_hashes) only; with a finding, only statements for which that rule alone needs
+-- an approval.
 CREATE TABLE fence.exemptions (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     scope text NOT NULL CHECK (scope IN ('statement', 'relation', 'rule', 'content')),
     target text NOT NULL,
     reason text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(reason)) > 0),
     finding text,
+    relid oid,
+    statement_hashes text[],
     created_by text NOT NULL,
     created_at timestamptz NOT NULL,
     expires_at timestamptz NOT NULL CHECK (expires_at > created_at),

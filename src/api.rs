@@ -15,6 +15,7 @@ use crate::events::{self, NewEvent};
 use crate::ffi::event_trigger::in_extension_script;
 use crate::ffi::{parser, parsetree, relcache, security, xact};
 use crate::gate::{findings_json, locks_json};
+use crate::plans;
 use crate::queries;
 use crate::sqltext;
 use crate::store::{self, as_owner};
@@ -87,8 +88,8 @@ fn analyze(
 }
 
 /// The content hash (`sha256:<64 hex>`) of a migration, as the CLI prints it (read with the
-/// session's `standard_conforming_strings`).
-#[pg_extern(immutable, parallel_safe)]
+/// session's `standard_conforming_strings`, hence STABLE).
+#[pg_extern(stable, parallel_safe)]
 fn content_hash(sql: &str) -> String {
     sqltext::canonical(sql).content_hash
 }
@@ -227,19 +228,52 @@ fn revoke_approval(content_hash: &str, reason: &str) -> i64 {
     ids.len() as i64
 }
 
+/// What an exemption is bound to: its target as stored, the relation's OID (relation scope)
+/// and the content's statements (content scope).
+struct ExemptionTarget {
+    target: String,
+    relid: Option<pg_sys::Oid>,
+    statement_hashes: Option<Vec<String>>,
+}
+
+/// The statements of approved content, by its hash (None: no approval of it is recorded).
+fn approved_statements(content_hash: &str) -> Option<Vec<String>> {
+    let hashes = plans::select_one::<Vec<String>>(queries::CONTENT_STATEMENTS, &[content_hash.into()]);
+    hashes.unwrap_or_else(|e| errors::spi(e))
+}
+
 /// Normalizes and checks an exemption target for its scope.
-fn exemption_target(scope: &str, target: &str) -> String {
+fn exemption_target(scope: &str, target: &str) -> ExemptionTarget {
+    let plain = |target: String| ExemptionTarget { target, relid: None, statement_hashes: None };
     match scope {
-        "statement" | "content" if fence_core::hash::is_tagged_sha256(target) => target.to_string(),
-        "statement" | "content" => errors::invalid_parameter(
-            &format!("a {scope} exemption needs a sha256:<64 hex> hash, not '{target}'"),
-            Some("Use the statement hash from the refusal's DETAIL, or fence.content_hash(<migration>)."),
+        "statement" if fence_core::hash::is_tagged_sha256(target) => plain(target.to_string()),
+        // Content by hash: its statements as an approval recorded them.
+        "content" if fence_core::hash::is_tagged_sha256(target) => match as_owner(|| approved_statements(target)) {
+            Some(hashes) => ExemptionTarget { target: target.to_string(), relid: None, statement_hashes: Some(hashes) },
+            None => errors::invalid_parameter(
+                &format!("fence knows no statements of content {target}: no approval of it is recorded"),
+                Some("Pass the migration's SQL itself as the target: SELECT fence.exempt('content', $fence$<migration SQL>$fence$, ...);"),
+            ),
+        },
+        // Content by its SQL: its statements and those written inside its strings.
+        "content" => {
+            let content = sqltext::canonical(target);
+            if content.statements.is_empty() {
+                errors::invalid_parameter("there is nothing to exempt: the SQL has no statements", None);
+            }
+            let mut hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
+            hashes.extend(sqltext::embedded_hashes(target).into_iter().filter(|h| !hashes.contains(h)).collect::<Vec<_>>());
+            ExemptionTarget { target: content.content_hash, relid: None, statement_hashes: Some(hashes) }
+        }
+        "statement" => errors::invalid_parameter(
+            &format!("a statement exemption needs a sha256:<64 hex> hash, not '{target}'"),
+            Some("Use the statement hash from the refusal's DETAIL."),
         ),
-        "relation" => match relcache::lookup(&relcache::parse_name(target)) {
-            Some(info) => info.name.to_string(),
+        "relation" => match relcache::lookup_oid(&relcache::parse_name(target)) {
+            Some((info, oid)) => ExemptionTarget { target: info.name.to_string(), relid: Some(oid), statement_hashes: None },
             None => errors::not_found(format!("relation \"{target}\" does not exist"), None),
         },
-        "rule" if fence_core::rules::by_id(target).is_some() => target.to_string(),
+        "rule" if fence_core::rules::by_id(target).is_some() => plain(target.to_string()),
         "rule" => errors::not_found(
             format!("there is no rule \"{target}\""),
             Some("See docs/rules/ for the rule ids.".into()),
@@ -263,7 +297,10 @@ fn exempt(
     if reason.trim().is_empty() {
         errors::invalid_parameter("an exemption needs a written reason", None);
     }
-    let target = exemption_target(scope, target);
+    if let Some(rule) = finding.filter(|rule| fence_core::rules::by_id(rule).is_none()) {
+        errors::not_found(format!("there is no rule \"{rule}\""), Some("See docs/rules/ for the rule ids.".into()));
+    }
+    let ExemptionTarget { target, relid, statement_hashes } = exemption_target(scope, target);
     let now = xact::now_unix_us();
     let expires_us = xact::unix_us(expires_at);
     let by = security::session_role();
@@ -281,20 +318,27 @@ fn exempt(
                 Some("Choose an earlier expiry, or change exemption_max_duration with fence.set_policy()."),
             );
         }
-        let rows = run(
-            queries::INSERT_EXEMPTION,
-            [
-                scope.into(),
-                target.as_str().into(),
-                reason.into(),
-                finding.into(),
-                (&*by).into(),
-                xact::timestamptz(now).into(),
-                expires_at.into(),
-                policy.version.into(),
-            ],
-        );
+        let common: [DatumWithOid; 8] = [
+            scope.into(),
+            target.as_str().into(),
+            reason.into(),
+            finding.into(),
+            (&*by).into(),
+            xact::timestamptz(now).into(),
+            expires_at.into(),
+            policy.version.into(),
+        ];
+        let mut details = json!({"exemption_id": 0, "scope": scope, "target": target, "reason": reason, "finding": finding, "expires_us": expires_us});
+        let rows = if store::exemptions_bound() {
+            details["relid"] = json!(relid.map(|oid| oid.to_u32()));
+            details["statement_hashes"] = json!(statement_hashes);
+            let [a, b, c, d, e, f, g, h] = common;
+            run(queries::INSERT_EXEMPTION, [a, b, c, d, e, f, g, h, relid.into(), statement_hashes.into()])
+        } else {
+            run(queries::INSERT_EXEMPTION_UNBOUND, common)
+        };
         let id: i64 = rows.first().and_then(|r| r[0].as_deref()?.parse().ok()).unwrap_or_default();
+        details["exemption_id"] = json!(id);
         events::record(
             NewEvent {
                 kind: "exemption",
@@ -303,10 +347,7 @@ fn exempt(
                 content_hash: (scope == "content").then(|| target.clone()),
                 policy_version: Some(i64::from(policy.version)),
                 policy_hash: Some(policy.hash.clone()),
-                details: json!({"exemption_id": id, "scope": scope, "target": target, "reason": reason, "finding": finding, "expires_us": expires_us})
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
+                details: details.as_object().cloned().unwrap_or_default(),
                 ..Default::default()
             },
             false,
@@ -382,9 +423,12 @@ type VerifyRow = (bool, i64, Option<i64>, Option<String>, String, i64, i64);
 
 /// The chain, then (if it holds) every tracked row change against its sealed block.
 fn verification_row(anchor: Option<Anchor>) -> VerifyRow {
-    let (chain, row_events) = store::verify_chain(anchor);
+    let (chain, row_events, state) = store::verify_chain(anchor);
     if !chain.ok {
         return (false, chain.checked, chain.first_bad_seq, chain.reason, chain.head_hash, 0, 0);
+    }
+    if let Some(reason) = store::verify_state(&state) {
+        return (false, chain.checked, None, Some(reason), chain.head_hash, 0, 0);
     }
     let rows = crate::seal::verify_changes(row_events);
     let (first_bad_seq, reason) = rows.failure.map_or((None, None), |(seq, reason)| (seq, Some(reason)));

@@ -265,7 +265,7 @@ fn judge(policy: &Policy, analysis: &Analysis, stmt_hash: Option<&str>, content_
         let exemption = store::find_exemption(&ExemptionQuery {
             statement_hash: stmt_hash,
             content_hash,
-            relations: analysis.locks.iter().map(|l| l.relation.clone()).collect(),
+            relations: analysis.locks.iter().filter_map(|l| crate::ffi::relcache::oid_of(&l.relation)).collect(),
             rules,
         });
         (decide(policy, &facts, &evidence, exemption), exemption)

@@ -40,3 +40,6 @@ pub const ROW_PARTITIONS: &str = include_str!("../sql/queries/row_partitions.sql
 pub const DOMAIN_TABLES: &str = include_str!("../sql/queries/domain_tables.sql");
 pub const ROW_AUDIT_HARM: &str = include_str!("../sql/queries/row_audit_harm.sql");
 pub const ROW_AUDIT_DEPENDENCIES: &str = include_str!("../sql/queries/row_audit_dependencies.sql");
+pub const CONTENT_STATEMENTS: &str = include_str!("../sql/queries/content_statements.sql");
+pub const STATE_ROWS: &str = include_str!("../sql/queries/state_rows.sql");
+pub const INSERT_EXEMPTION_UNBOUND: &str = include_str!("../sql/queries/insert_exemption_unbound.sql");

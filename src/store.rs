@@ -20,6 +20,7 @@ use crate::ffi::{relcache, security, snapshot, xact};
 use crate::plans;
 use crate::queries;
 use fence_core::row_verify::ChainRowEvents;
+use fence_core::state_verify::{ApprovalRow, ChainState, ExemptionRow, PolicyRow};
 
 /// The policy version in force.
 pub struct PolicyRecord {
@@ -174,21 +175,32 @@ pub fn approval_evidence(query: &ApprovalQuery, policy: &Policy) -> (ApprovalEvi
 pub struct ExemptionQuery<'a> {
     pub statement_hash: Option<&'a str>,
     pub content_hash: Option<&'a str>,
-    pub relations: Vec<String>,
+    /// The OIDs of the relations it locks (those that exist).
+    pub relations: Vec<pg_sys::Oid>,
     /// Rules whose findings need approval: a rule exemption must cover all of them.
     pub rules: Vec<String>,
+}
+
+/// Whether `fence.exemptions` binds exemptions to what they name (0.4.0): until `ALTER
+/// EXTENSION fence UPDATE` has run, a newer library leaves the old table alone — it grants
+/// exemptions the old way and lets none of them cover a statement (fail closed).
+pub fn exemptions_bound() -> bool {
+    relcache::fence_column_exists("exemptions", "statement_hashes")
 }
 
 /// The id of a live exemption covering the statement: by statement or content hash, by
 /// every relation it locks, or by every rule that made it risky.
 pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
+    if !exemptions_bound() {
+        return None;
+    }
     let args: [DatumWithOid; 4] = [
         query.statement_hash.into(),
         query.content_hash.into(),
         query.relations.clone().into(),
         query.rules.clone().into(),
     ];
-    let rows: Vec<(i64, String, String)> = owner_read(|| {
+    let rows: Vec<(i64, String, String, Option<pg_sys::Oid>)> = owner_read(|| {
         Spi::connect(|client| {
             plans::select(client, queries::LIVE_EXEMPTIONS, &args)?
                 .map(|row| {
@@ -196,21 +208,23 @@ pub fn find_exemption(query: &ExemptionQuery) -> Option<i64> {
                         row.get::<i64>(1)?.unwrap_or_default(),
                         row.get::<String>(2)?.unwrap_or_default(),
                         row.get::<String>(3)?.unwrap_or_default(),
+                        row.get::<pg_sys::Oid>(4)?,
                     ))
                 })
                 .collect::<Result<Vec<_>, pgrx::spi::Error>>()
         })
     })
     .unwrap_or_else(|e| errors::spi(e));
-    let direct = rows.iter().find(|(_, scope, _)| scope == "statement" || scope == "content");
-    let covers_all = |scope: &str, wanted: &[String]| {
-        !wanted.is_empty() && wanted.iter().all(|w| rows.iter().any(|(_, s, t)| s == scope && t == w))
-    };
-    let first_of = |scope: &str| rows.iter().find(|(_, s, _)| s == scope);
+    let direct = rows.iter().find(|(_, scope, _, _)| scope == "statement" || scope == "content");
+    let all_relations = !query.relations.is_empty()
+        && query.relations.iter().all(|oid| rows.iter().any(|(_, s, _, r)| s == "relation" && *r == Some(*oid)));
+    let all_rules = !query.rules.is_empty()
+        && query.rules.iter().all(|rule| rows.iter().any(|(_, s, t, _)| s == "rule" && t == rule));
+    let first_of = |scope: &str| rows.iter().find(|(_, s, _, _)| s == scope);
     direct
-        .or_else(|| if covers_all("relation", &query.relations) { first_of("relation") } else { None })
-        .or_else(|| if covers_all("rule", &query.rules) { first_of("rule") } else { None })
-        .map(|(id, _, _)| *id)
+        .or_else(|| if all_relations { first_of("relation") } else { None })
+        .or_else(|| if all_rules { first_of("rule") } else { None })
+        .map(|(id, _, _, _)| *id)
 }
 
 /// The chain's newest event `(seq, event_hash)` (0 and the genesis hash when empty).
@@ -219,10 +233,12 @@ pub fn chain_head() -> (i64, String) {
 }
 
 /// Verifies the whole chain, streaming it in batches; with an anchor, also that the chain
-/// still reaches it unchanged. Also returns the row seals and retentions it holds.
-pub fn verify_chain(anchor: Option<Anchor>) -> (Verification, ChainRowEvents) {
+/// still reaches it unchanged. Also returns the row seals and retentions it holds, and what
+/// it says of the governance state.
+pub fn verify_chain(anchor: Option<Anchor>) -> (Verification, ChainRowEvents, ChainState) {
     let mut verifier = Verifier::with_anchor(anchor);
     let mut row_events = ChainRowEvents::default();
+    let mut state = ChainState::default();
     as_owner(|| {
         Spi::connect(|client| {
             let mut cursor = client.open_cursor(queries::CHAIN_ROWS, &[]);
@@ -257,11 +273,68 @@ pub fn verify_chain(anchor: Option<Anchor>) -> (Verification, ChainRowEvents) {
                         return Ok(());
                     }
                     row_events.observe(event.seq, &event.kind, &event.details);
+                    state.observe(&event);
                 }
             }
             Ok::<_, pgrx::spi::Error>(())
         })
     })
     .unwrap_or_else(|e| errors::spi(e));
-    (verifier.finish(), row_events)
+    (verifier.finish(), row_events, state)
+}
+
+/// The first disagreement between the governance tables (approvals, exemptions, policy
+/// versions) and what the chain says of them.
+pub fn verify_state(state: &ChainState) -> Option<String> {
+    if !exemptions_bound() {
+        // Before ALTER EXTENSION fence UPDATE: the state is proven from 0.4.0's tables on.
+        return None;
+    }
+    let (mut approvals, mut exemptions, mut policies) = (Vec::new(), Vec::new(), Vec::new());
+    let list = |text: Option<String>| -> Option<Vec<String>> { text.and_then(|t| serde_json::from_str(&t).ok()) };
+    as_owner(|| {
+        Spi::connect(|client| {
+            for row in plans::select(client, queries::STATE_ROWS, &[])? {
+                let text = |i: usize| row.get::<String>(i);
+                let id: i64 = text(2)?.and_then(|t| t.parse().ok()).unwrap_or_default();
+                match text(1)?.as_deref() {
+                    Some("approval") => approvals.push(ApprovalRow {
+                        id,
+                        content_hash: text(3)?.unwrap_or_default(),
+                        statement_hashes: list(text(4)?).unwrap_or_default(),
+                        decision: text(5)?.unwrap_or_default(),
+                        approved_by: text(6)?.unwrap_or_default(),
+                        revoked: text(7)?.as_deref() == Some("true"),
+                    }),
+                    Some("exemption") => exemptions.push(ExemptionRow {
+                        id,
+                        scope: text(3)?.unwrap_or_default(),
+                        target: text(4)?.unwrap_or_default(),
+                        reason: text(5)?.unwrap_or_default(),
+                        finding: text(6)?,
+                        revoked: text(7)?.as_deref() == Some("true"),
+                        expires_us: text(8)?.and_then(|t| t.parse().ok()).unwrap_or_default(),
+                        relid: text(9)?.and_then(|t| t.parse().ok()),
+                        statement_hashes: list(text(10)?),
+                    }),
+                    _ => {
+                        let document: Value =
+                            text(4)?.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null);
+                        let effective =
+                            Policy::parse(&document).map(|(_, full)| policy_hash(&full)).unwrap_or_default();
+                        policies.push(PolicyRow {
+                            version: id,
+                            document_hash: text(3)?.unwrap_or_default(),
+                            recomputed_hash: policy_hash(&document),
+                            effective_hash: effective,
+                        });
+                    }
+                }
+            }
+            Ok::<_, pgrx::spi::Error>(())
+        })
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    let defaults = Policy::parse(&serde_json::json!({})).map(|(_, full)| policy_hash(&full)).unwrap_or_default();
+    state.verify(&approvals, &exemptions, &policies, &defaults)
 }

@@ -430,3 +430,21 @@ ALTER TABLE victim DROP CONSTRAINT victim_pkey;
 -- expect: 42501
 -- gated: yes
 ALTER TYPE account_state RENAME VALUE 'active' TO 'banned_now';
+
+-- attack: rename the tracked table through ALTER INDEX (classified as an index rename?)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER INDEX victim RENAME TO victim_gone;
+
+-- attack: rename the tracked table through ALTER SEQUENCE
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER SEQUENCE victim RENAME TO victim_gone;
+
+-- attack: rename the tracked table through ALTER VIEW
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER VIEW victim RENAME TO victim_gone;

@@ -89,13 +89,60 @@ FROM pair p WHERE c.seq = 3 AND p.seq = 4;
 SELECT ok, first_bad_seq FROM fence.verify_chain();
 UPDATE fence.audit_chain c SET statement = p.statement, kind = p.kind, command_tag = p.command_tag
 FROM pair p WHERE c.seq = 3 AND p.seq = 3;
--- Cutting the tail: the chain alone still verifies, the anchor does not.
+-- Cutting the tail: the chain's own links still verify, but rows granted in the cut part no
+-- longer have their events (when it held none, only the anchor shows the cut).
 CREATE TEMP TABLE tail AS SELECT * FROM fence.audit_chain WHERE seq >= :anchor_seq;
 DELETE FROM fence.audit_chain WHERE seq >= :anchor_seq;
-SELECT ok FROM fence.verify_chain();
+SELECT ok, reason FROM fence.verify_chain();
 SELECT ok, first_bad_seq = :anchor_seq AS at_anchor, reason LIKE '% but the anchor is event % (tail cut)' AS tail_cut
 FROM fence.verify_chain(:anchor_seq, :'anchor_hash');
 INSERT INTO fence.audit_chain SELECT * FROM tail;
 RESET session_replication_role;
 SELECT ok FROM fence.verify_chain();
 SELECT ok FROM fence.verify_chain(:anchor_seq, :'anchor_hash');
+
+-- What decisions depend on is proven from the chain too: a superuser's edit of a policy
+-- version, an approval, a revocation or an exemption fails verification, naming the row.
+SET SESSION AUTHORIZATION regress_lead;
+SELECT fence.approve('ALTER TABLE chain_t ADD COLUMN revoked_one int') AS revoked_one \gset
+SELECT fence.revoke_approval(:'revoked_one', 'no longer wanted');
+RESET SESSION AUTHORIZATION;
+SELECT fence.exempt('rule', 'set_not_null', 'incident', now() + interval '1 hour') AS tamper_exemption \gset
+SELECT ok FROM fence.verify_chain();
+BEGIN;
+UPDATE fence.policy_versions SET document = document || '{"mode": "off"}'
+WHERE version = (SELECT max(version) FROM fence.policy_versions);
+SELECT ok, reason FROM fence.verify_chain();
+ROLLBACK;
+BEGIN;
+UPDATE fence.policy_versions SET document = document || '{"mode": "off"}', document_hash = 'sha256:x'
+WHERE version = (SELECT max(version) FROM fence.policy_versions);
+SELECT ok, reason FROM fence.verify_chain();
+ROLLBACK;
+BEGIN;
+UPDATE fence.policy_versions SET document = document || '{"mode": "off"}' WHERE version = 1;
+SELECT ok, reason FROM fence.verify_chain();
+ROLLBACK;
+BEGIN;
+UPDATE fence.approvals SET revoked_at = NULL WHERE content_hash = :'revoked_one';
+SELECT ok, reason LIKE '%was revoked in the chain but is live in fence.approvals' AS unrevoked FROM fence.verify_chain();
+ROLLBACK;
+BEGIN;
+UPDATE fence.approvals SET statement_hashes = statement_hashes || 'sha256:other'::text
+WHERE id = (SELECT min(id) FROM fence.approvals);
+SELECT ok, reason LIKE '%differs from its approval event%' AS stretched FROM fence.verify_chain();
+ROLLBACK;
+BEGIN;
+DELETE FROM fence.approvals WHERE id = (SELECT min(id) FROM fence.approvals);
+SELECT ok, reason LIKE '%is missing from its table (deleted)' AS deleted FROM fence.verify_chain();
+ROLLBACK;
+BEGIN;
+UPDATE fence.exemptions SET expires_at = expires_at + interval '1 year' WHERE id = :tamper_exemption;
+SELECT ok, reason LIKE 'exemption % differs from its exemption event%' AS stretched FROM fence.verify_chain();
+ROLLBACK;
+BEGIN;
+UPDATE fence.exemptions SET revoked_at = now(), revoked_by = 'nobody', revoke_reason = 'x' WHERE id = :tamper_exemption;
+SELECT ok, reason LIKE '%no revocation is chained' AS unchained_revocation FROM fence.verify_chain();
+ROLLBACK;
+SELECT fence.revoke_exemption(:tamper_exemption, 'tamper checks done');
+SELECT ok FROM fence.verify_chain();

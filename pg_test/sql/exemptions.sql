@@ -49,3 +49,47 @@ RESET SESSION AUTHORIZATION;
 
 SELECT kind, command_tag, decision, reason, details ? 'exemption_id' AS has_exemption
 FROM fence.audit_chain WHERE kind = 'ddl' AND command_tag = 'CREATE INDEX' ORDER BY seq;
+
+-- Bound to what it names: a relation exemption to the table (its OID), not to whichever
+-- table takes the name later; a content exemption to the content's own statements; an
+-- exemption naming a finding to statements for which that rule alone needs an approval.
+SET SESSION AUTHORIZATION regress_ci;
+CREATE TABLE ex_a (id int);
+CREATE TABLE ex_b (id int);
+CREATE TABLE ex_c (id int);
+CREATE TABLE ex_d (id int);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_approver;
+SELECT fence.approve('ALTER TABLE ex_b RENAME TO ex_a') AS takeover \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.exempt('relation', 'ex_a', 'scratch table', now() + interval '1 hour') AS ex_a_exemption \gset
+SELECT fence.exempt('content', 'ALTER TABLE ex_d ALTER COLUMN id SET NOT NULL', 'incident 12', now() + interval '1 hour') AS content_exemption \gset
+SELECT fence.exempt('content', 'sha256:' || repeat('0', 64), 'unknown content', now() + interval '1 hour');
+SELECT fence.exempt('relation', 'ex_c', 'incident 13', now() + interval '1 hour', finding => 'no_such_rule');
+SELECT fence.exempt('relation', 'ex_c', 'incident 13', now() + interval '1 hour', finding => 'set_not_null') AS finding_exemption \gset
+SELECT scope, relid = 'ex_a'::regclass AS bound_to_ex_a, cardinality(statement_hashes) AS statements, finding
+FROM fence.exemptions WHERE id IN (:ex_a_exemption, :content_exemption, :finding_exemption) ORDER BY id;
+SELECT target AS content_exemption_hash FROM fence.exemptions WHERE id = :content_exemption \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ci;
+-- ex_a's exemption covers renaming it away; the table that takes its name is not ex_a.
+ALTER TABLE ex_a RENAME TO ex_a_old;
+SET fence.approval = :'takeover';
+ALTER TABLE ex_b RENAME TO ex_a;
+RESET fence.approval;
+ALTER TABLE ex_a ALTER COLUMN id SET NOT NULL;
+ALTER TABLE ex_a_old ALTER COLUMN id SET NOT NULL;
+-- The content's own statement is covered, another statement run under its name is not.
+SET fence.approval = :'content_exemption_hash';
+ALTER TABLE ex_d ALTER COLUMN id SET NOT NULL;
+ALTER TABLE ex_d ADD CONSTRAINT ex_d_positive CHECK (id > 0);
+RESET fence.approval;
+-- The finding: SET NOT NULL on ex_c is covered, a CHECK constraint is not.
+ALTER TABLE ex_c ALTER COLUMN id SET NOT NULL;
+ALTER TABLE ex_c ADD CONSTRAINT ex_c_positive CHECK (id > 0);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_admin;
+SELECT fence.revoke_exemption(id, 'checks done') FROM fence.exemptions
+WHERE id IN (:ex_a_exemption, :content_exemption, :finding_exemption) ORDER BY id;
+RESET SESSION AUTHORIZATION;

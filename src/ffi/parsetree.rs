@@ -157,6 +157,12 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
             .into_iter()
             .map(|cmd| alter_table_cmd(&relation, &*(cmd as *mut pg_sys::AlterTableCmd)))
             .collect();
+        // By what the relation is: ALTER INDEX also alters a table, and ALTER TABLE an index.
+        match super::relcache::object_kind(&relation) {
+            Some(ObjectKind::Index) => return StatementKind::AlterIndex { index: relation, actions },
+            Some(_) => return StatementKind::AlterTable { relation, actions },
+            None => {}
+        }
         match stmt.objtype {
             // Tables and the table-like relations ALTER TABLE's subcommands also apply to.
             Ob::OBJECT_TABLE | Ob::OBJECT_VIEW | Ob::OBJECT_MATVIEW | Ob::OBJECT_FOREIGN_TABLE => {
@@ -543,6 +549,7 @@ unsafe fn set_schema(stmt: *mut pg_sys::AlterObjectSchemaStmt) -> StatementKind 
         }
         let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
         let new_name = format!("{}.{}", cstr(stmt.newschema).unwrap_or_default(), relation.name);
+        let kind = super::relcache::object_kind(&relation).unwrap_or(kind);
         StatementKind::Rename { kind, relation, column: None, new_name }
     }
 }
@@ -570,6 +577,8 @@ unsafe fn rename(stmt: *mut pg_sys::RenameStmt) -> StatementKind {
         if let ObjectKind::Other(_) = kind {
             return StatementKind::Unclassified;
         }
+        // `ALTER INDEX t RENAME` renames the table t: classify what is renamed, not the keyword.
+        let kind = if column.is_none() { super::relcache::object_kind(&relation).unwrap_or(kind) } else { kind };
         StatementKind::Rename { kind, relation, column, new_name }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::ffi::CString;
 
-use fence_core::model::RelationName;
+use fence_core::model::{ObjectKind, RelationName};
 use pgrx::pg_sys;
 
 use super::nodes::cstr;
@@ -60,6 +60,21 @@ pub fn parse_name(text: &str) -> RelationName {
     let names = unsafe { pg_sys::stringToQualifiedNameList(text.as_ptr()) };
     // SAFETY: a valid list of String nodes.
     unsafe { super::nodes::name_list(names) }.unwrap_or_else(|| RelationName::new(None, ""))
+}
+
+/// The OID of a relation named as fence prints it (`schema.name`, unquoted), if it exists.
+pub fn oid_of(printed: &str) -> Option<pg_sys::Oid> {
+    let name = match printed.split_once('.') {
+        Some((schema, name)) => RelationName::new(Some(schema), name),
+        None => RelationName::new(None, printed),
+    };
+    relation_oid(&name)
+}
+
+/// Looks a relation up by name, with its OID.
+pub fn lookup_oid(relation: &RelationName) -> Option<(RelationInfo, pg_sys::Oid)> {
+    let oid = relation_oid(relation)?;
+    Some((lookup(relation)?, oid))
 }
 
 /// Looks a relation up by name as the current search path resolves it.
@@ -156,6 +171,25 @@ pub fn has_temp_namespace() -> bool {
 pub fn is_view(relation: &RelationName) -> bool {
     // SAFETY: a syscache look-up by OID ('\0' for a vanished relation).
     relation_oid(relation).is_some_and(|oid| unsafe { pg_sys::get_rel_relkind(oid) as u8 } == pg_sys::RELKIND_VIEW)
+}
+
+/// What the name resolves to, by its `relkind` (None when it does not exist yet): `ALTER
+/// INDEX`, `ALTER SEQUENCE` and `ALTER VIEW` rename and move tables too, so the statement's
+/// keyword does not say what is renamed.
+pub fn object_kind(relation: &RelationName) -> Option<ObjectKind> {
+    let oid = relation_oid(relation)?;
+    // SAFETY: a syscache look-up by OID ('\0' for a vanished relation).
+    let kind = match unsafe { pg_sys::get_rel_relkind(oid) } as u8 {
+        pg_sys::RELKIND_RELATION | pg_sys::RELKIND_PARTITIONED_TABLE | pg_sys::RELKIND_FOREIGN_TABLE => {
+            ObjectKind::Table
+        }
+        pg_sys::RELKIND_INDEX | pg_sys::RELKIND_PARTITIONED_INDEX => ObjectKind::Index,
+        pg_sys::RELKIND_VIEW => ObjectKind::View,
+        pg_sys::RELKIND_MATVIEW => ObjectKind::MaterializedView,
+        pg_sys::RELKIND_SEQUENCE => ObjectKind::Sequence,
+        _ => return None,
+    };
+    Some(kind)
 }
 
 /// The table an index belongs to.
@@ -365,6 +399,13 @@ pub fn relation_name(oid: pg_sys::Oid) -> Option<String> {
 pub fn kind_and_persistence(oid: pg_sys::Oid) -> (u8, u8) {
     // SAFETY: syscache look-ups by OID; both return '\0' for a missing relation.
     unsafe { (pg_sys::get_rel_relkind(oid) as u8, pg_sys::get_rel_persistence(oid) as u8) }
+}
+
+/// Whether one of fence's tables has a column (added by a later release's update script).
+pub fn fence_column_exists(table: &str, column: &str) -> bool {
+    let Ok(column) = CString::new(column) else { return false };
+    // SAFETY: a syscache look-up; InvalidAttrNumber (0) for a missing column.
+    fence_relation_oid(table).is_some_and(|oid| unsafe { pg_sys::get_attnum(oid, column.as_ptr()) } != 0)
 }
 
 /// The OID of one of fence's relations (schema `fence`), if it exists.

@@ -10,7 +10,7 @@ use crate::hash::sha256_tagged;
 pub const GENESIS_HASH: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One audit event: every field that is hashed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditEvent {
     pub seq: i64,
     /// Microseconds since the Unix epoch.

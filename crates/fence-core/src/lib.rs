@@ -18,3 +18,4 @@ pub mod risk;
 pub mod row_verify;
 pub mod rows;
 pub mod rules;
+pub mod state_verify;
