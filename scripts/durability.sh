@@ -9,7 +9,8 @@
 #   3. pg_dump / pg_restore into a fresh database: the chain, approvals, exemptions and
 #      policies come back, verify, and the chain goes on; a tracked table's recorded changes
 #      come back and verify, its history is found under its new OID, and its changes go on
-#      being recorded;
+#      being recorded; the usual restores (pg_restore, -j, --single-transaction, psql < dump)
+#      fail loudly before anything is lost, naming the recipe; a TEMPLATE copy verifies;
 #   4. kill -9 of a backend and an immediate shutdown during concurrent DDL: after recovery
 #      every committed CREATE TABLE has its event and every event its table; the chain verifies.
 # Uses the server in PGHOST/PGPORT/SERVER_DIR (scripts/test.sh), or starts its own.
@@ -191,6 +192,34 @@ check "the restored chain goes on and verifies" "$(q "SELECT ok || '/' || change
 check "and the policy in force is the restored one" \
     "$(q "SELECT document ->> 'max_lock_timeout' FROM fence.policy_versions ORDER BY version DESC LIMIT 1" "${DB}_restored")" 5s
 psql -X -q -d postgres -c "DROP DATABASE ${DB}_restored"
+
+say "3b. every other way a database is moved: the usual restores fail loudly before anything is lost"
+# Restored with fence's event triggers on, the restore's own DDL would start a new chain and
+# the dumped one could not be loaded: CREATE EXTENSION fence refuses, naming the recipe.
+restore_refused() { # restore_refused NAME COMMAND... (COMMAND restores into $TARGET)
+    local name=$1
+    shift
+    psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $TARGET" -c "CREATE DATABASE $TARGET"
+    local output
+    output=$("$@" 2>&1) && status=0 || status=$?
+    check "$name: fence refuses, saying how to restore" \
+        "$(printf '%s\n' "$output" | grep -q "fence: CREATE EXTENSION fence is running in a restore" && printf '%s\n' "$output" | grep -q "session_replication_role=replica" && echo yes)" yes
+    check "$name: nothing of fence half-restored" "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'fence'" "$TARGET")" 0
+}
+TARGET=${DB}_usual
+restore_refused "pg_restore" pg_restore -d "$TARGET" "$WORK/dump"
+restore_refused "pg_restore -j 2" pg_restore -j 2 -d "$TARGET" "$WORK/dump"
+restore_refused "pg_restore --single-transaction" pg_restore --single-transaction -d "$TARGET" "$WORK/dump"
+check "pg_restore --single-transaction: the whole restore rolled back" \
+    "$(q "SELECT count(*) FROM pg_class WHERE relname = 'accounts'" "$TARGET")" 0
+pg_dump -d "$DB" -f "$WORK/dump.sql"
+restore_refused "pg_dump | psql" psql -X -q -d "$TARGET" -f "$WORK/dump.sql"
+psql -X -q -d postgres -c "DROP DATABASE $TARGET"
+psql -X -q -d postgres -c "CREATE DATABASE ${DB}_copy TEMPLATE $DB"
+check "CREATE DATABASE ... TEMPLATE: the copy's chain verifies" "$(q "SELECT ok FROM fence.verify_chain()" "${DB}_copy")" t
+check "CREATE DATABASE ... TEMPLATE: the same head" "$(q "SELECT head_hash FROM fence.verify_chain()" "${DB}_copy")" \
+    "$(q "SELECT head_hash FROM fence.verify_chain()")"
+psql -X -q -d postgres -c "DROP DATABASE ${DB}_copy"
 
 # Crash tests: sessions create tables k_<round>_<s>_<i>, one per transaction, until stopped.
 crash_load() { # crash_load ROUND

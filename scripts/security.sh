@@ -144,6 +144,23 @@ SQL
 }
 interrupted_attack "pg_cancel_backend from a second session of the same role" cancels
 
+# A flood of one refused statement costs log2(n) denial writers, not n; the chain has the
+# first refusal and every power of two with the count so far, the server log every refusal.
+attempts=$((attempts + 1))
+log_mark=$(wc -l < "$SERVER_DIR/server.log")
+before=$(q -c "SELECT (SELECT count(*) FROM fence.audit_chain WHERE decision = 'deny') + (SELECT count(*) FROM fence.pending_denials)")
+for _ in $(seq 1 40); do echo "ALTER TABLE victim ALTER COLUMN note SET NOT NULL;"; done > "$WORK/flood.sql"
+psql -X -q -U sec_mig -d "$DB" -f "$WORK/flood.sql" >/dev/null 2>&1 || true
+after=$(q -c "SELECT (SELECT count(*) FROM fence.audit_chain WHERE decision = 'deny') + (SELECT count(*) FROM fence.pending_denials)")
+logged=$(tail -n +"$((log_mark + 1))" "$SERVER_DIR/server.log" | grep -c 'FENCE: decision=deny' || true)
+counted=$(q -c "SELECT max((details -> 'repeat' ->> 'count')::int) FROM (SELECT details FROM fence.audit_chain UNION ALL SELECT event -> 'details' FROM fence.pending_denials) d")
+if [ "$logged" -eq 40 ] && [ "$((after - before))" -eq 6 ] && [ "$counted" = 32 ]; then
+    printf '  refused  %-70s %s\n' "a flood of 40 refusals of one statement in one session" "40 logged, 6 written (count 32 chained)"
+else
+    failures=$((failures + 1))
+    printf '  FAILED   flood: %s logged, %s written, count %s\n' "$logged" "$((after - before))" "$counted"
+fi
+
 echo
 echo "security suite: $attempts bypass attempts, $((attempts - failures)) refused with nothing changed, $failures failed"
 psql -X -q -d postgres -c "DROP DATABASE $DB" -c "DROP ROLE $ROLES"

@@ -1,5 +1,22 @@
 -- fence: tables and roles. Loaded first (bootstrap).
 
+-- A restore of a dump (pg_restore, psql < dump.sql, in one transaction or in parallel) runs
+-- CREATE EXTENSION fence with row_security off (as pg_dump's scripts set it; sessions leave it
+-- on), before it loads fence's tables.
+-- With fence's event triggers on, the restore's own DDL would start a new chain and the
+-- dumped chain could not be loaded on top of it: refuse, before anything is lost, and say how
+-- to restore (event triggers off: the dumped chain is loaded as it was and verifies).
+DO $restore$
+BEGIN
+    IF pg_catalog.current_setting('row_security') = 'off'
+       AND pg_catalog.current_setting('session_replication_role') <> 'replica' THEN
+        RAISE EXCEPTION 'fence: CREATE EXTENSION fence is running in a restore of a dump (row_security is off, as dump scripts set it): with fence on, the restore''s own DDL would start a new audit chain and the dumped chain could not be loaded'
+            USING ERRCODE = '55000',
+                  HINT = 'Restore with fence''s event triggers off, so the dumped chain is loaded as it was: PGOPTIONS=''-c session_replication_role=replica'' pg_restore -d newdb dump (or psql). Installing fence from a script that turns row_security off? SET row_security = on before CREATE EXTENSION fence.';
+    END IF;
+END
+$restore$;
+
 DO $roles$
 DECLARE
     role_name text;

@@ -6,6 +6,8 @@
 //! gives up after short lock and statement timeouts, leaving the denial parked for the next
 //! worker. A READ ONLY transaction's events take the same way (it can write nothing itself).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use fence_core::chain::{canonical_json, AuditEvent};
@@ -23,6 +25,49 @@ use crate::store;
 
 /// How long a denied session waits for the worker before logging the denial instead.
 const DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long a session's repeats of one denial are counted together.
+const REPEAT_WINDOW_US: i64 = 10 * 60 * 1_000_000;
+
+thread_local! {
+    /// The session's recorded denials (by statement, relation and reason): how often each was
+    /// refused since it was first written, and when that was.
+    static REPEATS: RefCell<HashMap<String, (u64, i64)>> = RefCell::new(HashMap::new());
+}
+
+/// Writes a denial, unless it repeats one this session wrote within the window (the same
+/// statement on the same relation, refused for the same reason under the same named
+/// approval): of the same refusal the 1st, 2nd, 4th, 8th ... are written, each with `details.repeat` = the count
+/// so far and when the first was; the others are counted (and logged) only. A session looping
+/// on one refused statement costs log2(n) writers, not n, and the chain says how often it
+/// tried. Any other denial is written at once.
+pub fn persist_repeat(event: &mut AuditEvent) -> Progress {
+    let what = event.statement_hash.clone().or_else(|| event.statement.clone()).unwrap_or_default();
+    let key = format!(
+        "{}|{}|{}|{}",
+        event.session_role,
+        what,
+        event.relation.as_deref().unwrap_or(""),
+        event.reason.as_deref().unwrap_or("")
+    );
+    let now = event.time_us;
+    let (count, first) = REPEATS.with(|r| {
+        let mut repeats = r.borrow_mut();
+        let entry = repeats.entry(key).or_insert((0, now));
+        if now - entry.1 > REPEAT_WINDOW_US {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        *entry
+    });
+    if !count.is_power_of_two() {
+        return Progress::Counted(count);
+    }
+    if let (true, Value::Object(details)) = (count > 1, &mut event.details) {
+        details.insert("repeat".into(), serde_json::json!({"count": count, "first_us": first}));
+    }
+    persist(event)
+}
 
 /// Commits the denial outside the current transaction. Returns how far it got; when the
 /// worker could not commit it, the denial goes to the server log (never silently lost).

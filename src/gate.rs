@@ -124,14 +124,14 @@ pub fn gate(call: GateCall) {
     let denied = verdict.decision.outcome == Outcome::Deny;
     // A cancel or statement_timeout waits until the denial is recorded (see denials::persist).
     let _held = denied.then(crate::ffi::worker::HoldInterrupts::new);
-    let event = if denied { events::denial_event(event) } else { events::complete(event) };
+    let mut event = if denied { events::denial_event(event) } else { events::complete(event) };
     if guc::log_level().logs(denied) {
         log!("{}", fence_core::report::decision_log_line(&event));
     }
     let recorded = if denied {
         // The transaction is about to abort with everything it buffered: commit the denial
-        // on its own.
-        denials::persist(&event)
+        // on its own (a repeat of one this session wrote is counted instead).
+        denials::persist_repeat(&mut event)
     } else {
         events::buffer_decision(event, call.awaits_end, analysis.missing.clone());
         Progress::Chained
@@ -348,13 +348,16 @@ fn denial_detail(
 }
 
 /// Where a denial was kept, as its DETAIL says.
-fn recorded_line(recorded: Progress) -> &'static str {
+fn recorded_line(recorded: Progress) -> String {
     match recorded {
-        Progress::Chained => "Recorded: this denial is in fence.audit_chain and stays there after the rollback.",
+        Progress::Chained => "Recorded: this denial is in fence.audit_chain and stays there after the rollback.".into(),
         Progress::Parked => {
-            "Recorded: this denial is parked in fence.pending_denials and joins the chain with the next denial."
+            "Recorded: this denial is parked in fence.pending_denials and joins the chain with the next denial.".into()
         }
-        Progress::Lost => "Recorded: in the server log only (fence's denial writer was unavailable).",
+        Progress::Lost => "Recorded: in the server log only (fence's denial writer was unavailable).".into(),
+        Progress::Counted(count) => format!(
+            "Recorded: refusal {count} of this statement in this session (the server log has each); fence.audit_chain has the first and every power of two, with the count."
+        ),
     }
 }
 

@@ -74,7 +74,9 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_lead;
 SELECT fence.approve('ALTER TABLE accounts DROP COLUMN note', source => 'github', external_approver => 'octo-lead') AS drop_note \gset
 RESET SESSION AUTHORIZATION;
--- regress_approver's earlier approval of name_nn no longer counts.
+-- regress_approver's earlier approval of name_nn no longer counts (the session's third
+-- refusal of this statement under this approval: counted, not chained again — the chain has
+-- the first, the second and every power of two).
 SET SESSION AUTHORIZATION regress_ci;
 SET fence.approval = :'name_nn';
 ALTER TABLE accounts ALTER COLUMN name SET NOT NULL;

@@ -18,6 +18,9 @@ pub enum Progress {
     Parked,
     /// Committed and appended to the chain.
     Chained,
+    /// Not written: the session's repeat of a denial it recorded, counted (see
+    /// `denials::persist_repeat`) — the chain has the count as of the last written repeat.
+    Counted(u64),
 }
 
 /// The start of the shared segment; the payload (UTF-8 JSON) follows it.
