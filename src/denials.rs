@@ -89,8 +89,31 @@ pub fn persist(event: &AuditEvent) -> Progress {
     if progress == Progress::Lost {
         let what = if event.decision.as_deref() == Some("deny") { "denial" } else { "event" };
         log!("fence: {what} could not be written to the audit chain; recorded here instead: {payload}");
+        UNRECORDED.with(|u| u.borrow_mut().push(event.clone()));
     }
     progress
+}
+
+thread_local! {
+    /// Events no writer could take (every background worker slot busy, the writer out of
+    /// time): written before the session's next decision.
+    static UNRECORDED: RefCell<Vec<AuditEvent>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Before the session's next decision: writes the events no writer could take earlier. The
+/// number still unwritten, if any — the session's DDL then waits for them (the caller
+/// refuses it): busy worker slots (a query with many parallel workers, say) delay a denial's
+/// record, they cannot keep it out.
+pub fn retry_unrecorded() -> Result<(), usize> {
+    let waiting = UNRECORDED.with(|u| std::mem::take(&mut *u.borrow_mut()));
+    for event in waiting {
+        // A write that fails again puts the event back (see persist).
+        persist(&event);
+    }
+    match UNRECORDED.with(|u| u.borrow().len()) {
+        0 => Ok(()),
+        left => Err(left),
+    }
 }
 
 /// The worker's job: park the denial (own transaction), then chain every parked denial
@@ -104,10 +127,6 @@ pub fn write(payload: &str, owner: pg_sys::Oid, chain: bool, parked: impl Fn(), 
             Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| crate::errors::spi(e));
             Spi::run_with_args(queries::INSERT_PENDING_DENIAL, &[JsonB(fields).into()])
                 .unwrap_or_else(|e| crate::errors::spi(e));
-            // Sent when this transaction commits: the denied one never will.
-            if let Some(notification) = &notification {
-                notify::send(report::CHANNEL, notification);
-            }
         })
     });
     parked();
@@ -119,5 +138,10 @@ pub fn write(payload: &str, owner: pg_sys::Oid, chain: bool, parked: impl Fn(), 
             })
         });
         chained();
+    }
+    // Announced in a transaction of its own, last: a full notification queue (any
+    // role can fill it) fails this one, never the parking or the chaining.
+    if let Some(notification) = &notification {
+        worker::transaction(|| notify::send(report::CHANNEL, notification));
     }
 }

@@ -68,6 +68,14 @@ pub fn gate(call: GateCall) {
     if !watching() {
         return;
     }
+    if let Err(left) = denials::retry_unrecorded() {
+        errors::raise(
+            PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+            format!("fence: {left} earlier denial(s) of this session could not be written to the audit chain yet: its DDL waits until they are"),
+            Some("No background worker slot was free for fence's denial writer (the server log has each denial).".into()),
+            Some("Retry in a moment. Keep max_worker_processes above max_parallel_workers so that parallel queries leave slots free.".into()),
+        );
+    }
     let analysis = analyze_in_transaction(&call.statement);
     if xact::in_transaction_block() && analysis.findings.iter().any(|f| f.rule == "concurrently_in_transaction") {
         // PostgreSQL refuses a CONCURRENTLY command in a transaction block itself, with its
@@ -525,7 +533,18 @@ pub fn record(tag: &str, adds_partition: bool) {
     if crate::ffi::relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
     }
-    if let Some(harm) = crate::rows::harmed() {
+    attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
+    if adds_partition {
+        crate::rows::cover_new_partitions();
+    }
+    // After fence's own work on the statement (a new partition's TRUNCATE trigger).
+    refuse_row_audit_harm(tag, crate::queries::TOUCHED_BY_COMMANDS);
+}
+
+/// Refuses a statement that broke a tracked table's row audit (see `rows::harmed`), whoever
+/// sent it: approvals and exemptions do not cover it.
+fn refuse_row_audit_harm(tag: &str, touched: &'static str) {
+    if let Some(harm) = crate::rows::harmed(touched) {
         refuse_after(
             tag,
             &harm.relation,
@@ -538,10 +557,6 @@ pub fn record(tag: &str, adds_partition: bool) {
             ),
         );
     }
-    attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
-    if adds_partition {
-        crate::rows::cover_new_partitions();
-    }
 }
 
 /// `sql_drop`: every object the command dropped; a dropped table's row tracking ends (looked
@@ -551,6 +566,9 @@ pub fn dropped(tag: &str) {
         return;
     }
     refuse_if_appeared(tag, true);
+    // What a DROP takes away by dependency (DROP TYPE ... CASCADE, DROP EXTENSION): a tracked
+    // table's trigger, key column or constraint.
+    refuse_row_audit_harm(tag, crate::queries::TOUCHED_BY_DROPS);
     let rows = attach_or_record("dropped", tag, "dropped", crate::queries::DROPPED_OBJECTS, false);
     if rows.iter().any(|row| row["object_type"] == "table" && row["schema"] != "pg_temp") {
         crate::rows::untrack_dropped();

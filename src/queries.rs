@@ -43,3 +43,6 @@ pub const ROW_AUDIT_DEPENDENCIES: &str = include_str!("../sql/queries/row_audit_
 pub const CONTENT_STATEMENTS: &str = include_str!("../sql/queries/content_statements.sql");
 pub const STATE_ROWS: &str = include_str!("../sql/queries/state_rows.sql");
 pub const INSERT_EXEMPTION_UNBOUND: &str = include_str!("../sql/queries/insert_exemption_unbound.sql");
+pub const EXTENSION_VERSION: &str = include_str!("../sql/queries/extension_version.sql");
+pub const TOUCHED_BY_COMMANDS: &str = include_str!("../sql/queries/touched_by_commands.sql");
+pub const TOUCHED_BY_DROPS: &str = include_str!("../sql/queries/touched_by_drops.sql");

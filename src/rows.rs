@@ -82,7 +82,8 @@ fn not_tracked(relation: &str) -> ! {
 /// trigger names it: the tracking id, the excluded columns, and whether the tracking records
 /// another OID (the table came back from a dump: see `relink_restored`).
 fn tracking(relid: pg_sys::Oid) -> Option<(i32, Vec<String>, bool)> {
-    as_owner(|| {
+    // As of now: a REPEATABLE READ transaction must not miss a tracking begun since it started.
+    crate::store::owner_read(|| {
         Spi::connect(|client| {
             let rows = plans::select(client, queries::TRACKED_TABLE, &[relid.into()])?;
             match rows.into_iter().next() {
@@ -369,7 +370,7 @@ pub struct Harm {
 
 fn first_harm(query: &'static str, args: &[pgrx::datum::DatumWithOid]) -> Option<Harm> {
     relcache::fence_relation_oid("tracked_tables")?;
-    as_owner(|| {
+    crate::store::owner_read(|| {
         Spi::connect(|client| {
             let rows = plans::select(client, query, args)?;
             match rows.into_iter().next() {
@@ -390,10 +391,21 @@ pub fn harmed_by(renamed_enum: Option<pg_sys::Oid>, dropped_indexes: Vec<pg_sys:
     first_harm(queries::ROW_AUDIT_DEPENDENCIES, &[renamed_enum.into(), dropped_indexes.into()])
 }
 
-/// ddl_command_end: a tracked table the statement touched whose row audit it broke (its row
-/// trigger replaced or not firing, no key left, an untracked table inheriting from it).
-pub fn harmed() -> Option<Harm> {
-    first_harm(queries::ROW_AUDIT_HARM, &[])
+/// After a statement (ddl_command_end or sql_drop, `touched` naming the relations it touched):
+/// a tracked table whose row audit it broke (its row trigger replaced, gone or not firing, no
+/// key left, an untracked table inheriting from it).
+pub fn harmed(touched: &'static str) -> Option<Harm> {
+    relcache::fence_relation_oid("tracked_tables")?;
+    let relids: Vec<pg_sys::Oid> = Spi::connect(|client| {
+        plans::select(client, touched, &[])?
+            .filter_map(|row| row.get::<pg_sys::Oid>(1).transpose())
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| errors::spi(e));
+    if relids.is_empty() {
+        return None;
+    }
+    first_harm(queries::ROW_AUDIT_HARM, &[relids.into()])
 }
 
 /// sql_drop: the tracking of each tracked table the statement dropped ends (its history

@@ -37,8 +37,8 @@ impl SqlReader for Server {
     }
 
     fn statements(&self, text: &str) -> Result<Vec<Range<usize>>, SqlError> {
-        let parsed = parser::try_parse(text).map_err(|message| SqlError { message })?;
-        Ok(parsed.into_iter().map(|raw| raw.start..raw.end).collect())
+        let ranges = parser::statement_ranges(text).map_err(|message| SqlError { message })?;
+        Ok(ranges.into_iter().map(|(start, end)| start..end).collect())
     }
 }
 

@@ -76,7 +76,7 @@ pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
 
 /// Reads fence's tables as the extension owner, leaving no lock in the caller's transaction
 /// (see `xact::without_trace`).
-fn owner_read<R>(read: impl FnOnce() -> R) -> R {
+pub fn owner_read<R>(read: impl FnOnce() -> R) -> R {
     xact::without_trace(|| as_owner(read))
 }
 
@@ -287,8 +287,11 @@ pub fn verify_chain(anchor: Option<Anchor>) -> (Verification, ChainRowEvents, Ch
 /// versions) and what the chain says of them.
 pub fn verify_state(state: &ChainState) -> Option<String> {
     if !exemptions_bound() {
-        // Before ALTER EXTENSION fence UPDATE: the state is proven from 0.4.0's tables on.
-        return None;
+        // Before ALTER EXTENSION fence UPDATE the state is proven from 0.4.0's tables on; an
+        // installed 0.4.0 without them was altered.
+        let installed = plans::select_one::<String>(queries::EXTENSION_VERSION, &[]).unwrap_or_else(|e| errors::spi(e));
+        return (installed.as_deref() == Some(env!("CARGO_PKG_VERSION")))
+            .then(|| "fence.exemptions lacks the columns this version binds exemptions with (altered)".to_string());
     }
     let (mut approvals, mut exemptions, mut policies) = (Vec::new(), Vec::new(), Vec::new());
     let list = |text: Option<String>| -> Option<Vec<String>> { text.and_then(|t| serde_json::from_str(&t).ok()) };

@@ -448,3 +448,19 @@ ALTER SEQUENCE victim RENAME TO victim_gone;
 -- expect: 42501
 -- gated: yes
 ALTER VIEW victim RENAME TO victim_gone;
+
+-- attack: one query string turns standard_conforming_strings off after PostgreSQL parsed it
+-- with it on: fence would read the text as the approved default, PostgreSQL runs a DROP COLUMN
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SELECT set_config('fence.approval', default_approval, true) FROM approval_names;
+SET LOCAL standard_conforming_strings = off \; ALTER TABLE victim ADD COLUMN note2 text DEFAULT '\', DROP COLUMN note --'
+;
+
+-- attack: an approved comment's text smuggles a statement (data never approves)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+SELECT set_config('fence.approval', comment_approval, true) FROM approval_names;
+DROP TABLE victim_precious;

@@ -35,6 +35,8 @@ SELECT fence.approve('ALTER TABLE victim ADD COLUMN ok int') IS NOT NULL AS othe
 SELECT fence.approve($$ALTER TABLE victim ALTER COLUMN note SET DEFAULT 'a\'$$) AS backslash_approval \gset
 SELECT fence.approve('ALTER TABLE victim ADD CONSTRAINT victim_email_lc CHECK (lower(email) = email)') AS check_approval \gset
 SELECT fence.approve($$UPDATE victim SET note = 'free'$$) AS backfill_approval \gset
+SELECT fence.approve($a$ALTER TABLE victim ADD COLUMN note2 text DEFAULT $$', DROP COLUMN note --$$$a$) AS default_approval \gset
+SELECT fence.approve($$COMMENT ON TABLE victim IS E'legacy cleanup: \x44ROP TABLE victim_precious'$$) AS comment_approval \gset
 RESET SESSION AUTHORIZATION;
 -- A table the migration role owns and must not drop without an approval of its own.
 SET SESSION AUTHORIZATION sec_mig;
@@ -43,5 +45,6 @@ RESET SESSION AUTHORIZATION;
 -- sec_mig may be given the approval names at run time, as CI does.
 CREATE TABLE public.approval_names AS SELECT :'dual_approval'::text AS dual_approval,
     :'backslash_approval'::text AS backslash_approval, :'check_approval'::text AS check_approval,
-    :'backfill_approval'::text AS backfill_approval;
+    :'backfill_approval'::text AS backfill_approval, :'default_approval'::text AS default_approval,
+    :'comment_approval'::text AS comment_approval;
 GRANT SELECT ON public.approval_names TO PUBLIC;

@@ -13,7 +13,8 @@ SELECT ok, checked FROM fence.verify_chain();
 DROP EXTENSION fence;
 DROP SCHEMA fence;
 DROP TABLE after_drop, users, orders, events, kept, accounts, claimed, oncall_fix,
-    mark2, maint, not_preloaded, big_ledger, ex_a, ex_a_old, ex_c, ex_d CASCADE;
+    mark2, maint, not_preloaded, big_ledger, ex_a, ex_a_old, ex_c, ex_d, rows_keyed CASCADE;
+DROP DOMAIN rows_code;
 DROP FUNCTION IF EXISTS sneaky();
 DROP FUNCTION public.migrate_accounts();
 REVOKE CREATE ON SCHEMA public FROM regress_ci, regress_oncall_member, regress_preloaded;

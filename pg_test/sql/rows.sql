@@ -79,9 +79,18 @@ ALTER TABLE rows_ident REPLICA IDENTITY FULL;
 ALTER TABLE rows_ident DROP CONSTRAINT rows_ident_code;
 CREATE TABLE rows_ident_child () INHERITS (rows_ident);
 RESET SESSION AUTHORIZATION;
--- Nor by a superuser: fence's trigger replaced by one that never fires.
+-- Nor by a superuser: fence's trigger replaced by one that never fires, made to depend on an
+-- extension (dropping it would drop the trigger), or the key taken away by a dependency.
 CREATE OR REPLACE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE ON rows_accounts
     FOR EACH ROW WHEN (false) EXECUTE FUNCTION fence.record_row_change('1');
+ALTER TRIGGER fence_row_changes ON rows_accounts DEPENDS ON EXTENSION plpgsql;
+CREATE DOMAIN rows_code AS text;
+CREATE TABLE rows_keyed (code rows_code PRIMARY KEY, v text);
+SELECT fence.track_table('rows_keyed') > 0 AS tracked;
+SELECT fence.exempt('rule', 'unclassified', 'even exempted', now() + interval '1 hour') AS unclassified \gset
+DROP DOMAIN rows_code CASCADE;
+SELECT fence.revoke_exemption(:unclassified, 'done');
+SELECT fence.untrack_table('rows_keyed') > 0 AS untracked;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regclass ORDER BY 1;
 SELECT reason, relation, command_tag FROM fence.audit_chain WHERE reason = 'row_audit_protected' ORDER BY seq;
 
@@ -228,6 +237,9 @@ SELECT fence.track_table('rows_events_jan');
 RESET SESSION AUTHORIZATION;
 CREATE TABLE rows_events_feb PARTITION OF rows_events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
 ALTER TABLE rows_events ATTACH PARTITION rows_events_mar FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');
+-- A partition's own TRUNCATE trigger cannot be replaced either.
+CREATE OR REPLACE TRIGGER fence_row_truncate AFTER TRUNCATE ON rows_events_feb
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.record_row_change('999');
 -- A table bringing a trigger of fence's name that does something else is not attached.
 CREATE TABLE rows_events_apr (id int, at date, v text, PRIMARY KEY (id, at));
 CREATE TRIGGER fence_row_truncate AFTER TRUNCATE ON rows_events_apr FOR EACH STATEMENT EXECUTE FUNCTION suppress_redundant_updates_trigger();

@@ -4,10 +4,11 @@
 WITH RECURSIVE types(oid) AS (
     SELECT $1::oid WHERE $1 IS NOT NULL
     UNION
-    -- Arrays, domains, ranges and composite types over a type that holds the enum.
+    -- Arrays, domains, ranges, multiranges and composite types over a type that holds the enum.
     SELECT t.oid FROM pg_catalog.pg_type t, types s
     WHERE t.typelem = s.oid OR t.typbasetype = s.oid
        OR EXISTS (SELECT 1 FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid AND r.rngsubtype = s.oid)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid AND r.rngtypid = s.oid)
        OR (t.typrelid <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                                        WHERE a.attrelid = t.typrelid AND a.atttypid = s.oid AND NOT a.attisdropped))
 )

@@ -1,18 +1,11 @@
--- ddl_command_end: the tracked tables (live trackings) the statement touched — a table, one of
--- its indexes, triggers or constraints, or a table inheriting from it — whose row audit it
--- broke, and how: fence's row trigger replaced, gone or not firing; no key left to tell rows
--- apart (every later write would fail); an untracked table inheriting from it, whose rows are
--- read and written through the tracked table unrecorded.
+-- After a statement ($1: the relations it touched, see touched_by_commands.sql and
+-- touched_by_drops.sql): the tracked tables (live trackings) among them, their inheritance
+-- parents and partition ancestors, whose row audit it broke, and how: fence's row trigger
+-- replaced, gone or not firing; no key left to tell rows apart (every later write would
+-- fail); an untracked table inheriting from it, whose rows are read and written through the
+-- tracked table unrecorded.
 WITH touched AS (
-    SELECT CASE c.classid
-               WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
-                   coalesce((SELECT x.indrelid FROM pg_catalog.pg_index x WHERE x.indexrelid = c.objid), c.objid)
-               WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
-                   (SELECT g.tgrelid FROM pg_catalog.pg_trigger g WHERE g.oid = c.objid)
-               WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN
-                   (SELECT k.conrelid FROM pg_catalog.pg_constraint k WHERE k.oid = c.objid)
-           END AS relid
-    FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    SELECT pg_catalog.unnest($1::oid[]) AS relid
 ), candidates AS (
     SELECT t.relid FROM touched t WHERE t.relid IS NOT NULL
     UNION
@@ -44,5 +37,22 @@ CROSS JOIN LATERAL (
       AND NOT EXISTS (SELECT 1 FROM fence.tracked_tables o WHERE o.relid = i.inhrelid AND o.untracked_at IS NULL)
 ) w
 WHERE tt.untracked_at IS NULL
-ORDER BY tt.relation
+UNION ALL
+-- A partition of a tracked partitioned table: fence's (cloned) row trigger and its own
+-- TRUNCATE trigger must stay as track_table made them.
+SELECT anc.relation, pg_catalog.format('the trigger %s of its partition %s would no longer run fence.record_row_change() on every change',
+                                       n.name, c.relid::pg_catalog.regclass)
+FROM candidates c
+JOIN pg_catalog.pg_class k ON k.oid = c.relid AND k.relispartition
+CROSS JOIN LATERAL (SELECT o.id, o.relation
+                    FROM pg_catalog.pg_partition_ancestors(c.relid) a
+                    JOIN fence.tracked_tables o ON o.relid = a.relid AND o.untracked_at IS NULL
+                    WHERE a.relid <> c.relid LIMIT 1) anc
+CROSS JOIN (VALUES ('fence_row_changes', 29), ('fence_row_truncate', 32)) n(name, type)
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                  WHERE g.tgrelid = c.relid AND g.tgname = n.name AND g.tgenabled = 'A' AND g.tgtype = n.type
+                    AND g.tgqual IS NULL AND pg_catalog.cardinality(g.tgattr::pg_catalog.int2[]) = 0
+                    AND g.tgfoid = 'fence.record_row_change()'::pg_catalog.regprocedure
+                    AND fence.trigger_tracking(g.tgargs) = anc.id)
+ORDER BY 1
 LIMIT 1

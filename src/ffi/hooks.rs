@@ -207,7 +207,8 @@ fn same_tree(a: *mut pg_sys::Node, b: *mut pg_sys::Node) -> bool {
     a == b || unsafe { pg_sys::equal(a as *const std::ffi::c_void, b as *const std::ffi::c_void) }
 }
 
-/// The text of the statement whose parse tree is `node`.
+/// The text of the statement whose parse tree is `node`, if reading it now gives that tree
+/// (else fence could hash text that reads otherwise than what runs: no text, no approval).
 pub fn statement_text(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
     let from_hook = FRAMES.with(|frames| {
         frames
@@ -217,7 +218,10 @@ pub fn statement_text(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
             .find(|f| same_tree(f.node, node))
             .map(|f| (f.text.clone(), if f.top_level { TextSource::Client } else { TextSource::Nested }))
     });
-    from_hook.or_else(|| reparse_client_query(node))
+    match from_hook {
+        Some((text, source)) => super::parser::parses_to(&text, node).then_some((text, source)),
+        None => reparse_client_query(node),
+    }
 }
 
 /// What the client sent for the statement now running: the top-level utility statement
@@ -232,7 +236,8 @@ pub fn client_text() -> Option<String> {
 fn reparse_client_query(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
     // SAFETY: debug_query_string is the client's query string (or NULL).
     let query = unsafe { super::nodes::cstr(pg_sys::debug_query_string) }?;
-    super::parser::parse(&query)
+    super::parser::try_parse(&query)
+        .ok()?
         .into_iter()
         .find(|raw| same_tree(raw.node, node))
         .map(|raw| (query[raw.start..raw.end].to_string(), TextSource::Reparsed))

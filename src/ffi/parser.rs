@@ -64,6 +64,7 @@ pub fn try_parse(sql: &str) -> Result<Vec<RawStatement>, String> {
         crate::errors::invalid_parameter("the SQL text contains a NUL byte", None);
     };
     let _levels = super::scanner::quiet();
+    let _holdoffs = super::scanner::Holdoffs::save();
     // SAFETY: the callback struct lives on this stack frame until the guard pops it;
     // raw_parser reads `text`, which outlives the call, and allocates its result in
     // CurrentMemoryContext. A caught parser error holds no resources.
@@ -95,6 +96,31 @@ pub fn try_parse(sql: &str) -> Result<Vec<RawStatement>, String> {
             RawStatement { node: raw.stmt, start, end: end.min(sql.len()) }
         })
         .collect())
+}
+
+/// The byte ranges of `sql`'s statements, parsed in a memory context of their own (freed at
+/// once: fence reads many texts this way, e.g. every statement written in an approved body).
+pub fn statement_ranges(sql: &str) -> Result<Vec<(usize, usize)>, String> {
+    let mut context = pgrx::PgMemoryContexts::new("fence parse");
+    // SAFETY: the parse trees are allocated in `context` and not used after it is dropped:
+    // only their byte ranges are copied out.
+    unsafe { context.switch_to(|_| try_parse(sql).map(|raw| raw.into_iter().map(|r| (r.start, r.end)).collect())) }
+}
+
+/// Whether `sql`, read now (with the session's scanner settings as they are now), is the one
+/// statement `node` — PostgreSQL may have parsed it under other settings (a multi-statement
+/// string that changes `standard_conforming_strings` half way): then its text is not what
+/// runs, and fence must not hash it.
+pub fn parses_to(sql: &str, node: *mut pg_sys::Node) -> bool {
+    let mut context = pgrx::PgMemoryContexts::new("fence parse");
+    // SAFETY: the fresh trees live in `context` until it is dropped; equal() only reads both
+    // trees (locations are ignored).
+    unsafe {
+        context.switch_to(|_| match try_parse(sql).as_deref() {
+            Ok([only]) => only.node == node || pg_sys::equal(only.node as *const c_void, node as *const c_void),
+            _ => false,
+        })
+    }
 }
 
 /// PostgreSQL's command tag for a parse tree (`ALTER TABLE`, `CREATE INDEX` ...).

@@ -64,6 +64,16 @@ pub fn tampering(node: *mut pg_sys::Node) -> Option<(pg_sys::Oid, String)> {
                 }
                 (range_var(stmt.relation)?, Some(cstr(stmt.subname)?))
             }
+            // ALTER TRIGGER ... DEPENDS ON EXTENSION: dropping the extension would drop it.
+            T::T_AlterObjectDependsStmt => {
+                let stmt = &*(node as *mut pg_sys::AlterObjectDependsStmt);
+                if stmt.objectType != Ob::OBJECT_TRIGGER {
+                    return None;
+                }
+                let trigger =
+                    list_nodes(stmt.object as *mut pg_sys::List).into_iter().filter_map(|n| string_value(n)).last()?;
+                (range_var(stmt.relation)?, Some(trigger))
+            }
             T::T_AlterTableStmt => {
                 // Most ALTER TABLEs touch no trigger: decide that from the subcommands alone.
                 let stmt = &*(node as *mut pg_sys::AlterTableStmt);

@@ -35,6 +35,27 @@ fn member(code: i32) -> Member {
     }
 }
 
+/// Restores the interrupt holdoff counts an ERROR caught inside fence's reading of text
+/// zeroed (errfinish does, before the catch): a caller holding interrupts keeps holding them.
+pub struct Holdoffs(u32, u32);
+
+impl Holdoffs {
+    pub fn save() -> Holdoffs {
+        // SAFETY: reads two backend-local counters.
+        unsafe { Holdoffs(pg_sys::InterruptHoldoffCount, pg_sys::QueryCancelHoldoffCount) }
+    }
+}
+
+impl Drop for Holdoffs {
+    fn drop(&mut self) {
+        // SAFETY: puts back the counts saved before the caught error.
+        unsafe {
+            pg_sys::InterruptHoldoffCount = self.0;
+            pg_sys::QueryCancelHoldoffCount = self.1;
+        }
+    }
+}
+
 /// Restores the message levels `quiet` raised.
 pub struct Levels(i32, i32);
 
@@ -55,8 +76,9 @@ pub fn quiet() -> Levels {
     // SAFETY: backend-local settings, restored by the guard however the scan ends.
     unsafe {
         let levels = Levels(pg_sys::client_min_messages, pg_sys::log_min_messages);
-        pg_sys::client_min_messages = PgLogLevel::ERROR as i32;
-        pg_sys::log_min_messages = PgLogLevel::ERROR as i32;
+        // Raised to ERROR, never lowered (a session at FATAL stays there).
+        pg_sys::client_min_messages = levels.0.max(PgLogLevel::ERROR as i32);
+        pg_sys::log_min_messages = levels.1.max(PgLogLevel::ERROR as i32);
         levels
     }
 }
@@ -110,6 +132,7 @@ fn scan_all(text: &CString) -> Result<Vec<RawToken>, String> {
 pub fn scan(sql: &str) -> Result<Vec<RawToken>, String> {
     let text = CString::new(sql).map_err(|_| "the SQL text contains a NUL byte".to_string())?;
     let _levels = quiet();
+    let _holdoffs = Holdoffs::save();
     let mut context = PgMemoryContexts::new("fence scan");
     // SAFETY: the scanner allocates only memory, in this context, freed when it is dropped;
     // a caught scanner error holds no other resource.

@@ -289,7 +289,7 @@ impl SqlReader for LibPgQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fence_core::canonical::{canonicalize, statement_hash};
+    use fence_core::canonical::{canonicalize, embedded_hashes, statement_hash};
 
     fn canonical(sql: &str) -> String {
         canonicalize(&DEFAULTS, sql)
@@ -348,5 +348,27 @@ mod tests {
         );
         assert_eq!(canonicalize(&DEFAULTS, r"SELECT 'a\\'").unwrap().statements[0].canonical, r"select 'a\\'");
         assert_eq!(canonicalize(&off, r"SELECT 'a\\'").unwrap().statements[0].canonical, r"select 'a\'");
+    }
+
+    #[test]
+    fn only_code_approves_what_it_runs() {
+        let hash = |sql: &str| statement_hash(&DEFAULTS, sql).unwrap();
+        let drop = hash("DROP TABLE payments");
+        // Data never approves: a comment, a default, an escaped string.
+        for data in [
+            "COMMENT ON TABLE t IS 'legacy cleanup; DROP TABLE payments'",
+            "COMMENT ON TABLE t IS E'\\x44ROP TABLE payments'",
+            "INSERT INTO notes VALUES ('DROP TABLE payments')",
+        ] {
+            assert!(!embedded_hashes(&DEFAULTS, data).contains(&drop), "{data}");
+        }
+        // A DO block's EXECUTE and a function body's statements do.
+        let executed = "DO $$ BEGIN EXECUTE 'DROP TABLE payments'; END $$";
+        assert!(embedded_hashes(&DEFAULTS, executed).contains(&drop));
+        let body = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $f$ BEGIN IF true THEN DROP TABLE payments; END IF; END $f$";
+        assert!(embedded_hashes(&DEFAULTS, body).contains(&drop));
+        // A string a DO block only prints is data too.
+        let printed = "DO $$ BEGIN RAISE NOTICE 'DROP TABLE payments'; END $$";
+        assert!(!embedded_hashes(&DEFAULTS, printed).contains(&drop));
     }
 }

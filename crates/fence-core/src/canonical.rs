@@ -202,51 +202,133 @@ pub fn statement_hash(reader: &impl SqlReader, text: &str) -> Result<String, Sql
     Ok(sha256_tagged(&[canonical_text(reader.scan(text)?.iter()).as_bytes()]))
 }
 
-/// How deep [`embedded_hashes`] looks into strings within strings.
+/// How deep [`embedded_hashes`] looks into bodies within bodies.
 const EMBEDDED_DEPTH: usize = 3;
+/// Bodies longer than this are not searched for statements (their statements need an
+/// approval of their own).
+const EMBEDDED_MAX_BODY: usize = 1 << 20;
+/// How many grammar calls one search may make at most (a body of many long runs).
+const EMBEDDED_BUDGET: usize = 20_000;
+/// How many tokens of a PL/pgSQL run may precede its statement (BEGIN, THEN, a label ...).
+const EMBEDDED_MAX_LEAD: usize = 16;
 
-/// The hashes of the statements written inside the script's string constants: the SQL an
-/// approved `DO` block `EXECUTE`s, the statements of a PL/pgSQL body, the body of a
-/// function the migration creates and calls. An approval covers these as well as the
-/// script's own statements — they are in the text the approver read — and nothing else:
-/// DDL that a function, trigger or rule runs without being written in the approved text
-/// needs an approval of its own.
-pub fn embedded_hashes(reader: &impl SqlReader, script: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(tokens) = reader.scan(script) {
-        collect_embedded(reader, &tokens, EMBEDDED_DEPTH, &mut out);
-    }
-    out.sort();
-    out.dedup();
-    out
+fn is_keyword(token: &ScanToken, word: &str) -> bool {
+    matches!(&token.value, TokenValue::Keyword(k) if k == word)
 }
 
-fn collect_embedded(reader: &impl SqlReader, tokens: &[ScanToken], depth: usize, out: &mut Vec<String>) {
-    if depth == 0 {
-        return;
+/// The hashes of the statements an approved script runs from its bodies: a `DO` block's and
+/// a `CREATE FUNCTION` / `CREATE PROCEDURE` body's statements, and the string constants their
+/// `EXECUTE`s run — SQL the approver read as code, and nothing else. A string that is data (a
+/// comment, a default, a row) never approves anything; DDL that a function, trigger or rule
+/// runs without being written in the approved text needs an approval of its own.
+pub fn embedded_hashes(reader: &impl SqlReader, script: &str) -> Vec<String> {
+    let mut search = Search { out: Vec::new(), budget: EMBEDDED_BUDGET };
+    search.script(reader, script, EMBEDDED_DEPTH);
+    search.out.sort();
+    search.out.dedup();
+    search.out
+}
+
+struct Search {
+    out: Vec<String>,
+    /// Grammar calls left.
+    budget: usize,
+}
+
+impl Search {
+    fn statements(&mut self, reader: &impl SqlReader, text: &str) -> Option<Vec<Range<usize>>> {
+        if self.budget == 0 || text.len() > EMBEDDED_MAX_BODY {
+            return None;
+        }
+        self.budget -= 1;
+        reader.statements(text).ok()
     }
-    for token in tokens {
-        let TokenValue::String(body) = &token.value else { continue };
-        let Ok(inner) = reader.scan(body) else { continue };
-        if let Ok(content) = canonicalize(reader, body) {
-            // SQL as a whole (an EXECUTE'd string, a LANGUAGE sql body).
-            out.extend(content.statements.into_iter().map(|s| s.hash));
-        } else {
-            // A procedural body: each `;`-ended run of tokens, from the first token where
-            // it reads as one statement (after BEGIN, THEN, LOOP, a label ...).
-            for run in inner.split(|t| t.value.is_symbol(";")).filter(|run| !run.is_empty()) {
-                let end = inner.iter().find(|t| t.start > run[run.len() - 1].start && t.value.is_symbol(";"));
-                let end = end.map_or(body.len(), |t| t.start);
-                for (k, first) in run.iter().enumerate() {
-                    let text = &body[first.start..end];
-                    if matches!(reader.statements(text).as_deref(), Ok([_])) {
-                        out.push(sha256_tagged(&[canonical_text(run[k..].iter()).as_bytes()]));
-                        break;
-                    }
+
+    /// SQL text: each statement's hash, then the bodies of its DO blocks and routines.
+    fn script(&mut self, reader: &impl SqlReader, text: &str, depth: usize) {
+        let Some(ranges) = self.statements(reader, text) else { return };
+        let Ok(tokens) = reader.scan(text) else { return };
+        for range in ranges {
+            let statement: Vec<&ScanToken> = tokens.iter().filter(|t| range.contains(&t.start)).collect();
+            let canonical = canonical_text(statement.iter().copied());
+            if canonical.is_empty() {
+                continue;
+            }
+            self.out.push(sha256_tagged(&[canonical.as_bytes()]));
+            if depth > 0 {
+                for body in bodies(&statement) {
+                    self.body(reader, body, depth - 1);
                 }
             }
         }
-        collect_embedded(reader, &inner, depth - 1, out);
+    }
+
+    /// A routine's body: SQL as a whole (LANGUAGE sql), else PL/pgSQL — each `;`-ended run's
+    /// statement (from BEGIN, THEN, a label ...) and the constant strings it `EXECUTE`s.
+    fn body(&mut self, reader: &impl SqlReader, body: &str, depth: usize) {
+        if body.len() > EMBEDDED_MAX_BODY {
+            return;
+        }
+        if self.statements(reader, body).is_some() {
+            self.script(reader, body, depth);
+            return;
+        }
+        let Ok(tokens) = reader.scan(body) else { return };
+        for (i, token) in tokens.iter().enumerate() {
+            if is_keyword(token, "execute") {
+                if let Some(ScanToken { value: TokenValue::String(sql), .. }) = tokens.get(i + 1) {
+                    self.script(reader, sql, depth);
+                }
+            }
+        }
+        let mut start = 0;
+        for (i, token) in tokens.iter().enumerate() {
+            if !token.value.is_symbol(";") {
+                continue;
+            }
+            let run = &tokens[start..i];
+            start = i + 1;
+            for first in run.iter().take(EMBEDDED_MAX_LEAD) {
+                let text = &body[first.start..token.start];
+                if matches!(self.statements(reader, text).as_deref(), Some([_])) {
+                    self.script(reader, text, depth);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The bodies a statement runs: a `DO` block's string, and the strings after `AS` of `CREATE
+/// [OR REPLACE] FUNCTION | PROCEDURE`.
+fn bodies<'a>(statement: &[&'a ScanToken]) -> Vec<&'a str> {
+    let strings = |tokens: &[&'a ScanToken]| -> Vec<&'a str> {
+        tokens
+            .iter()
+            .filter_map(|t| match &t.value {
+                TokenValue::String(body) => Some(body.as_str()),
+                _ => None,
+            })
+            .collect()
+    };
+    match statement {
+        [first, ..] if is_keyword(first, "do") => strings(statement),
+        [create, rest @ ..] if is_keyword(create, "create") => {
+            let rest = match rest {
+                [or, replace, rest @ ..] if is_keyword(or, "or") && is_keyword(replace, "replace") => rest,
+                rest => rest,
+            };
+            match rest {
+                [kind, ..] if is_keyword(kind, "function") || is_keyword(kind, "procedure") => {
+                    match rest.iter().position(|t| is_keyword(t, "as")) {
+                        Some(at) => strings(&rest[at + 1..]),
+                        None => Vec::new(),
+                    }
+                }
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
     }
 }
 
