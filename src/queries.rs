@@ -46,3 +46,4 @@ pub const INSERT_EXEMPTION_UNBOUND: &str = include_str!("../sql/queries/insert_e
 pub const EXTENSION_VERSION: &str = include_str!("../sql/queries/extension_version.sql");
 pub const TOUCHED_BY_COMMANDS: &str = include_str!("../sql/queries/touched_by_commands.sql");
 pub const TOUCHED_BY_DROPS: &str = include_str!("../sql/queries/touched_by_drops.sql");
+pub const ANY_TRACKED: &str = include_str!("../sql/queries/any_tracked.sql");

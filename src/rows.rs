@@ -42,6 +42,9 @@ thread_local! {
     static PARTITIONS: RefCell<FxHashMap<Month, Rc<StoreTable>>> = RefCell::new(FxHashMap::default());
     /// How many relcache invalidations this backend has taken in (see `partition`).
     static INVALIDATIONS: Cell<u64> = const { Cell::new(0) };
+    /// `fence.tracked_tables`' OID and whether any table is tracked now (dropped when that
+    /// table is invalidated: every change of a tracking announces it).
+    static ANY_TRACKED: Cell<Option<(pg_sys::Oid, bool)>> = const { Cell::new(None) };
     /// (top-level transaction, changes recorded in it so far).
     static ORDINAL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
     /// The partition this (sub)transaction holds the insert lock on (see `partition`).
@@ -54,6 +57,11 @@ thread_local! {
 /// invalidation callback; must never raise.
 pub fn forget_cached(relation: pg_sys::Oid) {
     INVALIDATIONS.with(|n| n.set(n.get().wrapping_add(1)));
+    ANY_TRACKED.with(|a| {
+        if a.get().is_some_and(|(table, _)| relation == table || relation == pg_sys::InvalidOid) {
+            a.set(None);
+        }
+    });
     if relation == pg_sys::InvalidOid {
         TRACKED.with(|t| t.borrow_mut().clear());
         PARTITIONS.with(|p| p.borrow_mut().clear());
@@ -333,9 +341,10 @@ fn apply_tracking(
 }
 
 /// Other sessions' trigger caches read the new tracking of `relid` and of its partitions (each
-/// partition's row trigger is cached under the partition).
+/// partition's row trigger is cached under the partition), and whether any table is tracked.
 fn announce_tracking_change(relid: pg_sys::Oid) {
     relcache::announce_change(relid);
+    announce_trackings();
     let partitions = Spi::connect(|client| {
         client
             .select(queries::PARTITIONS, None, &[relid.into()])?
@@ -388,14 +397,40 @@ fn first_harm(query: &'static str, args: &[pgrx::datum::DatumWithOid]) -> Option
 /// ddl_command_start: a tracked table whose stored values an enum value's rename would change
 /// unrecorded, or whose only key a dropped index is.
 pub fn harmed_by(renamed_enum: Option<pg_sys::Oid>, dropped_indexes: Vec<pg_sys::Oid>) -> Option<Harm> {
+    if !any_tracked() {
+        return None;
+    }
     first_harm(queries::ROW_AUDIT_DEPENDENCIES, &[renamed_enum.into(), dropped_indexes.into()])
+}
+
+/// Every session looks up again whether any table is tracked (see `any_tracked`).
+fn announce_trackings() {
+    if let Some(table) = relcache::fence_relation_oid("tracked_tables") {
+        relcache::announce_change(table);
+    }
+}
+
+/// Whether any table is tracked now (cached until a tracking changes): DDL in a database with
+/// no tracked table skips the row-audit checks.
+fn any_tracked() -> bool {
+    if let Some((_, any)) = ANY_TRACKED.with(Cell::get) {
+        return any;
+    }
+    let Some(table) = relcache::fence_relation_oid("tracked_tables") else { return false };
+    let any = crate::store::owner_read(|| plans::select_one::<bool>(queries::ANY_TRACKED, &[]))
+        .unwrap_or_else(|e| errors::spi(e))
+        .unwrap_or(false);
+    ANY_TRACKED.with(|a| a.set(Some((table, any))));
+    any
 }
 
 /// After a statement (ddl_command_end or sql_drop, `touched` naming the relations it touched):
 /// a tracked table whose row audit it broke (its row trigger replaced, gone or not firing, no
 /// key left, an untracked table inheriting from it).
 pub fn harmed(touched: &'static str) -> Option<Harm> {
-    relcache::fence_relation_oid("tracked_tables")?;
+    if !any_tracked() {
+        return None;
+    }
     let relids: Vec<pg_sys::Oid> = Spi::connect(|client| {
         plans::select(client, touched, &[])?
             .filter_map(|row| row.get::<pg_sys::Oid>(1).transpose())
@@ -425,6 +460,9 @@ pub fn untrack_dropped() {
         })
     })
     .unwrap_or_else(|e| errors::spi(e));
+    if !ended.is_empty() {
+        announce_trackings();
+    }
     for (id, relation) in ended {
         events::record_under_policy(
             "row_tracking",
