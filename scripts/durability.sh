@@ -10,7 +10,8 @@
 #      policies come back, verify, and the chain goes on; a tracked table's recorded changes
 #      come back and verify, its history is found under its new OID, and its changes go on
 #      being recorded; the usual restores (pg_restore, -j, --single-transaction, psql < dump)
-#      fail loudly before anything is lost, naming the recipe; a TEMPLATE copy verifies;
+#      fail loudly before anything is lost, naming the recipe; a TEMPLATE copy and a restored
+#      base backup verify with the same head;
 #   4. kill -9 of a backend and an immediate shutdown during concurrent DDL: after recovery
 #      every committed CREATE TABLE has its event and every event its table; the chain verifies.
 # Uses the server in PGHOST/PGPORT/SERVER_DIR (scripts/test.sh), or starts its own.
@@ -220,6 +221,19 @@ check "CREATE DATABASE ... TEMPLATE: the copy's chain verifies" "$(q "SELECT ok 
 check "CREATE DATABASE ... TEMPLATE: the same head" "$(q "SELECT head_hash FROM fence.verify_chain()" "${DB}_copy")" \
     "$(q "SELECT head_hash FROM fence.verify_chain()")"
 psql -X -q -d postgres -c "DROP DATABASE ${DB}_copy"
+# A base backup restored as a server of its own (not a standby) holds the chain as it was.
+backup=/tmp/fence-durability-backup-54342
+SERVER_DIR=$backup stop_server 2>/dev/null || true
+rm -rf "$backup" && mkdir -p "$backup" && chown postgres:postgres "$backup"
+runuser -u postgres -- "$("$PG_CONFIG" --bindir)/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres \
+    -D "$backup/data" -X stream -c fast
+printf "port = 54342\nunix_socket_directories = '%s'\n" "$backup" >> "$backup/data/postgresql.conf"
+runuser -u postgres -- "$("$PG_CONFIG" --bindir)/pg_ctl" -D "$backup/data" -l "$backup/server.log" -w start >/dev/null
+check "a restored base backup: its chain verifies, with the same head" \
+    "$(PGHOST=$backup PGPORT=54342 q "SELECT ok || ' ' || head_hash FROM fence.verify_chain()")" \
+    "$(q "SELECT ok || ' ' || head_hash FROM fence.verify_chain()")"
+SERVER_DIR=$backup stop_server
+rm -rf "$backup"
 
 # Crash tests: sessions create tables k_<round>_<s>_<i>, one per transaction, until stopped.
 crash_load() { # crash_load ROUND
