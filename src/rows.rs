@@ -397,9 +397,9 @@ fn first_harm(query: &'static str, args: &[pgrx::datum::DatumWithOid]) -> Option
 /// ddl_command_start: a tracked table whose stored values an enum value's rename would change
 /// unrecorded, or whose only key a dropped index is.
 pub fn harmed_by(renamed_enum: Option<pg_sys::Oid>, dropped_indexes: Vec<pg_sys::Oid>) -> Option<Harm> {
-    if !any_tracked() {
-        return None;
-    }
+    // Not from the cached flag: at ddl_command_start the statement has taken no lock yet, so
+    // a tracking committed a moment ago may not have reached this backend's caches (these
+    // statements are rare; the query reads as of now).
     first_harm(queries::ROW_AUDIT_DEPENDENCIES, &[renamed_enum.into(), dropped_indexes.into()])
 }
 
@@ -412,15 +412,20 @@ fn announce_trackings() {
 
 /// Whether any table is tracked now (cached until a tracking changes): DDL in a database with
 /// no tracked table skips the row-audit checks.
-fn any_tracked() -> bool {
+pub fn any_tracked() -> bool {
+    relcache::accept_invalidations();
     if let Some((_, any)) = ANY_TRACKED.with(Cell::get) {
         return any;
     }
     let Some(table) = relcache::fence_relation_oid("tracked_tables") else { return false };
+    // Kept only if no invalidation arrived while reading (it may concern this very flag).
+    let seen = INVALIDATIONS.with(Cell::get);
     let any = crate::store::owner_read(|| plans::select_one::<bool>(queries::ANY_TRACKED, &[]))
         .unwrap_or_else(|e| errors::spi(e))
         .unwrap_or(false);
-    ANY_TRACKED.with(|a| a.set(Some((table, any))));
+    if INVALIDATIONS.with(Cell::get) == seen {
+        ANY_TRACKED.with(|a| a.set(Some((table, any))));
+    }
     any
 }
 
@@ -431,10 +436,12 @@ pub fn harmed(touched: &'static str) -> Option<Harm> {
     if !any_tracked() {
         return None;
     }
-    let relids: Vec<pg_sys::Oid> = Spi::connect(|client| {
-        plans::select(client, touched, &[])?
-            .filter_map(|row| row.get::<pg_sys::Oid>(1).transpose())
-            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    let relids: Vec<pg_sys::Oid> = as_owner(|| {
+        Spi::connect(|client| {
+            plans::select(client, touched, &[])?
+                .filter_map(|row| row.get::<pg_sys::Oid>(1).transpose())
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
     })
     .unwrap_or_else(|e| errors::spi(e));
     if relids.is_empty() {

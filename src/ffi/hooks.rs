@@ -219,7 +219,12 @@ pub fn statement_text(node: *mut pg_sys::Node) -> Option<(String, TextSource)> {
             .map(|f| (f.text.clone(), if f.top_level { TextSource::Client } else { TextSource::Nested }))
     });
     match from_hook {
-        Some((text, source)) => super::parser::parses_to(&text, node).then_some((text, source)),
+        // Only a backslash reads otherwise under other scanner settings
+        // (standard_conforming_strings, backslash_quote): other text reads as it was parsed.
+        // A text with one must re-read now as the tree that runs (CREATE TABLE AS, whose tree
+        // parse analysis rewrote, then has no text fence hashes).
+        Some((text, source)) if !text.contains('\\') || super::parser::parses_to(&text, node) => Some((text, source)),
+        Some(_) => None,
         None => reparse_client_query(node),
     }
 }

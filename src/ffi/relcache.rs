@@ -401,6 +401,13 @@ pub fn kind_and_persistence(oid: pg_sys::Oid) -> (u8, u8) {
     unsafe { (pg_sys::get_rel_relkind(oid) as u8, pg_sys::get_rel_persistence(oid) as u8) }
 }
 
+/// Takes in the invalidations other sessions' commits sent (as every lock acquisition does),
+/// so caches read next are current.
+pub fn accept_invalidations() {
+    // SAFETY: processes the shared invalidation queue, as PostgreSQL does at lock acquisition.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
+}
+
 /// Whether one of fence's tables has a column (added by a later release's update script).
 pub fn fence_column_exists(table: &str, column: &str) -> bool {
     let Ok(column) = CString::new(column) else { return false };

@@ -367,8 +367,20 @@ mod tests {
         assert!(embedded_hashes(&DEFAULTS, executed).contains(&drop));
         let body = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $f$ BEGIN IF true THEN DROP TABLE payments; END IF; END $f$";
         assert!(embedded_hashes(&DEFAULTS, body).contains(&drop));
-        // A string a DO block only prints is data too.
-        let printed = "DO $$ BEGIN RAISE NOTICE 'DROP TABLE payments'; END $$";
-        assert!(!embedded_hashes(&DEFAULTS, printed).contains(&drop));
+        // A string a DO block only prints is data too; so are a routine's other strings and
+        // the bodies of other languages.
+        for data in [
+            "DO $$ BEGIN RAISE NOTICE 'DROP TABLE payments'; END $$",
+            "CREATE FUNCTION f(a text DEFAULT CAST('x' AS text)) RETURNS int LANGUAGE sql AS 'SELECT 1' SET application_name = 'DROP TABLE payments'",
+            "DO LANGUAGE plperl $$ # DROP TABLE payments; $$",
+            "CREATE FUNCTION g() RETURNS void LANGUAGE plv8 AS $$ // EXECUTE 'DROP TABLE payments'; $$",
+        ] {
+            assert!(!embedded_hashes(&DEFAULTS, data).contains(&drop), "{data}");
+        }
+        // A statement after a long guard, or in a loop.
+        let guarded = "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 't' AND column_name = 'c') THEN DROP TABLE payments; END IF; END $$";
+        assert!(embedded_hashes(&DEFAULTS, guarded).contains(&drop));
+        let looped = "DO $$ BEGIN FOR i IN 1..2 LOOP DROP TABLE payments; END LOOP; END $$";
+        assert!(embedded_hashes(&DEFAULTS, looped).contains(&drop));
     }
 }

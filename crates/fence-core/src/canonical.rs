@@ -209,11 +209,14 @@ const EMBEDDED_DEPTH: usize = 3;
 const EMBEDDED_MAX_BODY: usize = 1 << 20;
 /// How many grammar calls one search may make at most (a body of many long runs).
 const EMBEDDED_BUDGET: usize = 20_000;
-/// How many tokens of a PL/pgSQL run may precede its statement (BEGIN, THEN, a label ...).
-const EMBEDDED_MAX_LEAD: usize = 16;
 
 fn is_keyword(token: &ScanToken, word: &str) -> bool {
     matches!(&token.value, TokenValue::Keyword(k) if k == word)
+}
+
+/// A keyword of PL/pgSQL that SQL's scanner reads as a keyword or a bare identifier (LOOP).
+fn is_word(token: &ScanToken, word: &str) -> bool {
+    is_keyword(token, word) || matches!(&token.value, TokenValue::Ident { value, quoted: false } if value == word)
 }
 
 /// The hashes of the statements an approved script runs from its bodies: a `DO` block's and
@@ -288,8 +291,15 @@ impl Search {
             }
             let run = &tokens[start..i];
             start = i + 1;
-            for first in run.iter().take(EMBEDDED_MAX_LEAD) {
-                let text = &body[first.start..token.start];
+            // The statement starts the run, or follows one of PL/pgSQL's block words (BEGIN,
+            // THEN, ELSE, LOOP, a label's `>>`), however long the condition before it.
+            let starts = (0..run.len()).filter(|&k| {
+                k == 0
+                    || ["begin", "then", "else", "loop"].iter().any(|w| is_word(&run[k - 1], w))
+                    || run[k - 1].value.is_symbol(">>")
+            });
+            for k in starts {
+                let text = &body[run[k].start..token.start];
                 if matches!(self.statements(reader, text).as_deref(), Some([_])) {
                     self.script(reader, text, depth);
                     break;
@@ -299,34 +309,53 @@ impl Search {
     }
 }
 
-/// The bodies a statement runs: a `DO` block's string, and the strings after `AS` of `CREATE
-/// [OR REPLACE] FUNCTION | PROCEDURE`.
+/// The language a routine or DO block names (`LANGUAGE x` or `LANGUAGE 'x'`), lower case.
+fn language(statement: &[&ScanToken]) -> Option<String> {
+    let at = statement.iter().position(|t| is_keyword(t, "language"))?;
+    match &statement.get(at + 1)?.value {
+        TokenValue::Ident { value, .. } | TokenValue::String(value) => Some(value.to_ascii_lowercase()),
+        TokenValue::Keyword(word) => Some(word.clone()),
+        _ => None,
+    }
+}
+
+/// The body a statement runs, when it is SQL or PL/pgSQL: a `DO` block's (the string that is
+/// not its language), a `CREATE [OR REPLACE] FUNCTION | PROCEDURE`'s (the string right after
+/// `AS`). Other languages' bodies are opaque: what they run needs its own approval.
 fn bodies<'a>(statement: &[&'a ScanToken]) -> Vec<&'a str> {
-    let strings = |tokens: &[&'a ScanToken]| -> Vec<&'a str> {
-        tokens
-            .iter()
-            .filter_map(|t| match &t.value {
-                TokenValue::String(body) => Some(body.as_str()),
-                _ => None,
-            })
-            .collect()
+    let code =
+        |language: Option<String>, default: &str| matches!(language.as_deref().unwrap_or(default), "sql" | "plpgsql");
+    let string = |token: Option<&&'a ScanToken>| match token.map(|t| &t.value) {
+        Some(TokenValue::String(body)) => Some(body.as_str()),
+        _ => None,
     };
     match statement {
-        [first, ..] if is_keyword(first, "do") => strings(statement),
+        [first, ..] if is_keyword(first, "do") => {
+            if !code(language(statement), "plpgsql") {
+                return Vec::new();
+            }
+            (1..statement.len())
+                .filter(|&i| !is_keyword(statement[i - 1], "language"))
+                .filter_map(|i| string(statement.get(i)))
+                .collect()
+        }
         [create, rest @ ..] if is_keyword(create, "create") => {
             let rest = match rest {
                 [or, replace, rest @ ..] if is_keyword(or, "or") && is_keyword(replace, "replace") => rest,
                 rest => rest,
             };
-            match rest {
-                [kind, ..] if is_keyword(kind, "function") || is_keyword(kind, "procedure") => {
-                    match rest.iter().position(|t| is_keyword(t, "as")) {
-                        Some(at) => strings(&rest[at + 1..]),
-                        None => Vec::new(),
-                    }
-                }
-                _ => Vec::new(),
+            let routine = matches!(rest, [kind, ..] if is_keyword(kind, "function") || is_keyword(kind, "procedure"));
+            if !routine || !code(language(statement), "sql") {
+                return Vec::new();
             }
+            // The first `AS` after the signature and RETURNS (a `CAST(x AS t)` in a default
+            // comes before RETURNS ... LANGUAGE; the body's AS is followed by a string).
+            rest.iter()
+                .enumerate()
+                .filter(|(_, t)| is_keyword(t, "as"))
+                .find_map(|(at, _)| string(rest.get(at + 1)))
+                .into_iter()
+                .collect()
         }
         _ => Vec::new(),
     }
