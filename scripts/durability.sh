@@ -177,6 +177,14 @@ check "the restored head is the original head" "$(q "SELECT head_hash FROM fence
 check "the restored row changes verify" "$(q "SELECT changes_checked || '/' || changes_unsealed FROM fence.verify_chain()" "${DB}_restored")" \
     "$(q "SELECT changes_checked || '/' || changes_unsealed FROM fence.verify_chain()")"
 check "a restored table's history is found under its new OID" "$(q "$history" "${DB}_restored")" 2
+# Exempted, so that only the check after the statement stands in its way.
+exemption=$(q "SELECT fence.exempt('relation', 'accounts', 'the restore check', now() + interval '1 hour')" "${DB}_restored")
+psql -X -q -d "${DB}_restored" -c "SET lock_timeout = '2s'" -c "CREATE OR REPLACE TRIGGER fence_row_changes AFTER INSERT OR UPDATE OR DELETE
+    ON accounts FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()" > "$WORK/replace.out" 2>&1 || true
+q "SELECT fence.revoke_exemption($exemption, 'checked')" "${DB}_restored" >/dev/null
+grep -q 'row audit of a tracked table' "$WORK/replace.out" || sed 's/^/        | /' "$WORK/replace.out"
+check "before its first change, fence's trigger on the restored table cannot be replaced" \
+    "$(grep -c 'row audit of a tracked table' "$WORK/replace.out")" 1
 psql -X -q -v ON_ERROR_STOP=1 -U dur_ci -d "${DB}_restored" -c "UPDATE accounts SET email = 'a3@example.com' WHERE id = 1"
 check "its first change moves its tracking to the new OID, chained" \
     "$(q "SELECT (SELECT relid = 'accounts'::regclass FROM fence.tracked_tables WHERE untracked_at IS NULL) || '/' ||
