@@ -1,6 +1,7 @@
 -- fence 0.3.0 -> 0.4.0: exemptions bound to what they name (a relation exemption to the
--- table's OID, a content exemption to the content's statements, a finding honoured), and
--- content hashes read with the session's scanner settings (fence.content_hash is STABLE).
+-- table's OID, a content exemption to the content's statements, a finding honoured), content
+-- hashes read with the session's scanner settings (fence.content_hash is STABLE), and the
+-- tracked tables the row-audit checks protect (fence.tracked_relations).
 \echo Use "ALTER EXTENSION fence UPDATE TO '0.4.0'" to load this file. \quit
 
 ALTER TABLE fence.exemptions ADD COLUMN relid oid, ADD COLUMN statement_hashes text[];
@@ -15,3 +16,21 @@ SET statement_hashes = (SELECT a.statement_hashes FROM fence.approvals a
 WHERE e.scope = 'content' AND e.revoked_at IS NULL;
 
 ALTER FUNCTION fence.content_hash(text) STABLE;
+
+-- Every live tracking with its table: the relation whose fence row trigger names it; else
+-- (restored from a dump and not relinked yet, or its trigger replaced by the statement being
+-- checked) the table of its recorded name — never an unrelated table that took over its old
+-- OID. What the row-audit checks protect (sql/queries/row_audit_*.sql).
+CREATE FUNCTION fence.tracked_relations(OUT id integer, OUT relation text, OUT relid oid)
+RETURNS SETOF record
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t.id, t.relation,
+           CASE WHEN EXISTS (SELECT 1 FROM pg_trigger g
+                             WHERE g.tgrelid = t.relid AND g.tgname = 'fence_row_changes'
+                               AND fence.trigger_tracking(g.tgargs) = t.id)
+                THEN t.relid ELSE to_regclass(t.relation)::oid END
+    FROM fence.tracked_tables t
+    WHERE t.untracked_at IS NULL
+$$;
+REVOKE EXECUTE ON FUNCTION fence.tracked_relations() FROM PUBLIC;
+COMMENT ON FUNCTION fence.tracked_relations IS 'Internal: each live tracking with its table (by its trigger, else its recorded name), as the row-audit checks protect it';

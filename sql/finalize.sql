@@ -100,6 +100,7 @@ COMMENT ON FUNCTION fence.record_row_change IS 'Trigger (installed by fence.trac
 COMMENT ON FUNCTION fence.sealed_until IS 'Internal: where the last sealed block of row changes ended';
 COMMENT ON FUNCTION fence.install_row_triggers IS 'Internal: creates fence''s row triggers on a table, naming its tracking';
 COMMENT ON FUNCTION fence.trigger_tracking IS 'Internal: the tracking id a fence row trigger names (its argument)';
+COMMENT ON FUNCTION fence.tracked_relations IS 'Internal: each live tracking with its table (by its trigger, else its recorded name), as the row-audit checks protect it';
 COMMENT ON FUNCTION fence.live_tracking IS 'Internal: the live tracking of a table, as its fence row trigger (or an ancestor''s) names it';
 COMMENT ON FUNCTION fence.tracking_periods IS 'Internal: the tracking periods (table_id) of a table''s recorded changes';
 COMMENT ON FUNCTION fence.create_row_summary_index IS 'Internal: the block-range index of one partition of fence.row_changes';

@@ -136,6 +136,22 @@ LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
     LIMIT 1
 $$;
 
+-- Every live tracking with its table: the relation whose fence row trigger names it; else
+-- (restored from a dump and not relinked yet, or its trigger replaced by the statement being
+-- checked) the table of its recorded name — never an unrelated table that took over its old
+-- OID. What the row-audit checks protect (sql/queries/row_audit_*.sql).
+CREATE FUNCTION fence.tracked_relations(OUT id integer, OUT relation text, OUT relid oid)
+RETURNS SETOF record
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t.id, t.relation,
+           CASE WHEN EXISTS (SELECT 1 FROM pg_trigger g
+                             WHERE g.tgrelid = t.relid AND g.tgname = 'fence_row_changes'
+                               AND fence.trigger_tracking(g.tgargs) = t.id)
+                THEN t.relid ELSE to_regclass(t.relation)::oid END
+    FROM fence.tracked_tables t
+    WHERE t.untracked_at IS NULL
+$$;
+
 -- The tracking periods of a table (the table_id of its recorded changes): those recorded under
 -- the OID of its live tracking, up to that one (later periods under that OID, after a restore,
 -- are other tables'); for a table not tracked now, those recorded under its OID. A table has

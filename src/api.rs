@@ -125,10 +125,8 @@ fn approve(
         .filter_map(|r| r["risk"].as_str()?.parse::<Risk>().ok())
         .max()
         .unwrap_or_default();
-    // The content's statements, then those written inside its strings (a DO block's
-    // EXECUTE, a function body): what the approver read, and nothing else, is covered.
-    let mut hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
-    hashes.extend(sqltext::embedded_hashes(sql).into_iter().filter(|h| !hashes.contains(h)).collect::<Vec<_>>());
+    // The content's statements, then those its code runs: what the approver read as code.
+    let hashes = sqltext::covered_hashes(&content, sql);
     let (approved_by, approved_as) = (security::session_role(), security::executing_role());
     let now = xact::now_unix_us();
     let policy = store::current_policy();
@@ -255,14 +253,13 @@ fn exemption_target(scope: &str, target: &str) -> ExemptionTarget {
                 Some("Pass the migration's SQL itself as the target: SELECT fence.exempt('content', $fence$<migration SQL>$fence$, ...);"),
             ),
         },
-        // Content by its SQL: its statements and those written inside its strings.
+        // Content by its SQL: its statements and those its code runs.
         "content" => {
             let content = sqltext::canonical(target);
             if content.statements.is_empty() {
                 errors::invalid_parameter("there is nothing to exempt: the SQL has no statements", None);
             }
-            let mut hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
-            hashes.extend(sqltext::embedded_hashes(target).into_iter().filter(|h| !hashes.contains(h)).collect::<Vec<_>>());
+            let hashes = sqltext::covered_hashes(&content, target);
             ExemptionTarget { target: content.content_hash, relid: None, statement_hashes: Some(hashes) }
         }
         "statement" => errors::invalid_parameter(

@@ -534,9 +534,9 @@ pub fn record(tag: &str, adds_partition: bool) {
         refuse_temporary_dependencies(tag);
     }
     attach_or_record("ddl_end", tag, "objects", crate::queries::DDL_COMMANDS, true);
-    // A new partition of a tracked table gets its TRUNCATE trigger (however it was created:
-    // CREATE TABLE, ATTACH, CREATE FOREIGN TABLE, a CREATE SCHEMA element).
-    if adds_partition || crate::rows::any_tracked() {
+    // A new partition of a tracked table gets its TRUNCATE trigger (CREATE [FOREIGN] TABLE
+    // ... PARTITION OF, ATTACH PARTITION, such a CREATE SCHEMA element).
+    if adds_partition {
         crate::rows::cover_new_partitions();
     }
     // After fence's own work on the statement (a new partition's TRUNCATE trigger).

@@ -412,7 +412,7 @@ fn announce_trackings() {
 
 /// Whether any table is tracked now (cached until a tracking changes): DDL in a database with
 /// no tracked table skips the row-audit checks.
-pub fn any_tracked() -> bool {
+fn any_tracked() -> bool {
     relcache::accept_invalidations();
     if let Some((_, any)) = ANY_TRACKED.with(Cell::get) {
         return any;

@@ -57,7 +57,14 @@ pub fn statement_hash(text: &str) -> Option<String> {
     canonical::statement_hash(&Server, text).ok()
 }
 
-/// The hashes of the statements written inside a script's string constants.
-pub fn embedded_hashes(sql: &str) -> Vec<String> {
-    canonical::embedded_hashes(&Server, sql)
+/// What an approval or content exemption of a script covers: the script's statements in
+/// order, then those its code runs (see `canonical::embedded_hashes`).
+pub fn covered_hashes(content: &CanonicalContent, sql: &str) -> Vec<String> {
+    let mut hashes: Vec<String> = content.statements.iter().map(|s| s.hash.clone()).collect();
+    for hash in canonical::embedded_hashes(&Server, sql) {
+        if !hashes.contains(&hash) {
+            hashes.push(hash);
+        }
+    }
+    hashes
 }

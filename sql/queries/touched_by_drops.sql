@@ -10,6 +10,5 @@ WHERE d.object_type IN ('trigger', 'table column', 'table constraint')
   AND pg_catalog.cardinality(d.address_names) >= 3
 UNION
 SELECT t.relid
-FROM fence.tracked_tables t
-WHERE t.untracked_at IS NULL
-  AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE d.object_type = 'index')
+FROM fence.tracked_relations() t
+WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE d.object_type = 'index')

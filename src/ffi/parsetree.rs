@@ -123,10 +123,15 @@ unsafe fn on_relation(relation: *mut pg_sys::RangeVar, what: OnRelation) -> Stat
 /// (`ALTER TABLE ... ATTACH PARTITION`): the statements after which a tracked partitioned
 /// table may have a partition without fence's TRUNCATE trigger.
 pub fn adds_partition(node: *mut pg_sys::Node) -> bool {
-    // SAFETY: casts after the tag checks; ALTER TABLE's commands are AlterTableCmd nodes.
+    // SAFETY: casts after the tag checks; ALTER TABLE's commands are AlterTableCmd nodes, a
+    // CREATE SCHEMA's elements parse trees of their own, a foreign table's base a CreateStmt.
     unsafe {
         match tag(node) {
             T::T_CreateStmt => !(*(node as *mut pg_sys::CreateStmt)).partbound.is_null(),
+            T::T_CreateForeignTableStmt => !(*(node as *mut pg_sys::CreateForeignTableStmt)).base.partbound.is_null(),
+            T::T_CreateSchemaStmt => {
+                list_nodes((*(node as *mut pg_sys::CreateSchemaStmt)).schemaElts).into_iter().any(adds_partition)
+            }
             T::T_AlterTableStmt => list_nodes((*(node as *mut pg_sys::AlterTableStmt)).cmds)
                 .into_iter()
                 .any(|cmd| (*(cmd as *mut pg_sys::AlterTableCmd)).subtype == At::AT_AttachPartition),

@@ -247,9 +247,16 @@ impl Search {
         reader.statements(text).ok()
     }
 
-    /// SQL text: each statement's hash, then the bodies of its DO blocks and routines.
-    fn script(&mut self, reader: &impl SqlReader, text: &str, depth: usize) {
-        let Some(ranges) = self.statements(reader, text) else { return };
+    /// SQL text: each statement's hash, then the bodies of its DO blocks and routines; false
+    /// when the text is not SQL.
+    fn script(&mut self, reader: &impl SqlReader, text: &str, depth: usize) -> bool {
+        let Some(ranges) = self.statements(reader, text) else { return false };
+        self.parsed(reader, text, ranges, depth);
+        true
+    }
+
+    /// `script` for text already split into statements (`ranges`).
+    fn parsed(&mut self, reader: &impl SqlReader, text: &str, ranges: Vec<Range<usize>>, depth: usize) {
         let Ok(tokens) = reader.scan(text) else { return };
         for range in ranges {
             let statement: Vec<&ScanToken> = tokens.iter().filter(|t| range.contains(&t.start)).collect();
@@ -269,11 +276,7 @@ impl Search {
     /// A routine's body: SQL as a whole (LANGUAGE sql), else PL/pgSQL — each `;`-ended run's
     /// statement (from BEGIN, THEN, a label ...) and the constant strings it `EXECUTE`s.
     fn body(&mut self, reader: &impl SqlReader, body: &str, depth: usize) {
-        if body.len() > EMBEDDED_MAX_BODY {
-            return;
-        }
-        if self.statements(reader, body).is_some() {
-            self.script(reader, body, depth);
+        if body.len() > EMBEDDED_MAX_BODY || self.script(reader, body, depth) {
             return;
         }
         let Ok(tokens) = reader.scan(body) else { return };
@@ -300,8 +303,8 @@ impl Search {
             });
             for k in starts {
                 let text = &body[run[k].start..token.start];
-                if matches!(self.statements(reader, text).as_deref(), Some([_])) {
-                    self.script(reader, text, depth);
+                if let Some(ranges) = self.statements(reader, text).filter(|r| r.len() == 1) {
+                    self.parsed(reader, text, ranges, depth);
                     break;
                 }
             }
