@@ -3,10 +3,8 @@
 use fence_core::catalog::{Catalog, RelationState, ResolvedRelation};
 use fence_core::model::RelationName;
 
-use pgrx::prelude::*;
-
+use crate::db::{self, queries};
 use crate::ffi::relcache;
-use crate::{errors, plans, queries};
 
 pub struct LiveCatalog;
 
@@ -53,13 +51,8 @@ impl Catalog for LiveCatalog {
 
     fn domain_tables(&self, domain: &RelationName) -> Vec<RelationName> {
         let args = [domain.schema.as_deref().into(), domain.name.as_str().into()];
-        Spi::connect(|client| {
-            plans::select(client, queries::DOMAIN_TABLES, &args)?
-                .map(|row| {
-                    Ok(RelationName::new(row.get::<String>(1)?.as_deref(), &row.get::<String>(2)?.unwrap_or_default()))
-                })
-                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        db::select(queries::DOMAIN_TABLES, &args, |row| {
+            RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"))
         })
-        .unwrap_or_else(|e| errors::spi(e))
     }
 }

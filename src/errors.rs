@@ -1,54 +1,38 @@
-//! Errors and messages at the SQL boundary, each with an explicit SQLSTATE.
+//! The kinds of error fence raises, each with its SQLSTATE; all of them are one type
+//! (`Error`: message, DETAIL, HINT), raised one way (`Error::raise`).
 
-use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
-/// Raises an ERROR; never returns.
-pub fn raise(code: PgSqlErrorCode, message: String, detail: Option<String>, hint: Option<String>) -> ! {
-    let mut report = ErrorReport::new(code, message, "fence");
-    if let Some(detail) = detail {
-        report = report.set_detail(detail);
-    }
-    if let Some(hint) = hint {
-        report = report.set_hint(hint);
-    }
-    report.report(PgLogLevel::ERROR);
-    unreachable!("ERROR does not return")
-}
-
-/// 22023: a function argument is not acceptable.
-pub fn invalid_parameter(message: &str, hint: Option<&str>) -> ! {
-    raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, format!("fence: {message}"), None, hint.map(str::to_string))
-}
+pub use crate::ffi::error::{internal, invalid_parameter, prerequisite, Error};
 
 /// 42601: SQL fence was asked to read cannot be read by PostgreSQL's scanner or grammar.
-pub fn syntax(error: &fence_core::canonical::SqlError) -> ! {
-    raise(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, format!("fence: {error}"), None, None)
+pub fn syntax(error: &fence_core::canonical::SqlError) -> Error {
+    Error::new(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, error.to_string())
 }
 
-/// 42501: the caller may not do this.
-pub fn forbidden(message: String, hint: Option<String>) -> ! {
-    raise(PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, format!("fence: {message}"), None, hint)
+/// 42501: the caller may not do this (and a statement fence refuses).
+pub fn forbidden(message: impl Into<String>) -> Error {
+    Error::new(PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, message)
 }
 
 /// 42704: the named thing does not exist.
-pub fn not_found(message: String, hint: Option<String>) -> ! {
-    raise(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, format!("fence: {message}"), None, hint)
+pub fn not_found(message: impl Into<String>) -> Error {
+    Error::new(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, message)
 }
 
 /// 55000: fence's own state is not usable (extension objects missing).
-pub fn not_installed() -> ! {
-    raise(
-        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        "fence: the extension is not installed in this database".into(),
-        None,
-        Some("CREATE EXTENSION fence;".into()),
-    )
+pub fn not_installed() -> Error {
+    prerequisite("the extension is not installed in this database").hint("CREATE EXTENSION fence;")
 }
 
-/// Reports an SPI failure inside fence as an internal error.
-pub fn spi(error: pgrx::spi::Error) -> ! {
-    raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("fence: internal query failed: {error}"), None, None)
+/// 25001: the function needs another transaction isolation.
+pub fn active_transaction(message: impl Into<String>) -> Error {
+    Error::new(PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION, message)
+}
+
+/// 53400: a limit of the server's configuration stops fence.
+pub fn configuration_limit(message: impl Into<String>) -> Error {
+    Error::new(PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED, message)
 }
 
 /// Keeps Rust backtraces out of the errors clients see. pgrx re-raises a PostgreSQL error that

@@ -1,38 +1,34 @@
 //! fence: schema-change governance inside PostgreSQL.
 //!
-//! `ffi` is the only module with unsafe code; `gate`, `events`, `store` and `api` are safe
-//! Rust on top of it and of the pure analysis in `fence-core`.
+//! Three floors, calls going down only: `entry` holds every function the server calls (event
+//! triggers, hooks, callbacks, worker mains; SQL functions are in `api`) and only unwraps and
+//! calls; the safe modules, one folder per feature (`gate`, `chain`, `governance`, `rows`,
+//! with `db` the one query path and `session` the per-transaction state); and `ffi`, the thin
+//! layer over the server, which refers to nothing above it. Unsafe code compiles only in
+//! `ffi` and `entry`.
+#![deny(unsafe_code)]
 
-use pgrx::prelude::*;
-
+mod analysis;
 mod api;
 mod catalog;
-mod denials;
+mod chain;
+mod db;
+#[allow(unsafe_code)]
+mod entry;
 mod errors;
-mod events;
+#[allow(unsafe_code)]
 mod ffi;
 mod gate;
-mod plans;
-mod queries;
+mod governance;
+mod lifecycle;
 mod rows;
-mod seal;
+mod session;
+mod settings;
 mod sqltext;
-mod store;
 
-::pgrx::pg_module_magic!();
-
-extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
-extension_sql_file!("../sql/event_triggers.sql", name = "event_triggers", requires = ["schema"]);
-extension_sql_file!("../sql/views.sql", name = "views", requires = ["schema"]);
-extension_sql_file!("../sql/ergonomics.sql", name = "ergonomics", requires = ["views"]);
-extension_sql_file!("../sql/rows.sql", name = "rows", requires = ["schema"]);
-extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
-
-#[pg_guard]
-pub extern "C-unwind" fn _PG_init() {
-    errors::quiet_backtraces();
-    ffi::guc::init();
-    ffi::hooks::install();
-    ffi::xact::register();
-    ffi::invalidation::register();
-}
+::pgrx::extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+::pgrx::extension_sql_file!("../sql/event_triggers.sql", name = "event_triggers", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/views.sql", name = "views", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/ergonomics.sql", name = "ergonomics", requires = ["views"]);
+::pgrx::extension_sql_file!("../sql/rows.sql", name = "rows", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);

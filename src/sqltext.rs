@@ -44,7 +44,7 @@ impl SqlReader for Server {
 
 /// A script's statements and content hash; a script the server cannot read is a syntax error.
 pub fn canonical(sql: &str) -> CanonicalContent {
-    canonical::canonicalize(&Server, sql).unwrap_or_else(|e| errors::syntax(&e))
+    canonical::canonicalize(&Server, sql).unwrap_or_else(|e| errors::syntax(&e).raise())
 }
 
 /// A script's statements and content hash, if the server can read it.

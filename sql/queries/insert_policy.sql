@@ -2,4 +2,4 @@
 INSERT INTO fence.policy_versions (version, created_at, created_by, note, document, document_hash)
 SELECT COALESCE(max(version), 0) + 1, $1, $2, $3, $4, $5
 FROM fence.policy_versions
-RETURNING version::text
+RETURNING version

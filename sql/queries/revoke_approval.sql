@@ -2,4 +2,4 @@
 UPDATE fence.approvals
 SET revoked_at = $3, revoked_by = $2, revoke_reason = $4
 WHERE content_hash = $1 AND approved_by = $2 AND revoked_at IS NULL
-RETURNING id::text
+RETURNING id

@@ -1,14 +1,19 @@
-//! Cross-transaction caches (fence's owner, the policy in force, tracked tables) are dropped
-//! when PostgreSQL invalidates the relation they were read from: `fence.set_policy()`
-//! announces each change; DROP EXTENSION, ownership changes and cache resets do so by
-//! themselves. The session role's name is dropped when any role changes (ALTER ROLE ...
-//! RENAME TO included).
+//! Cache invalidation callbacks: cross-transaction caches (fence's owner, the policy in force,
+//! tracked tables) are dropped when PostgreSQL invalidates the relation they were read from
+//! (`fence.set_policy()` announces each change; DROP EXTENSION, ownership changes and cache
+//! resets do so by themselves); the session role's name when any role changes.
 
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 
-pub fn register() {
-    // SAFETY: called once from _PG_init; the callback only clears backend-local caches.
+/// A relcache invalidation callback's signature.
+pub type RelationCallback = unsafe extern "C-unwind" fn(pg_sys::Datum, pg_sys::Oid);
+/// A syscache invalidation callback's signature.
+pub type SyscacheCallback = unsafe extern "C-unwind" fn(pg_sys::Datum, i32, u32);
+
+/// Registers `relation_changed` for every relcache invalidation and `role_changed` for the
+/// role catalog's (called once, from _PG_init).
+pub fn register(relation_changed: RelationCallback, role_changed: SyscacheCallback) {
+    // SAFETY: called once from _PG_init; the callbacks only clear backend-local caches.
     unsafe {
         pg_sys::CacheRegisterRelcacheCallback(Some(relation_changed), pg_sys::Datum::from(0));
         pg_sys::CacheRegisterSyscacheCallback(
@@ -17,15 +22,4 @@ pub fn register() {
             pg_sys::Datum::from(0),
         );
     }
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn role_changed(_arg: pg_sys::Datum, _cache: i32, _hash: u32) {
-    super::security::forget_role_names();
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn relation_changed(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
-    crate::store::forget_cached(relid);
-    crate::rows::forget_cached(relid);
 }

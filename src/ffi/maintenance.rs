@@ -11,10 +11,8 @@ use super::nodes::{cstr, list_nodes, range_var, string_value, tag};
 /// Whether the node is one of these commands.
 pub fn is_maintenance(node: *mut pg_sys::Node) -> bool {
     // SAFETY: reads the node tag of a valid parse tree.
-    matches!(
-        unsafe { tag(node) },
-        T::T_TruncateStmt | T::T_LockStmt | T::T_VacuumStmt | T::T_ClusterStmt | T::T_ReindexStmt
-    )
+    let tag = unsafe { tag(node) };
+    matches!(tag, T::T_TruncateStmt | T::T_LockStmt | T::T_VacuumStmt | T::T_ClusterStmt | T::T_ReindexStmt)
 }
 
 /// The statement model of one of these commands (None for any other node).

@@ -1,24 +1,14 @@
-//! The only unsafe code in fence: reading PostgreSQL's parse trees, relcache and settings,
-//! switching roles, and the hooks and callbacks the server calls. Every `unsafe` block says
-//! why it is sound; everything outside this module is safe Rust.
+//! The only unsafe code of fence besides the entry points (`crate::entry`): reading
+//! PostgreSQL's parse trees, relcache, tuples and settings, switching roles, running queries
+//! and workers. Each function gives the rest of fence a safe interface to one thing only the
+//! server can do; every `unsafe` block says why it is sound. Nothing here refers to the rest
+//! of the crate: fence's logic calls down into `ffi`, never the other way.
 
-/// Declares the V1 calling convention of hand-written C functions (event triggers, the row
-/// trigger): one `pg_finfo_<name>` per function.
-macro_rules! v1_finfo {
-    ($($finfo:ident),*) => {$(
-        #[unsafe(no_mangle)]
-        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
-            static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-            &V1
-        }
-    )*};
-}
-
+pub mod error;
 pub mod event_trigger;
 pub mod expr;
 pub mod guards;
 pub mod guc;
-pub mod hooks;
 pub mod invalidation;
 pub mod maintenance;
 pub mod nodes;
@@ -34,5 +24,6 @@ pub mod scanner;
 pub mod security;
 pub mod snapshot;
 pub mod stream;
+pub mod utility;
 pub mod worker;
 pub mod xact;

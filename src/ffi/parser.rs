@@ -5,6 +5,8 @@ use std::ffi::{c_void, CString};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+use super::error::{invalid_parameter, Error};
+
 /// One statement of a parsed script.
 pub struct RawStatement {
     pub node: *mut pg_sys::Node,
@@ -35,12 +37,12 @@ fn syntax_error(sql: &str, message: &str) -> ! {
     let before: String = sql.chars().take(position - 1).collect();
     let line = before.matches('\n').count() + 1;
     let text_line = sql.lines().nth(line - 1).unwrap_or_default();
-    crate::errors::raise(
+    Error::new(
         PgSqlErrorCode::ERRCODE_SYNTAX_ERROR,
-        format!("fence: {message} at position {position} (line {line}) of the analyzed SQL"),
-        Some(format!("Line {line}: {text_line}")),
-        None,
+        format!("{message} at position {position} (line {line}) of the analyzed SQL"),
     )
+    .detail(format!("Line {line}: {text_line}"))
+    .raise()
 }
 
 /// Restores `error_context_stack` however the parse ends.
@@ -61,7 +63,7 @@ pub fn parse(sql: &str) -> Vec<RawStatement> {
 /// Parses `sql` into raw statements, or says why the grammar refuses it.
 pub fn try_parse(sql: &str) -> Result<Vec<RawStatement>, String> {
     let Ok(text) = CString::new(sql) else {
-        crate::errors::invalid_parameter("the SQL text contains a NUL byte", None);
+        invalid_parameter("the SQL text contains a NUL byte").raise();
     };
     let _levels = super::scanner::quiet();
     let _holdoffs = super::scanner::Holdoffs::save();
@@ -117,10 +119,22 @@ pub fn parses_to(sql: &str, node: *mut pg_sys::Node) -> bool {
     // trees (locations are ignored).
     unsafe {
         context.switch_to(|_| match try_parse(sql).as_deref() {
-            Ok([only]) => only.node == node || pg_sys::equal(only.node as *const c_void, node as *const c_void),
+            Ok([only]) => same_tree(only.node, node),
             _ => false,
         })
     }
+}
+
+/// Whether two parse trees are the same statement (locations ignored).
+pub fn same_tree(a: *mut pg_sys::Node, b: *mut pg_sys::Node) -> bool {
+    // SAFETY: both are valid parse trees; equal() only reads them.
+    a == b || unsafe { pg_sys::equal(a as *const c_void, b as *const c_void) }
+}
+
+/// The client's query string now running (`debug_query_string`), if any.
+pub fn client_query() -> Option<String> {
+    // SAFETY: debug_query_string is the client's query string (or NULL).
+    unsafe { super::nodes::cstr(pg_sys::debug_query_string) }
 }
 
 /// PostgreSQL's command tag for a parse tree (`ALTER TABLE`, `CREATE INDEX` ...).

@@ -54,7 +54,7 @@ fn qualified_name(oid: pg_sys::Oid) -> Option<RelationName> {
 /// the server's own rules; invalid syntax raises PostgreSQL's error.
 pub fn parse_name(text: &str) -> RelationName {
     let Ok(text) = CString::new(text) else {
-        crate::errors::invalid_parameter("the relation name contains a NUL byte", None);
+        super::error::invalid_parameter("the relation name contains a NUL byte").raise();
     };
     // SAFETY: stringToQualifiedNameList reads the string and returns a list of String nodes.
     let names = unsafe { pg_sys::stringToQualifiedNameList(text.as_ptr()) };

@@ -4,63 +4,12 @@
 //! can be worked out once is: which stored column each attribute of the partition is, and
 //! which heap columns each index holds.
 
-use fence_core::rows::{key_hash, RowChange};
+use fence_core::rows::{key_hash, RowChange, RowColumn as Column, ROW_COLUMNS as COLUMNS};
 use pgrx::pg_sys;
 
+use super::error::{prerequisite, Error};
 use super::nodes::{cstr, list_oids};
 use super::rowtrigger::attribute;
-
-/// The columns of `fence.row_changes` (sql/rows.sql), by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Column {
-    ChangedAt,
-    TableId,
-    Relation,
-    Operation,
-    RowKey,
-    KeyHash,
-    OldKey,
-    OldKeyHash,
-    OldValues,
-    NewRow,
-    Actor,
-    SessionRole,
-    ApplicationName,
-    ClientAddr,
-    BackendPid,
-    Txid,
-    Ordinal,
-    RowHash,
-}
-
-/// Every stored column, by name: a partition the writer stores into has each of these and no
-/// other (a stored value the writer did not know would be left NULL, unhashed).
-const COLUMNS: [(&str, Column); 18] = [
-    ("changed_at", Column::ChangedAt),
-    ("table_id", Column::TableId),
-    ("relation", Column::Relation),
-    ("operation", Column::Operation),
-    ("row_key", Column::RowKey),
-    ("key_hash", Column::KeyHash),
-    ("old_key", Column::OldKey),
-    ("old_key_hash", Column::OldKeyHash),
-    ("old_values", Column::OldValues),
-    ("new_row", Column::NewRow),
-    ("actor", Column::Actor),
-    ("session_role", Column::SessionRole),
-    ("application_name", Column::ApplicationName),
-    ("client_addr", Column::ClientAddr),
-    ("backend_pid", Column::BackendPid),
-    ("txid", Column::Txid),
-    ("ordinal", Column::Ordinal),
-    ("row_hash", Column::RowHash),
-];
-
-impl Column {
-    fn named(name: &str) -> Option<Column> {
-        COLUMNS.iter().find(|(n, _)| *n == name).map(|&(_, column)| column)
-    }
-}
 
 /// A partition whose columns are not the ones this library stores (the library and the
 /// extension's SQL objects are of different versions): `unknown` it has, `missing` it lacks.
@@ -73,12 +22,10 @@ fn columns_differ(table: pg_sys::Oid, unknown: &[String], missing: &[&str]) -> !
     if !missing.is_empty() {
         differences.push(format!("lacks columns this fence library stores ({})", missing.join(", ")));
     }
-    crate::errors::raise(
-        pgrx::PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        format!("fence: {table} {}", differences.join(" and ")),
-        Some("The fence library and the extension's tables are of different versions; no change is stored.".into()),
-        Some("ALTER EXTENSION fence UPDATE; (as the extension's owner), then reconnect.".into()),
-    )
+    prerequisite(format!("{table} {}", differences.join(" and ")))
+        .detail("The fence library and the extension's tables are of different versions; no change is stored.")
+        .hint("ALTER EXTENSION fence UPDATE; (as the extension's owner), then reconnect.")
+        .raise()
 }
 
 /// What an index of the table holds.
@@ -108,12 +55,13 @@ impl Drop for StoreTable {
 }
 
 fn unsupported_index(index: pg_sys::Oid) -> ! {
-    crate::errors::raise(
+    Error::new(
         pgrx::PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-        format!("fence: index {} of fence.row_changes has an expression or a predicate", index.to_u32()),
-        Some("fence writes row changes without the executor, so it cannot maintain such an index.".into()),
-        Some("Drop that index; index plain columns.".into()),
+        format!("index {} of fence.row_changes has an expression or a predicate", index.to_u32()),
     )
+    .detail("fence writes row changes without the executor, so it cannot maintain such an index.")
+    .hint("Drop that index; index plain columns.")
+    .raise()
 }
 
 impl StoreTable {

@@ -3,7 +3,7 @@
 //! PostgreSQL's own `to_json` (keys: `to_jsonb`), and inserts the change straight into its month's partition of
 //! `fence.row_changes` (heap and index insert, no SPI, no executor, no permission check: the
 //! writing role has no rights on fence's tables and needs none). What to record is decided
-//! in `crate::rows`.
+//! by the row audit (`crate::rows`).
 
 use std::cell::Cell;
 use std::ffi::CString;
@@ -11,6 +11,7 @@ use std::ffi::CString;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+use super::error::{invalid_parameter, Error};
 use super::nodes::cstr;
 use super::relcache::with_relation;
 use super::rowjson::{function_info, Call, ColumnType, RowPrinter};
@@ -80,19 +81,18 @@ impl Drop for Projection {
     }
 }
 
-v1_finfo!(pg_finfo_fence_row_change);
-
-/// The trigger function: AFTER INSERT / UPDATE / DELETE FOR EACH ROW, AFTER TRUNCATE FOR
-/// EACH STATEMENT. Anything else is refused.
-#[pg_guard]
-#[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn fence_row_change(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // SAFETY: `context` is checked by tag before the cast; the tuples and the relation stay
-    // valid for the whole call (the executor owns them).
+/// The firing an AFTER INSERT / UPDATE / DELETE FOR EACH ROW or AFTER TRUNCATE FOR EACH
+/// STATEMENT trigger call is about; anything else is refused.
+///
+/// # Safety
+/// `fcinfo` must be the call info the function manager passed to the trigger function.
+pub unsafe fn firing(fcinfo: pg_sys::FunctionCallInfo) -> Result<Firing, Error> {
+    // SAFETY: per the caller; `context` is checked by tag before the cast; the tuples and the
+    // relation stay valid for the whole call (the executor owns them).
     unsafe {
         let context = (*fcinfo).context;
         if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
-            crate::errors::invalid_parameter("fence.record_row_change() can only be called as a trigger", None);
+            return Err(invalid_parameter("fence.record_row_change() can only be called as a trigger"));
         }
         let data = &*(context as *const pg_sys::TriggerData);
         let event = data.tg_event;
@@ -103,13 +103,15 @@ pub unsafe extern "C-unwind" fn fence_row_change(fcinfo: pg_sys::FunctionCallInf
             pg_sys::TRIGGER_EVENT_UPDATE if row => Operation::Update,
             pg_sys::TRIGGER_EVENT_DELETE if row => Operation::Delete,
             pg_sys::TRIGGER_EVENT_TRUNCATE if !row => Operation::Truncate,
-            _ => crate::errors::invalid_parameter(
-                "fence.record_row_change() must fire AFTER each row of INSERT/UPDATE/DELETE or AFTER TRUNCATE",
-                Some("Install it with fence.track_table()."),
-            ),
+            _ => {
+                return Err(invalid_parameter(
+                    "fence.record_row_change() must fire AFTER each row of INSERT/UPDATE/DELETE or AFTER TRUNCATE",
+                )
+                .hint("Install it with fence.track_table()."))
+            }
         };
         if !after {
-            crate::errors::invalid_parameter("fence.record_row_change() must be an AFTER trigger", None);
+            return Err(invalid_parameter("fence.record_row_change() must be an AFTER trigger"));
         }
         let rel = data.tg_relation;
         let (old, new) = match operation {
@@ -118,8 +120,7 @@ pub unsafe extern "C-unwind" fn fence_row_change(fcinfo: pg_sys::FunctionCallInf
             Operation::Delete => (data.tg_trigtuple, std::ptr::null_mut()),
             Operation::Truncate => (std::ptr::null_mut(), std::ptr::null_mut()),
         };
-        crate::rows::record(&Firing::deform((*rel).rd_id, operation, (*rel).rd_att, old, new));
-        pg_sys::Datum::from(0)
+        Ok(Firing::deform((*rel).rd_id, operation, (*rel).rd_att, old, new))
     }
 }
 
@@ -324,6 +325,7 @@ pub fn key_columns(relid: pg_sys::Oid) -> Option<Vec<String>> {
         }
     })
     .filter(|&index| index != pg_sys::InvalidOid)?;
+    // SAFETY: the index's pg_index row is read while its entry is open.
     let attnums = with_relation(index, |rel| unsafe {
         let form = &*(*rel).rd_index;
         form.indkey.values.as_slice(form.indnkeyatts as usize).to_vec()
@@ -356,7 +358,8 @@ pub fn projection(relid: pg_sys::Oid, wanted: &[String], style: Style) -> Projec
     unsafe {
         let rel = pg_sys::RelationIdGetRelation(relid);
         if rel.is_null() {
-            crate::errors::not_found(format!("relation {} does not exist", relid.to_u32()), None);
+            Error::new(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, format!("relation {} does not exist", relid.to_u32()))
+                .raise();
         }
         let source = (*rel).rd_att;
         let context = pg_sys::AllocSetContextCreateExtended(

@@ -117,7 +117,9 @@ fn scan_all(text: &CString) -> Result<Vec<RawToken>, String> {
         let (text, number) = match member(code) {
             // SAFETY: for these codes the scanner set the union member read.
             Member::Str => (Some(copied(unsafe { value.str_ })?), 0),
+            // SAFETY: as above.
             Member::Keyword => (Some(copied(unsafe { value.keyword })?), 0),
+            // SAFETY: as above.
             Member::Int => (None, unsafe { value.ival }),
             Member::None => (None, 0),
         };

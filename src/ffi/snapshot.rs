@@ -2,8 +2,6 @@
 
 use pgrx::pg_sys;
 
-use super::nodes::cstr;
-
 struct PopSnapshot;
 
 impl Drop for PopSnapshot {
@@ -34,46 +32,15 @@ pub fn with_active_snapshot<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-thread_local! {
-    /// The head query's kept plan (prepared once per backend).
-    static HEAD_PLAN: std::cell::Cell<pg_sys::SPIPlanPtr> = const { std::cell::Cell::new(std::ptr::null_mut()) };
-}
-
-/// The chain's head `(seq, event_hash)` as of now — read with the latest snapshot so that
-/// REPEATABLE READ and SERIALIZABLE transactions see every committed append. The caller must
-/// hold the chain's append lock.
-pub fn latest_chain_head() -> Option<(i64, String)> {
-    const QUERY: &std::ffi::CStr = c"SELECT c.seq, c.event_hash FROM fence.audit_chain c ORDER BY c.seq DESC LIMIT 1";
-    // SAFETY: a self-contained SPI connection; the plan is kept (SPI_keepplan) for the
-    // backend's life and re-planned by the plan cache when the table changes; values are
-    // copied into Rust strings before SPI_finish frees the tuple table. read_only = true
-    // makes SPI run the plan with our pushed (latest) snapshot.
-    unsafe {
-        pg_sys::SPI_connect();
-        let mut plan = HEAD_PLAN.with(|p| p.get());
-        if plan.is_null() {
-            plan = pg_sys::SPI_prepare(QUERY.as_ptr(), 0, std::ptr::null_mut());
-            if !plan.is_null() && pg_sys::SPI_keepplan(plan) == 0 {
-                HEAD_PLAN.with(|p| p.set(plan));
-            }
-        }
+/// Runs `f` with the latest snapshot active (see `for_each_row`'s read-only runs): it sees
+/// every transaction committed by now, in a REPEATABLE READ or SERIALIZABLE transaction too.
+pub fn with_latest_snapshot<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: we are inside a transaction; the guard pops what we push.
+    let _pop = unsafe {
         pg_sys::PushActiveSnapshot(pg_sys::GetLatestSnapshot());
-        let _pop = PopSnapshot;
-        if !plan.is_null() {
-            pg_sys::SPI_execute_plan(plan, std::ptr::null_mut(), std::ptr::null(), true, 1);
-        }
-        let head = if !plan.is_null() && pg_sys::SPI_processed == 1 && !pg_sys::SPI_tuptable.is_null() {
-            let table = &*pg_sys::SPI_tuptable;
-            let row = *table.vals;
-            let seq = cstr(pg_sys::SPI_getvalue(row, table.tupdesc, 1)).and_then(|s| s.parse().ok());
-            let hash = cstr(pg_sys::SPI_getvalue(row, table.tupdesc, 2));
-            seq.zip(hash)
-        } else {
-            None
-        };
-        pg_sys::SPI_finish();
-        head
-    }
+        PopSnapshot
+    };
+    f()
 }
 
 /// Takes the chain's append lock (EXCLUSIVE on `fence.audit_chain`, held to commit):

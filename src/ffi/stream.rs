@@ -20,7 +20,7 @@ pub struct Row {
 }
 
 fn internal(message: String) -> ! {
-    crate::errors::raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("fence: {message}"), None, None)
+    super::error::internal(message).raise()
 }
 
 impl Row {
@@ -43,6 +43,17 @@ impl Row {
                 ));
             }
             (!*slot.tts_isnull.add(column)).then(|| *slot.tts_values.add(column))
+        }
+    }
+
+    /// The position of the column named `name`, if the query returns one.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        // SAFETY: the slot's descriptor is valid while the row is; names are compared in place.
+        unsafe {
+            let desc = (*self.slot).tts_tupleDescriptor;
+            (0..(*desc).natts as usize).find(|&i| {
+                std::ffi::CStr::from_ptr(attribute(desc, i).attname.data.as_ptr()).to_bytes() == name.as_bytes()
+            })
         }
     }
 
@@ -125,23 +136,58 @@ unsafe extern "C-unwind" fn nothing_to_start(
 #[pg_guard]
 unsafe extern "C-unwind" fn nothing_to_end(_this: *mut pg_sys::DestReceiver) {}
 
+/// How a streamed query runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// With the active snapshot (the caller's), not a new one, and writing nothing.
+    pub read_only: bool,
+    /// Through a plan kept for the backend's life (a query run at every commit), not one
+    /// planned for these parameter values (a query whose best plan depends on them).
+    pub keep_plan: bool,
+}
+
+thread_local! {
+    /// Kept plans, by the query text's address (queries are `&'static str`).
+    static KEPT: std::cell::RefCell<std::collections::HashMap<usize, pg_sys::SPIPlanPtr>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Runs `query` (inside the caller's SPI connection, with `int8_params` as `$1`, `$2`, ...)
-/// and calls `each` with every row it returns, in order, until `each` returns false. The
-/// query runs with a new snapshot (READ COMMITTED: it sees every transaction committed
-/// before it starts).
-pub fn for_each_row(_connected: &SpiClient<'_>, query: &str, int8_params: &[i64], mut each: impl FnMut(&Row) -> bool) {
-    let query = CString::new(query).unwrap_or_else(|_| internal("query text holds a NUL byte".into()));
+/// and calls `each` with every row it returns, in order, until `each` returns false. Unless
+/// `read_only`, the query runs with a new snapshot (READ COMMITTED: it sees every transaction
+/// committed before it starts).
+pub fn for_each_row(
+    _connected: &SpiClient<'_>,
+    query: &'static str,
+    int8_params: &[i64],
+    options: Options,
+    mut each: impl FnMut(&Row) -> bool,
+) {
     let count = int8_params.len();
-    // SAFETY: SPI is connected (the caller holds its client). The plan and the parameter list
-    // live in SPI's memory until SPI_finish; the receiver lives on this stack for the whole
-    // execution, and the scratch context is deleted after it (or with its parent on error).
+    let key = query.as_ptr() as usize;
+    let kept = if options.keep_plan { KEPT.with(|k| k.borrow().get(&key).copied()) } else { None };
+    // SAFETY: SPI is connected (the caller holds its client). A plan not kept and the parameter
+    // list live in SPI's memory until SPI_finish; a kept plan for the backend's life (the plan
+    // cache re-plans it when the tables it names change). The receiver lives on this stack for
+    // the whole execution, and the scratch context is deleted after it (or with its parent on
+    // error).
     unsafe {
-        let mut types = vec![pg_sys::INT8OID; count];
-        let plan = pg_sys::SPI_prepare(query.as_ptr(), count as i32, types.as_mut_ptr());
-        if plan.is_null() {
-            let code = pg_sys::SPI_result;
-            internal(format!("query could not be prepared (SPI code {code})"));
-        }
+        let plan = match kept {
+            Some(plan) => plan,
+            None => {
+                let text = CString::new(query).unwrap_or_else(|_| internal("query text holds a NUL byte".into()));
+                let mut types = vec![pg_sys::INT8OID; count];
+                let plan = pg_sys::SPI_prepare(text.as_ptr(), count as i32, types.as_mut_ptr());
+                if plan.is_null() {
+                    let code = pg_sys::SPI_result;
+                    internal(format!("query could not be prepared (SPI code {code})"));
+                }
+                if options.keep_plan && pg_sys::SPI_keepplan(plan) == 0 {
+                    KEPT.with(|k| k.borrow_mut().insert(key, plan));
+                }
+                plan
+            }
+        };
         let params = pg_sys::makeParamList(count as i32);
         for (slot, &value) in (*params).params.as_mut_slice(count).iter_mut().zip(int8_params) {
             *slot = pg_sys::ParamExternData {
@@ -171,7 +217,7 @@ pub fn for_each_row(_connected: &SpiClient<'_>, query: &str, int8_params: &[i64]
         };
         let options = pg_sys::SPIExecuteOptions {
             params,
-            read_only: false,
+            read_only: options.read_only,
             allow_nonatomic: false,
             must_return_tuples: false,
             tcount: 0,

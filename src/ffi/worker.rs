@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 
 /// How far the worker got, as it reports in the shared segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +116,7 @@ fn worker(name: &str, function: &str, arg: pg_sys::Datum, notify: bool) -> pg_sy
     worker
 }
 
-/// Starts the sealer for this database (`seal::run_worker`) and returns at once. When no
+/// Starts the sealer for this database (`fence_seal_worker`) and returns at once. When no
 /// worker slot is free nothing starts: a writing session tries again an interval later.
 pub fn start_sealer() {
     // SAFETY: MyDatabaseId is this backend's database.
@@ -304,44 +303,84 @@ unsafe fn catch_sigterm() {
     }
 }
 
-/// The worker's entry point (named in `bgw_function_name`).
-#[pg_guard]
-#[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn fence_denial_worker(arg: pg_sys::Datum) {
+/// A denial writer's job, as the denied session wrote it into the shared segment (detached
+/// when the job is dropped).
+pub struct DenialJob {
+    segment: *mut pg_sys::dsm_segment,
+    header: *const Header,
+    pub payload: String,
+    /// The extension owner, whose role the writes take.
+    pub owner: pg_sys::Oid,
+    /// Whether the session holds no lock the chain append needs.
+    pub chain: bool,
+}
+
+impl DenialJob {
+    /// Tells the session the denial is committed to `fence.pending_denials`.
+    pub fn parked(&self) {
+        // SAFETY: the header stays mapped until the job is dropped.
+        unsafe { (*self.header).progress.store(PARKED, Ordering::Release) }
+    }
+
+    /// Tells the session the denial is in the chain.
+    pub fn chained(&self) {
+        // SAFETY: as `parked`.
+        unsafe { (*self.header).progress.store(CHAINED, Ordering::Release) }
+    }
+}
+
+impl Drop for DenialJob {
+    fn drop(&mut self) {
+        // SAFETY: the segment was attached by `denial_job` and is detached once.
+        unsafe { pg_sys::dsm_detach(self.segment) }
+    }
+}
+
+/// Starts a denial writer: SIGTERM ends it, its job is read from the session's segment, and
+/// it connects to the session's database. None when the session gave up waiting (the segment
+/// is gone).
+///
+/// # Safety
+/// Only at the start of the denial writer's entry point, with its argument.
+pub unsafe fn denial_job(arg: pg_sys::Datum) -> Option<DenialJob> {
     // SAFETY: standard background worker start-up: die() makes SIGTERM interrupt SPI; the
-    // segment stays mapped until we detach it; the header was written before registration.
+    // segment stays mapped until the job detaches it; the header was written before
+    // registration.
     unsafe {
         catch_sigterm();
         let segment = pg_sys::dsm_attach(arg.value() as pg_sys::dsm_handle);
         if segment.is_null() {
-            return; // the session gave up waiting and the segment is gone
+            return None;
         }
         let base = pg_sys::dsm_segment_address(segment) as *const u8;
-        let header = &*base.cast::<Header>();
-        let bytes = std::slice::from_raw_parts(base.add(std::mem::size_of::<Header>()), header.len as usize);
+        let header = base.cast::<Header>();
+        let bytes = std::slice::from_raw_parts(base.add(std::mem::size_of::<Header>()), (*header).len as usize);
         let payload = String::from_utf8_lossy(bytes).into_owned();
-        let owner = pg_sys::Oid::from(header.owner);
         // As the bootstrap superuser (no login check: the extension owner may be NOLOGIN);
-        // the writes themselves run as the owner (see denials::write).
-        pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(header.database), pg_sys::InvalidOid, 0);
-        let report = |step: u32| header.progress.store(step, Ordering::Release);
-        crate::denials::write(&payload, owner, header.chain != 0, || report(PARKED), || report(CHAINED));
-        pg_sys::dsm_detach(segment);
+        // the writes themselves run as the owner.
+        pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from((*header).database), pg_sys::InvalidOid, 0);
+        Some(DenialJob {
+            segment,
+            header,
+            payload,
+            owner: pg_sys::Oid::from((*header).owner),
+            chain: (*header).chain != 0,
+        })
     }
 }
 
-/// The sealer's entry point (named in `bgw_function_name`).
-#[pg_guard]
-#[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn fence_seal_worker(arg: pg_sys::Datum) {
-    // SAFETY: standard background worker start-up, as for the denial writer; SIGHUP only sets
-    // a flag the sealer reads between rounds.
+/// Starts the sealer: SIGHUP only sets a flag it reads between rounds, SIGTERM ends it, and it
+/// connects to the database it was started for.
+///
+/// # Safety
+/// Only at the start of the sealer's entry point, with its argument.
+pub unsafe fn sealer_start(arg: pg_sys::Datum) {
+    // SAFETY: standard background worker start-up, as for the denial writer.
     unsafe {
         pg_sys::pqsignal(pg_sys::SIGHUP as i32, Some(reload_on_sighup));
         catch_sigterm();
         pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(arg.value() as u32), pg_sys::InvalidOid, 0);
     }
-    crate::seal::run_worker();
 }
 
 /// Runs `f` in its own READ COMMITTED transaction of this background worker, whatever

@@ -5,48 +5,64 @@
 use pgrx::pg_sys::{self, SubXactEvent, XactEvent};
 use pgrx::prelude::*;
 
-pub fn register() {
-    // SAFETY: called once from _PG_init; the callbacks are plain functions with no state.
+/// The transaction callback's signature.
+pub type XactCallback = unsafe extern "C-unwind" fn(XactEvent::Type, *mut std::ffi::c_void);
+/// The subtransaction callback's signature.
+pub type SubXactCallback = unsafe extern "C-unwind" fn(
+    SubXactEvent::Type,
+    pg_sys::SubTransactionId,
+    pg_sys::SubTransactionId,
+    *mut std::ffi::c_void,
+);
+
+/// Registers the (sub)transaction callbacks (called once, from _PG_init).
+pub fn register(on_xact: XactCallback, on_subxact: SubXactCallback) {
+    // SAFETY: called once from _PG_init; the callbacks are guarded entry points with no state.
     unsafe {
         pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
         pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
     }
 }
 
-#[pg_guard]
-unsafe extern "C-unwind" fn on_xact(event: XactEvent::Type, _arg: *mut std::ffi::c_void) {
+/// Where a transaction is, as fence's per-transaction state cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XactStep {
+    /// About to commit (its last chance to write).
+    PreCommit,
+    /// About to be prepared (PREPARE TRANSACTION).
+    PrePrepare,
+    /// Committed or prepared.
+    Ended,
+    /// Aborted.
+    Aborted,
+    Other,
+}
+
+pub fn xact_step(event: XactEvent::Type) -> XactStep {
     match event {
-        XactEvent::XACT_EVENT_PRE_COMMIT | XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT => {
-            crate::rows::before_commit();
-            crate::events::flush()
+        XactEvent::XACT_EVENT_PRE_COMMIT | XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT => XactStep::PreCommit,
+        XactEvent::XACT_EVENT_PRE_PREPARE => XactStep::PrePrepare,
+        XactEvent::XACT_EVENT_COMMIT | XactEvent::XACT_EVENT_PARALLEL_COMMIT | XactEvent::XACT_EVENT_PREPARE => {
+            XactStep::Ended
         }
-        XactEvent::XACT_EVENT_PRE_PREPARE => crate::events::flush(),
-        XactEvent::XACT_EVENT_COMMIT
-        | XactEvent::XACT_EVENT_PARALLEL_COMMIT
-        | XactEvent::XACT_EVENT_ABORT
-        | XactEvent::XACT_EVENT_PARALLEL_ABORT
-        | XactEvent::XACT_EVENT_PREPARE => crate::events::reset(),
-        _ => {}
-    }
-    if matches!(event, XactEvent::XACT_EVENT_ABORT | XactEvent::XACT_EVENT_PARALLEL_ABORT) {
-        super::hooks::abort_frames(0);
+        XactEvent::XACT_EVENT_ABORT | XactEvent::XACT_EVENT_PARALLEL_ABORT => XactStep::Aborted,
+        _ => XactStep::Other,
     }
 }
 
-#[pg_guard]
-unsafe extern "C-unwind" fn on_subxact(
-    event: SubXactEvent::Type,
-    _sub: pg_sys::SubTransactionId,
-    _parent: pg_sys::SubTransactionId,
-    _arg: *mut std::ffi::c_void,
-) {
+/// A subtransaction's end, with the nesting level it ended at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubXactStep {
+    Aborted(i32),
+    Committed(i32),
+    Other,
+}
+
+pub fn subxact_step(event: SubXactEvent::Type) -> SubXactStep {
     match event {
-        SubXactEvent::SUBXACT_EVENT_ABORT_SUB => {
-            crate::events::abort_subtransaction(nest_level());
-            super::hooks::abort_frames(nest_level());
-        }
-        SubXactEvent::SUBXACT_EVENT_COMMIT_SUB => crate::events::commit_subtransaction(nest_level()),
-        _ => {}
+        SubXactEvent::SUBXACT_EVENT_ABORT_SUB => SubXactStep::Aborted(nest_level()),
+        SubXactEvent::SUBXACT_EVENT_COMMIT_SUB => SubXactStep::Committed(nest_level()),
+        _ => SubXactStep::Other,
     }
 }
 

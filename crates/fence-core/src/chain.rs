@@ -32,6 +32,71 @@ pub struct AuditEvent {
     pub details: Value,
 }
 
+/// How a hashed field of an event is stored in the chain table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// `bigint`.
+    BigInt,
+    /// `integer`.
+    Integer,
+    /// Microseconds since the Unix epoch, stored as `timestamptz`.
+    Time,
+    Text,
+    /// `jsonb`, passed as its text.
+    Json,
+}
+
+/// The hashed fields of an event, in the chain table's column order (`time_us` is stored in
+/// `recorded_at`; the table ends with `prev_hash` and `event_hash`): what the writers pass and
+/// the readers read, by these names.
+pub const FIELDS: [(&str, FieldType); 17] = [
+    ("seq", FieldType::BigInt),
+    ("time_us", FieldType::Time),
+    ("kind", FieldType::Text),
+    ("session_role", FieldType::Text),
+    ("executing_role", FieldType::Text),
+    ("txid", FieldType::BigInt),
+    ("command_tag", FieldType::Text),
+    ("relation", FieldType::Text),
+    ("statement", FieldType::Text),
+    ("statement_hash", FieldType::Text),
+    ("content_hash", FieldType::Text),
+    ("decision", FieldType::Text),
+    ("reason", FieldType::Text),
+    ("risk", FieldType::Text),
+    ("policy_version", FieldType::Integer),
+    ("policy_hash", FieldType::Text),
+    ("details", FieldType::Json),
+];
+
+/// Where an event's fields are read from, by name.
+pub trait FieldSource {
+    fn text(&self, key: &str) -> Result<Option<String>, String>;
+    fn number(&self, key: &str) -> Result<Option<i64>, String>;
+    fn json(&self, key: &str) -> Result<Value, String>;
+}
+
+impl FieldSource for Map<String, Value> {
+    fn text(&self, key: &str) -> Result<Option<String>, String> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("field {key} is not a string")),
+        }
+    }
+
+    fn number(&self, key: &str) -> Result<Option<i64>, String> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| format!("field {key} is not an integer")),
+        }
+    }
+
+    fn json(&self, key: &str) -> Result<Value, String> {
+        Ok(self.get(key).cloned().unwrap_or(Value::Null))
+    }
+}
+
 fn opt_str(value: &Option<String>) -> Value {
     value.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
 }
@@ -62,38 +127,31 @@ impl AuditEvent {
 
     /// Reads an event back from `fields()` (e.g. a denial parked outside the chain).
     pub fn from_fields(fields: &Map<String, Value>) -> Result<AuditEvent, String> {
-        let text = |key: &str| -> Result<Option<String>, String> {
-            match fields.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(format!("field {key} is not a string")),
-            }
-        };
-        let number = |key: &str| -> Result<Option<i64>, String> {
-            match fields.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => v.as_i64().map(Some).ok_or_else(|| format!("field {key} is not an integer")),
-            }
-        };
-        let required = |key: &str| text(key)?.ok_or_else(|| format!("field {key} is missing"));
+        AuditEvent::read(fields)
+    }
+
+    /// Reads an event from anything that gives its fields by name (`fields()`, a row of the
+    /// chain table read with the field names of `FIELDS`).
+    pub fn read(source: &impl FieldSource) -> Result<AuditEvent, String> {
+        let required = |key: &str| source.text(key)?.ok_or_else(|| format!("field {key} is missing"));
         Ok(AuditEvent {
-            seq: number("seq")?.unwrap_or_default(),
-            time_us: number("time_us")?.ok_or("field time_us is missing")?,
+            seq: source.number("seq")?.unwrap_or_default(),
+            time_us: source.number("time_us")?.ok_or("field time_us is missing")?,
             kind: required("kind")?,
             session_role: required("session_role")?,
             executing_role: required("executing_role")?,
-            txid: number("txid")?,
-            command_tag: text("command_tag")?,
-            relation: text("relation")?,
-            statement: text("statement")?,
-            statement_hash: text("statement_hash")?,
-            content_hash: text("content_hash")?,
-            decision: text("decision")?,
-            reason: text("reason")?,
-            risk: text("risk")?,
-            policy_version: number("policy_version")?,
-            policy_hash: text("policy_hash")?,
-            details: fields.get("details").cloned().unwrap_or(Value::Null),
+            txid: source.number("txid")?,
+            command_tag: source.text("command_tag")?,
+            relation: source.text("relation")?,
+            statement: source.text("statement")?,
+            statement_hash: source.text("statement_hash")?,
+            content_hash: source.text("content_hash")?,
+            decision: source.text("decision")?,
+            reason: source.text("reason")?,
+            risk: source.text("risk")?,
+            policy_version: source.number("policy_version")?,
+            policy_hash: source.text("policy_hash")?,
+            details: source.json("details")?,
         })
     }
 
@@ -231,6 +289,13 @@ impl Verifier {
 
     /// Checks the next stored event. Returns false once the chain is broken (further rows
     /// are ignored: the first bad seq is what matters).
+    /// A stored event that cannot be read as an event at all: the chain fails there.
+    pub fn unreadable(&mut self, reason: String) {
+        if self.failure.is_none() {
+            self.failure = Some((self.expected_seq, format!("event {} is unreadable: {reason}", self.expected_seq)));
+        }
+    }
+
     pub fn check(&mut self, event: &AuditEvent, stored_prev_hash: &str, stored_event_hash: &str) -> bool {
         if self.failure.is_some() {
             return false;

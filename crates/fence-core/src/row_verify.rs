@@ -9,7 +9,7 @@ use std::vec::IntoIter;
 
 use serde_json::Value;
 
-use crate::rows::{key_hash, Block, BlockBuilder, Month, RowChange};
+use crate::rows::{key_hash, Block, BlockBuilder, Month, RowChange, RowColumn, RowValue};
 
 /// The row seals and retentions of a verified chain, in chain order.
 #[derive(Default)]
@@ -59,6 +59,36 @@ pub struct StoredRow<'a> {
     pub row_hash: Option<&'a str>,
     pub key_hash: Option<i64>,
     pub old_key_hash: Option<i64>,
+}
+
+impl<'a> StoredRow<'a> {
+    /// Reads a stored change back, each column's value from `get` (NULL text reads as "").
+    pub fn read(get: impl Fn(RowColumn) -> RowValue<'a>) -> StoredRow<'a> {
+        let text = |column| get(column).text().unwrap_or_default();
+        let number = |column| get(column).number().unwrap_or_default();
+        StoredRow {
+            change: RowChange {
+                table_id: number(RowColumn::TableId),
+                relation: text(RowColumn::Relation),
+                operation: text(RowColumn::Operation),
+                row_key: get(RowColumn::RowKey).text(),
+                old_key: get(RowColumn::OldKey).text(),
+                old_values: get(RowColumn::OldValues).text(),
+                new_row: get(RowColumn::NewRow).text(),
+                actor: text(RowColumn::Actor),
+                session_role: text(RowColumn::SessionRole),
+                application_name: text(RowColumn::ApplicationName),
+                client_addr: text(RowColumn::ClientAddr),
+                backend_pid: number(RowColumn::BackendPid) as i32,
+                txid: number(RowColumn::Txid),
+                ordinal: number(RowColumn::Ordinal) as i32,
+                changed_at_us: number(RowColumn::ChangedAt),
+            },
+            row_hash: get(RowColumn::RowHash).text(),
+            key_hash: get(RowColumn::KeyHash).number(),
+            old_key_hash: get(RowColumn::OldKeyHash).number(),
+        }
+    }
 }
 
 /// Checks the stored changes, fed in `(txid, ordinal)` order, against the sealed blocks.

@@ -13,6 +13,112 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+/// A stored column of `fence.row_changes`: the hashed fields of a change, its hashes and when
+/// it happened. The writer stores each of these (and a partition with any other column is
+/// refused), verification reads each of them back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowColumn {
+    ChangedAt,
+    TableId,
+    Relation,
+    Operation,
+    RowKey,
+    KeyHash,
+    OldKey,
+    OldKeyHash,
+    OldValues,
+    NewRow,
+    Actor,
+    SessionRole,
+    ApplicationName,
+    ClientAddr,
+    BackendPid,
+    Txid,
+    Ordinal,
+    RowHash,
+}
+
+/// How a stored column's values are typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowColumnType {
+    Text,
+    Integer,
+    BigInt,
+    /// `timestamptz` (exported as `bigint` microseconds since the Unix epoch).
+    Time,
+}
+
+/// Every stored column, by its name in `fence.row_changes`, in the table's order.
+pub const ROW_COLUMNS: [(&str, RowColumn); 18] = [
+    ("changed_at", RowColumn::ChangedAt),
+    ("table_id", RowColumn::TableId),
+    ("relation", RowColumn::Relation),
+    ("operation", RowColumn::Operation),
+    ("row_key", RowColumn::RowKey),
+    ("key_hash", RowColumn::KeyHash),
+    ("old_key", RowColumn::OldKey),
+    ("old_key_hash", RowColumn::OldKeyHash),
+    ("old_values", RowColumn::OldValues),
+    ("new_row", RowColumn::NewRow),
+    ("actor", RowColumn::Actor),
+    ("session_role", RowColumn::SessionRole),
+    ("application_name", RowColumn::ApplicationName),
+    ("client_addr", RowColumn::ClientAddr),
+    ("backend_pid", RowColumn::BackendPid),
+    ("txid", RowColumn::Txid),
+    ("ordinal", RowColumn::Ordinal),
+    ("row_hash", RowColumn::RowHash),
+];
+
+impl RowColumn {
+    /// The column of that name in `fence.row_changes`.
+    pub fn named(name: &str) -> Option<RowColumn> {
+        ROW_COLUMNS.iter().find(|(n, _)| *n == name).map(|&(_, column)| column)
+    }
+
+    /// Its name in `fence.row_changes_export`, which auditors and verification read (the time
+    /// as microseconds since the Unix epoch).
+    pub fn exported_name(self) -> &'static str {
+        match self {
+            RowColumn::ChangedAt => "changed_at_us",
+            column => ROW_COLUMNS.iter().find(|(_, c)| *c == column).map_or("", |(name, _)| name),
+        }
+    }
+
+    pub fn column_type(self) -> RowColumnType {
+        match self {
+            RowColumn::ChangedAt => RowColumnType::Time,
+            RowColumn::TableId | RowColumn::BackendPid | RowColumn::Ordinal => RowColumnType::Integer,
+            RowColumn::Txid | RowColumn::KeyHash | RowColumn::OldKeyHash => RowColumnType::BigInt,
+            _ => RowColumnType::Text,
+        }
+    }
+}
+
+/// A stored column's value as read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowValue<'a> {
+    Text(Option<&'a str>),
+    /// Any integer column, and the time in microseconds since the Unix epoch.
+    Number(Option<i64>),
+}
+
+impl<'a> RowValue<'a> {
+    pub fn text(self) -> Option<&'a str> {
+        match self {
+            RowValue::Text(text) => text,
+            RowValue::Number(_) => None,
+        }
+    }
+
+    pub fn number(self) -> Option<i64> {
+        match self {
+            RowValue::Number(n) => n,
+            RowValue::Text(_) => None,
+        }
+    }
+}
+
 /// One recorded row change: every hashed field. Keys and row images are the stored `json`
 /// texts (keys as the canonical text of their `jsonb` value, rows as `to_json` prints them).
 #[derive(Debug, Clone, PartialEq, Eq)]

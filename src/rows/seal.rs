@@ -12,37 +12,33 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use fence_core::row_verify::{ChainRowEvents, RowsVerification, RowsVerifier, StoredRow};
-use fence_core::rows::{Block, BlockBuilder, Month, RowChange};
+use fence_core::rows::{Block, BlockBuilder, Month, RowColumn, RowColumnType, RowValue, ROW_COLUMNS};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use pgrx::spi::SpiClient;
 use serde_json::{json, Value};
 
+use super::tracking;
+use crate::db::owner::{self, as_owner};
+use crate::db::{self, queries};
 use crate::errors;
-use crate::events;
-use crate::ffi::xact::unix_us;
-use crate::ffi::{guc, relcache, snapshot, stream, worker};
-use crate::gate;
-use crate::queries;
-use crate::rows;
-use crate::store::{self, as_owner};
+use crate::ffi::xact::{now_unix_us, unix_us};
+use crate::ffi::{relcache, security, snapshot, worker};
+use crate::governance::policy;
+use crate::{session, settings};
 
 fn require_read_committed(what: &str) {
     if snapshot::transaction_snapshot_isolation() {
-        errors::raise(
-            PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
-            format!("fence: {what} needs READ COMMITTED: it must see the latest seal"),
-            None,
-            Some("Run it outside a REPEATABLE READ or SERIALIZABLE transaction.".into()),
-        );
+        errors::active_transaction(format!("{what} needs READ COMMITTED: it must see the latest seal"))
+            .hint("Run it outside a REPEATABLE READ or SERIALIZABLE transaction.")
+            .raise();
     }
 }
 
 /// The end of the last sealed block (0 before the first seal), read with a new snapshot: once
 /// the chain's append lock is held, it is the end of every seal committed.
-fn last_sealed_xid(client: &SpiClient<'_>) -> i64 {
+fn last_sealed_xid() -> i64 {
     let mut until = 0;
-    stream::for_each_row(client, queries::LAST_SEAL, &[], |row| {
+    db::stream(queries::LAST_SEAL, &[], ["sealed_until"], |row| {
         until = row.int8(0).unwrap_or(0);
         false
     });
@@ -77,29 +73,28 @@ fn seal(wait: bool) -> Round {
         let mut builder: Option<BlockBuilder> = None;
         let mut waiting = false;
         let mut read_from: HashMap<pg_sys::Oid, u32> = HashMap::new();
-        Spi::connect(|client| {
-            let from = last_sealed_xid(client);
-            // The value of `from` is known when the query is planned: it picks the block-range
-            // index for `txid >= from`.
-            stream::for_each_row(client, queries::SEAL_ROWS, &[from], |row| {
-                let horizon = row.int8(0).unwrap_or(from);
-                let block = builder.get_or_insert_with(|| BlockBuilder::new(from, horizon));
-                match (row.int8(1), row.timestamptz_unix_us(2), row.text(3)) {
-                    (Some(txid), _, _) if txid >= horizon => waiting = true,
-                    (Some(txid), Some(at), Some(hash)) => block.add(txid, at, hash),
-                    _ => {}
-                }
-                if let (Some(partition), Some(heap_block)) = (row.oid(4), row.tid_block(5)) {
-                    let first = read_from.entry(partition).or_insert(heap_block);
-                    *first = (*first).min(heap_block);
-                }
-                true
-            })
+        let from = last_sealed_xid();
+        // The value of `from` is known when the query is planned: it picks the block-range
+        // index for `txid >= from`.
+        let columns = ["horizon", "txid", "changed_at", "row_hash", "tableoid", "ctid"];
+        db::stream(queries::SEAL_ROWS, &[from], columns, |row| {
+            let horizon = row.int8(0).unwrap_or(from);
+            let block = builder.get_or_insert_with(|| BlockBuilder::new(from, horizon));
+            match (row.int8(1), row.timestamptz_unix_us(2), row.text(3)) {
+                (Some(txid), _, _) if txid >= horizon => waiting = true,
+                (Some(txid), Some(at), Some(hash)) => block.add(txid, at, hash),
+                _ => {}
+            }
+            if let (Some(partition), Some(heap_block)) = (row.oid(4), row.tid_block(5)) {
+                let first = read_from.entry(partition).or_insert(heap_block);
+                *first = (*first).min(heap_block);
+            }
+            true
         });
         let Some(block) = builder.map(BlockBuilder::finish).filter(|b| b.changes > 0) else {
             return Round { sealed: None, waiting };
         };
-        events::record_under_policy("row_seal", None, None, json!({"block": block.to_json()}));
+        policy::record_event("row_seal", None, None, json!({"block": block.to_json()}));
         Round { sealed: Some(Sealed { block, read_from }), waiting }
     })
 }
@@ -109,11 +104,7 @@ fn seal(wait: bool) -> Round {
 fn summarize(sealed: &Sealed) {
     as_owner(|| {
         for (&partition, &first_block) in &sealed.read_from {
-            Spi::get_one_with_args::<i32>(
-                queries::SUMMARIZE_ROW_RANGES,
-                &[partition.into(), i64::from(first_block).into()],
-            )
-            .unwrap_or_else(|e| errors::spi(e));
+            db::execute(queries::SUMMARIZE_ROW_RANGES, &[partition.into(), i64::from(first_block).into()]);
         }
     })
 }
@@ -130,15 +121,13 @@ fn seal_waiting() -> Option<Block> {
 /// last round's: a transaction may have committed since.
 fn changes_waiting() -> bool {
     as_owner(|| {
-        Spi::connect(|client| {
-            let from = last_sealed_xid(client);
-            let mut waiting = false;
-            stream::for_each_row(client, queries::CHANGES_WAITING, &[from], |_| {
-                waiting = true;
-                false
-            });
-            waiting
-        })
+        let from = last_sealed_xid();
+        let mut waiting = false;
+        db::stream(queries::CHANGES_WAITING, &[from], [], |_| {
+            waiting = true;
+            false
+        });
+        waiting
     })
 }
 
@@ -168,11 +157,11 @@ pub fn run_worker() {
     loop {
         // None: fence is gone from this database.
         let round = worker::transaction(|| {
-            let owner = store::extension_owner()?;
-            crate::ffi::security::as_owner(owner, || {
-                Spi::run(queries::WORKER_TIMEOUTS).unwrap_or_else(|e| errors::spi(e));
-                Spi::run(queries::SEALER_MEMORY).unwrap_or_else(|e| errors::spi(e));
-                rows::ensure_partitions();
+            let owner = owner::extension_owner()?;
+            security::as_owner(owner, || {
+                db::execute(queries::WORKER_TIMEOUTS, &[]);
+                db::execute(queries::SEALER_MEMORY, &[]);
+                tracking::ensure_partitions();
             });
             Some(seal(false))
         });
@@ -185,15 +174,14 @@ pub fn run_worker() {
         if idle_since.is_some_and(|since| since.elapsed() >= LINGER) && !worker::transaction(changes_waiting) {
             return;
         }
-        if !worker::sleep(|| Duration::from_secs(guc::seal_interval_s())) {
+        if !worker::sleep(|| Duration::from_secs(settings::seal_interval_s())) {
             return;
         }
     }
 }
 
 /// Seals now every change of the finished transactions; returns how many were sealed.
-#[pg_extern]
-fn seal_changes() -> i64 {
+pub fn seal_now() -> i64 {
     require_read_committed("fence.seal_changes()");
     seal_waiting().map_or(0, |block| block.changes)
 }
@@ -201,53 +189,39 @@ fn seal_changes() -> i64 {
 /// Drops the partitions of every month that ended before `older_than` — only once all their
 /// changes are sealed — and chains the retention, so that verification knows those months
 /// are gone by design. Returns the months dropped and how many changes each held.
-#[pg_extern]
-fn drop_row_changes(
-    older_than: TimestampWithTimeZone,
-) -> TableIterator<'static, (name!(month, String), name!(changes, i64))> {
+pub fn drop_months(older_than: TimestampWithTimeZone) -> Vec<(String, i64)> {
     require_read_committed("fence.drop_row_changes()");
     let cutoff = unix_us(older_than);
-    if cutoff > crate::ffi::xact::now_unix_us() {
-        errors::invalid_parameter("older_than is in the future: only past months can be dropped", None);
+    if cutoff > now_unix_us() {
+        errors::invalid_parameter("older_than is in the future: only past months can be dropped").raise();
     }
     seal_waiting();
     let dropped = as_owner(|| {
-        let watermark = Spi::connect(last_sealed_xid);
-        let partitions: Vec<String> = Spi::connect(|client| {
-            client
-                .select(queries::ROW_PARTITIONS, None, &[])?
-                .map(|r| r.get::<String>(1))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .unwrap_or_else(|e| errors::spi(e))
-        .into_iter()
-        .flatten()
-        .collect();
+        let watermark = last_sealed_xid();
+        let partitions: Vec<String> = db::select(queries::ROW_PARTITIONS, &[], |row| row.get::<String>("relname"))
+            .into_iter()
+            .flatten()
+            .collect();
         let mut dropped = Vec::new();
         for name in partitions {
             let Some(month) = month_of_partition(&name) else { continue };
             if month.next().start_us() > cutoff {
                 continue;
             }
-            let counts = Spi::get_two_with_args::<i64, i64>(
-                "SELECT changes, unsealed FROM fence.row_partition_counts($1, $2)",
-                &[name.as_str().into(), watermark.into()],
-            )
-            .unwrap_or_else(|e| errors::spi(e));
-            let (changes, unsealed) = (counts.0.unwrap_or(0), counts.1.unwrap_or(0));
+            let counts =
+                db::select_first(queries::ROW_PARTITION_COUNTS, &[name.as_str().into(), watermark.into()], |row| {
+                    (row.get::<i64>("changes").unwrap_or(0), row.get::<i64>("unsealed").unwrap_or(0))
+                });
+            let (changes, unsealed) = counts.unwrap_or((0, 0));
             if unsealed > 0 {
-                errors::raise(
-                    PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    format!("fence: {unsealed} changes of {month} are not sealed yet; nothing was dropped"),
-                    None,
-                    Some("Their transactions are still open: retry when they have finished.".into()),
-                );
+                errors::prerequisite(format!("{unsealed} changes of {month} are not sealed yet; nothing was dropped"))
+                    .hint("Their transactions are still open: retry when they have finished.")
+                    .raise();
             }
             dropped.push((month, name, changes));
         }
         for (_, name, _) in &dropped {
-            gate::internal(|| Spi::run_with_args("SELECT fence.drop_row_partition($1)", &[name.as_str().into()]))
-                .unwrap_or_else(|e| errors::spi(e));
+            session::internal(|| db::execute(queries::DROP_ROW_PARTITION, &[name.as_str().into()]));
         }
         dropped
     });
@@ -255,14 +229,14 @@ fn drop_row_changes(
         let months: Vec<String> = dropped.iter().map(|(m, _, _)| m.to_string()).collect();
         let changes: serde_json::Map<String, Value> =
             dropped.iter().map(|(m, _, n)| (m.to_string(), Value::from(*n))).collect();
-        events::record_under_policy(
+        policy::record_event(
             "row_retention",
             None,
             None,
             json!({"months": months, "changes": changes, "older_than_us": cutoff}),
         );
     }
-    TableIterator::new(dropped.into_iter().map(|(m, _, n)| (m.to_string(), n)).collect::<Vec<_>>())
+    dropped.into_iter().map(|(m, _, n)| (m.to_string(), n)).collect()
 }
 
 fn month_of_partition(name: &str) -> Option<Month> {
@@ -274,33 +248,18 @@ fn month_of_partition(name: &str) -> Option<Month> {
 /// sealed yet.
 pub fn verify_changes(events: ChainRowEvents) -> RowsVerification {
     let mut verifier = RowsVerifier::new(events);
+    let columns = ROW_COLUMNS.map(|(_, column)| column.exported_name());
+    let position = |wanted: RowColumn| ROW_COLUMNS.iter().position(|&(_, column)| column == wanted).unwrap_or(0);
     as_owner(|| {
-        Spi::connect(|client| {
-            stream::for_each_row(client, queries::VERIFY_CHANGES, &[], |row| {
-                let text = |i: usize| row.text(i).unwrap_or_default();
-                verifier.check(&StoredRow {
-                    change: RowChange {
-                        table_id: i64::from(row.int4(0).unwrap_or_default()),
-                        relation: text(1),
-                        operation: text(2),
-                        row_key: row.text(3),
-                        old_key: row.text(4),
-                        old_values: row.text(5),
-                        new_row: row.text(6),
-                        actor: text(7),
-                        session_role: text(8),
-                        application_name: text(9),
-                        client_addr: text(10),
-                        backend_pid: row.int4(11).unwrap_or_default(),
-                        txid: row.int8(12).unwrap_or_default(),
-                        ordinal: row.int4(13).unwrap_or_default(),
-                        changed_at_us: row.int8(14).unwrap_or_default(),
-                    },
-                    row_hash: row.text(15),
-                    key_hash: row.int8(16),
-                    old_key_hash: row.int8(17),
-                })
-            })
+        db::stream(queries::VERIFY_CHANGES, &[], columns, |row| {
+            verifier.check(&StoredRow::read(|column| {
+                let at = position(column);
+                match column.column_type() {
+                    RowColumnType::Text => RowValue::Text(row.text(at)),
+                    RowColumnType::Integer => RowValue::Number(row.int4(at).map(i64::from)),
+                    RowColumnType::BigInt | RowColumnType::Time => RowValue::Number(row.int8(at)),
+                }
+            }))
         })
     });
     verifier.finish()

@@ -1,0 +1,58 @@
+//! Analysis of SQL text against this database's catalog (what `fence.analyze()` returns and
+//! what an approval records), and the JSON form of an analysis shared with the gate's events.
+
+use fence_core::analysis::{Analysis, Analyzer};
+use pgrx::JsonB;
+use serde_json::{json, Value};
+
+use crate::catalog::LiveCatalog;
+use crate::ffi::{parser, parsetree, security};
+use crate::sqltext;
+
+/// JSON of an analysis' locks, shared by the audit details and `fence.analyze`.
+pub fn locks_json(analysis: &Analysis) -> Value {
+    analysis.locks.iter().map(|l| json!({"relation": l.relation, "mode": l.mode.pg_name()})).collect()
+}
+
+/// JSON of an analysis' findings, shared by the audit details and `fence.analyze`.
+pub fn findings_json(analysis: &Analysis) -> Value {
+    analysis
+        .findings
+        .iter()
+        .map(|f| json!({"rule": f.rule, "risk": f.risk.as_str(), "message": f.message, "safe_rewrite": f.safe_rewrite}))
+        .collect()
+}
+
+/// One statement of analyzed text: a row of `fence.analyze()`.
+pub type AnalyzedStatement =
+    (i32, String, String, Option<String>, Option<String>, bool, bool, String, JsonB, JsonB, String);
+
+/// Every statement of `sql`, analyzed as one script (later statements see what earlier ones
+/// create), with its canonical text and statement hash.
+pub fn analyze_text(sql: &str) -> Vec<AnalyzedStatement> {
+    let catalog = LiveCatalog;
+    let mut analyzer = Analyzer::new(&catalog).with_lock_timeout(security::timeouts_ms().0);
+    parser::parse(sql)
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let slice = &sql[raw.start..raw.end];
+            let first = sqltext::try_canonical(slice).and_then(|c| c.statements.into_iter().next());
+            let (text, hash) = first.map_or((slice.trim().to_string(), String::new()), |s| (s.text, s.hash));
+            let analysis = analyzer.analyze(&parsetree::statement(raw.node));
+            (
+                i as i32 + 1,
+                text,
+                analysis.tag.clone(),
+                analysis.relation.clone(),
+                analysis.lock_mode.map(|m| m.pg_name().to_string()),
+                analysis.rewrites,
+                analysis.scans,
+                analysis.risk.to_string(),
+                JsonB(locks_json(&analysis)),
+                JsonB(findings_json(&analysis)),
+                hash,
+            )
+        })
+        .collect()
+}

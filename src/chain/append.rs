@@ -1,0 +1,123 @@
+//! Appending events to the chain: take the chain's append lock, read the head, insert. A
+//! committing transaction does it at pre-commit, in one short critical section, so concurrent
+//! migrations never wait for each other's whole transaction, only for each other's commit.
+
+use fence_core::chain::{AuditEvent, FieldType, FIELDS, GENESIS_HASH};
+use pgrx::prelude::*;
+use serde_json::Value;
+
+use crate::db::{self, owner, queries, Arg};
+use crate::ffi::{relcache, security, snapshot, xact};
+
+/// Appends a committing transaction's events to the chain, as the extension owner.
+pub fn commit(events: Vec<AuditEvent>) {
+    let Some(chain) = relcache::audit_chain_oid() else { return };
+    let Some(owner) = owner::extension_owner() else { return };
+    let txid = xact::full_transaction_id();
+    let events = events.into_iter().map(|e| AuditEvent { txid: Some(txid), ..e }).collect();
+    security::as_owner(owner, || {
+        snapshot::with_transaction_snapshot(|| {
+            snapshot::lock_chain(chain);
+            append(events);
+        })
+    });
+}
+
+/// Moves parked denials into the chain (run by the denial worker, as the extension owner).
+pub fn chain_parked_denials() {
+    let Some(chain) = relcache::audit_chain_oid() else { return };
+    snapshot::lock_chain(chain);
+    let parked = db::write(queries::TAKE_PENDING_DENIALS, &[], |row| {
+        (row.get::<i64>("id").unwrap_or_default(), row.text("event"))
+    });
+    let mut parked: Vec<(i64, AuditEvent)> = parked
+        .into_iter()
+        .filter_map(|(id, text)| {
+            let fields = serde_json::from_str::<serde_json::Map<String, Value>>(&text).map_err(|e| e.to_string());
+            match fields.and_then(|f| AuditEvent::from_fields(&f)) {
+                Ok(event) => Some((id, event)),
+                Err(error) => {
+                    warning!("fence: parked denial {id} is unreadable ({error}); it was removed: {text}");
+                    None
+                }
+            }
+        })
+        .collect();
+    parked.sort_by_key(|(id, _)| *id);
+    append(parked.into_iter().map(|(_, e)| e).collect());
+}
+
+/// The chain's newest event `(seq, event_hash)` as of now (0 and the genesis hash when empty),
+/// read with the latest snapshot: a REPEATABLE READ or SERIALIZABLE transaction sees every
+/// committed append.
+pub fn head() -> (i64, String) {
+    let mut head = (0, GENESIS_HASH.to_string());
+    db::select_latest(queries::CHAIN_HEAD, ["seq", "event_hash"], |row| {
+        if let (Some(seq), Some(hash)) = (row.int8(0), row.text(1)) {
+            head = (seq, hash.to_string());
+        }
+        false
+    });
+    head
+}
+
+/// Appends events after the chain's head, assigning `seq`; the caller holds the append lock.
+fn append(mut events: Vec<AuditEvent>) {
+    if events.is_empty() {
+        return;
+    }
+    let (mut seq, mut prev_hash) = head();
+    let mut links = Vec::with_capacity(events.len());
+    for event in &mut events {
+        seq += 1;
+        event.seq = seq;
+        let hash = event.hash(&prev_hash);
+        links.push((std::mem::replace(&mut prev_hash, hash.clone()), hash));
+    }
+    insert(&events, links);
+}
+
+/// Up to this many events are inserted row by row (a VALUES plan is cheapest); larger
+/// commits (a whole migration in one transaction) go in one INSERT of arrays.
+const ROW_BY_ROW: usize = 4;
+
+fn insert(events: &[AuditEvent], links: Vec<(String, String)>) {
+    if events.len() <= ROW_BY_ROW {
+        for (event, (prev_hash, hash)) in events.iter().zip(links) {
+            let fields = event.fields();
+            let mut args: Vec<Arg> = FIELDS.iter().map(|&(name, kind)| field_arg(&fields[name], kind)).collect();
+            args.extend([prev_hash.into(), hash.into()]);
+            db::execute(queries::INSERT_EVENT, &args);
+        }
+    } else {
+        // One array per column (see insert_events.sql).
+        let fields: Vec<_> = events.iter().map(AuditEvent::fields).collect();
+        let mut args: Vec<Arg> =
+            FIELDS.iter().map(|&(name, kind)| column_arg(fields.iter().map(|f| &f[name]), kind)).collect();
+        let (prev_hashes, hashes): (Vec<String>, Vec<String>) = links.into_iter().unzip();
+        args.extend([prev_hashes.into(), hashes.into()]);
+        db::execute(queries::INSERT_EVENTS, &args);
+    }
+}
+
+/// One field of an event as its column's argument.
+fn field_arg(value: &Value, kind: FieldType) -> Arg<'static> {
+    match kind {
+        FieldType::BigInt => value.as_i64().into(),
+        FieldType::Integer => value.as_i64().map(|v| v as i32).into(),
+        FieldType::Time => xact::timestamptz(value.as_i64().unwrap_or_default()).into(),
+        FieldType::Text => value.as_str().map(str::to_string).into(),
+        FieldType::Json => value.to_string().into(),
+    }
+}
+
+/// One field of every event as an array argument.
+fn column_arg<'v>(values: impl Iterator<Item = &'v Value>, kind: FieldType) -> Arg<'static> {
+    match kind {
+        FieldType::BigInt => values.map(Value::as_i64).collect::<Vec<Option<i64>>>().into(),
+        FieldType::Integer => values.map(|v| v.as_i64().map(|v| v as i32)).collect::<Vec<Option<i32>>>().into(),
+        FieldType::Time => values.map(|v| xact::timestamptz(v.as_i64().unwrap_or_default())).collect::<Vec<_>>().into(),
+        FieldType::Text => values.map(|v| v.as_str().map(str::to_string)).collect::<Vec<Option<String>>>().into(),
+        FieldType::Json => values.map(|v| Some(v.to_string())).collect::<Vec<Option<String>>>().into(),
+    }
+}

@@ -1,0 +1,108 @@
+//! Verifying the chain: every event's hash and link (against an anchor kept outside the
+//! database, if given), and the governance tables (approvals, exemptions, policy versions)
+//! against what the chain says of them.
+
+use fence_core::chain::{Anchor, AuditEvent, FieldSource, Verification, Verifier};
+use fence_core::policy::{document_hash, Policy};
+use fence_core::row_verify::ChainRowEvents;
+use fence_core::state_verify::{ApprovalRow, ChainState, ExemptionRow, PolicyRow};
+use serde_json::Value;
+
+use crate::db::{self, exemptions_bound, owner::as_owner, queries, Row};
+
+/// A row of the chain table, read by the event's field names.
+struct ChainRow<'a, 'r>(&'a Row<'r>);
+
+impl FieldSource for ChainRow<'_, '_> {
+    fn text(&self, key: &str) -> Result<Option<String>, String> {
+        Ok(self.0.get::<String>(key))
+    }
+
+    fn number(&self, key: &str) -> Result<Option<i64>, String> {
+        Ok(self.0.get::<i64>(key))
+    }
+
+    fn json(&self, key: &str) -> Result<Value, String> {
+        Ok(self.0.get::<String>(key).and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null))
+    }
+}
+
+/// Verifies the whole chain, reading it in batches; with an anchor, also that the chain
+/// still reaches it unchanged. Also returns the row seals and retentions it holds, and what
+/// it says of the governance state.
+pub fn chain(anchor: Option<Anchor>) -> (Verification, ChainRowEvents, ChainState) {
+    let mut verifier = Verifier::with_anchor(anchor);
+    let mut row_events = ChainRowEvents::default();
+    let mut state = ChainState::default();
+    as_owner(|| {
+        db::cursor(queries::CHAIN_ROWS, |row| {
+            let event = match AuditEvent::read(&ChainRow(row)) {
+                Ok(event) => event,
+                Err(reason) => {
+                    verifier.unreadable(reason);
+                    return false;
+                }
+            };
+            if !verifier.check(&event, &row.text("prev_hash"), &row.text("event_hash")) {
+                return false;
+            }
+            row_events.observe(event.seq, &event.kind, &event.details);
+            state.observe(&event);
+            true
+        })
+    });
+    (verifier.finish(), row_events, state)
+}
+
+/// The first disagreement between the governance tables (approvals, exemptions, policy
+/// versions) and what the chain says of them.
+pub fn state(state: &ChainState) -> Option<String> {
+    if !exemptions_bound() {
+        // Before ALTER EXTENSION fence UPDATE the state is proven from 0.4.0's tables on; an
+        // installed 0.4.0 without them was altered.
+        let installed = db::select_value::<String>(queries::EXTENSION_VERSION, &[], "extversion");
+        return (installed.as_deref() == Some(env!("CARGO_PKG_VERSION")))
+            .then(|| "fence.exemptions lacks the columns this version binds exemptions with (altered)".to_string());
+    }
+    let (mut approvals, mut exemptions, mut policies) = (Vec::new(), Vec::new(), Vec::new());
+    let list = |text: Option<String>| -> Option<Vec<String>> { text.and_then(|t| serde_json::from_str(&t).ok()) };
+    as_owner(|| {
+        db::select(queries::STATE_ROWS, &[], |row| {
+            let text = |column: &str| row.get::<String>(column);
+            let id: i64 = text("id").and_then(|t| t.parse().ok()).unwrap_or_default();
+            match text("kind").as_deref() {
+                Some("approval") => approvals.push(ApprovalRow {
+                    id,
+                    content_hash: row.text("a"),
+                    statement_hashes: list(text("b")).unwrap_or_default(),
+                    decision: row.text("c"),
+                    approved_by: row.text("d"),
+                    revoked: text("revoked").as_deref() == Some("true"),
+                }),
+                Some("exemption") => exemptions.push(ExemptionRow {
+                    id,
+                    scope: row.text("a"),
+                    target: row.text("b"),
+                    reason: row.text("c"),
+                    finding: text("d"),
+                    revoked: text("revoked").as_deref() == Some("true"),
+                    expires_us: text("expires_us").and_then(|t| t.parse().ok()).unwrap_or_default(),
+                    relid: text("relid").and_then(|t| t.parse().ok()),
+                    statement_hashes: list(text("statement_hashes")),
+                }),
+                _ => {
+                    let document: Value = text("b").and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null);
+                    let effective = Policy::parse(&document).map(|(_, full)| document_hash(&full)).unwrap_or_default();
+                    policies.push(PolicyRow {
+                        version: id,
+                        document_hash: row.text("a"),
+                        recomputed_hash: document_hash(&document),
+                        effective_hash: effective,
+                    });
+                }
+            }
+        })
+    });
+    let defaults = Policy::parse(&serde_json::json!({})).map(|(_, full)| document_hash(&full)).unwrap_or_default();
+    state.verify(&approvals, &exemptions, &policies, &defaults)
+}

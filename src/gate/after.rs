@@ -1,0 +1,185 @@
+//! What a statement did, seen by the later event triggers (`ddl_command_end`, `sql_drop`,
+//! `table_rewrite`): attached to its decision (or recorded as an event of its own), and
+//! refused when it shows what the decision could not see — a relation that appeared after
+//! it, a dependency on a temporary object, a tracked table's row audit broken. Also the
+//! changes to what keeps fence on.
+
+use fence_core::policy::Mode;
+use pgrx::prelude::*;
+use serde_json::{Map, Value};
+
+use super::decide::{in_warn_roles, row_audit_explanation};
+use super::denials::{refuse_after, Refusal};
+use super::watching;
+use crate::chain::events::{self, NewEvent};
+use crate::db::{self, queries};
+use crate::ffi::event_trigger::{in_extension_script, EventTriggerCall};
+use crate::ffi::{parsetree, relcache};
+use crate::governance::policy;
+use crate::rows::{harm, tracking};
+use crate::session;
+
+/// The event's command tag, unless fence leaves the statement alone (an extension's script,
+/// fence's own DDL) or does not watch this database.
+fn watched(event: &EventTriggerCall) -> Option<&str> {
+    (!in_extension_script() && !session::is_internal() && watching()).then_some(event.tag.as_str())
+}
+
+/// A change to what keeps fence on (its event triggers, `session_replication_role`): a
+/// superuser may make it, but not silently.
+pub fn record_guard_change(what: String, state: String, statement: Option<String>) {
+    if !watching() {
+        return;
+    }
+    let mut details = Map::new();
+    details.insert("guard".into(), what.clone().into());
+    details.insert("state".into(), state.clone().into());
+    events::record(NewEvent { kind: "guard_change", statement, details, ..Default::default() }, false);
+    if what == "session_replication_role" && state != "origin" {
+        warning!(
+            "fence: session_replication_role = {state} silences fence's event triggers; recorded in the audit chain"
+        );
+    }
+}
+
+/// Rows of an event-trigger information function as JSON objects (every column as text).
+fn trigger_rows(query: &'static str, columns: &[&str]) -> Vec<Value> {
+    db::select(query, &[], |row| {
+        let object: Map<String, Value> = columns
+            .iter()
+            .map(|&name| (name.to_string(), row.get::<String>(name).map_or(Value::Null, Value::String)))
+            .collect();
+        Value::Object(object)
+    })
+}
+
+/// What a later event trigger saw, attached to its statement's decision (or, when that was
+/// already chained, recorded as an event of its own); returns those rows.
+fn attach_or_record(kind: &'static str, tag: &str, key: &str, rows: Vec<Value>, end: bool) -> Vec<Value> {
+    if !events::attach(key, rows.clone(), end) {
+        let mut details = Map::new();
+        details.insert(key.into(), Value::Array(rows.clone()));
+        events::record(NewEvent { kind, command_tag: Some(tag.to_string()), details, ..Default::default() }, false);
+    }
+    rows
+}
+
+/// A relation the decision found missing that exists after all (created or renamed into
+/// place by another session between the decision and the statement's lock): dropped by the
+/// statement (`sql_drop`), or there when it ends (`ddl_command_end`). The decision did not
+/// cover it, so the statement is refused (and the refusal kept).
+fn refuse_if_appeared(tag: &str, at_drop: bool) {
+    let missing = events::awaiting_missing();
+    if missing.is_empty() {
+        return;
+    }
+    let appeared = if at_drop {
+        let dropped =
+            db::select(queries::DROPPED_RELATIONS, &[], |row| (row.text("schema_name"), row.text("object_name")));
+        missing.into_iter().find(|m| {
+            dropped.iter().any(|(schema, name)| *name == m.name && m.schema.as_ref().is_none_or(|s| s == schema))
+        })
+    } else {
+        missing.into_iter().find(|m| relcache::lookup(m).is_some())
+    };
+    let Some(appeared) = appeared else { return };
+    refuse_after(Refusal {
+        tag,
+        relation: &appeared.to_string(),
+        reason: "appeared_after_decision",
+        explanation: format!(
+            "{appeared} did not exist when fence decided, and the statement found it: run it again to have it decided"
+        ),
+        what: "it appeared after the decision",
+        hint: "Run the statement again: fence decides on the relation as it is now.".into(),
+    });
+}
+
+/// Objects the statement left outside the session's temporary schema that depend on one
+/// inside it (`ALTER TABLE t OF pg_temp.some_type`, a default using a temporary sequence):
+/// PostgreSQL drops them with the session or at DISCARD TEMP, firing no event trigger, so they
+/// would go undecided. Refused under enforce, warned under warn (and for warn_roles).
+fn refuse_temporary_dependencies(tag: &str) {
+    let rows = trigger_rows(queries::TEMPORARY_DEPENDENCIES, &["dependent", "temporary"]);
+    let Some(first) = rows.first() else { return };
+    let policy = policy::current();
+    let (dependent, temporary) = (first["dependent"].as_str().unwrap_or(""), first["temporary"].as_str().unwrap_or(""));
+    let explanation = format!(
+        "{dependent} would depend on {temporary} of this session's temporary schema: PostgreSQL drops it with the session or at DISCARD TEMP, and no event trigger sees that"
+    );
+    match policy.policy.mode {
+        Mode::Off => {}
+        Mode::Warn => warning!("fence: warning for {tag}: {explanation}"),
+        Mode::Enforce if in_warn_roles(&policy.policy) => {
+            warning!("fence: warning for {tag}: {explanation} (only warned: the role is in the policy's warn_roles)")
+        }
+        Mode::Enforce => refuse_after(Refusal {
+            tag,
+            relation: dependent,
+            reason: "depends_on_temporary",
+            explanation,
+            what: "it would depend on a temporary object",
+            hint: "Make the object depend on permanent objects only (a permanent sequence, type or function).".into(),
+        }),
+    }
+    events::attach("temporary_dependencies", rows, false);
+}
+
+/// `ddl_command_end`: the objects the command created or altered.
+pub fn command_end(event: EventTriggerCall) {
+    let Some(tag) = watched(&event) else { return };
+    refuse_if_appeared(tag, false);
+    if relcache::has_temp_namespace() {
+        refuse_temporary_dependencies(tag);
+    }
+    let objects = trigger_rows(queries::DDL_COMMANDS, &["object_type", "schema", "identity", "command_tag"]);
+    attach_or_record("ddl_end", tag, "objects", objects, true);
+    // A new partition of a tracked table gets its TRUNCATE trigger (CREATE [FOREIGN] TABLE
+    // ... PARTITION OF, ATTACH PARTITION, such a CREATE SCHEMA element); every other
+    // statement skips that look-up.
+    if parsetree::adds_partition(event.node) {
+        tracking::cover_new_partitions();
+    }
+    // After fence's own work on the statement (a new partition's TRUNCATE trigger).
+    refuse_row_audit_harm(tag, queries::TOUCHED_BY_COMMANDS);
+}
+
+/// Refuses a statement that broke a tracked table's row audit (see `harm::harmed`), whoever
+/// sent it: approvals and exemptions do not cover it.
+fn refuse_row_audit_harm(tag: &str, touched: &'static str) {
+    if let Some(harm) = harm::harmed(touched) {
+        refuse_after(Refusal {
+            tag,
+            relation: &harm.relation,
+            reason: "row_audit_protected",
+            explanation: row_audit_explanation(&harm),
+            what: "it would break the row audit of a tracked table",
+            hint: format!(
+                "To change {} so, a fence_admin stops tracking it first: SELECT fence.untrack_table('{}');",
+                harm.relation, harm.relation
+            ),
+        });
+    }
+}
+
+/// `sql_drop`: every object the command dropped; a dropped table's row tracking ends (looked
+/// up only when a table was dropped).
+pub fn dropped(event: EventTriggerCall) {
+    let Some(tag) = watched(&event) else { return };
+    refuse_if_appeared(tag, true);
+    // What a DROP takes away by dependency (DROP TYPE ... CASCADE, DROP EXTENSION): a tracked
+    // table's trigger, key column or constraint.
+    refuse_row_audit_harm(tag, queries::TOUCHED_BY_DROPS);
+    let dropped = trigger_rows(queries::DROPPED_OBJECTS, &["object_type", "schema", "identity"]);
+    let rows = attach_or_record("dropped", tag, "dropped", dropped, false);
+    if rows.iter().any(|row| row["object_type"] == "table" && row["schema"] != "pg_temp") {
+        tracking::untrack_dropped();
+    }
+}
+
+/// `table_rewrite`: a table PostgreSQL is about to rewrite.
+pub fn rewrite(event: EventTriggerCall) {
+    let Some(tag) = watched(&event) else { return };
+    let rows = trigger_rows(queries::TABLE_REWRITE, &["relation", "reason"]);
+    attach_or_record("rewrite", tag, "actual_rewrites", rows, false);
+}

@@ -1,0 +1,52 @@
+//! Before and after every utility statement (the ProcessUtility hook): the statement's text
+//! is kept for the gate, the commands event triggers never see are gated, and a change to
+//! fence's guards is recorded.
+
+use pgrx::pg_sys;
+
+use super::{after, gate, GateCall};
+use crate::ffi::event_trigger::in_extension_script;
+use crate::ffi::utility::{self, UtilityStatement};
+use crate::ffi::{guards, maintenance, parser, parsetree, snapshot, xact};
+use crate::session::{self, Frame};
+
+/// Before the statement: remember its text, and gate the commands event triggers never see.
+/// Returns how many statements were open before this one.
+pub fn before(statement: UtilityStatement) -> usize {
+    let node = statement.node;
+    let frame = Frame { node, text: statement.text, top_level: statement.top_level, level: xact::nest_level() };
+    let depth = session::with(|t| {
+        t.frames.push(frame);
+        t.frames.len() - 1
+    });
+    if utility::preloaded()
+        && maintenance::is_maintenance(node)
+        && !in_extension_script()
+        && !session::is_internal()
+        && !utility::replication_role_replica()
+    {
+        snapshot::with_active_snapshot(|| {
+            gate(GateCall {
+                tag: parser::command_tag(node),
+                statement: parsetree::statement(node),
+                text: super::text::statement_text(node),
+                drops_fence: false,
+                awaits_end: false,
+                row_audit_off: None,
+            })
+        });
+    }
+    depth
+}
+
+/// After the statement: record a change to fence's guards, and close the statement's frame.
+pub fn after(node: *mut pg_sys::Node, depth: usize) {
+    let text = session::with(|t| {
+        let text = t.frames.get(depth).map(|f| f.text.clone());
+        t.frames.truncate(depth);
+        text
+    });
+    if let Some((what, state)) = guards::changed_guard(node) {
+        snapshot::with_active_snapshot(|| after::record_guard_change(what, state, text));
+    }
+}

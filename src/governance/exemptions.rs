@@ -1,0 +1,198 @@
+//! Time-boxed exemptions: granted and revoked through `fence.exempt()` /
+//! `fence.revoke_exemption()`, and looked up for each decision.
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use serde_json::json;
+
+use super::policy;
+use crate::chain::events::{self, NewEvent};
+use crate::db::owner::{as_owner, owner_read};
+use crate::db::{self, exemptions_bound, queries, Arg};
+use crate::errors;
+use crate::ffi::{relcache, security, xact};
+use crate::sqltext;
+
+/// What a statement can be exempted by.
+pub struct ExemptionQuery<'a> {
+    pub statement_hash: Option<&'a str>,
+    pub content_hash: Option<&'a str>,
+    /// The OIDs of the relations it locks (those that exist).
+    pub relations: Vec<pg_sys::Oid>,
+    /// Rules whose findings need approval: a rule exemption must cover all of them.
+    pub rules: Vec<String>,
+}
+
+/// The id of a live exemption covering the statement: by statement or content hash, by
+/// every relation it locks, or by every rule that made it risky.
+pub fn find(query: &ExemptionQuery) -> Option<i64> {
+    if !exemptions_bound() {
+        return None;
+    }
+    let args: [Arg; 4] = [
+        query.statement_hash.into(),
+        query.content_hash.into(),
+        query.relations.clone().into(),
+        query.rules.clone().into(),
+    ];
+    let rows: Vec<(i64, String, String, Option<pg_sys::Oid>)> = owner_read(|| {
+        db::select(queries::LIVE_EXEMPTIONS, &args, |row| {
+            (
+                row.get::<i64>("id").unwrap_or_default(),
+                row.text("scope"),
+                row.text("target"),
+                row.get::<pg_sys::Oid>("relid"),
+            )
+        })
+    });
+    let direct = rows.iter().find(|(_, scope, _, _)| scope == "statement" || scope == "content");
+    let all_relations = !query.relations.is_empty()
+        && query.relations.iter().all(|oid| rows.iter().any(|(_, s, _, r)| s == "relation" && *r == Some(*oid)));
+    let all_rules = !query.rules.is_empty()
+        && query.rules.iter().all(|rule| rows.iter().any(|(_, s, t, _)| s == "rule" && t == rule));
+    let first_of = |scope: &str| rows.iter().find(|(_, s, _, _)| s == scope);
+    direct
+        .or_else(|| if all_relations { first_of("relation") } else { None })
+        .or_else(|| if all_rules { first_of("rule") } else { None })
+        .map(|(id, _, _, _)| *id)
+}
+
+/// What an exemption is bound to: its target as stored, the relation's OID (relation scope)
+/// and the content's statements (content scope).
+struct Target {
+    target: String,
+    relid: Option<pg_sys::Oid>,
+    statement_hashes: Option<Vec<String>>,
+}
+
+/// Normalizes and checks an exemption target for its scope.
+fn target(scope: &str, target: &str) -> Target {
+    let plain = |target: String| Target { target, relid: None, statement_hashes: None };
+    match scope {
+        "statement" if fence_core::hash::is_tagged_sha256(target) => plain(target.to_string()),
+        // Content by hash: its statements as an approval recorded them.
+        "content" if fence_core::hash::is_tagged_sha256(target) => {
+            let hashes = as_owner(|| {
+                db::select_value::<Vec<String>>(queries::CONTENT_STATEMENTS, &[target.into()], "statement_hashes")
+            });
+            match hashes {
+                Some(hashes) => Target { target: target.to_string(), relid: None, statement_hashes: Some(hashes) },
+                None => errors::invalid_parameter(format!(
+                    "fence knows no statements of content {target}: no approval of it is recorded"
+                ))
+                .hint("Pass the migration's SQL itself as the target: SELECT fence.exempt('content', $fence$<migration SQL>$fence$, ...);")
+                .raise(),
+            }
+        }
+        // Content by its SQL: its statements and those its code runs.
+        "content" => {
+            let content = sqltext::canonical(target);
+            if content.statements.is_empty() {
+                errors::invalid_parameter("there is nothing to exempt: the SQL has no statements").raise();
+            }
+            let hashes = sqltext::covered_hashes(&content, target);
+            Target { target: content.content_hash, relid: None, statement_hashes: Some(hashes) }
+        }
+        "statement" => {
+            errors::invalid_parameter(format!("a statement exemption needs a sha256:<64 hex> hash, not '{target}'"))
+                .hint("Use the statement hash from the refusal's DETAIL.")
+                .raise()
+        }
+        "relation" => match relcache::lookup_oid(&relcache::parse_name(target)) {
+            Some((info, oid)) => Target { target: info.name.to_string(), relid: Some(oid), statement_hashes: None },
+            None => errors::not_found(format!("relation \"{target}\" does not exist")).raise(),
+        },
+        "rule" if fence_core::rules::by_id(target).is_some() => plain(target.to_string()),
+        "rule" => no_rule(target),
+        _ => errors::invalid_parameter(format!("scope must be statement, relation, rule or content, not '{scope}'"))
+            .raise(),
+    }
+}
+
+fn no_rule(rule: &str) -> ! {
+    errors::not_found(format!("there is no rule \"{rule}\"")).hint("See docs/rules/ for the rule ids.").raise()
+}
+
+/// Grants a time-boxed exemption; returns its id.
+pub fn exempt(
+    scope: &str,
+    target_text: &str,
+    reason: &str,
+    expires_at: TimestampWithTimeZone,
+    finding: Option<&str>,
+) -> i64 {
+    if reason.trim().is_empty() {
+        errors::invalid_parameter("an exemption needs a written reason").raise();
+    }
+    if let Some(rule) = finding.filter(|rule| fence_core::rules::by_id(rule).is_none()) {
+        no_rule(rule);
+    }
+    let Target { target, relid, statement_hashes } = target(scope, target_text);
+    let now = xact::now_unix_us();
+    let expires_us = xact::unix_us(expires_at);
+    let by = security::session_role();
+    as_owner(|| {
+        let policy = policy::current();
+        if expires_us <= now {
+            errors::invalid_parameter("expires_at must be in the future").raise();
+        }
+        if expires_us - now > policy.policy.exemption_max_seconds * 1_000_000 {
+            errors::invalid_parameter(format!(
+                "expires_at is beyond the policy's maximum exemption duration ({} seconds)",
+                policy.policy.exemption_max_seconds
+            ))
+            .hint("Choose an earlier expiry, or change exemption_max_duration with fence.set_policy().")
+            .raise();
+        }
+        let mut args: Vec<Arg> = vec![
+            scope.into(),
+            target.as_str().into(),
+            reason.into(),
+            finding.into(),
+            (&*by).into(),
+            xact::timestamptz(now).into(),
+            expires_at.into(),
+            policy.version.into(),
+        ];
+        let mut details = json!({"exemption_id": 0, "scope": scope, "target": target, "reason": reason, "finding": finding, "expires_us": expires_us});
+        let query = if exemptions_bound() {
+            details["relid"] = json!(relid.map(|oid| oid.to_u32()));
+            details["statement_hashes"] = json!(statement_hashes);
+            args.extend([relid.into(), statement_hashes.into()]);
+            queries::INSERT_EXEMPTION
+        } else {
+            queries::INSERT_EXEMPTION_UNBOUND
+        };
+        let id = db::write(query, &args, |row| row.get::<i64>("id")).into_iter().next().flatten().unwrap_or_default();
+        details["exemption_id"] = json!(id);
+        events::record(
+            NewEvent {
+                kind: "exemption",
+                relation: (scope == "relation").then(|| target.clone()),
+                statement_hash: (scope == "statement").then(|| target.clone()),
+                content_hash: (scope == "content").then(|| target.clone()),
+                policy_version: Some(i64::from(policy.version)),
+                policy_hash: Some(policy.hash.clone()),
+                details: details.as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            },
+            false,
+        );
+        id
+    })
+}
+
+/// Revokes an exemption before it expires.
+pub fn revoke(id: i64, reason: &str) -> bool {
+    if reason.trim().is_empty() {
+        errors::invalid_parameter("a reason is required to revoke an exemption").raise();
+    }
+    let by = security::session_role();
+    let args = [id.into(), (&*by).into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()];
+    let revoked = as_owner(|| db::write(queries::REVOKE_EXEMPTION, &args, |_| ()));
+    if revoked.is_empty() {
+        errors::not_found(format!("there is no active exemption {id}")).raise();
+    }
+    policy::record_event("exemption_revoked", None, None, json!({"exemption_id": id, "reason": reason}));
+    true
+}
