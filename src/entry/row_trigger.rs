@@ -4,7 +4,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use super::v1_finfo;
-use crate::ffi::rowtrigger;
+use crate::ffi::tuple;
 
 v1_finfo!(pg_finfo_fence_row_change);
 
@@ -13,7 +13,7 @@ v1_finfo!(pg_finfo_fence_row_change);
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn fence_row_change(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     // SAFETY: `fcinfo` is the function manager's call info for a trigger function.
-    let firing = unsafe { rowtrigger::firing(fcinfo) }.unwrap_or_else(|error| error.raise());
+    let firing = unsafe { tuple::firing(fcinfo) }.unwrap_or_else(|error| error.raise());
     crate::rows::trigger::record(&firing);
     pg_sys::Datum::from(0)
 }

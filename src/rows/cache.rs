@@ -9,8 +9,8 @@ use fence_core::rows::Month;
 use pgrx::pg_sys;
 use rustc_hash::FxHashMap;
 
-use crate::ffi::rowstore::StoreTable;
-use crate::ffi::rowtrigger::Projection;
+use super::projection::Projection;
+use super::store::StoreTable;
 
 /// A tracked table as the trigger needs it (cached per backend until the table or its
 /// tracking changes).
@@ -52,7 +52,7 @@ pub fn forget_cached(relation: pg_sys::Oid) {
     // A new partition changes the default partition's bounds: look every month up again.
     PARTITIONS.with(|p| {
         let mut partitions = p.borrow_mut();
-        if partitions.values().any(|table| table.oid == relation) {
+        if partitions.values().any(|table| table.oid() == relation) {
             partitions.clear();
         }
     });

@@ -6,6 +6,9 @@
 
 pub mod cache;
 pub mod harm;
+mod printer;
+mod projection;
 pub mod seal;
+mod store;
 pub mod tracking;
 pub mod trigger;

@@ -6,10 +6,11 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde_json::{json, Value};
 
+use super::projection;
 use crate::db::owner::{as_owner, owner_read};
 use crate::db::{self, queries, Arg};
 use crate::errors;
-use crate::ffi::{relcache, rowtrigger, security, xact};
+use crate::ffi::{relcache, security, xact};
 use crate::governance::policy;
 use crate::session;
 use fence_core::rows::Month;
@@ -173,8 +174,8 @@ pub fn track(relid: pg_sys::Oid, relation: String, exclude_columns: Vec<String>)
     if relation.starts_with("fence.") {
         errors::invalid_parameter("fence's own tables are audited by the chain, not tracked").raise();
     }
-    let key = rowtrigger::key_columns(relid).unwrap_or_else(|| no_key(&relation, false));
-    let columns = rowtrigger::column_names(relid);
+    let key = projection::key_columns(relid).unwrap_or_else(|| no_key(&relation, false));
+    let columns = projection::column_names(relid);
     let mut excluded: Vec<String> = Vec::new();
     for column in exclude_columns {
         if !columns.contains(&column) {

@@ -5,14 +5,15 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use fence_core::rows::{Month, RowChange};
+use fence_core::rows::{Month, Operation, RowChange};
 use pgrx::pg_sys;
 
 use super::cache::{self, Tracked};
+use super::projection::{self, Projection, Style};
+use super::store::StoreTable;
 use super::tracking::{self, no_key};
 use crate::errors;
-use crate::ffi::rowstore::{StoreTable, StoredChange};
-use crate::ffi::rowtrigger::{self, Firing, Image, Operation, Style};
+use crate::ffi::tuple::{Firing, Image};
 use crate::ffi::{relcache, security, worker, xact};
 use crate::{session, settings};
 
@@ -56,13 +57,13 @@ fn tracked(relid: pg_sys::Oid, truncate: bool) -> Option<Rc<Tracked>> {
             _ => shared_tracking(&relation, table_id),
         }
     }
-    let key = rowtrigger::key_columns(relid).unwrap_or_else(|| no_key(&relation, true));
-    let columns: Vec<String> = rowtrigger::column_names(relid).into_iter().filter(|c| !excluded.contains(c)).collect();
+    let key = projection::key_columns(relid).unwrap_or_else(|| no_key(&relation, true));
+    let columns: Vec<String> = projection::column_names(relid).into_iter().filter(|c| !excluded.contains(c)).collect();
     let tracked = Rc::new(Tracked {
         table_id,
         relation,
-        key: rowtrigger::projection(relid, &key, Style::JsonbText),
-        row: rowtrigger::projection(relid, &columns, Style::Json),
+        key: Projection::new(relid, &key, Style::JsonbText),
+        row: Projection::new(relid, &columns, Style::Json),
     });
     cache::keep_tracked(relid, tracked.clone());
     Some(tracked)
@@ -90,7 +91,7 @@ fn partition(month: Month) -> Rc<StoreTable> {
             cache::keep_partition(month, table.clone());
             table
         });
-        if LOCKED.with(Cell::get) == Some((holder, table.oid)) {
+        if LOCKED.with(Cell::get) == Some((holder, table.oid())) {
             return table;
         }
         // Taking the lock (first time in a transaction) takes in pending invalidations: if one
@@ -99,7 +100,7 @@ fn partition(month: Month) -> Rc<StoreTable> {
         // in a partition whose bounds exclude it.
         table.lock();
         if cache::invalidations() == seen {
-            LOCKED.with(|l| l.set(Some((holder, table.oid))));
+            LOCKED.with(|l| l.set(Some((holder, table.oid()))));
             return table;
         }
     }
@@ -110,18 +111,19 @@ pub fn record(firing: &Firing) {
     let Some(tracked) = tracked(firing.relid, firing.operation == Operation::Truncate) else { return };
     // An UPDATE keeps the old values of the columns it changed (the others are in the new
     // row); one that changed only excluded columns (or nothing) records nothing.
-    let changed = (firing.operation == Operation::Update).then(|| firing.changed(&tracked.row));
+    let changed = (firing.operation == Operation::Update).then(|| tracked.row.changed(firing));
     if changed.as_ref().is_some_and(Vec::is_empty) {
         return;
     }
-    let old_values = firing.row_image(Image::Old, &tracked.row, changed.as_deref());
-    let new_row = firing.row_image(Image::New, &tracked.row, None);
+    let (row, key) = (&tracked.row, &tracked.key);
+    let old_values = row.row_image(firing, Image::Old, changed.as_deref());
+    let new_row = row.row_image(firing, Image::New, None);
     let (row_key, old_key) = match firing.operation {
-        Operation::Insert => (firing.key_image(Image::New, &tracked.key), None),
-        Operation::Delete => (firing.key_image(Image::Old, &tracked.key), None),
-        Operation::Update if firing.unchanged(&tracked.key) => (firing.key_image(Image::New, &tracked.key), None),
+        Operation::Insert => (key.key_image(firing, Image::New), None),
+        Operation::Delete => (key.key_image(firing, Image::Old), None),
+        Operation::Update if key.unchanged(firing) => (key.key_image(firing, Image::New), None),
         Operation::Update => {
-            let (new, old) = (firing.key_image(Image::New, &tracked.key), firing.key_image(Image::Old, &tracked.key));
+            let (new, old) = (key.key_image(firing, Image::New), key.key_image(firing, Image::Old));
             // Byte-wise different but printed alike (e.g. a value stored compressed): same key.
             let moved = old != new;
             (new, old.filter(|_| moved))
@@ -151,7 +153,7 @@ pub fn record(firing: &Firing) {
         ordinal,
         changed_at_us,
     };
-    StoredChange { change: &change, row_hash: &change.hash() }.insert(&partition(Month::of(changed_at_us)));
+    partition(Month::of(changed_at_us)).insert(&change, &change.hash());
 }
 
 /// Pre-commit of a transaction that recorded changes: start the sealer unless one runs (checked

@@ -1,0 +1,202 @@
+//! Inserting a row straight into a table and its indexes — no SPI, no executor, no permission
+//! check (the row audit's writer: its role has no rights on fence's tables and needs none).
+//! What can be worked out once per table is: its attributes, and which heap columns each index
+//! holds.
+
+use pgrx::pg_sys;
+
+use super::error::Error;
+use super::nodes::{cstr, list_oids};
+use super::tuple::attribute;
+use super::xact::postgres_timestamp;
+
+/// What an index of the table holds.
+struct IndexLayout {
+    oid: pg_sys::Oid,
+    /// The heap columns it holds (0-based), in index order.
+    columns: Vec<usize>,
+    /// What `index_insert` needs to know of it, built once (in the table's memory context).
+    info: *mut pg_sys::IndexInfo,
+}
+
+/// A table opened for direct inserts: its attributes' names (None: dropped) and its indexes.
+pub struct InsertTarget {
+    pub oid: pg_sys::Oid,
+    pub attributes: Vec<Option<String>>,
+    indexes: Vec<IndexLayout>,
+    context: pg_sys::MemoryContext,
+}
+
+impl Drop for InsertTarget {
+    fn drop(&mut self) {
+        // SAFETY: the context is this table's own; only its IndexInfos live there.
+        unsafe { pg_sys::MemoryContextDelete(self.context) }
+    }
+}
+
+fn unsupported_index(index: pg_sys::Oid) -> ! {
+    Error::new(
+        pgrx::PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+        format!("index {} of fence.row_changes has an expression or a predicate", index.to_u32()),
+    )
+    .detail("fence writes row changes without the executor, so it cannot maintain such an index.")
+    .hint("Drop that index; index plain columns.")
+    .raise()
+}
+
+/// The value of one column of a row to insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Null,
+    Int4(i32),
+    Int8(i64),
+    /// A `timestamptz`, in microseconds since the Unix epoch.
+    Timestamp(i64),
+    /// A `text` or `json` value, copied into the row's block of texts.
+    Text(&'a str),
+}
+
+/// Bytes a text value takes in the block of texts: its 4-byte header and its bytes, rounded
+/// up to keep the next header aligned.
+fn text_size(text: &str) -> usize {
+    (pg_sys::VARHDRSZ + text.len()).next_multiple_of(4)
+}
+
+/// The datums and nulls of a row; every text value is copied into one palloc'd block (in the
+/// current memory context).
+fn datums(values: &[Value]) -> (Vec<pg_sys::Datum>, Vec<bool>) {
+    let size = values.iter().map(|v| if let Value::Text(t) = v { text_size(t) } else { 0 }).sum::<usize>();
+    // SAFETY: the block is large enough for every text (header and bytes, 4-aligned as
+    // palloc'd memory is MAXALIGNed); each varlena gets its 4-byte header.
+    unsafe {
+        let mut next = pg_sys::palloc(size.max(1)).cast::<u8>();
+        values
+            .iter()
+            .map(|value| match *value {
+                Value::Null => (pg_sys::Datum::from(0), true),
+                Value::Int4(n) => (pg_sys::Datum::from(n), false),
+                Value::Int8(n) => (pg_sys::Datum::from(n), false),
+                Value::Timestamp(us) => (pg_sys::Datum::from(postgres_timestamp(us)), false),
+                Value::Text(text) => {
+                    let varlena = next.cast::<pg_sys::varlena>();
+                    pgrx::set_varsize_4b(varlena, (pg_sys::VARHDRSZ + text.len()) as i32);
+                    std::ptr::copy_nonoverlapping(text.as_ptr(), next.add(pg_sys::VARHDRSZ), text.len());
+                    next = next.add(text_size(text));
+                    (pg_sys::Datum::from(varlena), false)
+                }
+            })
+            .unzip()
+    }
+}
+
+impl InsertTarget {
+    /// Reads the layout of a table (opened here with the lock an insert takes anyway).
+    pub fn open(oid: pg_sys::Oid) -> InsertTarget {
+        // SAFETY: the table and its indexes are opened with RowExclusiveLock, as for an
+        // INSERT, and closed keeping the lock; only their descriptors and pg_index rows are
+        // read. The IndexInfos are built in a context of the table's own, which lives as long
+        // as this layout (dropped when the table's relcache entry is invalidated).
+        unsafe {
+            let rel = pg_sys::table_open(oid, pg_sys::RowExclusiveLock as i32);
+            let desc = (*rel).rd_att;
+            let attributes = (0..(*desc).natts as usize)
+                .map(|i| {
+                    let attr = attribute(desc, i);
+                    (!attr.attisdropped).then(|| cstr(attr.attname.data.as_ptr()).unwrap_or_default())
+                })
+                .collect();
+            let context = pg_sys::AllocSetContextCreateExtended(
+                pg_sys::TopMemoryContext,
+                c"fence row changes table".as_ptr(),
+                pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+                pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+                pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
+            );
+            let mut table = InsertTarget { oid, attributes, indexes: Vec::new(), context };
+            for index_oid in list_oids(pg_sys::RelationGetIndexList(rel)) {
+                let index = pg_sys::index_open(index_oid, pg_sys::RowExclusiveLock as i32);
+                if !pg_sys::RelationGetIndexExpressions(index).is_null()
+                    || !pg_sys::RelationGetIndexPredicate(index).is_null()
+                {
+                    unsupported_index(index_oid);
+                }
+                let form = &*(*index).rd_index;
+                // Key and INCLUDE columns: index_insert takes a value for each.
+                let keys = form.indkey.values.as_slice(form.indnatts as usize);
+                let columns = keys.iter().map(|&attno| attno as usize - 1).collect();
+                let old = pg_sys::MemoryContextSwitchTo(context);
+                let info = pg_sys::BuildIndexInfo(index);
+                pg_sys::MemoryContextSwitchTo(old);
+                pg_sys::index_close(index, pg_sys::NoLock as i32);
+                table.indexes.push(IndexLayout { oid: index_oid, columns, info });
+            }
+            pg_sys::table_close(rel, pg_sys::NoLock as i32);
+            table
+        }
+    }
+
+    /// Takes the insert's locks on the table and its indexes (RowExclusiveLock, as the executor
+    /// does, held to the end of the (sub)transaction); taking them for the first time in a
+    /// transaction takes in pending invalidations.
+    pub fn lock(&self) {
+        // SAFETY: regular relation locks, released by the (sub)transaction's end.
+        unsafe {
+            pg_sys::LockRelationOid(self.oid, pg_sys::RowExclusiveLock as i32);
+            for index in &self.indexes {
+                pg_sys::LockRelationOid(index.oid, pg_sys::RowExclusiveLock as i32);
+            }
+        }
+    }
+
+    /// Inserts a row (one value per attribute, in order; Null for a dropped one), with its
+    /// index entries. The caller holds the insert's locks (`lock`, in this subtransaction).
+    pub fn insert(&self, values: &[Value]) {
+        let (mut values, mut nulls) = datums(values);
+        // SAFETY: the caller holds RowExclusiveLock on the table and its indexes, like any
+        // INSERT target (so they are opened without taking the locks again; an index created
+        // since invalidates the layout, and loading it again takes its lock), and the tuple is
+        // formed with its descriptor (one value per attribute, each of the attribute's type:
+        // the caller maps them from `attributes`, which is dropped with the layout when the
+        // table changes). Each index gets what the executor would give it: its key columns'
+        // values, nothing while it is not ready for inserts (CREATE INDEX CONCURRENTLY), a
+        // uniqueness check if it is unique.
+        unsafe {
+            let rel = pg_sys::table_open(self.oid, pg_sys::NoLock as i32);
+            let tuple = pg_sys::heap_form_tuple((*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
+            pg_sys::simple_heap_insert(rel, tuple);
+            for layout in &self.indexes {
+                let index = pg_sys::index_open(layout.oid, pg_sys::NoLock as i32);
+                let form = &*(*index).rd_index;
+                if form.indisready {
+                    // What an access method caches in the IndexInfo (a block-range index's
+                    // descriptor) lasts this call only: it points into relcache entries.
+                    let info = layout.info;
+                    (*info).ii_AmCache = std::ptr::null_mut();
+                    (*info).ii_Context = pg_sys::CurrentMemoryContext;
+                    let mut key_values = [pg_sys::Datum::from(0); pg_sys::INDEX_MAX_KEYS as usize];
+                    let mut key_nulls = [false; pg_sys::INDEX_MAX_KEYS as usize];
+                    for (n, &c) in layout.columns.iter().enumerate() {
+                        (key_values[n], key_nulls[n]) = (values[c], nulls[c]);
+                    }
+                    let check = if form.indisunique {
+                        pg_sys::IndexUniqueCheck::UNIQUE_CHECK_YES
+                    } else {
+                        pg_sys::IndexUniqueCheck::UNIQUE_CHECK_NO
+                    };
+                    pg_sys::index_insert(
+                        index,
+                        key_values.as_mut_ptr(),
+                        key_nulls.as_mut_ptr(),
+                        &mut (*tuple).t_self,
+                        rel,
+                        check,
+                        false,
+                        info,
+                    );
+                }
+                pg_sys::index_close(index, pg_sys::NoLock as i32);
+            }
+            pg_sys::table_close(rel, pg_sys::NoLock as i32);
+        }
+    }
+}
