@@ -42,9 +42,12 @@ ensure_deps() {
 # Builds the extension and installs it into PostgreSQL 15's directories.
 install_extension() {
     say "building and installing fence ${1:-}"
+    # Only this version's scripts (a script left by an earlier build would hide a broken path).
+    $SUDO rm -f "$("$PG_CONFIG" --sharedir)"/extension/fence--*.sql
     (cd "$ROOT" && cargo pgrx install --pg-config "$PG_CONFIG" ${1:-} 2>&1 | grep -v '^\s*$' | tail -n 3)
-    # Earlier releases' scripts and the upgrade scripts (ALTER EXTENSION fence UPDATE).
-    $SUDO cp "$ROOT"/sql/fence--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
+    # The first release's install script and every update script: earlier versions install
+    # through them (CREATE EXTENSION fence VERSION ...), and ALTER EXTENSION fence UPDATE runs them.
+    $SUDO cp "$ROOT"/sql/releases/fence--*.sql "$ROOT"/sql/upgrade/fence--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
 }
 
 # start_server NAME PORT [extra postgresql.conf lines]: a cluster of our own, owned by

@@ -16,8 +16,9 @@ ensure_deps
 say "packaging $NAME (release build)"
 rm -rf "$STAGE" && mkdir -p "$STAGE"
 cargo pgrx package --pg-config "$PG_CONFIG" --out-dir "$STAGE" 2>&1 | grep -v '^\s*$' | tail -n 2
-# Earlier releases' scripts, for ALTER EXTENSION fence UPDATE from them.
-cp sql/fence--*.sql "$STAGE$("$PG_CONFIG" --sharedir)/extension/"
+# The first release's install script and every update script, for ALTER EXTENSION fence UPDATE
+# from an earlier version (and to install one).
+cp sql/releases/fence--*.sql sql/upgrade/fence--*.sql "$STAGE$("$PG_CONFIG" --sharedir)/extension/"
 cargo build -q --release -p fence-cli
 install -D -m 0755 target/release/fence "$STAGE/usr/local/bin/fence"
 # Files only: extracting at / must not touch the metadata of existing directories.

@@ -4,12 +4,13 @@
 # differential scanner test of the CLI against the server (scripts/scanfuzz.sh) and
 # the concurrency / evidence / dump / crash checks (scripts/durability.sh), the row-change
 # retention across months on a clock-shifted server of its own (scripts/retention.sh), the log /
-# notify / stats / report checks (scripts/observability.sh), the upgrade from the previous
-# release (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; the compatibility
+# notify / stats / report checks (scripts/observability.sh), the upgrade from every released
+# version (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; the compatibility
 # suite (scripts/compat.sh: the same SQL with and without fence, and a hot standby) and
 # pg_cron / pg_partman maintenance under an automation policy (scripts/automation.sh); then the migration
 # tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh);
 # last, the release package is built, installed and checked (scripts/package.sh --check).
+# The module floors of src/ and the released scripts' checksums are checked first.
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -19,6 +20,11 @@ cd "$ROOT"
 say "cargo fmt --check / cargo clippy"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+say "architecture (scripts/architecture.py) and frozen releases (sql/releases/SHA256SUMS)"
+python3 scripts/architecture.py
+(cd sql/releases && sha256sum --quiet --strict -c SHA256SUMS && [ "$(ls fence--*.sql | wc -l)" = "$(wc -l < SHA256SUMS)" ]) \
+    || { echo "a released script in sql/releases was edited, added or removed"; exit 1; }
 
 say "fence-core and fence-cli tests"
 cargo test -p fence-core -p fence-cli --quiet

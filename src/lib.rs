@@ -26,9 +26,9 @@ mod session;
 mod settings;
 mod sqltext;
 
-::pgrx::extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
-::pgrx::extension_sql_file!("../sql/event_triggers.sql", name = "event_triggers", requires = ["schema"]);
-::pgrx::extension_sql_file!("../sql/views.sql", name = "views", requires = ["schema"]);
-::pgrx::extension_sql_file!("../sql/ergonomics.sql", name = "ergonomics", requires = ["views"]);
-::pgrx::extension_sql_file!("../sql/rows.sql", name = "rows", requires = ["schema"]);
-::pgrx::extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
+::pgrx::extension_sql_file!("../sql/install/schema.sql", name = "schema", bootstrap);
+::pgrx::extension_sql_file!("../sql/install/event_triggers.sql", name = "event_triggers", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/install/views.sql", name = "views", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/install/ergonomics.sql", name = "ergonomics", requires = ["views"]);
+::pgrx::extension_sql_file!("../sql/install/rows.sql", name = "rows", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/install/finalize.sql", name = "finalize", finalize);

@@ -12,56 +12,33 @@ use crate::ffi::{notify, security, xact};
 use crate::session::{self, Pending};
 use crate::settings;
 
-/// What the caller knows about an event; the rest is filled in here.
-#[derive(Default)]
-pub struct NewEvent {
-    pub kind: &'static str,
-    pub command_tag: Option<String>,
-    pub relation: Option<String>,
-    pub statement: Option<String>,
-    pub statement_hash: Option<String>,
-    pub content_hash: Option<String>,
-    pub decision: Option<String>,
-    pub reason: Option<String>,
-    pub risk: Option<String>,
-    pub policy_version: Option<i64>,
-    pub policy_hash: Option<String>,
-    pub details: serde_json::Map<String, Value>,
-}
-
 /// The full event: the caller's fields plus time, roles, claims and session (`seq` 0 until
 /// appended; `txid` set at commit, or now for a denial).
-pub fn complete(mut event: NewEvent) -> AuditEvent {
-    add_claims(&mut event);
-    add_session(&mut event);
+pub fn complete(mut event: AuditEvent) -> AuditEvent {
+    if !event.details.is_object() {
+        event.details = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(details) = &mut event.details {
+        add_claims(details);
+        add_session(details);
+    }
     AuditEvent {
         seq: 0,
         time_us: xact::now_unix_us(),
-        kind: event.kind.to_string(),
         session_role: security::session_role().to_string(),
         executing_role: security::executing_role(),
         txid: None,
-        command_tag: event.command_tag,
-        relation: event.relation,
-        statement: event.statement,
-        statement_hash: event.statement_hash,
-        content_hash: event.content_hash,
-        decision: event.decision,
-        reason: event.reason,
-        risk: event.risk,
-        policy_version: event.policy_version,
-        policy_hash: event.policy_hash,
-        details: Value::Object(event.details),
+        ..event
     }
 }
 
 /// A denial's event, complete now: its transaction is about to abort.
-pub fn denial_event(event: NewEvent) -> AuditEvent {
+pub fn denial_event(event: AuditEvent) -> AuditEvent {
     AuditEvent { txid: xact::full_transaction_id_if_any(), ..complete(event) }
 }
 
 /// Buffers an event of the current (sub)transaction.
-pub fn record(event: NewEvent, awaiting_end: bool) {
+pub fn record(event: AuditEvent, awaiting_end: bool) {
     buffer(complete(event), awaiting_end, Vec::new());
 }
 
@@ -90,23 +67,23 @@ pub fn awaiting_missing() -> Vec<RelationName> {
 
 /// The CI context the session claims (`fence.repository`, ...), kept under `claims` so it is
 /// never confused with the server-verified roles.
-fn add_claims(event: &mut NewEvent) {
+fn add_claims(details: &mut serde_json::Map<String, Value>) {
     let claims: serde_json::Map<String, Value> =
         settings::claims().into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect();
     if !claims.is_empty() {
-        event.details.insert("claims".into(), Value::Object(claims));
+        details.insert("claims".into(), Value::Object(claims));
     }
 }
 
 /// Who is connected, beside the roles: application name, client address and backend pid,
 /// under `details.session` (hashed like everything else).
-fn add_session(event: &mut NewEvent) {
+fn add_session(details: &mut serde_json::Map<String, Value>) {
     let client = session::client_addr();
-    let mut details = serde_json::Map::new();
-    details.insert("application_name".into(), security::application_name().into());
-    details.insert("client_addr".into(), client.to_string().into());
-    details.insert("backend_pid".into(), security::backend_pid().into());
-    event.details.insert("session".into(), Value::Object(details));
+    let mut session = serde_json::Map::new();
+    session.insert("application_name".into(), security::application_name().into());
+    session.insert("client_addr".into(), client.to_string().into());
+    session.insert("backend_pid".into(), security::backend_pid().into());
+    details.insert("session".into(), Value::Object(session));
 }
 
 /// Attaches what the later event triggers saw to the newest DDL decision still waiting for

@@ -24,7 +24,7 @@ pub unsafe extern "C-unwind" fn process_utility(
     // SAFETY: the arguments are what ProcessUtility received.
     unsafe {
         let depth = before(pstmt, query_string, context);
-        utility::call_next(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+        utility::next()(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
         after(pstmt, depth);
     }
 }

@@ -50,28 +50,12 @@ pub fn install(hook: ProcessUtilityFn) {
     }
 }
 
-/// Calls the hook that was installed before ours (or the server's own function), without a
-/// guard: an ERROR raised by the statement unwinds straight through to PostgreSQL's handler.
-///
-/// # Safety
-/// The arguments must be those ProcessUtility received.
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn call_next(
-    pstmt: *mut pg_sys::PlannedStmt,
-    query_string: *const std::ffi::c_char,
-    read_only_tree: bool,
-    context: ProcessUtilityContext::Type,
-    params: pg_sys::ParamListInfo,
-    query_env: *mut pg_sys::QueryEnvironment,
-    dest: *mut pg_sys::DestReceiver,
-    qc: *mut pg_sys::QueryCompletion,
-) {
-    // SAFETY: per the caller; NEXT is set by `install` before the hook is, and never changes.
-    unsafe {
-        if let Some(next) = NEXT {
-            next(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
-        }
-    }
+/// The hook that was installed before ours (or the server's own function): ours calls it
+/// with exactly what it received, and without a guard, so that an ERROR raised by the
+/// statement unwinds straight through to PostgreSQL's handler.
+pub fn next() -> ProcessUtilityFn {
+    // SAFETY: NEXT is set by `install` before the hook is, and never changes after.
+    unsafe { NEXT }.unwrap_or(standard_process_utility)
 }
 
 /// Whether fence was loaded before this session's first query, so the hook sees every

@@ -4,6 +4,7 @@
 //! it, a dependency on a temporary object, a tracked table's row audit broken. Also the
 //! changes to what keeps fence on.
 
+use fence_core::chain::AuditEvent;
 use fence_core::policy::Mode;
 use pgrx::prelude::*;
 use serde_json::{Map, Value};
@@ -11,7 +12,7 @@ use serde_json::{Map, Value};
 use super::decide::{in_warn_roles, row_audit_explanation};
 use super::denials::{refuse_after, Refusal};
 use super::watching;
-use crate::chain::events::{self, NewEvent};
+use crate::chain::events;
 use crate::db::{self, queries};
 use crate::ffi::event_trigger::{in_extension_script, EventTriggerCall};
 use crate::ffi::{parsetree, relcache};
@@ -34,7 +35,10 @@ pub fn record_guard_change(what: String, state: String, statement: Option<String
     let mut details = Map::new();
     details.insert("guard".into(), what.clone().into());
     details.insert("state".into(), state.clone().into());
-    events::record(NewEvent { kind: "guard_change", statement, details, ..Default::default() }, false);
+    events::record(
+        AuditEvent { kind: "guard_change".into(), statement, details: details.into(), ..Default::default() },
+        false,
+    );
     if what == "session_replication_role" && state != "origin" {
         warning!(
             "fence: session_replication_role = {state} silences fence's event triggers; recorded in the audit chain"
@@ -59,7 +63,15 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, rows: Vec<Value>, 
     if !events::attach(key, rows.clone(), end) {
         let mut details = Map::new();
         details.insert(key.into(), Value::Array(rows.clone()));
-        events::record(NewEvent { kind, command_tag: Some(tag.to_string()), details, ..Default::default() }, false);
+        events::record(
+            AuditEvent {
+                kind: kind.into(),
+                command_tag: Some(tag.to_string()),
+                details: details.into(),
+                ..Default::default()
+            },
+            false,
+        );
     }
     rows
 }

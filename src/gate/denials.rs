@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::report::recorded_line;
 use super::text;
-use crate::chain::events::{self, NewEvent};
+use crate::chain::events;
 use crate::chain::outside;
 use crate::errors;
 use crate::ffi::worker::Progress;
@@ -75,14 +75,14 @@ pub struct Refusal<'a> {
 pub fn refuse_after(refusal: Refusal) -> ! {
     let mut details = Map::new();
     details.insert("explanation".into(), refusal.explanation.clone().into());
-    let event = events::denial_event(NewEvent {
-        kind: "ddl",
+    let event = events::denial_event(AuditEvent {
+        kind: "ddl".into(),
         command_tag: Some(refusal.tag.to_string()),
         relation: Some(refusal.relation.to_string()),
         statement: text::client_text(),
         decision: Some(Outcome::Deny.as_str().into()),
         reason: Some(refusal.reason.into()),
-        details,
+        details: details.into(),
         ..Default::default()
     });
     let recorded = outside::persist(&event);

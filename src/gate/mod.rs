@@ -12,6 +12,7 @@ pub mod text;
 pub mod utility;
 
 use fence_core::analysis::{Analysis, Analyzer};
+use fence_core::chain::AuditEvent;
 use fence_core::decision::Outcome;
 use fence_core::model::{Statement, StatementKind};
 use pgrx::prelude::*;
@@ -19,7 +20,7 @@ use serde_json::Map;
 
 use crate::analysis::{findings_json, locks_json};
 use crate::catalog::LiveCatalog;
-use crate::chain::events::{self, NewEvent};
+use crate::chain::events;
 use crate::chain::outside;
 use crate::db::owner;
 use crate::errors;
@@ -128,8 +129,8 @@ pub fn gate(call: GateCall) {
     if let Some(name) = &verdict.automation {
         details.insert("automation".into(), name.clone().into());
     }
-    let event = NewEvent {
-        kind: "ddl",
+    let event = AuditEvent {
+        kind: "ddl".into(),
         command_tag: Some(call.tag.clone()),
         relation: analysis.relation.clone(),
         statement: text.clone(),
@@ -140,7 +141,8 @@ pub fn gate(call: GateCall) {
         risk: Some(analysis.risk.as_str().into()),
         policy_version: Some(i64::from(policy_version)),
         policy_hash: Some(policy_hash),
-        details,
+        details: details.into(),
+        ..Default::default()
     };
     let denied = verdict.decision.outcome == Outcome::Deny;
     // A cancel or statement_timeout waits until the denial is recorded (see outside::persist).

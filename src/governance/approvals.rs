@@ -1,6 +1,7 @@
 //! Approvals of migration content: granted (or rejected) and revoked through
 //! `fence.approve()` / `fence.revoke_approval()`, and read for each decision.
 
+use fence_core::chain::AuditEvent;
 use fence_core::decision::ApprovalEvidence;
 use fence_core::policy::Policy;
 use fence_core::risk::Risk;
@@ -9,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::policy;
 use crate::analysis;
-use crate::chain::events::{self, NewEvent};
+use crate::chain::events;
 use crate::db::owner::{as_owner, owner_read};
 use crate::db::{self, queries, Arg};
 use crate::errors;
@@ -137,14 +138,14 @@ pub fn approve(sql: &str, approval: &Approval) -> String {
             }
         }
         events::record(
-            NewEvent {
-                kind: "approval",
+            AuditEvent {
+                kind: "approval".into(),
                 content_hash: Some(content.content_hash.clone()),
                 decision: Some(decision.into()),
                 risk: Some(highest.to_string()),
                 policy_version: Some(i64::from(policy.version)),
                 policy_hash: Some(policy.hash.clone()),
-                details,
+                details: details.into(),
                 ..Default::default()
             },
             false,

@@ -1,12 +1,13 @@
 //! Time-boxed exemptions: granted and revoked through `fence.exempt()` /
 //! `fence.revoke_exemption()`, and looked up for each decision.
 
+use fence_core::chain::AuditEvent;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde_json::json;
 
 use super::policy;
-use crate::chain::events::{self, NewEvent};
+use crate::chain::events;
 use crate::db::owner::{as_owner, owner_read};
 use crate::db::{self, exemptions_bound, queries, Arg};
 use crate::errors;
@@ -166,14 +167,14 @@ pub fn exempt(
         let id = db::write(query, &args, |row| row.get::<i64>("id")).into_iter().next().flatten().unwrap_or_default();
         details["exemption_id"] = json!(id);
         events::record(
-            NewEvent {
-                kind: "exemption",
+            AuditEvent {
+                kind: "exemption".into(),
                 relation: (scope == "relation").then(|| target.clone()),
                 statement_hash: (scope == "statement").then(|| target.clone()),
                 content_hash: (scope == "content").then(|| target.clone()),
                 policy_version: Some(i64::from(policy.version)),
                 policy_hash: Some(policy.hash.clone()),
-                details: details.as_object().cloned().unwrap_or_default(),
+                details,
                 ..Default::default()
             },
             false,

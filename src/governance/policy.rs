@@ -4,12 +4,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use fence_core::chain::AuditEvent;
 use fence_core::policy::{document_hash, Policy};
 use pgrx::pg_sys;
 use pgrx::JsonB;
 use serde_json::{json, Value};
 
-use crate::chain::events::{self, NewEvent};
+use crate::chain::events;
 use crate::db::owner::{as_owner, owner_read};
 use crate::db::{self, queries};
 use crate::errors;
@@ -81,13 +82,13 @@ pub fn record_event(kind: &'static str, relation: Option<&str>, content_hash: Op
     as_owner(|| {
         let policy = current();
         events::record(
-            NewEvent {
-                kind,
+            AuditEvent {
+                kind: kind.into(),
                 relation: relation.map(str::to_string),
                 content_hash: content_hash.map(str::to_string),
                 policy_version: Some(i64::from(policy.version)),
                 policy_hash: Some(policy.hash.clone()),
-                details: details.as_object().cloned().unwrap_or_default(),
+                details,
                 ..Default::default()
             },
             false,
@@ -127,11 +128,11 @@ pub fn set(document: &Value, note: Option<&str>) -> i32 {
             return version;
         }
         events::record(
-            NewEvent {
-                kind: "policy",
+            AuditEvent {
+                kind: "policy".into(),
                 policy_version: Some(i64::from(version)),
                 policy_hash: Some(hash.clone()),
-                details: json!({"document": full, "note": note}).as_object().cloned().unwrap_or_default(),
+                details: json!({"document": full, "note": note}),
                 ..Default::default()
             },
             false,

@@ -30,7 +30,7 @@ RETURN (SELECT a::integer FROM split_part(encode(tgargs, 'escape'), '\000', 1) a
 -- ahead by fence (track_table, the sealer); the default partition only catches a month whose
 -- partition does not exist yet. The row trigger inserts into the month's partition itself
 -- (one partition named row_changes_YYYY_MM per month, see create_row_partition) with plain
--- heap and index inserts (src/ffi/rowstore.rs): an index here must hold plain columns, with no
+-- heap and index inserts (src/rows/store.rs over src/ffi/heap.rs): an index here must hold plain columns, with no
 -- predicate. The column names are the hashed field names, but for key_hash and old_key_hash:
 -- fence.key_hash() of row_key and old_key, what the index holds. Keys and row images are
 -- json: keys as the canonical text of their jsonb value, rows as PostgreSQL's to_json of the
