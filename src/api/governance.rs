@@ -3,7 +3,7 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::governance::approvals::{self, Approval};
+use crate::governance::approvals::{self, Grant};
 use crate::governance::policy;
 
 /// Approves (or rejects) exactly this migration content; returns its content hash.
@@ -19,10 +19,7 @@ fn approve(
     external_approver: default!(Option<&str>, "NULL"),
     decision: default!(&str, "'approve'"),
 ) -> String {
-    approvals::approve(
-        sql,
-        &Approval { note, source, repository, pull_request, commit_sha, external_approver, decision },
-    )
+    approvals::approve(sql, &Grant { note, source, repository, pull_request, commit_sha, external_approver, decision })
 }
 
 /// Revokes the caller's own approvals of a content hash; returns how many were revoked.

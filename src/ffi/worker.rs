@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use pgrx::bgworkers::{BackgroundWorkerBuilder, BackgroundWorkerStatus, DynamicBackgroundWorker};
 use pgrx::pg_sys;
 
 /// How far the worker got, as it reports in the shared segment.
@@ -17,8 +18,8 @@ pub enum Progress {
     Parked,
     /// Committed and appended to the chain.
     Chained,
-    /// Not written: the session's repeat of a denial it recorded, counted (see
-    /// `denials::persist_repeat`) — the chain has the count as of the last written repeat.
+    /// Not written: the session's repeat of a denial it recorded, counted (the gate writes the
+    /// 1st, 2nd, 4th ... repeat) — the chain has the count as of the last written repeat.
     Counted(u64),
 }
 
@@ -64,9 +65,8 @@ pub fn run(payload: &str, owner: pg_sys::Oid, chain: bool, deadline: Duration) -
     let _held = HoldInterrupts::new();
     let size = std::mem::size_of::<Header>() + payload.len();
     // SAFETY: the segment is created in this transaction (its resource owner detaches it if
-    // we error out); we write the header and payload before any worker can see the handle,
-    // and read the progress word only atomically.
-    unsafe {
+    // we error out); we write the header and payload before any worker can see the handle.
+    let (segment, base) = unsafe {
         let segment = pg_sys::dsm_create(size, 0);
         let base = pg_sys::dsm_segment_address(segment) as *mut u8;
         base.cast::<Header>().write(Header {
@@ -77,43 +77,43 @@ pub fn run(payload: &str, owner: pg_sys::Oid, chain: bool, deadline: Duration) -
             len: payload.len() as u64,
         });
         std::ptr::copy_nonoverlapping(payload.as_ptr(), base.add(std::mem::size_of::<Header>()), payload.len());
-        if let Some(handle) = register(pg_sys::dsm_segment_handle(segment), start, deadline) {
-            wait_for_exit(handle, start, deadline);
-        }
+        (segment, base)
+    };
+    // SAFETY: a segment handle of this backend's.
+    let handle = unsafe { pg_sys::dsm_segment_handle(segment) };
+    if let Some(worker) = register(handle, start, deadline) {
+        wait_for_exit(worker, start, deadline);
+    }
+    // SAFETY: the segment is still attached; the progress word is read atomically, then the
+    // segment is detached once.
+    let progress = unsafe {
         let progress = (*base.cast::<Header>()).progress.load(Ordering::Acquire);
         pg_sys::dsm_detach(segment);
-        match progress {
-            CHAINED => Progress::Chained,
-            PARKED => Progress::Parked,
-            _ => Progress::Lost,
-        }
-    }
-}
-
-fn copy_name(target: &mut [std::ffi::c_char], name: &str) {
-    let room = target.len() - 1;
-    for (dst, src) in target.iter_mut().zip(name.bytes().take(room)) {
-        *dst = src as std::ffi::c_char;
-    }
-}
-
-/// A dynamic worker running `function` of this library with `arg`; `notify` = whether the
-/// postmaster tells this backend when it starts and stops.
-fn worker(name: &str, function: &str, arg: pg_sys::Datum, notify: bool) -> pg_sys::BackgroundWorker {
-    let mut worker = pg_sys::BackgroundWorker {
-        bgw_flags: (pg_sys::BGWORKER_SHMEM_ACCESS | pg_sys::BGWORKER_BACKEND_DATABASE_CONNECTION) as i32,
-        bgw_start_time: pg_sys::BgWorkerStartTime::BgWorkerStart_RecoveryFinished,
-        bgw_restart_time: -1,
-        bgw_main_arg: arg,
-        // SAFETY: MyProcPid is this backend's pid.
-        bgw_notify_pid: if notify { unsafe { pg_sys::MyProcPid } } else { 0 },
-        ..Default::default()
+        progress
     };
-    copy_name(&mut worker.bgw_name, name);
-    copy_name(&mut worker.bgw_type, name);
-    copy_name(&mut worker.bgw_library_name, "fence");
-    copy_name(&mut worker.bgw_function_name, function);
-    worker
+    match progress {
+        CHAINED => Progress::Chained,
+        PARKED => Progress::Parked,
+        _ => Progress::Lost,
+    }
+}
+
+/// A dynamic worker running `function` of this library with `arg`, connected to a database;
+/// `notify` = whether the postmaster tells this backend when it starts and stops. (pgrx's
+/// builder fills the server's structure as each PostgreSQL version lays it out.)
+fn worker(name: &str, function: &str, arg: pg_sys::Datum, notify: bool) -> BackgroundWorkerBuilder {
+    let worker = BackgroundWorkerBuilder::new(name)
+        .set_library("fence")
+        .set_function(function)
+        .set_argument(Some(arg))
+        .enable_spi_access()
+        .set_restart_time(None);
+    if !notify {
+        return worker;
+    }
+    // SAFETY: MyProcPid is this backend's pid.
+    let pid = unsafe { pg_sys::MyProcPid };
+    worker.set_notify_pid(pid)
 }
 
 /// Starts the sealer for this database (`fence_seal_worker`) and returns at once. When no
@@ -121,10 +121,8 @@ fn worker(name: &str, function: &str, arg: pg_sys::Datum, notify: bool) -> pg_sy
 pub fn start_sealer() {
     // SAFETY: MyDatabaseId is this backend's database.
     let database = pg_sys::Datum::from(unsafe { pg_sys::MyDatabaseId }.to_u32());
-    let mut worker = worker("fence sealer", "fence_seal_worker", database, false);
-    let mut handle = std::ptr::null_mut();
-    // SAFETY: `worker` is fully initialized; the handle is palloc'd by the server.
-    unsafe { pg_sys::RegisterDynamicBackgroundWorker(&mut worker, &mut handle) };
+    // No worker slot free: nothing starts, a writing session tries again an interval later.
+    let _ = worker("fence sealer", "fence_seal_worker", database, false).load_dynamic();
 }
 
 /// The lock a running sealer holds for its whole life, one per database: an advisory lock
@@ -215,35 +213,27 @@ pub fn sleep(interval: impl Fn() -> Duration) -> bool {
         if left.is_zero() {
             return true;
         }
-        // SAFETY: see `nap`.
-        unsafe { nap(left.min(Duration::from_secs(1)).as_millis() as i64) }
+        nap(left.min(Duration::from_secs(1)).as_millis() as i64)
     }
 }
 
 /// Registration fails while every worker slot is taken: retry until the deadline.
-unsafe fn register(
-    segment: pg_sys::dsm_handle,
-    start: Instant,
-    deadline: Duration,
-) -> Option<*mut pg_sys::BackgroundWorkerHandle> {
-    let mut worker = worker("fence denial writer", "fence_denial_worker", pg_sys::Datum::from(segment), true);
+fn register(segment: pg_sys::dsm_handle, start: Instant, deadline: Duration) -> Option<DynamicBackgroundWorker> {
     loop {
-        let mut handle = std::ptr::null_mut();
-        // SAFETY: `worker` is fully initialized; the handle is palloc'd by the server.
-        if unsafe { pg_sys::RegisterDynamicBackgroundWorker(&mut worker, &mut handle) } {
-            return Some(handle);
+        let worker = worker("fence denial writer", "fence_denial_worker", pg_sys::Datum::from(segment), true);
+        if let Ok(worker) = worker.load_dynamic() {
+            return Some(worker);
         }
         if start.elapsed() >= deadline {
             return None;
         }
-        // SAFETY: see `nap`.
-        unsafe { nap(20) };
+        nap(20);
     }
 }
 
 /// Sleeps on our latch (woken early by the postmaster's notifications), honouring interrupts
 /// unless they are held (the denied session's wait in `run`: a cancel only wakes it).
-unsafe fn nap(ms: i64) {
+fn nap(ms: i64) {
     // SAFETY: MyLatch is this backend's latch; the wait ends on timeout, latch or postmaster
     // death; a pending cancel (when not held) raises an ordinary ERROR.
     unsafe {
@@ -258,21 +248,18 @@ unsafe fn nap(ms: i64) {
     }
 }
 
-unsafe fn wait_for_exit(handle: *mut pg_sys::BackgroundWorkerHandle, start: Instant, deadline: Duration) {
+/// Waits (at most until the deadline, then ends it) for the worker to exit.
+fn wait_for_exit(worker: DynamicBackgroundWorker, start: Instant, deadline: Duration) {
     loop {
-        let mut pid = 0;
-        // SAFETY: `handle` came from RegisterDynamicBackgroundWorker in this backend.
-        let status = unsafe { pg_sys::GetBackgroundWorkerPid(handle, &mut pid) };
-        if status == pg_sys::BgwHandleStatus::BGWH_STOPPED || status == pg_sys::BgwHandleStatus::BGWH_POSTMASTER_DIED {
+        if let Err(BackgroundWorkerStatus::Stopped | BackgroundWorkerStatus::PostmasterDied) = worker.pid() {
             return;
         }
         if start.elapsed() >= deadline {
-            // SAFETY: as above; the worker dies at its next interrupt check (it uses die()).
-            unsafe { pg_sys::TerminateBackgroundWorker(handle) };
+            // The worker dies at its next interrupt check (it uses die()).
+            worker.terminate();
             return;
         }
-        // SAFETY: see `nap`.
-        unsafe { nap(5) };
+        nap(5);
     }
 }
 

@@ -2,8 +2,7 @@
 //! `fence.approve()` / `fence.revoke_approval()`, and read for each decision.
 
 use fence_core::chain::AuditEvent;
-use fence_core::decision::ApprovalEvidence;
-use fence_core::policy::Policy;
+use fence_core::grants::Approval;
 use fence_core::risk::Risk;
 use pgrx::JsonB;
 use serde_json::{json, Map, Value};
@@ -17,51 +16,22 @@ use crate::errors;
 use crate::ffi::{security, xact};
 use crate::sqltext;
 
-/// What an approval must cover: the executed statement's own hash (a statement run by a
-/// DO block, function, trigger or rule included).
-pub struct ApprovalQuery<'a> {
-    pub content_hash: &'a str,
-    pub statement_hash: &'a str,
-    /// Session and executing role: under separation of duties their approvals do not count.
-    pub executing: [&'a str; 2],
-}
-
-/// Approvals of the named content that matter for the statement, under `policy`.
-pub fn evidence(query: &ApprovalQuery, policy: &Policy) -> (ApprovalEvidence, Vec<i64>) {
-    let mut evidence = ApprovalEvidence { content_named: true, ..Default::default() };
-    let mut ids = Vec::new();
-    let args: [Arg; 2] = [query.content_hash.into(), query.statement_hash.into()];
-    let allowed =
-        |approver: &str| policy.approver_roles.is_empty() || security::role_in_any(approver, &policy.approver_roles);
-    let rows = owner_read(|| {
-        db::select(queries::APPROVALS_FOR_CONTENT, &args, |row| {
-            (
-                row.get::<i64>("id").unwrap_or_default(),
-                row.text("decision"),
-                row.text("approved_by"),
-                row.get::<bool>("covers").unwrap_or(false),
-            )
+/// The approvals on record of `content_hash` (whether each covers the statement with
+/// `statement_hash`), read as of now without leaving a lock.
+pub fn on_record(content_hash: &str, statement_hash: &str) -> Vec<Approval> {
+    let args: [Arg; 2] = [content_hash.into(), statement_hash.into()];
+    owner_read(|| {
+        db::select(queries::APPROVALS_FOR_CONTENT, &args, |row| Approval {
+            id: row.get::<i64>("id").unwrap_or_default(),
+            decision: row.text("decision"),
+            approver: row.text("approved_by"),
+            covers: row.get::<bool>("covers").unwrap_or(false),
         })
-    });
-    for (id, decision, approver, covers) in rows {
-        if !allowed(&approver) {
-            continue;
-        } else if decision == "reject" {
-            evidence.rejected_by.push(approver);
-        } else if !covers {
-            continue;
-        } else if policy.separation_of_duties && query.executing.contains(&approver.as_str()) {
-            evidence.self_approved = true;
-        } else if !evidence.approvers.contains(&approver) {
-            evidence.approvers.push(approver);
-            ids.push(id);
-        }
-    }
-    (evidence, ids)
+    })
 }
 
 /// What an approval says besides its content.
-pub struct Approval<'a> {
+pub struct Grant<'a> {
     pub note: Option<&'a str>,
     pub source: Option<&'a str>,
     pub repository: Option<&'a str>,
@@ -72,7 +42,7 @@ pub struct Approval<'a> {
 }
 
 /// Approves (or rejects) exactly this migration content; returns its content hash.
-pub fn approve(sql: &str, approval: &Approval) -> String {
+pub fn approve(sql: &str, approval: &Grant) -> String {
     let decision = approval.decision;
     if decision != "approve" && decision != "reject" {
         errors::invalid_parameter(format!("decision must be 'approve' or 'reject', not '{decision}'")).raise();

@@ -2,6 +2,7 @@
 //! `fence.revoke_exemption()`, and looked up for each decision.
 
 use fence_core::chain::AuditEvent;
+use fence_core::grants::{Exemption, ExemptionRequest};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde_json::json;
@@ -14,48 +15,23 @@ use crate::errors;
 use crate::ffi::{relcache, security, xact};
 use crate::sqltext;
 
-/// What a statement can be exempted by.
-pub struct ExemptionQuery<'a> {
-    pub statement_hash: Option<&'a str>,
-    pub content_hash: Option<&'a str>,
-    /// The OIDs of the relations it locks (those that exist).
-    pub relations: Vec<pg_sys::Oid>,
-    /// Rules whose findings need approval: a rule exemption must cover all of them.
-    pub rules: Vec<String>,
-}
-
-/// The id of a live exemption covering the statement: by statement or content hash, by
-/// every relation it locks, or by every rule that made it risky.
-pub fn find(query: &ExemptionQuery) -> Option<i64> {
+/// The live exemptions that may cover the request, read as of now without leaving a lock
+/// (none before `ALTER EXTENSION fence UPDATE` binds them, see `db::exemptions_bound`).
+pub fn live(request: &ExemptionRequest) -> Vec<Exemption> {
     if !exemptions_bound() {
-        return None;
+        return Vec::new();
     }
-    let args: [Arg; 4] = [
-        query.statement_hash.into(),
-        query.content_hash.into(),
-        query.relations.clone().into(),
-        query.rules.clone().into(),
-    ];
-    let rows: Vec<(i64, String, String, Option<pg_sys::Oid>)> = owner_read(|| {
-        db::select(queries::LIVE_EXEMPTIONS, &args, |row| {
-            (
-                row.get::<i64>("id").unwrap_or_default(),
-                row.text("scope"),
-                row.text("target"),
-                row.get::<pg_sys::Oid>("relid"),
-            )
+    let relations: Vec<pg_sys::Oid> = request.relation_ids.iter().map(|&id| pg_sys::Oid::from(id)).collect();
+    let args: [Arg; 4] =
+        [request.statement_hash.into(), request.content_hash.into(), relations.into(), request.rules.clone().into()];
+    owner_read(|| {
+        db::select(queries::LIVE_EXEMPTIONS, &args, |row| Exemption {
+            id: row.get::<i64>("id").unwrap_or_default(),
+            scope: row.text("scope"),
+            target: row.text("target"),
+            relation_id: row.get::<pg_sys::Oid>("relid").map(|oid| oid.to_u32()),
         })
-    });
-    let direct = rows.iter().find(|(_, scope, _, _)| scope == "statement" || scope == "content");
-    let all_relations = !query.relations.is_empty()
-        && query.relations.iter().all(|oid| rows.iter().any(|(_, s, _, r)| s == "relation" && *r == Some(*oid)));
-    let all_rules = !query.rules.is_empty()
-        && query.rules.iter().all(|rule| rows.iter().any(|(_, s, t, _)| s == "rule" && t == rule));
-    let first_of = |scope: &str| rows.iter().find(|(_, s, _, _)| s == scope);
-    direct
-        .or_else(|| if all_relations { first_of("relation") } else { None })
-        .or_else(|| if all_rules { first_of("rule") } else { None })
-        .map(|(id, _, _, _)| *id)
+    })
 }
 
 /// What an exemption is bound to: its target as stored, the relation's OID (relation scope)

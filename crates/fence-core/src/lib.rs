@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod chain;
 pub mod decision;
 pub mod effects;
+pub mod grants;
 pub mod hash;
 pub mod json;
 pub mod lock;
