@@ -117,12 +117,13 @@ struct Receiver<'a> {
 unsafe extern "C-unwind" fn receive(slot: *mut pg_sys::TupleTableSlot, this: *mut pg_sys::DestReceiver) -> bool {
     // SAFETY: `this` is the `base` of the Receiver `for_each_row` gave the executor (repr(C),
     // first field), alive for the whole execution; the slot is the executor's current row.
-    unsafe {
+    let receiver = unsafe {
         let receiver = &mut *this.cast::<Receiver>();
         pg_sys::MemoryContextReset(receiver.scratch);
         pg_sys::slot_getallattrs(slot);
-        (receiver.each)(&Row { slot, scratch: receiver.scratch })
-    }
+        receiver
+    };
+    (receiver.each)(&Row { slot, scratch: receiver.scratch })
 }
 
 #[pg_guard]

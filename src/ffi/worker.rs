@@ -374,17 +374,20 @@ pub unsafe fn sealer_start(arg: pg_sys::Datum) {
 /// `default_transaction_isolation` says: each query sees what committed before it (the sealer
 /// must see the last seal once it holds the chain's lock).
 pub fn transaction<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: only called from the worker, outside any transaction; an ERROR inside ends the
-    // worker process, whose exit aborts the transaction. The isolation level is set before the
-    // transaction's first snapshot, as SET TRANSACTION ISOLATION LEVEL does.
+    // SAFETY: only called from the worker, outside any transaction. The isolation level is
+    // set before the transaction's first snapshot, as SET TRANSACTION ISOLATION LEVEL does.
     unsafe {
         pg_sys::SetCurrentStatementStartTimestamp();
         pg_sys::StartTransactionCommand();
         pg_sys::XactIsoLevel = pg_sys::XACT_READ_COMMITTED as i32;
         pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
-        let result = f();
+    }
+    // An ERROR in `f` ends the worker process, whose exit aborts the transaction.
+    let result = f();
+    // SAFETY: pops the snapshot pushed above and commits the transaction started above.
+    unsafe {
         pg_sys::PopActiveSnapshot();
         pg_sys::CommitTransactionCommand();
-        result
     }
+    result
 }
