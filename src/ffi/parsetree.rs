@@ -190,116 +190,134 @@ unsafe fn alter_domain(stmt: *mut pg_sys::AlterDomainStmt) -> StatementKind {
     }
 }
 
+/// # Safety
+/// `cmd` must be a subcommand of a valid ALTER TABLE parse tree.
 unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
-    // SAFETY: `def` has the node type the subcommand implies; tags are checked before casts.
-    unsafe {
-        let column = || cstr(cmd.name).unwrap_or_default();
-        match cmd.subtype {
-            At::AT_AddColumn | At::AT_AddColumnRecurse if tag(cmd.def) == T::T_ColumnDef => {
-                AlterTableAction::AddColumn(column_def(&*(cmd.def as *mut pg_sys::ColumnDef)))
-            }
-            At::AT_DropColumn | At::AT_DropColumnRecurse => AlterTableAction::DropColumn { column: column() },
-            At::AT_AlterColumnType if tag(cmd.def) == T::T_ColumnDef => {
-                let def = &*(cmd.def as *mut pg_sys::ColumnDef);
-                AlterTableAction::AlterColumnType {
-                    column: column(),
-                    new_type: type_name(def.typeName),
-                    binary_coercible: super::expr::type_change_is_binary_coercible(
-                        table,
-                        &column(),
-                        def.typeName,
-                        def.raw_default,
-                    ),
-                }
-            }
-            At::AT_SetNotNull => AlterTableAction::SetNotNull {
-                column: column(),
-                proven: super::relcache::not_null_proven(table, &column()),
-            },
-            At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
-            At::AT_ColumnDefault => AlterTableAction::ChangeDefault { column: column() },
-            At::AT_AddConstraint | At::AT_AddConstraintRecurse if tag(cmd.def) == T::T_Constraint => {
-                match constraint(&*(cmd.def as *mut pg_sys::Constraint)) {
-                    Some(c) => AlterTableAction::AddConstraint(c),
-                    None => AlterTableAction::Other { name: "ADD CONSTRAINT".into() },
-                }
-            }
-            At::AT_ValidateConstraint | At::AT_ValidateConstraintRecurse => {
-                AlterTableAction::ValidateConstraint { name: column() }
-            }
-            At::AT_DropConstraint | At::AT_DropConstraintRecurse => AlterTableAction::DropConstraint { name: column() },
-            At::AT_SetStatistics => AlterTableAction::Table(Sub::SetStatistics),
-            At::AT_SetOptions | At::AT_ResetOptions => AlterTableAction::Table(Sub::ColumnOptions),
-            At::AT_SetStorage => AlterTableAction::Table(Sub::SetStorage),
-            At::AT_SetCompression => AlterTableAction::Table(Sub::SetCompression),
-            At::AT_ClusterOn => AlterTableAction::ClusterOn { index: column() },
-            At::AT_DropCluster => AlterTableAction::Table(Sub::WithoutCluster),
-            At::AT_EnableTrig
-            | At::AT_EnableAlwaysTrig
-            | At::AT_EnableReplicaTrig
-            | At::AT_EnableTrigAll
-            | At::AT_EnableTrigUser => AlterTableAction::Table(Sub::Trigger { disable: false }),
-            At::AT_DisableTrig | At::AT_DisableTrigAll | At::AT_DisableTrigUser => {
-                AlterTableAction::Table(Sub::Trigger { disable: true })
-            }
-            At::AT_EnableRule | At::AT_EnableAlwaysRule | At::AT_EnableReplicaRule | At::AT_DisableRule => {
-                AlterTableAction::Table(Sub::Rule)
-            }
-            At::AT_ReplicaIdentity => AlterTableAction::Table(Sub::ReplicaIdentity),
-            At::AT_EnableRowSecurity
-            | At::AT_DisableRowSecurity
-            | At::AT_ForceRowSecurity
-            | At::AT_NoForceRowSecurity => AlterTableAction::Table(Sub::RowSecurity),
-            At::AT_ChangeOwner => AlterTableAction::Table(Sub::Owner),
-            At::AT_SetLogged | At::AT_SetUnLogged => AlterTableAction::Table(Sub::Persistence),
-            At::AT_AddIdentity | At::AT_SetIdentity | At::AT_DropIdentity => AlterTableAction::Table(Sub::Identity),
-            At::AT_DropExpression => AlterTableAction::Table(Sub::DropExpression),
-            At::AT_SetRelOptions | At::AT_ResetRelOptions => AlterTableAction::StorageParameters {
-                names: list_nodes(cmd.def as *mut pg_sys::List)
-                    .into_iter()
-                    .filter(|n| tag(*n) == T::T_DefElem)
-                    .map(|n| {
-                        let def = &*(n as *mut pg_sys::DefElem);
-                        let name = cstr(def.defname).unwrap_or_default();
-                        match cstr(def.defnamespace) {
-                            Some(namespace) => format!("{namespace}.{name}"),
-                            None => name,
-                        }
-                    })
-                    .collect(),
-            },
-            At::AT_AddInherit | At::AT_DropInherit if tag(cmd.def) == T::T_RangeVar => {
-                match range_var(cmd.def as *mut pg_sys::RangeVar) {
-                    Some(parent) => AlterTableAction::Inherit { parent },
-                    None => AlterTableAction::Other { name: "INHERIT".into() },
-                }
-            }
-            At::AT_AlterConstraint => AlterTableAction::Table(Sub::AlterConstraint),
-            At::AT_SetTableSpace => {
-                let tablespace = column();
-                let unchanged = super::relcache::in_tablespace(table, &tablespace);
-                AlterTableAction::SetTablespace { tablespace, unchanged }
-            }
-            At::AT_AddOf | At::AT_DropOf => AlterTableAction::Table(Sub::OfType),
-            At::AT_SetAccessMethod => {
-                let method = column();
-                let unchanged = super::relcache::uses_access_method(table, &method);
-                AlterTableAction::SetAccessMethod { method, unchanged }
-            }
-            At::AT_AttachPartition | At::AT_DetachPartition if tag(cmd.def) == T::T_PartitionCmd => {
-                let partition_cmd = &*(cmd.def as *mut pg_sys::PartitionCmd);
-                match range_var(partition_cmd.name) {
-                    Some(partition) if cmd.subtype == At::AT_AttachPartition => {
-                        AlterTableAction::AttachPartition { partition }
-                    }
-                    Some(partition) => {
-                        AlterTableAction::DetachPartition { partition, concurrently: partition_cmd.concurrent }
-                    }
-                    None => AlterTableAction::Other { name: "PARTITION".into() },
-                }
-            }
-            other => AlterTableAction::Other { name: subcommand_words(subcommand_name(other)) },
+    // SAFETY: per the caller, `name` is NULL or a string and `def` NULL or a node.
+    let (name, def) = unsafe { (cstr(cmd.name), tag(cmd.def)) };
+    let column = || name.clone().unwrap_or_default();
+    match cmd.subtype {
+        At::AT_AddColumn | At::AT_AddColumnRecurse if def == T::T_ColumnDef => {
+            // SAFETY: the tag was checked.
+            AlterTableAction::AddColumn(unsafe { column_def(&*(cmd.def as *mut pg_sys::ColumnDef)) })
         }
+        At::AT_DropColumn | At::AT_DropColumnRecurse => AlterTableAction::DropColumn { column: column() },
+        At::AT_AlterColumnType if def == T::T_ColumnDef => {
+            // SAFETY: the tag was checked; the type name and default are the definition's nodes.
+            let (new_type, binary_coercible) = unsafe {
+                let def = &*(cmd.def as *mut pg_sys::ColumnDef);
+                let new_type = type_name(def.typeName);
+                (
+                    new_type,
+                    super::expr::type_change_is_binary_coercible(table, &column(), def.typeName, def.raw_default),
+                )
+            };
+            AlterTableAction::AlterColumnType { column: column(), new_type, binary_coercible }
+        }
+        At::AT_SetNotNull => AlterTableAction::SetNotNull {
+            column: column(),
+            proven: super::relcache::not_null_proven(table, &column()),
+        },
+        At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
+        At::AT_ColumnDefault => AlterTableAction::ChangeDefault { column: column() },
+        At::AT_AddConstraint | At::AT_AddConstraintRecurse if def == T::T_Constraint => {
+            // SAFETY: the tag was checked.
+            match unsafe { constraint(&*(cmd.def as *mut pg_sys::Constraint)) } {
+                Some(c) => AlterTableAction::AddConstraint(c),
+                None => AlterTableAction::Other { name: "ADD CONSTRAINT".into() },
+            }
+        }
+        At::AT_ValidateConstraint | At::AT_ValidateConstraintRecurse => {
+            AlterTableAction::ValidateConstraint { name: column() }
+        }
+        At::AT_DropConstraint | At::AT_DropConstraintRecurse => AlterTableAction::DropConstraint { name: column() },
+        At::AT_SetStatistics => AlterTableAction::Table(Sub::SetStatistics),
+        At::AT_SetOptions | At::AT_ResetOptions => AlterTableAction::Table(Sub::ColumnOptions),
+        At::AT_SetStorage => AlterTableAction::Table(Sub::SetStorage),
+        At::AT_SetCompression => AlterTableAction::Table(Sub::SetCompression),
+        At::AT_ClusterOn => AlterTableAction::ClusterOn { index: column() },
+        At::AT_DropCluster => AlterTableAction::Table(Sub::WithoutCluster),
+        At::AT_EnableTrig
+        | At::AT_EnableAlwaysTrig
+        | At::AT_EnableReplicaTrig
+        | At::AT_EnableTrigAll
+        | At::AT_EnableTrigUser => AlterTableAction::Table(Sub::Trigger { disable: false }),
+        At::AT_DisableTrig | At::AT_DisableTrigAll | At::AT_DisableTrigUser => {
+            AlterTableAction::Table(Sub::Trigger { disable: true })
+        }
+        At::AT_EnableRule | At::AT_EnableAlwaysRule | At::AT_EnableReplicaRule | At::AT_DisableRule => {
+            AlterTableAction::Table(Sub::Rule)
+        }
+        At::AT_ReplicaIdentity => AlterTableAction::Table(Sub::ReplicaIdentity),
+        At::AT_EnableRowSecurity | At::AT_DisableRowSecurity | At::AT_ForceRowSecurity | At::AT_NoForceRowSecurity => {
+            AlterTableAction::Table(Sub::RowSecurity)
+        }
+        At::AT_ChangeOwner => AlterTableAction::Table(Sub::Owner),
+        At::AT_SetLogged | At::AT_SetUnLogged => AlterTableAction::Table(Sub::Persistence),
+        At::AT_AddIdentity | At::AT_SetIdentity | At::AT_DropIdentity => AlterTableAction::Table(Sub::Identity),
+        At::AT_DropExpression => AlterTableAction::Table(Sub::DropExpression),
+        At::AT_SetRelOptions | At::AT_ResetRelOptions => {
+            // SAFETY: the definition is a list of DefElem nodes; each is checked by tag.
+            let names = unsafe { option_names(cmd.def as *mut pg_sys::List) };
+            AlterTableAction::StorageParameters { names }
+        }
+        At::AT_AddInherit | At::AT_DropInherit if def == T::T_RangeVar => {
+            // SAFETY: the tag was checked.
+            match unsafe { range_var(cmd.def as *mut pg_sys::RangeVar) } {
+                Some(parent) => AlterTableAction::Inherit { parent },
+                None => AlterTableAction::Other { name: "INHERIT".into() },
+            }
+        }
+        At::AT_AlterConstraint => AlterTableAction::Table(Sub::AlterConstraint),
+        At::AT_SetTableSpace => {
+            let tablespace = column();
+            let unchanged = super::relcache::in_tablespace(table, &tablespace);
+            AlterTableAction::SetTablespace { tablespace, unchanged }
+        }
+        At::AT_AddOf | At::AT_DropOf => AlterTableAction::Table(Sub::OfType),
+        At::AT_SetAccessMethod => {
+            let method = column();
+            let unchanged = super::relcache::uses_access_method(table, &method);
+            AlterTableAction::SetAccessMethod { method, unchanged }
+        }
+        At::AT_AttachPartition | At::AT_DetachPartition if def == T::T_PartitionCmd => {
+            // SAFETY: the tag was checked; its name is the partition's RangeVar.
+            let (partition, concurrently) = unsafe {
+                let partition_cmd = &*(cmd.def as *mut pg_sys::PartitionCmd);
+                (range_var(partition_cmd.name), partition_cmd.concurrent)
+            };
+            match partition {
+                Some(partition) if cmd.subtype == At::AT_AttachPartition => {
+                    AlterTableAction::AttachPartition { partition }
+                }
+                Some(partition) => AlterTableAction::DetachPartition { partition, concurrently },
+                None => AlterTableAction::Other { name: "PARTITION".into() },
+            }
+        }
+        other => AlterTableAction::Other { name: subcommand_words(subcommand_name(other)) },
+    }
+}
+
+/// The names of the storage parameters a SET / RESET (...) list names (`toast.` prefixed
+/// where given).
+///
+/// # Safety
+/// `list` must be NULL or a list of nodes.
+unsafe fn option_names(list: *mut pg_sys::List) -> Vec<String> {
+    // SAFETY: per the caller; each element is cast only after its tag is checked.
+    unsafe {
+        list_nodes(list)
+            .into_iter()
+            .filter(|n| tag(*n) == T::T_DefElem)
+            .map(|n| {
+                let def = &*(n as *mut pg_sys::DefElem);
+                let name = cstr(def.defname).unwrap_or_default();
+                match cstr(def.defnamespace) {
+                    Some(namespace) => format!("{namespace}.{name}"),
+                    None => name,
+                }
+            })
+            .collect()
     }
 }
 

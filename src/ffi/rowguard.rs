@@ -35,79 +35,110 @@ fn is_fence_trigger(relid: pg_sys::Oid, trigger: Option<&str>) -> bool {
 /// The table (OID and name) whose fence trigger the statement would drop, disable or rename,
 /// if any.
 pub fn tampering(node: *mut pg_sys::Node) -> Option<(pg_sys::Oid, String)> {
-    // SAFETY: each cast follows its tag check; the name lists hold String nodes.
+    // SAFETY: `node` is a valid parse tree.
+    let targets = unsafe { trigger_targets(node) };
+    targets.into_iter().find_map(|(table, trigger)| {
+        let relid = relation_oid(&table)?;
+        is_fence_trigger(relid, trigger.as_deref()).then(|| (relid, table.to_string()))
+    })
+}
+
+/// The triggers a statement drops, renames, makes depend on an extension, enables or
+/// disables: (table, trigger), or (table, None) for all of a table's triggers.
+///
+/// # Safety
+/// `node` must be a valid parse tree.
+unsafe fn trigger_targets(node: *mut pg_sys::Node) -> Vec<(RelationName, Option<String>)> {
+    // SAFETY: per the caller; each cast follows its tag check.
     unsafe {
-        let (relation, trigger) = match tag(node) {
-            T::T_DropStmt => {
-                let stmt = &*(node as *mut pg_sys::DropStmt);
-                if stmt.removeType != Ob::OBJECT_TRIGGER {
-                    return None;
-                }
-                // Each object is [schema,] table, trigger.
-                return list_nodes(stmt.objects).into_iter().find_map(|object| {
-                    let mut names: Vec<String> =
-                        list_nodes(object as *mut pg_sys::List).into_iter().filter_map(|n| string_value(n)).collect();
-                    let trigger = names.pop()?;
-                    let table = match names.as_slice() {
-                        [table] => RelationName::new(None, table),
-                        [.., schema, table] => RelationName::new(Some(schema.as_str()), table),
-                        [] => return None,
-                    };
-                    let relid = relation_oid(&table)?;
-                    is_fence_trigger(relid, Some(&trigger)).then(|| (relid, table.to_string()))
-                });
-            }
+        match tag(node) {
+            T::T_DropStmt => dropped_triggers(&*(node as *mut pg_sys::DropStmt)),
             T::T_RenameStmt => {
                 let stmt = &*(node as *mut pg_sys::RenameStmt);
-                if stmt.renameType != Ob::OBJECT_TRIGGER {
-                    return None;
-                }
-                (range_var(stmt.relation)?, Some(cstr(stmt.subname)?))
+                let target = (stmt.renameType == Ob::OBJECT_TRIGGER)
+                    .then(|| range_var(stmt.relation).zip(cstr(stmt.subname)))
+                    .flatten();
+                target.map(|(table, name)| (table, Some(name))).into_iter().collect()
             }
             // ALTER TRIGGER ... DEPENDS ON EXTENSION: dropping the extension would drop it.
             T::T_AlterObjectDependsStmt => {
                 let stmt = &*(node as *mut pg_sys::AlterObjectDependsStmt);
-                if stmt.objectType != Ob::OBJECT_TRIGGER {
-                    return None;
-                }
-                let trigger =
-                    list_nodes(stmt.object as *mut pg_sys::List).into_iter().filter_map(|n| string_value(n)).last()?;
-                (range_var(stmt.relation)?, Some(trigger))
+                let trigger = (stmt.objectType == Ob::OBJECT_TRIGGER)
+                    .then(|| names(stmt.object as *mut pg_sys::List).pop())
+                    .flatten();
+                range_var(stmt.relation).zip(trigger).map(|(table, name)| (table, Some(name))).into_iter().collect()
             }
-            T::T_AlterTableStmt => {
-                // Most ALTER TABLEs touch no trigger: decide that from the subcommands alone.
-                let stmt = &*(node as *mut pg_sys::AlterTableStmt);
-                let mut named = Vec::new();
-                let mut all = false;
-                for cmd in list_nodes(stmt.cmds) {
-                    let cmd = &*(cmd as *mut pg_sys::AlterTableCmd);
-                    match cmd.subtype {
-                        At::AT_EnableTrig | At::AT_EnableAlwaysTrig | At::AT_EnableReplicaTrig | At::AT_DisableTrig => {
-                            named.extend(cstr(cmd.name))
-                        }
-                        At::AT_EnableTrigAll
-                        | At::AT_DisableTrigAll
-                        | At::AT_EnableTrigUser
-                        | At::AT_DisableTrigUser => all = true,
-                        _ => {}
-                    }
-                }
-                if named.is_empty() && !all {
-                    return None;
-                }
-                let relation = range_var(stmt.relation)?;
-                let relid = relation_oid(&relation)?;
-                let hit = if all {
-                    is_fence_trigger(relid, None)
-                } else {
-                    named.iter().any(|name| is_fence_trigger(relid, Some(name)))
-                };
-                return hit.then(|| (relid, relation.to_string()));
+            T::T_AlterTableStmt => switched_triggers(&*(node as *mut pg_sys::AlterTableStmt)),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The strings of a list of String nodes.
+///
+/// # Safety
+/// `list` must be NULL or a list of nodes.
+unsafe fn names(list: *mut pg_sys::List) -> Vec<String> {
+    // SAFETY: per the caller; string_value checks each node's tag.
+    unsafe { list_nodes(list).into_iter().filter_map(|n| string_value(n)).collect() }
+}
+
+/// DROP TRIGGER: each object is [schema,] table, trigger.
+///
+/// # Safety
+/// `stmt` must be a valid DROP parse tree.
+unsafe fn dropped_triggers(stmt: &pg_sys::DropStmt) -> Vec<(RelationName, Option<String>)> {
+    if stmt.removeType != Ob::OBJECT_TRIGGER {
+        return Vec::new();
+    }
+    // SAFETY: per the caller, the objects are lists of String nodes.
+    let objects = unsafe { list_nodes(stmt.objects) };
+    objects
+        .into_iter()
+        .filter_map(|object| {
+            // SAFETY: as above.
+            let mut names = unsafe { names(object as *mut pg_sys::List) };
+            let trigger = names.pop()?;
+            let table = match names.as_slice() {
+                [table] => RelationName::new(None, table),
+                [.., schema, table] => RelationName::new(Some(schema.as_str()), table),
+                [] => return None,
+            };
+            Some((table, Some(trigger)))
+        })
+        .collect()
+}
+
+/// ALTER TABLE ... ENABLE / DISABLE TRIGGER: the triggers named, or all of them (most ALTER
+/// TABLEs touch no trigger: that is decided from the subcommands alone).
+///
+/// # Safety
+/// `stmt` must be a valid ALTER TABLE parse tree.
+unsafe fn switched_triggers(stmt: &pg_sys::AlterTableStmt) -> Vec<(RelationName, Option<String>)> {
+    let mut named = Vec::new();
+    let mut all = false;
+    // SAFETY: per the caller, the commands are AlterTableCmd nodes.
+    for cmd in unsafe { list_nodes(stmt.cmds) } {
+        // SAFETY: as above; a command's name is NULL or a string.
+        let cmd = unsafe { &*(cmd as *mut pg_sys::AlterTableCmd) };
+        match cmd.subtype {
+            At::AT_EnableTrig | At::AT_EnableAlwaysTrig | At::AT_EnableReplicaTrig | At::AT_DisableTrig => {
+                // SAFETY: as above.
+                named.extend(unsafe { cstr(cmd.name) })
             }
-            _ => return None,
-        };
-        let relid = relation_oid(&relation)?;
-        is_fence_trigger(relid, trigger.as_deref()).then(|| (relid, relation.to_string()))
+            At::AT_EnableTrigAll | At::AT_DisableTrigAll | At::AT_EnableTrigUser | At::AT_DisableTrigUser => all = true,
+            _ => {}
+        }
+    }
+    if named.is_empty() && !all {
+        return Vec::new();
+    }
+    // SAFETY: per the caller, the relation is the statement's RangeVar.
+    let Some(table) = (unsafe { range_var(stmt.relation) }) else { return Vec::new() };
+    if all {
+        vec![(table, None)]
+    } else {
+        named.into_iter().map(|name| (table.clone(), Some(name))).collect()
     }
 }
 
