@@ -106,8 +106,6 @@ pub struct TypeFacts {
     pub base: pg_sys::Oid,
     /// An array or composite type.
     pub container: bool,
-    /// The base type's output function.
-    pub output: pg_sys::Oid,
 }
 
 pub fn type_facts(type_oid: pg_sys::Oid) -> TypeFacts {
@@ -115,10 +113,16 @@ pub fn type_facts(type_oid: pg_sys::Oid) -> TypeFacts {
     unsafe {
         let base = pg_sys::getBaseType(type_oid);
         let container = pg_sys::get_element_type(base) != pg_sys::InvalidOid || pg_sys::type_is_rowtype(base);
-        let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
-        pg_sys::getTypeOutputInfo(base, &mut output, &mut varlena);
-        TypeFacts { base, container, output }
+        TypeFacts { base, container }
     }
+}
+
+/// A type's output function.
+pub fn output_function(type_oid: pg_sys::Oid) -> pg_sys::Oid {
+    let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+    // SAFETY: a catalog lookup by OID; it raises only if the type vanished.
+    unsafe { pg_sys::getTypeOutputInfo(type_oid, &mut output, &mut varlena) };
+    output
 }
 
 /// One column of a record type: its name and type.

@@ -9,7 +9,7 @@
 use fence_core::json::{is_json_number, push_escaped};
 use pgrx::pg_sys;
 
-use crate::ffi::fmgr::{type_facts, Call, Function, MemoryContext};
+use crate::ffi::fmgr::{output_function, type_facts, Call, Function, MemoryContext};
 
 /// How a column's values are printed.
 enum Printer {
@@ -73,7 +73,7 @@ fn category(type_oid: pg_sys::Oid) -> Option<(Category, pg_sys::Oid)> {
         pg_sys::ANYARRAYOID | pg_sys::RECORDARRAYOID => return None,
         _ => Category::Text,
     };
-    Some((category, facts.output))
+    Some((category, output_function(facts.base)))
 }
 
 fn printer(column: &ColumnType, context: &MemoryContext) -> Option<Printer> {

@@ -287,8 +287,6 @@ impl Verifier {
         &self.gaps
     }
 
-    /// Checks the next stored event. Returns false once the chain is broken (further rows
-    /// are ignored: the first bad seq is what matters).
     /// A stored event that cannot be read as an event at all: the chain fails there.
     pub fn unreadable(&mut self, reason: String) {
         if self.failure.is_none() {
@@ -296,6 +294,8 @@ impl Verifier {
         }
     }
 
+    /// Checks the next stored event. Returns false once the chain is broken (further rows
+    /// are ignored: the first bad seq is what matters).
     pub fn check(&mut self, event: &AuditEvent, stored_prev_hash: &str, stored_event_hash: &str) -> bool {
         if self.failure.is_some() {
             return false;

@@ -84,12 +84,12 @@ fn bad(key: &str, message: impl Into<String>) -> PolicyError {
     PolicyError { key: key.to_string(), message: message.into() }
 }
 
-/// The document installed by `CREATE EXTENSION`.
 /// The hash of a policy document as stored and chained: SHA-256 of its canonical JSON.
 pub fn document_hash(document: &Value) -> String {
     crate::hash::sha256_tagged(&[crate::chain::canonical_json(document).as_bytes()])
 }
 
+/// The document installed by `CREATE EXTENSION`.
 pub fn default_document() -> Value {
     json!({
         "mode": "enforce",
