@@ -193,6 +193,7 @@ impl InsertTarget {
                         false,
                         info,
                     );
+                    super::compat::index_insert_done(index, info);
                 }
                 pg_sys::index_close(index, pg_sys::NoLock as i32);
             }

@@ -12,7 +12,11 @@ use super::nodes::{cstr, list_nodes, range_var, string_value, tag};
 pub fn is_maintenance(node: *mut pg_sys::Node) -> bool {
     // SAFETY: reads the node tag of a valid parse tree.
     let tag = unsafe { tag(node) };
-    matches!(tag, T::T_TruncateStmt | T::T_LockStmt | T::T_VacuumStmt | T::T_ClusterStmt | T::T_ReindexStmt)
+    match tag {
+        T::T_TruncateStmt | T::T_LockStmt | T::T_VacuumStmt | T::T_ClusterStmt => true,
+        T::T_ReindexStmt => !super::compat::EVENT_TRIGGERS_SEE_REINDEX,
+        _ => false,
+    }
 }
 
 /// The statement model of one of these commands (None for any other node).

@@ -4,6 +4,7 @@
 //! server can do; every `unsafe` block says why it is sound. Nothing here refers to the rest
 //! of the crate: fence's logic calls down into `ffi`, never the other way.
 
+pub mod compat;
 pub mod error;
 pub mod event_trigger;
 pub mod expr;

@@ -6,6 +6,7 @@ use fence_core::model::{
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
+use super::compat::recurse;
 use super::expr::default_volatility;
 use super::nodes::{cstr, list_nodes, name_list, range_var, string_value, tag};
 
@@ -197,11 +198,11 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
     let (name, def) = unsafe { (cstr(cmd.name), tag(cmd.def)) };
     let column = || name.clone().unwrap_or_default();
     match cmd.subtype {
-        At::AT_AddColumn | At::AT_AddColumnRecurse if def == T::T_ColumnDef => {
+        At::AT_AddColumn | recurse::ADD_COLUMN if def == T::T_ColumnDef => {
             // SAFETY: the tag was checked.
             AlterTableAction::AddColumn(unsafe { column_def(&*(cmd.def as *mut pg_sys::ColumnDef)) })
         }
-        At::AT_DropColumn | At::AT_DropColumnRecurse => AlterTableAction::DropColumn { column: column() },
+        At::AT_DropColumn | recurse::DROP_COLUMN => AlterTableAction::DropColumn { column: column() },
         At::AT_AlterColumnType if def == T::T_ColumnDef => {
             // SAFETY: the tag was checked; the type name and default are the definition's nodes.
             let (new_type, binary_coercible) = unsafe {
@@ -220,17 +221,17 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
         },
         At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
         At::AT_ColumnDefault => AlterTableAction::ChangeDefault { column: column() },
-        At::AT_AddConstraint | At::AT_AddConstraintRecurse if def == T::T_Constraint => {
+        At::AT_AddConstraint | recurse::ADD_CONSTRAINT if def == T::T_Constraint => {
             // SAFETY: the tag was checked.
             match unsafe { constraint(&*(cmd.def as *mut pg_sys::Constraint)) } {
                 Some(c) => AlterTableAction::AddConstraint(c),
                 None => AlterTableAction::Other { name: "ADD CONSTRAINT".into() },
             }
         }
-        At::AT_ValidateConstraint | At::AT_ValidateConstraintRecurse => {
+        At::AT_ValidateConstraint | recurse::VALIDATE_CONSTRAINT => {
             AlterTableAction::ValidateConstraint { name: column() }
         }
-        At::AT_DropConstraint | At::AT_DropConstraintRecurse => AlterTableAction::DropConstraint { name: column() },
+        At::AT_DropConstraint | recurse::DROP_CONSTRAINT => AlterTableAction::DropConstraint { name: column() },
         At::AT_SetStatistics => AlterTableAction::Table(Sub::SetStatistics),
         At::AT_SetOptions | At::AT_ResetOptions => AlterTableAction::Table(Sub::ColumnOptions),
         At::AT_SetStorage => AlterTableAction::Table(Sub::SetStorage),
@@ -323,10 +324,10 @@ unsafe fn option_names(list: *mut pg_sys::List) -> Vec<String> {
 
 /// The name of an ALTER TABLE subcommand as PostgreSQL's `AlterTableType` spells it.
 macro_rules! subcommand_names {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$only:meta])? $name:ident),* $(,)?) => {
         fn subcommand_name(subtype: pg_sys::AlterTableType::Type) -> &'static str {
             match subtype {
-                $(At::$name => stringify!($name),)*
+                $($(#[$only])? At::$name => stringify!($name),)*
                 _ => "AT_Unknown",
             }
         }
@@ -335,6 +336,7 @@ macro_rules! subcommand_names {
 
 subcommand_names!(
     AT_AddColumn,
+    #[cfg(feature = "pg15")]
     AT_AddColumnRecurse,
     AT_AddColumnToView,
     AT_ColumnDefault,
@@ -342,6 +344,7 @@ subcommand_names!(
     AT_DropNotNull,
     AT_SetNotNull,
     AT_DropExpression,
+    #[cfg(any(feature = "pg15", feature = "pg16", feature = "pg17"))]
     AT_CheckNotNull,
     AT_SetStatistics,
     AT_SetOptions,
@@ -349,18 +352,22 @@ subcommand_names!(
     AT_SetStorage,
     AT_SetCompression,
     AT_DropColumn,
+    #[cfg(feature = "pg15")]
     AT_DropColumnRecurse,
     AT_AddIndex,
     AT_ReAddIndex,
     AT_AddConstraint,
+    #[cfg(feature = "pg15")]
     AT_AddConstraintRecurse,
     AT_ReAddConstraint,
     AT_ReAddDomainConstraint,
     AT_AlterConstraint,
     AT_ValidateConstraint,
+    #[cfg(feature = "pg15")]
     AT_ValidateConstraintRecurse,
     AT_AddIndexConstraint,
     AT_DropConstraint,
+    #[cfg(feature = "pg15")]
     AT_DropConstraintRecurse,
     AT_ReAddComment,
     AT_AlterColumnType,

@@ -56,8 +56,8 @@ pub fn parse_name(text: &str) -> RelationName {
     let Ok(text) = CString::new(text) else {
         super::error::invalid_parameter("the relation name contains a NUL byte").raise();
     };
-    // SAFETY: stringToQualifiedNameList reads the string and returns a list of String nodes.
-    let names = unsafe { pg_sys::stringToQualifiedNameList(text.as_ptr()) };
+    // SAFETY: the parser reads the string and returns a list of String nodes.
+    let names = unsafe { super::compat::qualified_name_list(text.as_ptr()) };
     // SAFETY: a valid list of String nodes.
     unsafe { super::nodes::name_list(names) }.unwrap_or_else(|| RelationName::new(None, ""))
 }

@@ -86,7 +86,7 @@ pub unsafe fn firing(fcinfo: pg_sys::FunctionCallInfo) -> Result<Firing, Error> 
 /// `desc` must be valid and `index < natts`.
 pub(super) unsafe fn attribute<'a>(desc: pg_sys::TupleDesc, index: usize) -> &'a pg_sys::FormData_pg_attribute {
     // SAFETY: per the caller.
-    unsafe { &*(*desc).attrs.as_ptr().add(index) }
+    unsafe { super::compat::attribute(desc, index) }
 }
 
 /// Byte-wise equality of two values of one attribute (an unchanged TOASTed value keeps its
@@ -205,7 +205,7 @@ pub fn columns(relid: pg_sys::Oid) -> Vec<Column> {
 pub fn key_attnums(relid: pg_sys::Oid) -> Option<Vec<i16>> {
     // SAFETY: the table's key index OIDs are read while its entry is open.
     let index = with_relation(relid, |rel| unsafe {
-        let primary = pg_sys::RelationGetPrimaryKeyIndex(rel);
+        let primary = super::compat::primary_key_index(rel);
         if primary == pg_sys::InvalidOid {
             pg_sys::RelationGetReplicaIndex(rel)
         } else {

@@ -285,7 +285,7 @@ unsafe extern "C-unwind" {
 unsafe fn catch_sigterm() {
     // SAFETY: per the caller.
     unsafe {
-        pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(die));
+        super::compat::set_signal_handler(pg_sys::SIGTERM as i32, die);
         pg_sys::BackgroundWorkerUnblockSignals();
     }
 }
@@ -364,7 +364,7 @@ pub unsafe fn denial_job(arg: pg_sys::Datum) -> Option<DenialJob> {
 pub unsafe fn sealer_start(arg: pg_sys::Datum) {
     // SAFETY: standard background worker start-up, as for the denial writer.
     unsafe {
-        pg_sys::pqsignal(pg_sys::SIGHUP as i32, Some(reload_on_sighup));
+        super::compat::set_signal_handler(pg_sys::SIGHUP as i32, reload_on_sighup);
         catch_sigterm();
         pg_sys::BackgroundWorkerInitializeConnectionByOid(pg_sys::Oid::from(arg.value() as u32), pg_sys::InvalidOid, 0);
     }

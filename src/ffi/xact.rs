@@ -104,8 +104,7 @@ pub fn without_trace<R>(read: impl FnOnce() -> R) -> R {
 
 /// Identifies the current top-level transaction within this backend.
 pub fn local_transaction_id() -> u32 {
-    // SAFETY: MyProc is set for every regular backend.
-    unsafe { (*pg_sys::MyProc).lxid }
+    super::compat::local_transaction_id()
 }
 
 /// Identifies the current subtransaction within this backend: (top-level transaction, its

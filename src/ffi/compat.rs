@@ -1,0 +1,122 @@
+//! What differs between the PostgreSQL versions fence builds for (Cargo features `pg15` …
+//! `pg18`), kept here, next to the server: the rest of `ffi` names these instead of the
+//! version's own spelling.
+
+use pgrx::pg_sys::{self, AlterTableType as At};
+
+/// ALTER TABLE's recursing subcommands, which PostgreSQL 16 folded into the plain ones (the
+/// recursion became `AlterTableCmd.recurse`). From 16 on they are values no subcommand has.
+#[cfg(feature = "pg15")]
+pub mod recurse {
+    use super::At;
+    pub const ADD_COLUMN: At::Type = At::AT_AddColumnRecurse;
+    pub const DROP_COLUMN: At::Type = At::AT_DropColumnRecurse;
+    pub const ADD_CONSTRAINT: At::Type = At::AT_AddConstraintRecurse;
+    pub const VALIDATE_CONSTRAINT: At::Type = At::AT_ValidateConstraintRecurse;
+    pub const DROP_CONSTRAINT: At::Type = At::AT_DropConstraintRecurse;
+}
+
+/// ALTER TABLE's recursing subcommands: PostgreSQL 16 and later have none.
+#[cfg(not(feature = "pg15"))]
+pub mod recurse {
+    use super::At;
+    pub const ADD_COLUMN: At::Type = At::Type::MAX;
+    pub const DROP_COLUMN: At::Type = At::Type::MAX - 1;
+    pub const ADD_CONSTRAINT: At::Type = At::Type::MAX - 2;
+    pub const VALIDATE_CONSTRAINT: At::Type = At::Type::MAX - 3;
+    pub const DROP_CONSTRAINT: At::Type = At::Type::MAX - 4;
+}
+
+/// Parses a possibly qualified, possibly quoted name into a list of String nodes (an invalid
+/// one raises PostgreSQL's error; PostgreSQL 16 added a soft-error context, left NULL).
+///
+/// # Safety
+/// `text` must be a NUL-terminated string.
+pub unsafe fn qualified_name_list(text: *const std::ffi::c_char) -> *mut pg_sys::List {
+    #[cfg(feature = "pg15")]
+    // SAFETY: per the caller.
+    let list = unsafe { pg_sys::stringToQualifiedNameList(text) };
+    #[cfg(not(feature = "pg15"))]
+    // SAFETY: per the caller; no soft-error context: errors are raised.
+    let list = unsafe { pg_sys::stringToQualifiedNameList(text, std::ptr::null_mut()) };
+    list
+}
+
+/// This backend's local transaction id (PostgreSQL 17 moved it into `PGPROC.vxid`).
+pub fn local_transaction_id() -> u32 {
+    #[cfg(any(feature = "pg15", feature = "pg16"))]
+    // SAFETY: MyProc is set for every regular backend.
+    let lxid = unsafe { (*pg_sys::MyProc).lxid };
+    #[cfg(not(any(feature = "pg15", feature = "pg16")))]
+    // SAFETY: MyProc is set for every regular backend.
+    let lxid = unsafe { (*pg_sys::MyProc).vxid.lxid };
+    lxid
+}
+
+/// The attribute at 0-based `index` of a tuple descriptor (PostgreSQL 18 put compact
+/// attributes before them, reached through `TupleDescAttr`).
+///
+/// # Safety
+/// `desc` must be valid and `index < natts`.
+pub unsafe fn attribute<'a>(desc: pg_sys::TupleDesc, index: usize) -> &'a pg_sys::FormData_pg_attribute {
+    #[cfg(not(feature = "pg18"))]
+    // SAFETY: per the caller; the attributes follow the descriptor's header.
+    let attr = unsafe { &*(*desc).attrs.as_ptr().add(index) };
+    #[cfg(feature = "pg18")]
+    // SAFETY: per the caller.
+    let attr = unsafe { &*pg_sys::TupleDescAttr(desc, index as i32) };
+    attr
+}
+
+/// The table's primary key index (InvalidOid: none), a deferrable one not counted (as before
+/// PostgreSQL 18, which made that a choice).
+///
+/// # Safety
+/// `rel` must be an open relation.
+pub unsafe fn primary_key_index(rel: pg_sys::Relation) -> pg_sys::Oid {
+    #[cfg(not(feature = "pg18"))]
+    // SAFETY: per the caller.
+    let index = unsafe { pg_sys::RelationGetPrimaryKeyIndex(rel) };
+    #[cfg(feature = "pg18")]
+    // SAFETY: per the caller.
+    let index = unsafe { pg_sys::RelationGetPrimaryKeyIndex(rel, false) };
+    index
+}
+
+/// Installs a signal handler in this process (a background worker's first steps).
+///
+/// # Safety
+/// Only in a background worker's start-up, before signals are unblocked.
+pub unsafe fn set_signal_handler(signal: i32, handler: unsafe extern "C-unwind" fn(std::ffi::c_int)) {
+    #[cfg(not(feature = "pg18"))]
+    // SAFETY: per the caller.
+    unsafe {
+        pg_sys::pqsignal(signal, Some(handler))
+    };
+    #[cfg(feature = "pg18")]
+    // SAFETY: per the caller (PostgreSQL 18's pqsignal is a macro for this).
+    unsafe {
+        pg_sys::pqsignal_be(signal, Some(handler))
+    };
+}
+
+/// After a direct `index_insert`: PostgreSQL 17 lets an access method keep state between
+/// inserts of one statement (a block-range index keeps its revmap pinned) and release it in
+/// `index_insert_cleanup`, which the executor calls when it closes its indexes; a direct
+/// insert must call it itself. Before 17 there is nothing to release.
+///
+/// # Safety
+/// `index` must be the open index `info` was built for, right after an insert into it.
+pub unsafe fn index_insert_done(index: pg_sys::Relation, info: *mut pg_sys::IndexInfo) {
+    #[cfg(not(any(feature = "pg15", feature = "pg16")))]
+    // SAFETY: per the caller.
+    unsafe {
+        pg_sys::index_insert_cleanup(index, info)
+    };
+    #[cfg(any(feature = "pg15", feature = "pg16"))]
+    let _ = (index, info);
+}
+
+/// Whether event triggers fire for REINDEX (from PostgreSQL 17 on): then the ProcessUtility
+/// hook leaves it to them, as it does every other command they see.
+pub const EVENT_TRIGGERS_SEE_REINDEX: bool = cfg!(not(any(feature = "pg15", feature = "pg16")));
