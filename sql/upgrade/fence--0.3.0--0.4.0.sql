@@ -34,3 +34,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 REVOKE EXECUTE ON FUNCTION fence.tracked_relations() FROM PUBLIC;
 COMMENT ON FUNCTION fence.tracked_relations IS 'Internal: each live tracking with its table (by its trigger, else its recorded name), as the row-audit checks protect it';
+
+-- A trigger argument that is not a tracking id (a trigger that replaced fence's, with no
+-- argument) reads as no tracking, on PostgreSQL 18 too: there the cast in the subquery's
+-- target list ran before its WHERE filtered the argument out; CASE keeps the order.
+CREATE OR REPLACE FUNCTION fence.trigger_tracking(tgargs bytea) RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN split_part(encode(tgargs, 'escape'), '\000', 1) ~ '^[0-9]{1,9}$'
+            THEN split_part(encode(tgargs, 'escape'), '\000', 1)::integer END;
