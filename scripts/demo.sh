@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # Set up everything on a fresh machine (Debian packages, cargo-pgrx, build, install), start a
-# throwaway PostgreSQL 15 of our own and walk through fence's whole loop.
-# Usage: scripts/demo.sh [--keep]   (--keep leaves the demo server running)
+# throwaway PostgreSQL of our own (15, or the version --pg names: 16, 17, 18) and walk through
+# fence's whole loop.
+# Usage: scripts/demo.sh [--pg N] [--keep]   (--keep leaves the demo server running)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KEEP=${1:-}
-ensure_deps
+KEEP=
+MAJOR=15
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --keep) KEEP=--keep ;;
+        --pg) MAJOR=${2:?--pg takes a major version: 15, 16, 17 or 18}; shift ;;
+        *) echo "usage: scripts/demo.sh [--pg N] [--keep]"; exit 2 ;;
+    esac
+    shift
+done
+ensure_pg "$MAJOR"
+PG_CONFIG=$(pg_config_for "$MAJOR")
+export PG_CONFIG
 install_extension
 start_server demo 54340
 if [ "$KEEP" != "--keep" ]; then trap stop_server EXIT; fi
