@@ -61,8 +61,9 @@ fi
 
 # The other supported versions (PostgreSQL 16-18, pinned builds): the extension built for each
 # (Cargo feature pgN), installed into that version, and on a server of that version its
-# pg_regress suite (with the live-truth file), the security suite and the live truth of the
-# non-transactional commands.
+# pg_regress suite (with the live-truth file), the security suite, the live truth of the
+# non-transactional commands, the upgrade from every release, and (17 on) the event_triggers
+# setting recorded.
 for major in 16 17 18; do
     ensure_pg "$major"
     (
@@ -74,6 +75,15 @@ for major in 16 17 18; do
         run_regress
         "$ROOT/scripts/security.sh"
         "$ROOT/scripts/truth_wait.sh"
+        "$ROOT/scripts/upgrade.sh"
+        if [ "$major" -ge 17 ]; then
+            # A superuser may silence event triggers with event_triggers = off (17 on): not silently.
+            psql -X -q -d postgres -c "CREATE DATABASE fence_guard"
+            psql -X -q -d fence_guard -c "CREATE EXTENSION fence" -c "SET event_triggers = off" -c "RESET event_triggers" 2>/dev/null
+            check "PostgreSQL $major: event_triggers switched off and on again is in the chain" \
+                "$(psql -X -At -d fence_guard -c "SELECT string_agg(details ->> 'state', ',' ORDER BY seq) FROM fence.audit_chain WHERE kind = 'guard_change' AND details ->> 'guard' = 'event_triggers'")" "off,on"
+            check "PostgreSQL $major: the chain verifies" "$(psql -X -At -d fence_guard -c "SELECT ok FROM fence.verify_chain()")" t
+        fi
         [ "$(crashes)" = 0 ] || { echo "the PostgreSQL $major server crashed (see $SERVER_DIR/server.log)"; exit 1; }
     )
 done

@@ -120,3 +120,14 @@ pub unsafe fn index_insert_done(index: pg_sys::Relation, info: *mut pg_sys::Inde
 /// Whether event triggers fire for REINDEX (from PostgreSQL 17 on): then the ProcessUtility
 /// hook leaves it to them, as it does every other command they see.
 pub const EVENT_TRIGGERS_SEE_REINDEX: bool = cfg!(not(any(feature = "pg15", feature = "pg16")));
+
+/// Whether the `event_triggers` setting (PostgreSQL 17 on; superuser-only) lets event
+/// triggers fire in this session. Before 17 there is no such setting.
+pub fn event_triggers_enabled() -> bool {
+    #[cfg(not(any(feature = "pg15", feature = "pg16")))]
+    // SAFETY: reads the backend's current setting.
+    let enabled = unsafe { pg_sys::event_triggers };
+    #[cfg(any(feature = "pg15", feature = "pg16"))]
+    let enabled = true;
+    enabled
+}

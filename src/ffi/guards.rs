@@ -1,12 +1,17 @@
 //! Changes to what keeps fence on: its event triggers (ALTER / DROP / RENAME / OWNER TO of
-//! fence_gate, fence_dropped, fence_rewrite or fence_record, which event triggers never see) and
-//! `session_replication_role` (anything but `origin` silences every event trigger).
+//! fence_gate, fence_dropped, fence_rewrite or fence_record, which event triggers never see),
+//! `session_replication_role` (anything but `origin` silences every event trigger) and, from
+//! PostgreSQL 17 on, `event_triggers` (`off` silences them too).
 
 use pgrx::pg_sys::{self, NodeTag as T, ObjectType as Ob};
 
 use super::nodes::{cstr, list_nodes, string_value, tag};
 
 const FENCE_TRIGGERS: [&str; 4] = ["fence_gate", "fence_dropped", "fence_rewrite", "fence_record"];
+
+/// The settings that silence event triggers: `session_replication_role` (anything but
+/// `origin`) and, from PostgreSQL 17 on, `event_triggers` (`off`).
+const GUARD_SETTINGS: [&str; 2] = ["session_replication_role", "event_triggers"];
 
 /// What a just-executed utility statement changed among fence's guards: (what, new state).
 pub fn changed_guard(node: *mut pg_sys::Node) -> Option<(String, String)> {
@@ -50,11 +55,13 @@ pub fn changed_guard(node: *mut pg_sys::Node) -> Option<(String, String)> {
             }
             T::T_VariableSetStmt => {
                 let stmt = &*(node as *mut pg_sys::VariableSetStmt);
-                if cstr(stmt.name).as_deref() != Some("session_replication_role") {
+                let name = cstr(stmt.name)?;
+                if !GUARD_SETTINGS.contains(&name.as_str()) {
                     return None;
                 }
-                let value = cstr(pg_sys::GetConfigOption(c"session_replication_role".as_ptr(), false, false))?;
-                Some(("session_replication_role".to_string(), value))
+                let setting = std::ffi::CString::new(name.as_str()).ok()?;
+                let value = cstr(pg_sys::GetConfigOption(setting.as_ptr(), true, false))?;
+                Some((name, value))
             }
             _ => None,
         }

@@ -65,11 +65,13 @@ pub fn preloaded() -> bool {
     PRELOADED.load(Ordering::Relaxed)
 }
 
-/// `session_replication_role = replica` silences event triggers (a superuser's choice, e.g.
-/// for pg_restore, and recorded when set by a statement); the hook follows them.
-pub fn replication_role_replica() -> bool {
+/// Whether the session's event triggers are silenced: `session_replication_role = replica`
+/// (a superuser's choice, e.g. for pg_restore) or, from PostgreSQL 17 on, `event_triggers =
+/// off` — each recorded when set by a statement. The hook follows the event triggers.
+pub fn event_triggers_silenced() -> bool {
     // SAFETY: reads the backend's current setting.
-    unsafe { pg_sys::SessionReplicationRole == pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32 }
+    let replica = unsafe { pg_sys::SessionReplicationRole == pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32 };
+    replica || !super::compat::event_triggers_enabled()
 }
 
 /// A utility statement about to run, as the hook received it.

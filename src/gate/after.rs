@@ -39,10 +39,13 @@ pub fn record_guard_change(what: String, state: String, statement: Option<String
         AuditEvent { kind: "guard_change".into(), statement, details: details.into(), ..Default::default() },
         false,
     );
-    if what == "session_replication_role" && state != "origin" {
-        warning!(
-            "fence: session_replication_role = {state} silences fence's event triggers; recorded in the audit chain"
-        );
+    let silenced = match what.as_str() {
+        "session_replication_role" => state != "origin",
+        "event_triggers" => state == "off",
+        _ => false,
+    };
+    if silenced {
+        warning!("fence: {what} = {state} silences fence's event triggers; recorded in the audit chain");
     }
 }
 

@@ -23,7 +23,7 @@ pub fn before(statement: UtilityStatement) -> usize {
         && maintenance::is_maintenance(node)
         && !in_extension_script()
         && !session::is_internal()
-        && !utility::replication_role_replica()
+        && !utility::event_triggers_silenced()
     {
         snapshot::with_active_snapshot(|| {
             gate(GateCall {
