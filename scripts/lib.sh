@@ -107,7 +107,8 @@ install_extension() {
     $SUDO cp "$ROOT"/sql/releases/fence--*.sql "$ROOT"/sql/upgrade/fence--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
 }
 
-# start_server NAME PORT [extra postgresql.conf lines]: a cluster of our own, owned by
+# start_server NAME PORT [extra postgresql.conf lines]: a cluster of our own (initdb with
+# INITDB_OPTIONS if set), owned by
 # postgres, on its own port and socket directory. Exports PGHOST/PGPORT/PGUSER.
 start_server() {
     local name=$1 port=$2 extra=${3:-}
@@ -118,7 +119,9 @@ start_server() {
     rm -rf "$SERVER_DIR"
     mkdir -p "$SERVER_DIR"
     chown postgres:postgres "$SERVER_DIR"
-    runuser -u postgres -- "$bindir/initdb" -D "$SERVER_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    # shellcheck disable=SC2086 # INITDB_OPTIONS: extra initdb words, e.g. --no-data-checksums
+    runuser -u postgres -- "$bindir/initdb" -D "$SERVER_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        ${INITDB_OPTIONS:-} >/dev/null
     cat >> "$SERVER_DIR/data/postgresql.conf" <<CONF
 port = $port
 listen_addresses = ''

@@ -63,7 +63,7 @@ fi
 # (Cargo feature pgN), installed into that version, and on a server of that version its
 # pg_regress suite (with the live-truth file), the security suite, the live truth of the
 # non-transactional commands, the upgrade from every release, and (17 on) the event_triggers
-# setting recorded.
+# setting recorded and a pg_upgrade from 15.
 for major in 16 17 18; do
     ensure_pg "$major"
     (
@@ -83,6 +83,8 @@ for major in 16 17 18; do
             check "PostgreSQL $major: event_triggers switched off and on again is in the chain" \
                 "$(psql -X -At -d fence_guard -c "SELECT string_agg(details ->> 'state', ',' ORDER BY seq) FROM fence.audit_chain WHERE kind = 'guard_change' AND details ->> 'guard' = 'event_triggers'")" "off,on"
             check "PostgreSQL $major: the chain verifies" "$(psql -X -At -d fence_guard -c "SELECT ok FROM fence.verify_chain()")" t
+            # pg_upgrade from 15 (scripts/pg_upgrade.sh: clusters of its own).
+            "$ROOT/scripts/pg_upgrade.sh" "$major"
         fi
         [ "$(crashes)" = 0 ] || { echo "the PostgreSQL $major server crashed (see $SERVER_DIR/server.log)"; exit 1; }
     )

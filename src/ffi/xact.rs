@@ -141,6 +141,13 @@ pub fn writing_despite_read_only<R>(write: impl FnOnce() -> R) -> R {
     write()
 }
 
+/// Whether the server runs pg_upgrade's restore of the old cluster's schema (binary upgrade
+/// mode): the old cluster's chain and tables are carried over as they were.
+pub fn binary_upgrade() -> bool {
+    // SAFETY: reads a flag set at server start.
+    unsafe { pg_sys::IsBinaryUpgrade }
+}
+
 /// Whether the server is a standby replaying WAL (nothing can be written).
 pub fn in_recovery() -> bool {
     // SAFETY: reads shared recovery state.

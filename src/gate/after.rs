@@ -11,25 +11,24 @@ use serde_json::{Map, Value};
 
 use super::decide::{in_warn_roles, row_audit_explanation};
 use super::denials::{refuse_after, Refusal};
-use super::watching;
+use super::{skipped, watching};
 use crate::chain::events;
 use crate::db::{self, queries};
-use crate::ffi::event_trigger::{in_extension_script, EventTriggerCall};
-use crate::ffi::{parsetree, relcache};
+use crate::ffi::event_trigger::EventTriggerCall;
+use crate::ffi::{parsetree, relcache, xact};
 use crate::governance::policy;
 use crate::rows::{harm, tracking};
-use crate::session;
 
-/// The event's command tag, unless fence leaves the statement alone (an extension's script,
-/// fence's own DDL) or does not watch this database.
+/// The event's command tag, unless fence leaves the statement alone (see `skipped`) or does
+/// not watch this database.
 fn watched(event: &EventTriggerCall) -> Option<&str> {
-    (!in_extension_script() && !session::is_internal() && watching()).then_some(event.tag.as_str())
+    (!skipped() && watching()).then_some(event.tag.as_str())
 }
 
 /// A change to what keeps fence on (its event triggers, `session_replication_role`): a
 /// superuser may make it, but not silently.
 pub fn record_guard_change(what: String, state: String, statement: Option<String>) {
-    if !watching() {
+    if !watching() || xact::binary_upgrade() {
         return;
     }
     let mut details = Map::new();

@@ -46,9 +46,10 @@ pub struct GateCall {
     pub row_audit_off: Option<Harm>,
 }
 
-/// DDL the event triggers leave alone: an extension script's, and fence's own.
+/// DDL fence leaves alone: an extension script's, fence's own, and pg_upgrade's restore of
+/// the old cluster's schema (its chain is carried over as it was).
 fn skipped() -> bool {
-    in_extension_script() || session::is_internal()
+    in_extension_script() || session::is_internal() || xact::binary_upgrade()
 }
 
 /// `ddl_command_start`: analyze the statement from its parse tree and decide.

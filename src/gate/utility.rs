@@ -4,8 +4,7 @@
 
 use pgrx::pg_sys;
 
-use super::{after, gate, GateCall};
-use crate::ffi::event_trigger::in_extension_script;
+use super::{after, gate, skipped, GateCall};
 use crate::ffi::utility::{self, UtilityStatement};
 use crate::ffi::{guards, maintenance, parser, parsetree, snapshot, xact};
 use crate::session::{self, Frame};
@@ -19,12 +18,7 @@ pub fn before(statement: UtilityStatement) -> usize {
         t.frames.push(frame);
         t.frames.len() - 1
     });
-    if utility::preloaded()
-        && maintenance::is_maintenance(node)
-        && !in_extension_script()
-        && !session::is_internal()
-        && !utility::event_triggers_silenced()
-    {
+    if utility::preloaded() && maintenance::is_maintenance(node) && !skipped() && !utility::event_triggers_silenced() {
         snapshot::with_active_snapshot(|| {
             gate(GateCall {
                 tag: parser::command_tag(node),
