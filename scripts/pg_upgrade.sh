@@ -11,9 +11,9 @@ NEW_MAJOR=${1:-17}
 ensure_pg "$NEW_MAJOR"
 OLD_CONFIG=$(pg_config_for 15)
 NEW_CONFIG=$(pg_config_for "$NEW_MAJOR")
-# fence built for both versions (each into its own directories) — already, when scripts/test.sh
-# runs this with a server of its own up (a library is not replaced under a running server).
-if [ -z "${PGPORT:-}" ]; then
+# fence built for both versions (each into its own directories) — unless the caller says it has
+# (scripts/test.sh, with a server up: a library is not replaced under a running server).
+if [ -z "${FENCE_BUILT:-}" ]; then
     PG_CONFIG=$OLD_CONFIG install_extension >/dev/null
     PG_CONFIG=$NEW_CONFIG install_extension >/dev/null
 fi

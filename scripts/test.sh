@@ -84,7 +84,7 @@ for major in 16 17 18; do
                 "$(psql -X -At -d fence_guard -c "SELECT string_agg(details ->> 'state', ',' ORDER BY seq) FROM fence.audit_chain WHERE kind = 'guard_change' AND details ->> 'guard' = 'event_triggers'")" "off,on"
             check "PostgreSQL $major: the chain verifies" "$(psql -X -At -d fence_guard -c "SELECT ok FROM fence.verify_chain()")" t
             # pg_upgrade from 15 (scripts/pg_upgrade.sh: clusters of its own).
-            "$ROOT/scripts/pg_upgrade.sh" "$major"
+            FENCE_BUILT=1 "$ROOT/scripts/pg_upgrade.sh" "$major"
         fi
         [ "$(crashes)" = 0 ] || { echo "the PostgreSQL $major server crashed (see $SERVER_DIR/server.log)"; exit 1; }
     )

@@ -55,13 +55,13 @@ pub fn changed_guard(node: *mut pg_sys::Node) -> Option<(String, String)> {
             }
             T::T_VariableSetStmt => {
                 let stmt = &*(node as *mut pg_sys::VariableSetStmt);
+                // Setting names are matched as the server looks them up: without regard to case
+                // (a quoted "Event_Triggers" is the same setting).
                 let name = cstr(stmt.name)?;
-                if !GUARD_SETTINGS.contains(&name.as_str()) {
-                    return None;
-                }
-                let setting = std::ffi::CString::new(name.as_str()).ok()?;
-                let value = cstr(pg_sys::GetConfigOption(setting.as_ptr(), true, false))?;
-                Some((name, value))
+                let setting = GUARD_SETTINGS.into_iter().find(|s| s.eq_ignore_ascii_case(&name))?;
+                let c_setting = std::ffi::CString::new(setting).ok()?;
+                let value = cstr(pg_sys::GetConfigOption(c_setting.as_ptr(), true, false))?;
+                Some((setting.to_string(), value))
             }
             _ => None,
         }
