@@ -79,7 +79,7 @@ for major in 16 17 18; do
         if [ "$major" -ge 17 ]; then
             # A superuser may silence event triggers with event_triggers = off (17 on): not silently.
             psql -X -q -d postgres -c "CREATE DATABASE fence_guard"
-            psql -X -q -d fence_guard -c "CREATE EXTENSION fence" -c "SET event_triggers = off" -c "RESET event_triggers" 2>/dev/null
+            psql -X -q -d fence_guard -c "CREATE EXTENSION fence" -c 'SET "Event_Triggers" = off' -c "RESET event_triggers" 2>/dev/null
             check "PostgreSQL $major: event_triggers switched off and on again is in the chain" \
                 "$(psql -X -At -d fence_guard -c "SELECT string_agg(details ->> 'state', ',' ORDER BY seq) FROM fence.audit_chain WHERE kind = 'guard_change' AND details ->> 'guard' = 'event_triggers'")" "off,on"
             check "PostgreSQL $major: the chain verifies" "$(psql -X -At -d fence_guard -c "SELECT ok FROM fence.verify_chain()")" t
