@@ -2,7 +2,7 @@
 //! committing transaction does it at pre-commit, in one short critical section, so concurrent
 //! migrations never wait for each other's whole transaction, only for each other's commit.
 
-use fence_core::chain::{AuditEvent, FieldType, FIELDS, GENESIS_HASH};
+use fence_core::chain::{link_hash, AuditEvent, FieldType, FIELDS, GENESIS_HASH};
 use pgrx::prelude::*;
 use serde_json::Value;
 
@@ -61,40 +61,51 @@ pub fn head() -> (i64, String) {
     head
 }
 
+/// An event ready to be inserted: its fields (a JSON object: hashed and stored), the hash it
+/// links to and its own.
+struct Link {
+    fields: Value,
+    prev_hash: String,
+    hash: String,
+}
+
 /// Appends events after the chain's head, assigning `seq`; the caller holds the append lock.
-fn append(mut events: Vec<AuditEvent>) {
+/// Each event's fields are built once, for its hash and its row.
+fn append(events: Vec<AuditEvent>) {
     if events.is_empty() {
         return;
     }
     let (mut seq, mut prev_hash) = head();
-    let mut links = Vec::with_capacity(events.len());
-    for event in &mut events {
-        seq += 1;
-        event.seq = seq;
-        let hash = event.hash(&prev_hash);
-        links.push((std::mem::replace(&mut prev_hash, hash.clone()), hash));
-    }
-    insert(&events, links);
+    let links: Vec<Link> = events
+        .into_iter()
+        .map(|mut event| {
+            seq += 1;
+            event.seq = seq;
+            let fields = Value::Object(event.fields());
+            let hash = link_hash(&prev_hash, &fields);
+            Link { fields, prev_hash: std::mem::replace(&mut prev_hash, hash.clone()), hash }
+        })
+        .collect();
+    insert(links);
 }
 
 /// Up to this many events are inserted row by row (a VALUES plan is cheapest); larger
 /// commits (a whole migration in one transaction) go in one INSERT of arrays.
 const ROW_BY_ROW: usize = 4;
 
-fn insert(events: &[AuditEvent], links: Vec<(String, String)>) {
-    if events.len() <= ROW_BY_ROW {
-        for (event, (prev_hash, hash)) in events.iter().zip(links) {
-            let fields = event.fields();
+fn insert(links: Vec<Link>) {
+    if links.len() <= ROW_BY_ROW {
+        for Link { fields, prev_hash, hash } in links {
             let mut args: Vec<Arg> = FIELDS.iter().map(|&(name, kind)| field_arg(&fields[name], kind)).collect();
             args.extend([prev_hash.into(), hash.into()]);
             db::execute(queries::INSERT_EVENT, &args);
         }
     } else {
         // One array per column (see insert_events.sql).
-        let fields: Vec<_> = events.iter().map(AuditEvent::fields).collect();
         let mut args: Vec<Arg> =
-            FIELDS.iter().map(|&(name, kind)| column_arg(fields.iter().map(|f| &f[name]), kind)).collect();
-        let (prev_hashes, hashes): (Vec<String>, Vec<String>) = links.into_iter().unzip();
+            FIELDS.iter().map(|&(name, kind)| column_arg(links.iter().map(|l| &l.fields[name]), kind)).collect();
+        let (prev_hashes, hashes): (Vec<String>, Vec<String>) =
+            links.into_iter().map(|l| (l.prev_hash, l.hash)).unzip();
         args.extend([prev_hashes.into(), hashes.into()]);
         db::execute(queries::INSERT_EVENTS, &args);
     }

@@ -5,9 +5,9 @@
 
 use pgrx::pg_sys;
 
+use super::compat::attribute;
 use super::error::Error;
 use super::nodes::{cstr, list_oids};
-use super::tuple::attribute;
 use super::xact::postgres_timestamp;
 
 /// What an index of the table holds.

@@ -9,7 +9,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 
-use super::tuple::attribute;
+use super::compat::attribute;
 use super::xact::unix_us_of;
 
 /// One row of the query; its values live until the closure returns.

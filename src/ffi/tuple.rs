@@ -5,6 +5,7 @@
 use fence_core::rows::Operation;
 use pgrx::pg_sys;
 
+use super::compat::attribute;
 use super::error::{invalid_parameter, Error};
 use super::nodes::cstr;
 use super::relcache::with_relation;
@@ -80,15 +81,6 @@ pub unsafe fn firing(fcinfo: pg_sys::FunctionCallInfo) -> Result<Firing, Error> 
     }
 }
 
-/// The attribute at 0-based `index` of a tuple descriptor.
-///
-/// # Safety
-/// `desc` must be valid and `index < natts`.
-pub(super) unsafe fn attribute<'a>(desc: pg_sys::TupleDesc, index: usize) -> &'a pg_sys::FormData_pg_attribute {
-    // SAFETY: per the caller.
-    unsafe { super::compat::attribute(desc, index) }
-}
-
 /// Byte-wise equality of two values of one attribute (an unchanged TOASTed value keeps its
 /// pointer, so it compares equal without being fetched).
 unsafe fn same_value(a: pg_sys::Datum, b: pg_sys::Datum, attr: &pg_sys::FormData_pg_attribute) -> bool {
@@ -153,19 +145,20 @@ impl Firing {
         Some(Deformed { values: &self.values[at..at + natts], nulls: &self.nulls[at..at + natts] })
     }
 
-    /// Whether the firing has both images and they differ in the attribute at `attnum`
-    /// (0-based).
-    pub fn differs(&self, attnum: usize) -> bool {
-        let (Some(old), Some(new)) = (self.tuple(Image::Old), self.tuple(Image::New)) else { return false };
-        match (old.nulls[attnum], new.nulls[attnum]) {
-            (true, true) => false,
-            // SAFETY: `attnum` is an attribute of this table (the callers' projections are
-            // built from its descriptor and dropped when it changes).
-            (false, false) => unsafe {
-                !same_value(old.values[attnum], new.values[attnum], attribute(self.desc, attnum))
-            },
-            _ => true,
-        }
+    /// Of the attributes at `attnums` (0-based), those whose values differ between the two
+    /// images (none unless the firing has both: an UPDATE).
+    pub fn differing<'s>(&'s self, attnums: &'s [usize]) -> impl Iterator<Item = usize> + 's {
+        let images = self.tuple(Image::Old).zip(self.tuple(Image::New));
+        attnums.iter().copied().filter(move |&i| {
+            let Some((old, new)) = &images else { return false };
+            match (old.nulls[i], new.nulls[i]) {
+                (true, true) => false,
+                // SAFETY: `i` is an attribute of this table (the callers' projections are
+                // built from its descriptor and dropped when it changes).
+                (false, false) => unsafe { !same_value(old.values[i], new.values[i], attribute(self.desc, i)) },
+                _ => true,
+            }
+        })
     }
 }
 

@@ -84,12 +84,12 @@ impl Projection {
     /// The columns of the projection whose values an UPDATE changed; none when it left them
     /// all as they were (or when the firing is not an UPDATE).
     pub fn changed(&self, firing: &Firing) -> Vec<usize> {
-        self.attnums.iter().copied().filter(|&i| firing.differs(i)).collect()
+        firing.differing(&self.attnums).collect()
     }
 
     /// Whether an UPDATE left every column of the projection as it was.
     pub fn unchanged(&self, firing: &Firing) -> bool {
-        !self.attnums.iter().any(|&i| firing.differs(i))
+        firing.differing(&self.attnums).next().is_none()
     }
 
     /// The columns of the projection (those of `only` if given) of one image of the row, as

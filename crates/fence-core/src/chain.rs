@@ -162,8 +162,15 @@ impl AuditEvent {
 
     /// `sha256(prev_hash || payload)`.
     pub fn hash(&self, prev_hash: &str) -> String {
-        sha256_tagged(&[prev_hash.as_bytes(), self.payload().as_bytes()])
+        link_hash(prev_hash, &Value::Object(self.fields()))
     }
+}
+
+/// An event's hash from its fields (`AuditEvent::fields`, as a JSON object):
+/// `sha256(prev_hash || canonical JSON of the fields)`. For a writer that needs the fields
+/// anyway.
+pub fn link_hash(prev_hash: &str, fields: &Value) -> String {
+    sha256_tagged(&[prev_hash.as_bytes(), canonical_json(fields).as_bytes()])
 }
 
 /// JSON with object keys sorted by bytes and no insignificant whitespace, independent of
