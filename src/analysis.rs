@@ -6,7 +6,7 @@ use pgrx::JsonB;
 use serde_json::{json, Value};
 
 use crate::catalog::LiveCatalog;
-use crate::ffi::{parser, parsetree, security};
+use crate::ffi::{compat, parser, parsetree, security};
 use crate::sqltext;
 
 /// JSON of an analysis' locks, shared by the audit details and `fence.analyze`.
@@ -31,7 +31,8 @@ pub type AnalyzedStatement =
 /// create), with its canonical text and statement hash.
 pub fn analyze_text(sql: &str) -> Vec<AnalyzedStatement> {
     let catalog = LiveCatalog;
-    let mut analyzer = Analyzer::new(&catalog).with_lock_timeout(security::timeouts_ms().0);
+    let mut analyzer =
+        Analyzer::new(&catalog).with_lock_timeout(security::timeouts_ms().0).on_pg_version(compat::MAJOR);
     parser::parse(sql)
         .into_iter()
         .enumerate()

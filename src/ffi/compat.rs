@@ -131,3 +131,78 @@ pub fn event_triggers_enabled() -> bool {
     let enabled = true;
     enabled
 }
+
+/// Whether a `GENERATED ALWAYS AS (...)` constraint makes a virtual column (PostgreSQL 18,
+/// its default kind): computed when read, nothing stored. Before 18 every one is stored.
+pub fn generated_virtual(constraint: &pg_sys::Constraint) -> bool {
+    #[cfg(feature = "pg18")]
+    let virtual_column = constraint.generated_kind as u8 == b'v';
+    #[cfg(not(feature = "pg18"))]
+    let virtual_column = {
+        let _ = constraint;
+        false
+    };
+    virtual_column
+}
+
+/// Whether a CHECK or FOREIGN KEY constraint is declared `NOT ENFORCED` (PostgreSQL 18):
+/// existing rows are not checked. The parser sets `is_enforced` for those two kinds only (a
+/// NOT NULL or UNIQUE constraint leaves it false). Before 18 every constraint is enforced.
+pub fn not_enforced(constraint: &pg_sys::Constraint) -> bool {
+    #[cfg(feature = "pg18")]
+    let not_enforced =
+        matches!(constraint.contype, pg_sys::ConstrType::CONSTR_CHECK | pg_sys::ConstrType::CONSTR_FOREIGN)
+            && !constraint.is_enforced;
+    #[cfg(not(feature = "pg18"))]
+    let not_enforced = {
+        let _ = constraint;
+        false
+    };
+    not_enforced
+}
+
+/// The constraint an `ALTER CONSTRAINT` subcommand names and the `[NOT] ENFORCED` it sets
+/// (PostgreSQL 18, where the name is in the subcommand's definition): Some((name, enforced))
+/// when it changes enforceability, None otherwise (and always before 18).
+///
+/// # Safety
+/// `cmd` must be an `AT_AlterConstraint` subcommand of a parser-built ALTER TABLE.
+pub unsafe fn alter_constraint_enforced(cmd: &pg_sys::AlterTableCmd) -> Option<(String, bool)> {
+    #[cfg(feature = "pg18")]
+    // SAFETY: per the caller, `def` is NULL or a node; it is cast only after its tag is checked;
+    // the name is copied out.
+    let enforced = unsafe {
+        let def = cmd.def;
+        (!def.is_null() && (*def).type_ == pg_sys::NodeTag::T_ATAlterConstraint)
+            .then(|| &*(def as *mut pg_sys::ATAlterConstraint))
+            .filter(|alter| alter.alterEnforceability)
+            .map(|alter| (super::nodes::cstr(alter.conname).unwrap_or_default(), alter.is_enforced))
+    };
+    #[cfg(not(feature = "pg18"))]
+    let enforced = {
+        let _ = cmd;
+        None
+    };
+    enforced
+}
+
+/// `ALTER COLUMN ... SET EXPRESSION AS (...)` (PostgreSQL 17 on); before 17 a value no
+/// subcommand has.
+#[cfg(not(any(feature = "pg15", feature = "pg16")))]
+pub const SET_EXPRESSION: At::Type = At::AT_SetExpression;
+#[cfg(any(feature = "pg15", feature = "pg16"))]
+pub const SET_EXPRESSION: At::Type = At::Type::MAX - 5;
+
+/// The session's `transaction_timeout` in milliseconds (PostgreSQL 17 on; 0 = off, and always
+/// 0 before 17).
+pub fn transaction_timeout_ms() -> i64 {
+    #[cfg(not(any(feature = "pg15", feature = "pg16")))]
+    // SAFETY: reads the backend's current setting.
+    let timeout = i64::from(unsafe { pg_sys::TransactionTimeout });
+    #[cfg(any(feature = "pg15", feature = "pg16"))]
+    let timeout = 0;
+    timeout
+}
+
+/// The PostgreSQL major version fence was built for (and runs on).
+pub const MAJOR: u32 = pg_sys::PG_MAJORVERSION_NUM;

@@ -1,12 +1,12 @@
 //! Maps the server's parse tree of a utility statement into fence-core's statement model.
 
 use fence_core::model::{
-    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind,
-    OnRelation, RelationName, Statement, StatementKind, TableSubcommand as Sub, TransactionControl,
+    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, Generated,
+    ObjectKind, OnRelation, RelationName, Statement, StatementKind, TableSubcommand as Sub, TransactionControl,
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
-use super::compat::recurse;
+use super::compat::{self, recurse};
 use super::expr::default_volatility;
 use super::nodes::{cstr, list_nodes, name_list, range_var, string_value, tag};
 
@@ -213,6 +213,8 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
                     super::expr::type_change_is_binary_coercible(table, &column(), def.typeName, def.raw_default),
                 )
             };
+            // A virtual column (PostgreSQL 18) has no stored values to convert.
+            let binary_coercible = binary_coercible || super::relcache::is_virtual_column(table, &column());
             AlterTableAction::AlterColumnType { column: column(), new_type, binary_coercible }
         }
         At::AT_SetNotNull => AlterTableAction::SetNotNull {
@@ -269,7 +271,21 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
                 None => AlterTableAction::Other { name: "INHERIT".into() },
             }
         }
-        At::AT_AlterConstraint => AlterTableAction::Table(Sub::AlterConstraint),
+        At::AT_AlterConstraint => {
+            // SAFETY: per the caller, an AT_AlterConstraint subcommand.
+            match unsafe { compat::alter_constraint_enforced(cmd) } {
+                Some((name, enforced)) => AlterTableAction::SetEnforced {
+                    references: super::relcache::constraint_referenced_table(table, &name),
+                    name,
+                    enforced,
+                },
+                None => AlterTableAction::Table(Sub::AlterConstraint),
+            }
+        }
+        compat::SET_EXPRESSION => AlterTableAction::SetExpression {
+            column: column(),
+            stored: !super::relcache::is_virtual_column(table, &column()),
+        },
         At::AT_SetTableSpace => {
             let tablespace = column();
             let unchanged = super::relcache::in_tablespace(table, &tablespace);
@@ -277,7 +293,8 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
         }
         At::AT_AddOf | At::AT_DropOf => AlterTableAction::Table(Sub::OfType),
         At::AT_SetAccessMethod => {
-            let method = column();
+            // No name: `SET ACCESS METHOD DEFAULT` (PostgreSQL 17).
+            let method = name.clone().unwrap_or_else(super::relcache::default_table_access_method);
             let unchanged = super::relcache::uses_access_method(table, &method);
             AlterTableAction::SetAccessMethod { method, unchanged }
         }
@@ -344,6 +361,8 @@ subcommand_names!(
     AT_DropNotNull,
     AT_SetNotNull,
     AT_DropExpression,
+    #[cfg(not(any(feature = "pg15", feature = "pg16")))]
+    AT_SetExpression,
     #[cfg(any(feature = "pg15", feature = "pg16", feature = "pg17"))]
     AT_CheckNotNull,
     AT_SetStatistics,
@@ -422,7 +441,11 @@ unsafe fn column_def(def: &pg_sys::ColumnDef) -> ColumnDef {
         let mut column = ColumnDef::new(&cstr(def.colname).unwrap_or_default(), &type_name(def.typeName));
         column.not_null = def.is_not_null;
         column.identity = def.identity != 0 || SERIAL_TYPES.contains(&column.type_name.as_str());
-        column.generated_stored = def.generated != 0;
+        column.generated = match def.generated as u8 {
+            0 => None,
+            b'v' => Some(Generated::Virtual),
+            _ => Some(Generated::Stored),
+        };
         if !def.raw_default.is_null() {
             column.default = Some(default_volatility(def.raw_default));
         }
@@ -435,7 +458,10 @@ unsafe fn column_def(def: &pg_sys::ColumnDef) -> ColumnDef {
                 Ct::CONSTR_NOTNULL => column.not_null = true,
                 Ct::CONSTR_DEFAULT => column.default = Some(default_volatility(c.raw_expr)),
                 Ct::CONSTR_IDENTITY => column.identity = true,
-                Ct::CONSTR_GENERATED => column.generated_stored = true,
+                Ct::CONSTR_GENERATED => {
+                    column.generated =
+                        Some(if compat::generated_virtual(c) { Generated::Virtual } else { Generated::Stored })
+                }
                 _ => column.constraints.extend(constraint(c)),
             }
         }
@@ -459,7 +485,7 @@ unsafe fn constraint(c: &pg_sys::Constraint) -> Option<Constraint> {
         Some(Constraint {
             kind,
             name: cstr(c.conname),
-            not_valid: c.skip_validation,
+            not_valid: c.skip_validation || compat::not_enforced(c),
             using_index: !c.indexname.is_null(),
         })
     }

@@ -354,6 +354,40 @@ pub fn referenced_tables(table: &RelationName) -> Vec<RelationName> {
     oids.unwrap_or_default().into_iter().filter_map(qualified_name).collect()
 }
 
+/// The table a foreign key of `table` named `constraint` references; None when there is no
+/// such foreign key.
+pub fn constraint_referenced_table(table: &RelationName, constraint: &str) -> Option<RelationName> {
+    let oid = relation_oid(table)?;
+    // SAFETY: as in `referenced_tables`; get_constraint_name returns a palloc'd copy or NULL.
+    let referenced = with_relation(oid, |rel| unsafe {
+        super::nodes::list_nodes(pg_sys::RelationGetFKeyList(rel))
+            .into_iter()
+            .map(|node| &*(node as *mut pg_sys::ForeignKeyCacheInfo))
+            .find(|fk| cstr(pg_sys::get_constraint_name(fk.conoid)).as_deref() == Some(constraint))
+            .map(|fk| fk.confrelid)
+    })??;
+    qualified_name(referenced)
+}
+
+/// Whether `column` of `table` is a virtual generated column (PostgreSQL 18): it has no stored
+/// values to rewrite. False when either is unknown.
+pub fn is_virtual_column(table: &RelationName, column: &str) -> bool {
+    let Some(oid) = relation_oid(table) else { return false };
+    let Ok(column) = CString::new(column) else { return false };
+    // SAFETY: get_attnum returns InvalidAttrNumber for a missing column; get_attgenerated reads
+    // an existing attribute's row.
+    unsafe {
+        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
+        attnum > 0 && pg_sys::get_attgenerated(oid, attnum) as u8 == b'v'
+    }
+}
+
+/// The session's `default_table_access_method` (what `SET ACCESS METHOD DEFAULT` means).
+pub fn default_table_access_method() -> String {
+    // SAFETY: the GUC's current value, a NUL-terminated string.
+    unsafe { cstr(pg_sys::default_table_access_method) }.unwrap_or_default()
+}
+
 /// The OID of `fence.audit_chain`, if the extension's tables exist.
 pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     fence_relation_oid("audit_chain")

@@ -60,10 +60,14 @@ pub fn role_in_any(member: &str, roles: &[String]) -> bool {
     })
 }
 
-/// The session's live `lock_timeout` and `statement_timeout`, in milliseconds (0 = off).
+/// The session's live `lock_timeout`, and what bounds a statement's run: the shorter of
+/// `statement_timeout` and (PostgreSQL 17 on) `transaction_timeout` that is set — in
+/// milliseconds, 0 = off.
 pub fn timeouts_ms() -> (i64, i64) {
     // SAFETY: reads the backend's current GUC values.
-    unsafe { (i64::from(pg_sys::LockTimeout), i64::from(pg_sys::StatementTimeout)) }
+    let (lock, statement) = unsafe { (i64::from(pg_sys::LockTimeout), i64::from(pg_sys::StatementTimeout)) };
+    let bounds = [statement, super::compat::transaction_timeout_ms()];
+    (lock, bounds.into_iter().filter(|ms| *ms > 0).min().unwrap_or(0))
 }
 
 /// This backend's process id.

@@ -26,7 +26,7 @@ use crate::db::owner;
 use crate::errors;
 use crate::ffi::event_trigger::{in_extension_script, EventTriggerCall};
 use crate::ffi::worker::{HoldInterrupts, Progress};
-use crate::ffi::{parsetree, relcache, rowguard, security, xact};
+use crate::ffi::{compat, parsetree, relcache, rowguard, security, xact};
 use crate::governance::policy;
 use crate::rows::harm::{self, Harm};
 use crate::{session, settings, sqltext};
@@ -184,7 +184,9 @@ pub fn watching() -> bool {
 fn analyze_in_transaction(statement: &Statement) -> Analysis {
     let mut transaction = session::with(|t| t.analysis.clone());
     transaction.explicit = xact::in_transaction_block();
-    let mut analyzer = Analyzer::in_transaction(&LiveCatalog, transaction).with_lock_timeout(security::timeouts_ms().0);
+    let mut analyzer = Analyzer::in_transaction(&LiveCatalog, transaction)
+        .with_lock_timeout(security::timeouts_ms().0)
+        .on_pg_version(compat::MAJOR);
     let analysis = analyzer.analyze(statement);
     session::with(|t| t.analysis = analyzer.transaction().clone());
     analysis

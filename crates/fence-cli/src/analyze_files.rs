@@ -1,10 +1,11 @@
-//! `fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL]`: the same
-//! analysis as `fence.analyze()`, without a database. Each file is one transaction (as
-//! `psql -1` and most migration tools run it), following its own BEGIN / COMMIT.
+//! `fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL] [--pg-version N]`:
+//! the same analysis as `fence.analyze()`, without a database, for the PostgreSQL version
+//! assumed. Each file is one transaction (as `psql -1` and most migration tools run it),
+//! following its own BEGIN / COMMIT.
 
 use std::process::ExitCode;
 
-use fence_core::analysis::{Analysis, Analyzer};
+use fence_core::analysis::{Analysis, Analyzer, DEFAULT_PG_VERSION};
 use fence_core::canonical::statement_hash;
 use fence_core::catalog::OfflineCatalog;
 use fence_core::model::{AlterTableAction, ObjectKind, ReindexTarget, StatementKind, Volatility};
@@ -24,11 +25,24 @@ pub struct Row {
     pub analysis: Analysis,
     /// Where the missing catalog could change the verdict.
     pub offline_note: Option<&'static str>,
+    /// Syntax the assumed PostgreSQL version refuses: (the version it needs, what).
+    pub needs: Option<(u32, &'static str)>,
+    /// The PostgreSQL major version assumed.
+    pub pg_version: u32,
 }
+
+/// The PostgreSQL major versions fence knows (and builds for).
+pub const PG_VERSIONS: std::ops::RangeInclusive<u32> = 15..=18;
 
 /// Why a statement's verdict could differ with the catalog at hand.
 fn offline_note(parsed: &Parsed) -> Option<&'static str> {
     let actions: Vec<&AlterTableAction> = parsed.statement.alter_actions().map(|(_, a)| a).collect();
+    if actions.iter().any(|a| matches!(a, AlterTableAction::SetExpression { .. })) {
+        return Some("offline: a virtual generated column's (PostgreSQL 18) new expression rewrites nothing; only the server can tell which kind the column is");
+    }
+    if actions.iter().any(|a| matches!(a, AlterTableAction::SetEnforced { .. })) {
+        return Some("offline: the referenced table is unknown here; the server also reports its lock");
+    }
     if actions.iter().any(|a| matches!(a, AlterTableAction::AlterColumnType { .. })) {
         return Some("offline: a binary-coercible type change (varchar(n) to a longer varchar, varchar to text) does not rewrite; only the server can tell");
     }
@@ -64,10 +78,15 @@ fn offline_note(parsed: &Parsed) -> Option<&'static str> {
     None
 }
 
-/// Analyzes one file's SQL.
+/// Analyzes one file's SQL for PostgreSQL 15 (the default `--pg-version`).
 pub fn analyze_sql(file: &str, sql: &str) -> Result<Vec<Row>, String> {
+    analyze_sql_for(file, sql, DEFAULT_PG_VERSION)
+}
+
+/// Analyzes one file's SQL for a server of PostgreSQL `pg_version`.
+pub fn analyze_sql_for(file: &str, sql: &str, pg_version: u32) -> Result<Vec<Row>, String> {
     let parsed = parse(sql).map_err(|e| format!("{file}: {e}"))?;
-    let mut analyzer = Analyzer::new(&OfflineCatalog);
+    let mut analyzer = Analyzer::new(&OfflineCatalog).on_pg_version(pg_version);
     Ok(parsed
         .iter()
         .enumerate()
@@ -80,6 +99,8 @@ pub fn analyze_sql(file: &str, sql: &str) -> Result<Vec<Row>, String> {
                 statement_hash: statement_hash(&DEFAULTS, &text).unwrap_or_default(),
                 analysis: analyzer.analyze(&p.statement),
                 offline_note: offline_note(p),
+                needs: p.since.filter(|(needs, _)| *needs > pg_version),
+                pg_version,
                 text,
             }
         })
@@ -110,6 +131,8 @@ fn json_row(row: &Row) -> Value {
         "locks": row.analysis.locks.iter().map(|l| json!({"relation": l.relation, "mode": l.mode.pg_name()})).collect::<Vec<_>>(),
         "findings": row.analysis.findings.iter().map(|f| json!({"rule": f.rule, "risk": f.risk.as_str(), "message": f.message, "safe_rewrite": f.safe_rewrite})).collect::<Vec<_>>(),
         "offline_note": row.offline_note,
+        "pg_version": row.pg_version,
+        "needs_pg_version": row.needs.map(|(version, _)| version),
     })
 }
 
@@ -139,6 +162,9 @@ fn text_report(rows: &[Row]) -> String {
                 finding.rule, finding.risk, finding.message, finding.safe_rewrite
             ));
         }
+        if let Some(needs) = needs_message(row) {
+            out.push_str(&format!("    error: {needs}\n"));
+        }
         if let (Some(note), true) = (row.offline_note, row.analysis.risk > Risk::None) {
             out.push_str(&format!("    note: {note}\n"));
         }
@@ -146,27 +172,35 @@ fn text_report(rows: &[Row]) -> String {
     out
 }
 
+/// What a statement needs that the assumed PostgreSQL lacks.
+fn needs_message(row: &Row) -> Option<String> {
+    let (version, what) = row.needs?;
+    Some(format!("{what} needs PostgreSQL {version} or later (assumed: --pg-version {})", row.pg_version))
+}
+
 fn github_report(rows: &[Row]) -> String {
-    rows.iter()
-        .filter(|r| r.analysis.risk > Risk::None)
-        .map(|r| {
-            let level = if r.analysis.risk >= Risk::High { "error" } else { "warning" };
-            let messages: Vec<String> = r
-                .analysis
-                .findings
-                .iter()
-                .filter(|f| f.risk > Risk::None)
-                .map(|f| format!("{} ({}): {}", f.rule, f.risk, f.message))
-                .collect();
-            format!(
-                "::{level} file={},line={},title=fence {} risk::{}\n",
-                r.file,
-                r.line,
-                r.analysis.risk,
-                messages.join(" | ").replace('\n', " ")
-            )
-        })
-        .collect()
+    let needs = rows.iter().filter_map(|r| {
+        let message = needs_message(r)?;
+        Some(format!("::error file={},line={},title=fence: newer PostgreSQL syntax::{message}\n", r.file, r.line))
+    });
+    let risks = rows.iter().filter(|r| r.analysis.risk > Risk::None).map(|r| {
+        let level = if r.analysis.risk >= Risk::High { "error" } else { "warning" };
+        let messages: Vec<String> = r
+            .analysis
+            .findings
+            .iter()
+            .filter(|f| f.risk > Risk::None)
+            .map(|f| format!("{} ({}): {}", f.rule, f.risk, f.message))
+            .collect();
+        format!(
+            "::{level} file={},line={},title=fence {} risk::{}\n",
+            r.file,
+            r.line,
+            r.analysis.risk,
+            messages.join(" | ").replace('\n', " ")
+        )
+    });
+    needs.chain(risks).collect()
 }
 
 fn sarif_report(rows: &[Row]) -> Value {
@@ -182,6 +216,14 @@ fn sarif_report(rows: &[Row]) -> Value {
                 })
             })
         })
+        .chain(rows.iter().filter_map(|r| {
+            Some(json!({
+                "ruleId": "pg_version",
+                "level": "error",
+                "message": {"text": needs_message(r)?},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.file}, "region": {"startLine": r.line}}}],
+            }))
+        }))
         .collect();
     let rules: Vec<Value> = fence_core::rules::ALL
         .iter()
@@ -190,17 +232,31 @@ fn sarif_report(rows: &[Row]) -> Value {
     json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{"tool": {"driver": {"name": "fence", "rules": rules}}, "results": results}],
+        "runs": [{
+            "tool": {"driver": {"name": "fence", "rules": rules}},
+            "results": results,
+            "properties": {"pgVersion": rows.first().map_or(DEFAULT_PG_VERSION, |r| r.pg_version)},
+        }],
     })
 }
 
 pub fn run(args: &[String]) -> Result<ExitCode, String> {
     let (mut files, mut format, mut max_risk) = (Vec::new(), "text".to_string(), None);
+    let mut pg_version = DEFAULT_PG_VERSION;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--format" => format = args.next().ok_or("--format needs text, json, github or sarif")?.clone(),
             "--max-risk" => max_risk = Some(args.next().ok_or("--max-risk needs a risk level")?.parse::<Risk>()?),
+            "--pg-version" => {
+                let versions = format!("{} to {}", PG_VERSIONS.start(), PG_VERSIONS.end());
+                let value = args.next().ok_or(format!("--pg-version needs a major version ({versions})"))?;
+                pg_version = value
+                    .parse()
+                    .ok()
+                    .filter(|v| PG_VERSIONS.contains(v))
+                    .ok_or(format!("--pg-version {value}: fence knows PostgreSQL {versions}"))?;
+            }
             other if !other.starts_with("--") => files.push(other.to_string()),
             other => return Err(format!("unexpected argument \"{other}\"")),
         }
@@ -211,12 +267,12 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut rows = Vec::new();
     for file in &files {
         let sql = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-        rows.extend(analyze_sql(file, &sql)?);
+        rows.extend(analyze_sql_for(file, &sql, pg_version)?);
     }
     match format.as_str() {
         "text" => {
             print!("{}", text_report(&rows));
-            println!("(offline analysis: no catalog, so table sizes, existing indexes and binary-coercible type changes are unknown; the notes say where that could change the verdict)");
+            println!("(offline analysis for PostgreSQL {pg_version} (--pg-version): no catalog, so table sizes, existing indexes and binary-coercible type changes are unknown; the notes say where that could change the verdict)");
         }
         "json" => println!(
             "{}",
@@ -225,6 +281,11 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
         "github" => print!("{}", github_report(&rows)),
         "sarif" => println!("{}", serde_json::to_string_pretty(&sarif_report(&rows)).unwrap_or_default()),
         other => return Err(format!("unknown format \"{other}\" (text, json, github, sarif)")),
+    }
+    let newer = rows.iter().filter(|r| r.needs.is_some()).count();
+    if newer > 0 {
+        eprintln!("fence: {newer} statement(s) use syntax PostgreSQL {pg_version} refuses (--pg-version)");
+        return Ok(ExitCode::from(1));
     }
     let highest = rows.iter().map(|r| r.analysis.risk).max().unwrap_or_default();
     Ok(match max_risk {

@@ -1,7 +1,8 @@
 //! `fence`: the command line beside the extension. It shares fence-core with it, so the
 //! content hashes it prints and the chain hashes it recomputes are the extension's own.
 //!
-//!   fence analyze FILE... [--format ...] [--max-risk L] lock analysis without a database
+//!   fence analyze FILE... [--format ...] [--max-risk L] [--pg-version N]
+//!                                                       lock analysis without a database
 //!   fence hash FILE...                                  content hash of migration files
 //!   fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
 //!                                                       re-check an exported audit chain
@@ -15,10 +16,13 @@ use std::process::ExitCode;
 use fence_cli::{analyze_files, hash_files, report, verify_csv, verify_rows};
 
 const USAGE: &str = "usage:
-  fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL]
+  fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL] [--pg-version N]
       The analysis of fence.analyze() without a database (pg_query parses): per statement
       the locks, rewrite, scan, risk and findings with safe rewrites. Each file is one
       transaction. --max-risk LEVEL exits 1 when any statement is riskier (for CI).
+      --pg-version N (15-18, default 15) is the server's major version: it picks the safe
+      rewrites that version allows, and a statement using syntax it refuses (MERGE ...
+      RETURNING needs 17, NOT NULL ... NOT VALID 18, ...) is an error (exit 1).
   fence hash FILE...
       Print the content hash of each migration file (as fence.content_hash() computes it),
       and of all files together when there are several, in the order given.

@@ -4,8 +4,8 @@
 //! known to be binary-coercible.
 
 use fence_core::model::{
-    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind,
-    OnRelation, RelationName, Statement, StatementKind, TableSubcommand, TransactionControl, Volatility,
+    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, Generated,
+    ObjectKind, OnRelation, RelationName, Statement, StatementKind, TableSubcommand, TransactionControl, Volatility,
 };
 use pg_query::protobuf::{self, AlterTableType as At, ConstrType as Ct, ObjectType as Ob};
 use pg_query::NodeEnum as N;
@@ -15,6 +15,8 @@ pub struct Parsed {
     pub start: usize,
     pub end: usize,
     pub statement: Statement,
+    /// Syntax a PostgreSQL older than this major version refuses: (version, what).
+    pub since: Option<(u32, &'static str)>,
 }
 
 /// Parses SQL into statements (a syntax error names its position).
@@ -28,7 +30,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>, String> {
             let node = raw.stmt.as_ref()?.node.as_ref()?;
             let start = usize::try_from(raw.stmt_location).unwrap_or(0);
             let end = if raw.stmt_len > 0 { start + raw.stmt_len as usize } else { sql.len() };
-            Some(Parsed { start, end: end.min(sql.len()), statement: statement(node) })
+            Some(Parsed { start, end: end.min(sql.len()), statement: statement(node), since: since(node) })
         })
         .collect())
 }
@@ -106,10 +108,13 @@ fn constraint(c: &protobuf::Constraint) -> Option<Constraint> {
         Ct::ConstrNull | Ct::ConstrDefault | Ct::ConstrIdentity | Ct::ConstrGenerated => return None,
         _ => ConstraintKind::Other,
     };
+    // The parser sets `is_enforced` for CHECK and FOREIGN KEY only (PostgreSQL 18's NOT
+    // ENFORCED: existing rows are not checked).
+    let not_enforced = matches!(kind, ConstraintKind::Check | ConstraintKind::ForeignKey { .. }) && !c.is_enforced;
     Some(Constraint {
         kind,
         name: (!c.conname.is_empty()).then(|| c.conname.clone()),
-        not_valid: c.skip_validation,
+        not_valid: c.skip_validation || not_enforced,
         using_index: !c.indexname.is_empty(),
     })
 }
@@ -120,7 +125,7 @@ fn column_def(def: &protobuf::ColumnDef) -> ColumnDef {
     let mut column = ColumnDef::new(&def.colname, &type_name(&def.type_name));
     column.not_null = def.is_not_null;
     column.identity = !def.identity.is_empty() || SERIAL_TYPES.contains(&column.type_name.as_str());
-    column.generated_stored = !def.generated.is_empty();
+    column.generated = generated(&def.generated);
     if def.raw_default.is_some() {
         column.default = Some(volatility(&def.raw_default));
     }
@@ -130,11 +135,20 @@ fn column_def(def: &protobuf::ColumnDef) -> ColumnDef {
             Ok(Ct::ConstrNotnull) => column.not_null = true,
             Ok(Ct::ConstrDefault) => column.default = Some(volatility(&c.raw_expr)),
             Ok(Ct::ConstrIdentity) => column.identity = true,
-            Ok(Ct::ConstrGenerated) => column.generated_stored = true,
+            Ok(Ct::ConstrGenerated) => column.generated = generated(&c.generated_kind).or(Some(Generated::Stored)),
             _ => column.constraints.extend(constraint(c)),
         }
     }
     column
+}
+
+/// A generated column's kind as the parser spells it (`s`, `v`; empty: none).
+fn generated(kind: &str) -> Option<Generated> {
+    match kind {
+        "v" => Some(Generated::Virtual),
+        "s" => Some(Generated::Stored),
+        _ => None,
+    }
 }
 
 fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
@@ -173,6 +187,11 @@ fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
             }
         }
         (Ok(At::AtSetAccessMethod), _) => AlterTableAction::SetAccessMethod { method: column(), unchanged: false },
+        // Offline the column's kind is unknown: a stored one (rewritten) is assumed.
+        (Ok(At::AtSetExpression), _) => AlterTableAction::SetExpression { column: column(), stored: true },
+        (Ok(At::AtAlterConstraint), Some(N::AtalterConstraint(alter))) if alter.alter_enforceability => {
+            AlterTableAction::SetEnforced { name: alter.conname.clone(), enforced: alter.is_enforced, references: None }
+        }
         (Ok(At::AtSetTableSpace), _) => AlterTableAction::SetTablespace { tablespace: column(), unchanged: false },
         (Ok(subtype), _) => match table_subcommand(subtype) {
             Some(subcommand) => AlterTableAction::Table(subcommand),
@@ -508,6 +527,7 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::InsertStmt(_), _) => "INSERT",
         (N::UpdateStmt(_), _) => "UPDATE",
         (N::DeleteStmt(_), _) => "DELETE",
+        (N::MergeStmt(_), _) => "MERGE",
         (N::VariableSetStmt(_), _) => "SET",
         (N::CreateSchemaStmt(_), _) => "CREATE SCHEMA",
         (N::CreateFunctionStmt(_), _) => "CREATE FUNCTION",
@@ -515,6 +535,62 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         _ => "OTHER",
     };
     tag.to_string()
+}
+
+/// The newest syntax a statement uses that older PostgreSQL versions refuse, as far as
+/// fence knows the differences between 15 and 18: (major version, what).
+fn since(node: &N) -> Option<(u32, &'static str)> {
+    let column = |def: &protobuf::ColumnDef| {
+        let virtual_column = def.constraints.iter().any(|n| {
+            matches!(n.node.as_ref(), Some(N::Constraint(c)) if c.contype == Ct::ConstrGenerated as i32 && c.generated_kind == "v")
+        });
+        virtual_column.then_some((18, "a virtual generated column"))
+    };
+    let constraint = |c: &protobuf::Constraint| match Ct::try_from(c.contype) {
+        Ok(Ct::ConstrCheck | Ct::ConstrForeign) if !c.is_enforced => Some((18, "NOT ENFORCED")),
+        _ => None,
+    };
+    let element = |n: &protobuf::Node| match n.node.as_ref() {
+        Some(N::ColumnDef(def)) => column(def),
+        Some(N::Constraint(c)) => constraint(c),
+        _ => None,
+    };
+    let command = |cmd: &protobuf::AlterTableCmd| {
+        let def = cmd.def.as_ref().and_then(|d| d.node.as_ref());
+        match (At::try_from(cmd.subtype), def) {
+            (Ok(At::AtSetExpression), _) => Some((17, "ALTER COLUMN ... SET EXPRESSION")),
+            (Ok(At::AtSetAccessMethod), _) if cmd.name.is_empty() => Some((17, "SET ACCESS METHOD DEFAULT")),
+            (Ok(At::AtSetStatistics), None) => Some((17, "SET STATISTICS DEFAULT")),
+            (Ok(At::AtAddConstraint), Some(N::Constraint(c))) if c.contype == Ct::ConstrNotnull as i32 => {
+                Some((18, "ADD CONSTRAINT ... NOT NULL"))
+            }
+            (Ok(At::AtAlterConstraint), Some(N::AtalterConstraint(a))) if a.alter_enforceability => {
+                Some((18, "ALTER CONSTRAINT ... [NOT] ENFORCED"))
+            }
+            (Ok(At::AtAlterConstraint), Some(N::AtalterConstraint(a))) if a.alter_inheritability => {
+                Some((18, "ALTER CONSTRAINT ... [NO] INHERIT"))
+            }
+            (_, Some(n @ (N::ColumnDef(_) | N::Constraint(_)))) => element(&protobuf::Node { node: Some(n.clone()) }),
+            _ => None,
+        }
+    };
+    let newest = |found: Vec<Option<(u32, &'static str)>>| found.into_iter().flatten().max_by_key(|(v, _)| *v);
+    match node {
+        N::AlterTableStmt(stmt) => newest(
+            stmt.cmds
+                .iter()
+                .map(|n| match n.node.as_ref() {
+                    Some(N::AlterTableCmd(cmd)) => command(cmd),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        N::CreateStmt(stmt) => newest(stmt.table_elts.iter().map(element).collect()),
+        N::MergeStmt(stmt) if stmt.returning_clause.as_ref().is_some_and(|r| !r.exprs.is_empty()) => {
+            Some((17, "MERGE ... RETURNING"))
+        }
+        _ => None,
+    }
 }
 
 fn statement(node: &N) -> Statement {

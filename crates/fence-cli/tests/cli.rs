@@ -187,3 +187,28 @@ fn analyze_reports_syntax_errors_with_their_position() {
     let error = fence_cli::analyze_files::analyze_sql("bad.sql", "ALTER TABLE users ALTER COLUMN;").err().unwrap();
     assert!(error.contains("bad.sql") && error.contains("syntax error"), "{error}");
 }
+
+/// `--pg-version`: syntax the assumed version refuses is named with the version it needs;
+/// the safe rewrites follow the version; a virtual column and NOT ENFORCED check nothing.
+#[test]
+fn the_assumed_postgresql_version_decides_syntax_and_recipes() {
+    use fence_cli::analyze_files::analyze_sql_for;
+    let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+               ALTER TABLE users ADD CONSTRAINT users_email_nn NOT NULL email NOT VALID;
+               ALTER TABLE orders ADD COLUMN t2 numeric GENERATED ALWAYS AS (price * 3);
+               MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v RETURNING t.*;
+               ALTER TABLE orders ADD CONSTRAINT orders_fk FOREIGN KEY (c) REFERENCES customers (id) NOT ENFORCED;";
+    let needs = |version| -> Vec<Option<u32>> {
+        analyze_sql_for("m.sql", sql, version).unwrap().iter().map(|r| r.needs.map(|(v, _)| v)).collect()
+    };
+    assert_eq!(needs(15), [None, Some(18), Some(18), Some(17), Some(18)]);
+    assert_eq!(needs(17), [None, Some(18), Some(18), None, Some(18)]);
+    assert_eq!(needs(18), [None, None, None, None, None]);
+    let rows = analyze_sql_for("m.sql", sql, 18).unwrap();
+    let recipe = |rows: &[fence_cli::analyze_files::Row]| rows[0].analysis.findings[0].safe_rewrite;
+    assert!(recipe(&rows).contains("NOT NULL col NOT VALID"), "{}", recipe(&rows));
+    assert!(recipe(&analyze_sql_for("m.sql", sql, 17).unwrap()).contains("CHECK (col IS NOT NULL) NOT VALID"));
+    for row in &rows[1..] {
+        assert!(!row.analysis.rewrites && !row.analysis.scans, "{}", row.text);
+    }
+}

@@ -50,7 +50,13 @@ pub struct Analyzer<'c> {
     lock_timeout_ms: Option<i64>,
     /// Each name is resolved against the catalog once.
     resolved: HashMap<RelationName, ResolvedRelation>,
+    /// The PostgreSQL major version the statements run on (the server's own; offline, the
+    /// one assumed): it chooses among the safe rewrites.
+    pg_version: u32,
 }
+
+/// The PostgreSQL major version assumed when none is given.
+pub const DEFAULT_PG_VERSION: u32 = 15;
 
 impl<'c> Analyzer<'c> {
     pub fn new(catalog: &'c dyn Catalog) -> Self {
@@ -60,13 +66,26 @@ impl<'c> Analyzer<'c> {
     /// An analyzer that continues a transaction (the gate keeps one per session
     /// transaction; `fence.analyze` follows the script's BEGIN / COMMIT).
     pub fn in_transaction(catalog: &'c dyn Catalog, transaction: Transaction) -> Self {
-        Analyzer { catalog, created: HashSet::new(), transaction, lock_timeout_ms: None, resolved: HashMap::new() }
+        Analyzer {
+            catalog,
+            created: HashSet::new(),
+            transaction,
+            lock_timeout_ms: None,
+            resolved: HashMap::new(),
+            pg_version: DEFAULT_PG_VERSION,
+        }
     }
 
     /// Analyzes with the session's live `lock_timeout` (a `SET lock_timeout` in the script
     /// changes it for the statements after it).
     pub fn with_lock_timeout(mut self, lock_timeout_ms: i64) -> Self {
         self.lock_timeout_ms = Some(lock_timeout_ms);
+        self
+    }
+
+    /// Analyzes for a server of PostgreSQL `major`.
+    pub fn on_pg_version(mut self, major: u32) -> Self {
+        self.pg_version = major;
         self
     }
 
@@ -96,7 +115,7 @@ impl<'c> Analyzer<'c> {
         }
         let statement = &statement;
         let fx = effects(statement, catalog);
-        let mut findings = check_all(&self.transaction, statement, &fx);
+        let mut findings = check_all(&self.transaction, statement, &fx, self.pg_version);
         let exists = self.already_exists(statement);
         let mut missing: Vec<RelationName> = Vec::new();
         for finding in &mut findings {
@@ -348,6 +367,17 @@ mod tests {
                 actions: vec![AlterTableAction::SetNotNull { column: "c".into(), proven: false }],
             },
         )
+    }
+
+    #[test]
+    fn the_safe_rewrite_follows_the_server_version() {
+        let rewrite = |major| {
+            let a = Analyzer::new(&OfflineCatalog).on_pg_version(major).analyze(&set_not_null("users"));
+            a.findings.iter().find(|f| f.rule == "set_not_null").unwrap().safe_rewrite
+        };
+        assert!(rewrite(15).contains("CHECK (col IS NOT NULL) NOT VALID"));
+        assert_eq!(rewrite(17), rewrite(15));
+        assert!(rewrite(18).contains("NOT NULL col NOT VALID"));
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn timeout_violations(policy: &Policy, facts: &Facts) -> Vec<(&'static str, Stri
     if policy.statement_timeout_required && facts.statement_timeout_ms == 0 {
         out.push((
             "statement_timeout_required",
-            format!("policy requires statement_timeout to be set for a {lock}: SET statement_timeout = '<limit>'"),
+            format!("policy requires statement_timeout to be set for a {lock}: SET statement_timeout = '<limit>' (or, on PostgreSQL 17 and later, transaction_timeout)"),
         ));
     }
     out

@@ -278,6 +278,20 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             fx.rewrites |= !unchanged;
             LockMode::AccessExclusive
         }
+        AlterTableAction::SetExpression { stored, .. } => {
+            fx.rewrites |= stored;
+            LockMode::AccessExclusive
+        }
+        AlterTableAction::SetEnforced { enforced, references, .. } => {
+            // ENFORCED checks every row against the referenced table, which keeps taking
+            // writes; NOT ENFORCED drops the constraint's triggers on it.
+            fx.scans |= enforced;
+            let mode = if *enforced { LockMode::ShareRowExclusive } else { LockMode::AccessExclusive };
+            if let Some(references) = references {
+                fx.lock(references, RelKind::Table, mode);
+            }
+            LockMode::AccessExclusive
+        }
         AlterTableAction::DropColumn { .. }
         | AlterTableAction::DropNotNull { .. }
         | AlterTableAction::ChangeDefault { .. }
@@ -407,7 +421,8 @@ fn add_constraint(fx: &mut Effects, constraint: &Constraint) -> LockMode {
             LockMode::AccessExclusive
         }
         ConstraintKind::NotNull => {
-            fx.scans = true;
+            // NOT VALID (PostgreSQL 18): the rows are checked by a later VALIDATE CONSTRAINT.
+            fx.scans |= !constraint.not_valid;
             LockMode::AccessExclusive
         }
         ConstraintKind::Other => LockMode::AccessExclusive,
@@ -493,6 +508,55 @@ mod tests {
         assert_eq!(fx.locks.len(), 2);
         assert!(fx.locks.iter().all(|l| l.mode == LockMode::ShareRowExclusive));
         assert!(fx.scans && !fx.rewrites);
+    }
+
+    #[test]
+    fn a_new_expression_rewrites_a_stored_column_only() {
+        let set = |stored| {
+            effects(&alter(vec![AlterTableAction::SetExpression { column: "c".into(), stored }]), &UsersCatalog)
+        };
+        assert!(set(true).rewrites);
+        let virtual_column = set(false);
+        assert!(!virtual_column.rewrites && !virtual_column.scans);
+        assert_eq!(virtual_column.strongest_table_lock().unwrap().mode, LockMode::AccessExclusive);
+    }
+
+    #[test]
+    fn enforcing_a_foreign_key_scans_and_locks_the_referenced_table() {
+        let set = |enforced| {
+            let action = AlterTableAction::SetEnforced {
+                name: "fk".into(),
+                enforced,
+                references: Some(RelationName::new(None, "orgs")),
+            };
+            effects(&alter(vec![action]), &OfflineCatalog)
+        };
+        let orgs = |fx: &Effects| fx.locks.iter().find(|l| l.relation.name == "orgs").map(|l| l.mode);
+        let on = set(true);
+        assert!(on.scans);
+        assert_eq!(orgs(&on), Some(LockMode::ShareRowExclusive));
+        let off = set(false);
+        assert!(!off.scans);
+        assert_eq!(orgs(&off), Some(LockMode::AccessExclusive));
+    }
+
+    #[test]
+    fn a_not_valid_not_null_constraint_does_not_scan() {
+        let nn = |not_valid| {
+            let c = Constraint { kind: ConstraintKind::NotNull, name: None, not_valid, using_index: false };
+            effects(&alter(vec![AlterTableAction::AddConstraint(c)]), &OfflineCatalog).scans
+        };
+        assert!(nn(false));
+        assert!(!nn(true));
+    }
+
+    #[test]
+    fn a_virtual_column_is_added_without_a_rewrite() {
+        let mut column = ColumnDef::new("v", "bigint");
+        column.generated = Some(crate::model::Generated::Virtual);
+        assert!(!effects(&alter(vec![AlterTableAction::AddColumn(column.clone())]), &OfflineCatalog).rewrites);
+        column.generated = Some(crate::model::Generated::Stored);
+        assert!(effects(&alter(vec![AlterTableAction::AddColumn(column)]), &OfflineCatalog).rewrites);
     }
 
     #[test]

@@ -78,10 +78,18 @@ pub enum ConstraintKind {
 pub struct Constraint {
     pub kind: ConstraintKind,
     pub name: Option<String>,
-    /// `NOT VALID`: existing rows are not checked.
+    /// `NOT VALID` (or, from PostgreSQL 18, `NOT ENFORCED`): existing rows are not checked.
     pub not_valid: bool,
     /// `... USING INDEX idx`: an existing index becomes the constraint, nothing is built.
     pub using_index: bool,
+}
+
+/// How a generated column's values exist: written into every row, or (PostgreSQL 18)
+/// computed when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generated {
+    Stored,
+    Virtual,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,8 +99,8 @@ pub struct ColumnDef {
     /// Volatility of the `DEFAULT` expression, if one is given.
     pub default: Option<Volatility>,
     pub not_null: bool,
-    /// `GENERATED ALWAYS AS (...) STORED`.
-    pub generated_stored: bool,
+    /// `GENERATED ALWAYS AS (...) STORED` or (PostgreSQL 18) `VIRTUAL`.
+    pub generated: Option<Generated>,
     /// `GENERATED ... AS IDENTITY` or a serial type.
     pub identity: bool,
     /// Inline constraints other than NOT NULL / DEFAULT.
@@ -106,7 +114,7 @@ impl ColumnDef {
             type_name: type_name.to_string(),
             default: None,
             not_null: false,
-            generated_stored: false,
+            generated: None,
             identity: false,
             constraints: Vec::new(),
         }
@@ -114,7 +122,9 @@ impl ColumnDef {
 
     /// Adding this column to an existing table rewrites it.
     pub fn add_rewrites(&self) -> bool {
-        self.generated_stored || self.identity || self.default.is_some_and(Volatility::forces_rewrite)
+        self.generated == Some(Generated::Stored)
+            || self.identity
+            || self.default.is_some_and(Volatility::forces_rewrite)
     }
 }
 
@@ -187,6 +197,22 @@ pub enum AlterTableAction {
     SetAccessMethod {
         method: String,
         unchanged: bool,
+    },
+    /// `ALTER COLUMN ... SET EXPRESSION AS (...)` (PostgreSQL 17): a stored column's table is
+    /// rewritten; a virtual column's (18) only its definition changes. Only the live catalog
+    /// can tell which; offline a stored column is assumed.
+    SetExpression {
+        column: String,
+        stored: bool,
+    },
+    /// `ALTER CONSTRAINT name [NOT] ENFORCED` of a foreign key (PostgreSQL 18): ENFORCED checks
+    /// every row (SHARE ROW EXCLUSIVE on the referenced table), NOT ENFORCED drops the
+    /// constraint's triggers (ACCESS EXCLUSIVE on it). The referenced table is known from the
+    /// live catalog only.
+    SetEnforced {
+        name: String,
+        enforced: bool,
+        references: Option<RelationName>,
     },
     /// A subcommand fence does not model yet; ACCESS EXCLUSIVE is assumed.
     Other {
@@ -454,6 +480,7 @@ impl Statement {
                         AlterTableAction::AttachPartition { partition }
                         | AlterTableAction::DetachPartition { partition, .. } => out.push(partition),
                         AlterTableAction::Inherit { parent } => out.push(parent),
+                        AlterTableAction::SetEnforced { references: Some(references), .. } => out.push(references),
                         _ => {}
                     }
                 }

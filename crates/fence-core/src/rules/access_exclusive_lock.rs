@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     summary: "ACCESS EXCLUSIVE, even for an instant, queues behind every running query and every later query queues behind it",
     safe_rewrite: "SET lock_timeout = '2s' before the statement and retry on timeout, so a long query cannot turn the wait into an outage",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

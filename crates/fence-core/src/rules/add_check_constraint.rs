@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ADD CHECK validates every row while holding ACCESS EXCLUSIVE",
     safe_rewrite: "ADD CONSTRAINT ... CHECK (...) NOT VALID (brief lock), then VALIDATE CONSTRAINT in a separate transaction (SHARE UPDATE EXCLUSIVE)",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

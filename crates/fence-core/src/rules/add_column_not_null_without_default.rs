@@ -9,11 +9,12 @@ pub static RULE: Rule = Rule {
     summary: "ADD COLUMN ... NOT NULL without a default fails on any table that has rows",
     safe_rewrite: "ADD COLUMN with a constant DEFAULT (no rewrite since PostgreSQL 11), or add it nullable, backfill, add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
     rule.per_action(statement, |table, action| match action {
-        AlterTableAction::AddColumn(c) if c.not_null && c.default.is_none() && !c.identity && !c.generated_stored => {
+        AlterTableAction::AddColumn(c) if c.not_null && c.default.is_none() && !c.identity && c.generated.is_none() => {
             Some(format!("column {} is NOT NULL without a default: the statement fails if {table} has rows", c.name))
         }
         _ => None,

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ADD COLUMN with a volatile default, a stored generated column or an identity rewrites the whole table under ACCESS EXCLUSIVE",
     safe_rewrite: "ADD COLUMN without the default (or with a constant one), then backfill in batches (UPDATE ... WHERE id BETWEEN ...), then SET DEFAULT for new rows",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ADD FOREIGN KEY validates every row while holding SHARE ROW EXCLUSIVE on both tables: writes to either table wait",
     safe_rewrite: "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID (brief lock, no scan), then in a separate transaction VALIDATE CONSTRAINT (SHARE UPDATE EXCLUSIVE, does not block writes)",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

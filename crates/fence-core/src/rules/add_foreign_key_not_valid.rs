@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ADD FOREIGN KEY ... NOT VALID takes SHARE ROW EXCLUSIVE on both tables briefly; existing rows stay unchecked until VALIDATE",
     safe_rewrite: "keep NOT VALID, set a short lock_timeout, and run VALIDATE CONSTRAINT in a later transaction",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

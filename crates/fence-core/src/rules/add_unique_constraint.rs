@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ADD UNIQUE / PRIMARY KEY / EXCLUDE builds an index while holding ACCESS EXCLUSIVE",
     safe_rewrite: "CREATE UNIQUE INDEX CONCURRENTLY idx ON t (...); then ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX idx (or PRIMARY KEY USING INDEX)",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

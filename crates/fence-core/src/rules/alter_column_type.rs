@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ALTER COLUMN ... TYPE rewrites the table and rebuilds its indexes under ACCESS EXCLUSIVE (unless the change is binary-coercible)",
     safe_rewrite: "add a new column of the new type, dual-write it (trigger or application), backfill in batches, switch readers, then drop the old column",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

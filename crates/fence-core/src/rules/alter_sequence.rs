@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ALTER SEQUENCE takes SHARE ROW EXCLUSIVE on the sequence; RESTART / INCREMENT / MINVALUE change the values inserts get (RESTART below existing keys causes duplicate-key errors)",
     safe_rewrite: "for a one-off jump use setval() past the current maximum key; review RESTART values against the table's keys",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ATTACH PARTITION scans the new partition under ACCESS EXCLUSIVE to prove its rows fit the bound, unless a CHECK constraint already proves it",
     safe_rewrite: "before attaching, add a CHECK constraint matching the bound (NOT VALID, then VALIDATE in another transaction): PostgreSQL then skips the scan",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "OWNER TO changes who may alter, drop and grant on the table, under ACCESS EXCLUSIVE",
     safe_rewrite: "grant the privileges the new role needs instead; if ownership must move, do it in a reviewed migration of its own",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

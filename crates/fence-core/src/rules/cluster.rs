@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "CLUSTER rewrites the table in index order under ACCESS EXCLUSIVE: no reads or writes until it finishes",
     safe_rewrite: "reorder online with pg_repack --order-by, or accept the current physical order",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

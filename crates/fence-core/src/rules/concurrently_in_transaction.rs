@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and DETACH PARTITION CONCURRENTLY cannot run inside a transaction block: PostgreSQL refuses them and the migration fails halfway",
     safe_rewrite: "put the CONCURRENTLY statement in a migration (file) of its own that runs outside BEGIN ... COMMIT (most tools have a per-migration 'no transaction' switch)",
     check: Check::Transaction(check),
+    since: &[],
 };
 
 fn concurrent(statement: &Statement) -> bool {

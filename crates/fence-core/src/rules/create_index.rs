@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "CREATE INDEX without CONCURRENTLY holds SHARE on the table for the whole build: every INSERT, UPDATE and DELETE waits",
     safe_rewrite: "CREATE INDEX CONCURRENTLY (outside a transaction block); if it fails, DROP INDEX CONCURRENTLY the invalid index and retry",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

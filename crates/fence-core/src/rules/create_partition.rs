@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "CREATE TABLE ... PARTITION OF takes ACCESS EXCLUSIVE on the partitioned parent: every query on it waits while the partition is created",
     safe_rewrite: "create the table standalone with a CHECK constraint matching the bound, then ALTER TABLE parent ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on the parent, no scan)",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
         "CREATE TRIGGER takes SHARE ROW EXCLUSIVE on the table (writes wait) and changes what every later write does",
     safe_rewrite: "create the trigger function first and test it; create the trigger with lock_timeout set, off-peak",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

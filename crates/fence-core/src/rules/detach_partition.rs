@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the partitioned parent: every query on it waits",
     safe_rewrite: "ALTER TABLE parent DETACH PARTITION child CONCURRENTLY (outside a transaction block): SHARE UPDATE EXCLUSIVE only",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

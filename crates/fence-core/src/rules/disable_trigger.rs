@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DISABLE TRIGGER stops the table's triggers (with ALL, also the foreign-key checks) until re-enabled: writes meanwhile are not checked or audited",
     safe_rewrite: "keep the triggers; if a bulk load needs them off, disable only the named user trigger, in the same transaction as the load, and re-enable before commit",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DROP ... CASCADE also drops every object depending on the dropped ones (views, foreign keys, defaults), which the statement does not name",
     safe_rewrite: "look up the dependents (pg_depend, or DROP without CASCADE to see PostgreSQL's list), drop them explicitly by name, then drop the object without CASCADE",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite:
         "stop reading and writing the column in the application first (deploy), then drop it with a short lock_timeout",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

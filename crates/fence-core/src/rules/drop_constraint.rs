@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DROP CONSTRAINT stops PostgreSQL from enforcing the rule (a foreign key, a check, uniqueness) for every later write",
     safe_rewrite: "make sure the application enforces it or no longer relies on it; drop it in a migration of its own, with lock_timeout set",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

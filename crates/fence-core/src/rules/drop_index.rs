@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the index's table",
     safe_rewrite: "DROP INDEX CONCURRENTLY (outside a transaction block)",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

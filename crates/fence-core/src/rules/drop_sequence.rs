@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DROP SEQUENCE: columns whose default calls nextval() on it fail on every insert from then on (unless CASCADE removes the defaults too)",
     safe_rewrite: "drop the column defaults (or switch them to an identity) first, then drop the sequence in a later migration",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DROP TABLE destroys data irreversibly and takes ACCESS EXCLUSIVE (also on tables whose foreign keys it removes)",
     safe_rewrite: "first stop all reads and writes in the application and keep a backup or a renamed copy for a release; drop later",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "DROP VIEW / DROP MATERIALIZED VIEW: every query and function using the view fails from then on",
     safe_rewrite: "check pg_depend and the application for users of the view; stop using it first (deploy), drop it in a later migration",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "ENABLE / DISABLE / FORCE ROW LEVEL SECURITY changes which rows every query on the table sees (with no policy, none)",
     safe_rewrite: "create the policies first and test them as the application role inside a rolled-back transaction, then switch row security in a migration of its own",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

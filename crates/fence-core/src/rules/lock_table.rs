@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     summary: "an explicit LOCK TABLE in SHARE mode or stronger blocks writes until the transaction ends; ACCESS EXCLUSIVE (medium) also blocks reads, weaker modes are low (migration tools lock their own registry tables this way)",
     safe_rewrite: "take the weakest mode that protects the change, keep the transaction short, and SET lock_timeout first so the LOCK cannot queue behind a long query",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

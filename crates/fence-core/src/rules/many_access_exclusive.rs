@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     summary: "a transaction that takes ACCESS EXCLUSIVE on several existing tables holds all of them until commit: everything touching any of them waits, and lock-order deadlocks with other sessions become likely",
     safe_rewrite: "split the migration so each transaction takes ACCESS EXCLUSIVE on one table, with lock_timeout set, committing in between",
     check: Check::Transaction(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, transaction: &Transaction, _: &Statement, effects: &Effects) -> Vec<Finding> {

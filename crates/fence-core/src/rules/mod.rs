@@ -38,6 +38,8 @@ mod reindex;
 mod rename;
 mod replica_identity;
 mod set_access_method;
+mod set_enforced;
+mod set_expression;
 mod set_logged_unlogged;
 mod set_not_null;
 mod set_tablespace;
@@ -61,6 +63,10 @@ pub struct Rule {
     /// How to get the same result safely.
     pub safe_rewrite: &'static str,
     pub check: Check,
+    /// Safer rewrites that newer PostgreSQL versions allow, oldest first: (major version,
+    /// recipe). The newest one the server (or, offline, the assumed version) has replaces
+    /// `safe_rewrite`.
+    pub since: &'static [(u32, &'static str)],
 }
 
 /// What a rule looks at: one statement, or the statement in its transaction so far.
@@ -122,6 +128,8 @@ pub static ALL: &[&Rule] = &[
     &add_column_not_null_without_default::RULE,
     &alter_column_type::RULE,
     &set_not_null::RULE,
+    &set_expression::RULE,
+    &set_enforced::RULE,
     &add_foreign_key::RULE,
     &add_foreign_key_not_valid::RULE,
     &add_check_constraint::RULE,
@@ -163,12 +171,20 @@ pub static ALL: &[&Rule] = &[
     &unclassified::RULE,
 ];
 
-/// Runs every rule on a statement, in the transaction it belongs to.
-pub fn check_all(transaction: &Transaction, statement: &Statement, effects: &Effects) -> Vec<Finding> {
+/// Runs every rule on a statement, in the transaction it belongs to, on a server of
+/// PostgreSQL `pg_version` (its major version).
+pub fn check_all(transaction: &Transaction, statement: &Statement, effects: &Effects, pg_version: u32) -> Vec<Finding> {
     ALL.iter()
-        .flat_map(|rule| match rule.check {
-            Check::Statement(check) => check(rule, statement, effects),
-            Check::Transaction(check) => check(rule, transaction, statement, effects),
+        .flat_map(|rule| {
+            let mut findings = match rule.check {
+                Check::Statement(check) => check(rule, statement, effects),
+                Check::Transaction(check) => check(rule, transaction, statement, effects),
+            };
+            let newer = rule.since.iter().rev().find(|(major, _)| *major <= pg_version);
+            if let Some((_, recipe)) = newer {
+                findings.iter_mut().for_each(|f| f.safe_rewrite = recipe);
+            }
+            findings
         })
         .collect()
 }

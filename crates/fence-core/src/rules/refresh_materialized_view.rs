@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "REFRESH MATERIALIZED VIEW without CONCURRENTLY rebuilds the view under ACCESS EXCLUSIVE: every read of it waits until the refresh finishes",
     safe_rewrite: "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view): readers keep the old contents meanwhile",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "REINDEX without CONCURRENTLY blocks writes to the table (SHARE) and every query using the index (ACCESS EXCLUSIVE on it) while it rebuilds",
     safe_rewrite: "REINDEX ... CONCURRENTLY (outside a transaction block): writes and reads go on while the index is rebuilt",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {

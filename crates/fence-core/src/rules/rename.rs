@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "renaming a table or column breaks every running client that uses the old name",
     safe_rewrite: "expand and contract: add the new name (a view or a new column kept in sync), move the application, then remove the old name",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "REPLICA IDENTITY changes what logical replication logs for UPDATE and DELETE (FULL: the whole old row, much more WAL)",
     safe_rewrite: "prefer a primary key or REPLICA IDENTITY USING INDEX on a unique, non-null index; measure WAL volume before using FULL",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "SET ACCESS METHOD rewrites the whole table and rebuilds its indexes under ACCESS EXCLUSIVE (a no-op when the table already uses that method)",
     safe_rewrite: "create a new table with the access method (CREATE TABLE ... USING method), copy the rows in batches and switch over, or run the change in a maintenance window with lock_timeout set",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "SET LOGGED / SET UNLOGGED rewrites the whole table (and its indexes) under ACCESS EXCLUSIVE; SET UNLOGGED also loses the table's data at a crash",
     safe_rewrite: "create the table with the persistence it needs and move rows in batches, or run the change in a maintenance window with lock_timeout set",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "SET TABLESPACE copies the table's (or index's) files under ACCESS EXCLUSIVE: nothing reads or writes the table until the last block is copied (an index's lock stops the planning of every query on its table)",
     safe_rewrite: "create the new table or index in the target tablespace and switch over (CREATE INDEX CONCURRENTLY ... TABLESPACE, then drop the old index; for a table, pg_repack --tablespace or logical replication), or move it in a maintenance window",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

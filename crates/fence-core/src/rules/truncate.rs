@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "TRUNCATE empties tables irreversibly under ACCESS EXCLUSIVE (CASCADE empties every table referencing them too)",
     safe_rewrite: "delete in small batches (DELETE ... WHERE id IN (SELECT id ... LIMIT 10000)) if the data must go while the table is in use; keep a copy first",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

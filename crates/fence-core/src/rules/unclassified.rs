@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "fence does not classify this statement (or subcommand); the policy's `unknown` setting decides",
     safe_rewrite: "review the statement by hand; approve it like any risky statement",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

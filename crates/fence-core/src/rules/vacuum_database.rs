@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
         "VACUUM (or ANALYZE) without a table list processes every table of the database: hours of I/O on a large one",
     safe_rewrite: "name the tables that need it; leave the rest to autovacuum",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "VACUUM FULL rewrites each table under ACCESS EXCLUSIVE: no reads or writes until it finishes",
     safe_rewrite: "reclaim space online with pg_repack, or plain VACUUM (SHARE UPDATE EXCLUSIVE) if freeing space for reuse is enough",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

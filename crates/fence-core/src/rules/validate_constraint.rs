@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "VALIDATE CONSTRAINT scans the table under SHARE UPDATE EXCLUSIVE: reads and writes continue, other DDL and VACUUM wait",
     safe_rewrite: "run it outside busy hours in its own transaction, separate from the NOT VALID step",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

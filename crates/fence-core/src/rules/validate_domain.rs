@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "a domain constraint (ADD CONSTRAINT without NOT VALID, SET NOT NULL, VALIDATE CONSTRAINT) is checked against every column of the domain: each table using it is read in full under SHARE (writes wait)",
     safe_rewrite: "add the constraint NOT VALID (new values are checked at once), check the existing rows with a query, and VALIDATE off-peak with lock_timeout set",
     check: Check::Statement(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

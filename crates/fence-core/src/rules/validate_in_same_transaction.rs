@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     summary: "VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID: the ACCESS EXCLUSIVE lock of the ADD is still held, so the validation scan blocks everyone",
     safe_rewrite: "commit after ADD CONSTRAINT ... NOT VALID, and validate in a later transaction (it then takes only SHARE UPDATE EXCLUSIVE)",
     check: Check::Transaction(check),
+    since: &[],
 };
 
 fn check(rule: &Rule, transaction: &Transaction, statement: &Statement, _: &Effects) -> Vec<Finding> {
