@@ -161,6 +161,53 @@ else
     printf '  FAILED   flood: %s logged, %s written, count %s\n' "$logged" "$((after - before))" "$counted"
 fi
 
+# Event triggers silenced by a setting however it was made — a granted SET privilege, ALTER
+# ROLE ... SET, PGOPTIONS, set_config — and not only by a SET statement: the ProcessUtility
+# hook (fence preloaded in the database's sessions) gates the DDL itself and chains it, unless
+# a superuser runs it: then it goes to the server log (the documented restore runs so).
+silenced_attack() {
+    local name=$1 role=$2 options=$3 sql=$4 want=$5 logged=${6:-}
+    attempts=$((attempts + 1))
+    local mark output got log_mark
+    mark=$(q -c "SELECT coalesce(max(seq), 0) FROM fence.audit_chain")
+    log_mark=$(wc -l < "$SERVER_DIR/server.log")
+    # From standard input: each statement in a transaction of its own.
+    output=$(PGOPTIONS="$options" psql -X -q -v VERBOSITY=verbose -U "$role" -d "$DB" <<<"$sql" 2>&1) || true
+    got=$(q -c "SELECT coalesce(string_agg(kind || ':' || coalesce(decision, details ->> 'guard') || ':' || coalesce(details ->> 'source', '-'), ' ' ORDER BY seq), '') FROM fence.audit_chain WHERE seq > $mark AND kind IN ('ddl', 'guard_change')")
+    if [ -n "$logged" ] && ! tail -n +"$((log_mark + 1))" "$SERVER_DIR/server.log" | grep -qF "$logged"; then
+        got="$got (not in the server log: $logged)"
+    fi
+    if [ "$got" = "$want" ] && { [[ "$want" != *deny* ]] || grep -q 'ERROR:  42501: fence: blocked' <<<"$output"; }; then
+        printf '  refused  %-70s %s\n' "$name" "$want"
+    else
+        failures=$((failures + 1))
+        printf '  FAILED   %s: chain got "%s", expected "%s"\n' "$name" "$got" "$want"
+        printf '%s\n' "$output" | cut -c1-200 | sed 's/^/           | /' | head -n 6
+    fi
+}
+risky="ALTER TABLE victim ALTER COLUMN note SET NOT NULL"
+major=$(q -c "SELECT current_setting('server_version_num')::int / 10000")
+settings=("session_replication_role replica")
+[ "$major" -ge 17 ] && settings+=("event_triggers off")
+psql -X -q -d postgres -c "ALTER DATABASE $DB SET session_preload_libraries = 'fence'"
+for entry in "${settings[@]}"; do
+    set -- $entry
+    setting=$1 value=$2
+    psql -X -q -d "$DB" -c "GRANT SET ON PARAMETER $setting TO sec_mig"
+    silenced_attack "$setting = $value by a granted SET privilege: the hook gates" sec_mig "" \
+        "SET $setting = $value; $risky" "guard_change:$setting:- ddl:deny:-"
+    psql -X -q -d "$DB" -c "REVOKE SET ON PARAMETER $setting FROM sec_mig" -c "ALTER ROLE sec_mig IN DATABASE $DB SET $setting = $value"
+    silenced_attack "$setting = $value by ALTER ROLE ... SET: the hook gates" sec_mig "" "$risky" "ddl:deny:-"
+    silenced_attack "  and chains what it allows, with where the setting came from" sec_mig "" \
+        "CREATE TABLE silenced_by_${setting} (id int)" "ddl:allow:- guard_change:$setting:database user"
+    psql -X -q -d "$DB" -c "ALTER ROLE sec_mig IN DATABASE $DB RESET $setting"
+    silenced_attack "$setting = $value by a superuser's PGOPTIONS: in the server log" postgres "-c $setting=$value" \
+        "CREATE TABLE silenced_by_client (id int)" "" "CREATE TABLE runs while $setting = $value (set by client)"
+    silenced_attack "$setting = $value by a superuser's set_config: in the server log" postgres "" \
+        "SELECT set_config('$setting', '$value', false); DROP TABLE silenced_by_client" "" \
+        "DROP TABLE runs while $setting = $value (set by session)"
+done
+
 echo
 echo "security suite: $attempts bypass attempts, $((attempts - failures)) refused with nothing changed, $failures failed"
 psql -X -q -d postgres -c "DROP DATABASE $DB" -c "DROP ROLE $ROLES"

@@ -53,3 +53,4 @@ pub const REMOVE_ROW_TRIGGERS: &str = include_str!("../../sql/queries/remove_row
 pub const CREATE_ROW_PARTITION: &str = include_str!("../../sql/queries/create_row_partition.sql");
 pub const ROW_PARTITION_COUNTS: &str = include_str!("../../sql/queries/row_partition_counts.sql");
 pub const DROP_ROW_PARTITION: &str = include_str!("../../sql/queries/drop_row_partition.sql");
+pub const SETTING_SOURCE: &str = include_str!("../../sql/queries/setting_source.sql");

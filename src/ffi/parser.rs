@@ -137,6 +137,12 @@ pub fn client_query() -> Option<String> {
     unsafe { super::nodes::cstr(pg_sys::debug_query_string) }
 }
 
+/// Whether event triggers fire for this parse tree's command (when they are not silenced).
+pub fn event_triggers_see(node: *mut pg_sys::Node) -> bool {
+    // SAFETY: `node` is a parse tree node; both functions only read it or the tag table.
+    unsafe { pg_sys::command_tag_event_trigger_ok(pg_sys::CreateCommandTag(node)) }
+}
+
 /// PostgreSQL's command tag for a parse tree (`ALTER TABLE`, `CREATE INDEX` ...).
 pub fn command_tag(node: *mut pg_sys::Node) -> String {
     // SAFETY: `node` is a parse tree node from raw_parser or an event trigger;

@@ -60,6 +60,12 @@ pub fn role_in_any(member: &str, roles: &[String]) -> bool {
     })
 }
 
+/// Whether both the role that connected and the role executing now are superusers.
+pub fn superuser_session() -> bool {
+    // SAFETY: reads the session's user and the role cache.
+    unsafe { pg_sys::superuser() && pg_sys::superuser_arg(pg_sys::GetSessionUserId()) }
+}
+
 /// The session's live `lock_timeout`, and what bounds a statement's run: the shorter of
 /// `statement_timeout` and (PostgreSQL 17 on) `transaction_timeout` that is set — in
 /// milliseconds, 0 = off.

@@ -65,13 +65,20 @@ pub fn preloaded() -> bool {
     PRELOADED.load(Ordering::Relaxed)
 }
 
-/// Whether the session's event triggers are silenced: `session_replication_role = replica`
-/// (a superuser's choice, e.g. for pg_restore) or, from PostgreSQL 17 on, `event_triggers =
-/// off` — each recorded when set by a statement. The hook follows the event triggers.
-pub fn event_triggers_silenced() -> bool {
+/// The setting that silences the session's event triggers, with its value, if one does:
+/// `session_replication_role = replica` (a superuser's choice, e.g. for pg_restore) or, from
+/// PostgreSQL 17 on, `event_triggers = off` — however it was set (SET, set_config, PGOPTIONS,
+/// ALTER ROLE / DATABASE / SYSTEM).
+pub fn silencing_setting() -> Option<(&'static str, &'static str)> {
     // SAFETY: reads the backend's current setting.
     let replica = unsafe { pg_sys::SessionReplicationRole == pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32 };
-    replica || !super::compat::event_triggers_enabled()
+    if replica {
+        Some(("session_replication_role", "replica"))
+    } else if !super::compat::event_triggers_enabled() {
+        Some(("event_triggers", "off"))
+    } else {
+        None
+    }
 }
 
 /// A utility statement about to run, as the hook received it.

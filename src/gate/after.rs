@@ -11,11 +11,12 @@ use serde_json::{Map, Value};
 
 use super::decide::{in_warn_roles, row_audit_explanation};
 use super::denials::{refuse_after, Refusal};
+use super::text::TextSource;
 use super::{skipped, watching};
 use crate::chain::events;
 use crate::db::{self, queries};
 use crate::ffi::event_trigger::EventTriggerCall;
-use crate::ffi::{parsetree, relcache, xact};
+use crate::ffi::{parsetree, relcache, security, xact};
 use crate::governance::policy;
 use crate::rows::{harm, tracking};
 
@@ -46,6 +47,43 @@ pub fn record_guard_change(what: String, state: String, statement: Option<String
     if silenced {
         warning!("fence: {what} = {state} silences fence's event triggers; recorded in the audit chain");
     }
+}
+
+/// DDL about to run while `setting` silences the event triggers, however the setting was
+/// made (SET, set_config, PGOPTIONS, ALTER ROLE / DATABASE / SYSTEM, a granted SET
+/// privilege), naming the setting, where its value came from and the statement. A superuser's
+/// goes to the server log only: the documented restore (`PGOPTIONS='-c
+/// session_replication_role=replica' pg_restore`) must not chain its own DDL before the dumped
+/// chain is loaded. Anyone else's (already gated by the hook) is a chain event, with a WARNING.
+pub fn record_silenced(setting: &str, value: &str, tag: String, text: Option<(String, TextSource)>, superuser: bool) {
+    if !watching() {
+        return;
+    }
+    let source = db::select_value::<String>(queries::SETTING_SOURCE, &[setting.into()], "source");
+    let said = format!(
+        "fence: {tag} runs while {setting} = {value} (set by {}) silences fence's event triggers",
+        source.as_deref().unwrap_or("an unknown source")
+    );
+    if superuser {
+        log!("{said}; run by the superuser {}", security::session_role());
+        return;
+    }
+    let mut details = Map::new();
+    details.insert("guard".into(), setting.into());
+    details.insert("state".into(), value.into());
+    details.insert("source".into(), source.map_or(Value::Null, Value::String));
+    details.insert("unguarded".into(), tag.clone().into());
+    events::record(
+        AuditEvent {
+            kind: "guard_change".into(),
+            command_tag: Some(tag),
+            statement: text.map(|(t, _)| t),
+            details: details.into(),
+            ..Default::default()
+        },
+        false,
+    );
+    warning!("{said}; gated by the ProcessUtility hook and recorded in the audit chain");
 }
 
 /// Rows of an event-trigger information function as JSON objects (every column as text).

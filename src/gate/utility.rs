@@ -1,12 +1,13 @@
 //! Before and after every utility statement (the ProcessUtility hook): the statement's text
-//! is kept for the gate, the commands event triggers never see are gated, and a change to
-//! fence's guards is recorded.
+//! is kept for the gate, the commands event triggers never see are gated, DDL run while a
+//! setting silences the event triggers is recorded (and gated unless a superuser runs it),
+//! and a change to fence's guards is recorded.
 
 use pgrx::pg_sys;
 
 use super::{after, gate, skipped, GateCall};
 use crate::ffi::utility::{self, UtilityStatement};
-use crate::ffi::{guards, maintenance, parser, parsetree, snapshot, xact};
+use crate::ffi::{guards, maintenance, parser, parsetree, security, snapshot, xact};
 use crate::session::{self, Frame};
 
 /// Before the statement: remember its text, and gate the commands event triggers never see.
@@ -18,19 +19,39 @@ pub fn before(statement: UtilityStatement) -> usize {
         t.frames.push(frame);
         t.frames.len() - 1
     });
-    if utility::preloaded() && maintenance::is_maintenance(node) && !skipped() && !utility::event_triggers_silenced() {
-        snapshot::with_active_snapshot(|| {
-            gate(GateCall {
-                tag: parser::command_tag(node),
-                statement: parsetree::statement(node),
-                text: super::text::statement_text(node),
-                drops_fence: false,
-                awaits_end: false,
-                row_audit_off: None,
+    if !utility::preloaded() || skipped() {
+        return depth;
+    }
+    let maintenance = maintenance::is_maintenance(node);
+    match utility::silencing_setting() {
+        None if maintenance => snapshot::with_active_snapshot(|| gate_here(node)),
+        // The event triggers will not fire: the statement is gated here unless a superuser
+        // (who may switch fence off, but not silently) runs it, and recorded.
+        Some((setting, value)) if maintenance || parser::event_triggers_see(node) => {
+            snapshot::with_active_snapshot(|| {
+                let superuser = security::superuser_session();
+                if !superuser {
+                    gate_here(node);
+                }
+                let text = super::text::statement_text(node);
+                after::record_silenced(setting, value, parser::command_tag(node), text, superuser);
             })
-        });
+        }
+        _ => {}
     }
     depth
+}
+
+/// Gates a statement from the hook: no event trigger will see it.
+fn gate_here(node: *mut pg_sys::Node) {
+    gate(GateCall {
+        tag: parser::command_tag(node),
+        statement: parsetree::statement(node),
+        text: super::text::statement_text(node),
+        drops_fence: false,
+        awaits_end: false,
+        row_audit_off: None,
+    })
 }
 
 /// After the statement: record a change to fence's guards, and close the statement's frame.
