@@ -90,5 +90,8 @@ for major in 16 17 18; do
     )
 done
 
-"$ROOT/scripts/package.sh" --check
+# The release package of each version, installed and checked.
+for major in 15 16 17 18; do
+    "$ROOT/scripts/package.sh" --pg "$major" --check
+done
 say "all tests passed"
