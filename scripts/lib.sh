@@ -101,7 +101,7 @@ install_extension() {
     [ "$(pg_major)" = 15 ] || features=(--no-default-features --features "pg$(pg_major)")
     # Only this version's scripts (a script left by an earlier build would hide a broken path).
     $SUDO rm -f "$("$PG_CONFIG" --sharedir)"/extension/fence--*.sql
-    (cd "$ROOT" && cargo pgrx install --pg-config "$PG_CONFIG" "${features[@]}" ${1:-} 2>&1 | grep -v '^\s*$' | tail -n 3)
+    (cd "$ROOT" && cargo pgrx install --pg-config "$PG_CONFIG" "${features[@]}" ${1:-} 2>&1 | grep -v '^\s*$' | tail -n 3) || return
     # The first release's install script and every update script: earlier versions install
     # through them (CREATE EXTENSION fence VERSION ...), and ALTER EXTENSION fence UPDATE runs them.
     $SUDO cp "$ROOT"/sql/releases/fence--*.sql "$ROOT"/sql/upgrade/fence--*.sql "$("$PG_CONFIG" --sharedir)/extension/"

@@ -58,6 +58,11 @@ CREATE TABLE ex_a (id int);
 CREATE TABLE ex_b (id int);
 CREATE TABLE ex_c (id int);
 CREATE TABLE ex_d (id int);
+-- Not empty: on an empty table what costs time per row is low.
+INSERT INTO ex_a VALUES (1);
+INSERT INTO ex_b VALUES (1);
+INSERT INTO ex_c VALUES (1);
+INSERT INTO ex_d VALUES (1);
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_approver;
 SELECT fence.approve('ALTER TABLE ex_b RENAME TO ex_a') AS takeover \gset

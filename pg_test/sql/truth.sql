@@ -38,6 +38,13 @@ CREATE INDEX orgs_lower_name_idx ON orgs (lower(name));
 CREATE SCHEMA truth_archive;
 CREATE TYPE mood AS ENUM ('ok', 'meh');
 CREATE TABLE moods (id int, feeling mood);
+CREATE TABLE tags (id int, label text);
+CREATE TRIGGER tags_audit AFTER UPDATE ON tags FOR EACH ROW EXECUTE FUNCTION truth_noop();
+CREATE POLICY tags_all ON tags USING (true);
+CREATE RULE tags_keep AS ON DELETE TO tags WHERE false DO INSTEAD NOTHING;
+CREATE STATISTICS tags_stats ON id, label FROM tags;
+CREATE TABLE ledger (id int);
+CREATE TABLE ledger_2026 () INHERITS (ledger);
 CREATE DOMAIN contact_email AS text;
 CREATE DOMAIN work_email AS contact_email;
 ALTER DOMAIN contact_email ADD CONSTRAINT contact_email_short CHECK (length(VALUE) < 100) NOT VALID;
@@ -207,9 +214,33 @@ INSERT INTO truth_cases (stmt) VALUES
     -- Publishing tables: SHARE UPDATE EXCLUSIVE on each, none for a whole schema.
     ('CREATE PUBLICATION truth_pub FOR TABLE members, orgs'),
     ('CREATE PUBLICATION truth_pub FOR TABLES IN SCHEMA truth'),
-    -- Unclassified (the policy's `unknown` setting decides): this one locks no table.
+    -- A table's triggers, policies and rules: ACCESS EXCLUSIVE on it to drop, rename or
+    -- create one (a trigger is created under SHARE ROW EXCLUSIVE, above); its statistics
+    -- objects: SHARE UPDATE EXCLUSIVE to drop, nothing to alter.
+    ('DROP TRIGGER tags_audit ON tags'),
+    ('ALTER TRIGGER tags_audit ON tags RENAME TO tags_audit2'),
+    ('COMMENT ON TRIGGER tags_audit ON tags IS ''audit'''),
+    ('DROP POLICY tags_all ON tags'),
+    ('ALTER POLICY tags_all ON tags RENAME TO tags_every'),
+    ('CREATE RULE tags_keep2 AS ON INSERT TO tags WHERE false DO INSTEAD NOTHING'),
+    ('ALTER RULE tags_keep ON tags RENAME TO tags_keep2'),
+    ('DROP RULE tags_keep ON tags'),
+    ('DROP STATISTICS tags_stats'),
+    ('ALTER STATISTICS tags_stats SET STATISTICS 100'),
+    -- Constraints: renaming one; dropping a foreign key also locks the referenced table.
+    ('ALTER TABLE members RENAME CONSTRAINT members_seq_positive TO members_seq_pos'),
+    ('ALTER TABLE badges DROP CONSTRAINT badges_org_fk'),
+    ('ALTER TABLE members SET WITHOUT OIDS'),
+    -- NO INHERIT only reads the parent.
+    ('ALTER TABLE ledger_2026 NO INHERIT ledger'),
+    -- Objects that lock no table; code, whose DDL is gated as it runs.
+    ('CREATE FOREIGN DATA WRAPPER truth_fdw'),
+    ('CREATE OPERATOR FAMILY truth_ops USING btree'),
+    ('CREATE ROLE truth_role'),
+    ('DO $$ BEGIN PERFORM 1; END $$'),
     ('CREATE ACCESS METHOD truth_heap2 TYPE TABLE HANDLER heap_tableam_handler'),
     -- Last: a sequence's lock is held to the end of the whole transaction.
+    ('ALTER SEQUENCE ticket_seq SET UNLOGGED'),
     ('ALTER SEQUENCE ticket_seq RESTART WITH 100')
 ;
 \pset format unaligned

@@ -2,7 +2,6 @@
 
 use fence_core::model::{RelationName, Volatility};
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 
 /// Transforms the raw default expression (in a subtransaction, so an expression that cannot
 /// be analyzed yet — an unknown function, say — is rolled back cleanly) and asks whether it
@@ -16,7 +15,7 @@ pub unsafe fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
     if unsafe { super::nodes::tag(raw) } == pg_sys::NodeTag::T_A_Const {
         return Volatility::Immutable;
     }
-    in_subtransaction(|| {
+    super::xact::in_subtransaction(|| {
         // SAFETY: parse analysis of a copy of the raw expression; the ParseState and the result
         // live in the current memory context.
         unsafe {
@@ -53,7 +52,7 @@ pub unsafe fn type_change_is_binary_coercible(
         return false;
     }
     let Ok(column) = std::ffi::CString::new(column) else { return false };
-    in_subtransaction(|| {
+    super::xact::in_subtransaction(|| {
         // SAFETY: catalog look-ups without locks (the statement itself locks the table right
         // after the gate); every node is built in the current memory context.
         unsafe {
@@ -93,31 +92,4 @@ pub unsafe fn type_change_is_binary_coercible(
         }
     })
     .unwrap_or(false)
-}
-
-/// Runs `f` in an internal subtransaction; an ERROR inside rolls it back and yields `None`.
-fn in_subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
-    // SAFETY: the same protocol PL/pgSQL uses for EXCEPTION blocks: remember the memory
-    // context and resource owner, start the subtransaction, and restore both on either path.
-    unsafe {
-        let old_context = pg_sys::CurrentMemoryContext;
-        let old_owner = pg_sys::CurrentResourceOwner;
-        pg_sys::BeginInternalSubTransaction(std::ptr::null());
-        pg_sys::MemoryContextSwitchTo(old_context);
-        PgTryBuilder::new(move || {
-            let result = f();
-            pg_sys::ReleaseCurrentSubTransaction();
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::CurrentResourceOwner = old_owner;
-            Some(result)
-        })
-        .catch_others(move |_| {
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::RollbackAndReleaseCurrentSubTransaction();
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::CurrentResourceOwner = old_owner;
-            None
-        })
-        .execute()
-    }
 }

@@ -30,7 +30,16 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_DeleteStmt
             | T::T_MergeStmt
             | T::T_CopyStmt
-            | T::T_ExplainStmt => StatementKind::Data,
+            | T::T_ExplainStmt
+            // Code: the DDL it runs is gated statement by statement as it runs.
+            | T::T_DoStmt
+            | T::T_CallStmt
+            | T::T_DeclareCursorStmt
+            | T::T_FetchStmt
+            | T::T_ClosePortalStmt
+            | T::T_PrepareStmt
+            | T::T_ExecuteStmt
+            | T::T_DeallocateStmt => StatementKind::Data,
             T::T_VariableSetStmt => {
                 let stmt = &*(node as *mut pg_sys::VariableSetStmt);
                 let value = list_nodes(stmt.args).first().and_then(|arg| setting_value(*arg));
@@ -42,6 +51,15 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
                 on_relation((*(node as *mut pg_sys::CreateTrigStmt)).relation, OnRelation::CreateTrigger)
             }
             T::T_CreatePolicyStmt => on_relation((*(node as *mut pg_sys::CreatePolicyStmt)).table, OnRelation::Policy),
+            T::T_RuleStmt => on_relation((*(node as *mut pg_sys::RuleStmt)).relation, OnRelation::Rule),
+            T::T_CreateForeignTableStmt => {
+                let stmt = &mut (*(node as *mut pg_sys::CreateForeignTableStmt)).base;
+                if stmt.partbound.is_null() {
+                    StatementKind::NoTableLock
+                } else {
+                    create_table(stmt)
+                }
+            }
             T::T_AlterPolicyStmt => on_relation((*(node as *mut pg_sys::AlterPolicyStmt)).table, OnRelation::Policy),
             T::T_AlterSeqStmt => {
                 on_relation((*(node as *mut pg_sys::AlterSeqStmt)).sequence, OnRelation::AlterSequence)
@@ -75,7 +93,60 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_AlterEnumStmt
             | T::T_AlterFunctionStmt
             | T::T_AlterOwnerStmt
-            | T::T_AlterDefaultPrivilegesStmt => StatementKind::NoTableLock,
+            | T::T_AlterDefaultPrivilegesStmt
+            // Operator classes and families, conversions, casts, transforms, languages,
+            // foreign-data wrappers, servers and user mappings, text search, types' options,
+            // extended statistics' targets, event triggers, roles, tablespaces, access methods,
+            // subscriptions, collations, databases, the server's settings, foreign tables
+            // imported (new ones), extension membership: none locks an existing table.
+            | T::T_CreateOpClassStmt
+            | T::T_CreateOpFamilyStmt
+            | T::T_AlterOpFamilyStmt
+            | T::T_AlterOperatorStmt
+            | T::T_CreateConversionStmt
+            | T::T_CreateCastStmt
+            | T::T_CreateTransformStmt
+            | T::T_CreatePLangStmt
+            | T::T_CreateFdwStmt
+            | T::T_AlterFdwStmt
+            | T::T_CreateForeignServerStmt
+            | T::T_AlterForeignServerStmt
+            | T::T_CreateUserMappingStmt
+            | T::T_AlterUserMappingStmt
+            | T::T_DropUserMappingStmt
+            | T::T_AlterTSDictionaryStmt
+            | T::T_AlterTSConfigurationStmt
+            | T::T_AlterTypeStmt
+            | T::T_AlterStatsStmt
+            | T::T_CreateEventTrigStmt
+            | T::T_AlterEventTrigStmt
+            | T::T_CreateRoleStmt
+            | T::T_AlterRoleStmt
+            | T::T_AlterRoleSetStmt
+            | T::T_DropRoleStmt
+            | T::T_GrantRoleStmt
+            | T::T_CreateTableSpaceStmt
+            | T::T_AlterTableSpaceOptionsStmt
+            | T::T_DropTableSpaceStmt
+            | T::T_CreateAmStmt
+            | T::T_CreateSubscriptionStmt
+            | T::T_AlterSubscriptionStmt
+            | T::T_DropSubscriptionStmt
+            | T::T_AlterCollationStmt
+            | T::T_CreatedbStmt
+            | T::T_DropdbStmt
+            | T::T_AlterDatabaseStmt
+            | T::T_AlterDatabaseSetStmt
+            | T::T_AlterDatabaseRefreshCollStmt
+            | T::T_AlterSystemStmt
+            | T::T_ImportForeignSchemaStmt
+            | T::T_AlterExtensionContentsStmt
+            | T::T_CheckPointStmt
+            | T::T_NotifyStmt
+            | T::T_ListenStmt
+            | T::T_UnlistenStmt
+            | T::T_DiscardStmt
+            | T::T_LoadStmt => StatementKind::NoTableLock,
             T::T_AlterObjectSchemaStmt => set_schema(node as *mut pg_sys::AlterObjectSchemaStmt),
             T::T_CreatePublicationStmt => publication((*(node as *mut pg_sys::CreatePublicationStmt)).pubobjects),
             T::T_AlterPublicationStmt => publication((*(node as *mut pg_sys::AlterPublicationStmt)).pubobjects),
@@ -166,6 +237,9 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
         // By what the relation is: ALTER INDEX also alters a table, and ALTER TABLE an index.
         match super::relcache::object_kind(&relation) {
             Some(ObjectKind::Index) => return StatementKind::AlterIndex { index: relation, actions },
+            Some(ObjectKind::Sequence) => {
+                return StatementKind::OnRelation { relation, what: OnRelation::SequenceAsTable }
+            }
             Some(_) => return StatementKind::AlterTable { relation, actions },
             None => {}
         }
@@ -175,6 +249,7 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
                 StatementKind::AlterTable { relation, actions }
             }
             Ob::OBJECT_INDEX => StatementKind::AlterIndex { index: relation, actions },
+            Ob::OBJECT_SEQUENCE => StatementKind::OnRelation { relation, what: OnRelation::SequenceAsTable },
             _ => StatementKind::Unclassified,
         }
     }
@@ -233,7 +308,11 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
         At::AT_ValidateConstraint | recurse::VALIDATE_CONSTRAINT => {
             AlterTableAction::ValidateConstraint { name: column() }
         }
-        At::AT_DropConstraint | recurse::DROP_CONSTRAINT => AlterTableAction::DropConstraint { name: column() },
+        At::AT_DropConstraint | recurse::DROP_CONSTRAINT => AlterTableAction::DropConstraint {
+            references: super::relcache::constraint_referenced_table(table, &column()),
+            name: column(),
+        },
+        At::AT_DropOids => AlterTableAction::Table(Sub::WithoutOids),
         At::AT_SetStatistics => AlterTableAction::Table(Sub::SetStatistics),
         At::AT_SetOptions | At::AT_ResetOptions => AlterTableAction::Table(Sub::ColumnOptions),
         At::AT_SetStorage => AlterTableAction::Table(Sub::SetStorage),
@@ -267,7 +346,7 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
         At::AT_AddInherit | At::AT_DropInherit if def == T::T_RangeVar => {
             // SAFETY: the tag was checked.
             match unsafe { range_var(cmd.def as *mut pg_sys::RangeVar) } {
-                Some(parent) => AlterTableAction::Inherit { parent },
+                Some(parent) => AlterTableAction::Inherit { parent, inherit: cmd.subtype == At::AT_AddInherit },
                 None => AlterTableAction::Other { name: "INHERIT".into() },
             }
         }
@@ -563,6 +642,39 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
     unsafe {
         let stmt = &*stmt;
         let cascade = stmt.behavior == pg_sys::DropBehavior::DROP_CASCADE;
+        // Objects of one table, named `[schema.]table.name`: the table is locked.
+        let on_table = match stmt.removeType {
+            Ob::OBJECT_TRIGGER => Some(OnRelation::DropTrigger),
+            Ob::OBJECT_POLICY => Some(OnRelation::Policy),
+            Ob::OBJECT_RULE => Some(OnRelation::Rule),
+            _ => None,
+        };
+        if let Some(what) = on_table {
+            let mut names: Vec<String> = list_nodes(
+                list_nodes(stmt.objects).first().copied().unwrap_or(std::ptr::null_mut()) as *mut pg_sys::List,
+            )
+            .into_iter()
+            .filter_map(|n| string_value(n))
+            .collect();
+            names.pop();
+            return match names.as_slice() {
+                [table] => StatementKind::OnRelation { relation: RelationName::new(None, table), what },
+                [schema, table] => StatementKind::OnRelation { relation: RelationName::new(Some(schema), table), what },
+                _ => StatementKind::Unclassified,
+            };
+        }
+        if stmt.removeType == Ob::OBJECT_STATISTIC_EXT {
+            // The statistics' table, from the catalog (SHARE UPDATE EXCLUSIVE on it).
+            let tables: Vec<RelationName> = list_nodes(stmt.objects)
+                .into_iter()
+                .filter_map(|n| super::relcache::statistics_table(n as *mut pg_sys::List))
+                .collect();
+            return match tables.as_slice() {
+                [] => StatementKind::NoTableLock,
+                [table] => StatementKind::OnRelation { relation: table.clone(), what: OnRelation::DropStatistics },
+                _ => StatementKind::Unclassified,
+            };
+        }
         let kind = object_kind(stmt.removeType);
         if let ObjectKind::Other(_) = kind {
             // Dropping a schema, type or function with CASCADE can take tables with it.
@@ -625,9 +737,12 @@ unsafe fn rename(stmt: *mut pg_sys::RenameStmt) -> StatementKind {
             Ob::OBJECT_TABCONSTRAINT => {
                 return StatementKind::AlterTable {
                     relation,
-                    actions: vec![AlterTableAction::Other { name: "RENAME CONSTRAINT".into() }],
+                    actions: vec![AlterTableAction::Table(Sub::RenameConstraint)],
                 }
             }
+            Ob::OBJECT_TRIGGER => return StatementKind::OnRelation { relation, what: OnRelation::RenameTrigger },
+            Ob::OBJECT_POLICY => return StatementKind::OnRelation { relation, what: OnRelation::Policy },
+            Ob::OBJECT_RULE => return StatementKind::OnRelation { relation, what: OnRelation::Rule },
             other => (object_kind(other), None),
         };
         if let ObjectKind::Other(_) = kind {

@@ -82,15 +82,41 @@ pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
     let oid = relation_oid(relation)?;
     let name = qualified_name(oid)?;
     // SAFETY: only the creation subtransaction, temporariness and size estimates are read.
-    with_relation(oid, |rel| unsafe {
-        RelationInfo {
+    let (info, relpages, storage, other_temp) = with_relation(oid, |rel| unsafe {
+        let form = &*(*rel).rd_rel;
+        let info = RelationInfo {
             name,
             created_in_transaction: (*rel).rd_createSubid != INVALID_SUBTRANSACTION_ID,
             private: (*rel).rd_islocaltemp,
-            rows: f64::from((*(*rel).rd_rel).reltuples),
-            pages: i64::from((*(*rel).rd_rel).relpages),
+            rows: f64::from(form.reltuples),
+            pages: i64::from(form.relpages),
+        };
+        let storage = matches!(form.relkind as u8, b'r' | b'm' | b'i' | b'S' | b't');
+        (info, form.relpages, storage, form.relpersistence as u8 == b't' && !(*rel).rd_islocaltemp)
+    })?;
+    let pages = if !storage {
+        -1
+    } else if relpages > 0 || other_temp {
+        // Statistics that saw blocks: not empty (another session's temporary relation: only
+        // its statistics can be read).
+        if relpages > 0 {
+            i64::from(relpages)
+        } else {
+            -1
         }
-    })
+    } else {
+        // No block in the statistics, which may be older than the rows: the files' size. An
+        // ERROR (files gone with a concurrent DROP) leaves the size unknown.
+        super::xact::in_subtransaction(|| {
+            // SAFETY: the entry is open while the main fork's size is read from its files.
+            with_relation(oid, |rel| unsafe {
+                i64::from(pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM))
+            })
+        })
+        .flatten()
+        .unwrap_or(-1)
+    };
+    Some(RelationInfo { pages, ..info })
 }
 
 /// Reads from a relation's relcache entry, opened without a lock and closed right after
@@ -367,6 +393,32 @@ pub fn constraint_referenced_table(table: &RelationName, constraint: &str) -> Op
             .map(|fk| fk.confrelid)
     })??;
     qualified_name(referenced)
+}
+
+/// The table an extended-statistics object (named by a list of String nodes) is on; None when
+/// there is no such object.
+pub fn statistics_table(names: *mut pg_sys::List) -> Option<RelationName> {
+    // SAFETY: with missing_ok, an unknown object is InvalidOid; the syscache tuple is read and
+    // released here.
+    let table = unsafe {
+        let oid = pg_sys::get_statistics_object_oid(names, true);
+        if oid == pg_sys::InvalidOid {
+            return None;
+        }
+        let tuple = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::STATEXTOID as i32, pg_sys::Datum::from(oid));
+        if tuple.is_null() {
+            return None;
+        }
+        // pg_statistic_ext's second column, `stxrelid` (the same from PostgreSQL 12 on; pgrx
+        // does not bind its row struct for every version).
+        const STXRELID: pg_sys::AttrNumber = 2;
+        let mut null = false;
+        let datum = pg_sys::SysCacheGetAttr(pg_sys::SysCacheIdentifier::STATEXTOID as i32, tuple, STXRELID, &mut null);
+        let table = if null { pg_sys::InvalidOid } else { pg_sys::Oid::from(datum.value() as u32) };
+        pg_sys::ReleaseSysCache(tuple);
+        table
+    };
+    qualified_name(table)
 }
 
 /// Whether `column` of `table` is a virtual generated column (PostgreSQL 18): it has no stored

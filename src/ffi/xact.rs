@@ -208,3 +208,30 @@ pub fn timestamptz(unix_us: i64) -> TimestampWithTimeZone {
 pub fn unix_us(ts: TimestampWithTimeZone) -> i64 {
     unix_us_of(pg_sys::TimestampTz::from(ts))
 }
+
+/// Runs `f` in an internal subtransaction; an ERROR inside rolls it back and yields `None`.
+pub(super) fn in_subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
+    // SAFETY: the same protocol PL/pgSQL uses for EXCEPTION blocks: remember the memory
+    // context and resource owner, start the subtransaction, and restore both on either path.
+    unsafe {
+        let old_context = pg_sys::CurrentMemoryContext;
+        let old_owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(old_context);
+        PgTryBuilder::new(move || {
+            let result = f();
+            pg_sys::ReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(old_context);
+            pg_sys::CurrentResourceOwner = old_owner;
+            Some(result)
+        })
+        .catch_others(move |_| {
+            pg_sys::MemoryContextSwitchTo(old_context);
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(old_context);
+            pg_sys::CurrentResourceOwner = old_owner;
+            None
+        })
+        .execute()
+    }
+}

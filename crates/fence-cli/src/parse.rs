@@ -170,13 +170,16 @@ fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
             None => AlterTableAction::Other { name: "ADD CONSTRAINT".into() },
         },
         (Ok(At::AtValidateConstraint), _) => AlterTableAction::ValidateConstraint { name: column() },
-        (Ok(At::AtDropConstraint), _) => AlterTableAction::DropConstraint { name: column() },
+        // Offline a foreign key's referenced table is unknown.
+        (Ok(At::AtDropConstraint), _) => AlterTableAction::DropConstraint { name: column(), references: None },
         (Ok(At::AtClusterOn), _) => AlterTableAction::ClusterOn { index: column() },
         (Ok(At::AtSetRelOptions | At::AtResetRelOptions), Some(N::List(list))) => {
             AlterTableAction::StorageParameters { names: list.items.iter().filter_map(parameter_name).collect() }
         }
         (Ok(At::AtAddInherit | At::AtDropInherit), Some(N::RangeVar(rv))) => match range_var(&Some(rv.clone())) {
-            Some(parent) => AlterTableAction::Inherit { parent },
+            Some(parent) => {
+                AlterTableAction::Inherit { parent, inherit: At::try_from(cmd.subtype) == Ok(At::AtAddInherit) }
+            }
             None => AlterTableAction::Other { name: "INHERIT".into() },
         },
         (Ok(subtype @ (At::AtAttachPartition | At::AtDetachPartition)), Some(N::PartitionCmd(cmd))) => {
@@ -238,6 +241,7 @@ fn table_subcommand(subtype: At) -> Option<TableSubcommand> {
         At::AtDropExpression => TableSubcommand::DropExpression,
         At::AtAlterConstraint => TableSubcommand::AlterConstraint,
         At::AtAddOf | At::AtDropOf => TableSubcommand::OfType,
+        At::AtDropOids => TableSubcommand::WithoutOids,
         _ => return None,
     })
 }
@@ -258,6 +262,7 @@ fn alter_table(stmt: &protobuf::AlterTableStmt) -> StatementKind {
             StatementKind::AlterTable { relation, actions }
         }
         Ok(Ob::ObjectIndex) => StatementKind::AlterIndex { index: relation, actions },
+        Ok(Ob::ObjectSequence) => StatementKind::OnRelation { relation, what: OnRelation::SequenceAsTable },
         _ => StatementKind::Unclassified,
     }
 }
@@ -290,6 +295,24 @@ fn kind(node: &N) -> StatementKind {
         N::CreateStmt(stmt) => create_table(stmt),
         N::DropStmt(stmt) => {
             let cascade = stmt.behavior == protobuf::DropBehavior::DropCascade as i32;
+            // Objects of one table, named `[schema.]table.name`: the table is locked.
+            let on_table = match Ob::try_from(stmt.remove_type) {
+                Ok(Ob::ObjectTrigger) => Some(OnRelation::DropTrigger),
+                Ok(Ob::ObjectPolicy) => Some(OnRelation::Policy),
+                Ok(Ob::ObjectRule) => Some(OnRelation::Rule),
+                _ => None,
+            };
+            if let Some(what) = on_table {
+                let names: Vec<&str> = match stmt.objects.first().and_then(|o| o.node.as_ref()) {
+                    Some(N::List(list)) => list.items.iter().filter_map(string).collect(),
+                    _ => Vec::new(),
+                };
+                return match names.as_slice() {
+                    [table, _] => StatementKind::OnRelation { relation: RelationName::new(None, table), what },
+                    [schema, table, _] => StatementKind::OnRelation { relation: RelationName::new(Some(schema), table), what },
+                    _ => StatementKind::Unclassified,
+                };
+            }
             match object_kind(stmt.remove_type) {
                 ObjectKind::Other(_) if cascade => StatementKind::Unclassified,
                 ObjectKind::Other(_) => StatementKind::NoTableLock,
@@ -307,6 +330,11 @@ fn kind(node: &N) -> StatementKind {
         N::ViewStmt(stmt) if stmt.replace => on_relation(&stmt.view, OnRelation::ReplaceView),
         N::CreateTrigStmt(stmt) => on_relation(&stmt.relation, OnRelation::CreateTrigger),
         N::CreatePolicyStmt(stmt) => on_relation(&stmt.table, OnRelation::Policy),
+        N::RuleStmt(stmt) => on_relation(&stmt.relation, OnRelation::Rule),
+        N::CreateForeignTableStmt(stmt) => match &stmt.base_stmt {
+            Some(base) if base.partbound.is_some() => create_table(base),
+            _ => StatementKind::NoTableLock,
+        },
         N::AlterPolicyStmt(stmt) => on_relation(&stmt.table, OnRelation::Policy),
         N::AlterSeqStmt(stmt) => on_relation(&stmt.sequence, OnRelation::AlterSequence),
         N::RefreshMatViewStmt(stmt) => {
@@ -334,7 +362,17 @@ fn kind(node: &N) -> StatementKind {
         | N::UpdateStmt(_)
         | N::DeleteStmt(_)
         | N::MergeStmt(_)
-        | N::CopyStmt(_) => StatementKind::Data,
+        | N::CopyStmt(_)
+        | N::ExplainStmt(_)
+        // Code: the DDL it runs is gated statement by statement as it runs.
+        | N::DoStmt(_)
+        | N::CallStmt(_)
+        | N::DeclareCursorStmt(_)
+        | N::FetchStmt(_)
+        | N::ClosePortalStmt(_)
+        | N::PrepareStmt(_)
+        | N::ExecuteStmt(_)
+        | N::DeallocateStmt(_) => StatementKind::Data,
         N::VariableSetStmt(stmt) => StatementKind::Setting {
             name: stmt.name.clone(),
             value: stmt.args.first().and_then(|a| match a.node.as_ref() {
@@ -362,7 +400,57 @@ fn kind(node: &N) -> StatementKind {
         | N::AlterEnumStmt(_)
         | N::AlterFunctionStmt(_)
         | N::AlterOwnerStmt(_)
-        | N::AlterDefaultPrivilegesStmt(_) => StatementKind::NoTableLock,
+        | N::AlterDefaultPrivilegesStmt(_)
+        // As the extension classifies them (src/ffi/parsetree.rs): none locks an existing
+        // table. Offline, DROP STATISTICS's table is unknown.
+        | N::CreateOpClassStmt(_)
+        | N::CreateOpFamilyStmt(_)
+        | N::AlterOpFamilyStmt(_)
+        | N::AlterOperatorStmt(_)
+        | N::CreateConversionStmt(_)
+        | N::CreateCastStmt(_)
+        | N::CreateTransformStmt(_)
+        | N::CreatePlangStmt(_)
+        | N::CreateFdwStmt(_)
+        | N::AlterFdwStmt(_)
+        | N::CreateForeignServerStmt(_)
+        | N::AlterForeignServerStmt(_)
+        | N::CreateUserMappingStmt(_)
+        | N::AlterUserMappingStmt(_)
+        | N::DropUserMappingStmt(_)
+        | N::AlterTsdictionaryStmt(_)
+        | N::AlterTsconfigurationStmt(_)
+        | N::AlterTypeStmt(_)
+        | N::AlterStatsStmt(_)
+        | N::CreateEventTrigStmt(_)
+        | N::AlterEventTrigStmt(_)
+        | N::CreateRoleStmt(_)
+        | N::AlterRoleStmt(_)
+        | N::AlterRoleSetStmt(_)
+        | N::DropRoleStmt(_)
+        | N::GrantRoleStmt(_)
+        | N::CreateTableSpaceStmt(_)
+        | N::AlterTableSpaceOptionsStmt(_)
+        | N::DropTableSpaceStmt(_)
+        | N::CreateAmStmt(_)
+        | N::CreateSubscriptionStmt(_)
+        | N::AlterSubscriptionStmt(_)
+        | N::DropSubscriptionStmt(_)
+        | N::AlterCollationStmt(_)
+        | N::CreatedbStmt(_)
+        | N::DropdbStmt(_)
+        | N::AlterDatabaseStmt(_)
+        | N::AlterDatabaseSetStmt(_)
+        | N::AlterDatabaseRefreshCollStmt(_)
+        | N::AlterSystemStmt(_)
+        | N::ImportForeignSchemaStmt(_)
+        | N::AlterExtensionContentsStmt(_)
+        | N::CheckPointStmt(_)
+        | N::NotifyStmt(_)
+        | N::ListenStmt(_)
+        | N::UnlistenStmt(_)
+        | N::DiscardStmt(_)
+        | N::LoadStmt(_) => StatementKind::NoTableLock,
         N::AlterObjectSchemaStmt(stmt) => set_schema(stmt),
         N::CreatePublicationStmt(stmt) => publication(&stmt.pubobjects),
         N::AlterPublicationStmt(stmt) => publication(&stmt.pubobjects),
@@ -430,9 +518,12 @@ fn rename(stmt: &protobuf::RenameStmt) -> StatementKind {
         Ok(Ob::ObjectTabconstraint) => {
             return StatementKind::AlterTable {
                 relation,
-                actions: vec![AlterTableAction::Other { name: "RENAME CONSTRAINT".into() }],
+                actions: vec![AlterTableAction::Table(TableSubcommand::RenameConstraint)],
             }
         }
+        Ok(Ob::ObjectTrigger) => return StatementKind::OnRelation { relation, what: OnRelation::RenameTrigger },
+        Ok(Ob::ObjectPolicy) => return StatementKind::OnRelation { relation, what: OnRelation::Policy },
+        Ok(Ob::ObjectRule) => return StatementKind::OnRelation { relation, what: OnRelation::Rule },
         _ => (object_kind(stmt.rename_type), None),
     };
     if let ObjectKind::Other(_) = kind {
@@ -490,6 +581,7 @@ fn create_table(stmt: &protobuf::CreateStmt) -> StatementKind {
 fn tag(node: &N, kind: &StatementKind) -> String {
     let tag = match (node, kind) {
         (N::AlterTableStmt(_), StatementKind::AlterIndex { .. }) => "ALTER INDEX",
+        (N::AlterTableStmt(_), StatementKind::OnRelation { .. }) => "ALTER SEQUENCE",
         (N::AlterTableStmt(_), _) => "ALTER TABLE",
         (N::RenameStmt(_), StatementKind::Rename { kind: ObjectKind::Index, .. }) => "ALTER INDEX",
         (N::RenameStmt(_), StatementKind::Rename { kind: ObjectKind::Sequence, .. }) => "ALTER SEQUENCE",
@@ -497,6 +589,9 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::RenameStmt(_), StatementKind::Rename { kind: ObjectKind::MaterializedView, .. }) => {
             "ALTER MATERIALIZED VIEW"
         }
+        (N::RenameStmt(_), StatementKind::OnRelation { what: OnRelation::RenameTrigger, .. }) => "ALTER TRIGGER",
+        (N::RenameStmt(_), StatementKind::OnRelation { what: OnRelation::Policy, .. }) => "ALTER POLICY",
+        (N::RenameStmt(_), StatementKind::OnRelation { what: OnRelation::Rule, .. }) => "ALTER RULE",
         (N::RenameStmt(_), _) => "ALTER TABLE",
         (N::CommentStmt(_), _) => "COMMENT",
         (N::AlterDomainStmt(_), _) => "ALTER DOMAIN",
@@ -520,7 +615,13 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::CreateStmt(_), _) => "CREATE TABLE",
         (N::DropStmt(_), StatementKind::Drop { kind: ObjectKind::Index, .. }) => "DROP INDEX",
         (N::DropStmt(_), StatementKind::Drop { kind: ObjectKind::Table, .. }) => "DROP TABLE",
+        (N::DropStmt(_), StatementKind::OnRelation { what: OnRelation::DropTrigger, .. }) => "DROP TRIGGER",
+        (N::DropStmt(_), StatementKind::OnRelation { what: OnRelation::Policy, .. }) => "DROP POLICY",
+        (N::DropStmt(_), StatementKind::OnRelation { what: OnRelation::Rule, .. }) => "DROP RULE",
         (N::DropStmt(_), _) => "DROP",
+        (N::RuleStmt(_), _) => "CREATE RULE",
+        (N::DoStmt(_), _) => "DO",
+        (N::CallStmt(_), _) => "CALL",
         (N::TruncateStmt(_), _) => "TRUNCATE TABLE",
         (N::TransactionStmt(_), _) => "TRANSACTION",
         (N::SelectStmt(_), _) => "SELECT",

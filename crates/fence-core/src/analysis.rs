@@ -283,6 +283,8 @@ impl<'c> Analyzer<'c> {
 /// How big a table is, from the planner's estimates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SizeTier {
+    /// No block at all (known from the relation's files, not from statistics).
+    Empty,
     Small,
     /// At least a million rows or 1 GiB: a scan or rewrite takes minutes.
     Large,
@@ -293,8 +295,12 @@ pub enum SizeTier {
 /// 8 KiB pages in a GiB.
 const PAGES_PER_GIB: i64 = 131_072;
 
+/// The size tier of a relation of `rows` (the planner's estimate) in `pages` blocks (its
+/// files' current size; -1 when it has no storage of its own, as a partitioned table).
 pub fn size_tier(rows: f64, pages: i64) -> SizeTier {
-    if rows >= 1e8 || pages >= 100 * PAGES_PER_GIB {
+    if pages == 0 {
+        SizeTier::Empty
+    } else if rows >= 1e8 || pages >= 100 * PAGES_PER_GIB {
         SizeTier::Huge
     } else if rows >= 1e6 || pages >= PAGES_PER_GIB {
         SizeTier::Large
@@ -306,9 +312,19 @@ pub fn size_tier(rows: f64, pages: i64) -> SizeTier {
 /// Risk grows with the table's real size — a medium or higher finding goes up a level on a
 /// large table and to critical on a huge one — and a large table's ACCESS EXCLUSIVE lock
 /// without `lock_timeout` is at least medium (the lock can queue behind a long query and
-/// stall every session on the table).
+/// stall every session on the table). On an empty table, what only costs time in proportion
+/// to the rows (a scan, a rewrite, an index build) is low.
 fn scale_by_size(finding: &mut Finding, tier: SizeTier, lock_timeout_ms: Option<i64>) {
     let label = match tier {
+        SizeTier::Empty => {
+            let by_size = crate::rules::by_id(finding.rule).is_some_and(|rule| rule.by_size);
+            if by_size && finding.risk > Risk::Low {
+                let before = finding.risk;
+                finding.risk = Risk::Low;
+                finding.message.push_str(&format!(" (the table is empty: risk {before} lowered to low)"));
+            }
+            return;
+        }
         SizeTier::Small => return,
         SizeTier::Large => "large table",
         SizeTier::Huge => "huge table",
@@ -402,6 +418,24 @@ mod tests {
         assert_eq!(timed.risk, Risk::Low);
         assert_eq!(setting_ms("'2s'"), Some(2000));
         assert_eq!(setting_ms("0"), Some(0));
+    }
+
+    #[test]
+    fn an_empty_table_lowers_what_costs_time_per_row_only() {
+        use crate::rules::Finding;
+        let finding =
+            |rule: &'static str, risk| Finding { rule, risk, message: String::new(), safe_rewrite: "", relation: None };
+        let mut index = finding("create_index", Risk::High);
+        scale_by_size(&mut index, size_tier(-1.0, 0), Some(0));
+        assert_eq!(index.risk, Risk::Low);
+        assert!(index.message.contains("the table is empty"));
+        // Dropping an empty table still breaks whoever uses it.
+        let mut drop = finding("drop_table", Risk::High);
+        scale_by_size(&mut drop, size_tier(0.0, 0), Some(0));
+        assert_eq!(drop.risk, Risk::High);
+        // Statistics say nothing: a never-analyzed table with blocks is not empty.
+        assert_eq!(size_tier(-1.0, 3), SizeTier::Small);
+        assert_eq!(size_tier(0.0, -1), SizeTier::Small);
     }
 
     #[test]

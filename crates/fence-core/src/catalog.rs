@@ -14,7 +14,8 @@ pub enum RelationState {
     /// A temporary relation of this session (its own `pg_temp` schema): no other session can
     /// see it, wait for it or lose it.
     Private,
-    /// A pre-existing relation with the planner's size estimates.
+    /// A pre-existing relation: the planner's row estimate, and its size in 8 KiB blocks as
+    /// its files have it now (0: empty; -1: no storage of its own, e.g. a partitioned table).
     Existing { rows: f64, pages: i64 },
 }
 

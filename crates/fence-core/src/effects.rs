@@ -249,8 +249,17 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         }
         AlterTableAction::Table(subcommand) => table_subcommand(fx, *subcommand),
         AlterTableAction::StorageParameters { names } => storage_parameters_lock(names),
-        AlterTableAction::Inherit { parent } => {
-            fx.lock(parent, RelKind::Table, LockMode::ShareUpdateExclusive);
+        AlterTableAction::Inherit { parent, inherit } => {
+            if *inherit {
+                fx.lock(parent, RelKind::Table, LockMode::ShareUpdateExclusive);
+            }
+            LockMode::AccessExclusive
+        }
+        AlterTableAction::DropConstraint { references, .. } => {
+            // A foreign key's triggers on the referenced table are dropped with it.
+            if let Some(references) = references {
+                fx.lock(references, RelKind::Table, LockMode::AccessExclusive);
+            }
             LockMode::AccessExclusive
         }
         AlterTableAction::AttachPartition { partition } => {
@@ -295,7 +304,6 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         AlterTableAction::DropColumn { .. }
         | AlterTableAction::DropNotNull { .. }
         | AlterTableAction::ChangeDefault { .. }
-        | AlterTableAction::DropConstraint { .. }
         | AlterTableAction::Other { .. } => LockMode::AccessExclusive,
     };
     fx.lock(relation, RelKind::Table, mode);
@@ -322,8 +330,12 @@ fn alter_index_action(fx: &mut Effects, index: &RelationName, action: &AlterTabl
 fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
     let (kind, mode) = match what {
         OnRelation::CreateTrigger => (RelKind::Table, LockMode::ShareRowExclusive),
-        OnRelation::Policy | OnRelation::ReplaceView => (RelKind::Table, LockMode::AccessExclusive),
-        OnRelation::CreateStatistics => (RelKind::Table, LockMode::ShareUpdateExclusive),
+        OnRelation::Policy
+        | OnRelation::ReplaceView
+        | OnRelation::DropTrigger
+        | OnRelation::RenameTrigger
+        | OnRelation::Rule => (RelKind::Table, LockMode::AccessExclusive),
+        OnRelation::CreateStatistics | OnRelation::DropStatistics => (RelKind::Table, LockMode::ShareUpdateExclusive),
         OnRelation::RefreshMaterializedView { concurrently } => {
             fx.scans = true;
             if concurrently {
@@ -334,6 +346,7 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
             }
         }
         OnRelation::AlterSequence => (RelKind::Sequence, LockMode::ShareRowExclusive),
+        OnRelation::SequenceAsTable => (RelKind::Sequence, LockMode::AccessExclusive),
     };
     fx.lock(relation, kind, mode);
 }
@@ -387,7 +400,9 @@ fn table_subcommand(fx: &mut Effects, subcommand: TableSubcommand) -> LockMode {
         | TableSubcommand::Identity
         | TableSubcommand::DropExpression
         | TableSubcommand::AlterConstraint
-        | TableSubcommand::OfType => LockMode::AccessExclusive,
+        | TableSubcommand::OfType
+        | TableSubcommand::RenameConstraint
+        | TableSubcommand::WithoutOids => LockMode::AccessExclusive,
     }
 }
 

@@ -158,8 +158,11 @@ pub enum AlterTableAction {
     ValidateConstraint {
         name: String,
     },
+    /// `DROP CONSTRAINT`: a foreign key's referenced table is locked too (ACCESS EXCLUSIVE:
+    /// its triggers go); known from the live catalog only.
     DropConstraint {
         name: String,
+        references: Option<RelationName>,
     },
     /// `CLUSTER ON index`: marks the index (SHARE UPDATE EXCLUSIVE on both).
     ClusterOn {
@@ -172,9 +175,11 @@ pub enum AlterTableAction {
     StorageParameters {
         names: Vec<String>,
     },
-    /// `INHERIT parent` / `NO INHERIT parent`
+    /// `INHERIT parent` (SHARE UPDATE EXCLUSIVE on the parent) / `NO INHERIT parent` (the
+    /// parent is only read).
     Inherit {
         parent: RelationName,
+        inherit: bool,
     },
     /// `ATTACH PARTITION partition FOR VALUES ...`
     AttachPartition {
@@ -253,6 +258,10 @@ pub enum TableSubcommand {
     AlterConstraint,
     /// `OF type` / `NOT OF`
     OfType,
+    /// `RENAME CONSTRAINT`
+    RenameConstraint,
+    /// `SET WITHOUT OIDS` (nothing to do since PostgreSQL 12, but the lock is taken)
+    WithoutOids,
 }
 
 impl AlterTableAction {
@@ -280,6 +289,8 @@ impl TableSubcommand {
             TableSubcommand::Identity => "IDENTITY",
             TableSubcommand::DropExpression => "DROP EXPRESSION",
             TableSubcommand::AlterConstraint => "ALTER CONSTRAINT",
+            TableSubcommand::RenameConstraint => "RENAME CONSTRAINT",
+            TableSubcommand::WithoutOids => "SET WITHOUT OIDS",
             TableSubcommand::OfType => "OF / NOT OF",
         }
     }
@@ -323,8 +334,16 @@ pub enum TransactionControl {
 pub enum OnRelation {
     /// `CREATE [CONSTRAINT] TRIGGER ... ON table`
     CreateTrigger,
-    /// `CREATE / ALTER POLICY ... ON table`
+    /// `CREATE / ALTER / DROP POLICY ... ON table`
     Policy,
+    /// `DROP TRIGGER name ON table`
+    DropTrigger,
+    /// `ALTER TRIGGER ... ON table RENAME`
+    RenameTrigger,
+    /// `CREATE / DROP RULE ... ON table`, `ALTER RULE ... RENAME`
+    Rule,
+    /// `DROP STATISTICS` of statistics on the table (the live catalog knows which table)
+    DropStatistics,
     /// `CREATE STATISTICS ... FROM table`
     CreateStatistics,
     /// `CREATE OR REPLACE VIEW` of an existing view
@@ -333,6 +352,9 @@ pub enum OnRelation {
     RefreshMaterializedView { concurrently: bool },
     /// `ALTER SEQUENCE`
     AlterSequence,
+    /// `ALTER SEQUENCE ... SET LOGGED / UNLOGGED` (and ALTER TABLE's other forms on a
+    /// sequence): ACCESS EXCLUSIVE on the sequence.
+    SequenceAsTable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -479,7 +501,8 @@ impl Statement {
                         AlterTableAction::AddConstraint(c) => out.extend(constraint(c)),
                         AlterTableAction::AttachPartition { partition }
                         | AlterTableAction::DetachPartition { partition, .. } => out.push(partition),
-                        AlterTableAction::Inherit { parent } => out.push(parent),
+                        AlterTableAction::Inherit { parent, .. } => out.push(parent),
+                        AlterTableAction::DropConstraint { references: Some(references), .. } => out.push(references),
                         AlterTableAction::SetEnforced { references: Some(references), .. } => out.push(references),
                         _ => {}
                     }

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "SET lock_timeout = '2s' before the statement and retry on timeout, so a long query cannot turn the wait into an outage",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

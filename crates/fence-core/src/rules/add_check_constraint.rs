@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "ADD CONSTRAINT ... CHECK (...) NOT VALID (brief lock), then VALIDATE CONSTRAINT in a separate transaction (SHARE UPDATE EXCLUSIVE)",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "ADD COLUMN with a constant DEFAULT (no rewrite since PostgreSQL 11), or add it nullable, backfill, add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

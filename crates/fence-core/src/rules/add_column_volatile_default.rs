@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "ADD COLUMN without the default (or with a constant one), then backfill in batches (UPDATE ... WHERE id BETWEEN ...), then SET DEFAULT for new rows",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID (brief lock, no scan), then in a separate transaction VALIDATE CONSTRAINT (SHARE UPDATE EXCLUSIVE, does not block writes)",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

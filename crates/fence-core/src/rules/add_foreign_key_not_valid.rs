@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "keep NOT VALID, set a short lock_timeout, and run VALIDATE CONSTRAINT in a later transaction",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "CREATE UNIQUE INDEX CONCURRENTLY idx ON t (...); then ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX idx (or PRIMARY KEY USING INDEX)",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

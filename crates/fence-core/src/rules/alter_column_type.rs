@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "add a new column of the new type, dual-write it (trigger or application), backfill in batches, switch readers, then drop the old column",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

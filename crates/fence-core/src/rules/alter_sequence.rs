@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "for a one-off jump use setval() past the current maximum key; review RESTART values against the table's keys",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

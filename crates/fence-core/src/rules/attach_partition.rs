@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "before attaching, add a CHECK constraint matching the bound (NOT VALID, then VALIDATE in another transaction): PostgreSQL then skips the scan",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

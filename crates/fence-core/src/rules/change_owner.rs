@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "grant the privileges the new role needs instead; if ownership must move, do it in a reviewed migration of its own",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

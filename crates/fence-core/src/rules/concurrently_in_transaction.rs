@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "put the CONCURRENTLY statement in a migration (file) of its own that runs outside BEGIN ... COMMIT (most tools have a per-migration 'no transaction' switch)",
     check: Check::Transaction(check),
     since: &[],
+    by_size: false,
 };
 
 fn concurrent(statement: &Statement) -> bool {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "create the table standalone with a CHECK constraint matching the bound, then ALTER TABLE parent ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on the parent, no scan)",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

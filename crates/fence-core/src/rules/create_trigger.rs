@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "create the trigger function first and test it; create the trigger with lock_timeout set, off-peak",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

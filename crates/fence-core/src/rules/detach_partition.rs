@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "ALTER TABLE parent DETACH PARTITION child CONCURRENTLY (outside a transaction block): SHARE UPDATE EXCLUSIVE only",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "keep the triggers; if a bulk load needs them off, disable only the named user trigger, in the same transaction as the load, and re-enable before commit",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

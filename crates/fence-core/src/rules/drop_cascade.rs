@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "look up the dependents (pg_depend, or DROP without CASCADE to see PostgreSQL's list), drop them explicitly by name, then drop the object without CASCADE",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

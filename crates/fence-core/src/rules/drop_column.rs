@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
         "stop reading and writing the column in the application first (deploy), then drop it with a short lock_timeout",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,11 +10,12 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "make sure the application enforces it or no longer relies on it; drop it in a migration of its own, with lock_timeout set",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
     rule.per_action(statement, |table, action| match action {
-        AlterTableAction::DropConstraint { name } => Some(format!("{name} on {table} is no longer enforced")),
+        AlterTableAction::DropConstraint { name, .. } => Some(format!("{name} on {table} is no longer enforced")),
         _ => None,
     })
 }
@@ -27,6 +28,9 @@ mod tests {
 
     #[test]
     fn fires() {
-        assert_eq!(run(&RULE, &alter("t", AlterTableAction::DropConstraint { name: "c".into() })).len(), 1);
+        assert_eq!(
+            run(&RULE, &alter("t", AlterTableAction::DropConstraint { name: "c".into(), references: None })).len(),
+            1
+        );
     }
 }

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "DROP INDEX CONCURRENTLY (outside a transaction block)",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "drop the column defaults (or switch them to an identity) first, then drop the sequence in a later migration",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

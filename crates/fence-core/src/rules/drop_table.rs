@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "first stop all reads and writes in the application and keep a backup or a renamed copy for a release; drop later",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "check pg_depend and the application for users of the view; stop using it first (deploy), drop it in a later migration",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "create the policies first and test them as the application role inside a rolled-back transaction, then switch row security in a migration of its own",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "take the weakest mode that protects the change, keep the transaction short, and SET lock_timeout first so the LOCK cannot queue behind a long query",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "split the migration so each transaction takes ACCESS EXCLUSIVE on one table, with lock_timeout set, committing in between",
     check: Check::Transaction(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, transaction: &Transaction, _: &Statement, effects: &Effects) -> Vec<Finding> {

@@ -29,6 +29,7 @@ mod drop_constraint;
 mod drop_index;
 mod drop_sequence;
 mod drop_table;
+mod drop_trigger;
 mod drop_view;
 mod enable_row_security;
 mod lock_table;
@@ -67,6 +68,9 @@ pub struct Rule {
     /// recipe). The newest one the server (or, offline, the assumed version) has replaces
     /// `safe_rewrite`.
     pub since: &'static [(u32, &'static str)],
+    /// What the finding costs grows with the table's size (a scan, a rewrite, an index build):
+    /// on a table known to be empty it is low.
+    pub by_size: bool,
 }
 
 /// What a rule looks at: one statement, or the statement in its transaction so far.
@@ -150,6 +154,7 @@ pub static ALL: &[&Rule] = &[
     &set_access_method::RULE,
     &validate_domain::RULE,
     &disable_trigger::RULE,
+    &drop_trigger::RULE,
     &concurrently_in_transaction::RULE,
     &validate_in_same_transaction::RULE,
     &many_access_exclusive::RULE,

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view): readers keep the old contents meanwhile",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "expand and contract: add the new name (a view or a new column kept in sync), move the application, then remove the old name",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

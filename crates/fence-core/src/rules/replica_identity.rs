@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "prefer a primary key or REPLICA IDENTITY USING INDEX on a unique, non-null index; measure WAL volume before using FULL",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "create a new table with the access method (CREATE TABLE ... USING method), copy the rows in batches and switch over, or run the change in a maintenance window with lock_timeout set",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "add the foreign key again as a new constraint NOT VALID (SHARE ROW EXCLUSIVE, no scan), VALIDATE CONSTRAINT it (SHARE UPDATE EXCLUSIVE: reads and writes go on), then drop the not-enforced one",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

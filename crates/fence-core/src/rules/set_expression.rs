@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
         18,
         "make the column virtual (GENERATED ALWAYS AS (...) VIRTUAL: computed when read, nothing stored to rewrite), or add a new nullable column, fill it in batches and switch over",
     )],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
         18,
         "ALTER TABLE t ADD CONSTRAINT t_col_not_null NOT NULL col NOT VALID (no scan); then ALTER TABLE t VALIDATE CONSTRAINT t_col_not_null (the scan, under SHARE UPDATE EXCLUSIVE: reads and writes go on)",
     )],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

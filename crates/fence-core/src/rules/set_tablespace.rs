@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "create the new table or index in the target tablespace and switch over (CREATE INDEX CONCURRENTLY ... TABLESPACE, then drop the old index; for a table, pg_repack --tablespace or logical replication), or move it in a maintenance window",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "delete in small batches (DELETE ... WHERE id IN (SELECT id ... LIMIT 10000)) if the data must go while the table is in use; keep a copy first",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "review the statement by hand; approve it like any risky statement",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "name the tables that need it; leave the rest to autovacuum",
     check: Check::Statement(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "run it outside busy hours in its own transaction, separate from the NOT VALID step",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

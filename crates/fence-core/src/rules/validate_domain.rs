@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "add the constraint NOT VALID (new values are checked at once), check the existing rows with a query, and VALIDATE off-peak with lock_timeout set",
     check: Check::Statement(check),
     since: &[],
+    by_size: true,
 };
 
 fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> {

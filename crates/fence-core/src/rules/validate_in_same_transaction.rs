@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "commit after ADD CONSTRAINT ... NOT VALID, and validate in a later transaction (it then takes only SHARE UPDATE EXCLUSIVE)",
     check: Check::Transaction(check),
     since: &[],
+    by_size: false,
 };
 
 fn check(rule: &Rule, transaction: &Transaction, statement: &Statement, _: &Effects) -> Vec<Finding> {
