@@ -41,6 +41,7 @@ RESET SESSION AUTHORIZATION;
 -- A table the migration role owns and must not drop without an approval of its own.
 SET SESSION AUTHORIZATION sec_mig;
 CREATE TABLE victim_precious (id int);
+INSERT INTO victim_precious VALUES (1);
 RESET SESSION AUTHORIZATION;
 -- sec_mig may be given the approval names at run time, as CI does.
 CREATE TABLE public.approval_names AS SELECT :'dual_approval'::text AS dual_approval,

@@ -115,3 +115,8 @@ $$) ORDER BY stmt_no;
 INSERT INTO empty_ledger VALUES (1, 'one');
 SELECT relpages AS statistics_pages FROM pg_class WHERE relname = 'empty_ledger';
 SELECT risk FROM fence.analyze('CREATE INDEX ON empty_ledger (id)');
+-- An empty parent whose inheritance child has rows: ALTER TABLE recurses into the child.
+CREATE TABLE empty_parent (id int);
+CREATE TABLE full_child () INHERITS (empty_parent);
+INSERT INTO full_child VALUES (1);
+SELECT risk FROM fence.analyze('ALTER TABLE empty_parent ALTER COLUMN id TYPE bigint');

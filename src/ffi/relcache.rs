@@ -82,7 +82,7 @@ pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
     let oid = relation_oid(relation)?;
     let name = qualified_name(oid)?;
     // SAFETY: only the creation subtransaction, temporariness and size estimates are read.
-    let (info, relpages, storage, other_temp) = with_relation(oid, |rel| unsafe {
+    let (info, relpages, storage, files_tell) = with_relation(oid, |rel| unsafe {
         let form = &*(*rel).rd_rel;
         let info = RelationInfo {
             name,
@@ -92,18 +92,19 @@ pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
             pages: i64::from(form.relpages),
         };
         let storage = matches!(form.relkind as u8, b'r' | b'm' | b'i' | b'S' | b't');
-        (info, form.relpages, storage, form.relpersistence as u8 == b't' && !(*rel).rd_islocaltemp)
+        // Another session's temporary relation: only its statistics can be read. A table with
+        // inheritance children: ALTER TABLE recurses into them, so its own files do not say
+        // what the statement reads or rewrites.
+        let other_temp = form.relpersistence as u8 == b't' && !(*rel).rd_islocaltemp;
+        (info, form.relpages, storage, !other_temp && !form.relhassubclass)
     })?;
     let pages = if !storage {
         -1
-    } else if relpages > 0 || other_temp {
-        // Statistics that saw blocks: not empty (another session's temporary relation: only
-        // its statistics can be read).
-        if relpages > 0 {
-            i64::from(relpages)
-        } else {
-            -1
-        }
+    } else if relpages > 0 {
+        // Statistics that saw blocks: not empty.
+        i64::from(relpages)
+    } else if !files_tell {
+        -1
     } else {
         // No block in the statistics, which may be older than the rows: the files' size. An
         // ERROR (files gone with a concurrent DROP) leaves the size unknown.
