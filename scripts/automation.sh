@@ -38,6 +38,7 @@ ALTER TABLE maint_copy OWNER TO regress_maint;
 CREATE FUNCTION drop_maint_copy() RETURNS void SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN DROP TABLE public.maint_copy; END $$;
 ALTER FUNCTION drop_maint_copy() OWNER TO regress_maint;
 CREATE TABLE app_stats (id int PRIMARY KEY);
+INSERT INTO app_stats VALUES (1);
 ALTER TABLE app_stats OWNER TO regress_app;
 GRANT ALL ON SCHEMA partman TO regress_maint;
 GRANT ALL ON ALL TABLES IN SCHEMA partman TO regress_maint;

@@ -39,6 +39,7 @@ GRANT CREATE ON SCHEMA public TO dur_ci;
 SET SESSION AUTHORIZATION dur_ci;
 CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
 CREATE TABLE probe (id int, note text);
+INSERT INTO probe VALUES (1, NULL);
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION dur_approver;
 SELECT fence.approve('ALTER TABLE accounts ALTER COLUMN email SET NOT NULL', repository => 'acme/app', pull_request => '7');

@@ -11,7 +11,14 @@ use crate::sqltext;
 
 /// JSON of an analysis' locks, shared by the audit details and `fence.analyze`.
 pub fn locks_json(analysis: &Analysis) -> Value {
-    analysis.locks.iter().map(|l| json!({"relation": l.relation, "mode": l.mode.pg_name()})).collect()
+    analysis
+        .locks
+        .iter()
+        .map(|l| match &l.through {
+            None => json!({"relation": l.relation, "mode": l.mode.pg_name()}),
+            Some(through) => json!({"relation": l.relation, "mode": l.mode.pg_name(), "through": through}),
+        })
+        .collect()
 }
 
 /// JSON of an analysis' findings, shared by the audit details and `fence.analyze`.

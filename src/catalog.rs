@@ -3,7 +3,7 @@
 use fence_core::catalog::{Catalog, RelationState, ResolvedRelation};
 use fence_core::model::RelationName;
 
-use crate::db::{self, queries};
+use crate::db::{self, owner, queries};
 use crate::ffi::relcache;
 
 pub struct LiveCatalog;
@@ -35,6 +35,16 @@ impl Catalog for LiveCatalog {
 
     fn table_indexes(&self, table: &RelationName) -> Vec<RelationName> {
         relcache::table_indexes(table)
+    }
+
+    fn descendants(&self, table: &RelationName) -> Vec<RelationName> {
+        // Most tables have none: the catalog is queried only for those that do.
+        let Some(oid) = relcache::with_children(table) else { return Vec::new() };
+        owner::owner_read(|| {
+            db::select(queries::DESCENDANTS, &[oid.into()], |row| {
+                RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"))
+            })
+        })
     }
 
     fn referenced_tables(&self, table: &RelationName) -> Vec<RelationName> {

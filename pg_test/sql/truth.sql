@@ -45,6 +45,7 @@ CREATE RULE tags_keep AS ON DELETE TO tags WHERE false DO INSTEAD NOTHING;
 CREATE STATISTICS tags_stats ON id, label FROM tags;
 CREATE TABLE ledger (id int);
 CREATE TABLE ledger_2026 () INHERITS (ledger);
+INSERT INTO ledger_2026 SELECT g FROM generate_series(1, 100) g;
 CREATE DOMAIN contact_email AS text;
 CREATE DOMAIN work_email AS contact_email;
 ALTER DOMAIN contact_email ADD CONSTRAINT contact_email_short CHECK (length(VALUE) < 100) NOT VALID;
@@ -233,6 +234,19 @@ INSERT INTO truth_cases (stmt) VALUES
     ('ALTER TABLE members SET WITHOUT OIDS'),
     -- NO INHERIT only reads the parent.
     ('ALTER TABLE ledger_2026 NO INHERIT ledger'),
+    -- Columns, defaults, NOT NULL, CHECK constraints and statistics targets recurse into
+    -- inheritance children and partitions, under the same lock (not with ONLY); the owner
+    -- does not.
+    ('ALTER TABLE ledger ADD COLUMN memo text'),
+    ('ALTER TABLE ledger ALTER COLUMN id TYPE bigint'),
+    ('ALTER TABLE ledger ALTER COLUMN id SET NOT NULL'),
+    ('ALTER TABLE ledger ALTER COLUMN id SET DEFAULT 0'),
+    ('ALTER TABLE ONLY ledger ALTER COLUMN id SET DEFAULT 0'),
+    ('ALTER TABLE ledger ADD CONSTRAINT ledger_id_positive CHECK (id > 0)'),
+    ('ALTER TABLE ledger ALTER COLUMN id SET STATISTICS 100'),
+    ('ALTER TABLE ledger OWNER TO postgres'),
+    ('ALTER TABLE events ADD COLUMN memo text'),
+    ('ALTER TABLE events ALTER COLUMN id SET NOT NULL'),
     -- Objects that lock no table; code, whose DDL is gated as it runs.
     ('CREATE FOREIGN DATA WRAPPER truth_fdw'),
     ('CREATE OPERATOR FAMILY truth_ops USING btree'),

@@ -54,3 +54,4 @@ pub const CREATE_ROW_PARTITION: &str = include_str!("../../sql/queries/create_ro
 pub const ROW_PARTITION_COUNTS: &str = include_str!("../../sql/queries/row_partition_counts.sql");
 pub const DROP_ROW_PARTITION: &str = include_str!("../../sql/queries/drop_row_partition.sql");
 pub const SETTING_SOURCE: &str = include_str!("../../sql/queries/setting_source.sql");
+pub const DESCENDANTS: &str = include_str!("../../sql/queries/descendants.sql");

@@ -31,9 +31,7 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_MergeStmt
             | T::T_CopyStmt
             | T::T_ExplainStmt
-            // Code: the DDL it runs is gated statement by statement as it runs.
-            | T::T_DoStmt
-            | T::T_CallStmt
+            // Cursors and prepared statements (only queries can be prepared).
             | T::T_DeclareCursorStmt
             | T::T_FetchStmt
             | T::T_ClosePortalStmt
@@ -52,14 +50,8 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             }
             T::T_CreatePolicyStmt => on_relation((*(node as *mut pg_sys::CreatePolicyStmt)).table, OnRelation::Policy),
             T::T_RuleStmt => on_relation((*(node as *mut pg_sys::RuleStmt)).relation, OnRelation::Rule),
-            T::T_CreateForeignTableStmt => {
-                let stmt = &mut (*(node as *mut pg_sys::CreateForeignTableStmt)).base;
-                if stmt.partbound.is_null() {
-                    StatementKind::NoTableLock
-                } else {
-                    create_table(stmt)
-                }
-            }
+            // As CREATE TABLE: a partition or an inheritance child locks its parent.
+            T::T_CreateForeignTableStmt => create_table(&mut (*(node as *mut pg_sys::CreateForeignTableStmt)).base),
             T::T_AlterPolicyStmt => on_relation((*(node as *mut pg_sys::AlterPolicyStmt)).table, OnRelation::Policy),
             T::T_AlterSeqStmt => {
                 on_relation((*(node as *mut pg_sys::AlterSeqStmt)).sequence, OnRelation::AlterSequence)
@@ -140,7 +132,6 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_AlterDatabaseRefreshCollStmt
             | T::T_AlterSystemStmt
             | T::T_ImportForeignSchemaStmt
-            | T::T_AlterExtensionContentsStmt
             | T::T_CheckPointStmt
             | T::T_NotifyStmt
             | T::T_ListenStmt
@@ -234,19 +225,21 @@ unsafe fn alter_table(stmt: *mut pg_sys::AlterTableStmt) -> StatementKind {
             .into_iter()
             .map(|cmd| alter_table_cmd(&relation, &*(cmd as *mut pg_sys::AlterTableCmd)))
             .collect();
+        // ONLY: the subcommands that recurse into children and partitions do not.
+        let only = !stmt.relation.is_null() && !(*stmt.relation).inh;
         // By what the relation is: ALTER INDEX also alters a table, and ALTER TABLE an index.
         match super::relcache::object_kind(&relation) {
             Some(ObjectKind::Index) => return StatementKind::AlterIndex { index: relation, actions },
             Some(ObjectKind::Sequence) => {
                 return StatementKind::OnRelation { relation, what: OnRelation::SequenceAsTable }
             }
-            Some(_) => return StatementKind::AlterTable { relation, actions },
+            Some(_) => return StatementKind::AlterTable { relation, actions, only },
             None => {}
         }
         match stmt.objtype {
             // Tables and the table-like relations ALTER TABLE's subcommands also apply to.
             Ob::OBJECT_TABLE | Ob::OBJECT_VIEW | Ob::OBJECT_MATVIEW | Ob::OBJECT_FOREIGN_TABLE => {
-                StatementKind::AlterTable { relation, actions }
+                StatementKind::AlterTable { relation, actions, only }
             }
             Ob::OBJECT_INDEX => StatementKind::AlterIndex { index: relation, actions },
             Ob::OBJECT_SEQUENCE => StatementKind::OnRelation { relation, what: OnRelation::SequenceAsTable },
@@ -675,6 +668,10 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
                 _ => StatementKind::Unclassified,
             };
         }
+        if stmt.removeType == Ob::OBJECT_EXTENSION {
+            // An extension's member tables are dropped with it (not listed yet).
+            return StatementKind::Unclassified;
+        }
         let kind = object_kind(stmt.removeType);
         if let ObjectKind::Other(_) = kind {
             // Dropping a schema, type or function with CASCADE can take tables with it.
@@ -738,6 +735,7 @@ unsafe fn rename(stmt: *mut pg_sys::RenameStmt) -> StatementKind {
                 return StatementKind::AlterTable {
                     relation,
                     actions: vec![AlterTableAction::Table(Sub::RenameConstraint)],
+                    only: !(*stmt.relation).inh,
                 }
             }
             Ob::OBJECT_TRIGGER => return StatementKind::OnRelation { relation, what: OnRelation::RenameTrigger },

@@ -366,6 +366,14 @@ pub fn column_indexes(table: &RelationName, column: &str) -> Vec<RelationName> {
         .collect()
 }
 
+/// The OID of a table that has inheritance children or partitions (`relhassubclass`); None
+/// for any other (or a missing) relation.
+pub fn with_children(table: &RelationName) -> Option<pg_sys::Oid> {
+    let oid = relation_oid(table)?;
+    // SAFETY: rd_rel is valid while the entry is open.
+    (with_relation(oid, |rel| unsafe { (*(*rel).rd_rel).relhassubclass }) == Some(true)).then_some(oid)
+}
+
 /// The tables a table's foreign keys reference, schema-qualified.
 pub fn referenced_tables(table: &RelationName) -> Vec<RelationName> {
     let Some(oid) = relation_oid(table) else { return Vec::new() };

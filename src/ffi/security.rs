@@ -60,10 +60,12 @@ pub fn role_in_any(member: &str, roles: &[String]) -> bool {
     })
 }
 
-/// Whether both the role that connected and the role executing now are superusers.
+/// Whether the role that logged in is a superuser (a restore that switches to the objects'
+/// owners with SET SESSION AUTHORIZATION or SET ROLE is still a superuser's; a function
+/// owned by a superuser does not make its caller one).
 pub fn superuser_session() -> bool {
-    // SAFETY: reads the session's user and the role cache.
-    unsafe { pg_sys::superuser() && pg_sys::superuser_arg(pg_sys::GetSessionUserId()) }
+    // SAFETY: reads the authenticated user of this session and the role cache.
+    unsafe { pg_sys::superuser_arg(pg_sys::GetAuthenticatedUserId()) }
 }
 
 /// The session's live `lock_timeout`, and what bounds a statement's run: the shorter of

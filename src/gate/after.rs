@@ -14,7 +14,7 @@ use super::denials::{refuse_after, Refusal};
 use super::text::TextSource;
 use super::{skipped, watching};
 use crate::chain::events;
-use crate::db::{self, queries};
+use crate::db::{self, owner, queries};
 use crate::ffi::event_trigger::EventTriggerCall;
 use crate::ffi::{parsetree, relcache, security, xact};
 use crate::governance::policy;
@@ -59,7 +59,7 @@ pub fn record_silenced(setting: &str, value: &str, tag: String, text: Option<(St
     if !watching() {
         return;
     }
-    let source = db::select_value::<String>(queries::SETTING_SOURCE, &[setting.into()], "source");
+    let source = owner::owner_read(|| db::select_value::<String>(queries::SETTING_SOURCE, &[setting.into()], "source"));
     let said = format!(
         "fence: {tag} runs while {setting} = {value} (set by {}) silences fence's event triggers",
         source.as_deref().unwrap_or("an unknown source")

@@ -64,11 +64,16 @@ pub fn command_start(event: EventTriggerCall) {
         text: text::statement_text(node),
         drops_fence: parsetree::drops_fence(node),
         awaits_end: true,
-        row_audit_off: rowguard::tampering(node)
-            .filter(|(relid, _)| harm::is_tracked(*relid))
-            .map(|(_, relation)| Harm { why: format!("it would switch off the row audit of {relation}"), relation })
-            .or_else(|| rowguard::dependencies(node).and_then(|(renamed, dropped)| harm::harmed_by(renamed, dropped))),
+        row_audit_off: row_audit_harm(node),
     });
+}
+
+/// The tracked table whose row audit the statement would switch off or break, if any.
+fn row_audit_harm(node: *mut pgrx::pg_sys::Node) -> Option<Harm> {
+    rowguard::tampering(node)
+        .filter(|(relid, _)| harm::is_tracked(*relid))
+        .map(|(_, relation)| Harm { why: format!("it would switch off the row audit of {relation}"), relation })
+        .or_else(|| rowguard::dependencies(node).and_then(|(renamed, dropped)| harm::harmed_by(renamed, dropped)))
 }
 
 /// Decides a statement, records the decision and tells the client (an ERROR for a denial).

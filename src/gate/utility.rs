@@ -42,7 +42,9 @@ pub fn before(statement: UtilityStatement) -> usize {
     depth
 }
 
-/// Gates a statement from the hook: no event trigger will see it.
+/// Gates a statement from the hook: no event trigger will see it (with silenced event
+/// triggers, neither will the checks after it, so what it would do to a tracked table's row
+/// audit is judged here).
 fn gate_here(node: *mut pg_sys::Node) {
     gate(GateCall {
         tag: parser::command_tag(node),
@@ -50,7 +52,7 @@ fn gate_here(node: *mut pg_sys::Node) {
         text: super::text::statement_text(node),
         drops_fence: false,
         awaits_end: false,
-        row_audit_off: None,
+        row_audit_off: super::row_audit_harm(node),
     })
 }
 

@@ -259,7 +259,8 @@ fn alter_table(stmt: &protobuf::AlterTableStmt) -> StatementKind {
     match Ob::try_from(stmt.objtype) {
         // Tables and the table-like relations ALTER TABLE's subcommands also apply to.
         Ok(Ob::ObjectTable | Ob::ObjectView | Ob::ObjectMatview | Ob::ObjectForeignTable) => {
-            StatementKind::AlterTable { relation, actions }
+            let only = stmt.relation.as_ref().is_some_and(|r| !r.inh);
+            StatementKind::AlterTable { relation, actions, only }
         }
         Ok(Ob::ObjectIndex) => StatementKind::AlterIndex { index: relation, actions },
         Ok(Ob::ObjectSequence) => StatementKind::OnRelation { relation, what: OnRelation::SequenceAsTable },
@@ -314,6 +315,8 @@ fn kind(node: &N) -> StatementKind {
                 };
             }
             match object_kind(stmt.remove_type) {
+                // An extension's member tables are dropped with it (not listed yet).
+                ObjectKind::Other(_) if stmt.remove_type == Ob::ObjectExtension as i32 => StatementKind::Unclassified,
                 ObjectKind::Other(_) if cascade => StatementKind::Unclassified,
                 ObjectKind::Other(_) => StatementKind::NoTableLock,
                 kind => StatementKind::Drop {
@@ -331,9 +334,10 @@ fn kind(node: &N) -> StatementKind {
         N::CreateTrigStmt(stmt) => on_relation(&stmt.relation, OnRelation::CreateTrigger),
         N::CreatePolicyStmt(stmt) => on_relation(&stmt.table, OnRelation::Policy),
         N::RuleStmt(stmt) => on_relation(&stmt.relation, OnRelation::Rule),
+        // As CREATE TABLE: a partition or an inheritance child locks its parent.
         N::CreateForeignTableStmt(stmt) => match &stmt.base_stmt {
-            Some(base) if base.partbound.is_some() => create_table(base),
-            _ => StatementKind::NoTableLock,
+            Some(base) => create_table(base),
+            None => StatementKind::Unclassified,
         },
         N::AlterPolicyStmt(stmt) => on_relation(&stmt.table, OnRelation::Policy),
         N::AlterSeqStmt(stmt) => on_relation(&stmt.sequence, OnRelation::AlterSequence),
@@ -364,9 +368,7 @@ fn kind(node: &N) -> StatementKind {
         | N::MergeStmt(_)
         | N::CopyStmt(_)
         | N::ExplainStmt(_)
-        // Code: the DDL it runs is gated statement by statement as it runs.
-        | N::DoStmt(_)
-        | N::CallStmt(_)
+        // Cursors and prepared statements (only queries can be prepared).
         | N::DeclareCursorStmt(_)
         | N::FetchStmt(_)
         | N::ClosePortalStmt(_)
@@ -444,7 +446,6 @@ fn kind(node: &N) -> StatementKind {
         | N::AlterDatabaseRefreshCollStmt(_)
         | N::AlterSystemStmt(_)
         | N::ImportForeignSchemaStmt(_)
-        | N::AlterExtensionContentsStmt(_)
         | N::CheckPointStmt(_)
         | N::NotifyStmt(_)
         | N::ListenStmt(_)
@@ -519,6 +520,7 @@ fn rename(stmt: &protobuf::RenameStmt) -> StatementKind {
             return StatementKind::AlterTable {
                 relation,
                 actions: vec![AlterTableAction::Table(TableSubcommand::RenameConstraint)],
+                only: stmt.relation.as_ref().is_some_and(|r| !r.inh),
             }
         }
         Ok(Ob::ObjectTrigger) => return StatementKind::OnRelation { relation, what: OnRelation::RenameTrigger },

@@ -14,6 +14,8 @@ use crate::rules::{check_all, Finding, Transaction};
 pub struct LockReport {
     pub relation: String,
     pub mode: LockMode,
+    /// The table whose ALTER TABLE reaches this inheritance child or partition.
+    pub through: Option<String>,
 }
 
 /// Everything fence knows about one statement.
@@ -50,6 +52,7 @@ pub struct Analyzer<'c> {
     lock_timeout_ms: Option<i64>,
     /// Each name is resolved against the catalog once.
     resolved: HashMap<RelationName, ResolvedRelation>,
+    descendants: HashMap<RelationName, Vec<RelationName>>,
     /// The PostgreSQL major version the statements run on (the server's own; offline, the
     /// one assumed): it chooses among the safe rewrites.
     pg_version: u32,
@@ -72,6 +75,7 @@ impl<'c> Analyzer<'c> {
             transaction,
             lock_timeout_ms: None,
             resolved: HashMap::new(),
+            descendants: HashMap::new(),
             pg_version: DEFAULT_PG_VERSION,
         }
     }
@@ -99,6 +103,25 @@ impl<'c> Analyzer<'c> {
         self.resolved.entry(relation.clone()).or_insert_with(|| catalog.resolve(relation)).clone()
     }
 
+    /// A relation's name as the catalog resolved it (as written when it was not resolved).
+    fn resolved_name(&self, relation: &RelationName) -> String {
+        self.resolved.get(relation).map_or_else(|| relation.to_string(), |r| r.name.to_string())
+    }
+
+    /// The inheritance children and partitions of a relation (asked once per relation).
+    fn descendants(&mut self, relation: &RelationName) -> Vec<RelationName> {
+        let catalog = self.catalog;
+        self.descendants.entry(relation.clone()).or_insert_with(|| catalog.descendants(relation)).clone()
+    }
+
+    /// The size tier of an existing relation (Small when its size is unknown or it is new).
+    fn tier(&mut self, relation: &RelationName) -> SizeTier {
+        match self.resolve(relation).state {
+            RelationState::Existing { rows, pages } => size_tier(rows, pages),
+            _ => SizeTier::Small,
+        }
+    }
+
     fn is_new(&mut self, relation: &RelationName) -> bool {
         let resolved = self.resolve(relation);
         resolved.state.is_new() || self.created.contains(&resolved.name) || self.created.contains(relation)
@@ -122,12 +145,20 @@ impl<'c> Analyzer<'c> {
             let Some(relation) = finding.relation.clone() else { continue };
             let harmless = if exists {
                 Some("it already exists: IF NOT EXISTS skips it")
-            } else if self.is_new(&relation) {
+            } else if self.is_new(&relation) && self.descendants(&relation).iter().all(|d| self.is_new(d)) {
                 Some("created in this transaction: nobody else can be blocked")
             } else {
+                // A table with inheritance children or partitions is as large as the largest
+                // of them (ALTER TABLE recurses into them).
+                let children = self.descendants(&relation).iter().map(|d| self.tier(d)).max();
                 match self.resolve(&relation).state {
                     RelationState::Existing { rows, pages } => {
-                        scale_by_size(finding, size_tier(rows, pages), self.lock_timeout_ms);
+                        let tier = size_tier(rows, pages).max(children.unwrap_or(SizeTier::Empty));
+                        scale_by_size(finding, tier, self.lock_timeout_ms);
+                        None
+                    }
+                    RelationState::New => {
+                        scale_by_size(finding, children.unwrap_or(SizeTier::Small), self.lock_timeout_ms);
                         None
                     }
                     // CASCADE from a temporary object can reach the objects of others that
@@ -142,7 +173,7 @@ impl<'c> Analyzer<'c> {
                         }
                         Some("it does not exist: IF EXISTS skips it, otherwise PostgreSQL refuses the statement")
                     }
-                    RelationState::New | RelationState::Unknown => None,
+                    RelationState::Unknown => None,
                 }
             };
             if let Some(why) = harmless.filter(|_| finding.risk > Risk::None) {
@@ -168,15 +199,22 @@ impl<'c> Analyzer<'c> {
             resolved.clear();
         }
         let session_private = self.session_private(statement, &resolved);
-        let locks: Vec<LockReport> =
-            resolved.iter().map(|(r, l)| LockReport { relation: r.name.to_string(), mode: l.mode }).collect();
+        let locks: Vec<LockReport> = resolved
+            .iter()
+            .map(|(r, l)| LockReport {
+                relation: r.name.to_string(),
+                mode: l.mode,
+                through: l.through.as_ref().map(|t| self.resolved_name(t)),
+            })
+            .collect();
         // Only relations that exist before the script: neither missing nor created by it.
         let strongest = resolved
             .iter()
             .filter(|(r, l)| {
                 l.kind == RelKind::Table && r.state != RelationState::Missing && !self.created.contains(&r.name)
             })
-            .max_by_key(|(_, l)| l.mode);
+            // The strongest, the statement's own tables before the children it reaches.
+            .max_by_key(|(_, l)| (l.mode, l.through.is_none()));
         let analysis = Analysis {
             tag: statement.tag.clone(),
             relation: strongest.map(|(r, _)| r.name.to_string()),
@@ -381,6 +419,7 @@ mod tests {
             StatementKind::AlterTable {
                 relation: RelationName::new(None, table),
                 actions: vec![AlterTableAction::SetNotNull { column: "c".into(), proven: false }],
+                only: false,
             },
         )
     }
@@ -418,6 +457,60 @@ mod tests {
         assert_eq!(timed.risk, Risk::Low);
         assert_eq!(setting_ms("'2s'"), Some(2000));
         assert_eq!(setting_ms("0"), Some(0));
+    }
+
+    /// `shell` is created in the transaction and empty, `orders` (large) inherits from it.
+    struct ShellOverOrders;
+    impl Catalog for ShellOverOrders {
+        fn resolve(&self, relation: &RelationName) -> ResolvedRelation {
+            let name = RelationName::new(Some("public"), &relation.name);
+            let state = match relation.name.as_str() {
+                "shell" => RelationState::New,
+                _ => RelationState::Existing { rows: 5e6, pages: 200_000 },
+            };
+            ResolvedRelation { name, state }
+        }
+        fn index_table(&self, _: &RelationName) -> Option<RelationName> {
+            None
+        }
+        fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
+            Vec::new()
+        }
+        fn descendants(&self, table: &RelationName) -> Vec<RelationName> {
+            if table.name == "shell" {
+                vec![RelationName::new(Some("public"), "orders")]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+
+    #[test]
+    fn alter_table_reaches_children_and_is_rated_by_them() {
+        let retype = |only| {
+            Statement::new(
+                "ALTER TABLE",
+                StatementKind::AlterTable {
+                    relation: RelationName::new(None, "shell"),
+                    actions: vec![AlterTableAction::AlterColumnType {
+                        column: "id".into(),
+                        new_type: "bigint".into(),
+                        binary_coercible: false,
+                    }],
+                    only,
+                },
+            )
+        };
+        let a = Analyzer::new(&ShellOverOrders).analyze(&retype(false));
+        // A table made in this transaction is harmless only if what it reaches is too.
+        assert_eq!(a.risk, Risk::Critical, "{:?}", a.findings);
+        let orders = a.locks.iter().find(|l| l.relation == "public.orders").unwrap();
+        assert_eq!((orders.mode, orders.through.as_deref()), (LockMode::AccessExclusive, Some("public.shell")));
+        assert_eq!(a.relation.as_deref(), Some("public.shell"));
+        // ONLY: the child is neither locked nor rewritten (the size of what could be reached
+        // still rates the finding).
+        let only = Analyzer::new(&ShellOverOrders).analyze(&retype(true));
+        assert!(only.locks.iter().all(|l| l.relation != "public.orders"));
     }
 
     #[test]

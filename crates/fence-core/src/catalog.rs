@@ -50,6 +50,12 @@ pub trait Catalog {
     /// rewritten); empty when unknown.
     fn table_indexes(&self, table: &RelationName) -> Vec<RelationName>;
 
+    /// Every inheritance child and partition of a table, at every level (what a recursing
+    /// ALTER TABLE reaches); empty when unknown. Default: unknown.
+    fn descendants(&self, _table: &RelationName) -> Vec<RelationName> {
+        Vec::new()
+    }
+
     /// The tables a table's foreign keys reference (dropping the table drops the keys'
     /// triggers on them, under ACCESS EXCLUSIVE); empty when unknown. Default: unknown.
     fn referenced_tables(&self, _table: &RelationName) -> Vec<RelationName> {

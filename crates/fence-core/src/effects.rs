@@ -22,6 +22,9 @@ pub struct Lock {
     pub relation: RelationName,
     pub kind: RelKind,
     pub mode: LockMode,
+    /// Reached through this table: an inheritance child or partition a recursing ALTER TABLE
+    /// of it also alters.
+    pub through: Option<RelationName>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,7 +39,15 @@ impl Effects {
     fn lock(&mut self, relation: &RelationName, kind: RelKind, mode: LockMode) {
         match self.locks.iter_mut().find(|l| &l.relation == relation) {
             Some(existing) => existing.mode = existing.mode.max(mode),
-            None => self.locks.push(Lock { relation: relation.clone(), kind, mode }),
+            None => self.locks.push(Lock { relation: relation.clone(), kind, mode, through: None }),
+        }
+    }
+
+    /// A lock on an inheritance child or partition that `parent`'s statement reaches.
+    fn lock_through(&mut self, relation: &RelationName, parent: &RelationName, mode: LockMode) {
+        self.lock(relation, RelKind::Table, mode);
+        if let Some(lock) = self.locks.iter_mut().find(|l| &l.relation == relation) {
+            lock.through.get_or_insert_with(|| parent.clone());
         }
     }
 
@@ -64,12 +75,26 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
     let index_table = |index: &RelationName| catalog.index_table(index);
     let mut fx = Effects::default();
     match &statement.kind {
-        StatementKind::AlterTable { relation, actions } => {
+        StatementKind::AlterTable { relation, actions, only } => {
             for action in actions {
                 alter_table_action(&mut fx, relation, action, catalog);
             }
+            // The children and partitions a recursing subcommand reaches: the same lock, and
+            // the same rewrite.
+            let recursion = (!only && actions.iter().any(AlterTableAction::recurses))
+                .then(|| fx.locks.iter().filter(|l| &l.relation == relation).map(|l| l.mode).max())
+                .flatten();
+            let children = recursion.map(|_| catalog.descendants(relation)).unwrap_or_default();
+            if let Some(mode) = recursion {
+                for child in &children {
+                    fx.lock_through(child, relation, mode);
+                }
+            }
             if fx.rewrites {
                 fx.rewrite(relation, catalog);
+                for child in &children {
+                    fx.rewrite(child, catalog);
+                }
             }
             // Copied into another tablespace: new files, though no row is read.
             fx.rewrites |= actions.iter().any(AlterTableAction::moves_files);
@@ -480,7 +505,7 @@ mod tests {
     }
 
     fn alter(actions: Vec<AlterTableAction>) -> Statement {
-        Statement::new("ALTER TABLE", StatementKind::AlterTable { relation: users(), actions })
+        Statement::new("ALTER TABLE", StatementKind::AlterTable { relation: users(), actions, only: false })
     }
 
     /// Every index belongs to `users`; `users` has one index, `users_pkey`.

@@ -177,7 +177,13 @@ pub fn judge(
     let (decision, exemption) = if approved.reason == "approved" {
         (approved, None)
     } else {
-        let relation_ids: Vec<u32> = analysis.locks.iter().filter_map(|l| grants.relation_id(&l.relation)).collect();
+        // A child or partition the statement reaches through its table is covered with it.
+        let relation_ids: Vec<u32> = analysis
+            .locks
+            .iter()
+            .filter(|l| l.through.is_none())
+            .filter_map(|l| grants.relation_id(&l.relation))
+            .collect();
         let request = ExemptionRequest { statement_hash, content_hash, relation_ids, rules };
         let exemption = covering_exemption(&grants.exemptions(&request), &request.relation_ids, &request.rules);
         (decide(policy, &facts, &evidence, exemption), exemption)

@@ -265,6 +265,33 @@ pub enum TableSubcommand {
 }
 
 impl AlterTableAction {
+    /// Whether PostgreSQL applies the subcommand to the table's inheritance children and
+    /// partitions too (unless ONLY), under the same lock: columns, their types, defaults,
+    /// NOT NULL, statistics targets, storage and compression, CHECK and NOT NULL constraints
+    /// and their validation, dropped constraints, dropped expressions.
+    pub fn recurses(&self) -> bool {
+        match self {
+            AlterTableAction::AddColumn(_)
+            | AlterTableAction::DropColumn { .. }
+            | AlterTableAction::AlterColumnType { .. }
+            | AlterTableAction::SetNotNull { .. }
+            | AlterTableAction::DropNotNull { .. }
+            | AlterTableAction::ChangeDefault { .. }
+            | AlterTableAction::ValidateConstraint { .. }
+            | AlterTableAction::DropConstraint { .. }
+            | AlterTableAction::SetExpression { .. } => true,
+            AlterTableAction::AddConstraint(c) => matches!(c.kind, ConstraintKind::Check | ConstraintKind::NotNull),
+            AlterTableAction::Table(sub) => matches!(
+                sub,
+                TableSubcommand::SetStatistics
+                    | TableSubcommand::SetStorage
+                    | TableSubcommand::SetCompression
+                    | TableSubcommand::DropExpression
+            ),
+            _ => false,
+        }
+    }
+
     /// A `SET TABLESPACE` that moves the relation's files.
     pub fn moves_files(&self) -> bool {
         matches!(self, AlterTableAction::SetTablespace { unchanged: false, .. })
@@ -370,6 +397,9 @@ pub enum StatementKind {
     AlterTable {
         relation: RelationName,
         actions: Vec<AlterTableAction>,
+        /// `ALTER TABLE ONLY`: the subcommands that recurse into inheritance children and
+        /// partitions do not.
+        only: bool,
     },
     CreateTable {
         relation: RelationName,
@@ -493,7 +523,7 @@ impl Statement {
             c.constraints.iter_mut().filter_map(constraint)
         }
         match &mut self.kind {
-            StatementKind::AlterTable { relation, actions } => {
+            StatementKind::AlterTable { relation, actions, .. } => {
                 let mut out = vec![relation];
                 for action in actions {
                     match action {
@@ -549,7 +579,7 @@ impl Statement {
     /// The `ALTER TABLE` subcommands, with their table, if this is an `ALTER TABLE`.
     pub fn alter_actions(&self) -> impl Iterator<Item = (&RelationName, &AlterTableAction)> {
         let (relation, actions) = match &self.kind {
-            StatementKind::AlterTable { relation, actions } => (Some(relation), actions.as_slice()),
+            StatementKind::AlterTable { relation, actions, .. } => (Some(relation), actions.as_slice()),
             _ => (None, [].as_slice()),
         };
         actions.iter().filter_map(move |action| relation.map(|r| (r, action)))

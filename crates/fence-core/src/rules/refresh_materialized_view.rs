@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view): readers keep the old contents meanwhile",
     check: Check::Statement(check),
     since: &[],
-    by_size: true,
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -12,7 +12,10 @@ pub fn rel(name: &str) -> RelationName {
 }
 
 pub fn alter(table: &str, action: AlterTableAction) -> Statement {
-    Statement::new("ALTER TABLE", StatementKind::AlterTable { relation: rel(table), actions: vec![action] })
+    Statement::new(
+        "ALTER TABLE",
+        StatementKind::AlterTable { relation: rel(table), actions: vec![action], only: false },
+    )
 }
 
 /// `tag` on `public.<name>` (a trigger, policy, refresh, ...).
