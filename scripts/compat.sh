@@ -183,6 +183,21 @@ check "a relation that appears between the decision and the lock is refused" \
     "$(echo "$attach" | grep -c 'fence: blocked ALTER TABLE on part_r: it appeared after the decision')" 1
 check "  not attached, and the refusal chained" \
     "$(q enforced "SELECT count(*) FROM pg_inherits WHERE inhrelid = 'part_r'::regclass")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'appeared_after_decision'")" 01
+# A table empty when fence decides (an index build on it rated low), filled by another session
+# while the statement waits for its lock: the work was not what was decided.
+q enforced "CREATE TABLE filled_r (a int)" >/dev/null
+psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE filled_r IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(1.5)" \
+    -c "INSERT INTO filled_r SELECT g FROM generate_series(1, 10000) g" -c "COMMIT" >/dev/null &
+for _ in $(seq 1 100); do # until the other session holds the table
+    [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = 'filled_r'::regclass AND mode = 'RowExclusiveLock' AND granted")" = 1 ] && break
+    sleep 0.05
+done
+build=$(psql -X -d enforced -c "CREATE INDEX filled_r_a ON filled_r (a)" 2>&1 || true)
+wait
+check "a table filled between the decision and the lock is refused" \
+    "$(echo "$build" | grep -c 'fence: blocked CREATE INDEX on public.filled_r: its table was filled after the decision')" 1
+check "  no index, and the refusal chained" \
+    "$(q enforced "SELECT count(*) FROM pg_class WHERE relname = 'filled_r_a'")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'filled_after_decision'")" 01
 # A permanent table made to depend on a temporary type would die with the session, unseen.
 q enforced "CREATE TABLE typed_victim (a int, b text)" >/dev/null
 typed=$(psql -X -d enforced -c "CREATE TYPE pg_temp.row_ab AS (a int, b text)" \

@@ -1,7 +1,7 @@
 //! fence-core's `Catalog`, answered from the live catalog.
 
-use fence_core::catalog::{Catalog, RelationState, ResolvedRelation};
-use fence_core::model::RelationName;
+use fence_core::catalog::{Cascade, Catalog, RelationState, ResolvedRelation};
+use fence_core::model::{DropTarget, RelationName};
 
 use crate::db::{self, owner, queries};
 use crate::ffi::relcache;
@@ -35,6 +35,24 @@ impl Catalog for LiveCatalog {
 
     fn table_indexes(&self, table: &RelationName) -> Vec<RelationName> {
         relcache::table_indexes(table)
+    }
+
+    fn dropped_with(&self, target: DropTarget, names: &[String]) -> Option<Cascade> {
+        // With the session's search path (a type's name is resolved by it); the query names
+        // only the catalog's own objects.
+        let args = [target.sql().into(), names.to_vec().into()];
+        let mut cascade = Cascade::default();
+        for (relation, dropped) in db::select(queries::DROPPED_WITH, &args, |row| {
+            let relation = RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"));
+            (relation, row.get::<bool>("dropped").unwrap_or(false))
+        }) {
+            if dropped {
+                cascade.dropped.push(relation);
+            } else {
+                cascade.altered.push(relation);
+            }
+        }
+        Some(cascade)
     }
 
     fn descendants(&self, table: &RelationName) -> Vec<RelationName> {

@@ -24,6 +24,8 @@ pub struct Pending {
     pub awaiting_end: bool,
     /// Relations the decision found missing (see `Analysis::missing`).
     pub missing: Vec<RelationName>,
+    /// Tables the decision judged empty (see `Analysis::empty`).
+    pub empty: Vec<RelationName>,
 }
 
 /// A utility statement being executed.

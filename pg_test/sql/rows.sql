@@ -87,9 +87,9 @@ ALTER TRIGGER fence_row_changes ON rows_accounts DEPENDS ON EXTENSION plpgsql;
 CREATE DOMAIN rows_code AS text;
 CREATE TABLE rows_keyed (code rows_code PRIMARY KEY, v text);
 SELECT fence.track_table('rows_keyed') > 0 AS tracked;
-SELECT fence.exempt('rule', 'unclassified', 'even exempted', now() + interval '1 hour') AS unclassified \gset
+SELECT fence.exempt('relation', 'public.rows_keyed', 'even exempted', now() + interval '1 hour') AS keyed_exemption \gset
 DROP DOMAIN rows_code CASCADE;
-SELECT fence.revoke_exemption(:unclassified, 'done');
+SELECT fence.revoke_exemption(:keyed_exemption, 'done');
 SELECT fence.untrack_table('rows_keyed') > 0 AS untracked;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rows_accounts'::regclass ORDER BY 1;
 SELECT reason, relation, command_tag FROM fence.audit_chain WHERE reason = 'row_audit_protected' ORDER BY seq;

@@ -36,6 +36,8 @@ CREATE TYPE org_shape AS (id bigint, name text);
 CREATE TABLE typed_orgs OF org_shape;
 CREATE INDEX orgs_lower_name_idx ON orgs (lower(name));
 CREATE SCHEMA truth_archive;
+CREATE TABLE truth_archive.snapshots (id int);
+CREATE VIEW snapshot_ids AS SELECT id FROM truth_archive.snapshots;
 CREATE TYPE mood AS ENUM ('ok', 'meh');
 CREATE TABLE moods (id int, feeling mood);
 CREATE TABLE tags (id int, label text);
@@ -78,12 +80,13 @@ BEGIN
     INTO predicted
     FROM fence.analyze(stmt) a
     LEFT JOIN LATERAL jsonb_array_elements(a.locks) l ON l ->> 'mode' <> 'AccessShareLock';
-    SELECT jsonb_object_agg(c.oid::text, jsonb_build_array('truth.' || c.relname, c.relkind::text)),
+    SELECT jsonb_object_agg(c.oid::text, jsonb_build_array(c.relnamespace::regnamespace::text || '.' || c.relname, c.relkind::text)),
            jsonb_object_agg(c.oid::text, c.relfilenode)
     INTO existing, files
-    FROM pg_class c WHERE c.relnamespace = 'truth'::regnamespace AND c.relkind IN ('r', 'i', 'p', 'v', 'm', 'S');
+    FROM pg_class c WHERE c.relnamespace IN ('truth'::regnamespace, 'truth_archive'::regnamespace)
+                      AND c.relkind IN ('r', 'i', 'p', 'v', 'm', 'S');
     SELECT jsonb_object_agg(s.relid::text, s.seq_scan) INTO scans
-    FROM pg_stat_xact_user_tables s WHERE s.schemaname = 'truth';
+    FROM pg_stat_xact_user_tables s WHERE s.schemaname IN ('truth', 'truth_archive');
     BEGIN
         EXECUTE stmt;
         SELECT pg_catalog.string_agg(rel || '=' || lock_rank[strongest], ' ' ORDER BY rel)
@@ -228,6 +231,12 @@ INSERT INTO truth_cases (stmt) VALUES
     ('DROP RULE tags_keep ON tags'),
     ('DROP STATISTICS tags_stats'),
     ('ALTER STATISTICS tags_stats SET STATISTICS 100'),
+    -- What a DROP ... CASCADE takes with it, from the dependency catalog: a column of the
+    -- dropped type (its table altered), a domain over the dropped domain and its columns, a
+    -- view elsewhere on a table of the dropped schema.
+    ('DROP TYPE mood CASCADE'),
+    ('DROP DOMAIN contact_email CASCADE'),
+    ('DROP SCHEMA truth_archive CASCADE'),
     -- Constraints: renaming one; dropping a foreign key also locks the referenced table.
     ('ALTER TABLE members RENAME CONSTRAINT members_seq_positive TO members_seq_pos'),
     ('ALTER TABLE badges DROP CONSTRAINT badges_org_fk'),
@@ -344,7 +353,7 @@ WHERE r NOT IN (SELECT f ->> 'rule' FROM truth_cases c, fence.analyze(c.stmt) a,
 ORDER BY 1;
 
 DROP SCHEMA truth CASCADE;
-DROP SCHEMA truth_archive;
+DROP SCHEMA truth_archive CASCADE;
 DROP TABLESPACE truth_space;
 DROP ACCESS METHOD truth_heap;
 RESET search_path;

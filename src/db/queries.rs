@@ -55,3 +55,4 @@ pub const ROW_PARTITION_COUNTS: &str = include_str!("../../sql/queries/row_parti
 pub const DROP_ROW_PARTITION: &str = include_str!("../../sql/queries/drop_row_partition.sql");
 pub const SETTING_SOURCE: &str = include_str!("../../sql/queries/setting_source.sql");
 pub const DESCENDANTS: &str = include_str!("../../sql/queries/descendants.sql");
+pub const DROPPED_WITH: &str = include_str!("../../sql/queries/dropped_with.sql");

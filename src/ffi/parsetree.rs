@@ -1,8 +1,9 @@
 //! Maps the server's parse tree of a utility statement into fence-core's statement model.
 
 use fence_core::model::{
-    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, Generated,
-    ObjectKind, OnRelation, RelationName, Statement, StatementKind, TableSubcommand as Sub, TransactionControl,
+    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, DropTarget,
+    Generated, ObjectKind, OnRelation, RelationName, Statement, StatementKind, TableSubcommand as Sub,
+    TransactionControl,
 };
 use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, ObjectType as Ob};
 
@@ -668,9 +669,30 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
                 _ => StatementKind::Unclassified,
             };
         }
-        if stmt.removeType == Ob::OBJECT_EXTENSION {
-            // An extension's member tables are dropped with it (not listed yet).
-            return StatementKind::Unclassified;
+        // Schemas, types, domains and extensions: what goes with them is in the catalog.
+        let target = match stmt.removeType {
+            Ob::OBJECT_SCHEMA => Some(DropTarget::Schema),
+            Ob::OBJECT_TYPE | Ob::OBJECT_DOMAIN => Some(DropTarget::Type),
+            Ob::OBJECT_EXTENSION => Some(DropTarget::Extension),
+            _ => None,
+        };
+        if let Some(target) = target {
+            let names = list_nodes(stmt.objects)
+                .into_iter()
+                .map(|n| {
+                    // A type's name is a TypeName; a schema's or an extension's a String.
+                    let parts = if tag(n) == T::T_TypeName {
+                        list_nodes((*(n as *mut pg_sys::TypeName)).names)
+                            .into_iter()
+                            .filter_map(|p| string_value(p))
+                            .collect()
+                    } else {
+                        string_value(n).into_iter().collect::<Vec<_>>()
+                    };
+                    parts.iter().map(|p| quote_identifier(p)).collect::<Vec<_>>().join(".")
+                })
+                .collect();
+            return StatementKind::DropObjects { target, names, cascade };
         }
         let kind = object_kind(stmt.removeType);
         if let ObjectKind::Other(_) = kind {
@@ -772,4 +794,11 @@ unsafe fn comment(stmt: *mut pg_sys::CommentStmt) -> StatementKind {
         };
         StatementKind::Comment { relation }
     }
+}
+
+/// An identifier quoted as PostgreSQL quotes it (only when it must be).
+fn quote_identifier(name: &str) -> String {
+    let Ok(c_name) = std::ffi::CString::new(name) else { return name.to_string() };
+    // SAFETY: quote_identifier returns its argument or a palloc'd quoted copy.
+    unsafe { cstr(pg_sys::quote_identifier(c_name.as_ptr())) }.unwrap_or_else(|| name.to_string())
 }

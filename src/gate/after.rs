@@ -147,6 +147,24 @@ fn refuse_if_appeared(tag: &str, at_drop: bool) {
     });
 }
 
+/// A table the decision judged empty (and so rated low what costs time per row) that holds
+/// rows by the statement's end: another session filled it while the statement waited for its
+/// lock. The decision did not cover the work done, so the statement is refused.
+fn refuse_if_filled(tag: &str) {
+    let filled = events::awaiting_empty().into_iter().find(|t| relcache::lookup(t).is_some_and(|info| info.pages != 0));
+    let Some(filled) = filled else { return };
+    refuse_after(Refusal {
+        tag,
+        relation: &filled.to_string(),
+        reason: "filled_after_decision",
+        explanation: format!(
+            "{filled} was empty when fence decided (what costs time per row was rated low), and it held rows when the statement ran"
+        ),
+        what: "its table was filled after the decision",
+        hint: "Run the statement again: fence decides on the table as it is now.".into(),
+    });
+}
+
 /// Objects the statement left outside the session's temporary schema that depend on one
 /// inside it (`ALTER TABLE t OF pg_temp.some_type`, a default using a temporary sequence):
 /// PostgreSQL drops them with the session or at DISCARD TEMP, firing no event trigger, so they
@@ -181,6 +199,7 @@ fn refuse_temporary_dependencies(tag: &str) {
 pub fn command_end(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
     refuse_if_appeared(tag, false);
+    refuse_if_filled(tag);
     if relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
     }

@@ -162,7 +162,7 @@ pub fn gate(call: GateCall) {
         // on its own (a repeat of one this session wrote is counted instead).
         denials::persist_repeat(&mut event)
     } else {
-        events::buffer(event, call.awaits_end, analysis.missing.clone());
+        events::buffer(event, call.awaits_end, analysis.missing.clone(), analysis.empty.clone());
         Progress::Chained
     };
     report::report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);

@@ -4,8 +4,9 @@
 //! known to be binary-coercible.
 
 use fence_core::model::{
-    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, Generated,
-    ObjectKind, OnRelation, RelationName, Statement, StatementKind, TableSubcommand, TransactionControl, Volatility,
+    alter_domain_validates, subcommand_words, AlterTableAction, ColumnDef, Constraint, ConstraintKind, DropTarget,
+    Generated, ObjectKind, OnRelation, RelationName, Statement, StatementKind, TableSubcommand, TransactionControl,
+    Volatility,
 };
 use pg_query::protobuf::{self, AlterTableType as At, ConstrType as Ct, ObjectType as Ob};
 use pg_query::NodeEnum as N;
@@ -314,9 +315,27 @@ fn kind(node: &N) -> StatementKind {
                     _ => StatementKind::Unclassified,
                 };
             }
+            // Schemas, types, domains and extensions: what goes with them is in the catalog
+            // (offline: unknown).
+            let target = match Ob::try_from(stmt.remove_type) {
+                Ok(Ob::ObjectSchema) => Some(DropTarget::Schema),
+                Ok(Ob::ObjectType | Ob::ObjectDomain) => Some(DropTarget::Type),
+                Ok(Ob::ObjectExtension) => Some(DropTarget::Extension),
+                _ => None,
+            };
+            if let Some(target) = target {
+                let names = stmt
+                    .objects
+                    .iter()
+                    .map(|o| match o.node.as_ref() {
+                        Some(N::TypeName(t)) => t.names.iter().filter_map(string).collect::<Vec<_>>().join("."),
+                        Some(N::String(s)) => s.sval.clone(),
+                        _ => String::new(),
+                    })
+                    .collect();
+                return StatementKind::DropObjects { target, names, cascade };
+            }
             match object_kind(stmt.remove_type) {
-                // An extension's member tables are dropped with it (not listed yet).
-                ObjectKind::Other(_) if stmt.remove_type == Ob::ObjectExtension as i32 => StatementKind::Unclassified,
                 ObjectKind::Other(_) if cascade => StatementKind::Unclassified,
                 ObjectKind::Other(_) => StatementKind::NoTableLock,
                 kind => StatementKind::Drop {

@@ -39,6 +39,10 @@ pub struct Analysis {
     /// Relations the statement names that do not exist (their findings and locks count for
     /// nothing): should one exist when the statement runs, the decision did not cover it.
     pub missing: Vec<RelationName>,
+    /// Tables a finding was lowered for because their files held no block: another session
+    /// could fill one while the statement waits for its lock, so it is checked again when the
+    /// statement ends.
+    pub empty: Vec<RelationName>,
 }
 
 /// Analyzes statements in order, remembering relations created earlier in the same script
@@ -141,6 +145,7 @@ impl<'c> Analyzer<'c> {
         let mut findings = check_all(&self.transaction, statement, &fx, self.pg_version);
         let exists = self.already_exists(statement);
         let mut missing: Vec<RelationName> = Vec::new();
+        let mut empty: Vec<RelationName> = Vec::new();
         for finding in &mut findings {
             let Some(relation) = finding.relation.clone() else { continue };
             let harmless = if exists {
@@ -154,7 +159,12 @@ impl<'c> Analyzer<'c> {
                 match self.resolve(&relation).state {
                     RelationState::Existing { rows, pages } => {
                         let tier = size_tier(rows, pages).max(children.unwrap_or(SizeTier::Empty));
+                        let before = finding.risk;
                         scale_by_size(finding, tier, self.lock_timeout_ms);
+                        let resolved = self.resolve(&relation).name;
+                        if tier == SizeTier::Empty && finding.risk < before && !empty.contains(&resolved) {
+                            empty.push(resolved);
+                        }
                         None
                     }
                     RelationState::New => {
@@ -231,6 +241,7 @@ impl<'c> Analyzer<'c> {
                 StatementKind::CreateTable { relation, .. } => missing.into_iter().filter(|m| m != relation).collect(),
                 _ => missing,
             },
+            empty,
         };
         if !exists {
             self.remember_created(statement);

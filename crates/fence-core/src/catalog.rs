@@ -1,7 +1,17 @@
 //! What the analysis may ask about the database. The extension answers from the live
 //! catalog; offline front ends answer "unknown".
 
-use crate::model::RelationName;
+use crate::model::{DropTarget, RelationName};
+
+/// What a DROP takes with it, from the dependency catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cascade {
+    /// Tables, views, materialized views, foreign tables and sequences dropped.
+    pub dropped: Vec<RelationName>,
+    /// Tables that lose a column, constraint, trigger, default, index or policy (ACCESS
+    /// EXCLUSIVE on each).
+    pub altered: Vec<RelationName>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RelationState {
@@ -49,6 +59,12 @@ pub trait Catalog {
     /// The indexes of a table (rebuilt, under ACCESS EXCLUSIVE, when the table is
     /// rewritten); empty when unknown.
     fn table_indexes(&self, table: &RelationName) -> Vec<RelationName>;
+
+    /// What dropping these schemas, types or extensions takes with it (with CASCADE, or an
+    /// extension's members); None when unknown. Default: unknown.
+    fn dropped_with(&self, _target: DropTarget, _names: &[String]) -> Option<Cascade> {
+        None
+    }
 
     /// Every inheritance child and partition of a table, at every level (what a recursing
     /// ALTER TABLE reaches); empty when unknown. Default: unknown.

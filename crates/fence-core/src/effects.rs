@@ -5,8 +5,8 @@
 use crate::catalog::Catalog;
 use crate::lock::LockMode;
 use crate::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, ObjectKind, OnRelation, ReindexTarget, RelationName,
-    Statement, StatementKind, TableSubcommand,
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, DropTarget, ObjectKind, OnRelation, ReindexTarget,
+    RelationName, Statement, StatementKind, TableSubcommand,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,10 @@ pub struct Lock {
 pub struct Effects {
     /// At most one entry per relation: the strongest mode taken on it.
     pub locks: Vec<Lock>,
+    /// Relations dropped though the statement does not name them (a CASCADE's reach).
+    pub dropped: Vec<RelationName>,
+    /// What the statement does could not be known (the catalog could not tell).
+    pub unknown: bool,
     pub rewrites: bool,
     pub scans: bool,
 }
@@ -202,6 +206,21 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
         }
         StatementKind::Reindex { target, relation, concurrently } => {
             reindex(&mut fx, *target, relation.as_ref(), *concurrently, catalog)
+        }
+        StatementKind::DropObjects { target, names, cascade } => {
+            // Without CASCADE a schema or type with dependents is refused by PostgreSQL; an
+            // extension takes its members either way.
+            if *cascade || *target == DropTarget::Extension {
+                match catalog.dropped_with(*target, names) {
+                    Some(cascade) => {
+                        for relation in cascade.dropped.iter().chain(&cascade.altered) {
+                            fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
+                        }
+                        fx.dropped = cascade.dropped;
+                    }
+                    None => fx.unknown = true,
+                }
+            }
         }
         StatementKind::Comment { relation: None }
         | StatementKind::AlterDomain { validates: false, .. }
@@ -597,6 +616,44 @@ mod tests {
         assert!(!effects(&alter(vec![AlterTableAction::AddColumn(column.clone())]), &OfflineCatalog).rewrites);
         column.generated = Some(crate::model::Generated::Stored);
         assert!(effects(&alter(vec![AlterTableAction::AddColumn(column)]), &OfflineCatalog).rewrites);
+    }
+
+    #[test]
+    fn a_cascade_locks_and_drops_what_the_catalog_says() {
+        use crate::catalog::{Cascade, ResolvedRelation};
+        use crate::model::DropTarget;
+        struct Dependencies;
+        impl Catalog for Dependencies {
+            fn resolve(&self, relation: &RelationName) -> ResolvedRelation {
+                OfflineCatalog.resolve(relation)
+            }
+            fn index_table(&self, _: &RelationName) -> Option<RelationName> {
+                None
+            }
+            fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
+                Vec::new()
+            }
+            fn dropped_with(&self, _: DropTarget, _: &[String]) -> Option<Cascade> {
+                Some(Cascade {
+                    dropped: vec![RelationName::new(Some("s"), "a")],
+                    altered: vec![RelationName::new(Some("public"), "b")],
+                })
+            }
+        }
+        let drop = |cascade| {
+            Statement::new(
+                "DROP SCHEMA",
+                StatementKind::DropObjects { target: DropTarget::Schema, names: vec!["s".into()], cascade },
+            )
+        };
+        let fx = effects(&drop(true), &Dependencies);
+        assert_eq!(fx.locks.len(), 2);
+        assert!(fx.locks.iter().all(|l| l.mode == LockMode::AccessExclusive));
+        assert_eq!(fx.dropped, vec![RelationName::new(Some("s"), "a")]);
+        // Without CASCADE PostgreSQL refuses a schema with dependents; offline nothing is known.
+        assert!(effects(&drop(false), &Dependencies).locks.is_empty());
+        let offline = effects(&drop(true), &OfflineCatalog);
+        assert!(offline.unknown && offline.locks.is_empty());
     }
 
     #[test]

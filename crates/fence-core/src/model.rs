@@ -384,6 +384,25 @@ pub enum OnRelation {
     SequenceAsTable,
 }
 
+/// What a `DROP` whose reach only the catalog knows drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropTarget {
+    Schema,
+    /// A type or a domain.
+    Type,
+    Extension,
+}
+
+impl DropTarget {
+    pub fn sql(self) -> &'static str {
+        match self {
+            DropTarget::Schema => "schema",
+            DropTarget::Type => "type",
+            DropTarget::Extension => "extension",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReindexTarget {
     Index,
@@ -492,6 +511,15 @@ pub enum StatementKind {
         name: String,
         value: Option<String>,
     },
+    /// `DROP SCHEMA | TYPE | DOMAIN ... CASCADE` and `DROP EXTENSION`: what goes with them
+    /// (tables, views, columns, constraints, triggers) is looked up in the live catalog's
+    /// dependencies (offline: unknown, unclassified).
+    DropObjects {
+        target: DropTarget,
+        /// The objects' names as written (`s.name`).
+        names: Vec<String>,
+        cascade: bool,
+    },
     /// DDL that takes no lock on an existing table, view or index (schemas, functions,
     /// types, sequences, grants, extensions ...).
     NoTableLock,
@@ -568,6 +596,7 @@ impl Statement {
             | StatementKind::LockTable { relations, .. }
             | StatementKind::Vacuum { relations, .. } => relations.iter_mut().collect(),
             StatementKind::AlterDomain { .. }
+            | StatementKind::DropObjects { .. }
             | StatementKind::Transaction(_)
             | StatementKind::Data
             | StatementKind::Setting { .. }

@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "reorder online with pg_repack --order-by, or accept the current physical order",
     check: Check::Statement(check),
     since: &[],
-    by_size: true,
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     by_size: false,
 };
 
-fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
     match &statement.kind {
         StatementKind::Drop { objects, cascade: true, .. } => objects
             .iter()
@@ -21,6 +21,14 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
                 rule.finding(Some(object), format!("dropping {object} with CASCADE drops its dependents too"))
             })
             .collect(),
+        StatementKind::DropObjects { names, cascade: true, .. } => {
+            let reach = if fx.dropped.is_empty() {
+                "nothing else but what depends on it".to_string()
+            } else {
+                fx.dropped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            };
+            vec![rule.finding(None, format!("dropping {} with CASCADE drops {reach}", names.join(", ")))]
+        }
         _ => Vec::new(),
     }
 }

@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
     by_size: false,
 };
 
-fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
-    match &statement.kind {
+fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = match &statement.kind {
         StatementKind::Drop { kind: ObjectKind::Table, objects, cascade, .. } => objects
             .iter()
             .map(|table| {
@@ -23,7 +23,15 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
             })
             .collect(),
         _ => Vec::new(),
-    }
+    };
+    // What a DROP ... CASCADE (or an extension's drop) takes with it, each rated as if
+    // dropped by name.
+    findings.extend(
+        fx.dropped.iter().map(|relation| {
+            rule.finding(Some(relation), format!("{} also drops {relation} and its data", statement.tag))
+        }),
+    );
+    findings
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "REINDEX ... CONCURRENTLY (outside a transaction block): writes and reads go on while the index is rebuilt",
     check: Check::Statement(check),
     since: &[],
-    by_size: true,
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {

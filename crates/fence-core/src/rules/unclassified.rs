@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     by_size: false,
 };
 
-fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
     let mut findings: Vec<Finding> = statement
         .alter_actions()
         .filter_map(|(table, action)| match action {
@@ -32,6 +32,8 @@ fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
     }
     if statement.kind == StatementKind::Unclassified {
         findings.push(rule.finding(None, format!("{} is not classified", statement.tag)));
+    } else if fx.unknown {
+        findings.push(rule.finding(None, format!("what {} takes with it is unknown here", statement.tag)));
     }
     findings
 }

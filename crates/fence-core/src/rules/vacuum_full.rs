@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     safe_rewrite: "reclaim space online with pg_repack, or plain VACUUM (SHARE UPDATE EXCLUSIVE) if freeing space for reuse is enough",
     check: Check::Statement(check),
     since: &[],
-    by_size: true,
+    by_size: false,
 };
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {

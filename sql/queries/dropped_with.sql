@@ -1,0 +1,52 @@
+-- What dropping the schemas, types (domains) or extensions $2 (of kind $1: 'schema', 'type',
+-- 'extension'; types resolved with the session's search_path) takes with it, following
+-- PostgreSQL's dependency rules: whatever depends on a dropped object normally,
+-- automatically, internally or as an extension member goes too, and an object whose internal
+-- part goes (a view's rule, a table's row type) goes whole. A column reached (of a dropped
+-- type or domain) leaves its table altered, not dropped; so does a constraint, trigger,
+-- default, index or policy reached.
+WITH RECURSIVE roots(classid, objid) AS (
+    SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass::pg_catalog.oid, n.oid
+    FROM pg_catalog.pg_namespace n WHERE $1 = 'schema' AND n.nspname = ANY ($2)
+    UNION ALL
+    SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, pg_catalog.to_regtype(name)::pg_catalog.oid
+    FROM pg_catalog.unnest($2) name WHERE $1 = 'type' AND pg_catalog.to_regtype(name) IS NOT NULL
+    UNION ALL
+    SELECT 'pg_catalog.pg_extension'::pg_catalog.regclass::pg_catalog.oid, e.oid
+    FROM pg_catalog.pg_extension e WHERE $1 = 'extension' AND e.extname = ANY ($2)
+),
+reached(classid, objid, objsubid) AS (
+    SELECT classid, objid, 0 FROM roots
+    UNION
+    SELECT x.classid, x.objid, x.objsubid
+    FROM reached r
+    CROSS JOIN LATERAL (
+        SELECT d.classid, d.objid, d.objsubid FROM pg_catalog.pg_depend d
+        WHERE d.refclassid = r.classid AND d.refobjid = r.objid
+          AND (r.objsubid = 0 OR d.refobjsubid = r.objsubid) AND d.deptype IN ('n', 'a', 'e', 'x', 'i')
+        UNION ALL
+        SELECT d.refclassid, d.refobjid, 0 FROM pg_catalog.pg_depend d
+        WHERE d.classid = r.classid AND d.objid = r.objid AND d.deptype = 'i'
+    ) x
+),
+relations(relid, dropped) AS (
+    SELECT r.objid, r.objsubid = 0 FROM reached r
+    WHERE r.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    UNION ALL SELECT k.conrelid, false FROM reached r JOIN pg_catalog.pg_constraint k
+        ON r.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND k.oid = r.objid
+    UNION ALL SELECT t.tgrelid, false FROM reached r JOIN pg_catalog.pg_trigger t
+        ON r.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND t.oid = r.objid
+    UNION ALL SELECT a.adrelid, false FROM reached r JOIN pg_catalog.pg_attrdef a
+        ON r.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND a.oid = r.objid
+    UNION ALL SELECT p.polrelid, false FROM reached r JOIN pg_catalog.pg_policy p
+        ON r.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND p.oid = r.objid
+    UNION ALL SELECT w.ev_class, false FROM reached r JOIN pg_catalog.pg_rewrite w
+        ON r.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND w.oid = r.objid
+)
+SELECT n.nspname::text, c.relname::text, pg_catalog.bool_or(x.dropped) AS dropped
+FROM relations x
+JOIN pg_catalog.pg_class c ON c.oid = x.relid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+GROUP BY 1, 2
+ORDER BY 1, 2
