@@ -237,6 +237,10 @@ INSERT INTO truth_cases (stmt) VALUES
     ('DROP TYPE mood CASCADE'),
     ('DROP DOMAIN contact_email CASCADE'),
     ('DROP SCHEMA truth_archive CASCADE'),
+    -- A table dropped with CASCADE: the views on it go too, other tables lose their foreign
+    -- keys to it.
+    ('DROP TABLE orgs CASCADE'),
+    ('DROP TABLE members CASCADE'),
     -- Constraints: renaming one; dropping a foreign key also locks the referenced table.
     ('ALTER TABLE members RENAME CONSTRAINT members_seq_positive TO members_seq_pos'),
     ('ALTER TABLE badges DROP CONSTRAINT badges_org_fk'),

@@ -1,5 +1,6 @@
--- What dropping the schemas, types (domains) or extensions $2 (of kind $1: 'schema', 'type',
--- 'extension'; types resolved with the session's search_path) takes with it, following
+-- What dropping the schemas, types (domains), extensions or relations $2 (of kind $1:
+-- 'schema', 'type', 'extension', 'relation'; types and relations resolved with the session's
+-- search_path) takes with it, following
 -- PostgreSQL's dependency rules: whatever depends on a dropped object normally,
 -- automatically, internally or as an extension member goes too, and an object whose internal
 -- part goes (a view's rule, a table's row type) goes whole. A column reached (of a dropped
@@ -14,6 +15,9 @@ WITH RECURSIVE roots(classid, objid) AS (
     UNION ALL
     SELECT 'pg_catalog.pg_extension'::pg_catalog.regclass::pg_catalog.oid, e.oid
     FROM pg_catalog.pg_extension e WHERE $1 = 'extension' AND e.extname = ANY ($2)
+    UNION ALL
+    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, pg_catalog.to_regclass(name)::pg_catalog.oid
+    FROM pg_catalog.unnest($2) name WHERE $1 = 'relation' AND pg_catalog.to_regclass(name) IS NOT NULL
 ),
 reached(classid, objid, objsubid) AS (
     SELECT classid, objid, 0 FROM roots

@@ -23,7 +23,7 @@ pub struct Lock {
     pub kind: RelKind,
     pub mode: LockMode,
     /// Reached through this table: an inheritance child or partition a recursing ALTER TABLE
-    /// of it also alters.
+    /// of it also alters, or what a DROP ... CASCADE of it takes along.
     pub through: Option<RelationName>,
 }
 
@@ -47,7 +47,8 @@ impl Effects {
         }
     }
 
-    /// A lock on an inheritance child or partition that `parent`'s statement reaches.
+    /// A lock on a relation that `parent`'s statement reaches (an inheritance child or
+    /// partition, a dependent a CASCADE takes along).
     fn lock_through(&mut self, relation: &RelationName, parent: &RelationName, mode: LockMode) {
         self.lock(relation, RelKind::Table, mode);
         if let Some(lock) = self.locks.iter_mut().find(|l| &l.relation == relation) {
@@ -143,8 +144,25 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             fx.lock(relation, RelKind::Table, mode);
             fx.scans = true;
         }
-        StatementKind::Drop { kind, objects, concurrently, .. } => {
+        StatementKind::Drop { kind, objects, concurrently, cascade } => {
             drop_objects(&mut fx, kind, objects, *concurrently, &index_table);
+            // What CASCADE takes with the named relations (views on them, foreign keys of
+            // other tables referencing them): from the catalog, when it knows.
+            let relations = matches!(
+                kind,
+                ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence
+            );
+            if *cascade && relations {
+                let names: Vec<String> = objects.iter().map(RelationName::quoted).collect();
+                if let (Some(cascade), Some(first)) =
+                    (catalog.dropped_with(DropTarget::Relation, &names), objects.first())
+                {
+                    for relation in cascade.dropped.iter().chain(&cascade.altered).filter(|r| !objects.contains(r)) {
+                        fx.lock_through(relation, first, LockMode::AccessExclusive);
+                    }
+                    fx.dropped = cascade.dropped.into_iter().filter(|r| !objects.contains(r)).collect();
+                }
+            }
             if *kind == ObjectKind::Table {
                 for table in objects {
                     for index in catalog.table_indexes(table) {

@@ -22,6 +22,15 @@ impl RelationName {
     pub fn is_temp_schema(&self) -> bool {
         self.schema.as_deref() == Some("pg_temp")
     }
+
+    /// The name with each part double-quoted, as SQL (and `to_regclass`) reads it exactly.
+    pub fn quoted(&self) -> String {
+        let quote = |part: &str| format!("\"{}\"", part.replace('"', "\"\""));
+        match &self.schema {
+            Some(schema) => format!("{}.{}", quote(schema), quote(&self.name)),
+            None => quote(&self.name),
+        }
+    }
 }
 
 impl fmt::Display for RelationName {
@@ -391,6 +400,8 @@ pub enum DropTarget {
     /// A type or a domain.
     Type,
     Extension,
+    /// Tables, views, materialized views, sequences dropped with CASCADE.
+    Relation,
 }
 
 impl DropTarget {
@@ -399,6 +410,7 @@ impl DropTarget {
             DropTarget::Schema => "schema",
             DropTarget::Type => "type",
             DropTarget::Extension => "extension",
+            DropTarget::Relation => "relation",
         }
     }
 }

@@ -26,11 +26,9 @@ fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
     };
     // What a DROP ... CASCADE (or an extension's drop) takes with it, each rated as if
     // dropped by name.
-    findings.extend(
-        fx.dropped.iter().map(|relation| {
-            rule.finding(Some(relation), format!("{} also drops {relation} and its data", statement.tag))
-        }),
-    );
+    findings.extend(fx.dropped.iter().map(|relation| {
+        rule.finding(Some(relation), format!("{} also drops {relation} (and whatever it holds)", statement.tag))
+    }));
     findings
 }
 
