@@ -198,6 +198,38 @@ check "a table filled between the decision and the lock is refused" \
     "$(echo "$build" | grep -c 'fence: blocked CREATE INDEX on public.filled_r: its table was filled after the decision')" 1
 check "  no index, and the refusal chained" \
     "$(q enforced "SELECT count(*) FROM pg_class WHERE relname = 'filled_r_a'")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'filled_after_decision'")" 01
+# The lock queue, before the statement joins it: a long query holding ACCESS SHARE, then an
+# idle-in-transaction writer, are named, and (lock_queue: refuse) the statement refused; under
+# the default (warn), named in a WARNING before the statement waits.
+q enforced "CREATE TABLE lq (id int)" >/dev/null
+q enforced "INSERT INTO lq VALUES (1)" >/dev/null
+q enforced "SELECT fence.set_policy('{\"lock_queue\": \"refuse\", \"lock_queue_max_age\": \"1s\"}', 'compat: lock queue')" >/dev/null
+psql -X -q -d enforced -c "SELECT count(*), pg_sleep(4) FROM lq" >/dev/null &
+sleep 1.5
+queued=$(psql -X -d enforced -c "ALTER TABLE lq ADD COLUMN c int" 2>&1 || true)
+wait
+check "a long query in the way: the ALTER TABLE is refused before it queues" \
+    "$(echo "$queued" | grep -c 'fence: blocked ALTER TABLE on public.lq (AccessExclusiveLock, risk low): lock queue')" 1
+check "  naming the session, its state and its lock" \
+    "$(echo "$queued" | grep -c 'application "psql", active, transaction open [0-9]* s) holds AccessShareLock on public.lq')" 1
+mkfifo "$WORK/writer"
+psql -X -q -d enforced < "$WORK/writer" >/dev/null 2>&1 &
+writer=$!
+exec 5>"$WORK/writer"
+echo "BEGIN; INSERT INTO lq VALUES (2);" >&5
+sleep 1.5
+queued=$(psql -X -d enforced -c "CREATE INDEX lq_id ON lq (id)" 2>&1 || true)
+check "an idle-in-transaction writer in the way of an index build: named, refused" \
+    "$(echo "$queued" | grep -c 'idle in transaction, transaction open [0-9]* s) holds RowExclusiveLock on public.lq')" 1
+q enforced "SELECT fence.set_policy('{}', 'compat: lock queue warned')" >/dev/null
+warned=$(psql -X -d enforced -c "SET lock_timeout = '300ms'" -c "ALTER TABLE lq ADD COLUMN c int" 2>&1 || true)
+echo "ROLLBACK;" >&5
+exec 5>&-
+wait "$writer"
+check "  by default only warned, and the statement's own lock_timeout ends the wait" \
+    "$(echo "$warned" | grep -c 'WARNING:  fence: ALTER TABLE would queue behind another session')$(echo "$warned" | grep -c 'canceling statement due to lock timeout')" 11
+check "  the sessions in the way are in the event" \
+    "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE details -> 'lock_queue' -> 0 ->> 'relation' = 'public.lq'")" 2
 # A permanent table made to depend on a temporary type would die with the session, unseen.
 q enforced "CREATE TABLE typed_victim (a int, b text)" >/dev/null
 typed=$(psql -X -d enforced -c "CREATE TYPE pg_temp.row_ab AS (a int, b text)" \

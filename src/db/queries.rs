@@ -56,3 +56,4 @@ pub const DROP_ROW_PARTITION: &str = include_str!("../../sql/queries/drop_row_pa
 pub const SETTING_SOURCE: &str = include_str!("../../sql/queries/setting_source.sql");
 pub const DESCENDANTS: &str = include_str!("../../sql/queries/descendants.sql");
 pub const DROPPED_WITH: &str = include_str!("../../sql/queries/dropped_with.sql");
+pub const LOCK_QUEUE: &str = include_str!("../../sql/queries/lock_queue.sql");

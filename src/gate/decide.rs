@@ -1,11 +1,15 @@
 //! Deciding: fence-core's decision ladder (`fence_core::grants::judge`) over what this server
 //! knows — the session's roles, the approvals and exemptions on record, relation identities.
 
-use fence_core::analysis::Analysis;
-use fence_core::decision::{Decision, Outcome};
+use fence_core::analysis::{Analysis, LockReport};
+use fence_core::decision::{Blocker, Decision, Outcome};
 use fence_core::grants::{self, Approval, Exemption, ExemptionRequest, Grants, Verdict};
+use fence_core::lock::LockMode;
 use fence_core::policy::Policy;
 
+use pgrx::pg_sys;
+
+use crate::db::{self, owner, queries};
 use crate::ffi::{relcache, security};
 use crate::governance::{approvals, exemptions};
 use crate::rows::harm::Harm;
@@ -41,6 +45,46 @@ impl Grants for Server {
     fn exemptions(&self, request: &ExemptionRequest) -> Vec<Exemption> {
         exemptions::live(request)
     }
+
+    fn lock_queue(&self, locks: &[LockReport], max_age_ms: i64) -> Vec<Blocker> {
+        // Only the relations whose lock blocks writes: a weaker one queues behind nothing an
+        // application commonly holds long.
+        let ours: Vec<(pg_sys::Oid, LockMode)> = locks
+            .iter()
+            .filter(|l| l.mode.blocks_writes())
+            .filter_map(|l| Some((relcache::oid_of(&l.relation)?, l.mode)))
+            .collect();
+        if ours.is_empty() {
+            return Vec::new();
+        }
+        let oids: Vec<pg_sys::Oid> = ours.iter().map(|(oid, _)| *oid).collect();
+        // As the extension owner: every session's role, application and transaction start.
+        let rows = owner::owner_read(|| {
+            db::select(queries::LOCK_QUEUE, &[oids.into()], |row| {
+                let relid = row.get::<pg_sys::Oid>("relid");
+                let blocker = Blocker {
+                    pid: row.get::<i32>("pid").unwrap_or_default(),
+                    role: row.text("role"),
+                    application: row.text("application"),
+                    relation: row.text("relation"),
+                    mode: row.text("mode"),
+                    granted: row.get::<bool>("granted").unwrap_or(false),
+                    transaction_ms: row.get::<i64>("transaction_ms").unwrap_or_default(),
+                    state: row.text("state"),
+                };
+                (relid, blocker)
+            })
+        });
+        rows.into_iter()
+            .filter(|(relid, blocker)| {
+                let theirs = LockMode::from_pg_name(&blocker.mode);
+                let ours = ours.iter().find(|(oid, _)| Some(*oid) == *relid).map(|(_, mode)| *mode);
+                let conflicts = matches!((ours, theirs), (Some(ours), Some(theirs)) if ours.conflicts_with(theirs));
+                conflicts && (!blocker.granted || blocker.transaction_ms >= max_age_ms)
+            })
+            .map(|(_, blocker)| blocker)
+            .collect()
+    }
 }
 
 /// Decides a statement (see `fence_core::grants::judge`).
@@ -70,5 +114,6 @@ pub fn row_audit_protected(harm: &Harm) -> Verdict {
         approval_ids: Vec::new(),
         exemption: None,
         automation: None,
+        blockers: Vec::new(),
     }
 }

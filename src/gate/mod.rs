@@ -13,7 +13,7 @@ pub mod utility;
 
 use fence_core::analysis::{Analysis, Analyzer};
 use fence_core::chain::AuditEvent;
-use fence_core::decision::Outcome;
+use fence_core::decision::{Blocker, Outcome};
 use fence_core::model::{Statement, StatementKind};
 use pgrx::prelude::*;
 use serde_json::Map;
@@ -135,6 +135,17 @@ pub fn gate(call: GateCall) {
     if let Some(name) = &verdict.automation {
         details.insert("automation".into(), name.clone().into());
     }
+    if !verdict.blockers.is_empty() {
+        details.insert("lock_queue".into(), blockers_json(&verdict.blockers));
+        if verdict.decision.reason != "lock_queue" {
+            let names: Vec<String> = verdict.blockers.iter().map(Blocker::describe).collect();
+            warning!(
+                "fence: {} would queue behind another session, and every later query on the table behind it: {}; with lock_timeout set, the wait cannot stall the table",
+                call.tag,
+                names.join("; ")
+            );
+        }
+    }
     let event = AuditEvent {
         kind: "ddl".into(),
         command_tag: Some(call.tag.clone()),
@@ -166,6 +177,19 @@ pub fn gate(call: GateCall) {
         Progress::Chained
     };
     report::report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);
+}
+
+/// The sessions in a statement's lock queue, as the event keeps them.
+fn blockers_json(blockers: &[Blocker]) -> serde_json::Value {
+    blockers
+        .iter()
+        .map(|b| {
+            serde_json::json!({
+                "pid": b.pid, "role": b.role, "application": b.application, "relation": b.relation,
+                "mode": b.mode, "granted": b.granted, "transaction_ms": b.transaction_ms, "state": b.state,
+            })
+        })
+        .collect()
 }
 
 /// `LOCK TABLE` of a view locks every table the view reads, in the same mode: a temporary

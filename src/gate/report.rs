@@ -36,7 +36,7 @@ pub fn report(
         Outcome::Deny => {
             errors::forbidden(format!("blocked {}: {}", headline(call, analysis), decision.reason.replace('_', " ")))
                 .detail(denial_detail(analysis, decision, text, stmt_hash, recorded))
-                .hint(denial_hint(call, text, stmt_hash))
+                .hint(denial_hint(call, decision, text, stmt_hash))
                 .raise()
         }
     }
@@ -78,7 +78,10 @@ pub fn recorded_line(recorded: Progress) -> String {
     }
 }
 
-fn denial_hint(call: &GateCall, text: Option<&str>, stmt_hash: Option<&str>) -> String {
+fn denial_hint(call: &GateCall, decision: &Decision, text: Option<&str>, stmt_hash: Option<&str>) -> String {
+    if decision.reason == "lock_queue" {
+        return "Run it again once those sessions are done (their owner may end one: SELECT pg_terminate_backend(<pid>)), with SET lock_timeout = '2s' so a wait cannot stall the table; the policy's lock_queue and lock_queue_max_age say when fence refuses.".into();
+    }
     if let Some(harm) = &call.row_audit_off {
         let relation = &harm.relation;
         return format!("To stop tracking {relation}, a fence_admin runs SELECT fence.untrack_table('{relation}');");

@@ -101,7 +101,7 @@ pub fn set(document: &Value, note: Option<&str>) -> i32 {
     let full = match Policy::parse(document) {
         Ok((_, full)) => full,
         Err(e) => errors::invalid_parameter(format!("invalid policy: {e}"))
-            .hint("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration, max_lock_timeout, statement_timeout_required, approver_roles, warn_roles, automation.")
+            .hint("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration, max_lock_timeout, statement_timeout_required, approver_roles, warn_roles, automation, lock_queue, lock_queue_max_age.")
             .raise(),
     };
     let hash = document_hash(&full);

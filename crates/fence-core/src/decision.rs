@@ -2,7 +2,7 @@
 //! (approvals and exemptions) the extension found.
 
 use crate::lock::LockMode;
-use crate::policy::{Mode, Policy, UnknownHandling};
+use crate::policy::{LockQueue, Mode, Policy, UnknownHandling};
 use crate::risk::Risk;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,40 @@ fn decision(outcome: Outcome, reason: &'static str, explanation: String) -> Deci
     Decision { outcome, reason, explanation }
 }
 
+/// Another session in the way of the statement's lock: it holds a conflicting lock on the
+/// table in a transaction open longer than the policy allows, or waits for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    pub pid: i32,
+    pub role: String,
+    pub application: String,
+    pub relation: String,
+    /// Its lock (`pg_locks.mode`).
+    pub mode: String,
+    pub granted: bool,
+    /// How long its transaction has been open, in milliseconds.
+    pub transaction_ms: i64,
+    /// `active`, `idle in transaction`, ...
+    pub state: String,
+}
+
+impl Blocker {
+    /// One line naming the session, as messages show it.
+    pub fn describe(&self) -> String {
+        let what = if self.granted { "holds" } else { "waits for" };
+        format!(
+            "pid {} (role {}, application \"{}\", {}, transaction open {} s) {what} {} on {}",
+            self.pid,
+            self.role,
+            self.application,
+            self.state,
+            self.transaction_ms / 1000,
+            self.mode,
+            self.relation
+        )
+    }
+}
+
 /// What the gate knows about the statement and the session running it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
@@ -63,10 +97,13 @@ pub struct Facts {
     /// The policy's `automation` entry that lets the session role (the role that connected)
     /// run every risky finding of the statement, if any.
     pub automation: Option<String>,
+    /// The sessions in the way of the statement's lock (see `Blocker`).
+    pub blockers: Vec<Blocker>,
 }
 
-/// Timeout requirements the statement breaks: they hold whatever approves it, because an
-/// approved ACCESS EXCLUSIVE lock queued behind a long query still stalls every session.
+/// Timeout requirements the statement breaks, and (`lock_queue: refuse`) the sessions in
+/// its lock's way: they hold whatever approves it, because an approved ACCESS EXCLUSIVE lock
+/// queued behind a long query still stalls every session.
 fn timeout_violations(policy: &Policy, facts: &Facts) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if facts.lock_mode.is_none_or(|m| m < LockMode::Share) {
@@ -82,6 +119,16 @@ fn timeout_violations(policy: &Policy, facts: &Facts) -> Vec<(&'static str, Stri
                 format!("policy requires lock_timeout of at most {max}ms for a {lock} (it is {now}): SET lock_timeout = '{max}ms'"),
             ));
         }
+    }
+    if policy.lock_queue == LockQueue::Refuse && !facts.blockers.is_empty() {
+        let names: Vec<String> = facts.blockers.iter().map(Blocker::describe).collect();
+        out.push((
+            "lock_queue",
+            format!(
+                "its {lock} would queue behind another session, and every later query on the table behind it: {}",
+                names.join("; ")
+            ),
+        ));
     }
     if policy.statement_timeout_required && facts.statement_timeout_ms == 0 {
         out.push((
@@ -270,6 +317,33 @@ mod tests {
             decide(&policy(json!({"mode": "off"})), &risk(Risk::High), &ApprovalEvidence::default(), None).reason,
             "mode_off"
         );
+    }
+
+    #[test]
+    fn a_session_in_the_lock_queue_refuses_even_an_approved_statement_when_the_policy_says() {
+        let blocker = Blocker {
+            pid: 42,
+            role: "app".into(),
+            application: "psql".into(),
+            relation: "public.t".into(),
+            mode: "AccessShareLock".into(),
+            granted: true,
+            transaction_ms: 61_000,
+            state: "idle in transaction".into(),
+        };
+        let facts = Facts {
+            risk: Risk::Low,
+            lock_mode: Some(LockMode::AccessExclusive),
+            blockers: vec![blocker],
+            ..Default::default()
+        };
+        let refuse = policy(json!({"lock_queue": "refuse", "lock_queue_max_age": "1s"}));
+        let d = decide(&refuse, &facts, &approved_by(&["alice"]), None);
+        assert_eq!((d.outcome, d.reason), (Outcome::Deny, "lock_queue"));
+        assert!(d.explanation.contains("pid 42 (role app, application \"psql\", idle in transaction, transaction open 61 s) holds AccessShareLock on public.t"), "{}", d.explanation);
+        // Warned (by the server) only, by default.
+        assert_eq!(decide(&policy(json!({})), &facts, &ApprovalEvidence::default(), None).outcome, Outcome::Allow);
+        assert_eq!(Policy::parse(&json!({"lock_queue": "sometimes"})).unwrap_err().key, "lock_queue");
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! server answers what only it knows — roles, approvals and exemptions on record, relation
 //! identities — through `Grants`, asked only when a rung below did not allow.
 
-use crate::analysis::Analysis;
-use crate::decision::{decide, ApprovalEvidence, Decision, Facts, Outcome};
-use crate::policy::Policy;
+use crate::analysis::{Analysis, LockReport};
+use crate::decision::{decide, ApprovalEvidence, Blocker, Decision, Facts, Outcome};
+use crate::lock::LockMode;
+use crate::policy::{LockQueue, Policy};
 
 /// An approval (or rejection) of the named content on record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,11 @@ pub trait Grants {
     fn relation_id(&self, relation: &str) -> Option<u32>;
     /// The live exemptions that may cover the request, in the order they were made.
     fn exemptions(&self, request: &ExemptionRequest) -> Vec<Exemption>;
+    /// The other sessions in the way of these locks: holding a conflicting lock in a
+    /// transaction open at least `max_age_ms`, or waiting for one. Default: none known.
+    fn lock_queue(&self, _locks: &[LockReport], _max_age_ms: i64) -> Vec<Blocker> {
+        Vec::new()
+    }
 }
 
 /// A decision and what it rests on.
@@ -67,6 +73,8 @@ pub struct Verdict {
     pub exemption: Option<i64>,
     /// The policy's automation entry that allowed it.
     pub automation: Option<String>,
+    /// The sessions in the way of the statement's lock, if the policy looks.
+    pub blockers: Vec<Blocker>,
 }
 
 /// Whether the session or executing role is in the policy's `warn_roles` (roles looked up
@@ -159,12 +167,24 @@ pub fn judge(
             .iter()
             .find(|entry| entry.covers(&rules) && grants.role_in_any(&grants.session_role(), &entry.roles))
             .map(|entry| entry.name.clone()),
+        // Only for a lock that blocks writes (or reads) of an existing table.
+        blockers: if policy.lock_queue != LockQueue::Off && analysis.lock_mode.is_some_and(LockMode::blocks_writes) {
+            grants.lock_queue(&analysis.locks, policy.lock_queue_max_age_ms)
+        } else {
+            Vec::new()
+        },
     };
     let nothing = ApprovalEvidence { content_named: content_hash.is_some(), ..Default::default() };
     let first = decide(policy, &facts, &nothing, None);
     if first.outcome == Outcome::Allow {
         let automation = facts.automation.filter(|_| first.reason == "automation");
-        return Verdict { decision: first, approval_ids: Vec::new(), exemption: None, automation };
+        return Verdict {
+            decision: first,
+            approval_ids: Vec::new(),
+            exemption: None,
+            automation,
+            blockers: facts.blockers,
+        };
     }
     let (session, executing) = (grants.session_role(), grants.executing_role());
     let (evidence, approval_ids) = match (content_hash, statement_hash) {
@@ -190,7 +210,7 @@ pub fn judge(
     };
     let approval_ids = if decision.reason == "approved" { approval_ids } else { Vec::new() };
     let exemption = if decision.reason == "exempted" { exemption } else { None };
-    Verdict { decision, approval_ids, exemption, automation: None }
+    Verdict { decision, approval_ids, exemption, automation: None, blockers: facts.blockers }
 }
 
 #[cfg(test)]

@@ -53,6 +53,53 @@ impl LockMode {
     pub fn blocks_writes(self) -> bool {
         self >= LockMode::Share
     }
+
+    /// Whether this lock and `other` cannot be held at once on one table (PostgreSQL's
+    /// conflict table, `LockConflicts` in lock.c).
+    pub fn conflicts_with(self, other: LockMode) -> bool {
+        use LockMode::*;
+        let conflicts: &[LockMode] = match self {
+            AccessShare => &[AccessExclusive],
+            RowShare => &[Exclusive, AccessExclusive],
+            RowExclusive => &[Share, ShareRowExclusive, Exclusive, AccessExclusive],
+            ShareUpdateExclusive => &[ShareUpdateExclusive, Share, ShareRowExclusive, Exclusive, AccessExclusive],
+            Share => &[RowExclusive, ShareUpdateExclusive, ShareRowExclusive, Exclusive, AccessExclusive],
+            ShareRowExclusive => {
+                &[RowExclusive, ShareUpdateExclusive, Share, ShareRowExclusive, Exclusive, AccessExclusive]
+            }
+            Exclusive => {
+                &[RowShare, RowExclusive, ShareUpdateExclusive, Share, ShareRowExclusive, Exclusive, AccessExclusive]
+            }
+            AccessExclusive => &[
+                AccessShare,
+                RowShare,
+                RowExclusive,
+                ShareUpdateExclusive,
+                Share,
+                ShareRowExclusive,
+                Exclusive,
+                AccessExclusive,
+            ],
+        };
+        conflicts.contains(&other)
+    }
+
+    /// The mode `pg_locks.mode` names.
+    pub fn from_pg_name(name: &str) -> Option<LockMode> {
+        use LockMode::*;
+        [
+            AccessShare,
+            RowShare,
+            RowExclusive,
+            ShareUpdateExclusive,
+            Share,
+            ShareRowExclusive,
+            Exclusive,
+            AccessExclusive,
+        ]
+        .into_iter()
+        .find(|m| m.pg_name() == name)
+    }
 }
 
 impl fmt::Display for LockMode {
@@ -70,6 +117,29 @@ mod tests {
         assert!(LockMode::AccessExclusive > LockMode::ShareRowExclusive);
         assert!(LockMode::Share > LockMode::ShareUpdateExclusive);
         assert_eq!(LockMode::ShareRowExclusive.pg_name(), "ShareRowExclusiveLock");
+    }
+
+    #[test]
+    fn the_conflict_table_is_symmetric() {
+        use LockMode::*;
+        let all = [
+            AccessShare,
+            RowShare,
+            RowExclusive,
+            ShareUpdateExclusive,
+            Share,
+            ShareRowExclusive,
+            Exclusive,
+            AccessExclusive,
+        ];
+        for a in all {
+            for b in all {
+                assert_eq!(a.conflicts_with(b), b.conflicts_with(a), "{a} / {b}");
+            }
+            assert_eq!(LockMode::from_pg_name(a.pg_name()), Some(a));
+        }
+        assert!(Share.conflicts_with(RowExclusive) && !Share.conflicts_with(AccessShare));
+        assert!(!RowExclusive.conflicts_with(RowExclusive));
     }
 
     #[test]

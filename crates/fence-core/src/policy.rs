@@ -49,6 +49,23 @@ pub struct Policy {
     /// risky finding is one of the named rules, without an approval; each decision names the
     /// entry.
     pub automation: Vec<Automation>,
+    /// What the gate does when, before a statement whose lock blocks reads or writes of an
+    /// existing table, another session holds a conflicting lock on it in a transaction older
+    /// than `lock_queue_max_age_ms`, or waits for one: the statement would queue behind it and
+    /// every later query on the table behind the statement.
+    pub lock_queue: LockQueue,
+    pub lock_queue_max_age_ms: i64,
+}
+
+/// The policy's `lock_queue` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockQueue {
+    /// Not looked at.
+    Off,
+    /// The sessions in the way are named in a WARNING and in the event.
+    Warn,
+    /// ... and the statement is refused (whatever approves it) until they are gone.
+    Refuse,
 }
 
 /// One `automation` entry of a policy.
@@ -103,6 +120,8 @@ pub fn default_document() -> Value {
         "approver_roles": [],
         "warn_roles": [],
         "automation": [],
+        "lock_queue": "warn",
+        "lock_queue_max_age": "5s",
     })
 }
 
@@ -151,6 +170,14 @@ impl Policy {
             approver_roles: role_list(&full, "approver_roles")?,
             warn_roles: role_list(&full, "warn_roles")?,
             automation: automation(&full["automation"])?,
+            lock_queue: match str_key(&full, "lock_queue")? {
+                "off" => LockQueue::Off,
+                "warn" => LockQueue::Warn,
+                "refuse" => LockQueue::Refuse,
+                other => return Err(bad("lock_queue", format!("\"{other}\" is not one of off, warn, refuse"))),
+            },
+            lock_queue_max_age_ms: parse_duration_ms(str_key(&full, "lock_queue_max_age")?)
+                .map_err(|e| bad("lock_queue_max_age", e))?,
         };
         Ok((policy, Value::Object(full)))
     }
