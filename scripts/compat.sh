@@ -221,11 +221,12 @@ sleep 1.5
 queued=$(psql -X -d enforced -c "CREATE INDEX lq_id ON lq (id)" 2>&1 || true)
 check "an idle-in-transaction writer in the way of an index build: named, refused" \
     "$(echo "$queued" | grep -c 'idle in transaction, transaction open [0-9]* s) holds RowExclusiveLock on public.lq')" 1
-q enforced "SELECT fence.set_policy('{}', 'compat: lock queue warned')" >/dev/null
+q enforced "SELECT fence.set_policy('{\"lock_queue_max_age\": \"1s\"}', 'compat: lock queue warned')" >/dev/null
 warned=$(psql -X -d enforced -c "SET lock_timeout = '300ms'" -c "ALTER TABLE lq ADD COLUMN c int" 2>&1 || true)
 echo "ROLLBACK;" >&5
 exec 5>&-
 wait "$writer"
+q enforced "SELECT fence.set_policy('{}', 'compat: lock queue done')" >/dev/null
 check "  by default only warned, and the statement's own lock_timeout ends the wait" \
     "$(echo "$warned" | grep -c 'WARNING:  fence: ALTER TABLE would queue behind another session')$(echo "$warned" | grep -c 'canceling statement due to lock timeout')" 11
 check "  the sessions in the way are in the event" \
