@@ -198,6 +198,22 @@ check "a table filled between the decision and the lock is refused" \
     "$(echo "$build" | grep -c 'fence: blocked CREATE INDEX on public.filled_r: its table was filled after the decision')" 1
 check "  no index, and the refusal chained" \
     "$(q enforced "SELECT count(*) FROM pg_class WHERE relname = 'filled_r_a'")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'filled_after_decision'")" 01
+# A CASCADE is decided on what it reaches when fence looks; a view made on the table while the
+# DROP waits for its lock goes with it undecided: refused at sql_drop.
+q enforced "CREATE TABLE grown (a int)" >/dev/null
+q enforced "SELECT fence.exempt('relation', 'public.grown', 'compat: cascade backstop', now() + interval '1 hour')" >/dev/null
+psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE grown IN ACCESS SHARE MODE" -c "SELECT pg_sleep(1.5)" \
+    -c "CREATE VIEW grown_v AS SELECT a FROM grown" -c "COMMIT" >/dev/null &
+for _ in $(seq 1 100); do # until the other session holds the table
+    [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = 'grown'::regclass AND mode = 'AccessShareLock' AND granted")" = 1 ] && break
+    sleep 0.05
+done
+grown=$(psql -X -d enforced -c "DROP TABLE grown CASCADE" 2>&1 || true)
+wait
+check "what a CASCADE reaches after the decision is refused" \
+    "$(echo "$grown" | grep -c 'fence: blocked DROP TABLE on public.grown_v: it dropped what its decision did not cover')" 1
+check "  the table is still there, and the refusal chained" \
+    "$(q enforced "SELECT count(*) FROM pg_class WHERE relname IN ('grown', 'grown_v')")$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE reason = 'dropped_beyond_decision'")" 21
 # The lock queue, before the statement joins it: a long query holding ACCESS SHARE, then an
 # idle-in-transaction writer, are named, and (lock_queue: refuse) the statement refused; under
 # the default (warn), named in a WARNING before the statement waits.

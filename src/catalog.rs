@@ -3,6 +3,8 @@
 use fence_core::catalog::{Cascade, Catalog, RelationState, ResolvedRelation};
 use fence_core::model::{DropTarget, RelationName};
 
+use pgrx::pg_sys;
+
 use crate::db::{self, owner, queries};
 use crate::ffi::relcache;
 
@@ -38,14 +40,27 @@ impl Catalog for LiveCatalog {
     }
 
     fn dropped_with(&self, target: DropTarget, names: &[String]) -> Option<Cascade> {
-        // With the session's search path (a type's name is resolved by it); the query names
-        // only the catalog's own objects.
-        let args = [target.sql().into(), names.to_vec().into()];
+        // Types and relations are resolved as the caller (the session's search path, as the
+        // DROP resolves them); the walk runs as the extension owner, with its search path.
+        let oids: Vec<pg_sys::Oid> = match target {
+            DropTarget::Type | DropTarget::Relation => {
+                let column = if target == DropTarget::Type { "type_oid" } else { "class_oid" };
+                db::select(queries::DROP_ROOTS, &[names.to_vec().into()], |row| row.get::<pg_sys::Oid>(column))
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }
+            DropTarget::Schema | DropTarget::Extension => Vec::new(),
+        };
+        let args = [target.sql().into(), names.to_vec().into(), oids.into()];
+        let rows = owner::owner_read(|| {
+            db::select(queries::DROPPED_WITH, &args, |row| {
+                let relation = RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"));
+                (relation, row.get::<bool>("dropped").unwrap_or(false))
+            })
+        });
         let mut cascade = Cascade::default();
-        for (relation, dropped) in db::select(queries::DROPPED_WITH, &args, |row| {
-            let relation = RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"));
-            (relation, row.get::<bool>("dropped").unwrap_or(false))
-        }) {
+        for (relation, dropped) in rows {
             if dropped {
                 cascade.dropped.push(relation);
             } else {

@@ -22,10 +22,20 @@ pub struct Pending {
     pub event: Option<AuditEvent>,
     /// A DDL decision waiting for its ddl_command_end.
     pub awaiting_end: bool,
+    /// What the statement is checked against when it ends.
+    pub checks: EndChecks,
+}
+
+/// What a decision assumed that the statement's later event triggers check.
+#[derive(Debug, Clone, Default)]
+pub struct EndChecks {
     /// Relations the decision found missing (see `Analysis::missing`).
     pub missing: Vec<RelationName>,
     /// Tables the decision judged empty (see `Analysis::empty`).
     pub empty: Vec<RelationName>,
+    /// The relations the decision knew the statement locks (`schema.name`), when it
+    /// classified the statement: a table or view dropped beyond them was not decided.
+    pub locked: Option<Vec<String>>,
 }
 
 /// A utility statement being executed.

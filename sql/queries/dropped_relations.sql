@@ -1,4 +1,4 @@
--- sql_drop: the relations the statement dropped, (schema, name) unquoted.
-SELECT schema_name, object_name
+-- sql_drop: the relations the statement dropped, (schema, name) unquoted, with their type.
+SELECT schema_name, object_name, object_type
 FROM pg_catalog.pg_event_trigger_dropped_objects()
 WHERE object_type IN ('table', 'index', 'view', 'materialized view', 'sequence', 'foreign table')

@@ -1,23 +1,23 @@
--- What dropping the schemas, types (domains), extensions or relations $2 (of kind $1:
--- 'schema', 'type', 'extension', 'relation'; types and relations resolved with the session's
--- search_path) takes with it, following
--- PostgreSQL's dependency rules: whatever depends on a dropped object normally,
--- automatically, internally or as an extension member goes too, and an object whose internal
--- part goes (a view's rule, a table's row type) goes whole. A column reached (of a dropped
--- type or domain) leaves its table altered, not dropped; so does a constraint, trigger,
--- default, index or policy reached.
+-- What dropping the schemas or extensions named $2, or the types or relations with the OIDs
+-- $3 (of kind $1: 'schema', 'extension', 'type', 'relation'; resolved as the caller by
+-- drop_roots.sql), takes with it, following PostgreSQL's dependency rules: whatever depends on
+-- a dropped object normally, automatically, internally or as an extension member goes too,
+-- and an object whose internal part goes (a view's rule, a table's row type) goes whole. A
+-- column reached (of a dropped type or domain) leaves its table altered, not dropped; so does
+-- a constraint, trigger, default, index or policy reached. Run as the extension owner (its
+-- search path: the catalog's own operators).
 WITH RECURSIVE roots(classid, objid) AS (
     SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass::pg_catalog.oid, n.oid
     FROM pg_catalog.pg_namespace n WHERE $1 = 'schema' AND n.nspname = ANY ($2)
     UNION ALL
-    SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, pg_catalog.to_regtype(name)::pg_catalog.oid
-    FROM pg_catalog.unnest($2) name WHERE $1 = 'type' AND pg_catalog.to_regtype(name) IS NOT NULL
-    UNION ALL
     SELECT 'pg_catalog.pg_extension'::pg_catalog.regclass::pg_catalog.oid, e.oid
     FROM pg_catalog.pg_extension e WHERE $1 = 'extension' AND e.extname = ANY ($2)
     UNION ALL
-    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, pg_catalog.to_regclass(name)::pg_catalog.oid
-    FROM pg_catalog.unnest($2) name WHERE $1 = 'relation' AND pg_catalog.to_regclass(name) IS NOT NULL
+    SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, t
+    FROM pg_catalog.unnest($3) t WHERE $1 = 'type'
+    UNION ALL
+    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, t
+    FROM pg_catalog.unnest($3) t WHERE $1 = 'relation'
 ),
 reached(classid, objid, objsubid) AS (
     SELECT classid, objid, 0 FROM roots
@@ -35,17 +35,21 @@ reached(classid, objid, objsubid) AS (
 ),
 relations(relid, dropped) AS (
     SELECT r.objid, r.objsubid = 0 FROM reached r
-    WHERE r.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    WHERE r.classid = 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid
     UNION ALL SELECT k.conrelid, false FROM reached r JOIN pg_catalog.pg_constraint k
-        ON r.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND k.oid = r.objid
+        ON r.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid AND k.oid = r.objid
     UNION ALL SELECT t.tgrelid, false FROM reached r JOIN pg_catalog.pg_trigger t
-        ON r.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND t.oid = r.objid
+        ON r.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass::pg_catalog.oid AND t.oid = r.objid
     UNION ALL SELECT a.adrelid, false FROM reached r JOIN pg_catalog.pg_attrdef a
-        ON r.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND a.oid = r.objid
+        ON r.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid AND a.oid = r.objid
     UNION ALL SELECT p.polrelid, false FROM reached r JOIN pg_catalog.pg_policy p
-        ON r.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND p.oid = r.objid
+        ON r.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass::pg_catalog.oid AND p.oid = r.objid
     UNION ALL SELECT w.ev_class, false FROM reached r JOIN pg_catalog.pg_rewrite w
-        ON r.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND w.oid = r.objid
+        ON r.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass::pg_catalog.oid AND w.oid = r.objid
+    -- An index dropped (of an expression or operator class that goes): ACCESS EXCLUSIVE on
+    -- its table.
+    UNION ALL SELECT i.indrelid, false FROM reached r JOIN pg_catalog.pg_index i
+        ON r.classid = 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AND i.indexrelid = r.objid
 )
 SELECT n.nspname::text, c.relname::text, pg_catalog.bool_or(x.dropped) AS dropped
 FROM relations x

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{append, outside};
 use crate::ffi::{notify, security, xact};
-use crate::session::{self, Pending};
+use crate::session::{self, EndChecks, Pending};
 use crate::settings;
 
 /// The full event: the caller's fields plus time, roles, claims and session (`seq` 0 until
@@ -39,36 +39,32 @@ pub fn denial_event(event: AuditEvent) -> AuditEvent {
 
 /// Buffers an event of the current (sub)transaction.
 pub fn record(event: AuditEvent, awaiting_end: bool) {
-    buffer(complete(event), awaiting_end, Vec::new(), Vec::new());
+    buffer(complete(event), awaiting_end, EndChecks::default());
 }
 
 /// Buffers a completed event (a DDL decision with the relations it found missing and the
 /// tables it judged empty, see `Analysis::missing` and `Analysis::empty`); denials and
 /// governance changes are also announced on the `fence_events` channel (delivered when the
 /// transaction commits, as NOTIFY is).
-pub fn buffer(event: AuditEvent, awaiting_end: bool, missing: Vec<RelationName>, empty: Vec<RelationName>) {
+pub fn buffer(event: AuditEvent, awaiting_end: bool, checks: EndChecks) {
     if fence_core::report::notifies(&event) {
         notify::send(fence_core::report::CHANNEL, &fence_core::report::notification(&event));
     }
-    let pending = Pending { level: xact::nest_level(), event: Some(event), awaiting_end, missing, empty };
+    let pending = Pending { level: xact::nest_level(), event: Some(event), awaiting_end, checks };
     session::with(|t| t.pending.push(pending));
 }
 
 /// Stands in for the decision of a statement private to the session (its own temporary
 /// objects): what the later event triggers see of it is attached here and never chained.
 pub fn hold_private(awaiting_end: bool, missing: Vec<RelationName>) {
-    let pending = Pending { level: xact::nest_level(), event: None, awaiting_end, missing, empty: Vec::new() };
+    let checks = EndChecks { missing, ..Default::default() };
+    let pending = Pending { level: xact::nest_level(), event: None, awaiting_end, checks };
     session::with(|t| t.pending.push(pending));
 }
 
-/// The relations the decision still waiting for its statement's end found missing.
-pub fn awaiting_missing() -> Vec<RelationName> {
-    session::with(|t| t.pending.iter().rev().find(|e| e.awaiting_end).map(|e| e.missing.clone()).unwrap_or_default())
-}
-
-/// The tables the decision still waiting for its statement's end judged empty.
-pub fn awaiting_empty() -> Vec<RelationName> {
-    session::with(|t| t.pending.iter().rev().find(|e| e.awaiting_end).map(|e| e.empty.clone()).unwrap_or_default())
+/// What the decision still waiting for its statement's end assumed (see `EndChecks`).
+pub fn awaiting_checks() -> EndChecks {
+    session::with(|t| t.pending.iter().rev().find(|e| e.awaiting_end).map(|e| e.checks.clone()).unwrap_or_default())
 }
 
 /// The CI context the session claims (`fence.repository`, ...), kept under `claims` so it is

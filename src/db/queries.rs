@@ -57,3 +57,4 @@ pub const SETTING_SOURCE: &str = include_str!("../../sql/queries/setting_source.
 pub const DESCENDANTS: &str = include_str!("../../sql/queries/descendants.sql");
 pub const DROPPED_WITH: &str = include_str!("../../sql/queries/dropped_with.sql");
 pub const LOCK_QUEUE: &str = include_str!("../../sql/queries/lock_queue.sql");
+pub const DROP_ROOTS: &str = include_str!("../../sql/queries/drop_roots.sql");

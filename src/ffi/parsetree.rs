@@ -680,16 +680,17 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
             let names = list_nodes(stmt.objects)
                 .into_iter()
                 .map(|n| {
-                    // A type's name is a TypeName; a schema's or an extension's a String.
-                    let parts = if tag(n) == T::T_TypeName {
-                        list_nodes((*(n as *mut pg_sys::TypeName)).names)
+                    // A type's name is a TypeName, quoted to be resolved as SQL (`to_regtype`);
+                    // a schema's or an extension's a String, matched by the name itself.
+                    if tag(n) == T::T_TypeName {
+                        let parts: Vec<String> = list_nodes((*(n as *mut pg_sys::TypeName)).names)
                             .into_iter()
                             .filter_map(|p| string_value(p))
-                            .collect()
+                            .collect();
+                        parts.iter().map(|p| quote_identifier(p)).collect::<Vec<_>>().join(".")
                     } else {
-                        string_value(n).into_iter().collect::<Vec<_>>()
-                    };
-                    parts.iter().map(|p| quote_identifier(p)).collect::<Vec<_>>().join(".")
+                        string_value(n).unwrap_or_default()
+                    }
                 })
                 .collect();
             return StatementKind::DropObjects { target, names, cascade };

@@ -121,7 +121,7 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, rows: Vec<Value>, 
 /// statement (`sql_drop`), or there when it ends (`ddl_command_end`). The decision did not
 /// cover it, so the statement is refused (and the refusal kept).
 fn refuse_if_appeared(tag: &str, at_drop: bool) {
-    let missing = events::awaiting_missing();
+    let missing = events::awaiting_checks().missing;
     if missing.is_empty() {
         return;
     }
@@ -147,11 +147,39 @@ fn refuse_if_appeared(tag: &str, at_drop: bool) {
     });
 }
 
+/// A table, view or materialized view the statement dropped that its decision did not know
+/// it locks: something made it depend on what the statement drops between the decision and
+/// the lock (INHERIT, a view, a move into the dropped schema), or the dependency walk missed
+/// it. The decision did not cover it, so the statement is refused. Not for statements fence
+/// could not classify (their decision knew nothing of what they drop) nor temporary tables.
+fn refuse_if_dropped_beyond(tag: &str) {
+    let Some(locked) = events::awaiting_checks().locked else { return };
+    let dropped = db::select(queries::DROPPED_RELATIONS, &[], |row| {
+        (row.text("schema_name"), row.text("object_name"), row.text("object_type"))
+    });
+    let beyond = dropped.into_iter().find(|(schema, name, object_type)| {
+        ["table", "view", "materialized view", "foreign table"].contains(&object_type.as_str())
+            && !schema.starts_with("pg_temp")
+            && !locked.contains(&format!("{schema}.{name}"))
+    });
+    let Some((schema, name, _)) = beyond else { return };
+    let relation = format!("{schema}.{name}");
+    refuse_after(Refusal {
+        tag,
+        relation: &relation,
+        reason: "dropped_beyond_decision",
+        explanation: format!("{relation} was dropped with the statement, and the decision did not know it would be: run it again to have it decided"),
+        what: "it dropped what its decision did not cover",
+        hint: "Run the statement again: fence decides on what it drops as it is now.".into(),
+    });
+}
+
 /// A table the decision judged empty (and so rated low what costs time per row) that holds
 /// rows by the statement's end: another session filled it while the statement waited for its
 /// lock. The decision did not cover the work done, so the statement is refused.
 fn refuse_if_filled(tag: &str) {
-    let filled = events::awaiting_empty().into_iter().find(|t| relcache::lookup(t).is_some_and(|info| info.pages != 0));
+    let filled =
+        events::awaiting_checks().empty.into_iter().find(|t| relcache::lookup(t).is_some_and(|info| info.pages != 0));
     let Some(filled) = filled else { return };
     refuse_after(Refusal {
         tag,
@@ -238,6 +266,7 @@ fn refuse_row_audit_harm(tag: &str, touched: &'static str) {
 pub fn dropped(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
     refuse_if_appeared(tag, true);
+    refuse_if_dropped_beyond(tag);
     // What a DROP takes away by dependency (DROP TYPE ... CASCADE, DROP EXTENSION): a tracked
     // table's trigger, key column or constraint.
     refuse_row_audit_harm(tag, queries::TOUCHED_BY_DROPS);

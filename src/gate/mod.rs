@@ -29,6 +29,7 @@ use crate::ffi::worker::{HoldInterrupts, Progress};
 use crate::ffi::{compat, parsetree, relcache, rowguard, security, xact};
 use crate::governance::policy;
 use crate::rows::harm::{self, Harm};
+use crate::session::EndChecks;
 use crate::{session, settings, sqltext};
 use text::TextSource;
 
@@ -173,7 +174,12 @@ pub fn gate(call: GateCall) {
         // on its own (a repeat of one this session wrote is counted instead).
         denials::persist_repeat(&mut event)
     } else {
-        events::buffer(event, call.awaits_end, analysis.missing.clone(), analysis.empty.clone());
+        let checks = EndChecks {
+            missing: analysis.missing.clone(),
+            empty: analysis.empty.clone(),
+            locked: (!analysis.unknown).then(|| analysis.locks.iter().map(|l| l.relation.clone()).collect()),
+        };
+        events::buffer(event, call.awaits_end, checks);
         Progress::Chained
     };
     report::report(&call, &analysis, &verdict.decision, text.as_deref(), stmt_hash.as_deref(), recorded);

@@ -217,14 +217,16 @@ impl<'c> Analyzer<'c> {
                 through: l.through.as_ref().map(|t| self.resolved_name(t)),
             })
             .collect();
-        // Only relations that exist before the script: neither missing nor created by it.
+        // Only relations that exist before the script: neither missing nor created by it; the
+        // statement's own tables before what it reaches (children, a CASCADE's dependents).
+        let named = statement.clone().relations_mut().into_iter().map(|r| r.clone()).collect::<Vec<_>>();
         let strongest = resolved
             .iter()
             .filter(|(r, l)| {
                 l.kind == RelKind::Table && r.state != RelationState::Missing && !self.created.contains(&r.name)
             })
             // The strongest, the statement's own tables before the children it reaches.
-            .max_by_key(|(_, l)| (l.mode, l.through.is_none()));
+            .max_by_key(|(r, l)| (l.mode, l.through.is_none(), named.contains(&r.name)));
         let analysis = Analysis {
             tag: statement.tag.clone(),
             relation: strongest.map(|(r, _)| r.name.to_string()),

@@ -69,6 +69,9 @@ impl Blocker {
     /// One line naming the session, as messages show it.
     pub fn describe(&self) -> String {
         let what = if self.granted { "holds" } else { "waits for" };
+        if self.pid == 0 {
+            return format!("a prepared transaction {what} {} on {}", self.mode, self.relation);
+        }
         format!(
             "pid {} (role {}, application \"{}\", {}, transaction open {} s) {what} {} on {}",
             self.pid,

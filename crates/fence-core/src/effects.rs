@@ -23,7 +23,7 @@ pub struct Lock {
     pub kind: RelKind,
     pub mode: LockMode,
     /// Reached through this table: an inheritance child or partition a recursing ALTER TABLE
-    /// of it also alters, or what a DROP ... CASCADE of it takes along.
+    /// of it also alters.
     pub through: Option<RelationName>,
 }
 
@@ -47,8 +47,7 @@ impl Effects {
         }
     }
 
-    /// A lock on a relation that `parent`'s statement reaches (an inheritance child or
-    /// partition, a dependent a CASCADE takes along).
+    /// A lock on an inheritance child or partition that `parent`'s statement reaches.
     fn lock_through(&mut self, relation: &RelationName, parent: &RelationName, mode: LockMode) {
         self.lock(relation, RelKind::Table, mode);
         if let Some(lock) = self.locks.iter_mut().find(|l| &l.relation == relation) {
@@ -154,16 +153,26 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             );
             if *cascade && relations {
                 let names: Vec<String> = objects.iter().map(RelationName::quoted).collect();
-                if let (Some(cascade), Some(first)) =
-                    (catalog.dropped_with(DropTarget::Relation, &names), objects.first())
-                {
+                // Not "through" the named relation: an exemption of it must not cover what its
+                // CASCADE takes along (a table made to inherit from a throwaway one).
+                if let Some(cascade) = catalog.dropped_with(DropTarget::Relation, &names) {
                     for relation in cascade.dropped.iter().chain(&cascade.altered).filter(|r| !objects.contains(r)) {
-                        fx.lock_through(relation, first, LockMode::AccessExclusive);
+                        fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
                     }
                     fx.dropped = cascade.dropped.into_iter().filter(|r| !objects.contains(r)).collect();
                 }
             }
             if *kind == ObjectKind::Table {
+                // A partitioned table's partitions go with it (an inheritance parent's children
+                // only with CASCADE: without, PostgreSQL refuses).
+                for table in objects {
+                    for child in catalog.descendants(table) {
+                        fx.lock(&child, RelKind::Table, LockMode::AccessExclusive);
+                        if !fx.dropped.contains(&child) && !objects.contains(&child) {
+                            fx.dropped.push(child);
+                        }
+                    }
+                }
                 for table in objects {
                     for index in catalog.table_indexes(table) {
                         fx.lock(&index, RelKind::Index, LockMode::AccessExclusive);
