@@ -153,6 +153,13 @@ compare standby.sql "the standby" "$WORK/standby.fenced" "$WORK/standby.plain"
 
 say "what fence recorded"
 q() { psql -X -At -d "$1" -c "$2"; }
+# held_by_another RELATION MODE: waits (up to 5 s) until another session of `enforced` holds it.
+held_by_another() {
+    for _ in $(seq 1 100); do
+        [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = '$1'::regclass AND mode = '$2' AND granted")" = 1 ] && return 0
+        sleep 0.05
+    done
+}
 private="concat(statement, relation, details::text) ~ '(tmp_|pg_temp)' AND concat(statement, details::text) !~ '(keeper|view_lock_v|measures_2027)'"
 check "no event about the session's temporary objects" "$(q warned "SELECT count(*) FROM fence.audit_chain WHERE $private")" 0
 check "no event about them under enforce either" "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE $private")" 0
@@ -173,10 +180,7 @@ check "DROP / CREATE INDEX CONCURRENTLY first in a session: decided and chained"
 q enforced "CREATE TABLE parent_r (a int) PARTITION BY RANGE (a)" >/dev/null
 psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE parent_r IN SHARE UPDATE EXCLUSIVE MODE" -c "SELECT pg_sleep(1.5)" \
     -c "CREATE TABLE part_r (a int)" -c "COMMIT" >/dev/null &
-for _ in $(seq 1 100); do # until the other session holds the parent
-    [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = 'parent_r'::regclass AND mode = 'ShareUpdateExclusiveLock' AND granted")" = 1 ] && break
-    sleep 0.05
-done
+held_by_another parent_r ShareUpdateExclusiveLock
 attach=$(psql -X -d enforced -c "ALTER TABLE parent_r ATTACH PARTITION part_r FOR VALUES FROM (1) TO (10)" 2>&1 || true)
 wait
 check "a relation that appears between the decision and the lock is refused" \
@@ -188,10 +192,7 @@ check "  not attached, and the refusal chained" \
 q enforced "CREATE TABLE filled_r (a int)" >/dev/null
 psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE filled_r IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(1.5)" \
     -c "INSERT INTO filled_r SELECT g FROM generate_series(1, 10000) g" -c "COMMIT" >/dev/null &
-for _ in $(seq 1 100); do # until the other session holds the table
-    [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = 'filled_r'::regclass AND mode = 'RowExclusiveLock' AND granted")" = 1 ] && break
-    sleep 0.05
-done
+held_by_another filled_r RowExclusiveLock
 build=$(psql -X -d enforced -c "CREATE INDEX filled_r_a ON filled_r (a)" 2>&1 || true)
 wait
 check "a table filled between the decision and the lock is refused" \
@@ -204,10 +205,7 @@ q enforced "CREATE TABLE grown (a int)" >/dev/null
 q enforced "SELECT fence.exempt('relation', 'public.grown', 'compat: cascade backstop', now() + interval '1 hour')" >/dev/null
 psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE grown IN ACCESS SHARE MODE" -c "SELECT pg_sleep(1.5)" \
     -c "CREATE VIEW grown_v AS SELECT a FROM grown" -c "COMMIT" >/dev/null &
-for _ in $(seq 1 100); do # until the other session holds the table
-    [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = 'grown'::regclass AND mode = 'AccessShareLock' AND granted")" = 1 ] && break
-    sleep 0.05
-done
+held_by_another grown AccessShareLock
 grown=$(psql -X -d enforced -c "DROP TABLE grown CASCADE" 2>&1 || true)
 wait
 check "what a CASCADE reaches after the decision is refused" \

@@ -82,9 +82,21 @@ impl Grants for Server {
                 let conflicts = matches!((ours, theirs), (Some(ours), Some(theirs)) if ours.conflicts_with(theirs));
                 conflicts && (!blocker.granted || blocker.transaction_ms >= max_age_ms)
             })
-            .map(|(_, blocker)| blocker)
+            .map(|(_, blocker)| redacted(blocker))
             .collect()
     }
+}
+
+/// A session in the way as the session role may see it: another role's state and transaction
+/// age only for a superuser or a member of pg_read_all_stats, as pg_stat_activity shows them.
+fn redacted(mut blocker: Blocker) -> Blocker {
+    let me = security::session_role();
+    let sees_all = security::superuser_session() || security::role_in_any(&me, &["pg_read_all_stats".to_string()]);
+    if !sees_all && blocker.role != *me {
+        blocker.state = String::new();
+        blocker.transaction_ms = -1;
+    }
+    blocker
 }
 
 /// Decides a statement (see `fence_core::grants::judge`).

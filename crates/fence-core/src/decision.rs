@@ -59,7 +59,7 @@ pub struct Blocker {
     /// Its lock (`pg_locks.mode`).
     pub mode: String,
     pub granted: bool,
-    /// How long its transaction has been open, in milliseconds.
+    /// How long its transaction has been open, in milliseconds (-1: not shown to this role).
     pub transaction_ms: i64,
     /// `active`, `idle in transaction`, ...
     pub state: String,
@@ -71,6 +71,13 @@ impl Blocker {
         let what = if self.granted { "holds" } else { "waits for" };
         if self.pid == 0 {
             return format!("a prepared transaction {what} {} on {}", self.mode, self.relation);
+        }
+        if self.transaction_ms < 0 {
+            // Another role's session, to a role that may not see its activity.
+            return format!(
+                "pid {} (role {}, application \"{}\") {what} {} on {}",
+                self.pid, self.role, self.application, self.mode, self.relation
+            );
         }
         format!(
             "pid {} (role {}, application \"{}\", {}, transaction open {} s) {what} {} on {}",

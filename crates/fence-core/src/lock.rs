@@ -16,6 +16,18 @@ pub enum LockMode {
 }
 
 impl LockMode {
+    /// Every mode, weakest first.
+    pub const ALL: [LockMode; 8] = [
+        LockMode::AccessShare,
+        LockMode::RowShare,
+        LockMode::RowExclusive,
+        LockMode::ShareUpdateExclusive,
+        LockMode::Share,
+        LockMode::ShareRowExclusive,
+        LockMode::Exclusive,
+        LockMode::AccessExclusive,
+    ];
+
     /// The name as it appears in `pg_locks.mode`.
     pub fn pg_name(self) -> &'static str {
         match self {
@@ -70,35 +82,14 @@ impl LockMode {
             Exclusive => {
                 &[RowShare, RowExclusive, ShareUpdateExclusive, Share, ShareRowExclusive, Exclusive, AccessExclusive]
             }
-            AccessExclusive => &[
-                AccessShare,
-                RowShare,
-                RowExclusive,
-                ShareUpdateExclusive,
-                Share,
-                ShareRowExclusive,
-                Exclusive,
-                AccessExclusive,
-            ],
+            AccessExclusive => &LockMode::ALL,
         };
         conflicts.contains(&other)
     }
 
     /// The mode `pg_locks.mode` names.
     pub fn from_pg_name(name: &str) -> Option<LockMode> {
-        use LockMode::*;
-        [
-            AccessShare,
-            RowShare,
-            RowExclusive,
-            ShareUpdateExclusive,
-            Share,
-            ShareRowExclusive,
-            Exclusive,
-            AccessExclusive,
-        ]
-        .into_iter()
-        .find(|m| m.pg_name() == name)
+        LockMode::ALL.into_iter().find(|m| m.pg_name() == name)
     }
 }
 
@@ -122,18 +113,8 @@ mod tests {
     #[test]
     fn the_conflict_table_is_symmetric() {
         use LockMode::*;
-        let all = [
-            AccessShare,
-            RowShare,
-            RowExclusive,
-            ShareUpdateExclusive,
-            Share,
-            ShareRowExclusive,
-            Exclusive,
-            AccessExclusive,
-        ];
-        for a in all {
-            for b in all {
+        for a in LockMode::ALL {
+            for b in LockMode::ALL {
                 assert_eq!(a.conflicts_with(b), b.conflicts_with(a), "{a} / {b}");
             }
             assert_eq!(LockMode::from_pg_name(a.pg_name()), Some(a));
