@@ -94,9 +94,11 @@ pub fn lookup(relation: &RelationName) -> Option<RelationInfo> {
         let storage = matches!(form.relkind as u8, b'r' | b'm' | b'i' | b'S' | b't');
         // Another session's temporary relation: only its statistics can be read. A table with
         // inheritance children: ALTER TABLE recurses into them, so its own files do not say
-        // what the statement reads or rewrites.
+        // what the statement reads or rewrites. A relation of this session's own (created in
+        // this transaction, or temporary) is never rated by its size: its files are not read.
         let other_temp = form.relpersistence as u8 == b't' && !(*rel).rd_islocaltemp;
-        (info, form.relpages, storage, !other_temp && !form.relhassubclass)
+        let own = info.created_in_transaction || info.private;
+        (info, form.relpages, storage, !other_temp && !form.relhassubclass && !own)
     })?;
     let pages = if !storage {
         -1

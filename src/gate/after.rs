@@ -5,6 +5,7 @@
 //! changes to what keeps fence on.
 
 use fence_core::chain::AuditEvent;
+use fence_core::model::RelationName;
 use fence_core::policy::Mode;
 use pgrx::prelude::*;
 use serde_json::{Map, Value};
@@ -116,81 +117,89 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, rows: Vec<Value>, 
     rows
 }
 
-/// A relation the decision found missing that exists after all (created or renamed into
-/// place by another session between the decision and the statement's lock): dropped by the
-/// statement (`sql_drop`), or there when it ends (`ddl_command_end`). The decision did not
-/// cover it, so the statement is refused (and the refusal kept).
-fn refuse_if_appeared(tag: &str, at_drop: bool) {
-    let missing = events::awaiting_checks().missing;
-    if missing.is_empty() {
-        return;
-    }
-    let appeared = if at_drop {
-        let dropped =
-            db::select(queries::DROPPED_RELATIONS, &[], |row| (row.text("schema_name"), row.text("object_name")));
-        missing.into_iter().find(|m| {
-            dropped.iter().any(|(schema, name)| *name == m.name && m.schema.as_ref().is_none_or(|s| s == schema))
-        })
-    } else {
-        missing.into_iter().find(|m| relcache::lookup(m).is_some())
-    };
-    let Some(appeared) = appeared else { return };
+/// The relations a `sql_drop` dropped: (schema, name, object type), unquoted.
+type DroppedRelation = (String, String, String);
+
+/// A statement whose later event triggers show what its decision could not see is refused,
+/// and can simply be run again to be decided on what is there now.
+fn refuse_changed(tag: &str, relation: &str, reason: &'static str, explanation: String, what: &'static str) {
     refuse_after(Refusal {
         tag,
-        relation: &appeared.to_string(),
-        reason: "appeared_after_decision",
-        explanation: format!(
-            "{appeared} did not exist when fence decided, and the statement found it: run it again to have it decided"
-        ),
-        what: "it appeared after the decision",
-        hint: "Run the statement again: fence decides on the relation as it is now.".into(),
+        relation,
+        reason,
+        explanation: format!("{explanation}: run it again to have it decided"),
+        what,
+        hint: "Run the statement again: fence decides on what is there now.".into(),
     });
 }
 
+/// A relation the decision found missing that exists after all (created or renamed into
+/// place by another session between the decision and the statement's lock): dropped by the
+/// statement (`dropped`, at `sql_drop`), or there when it ends (at `ddl_command_end`). The
+/// decision did not cover it, so the statement is refused (and the refusal kept).
+fn refuse_if_appeared(tag: &str, missing: &[RelationName], dropped: Option<&[DroppedRelation]>) {
+    let appeared = missing.iter().find(|m| match dropped {
+        Some(dropped) => {
+            dropped.iter().any(|(schema, name, _)| *name == m.name && m.schema.as_ref().is_none_or(|s| s == schema))
+        }
+        None => relcache::lookup(m).is_some(),
+    });
+    if let Some(appeared) = appeared {
+        let explanation = format!("{appeared} did not exist when fence decided, and the statement found it");
+        refuse_changed(
+            tag,
+            &appeared.to_string(),
+            "appeared_after_decision",
+            explanation,
+            "it appeared after the decision",
+        );
+    }
+}
+
 /// A table, view or materialized view the statement dropped that its decision did not know
-/// it locks: something made it depend on what the statement drops between the decision and
-/// the lock (INHERIT, a view, a move into the dropped schema), or the dependency walk missed
-/// it. The decision did not cover it, so the statement is refused. Not for statements fence
-/// could not classify (their decision knew nothing of what they drop) nor temporary tables.
-fn refuse_if_dropped_beyond(tag: &str) {
-    let Some(locked) = events::awaiting_checks().locked else { return };
-    let dropped = db::select(queries::DROPPED_RELATIONS, &[], |row| {
-        (row.text("schema_name"), row.text("object_name"), row.text("object_type"))
-    });
-    let beyond = dropped.into_iter().find(|(schema, name, object_type)| {
-        ["table", "view", "materialized view", "foreign table"].contains(&object_type.as_str())
-            && !schema.starts_with("pg_temp")
-            && !locked.contains(&format!("{schema}.{name}"))
-    });
-    let Some((schema, name, _)) = beyond else { return };
-    let relation = format!("{schema}.{name}");
-    refuse_after(Refusal {
-        tag,
-        relation: &relation,
-        reason: "dropped_beyond_decision",
-        explanation: format!("{relation} was dropped with the statement, and the decision did not know it would be: run it again to have it decided"),
-        what: "it dropped what its decision did not cover",
-        hint: "Run the statement again: fence decides on what it drops as it is now.".into(),
-    });
+/// it locks (`locked`): something made it depend on what the statement drops between the
+/// decision and the lock (INHERIT, a view, a move into the dropped schema), or the dependency
+/// walk missed it. Not for statements fence could not classify (`locked` None: their decision
+/// knew nothing of what they drop) nor temporary tables.
+fn refuse_if_dropped_beyond(tag: &str, locked: Option<&[String]>, dropped: &[DroppedRelation]) {
+    let Some(locked) = locked else { return };
+    let beyond = dropped
+        .iter()
+        .map(|(schema, name, object_type)| (format!("{schema}.{name}"), schema, object_type))
+        .find(|(relation, schema, object_type)| {
+            ["table", "view", "materialized view", "foreign table"].contains(&object_type.as_str())
+                && !schema.starts_with("pg_temp")
+                && !locked.contains(relation)
+        });
+    if let Some((relation, _, _)) = beyond {
+        let explanation =
+            format!("{relation} was dropped with the statement, and the decision did not know it would be");
+        refuse_changed(
+            tag,
+            &relation,
+            "dropped_beyond_decision",
+            explanation,
+            "it dropped what its decision did not cover",
+        );
+    }
 }
 
 /// A table the decision judged empty (and so rated low what costs time per row) that holds
 /// rows by the statement's end: another session filled it while the statement waited for its
 /// lock. The decision did not cover the work done, so the statement is refused.
-fn refuse_if_filled(tag: &str) {
-    let filled =
-        events::awaiting_checks().empty.into_iter().find(|t| relcache::lookup(t).is_some_and(|info| info.pages != 0));
-    let Some(filled) = filled else { return };
-    refuse_after(Refusal {
-        tag,
-        relation: &filled.to_string(),
-        reason: "filled_after_decision",
-        explanation: format!(
+fn refuse_if_filled(tag: &str, empty: &[RelationName]) {
+    if let Some(filled) = empty.iter().find(|t| relcache::lookup(t).is_some_and(|info| info.pages != 0)) {
+        let explanation = format!(
             "{filled} was empty when fence decided (what costs time per row was rated low), and it held rows when the statement ran"
-        ),
-        what: "its table was filled after the decision",
-        hint: "Run the statement again: fence decides on the table as it is now.".into(),
-    });
+        );
+        refuse_changed(
+            tag,
+            &filled.to_string(),
+            "filled_after_decision",
+            explanation,
+            "its table was filled after the decision",
+        );
+    }
 }
 
 /// Objects the statement left outside the session's temporary schema that depend on one
@@ -226,8 +235,9 @@ fn refuse_temporary_dependencies(tag: &str) {
 /// `ddl_command_end`: the objects the command created or altered.
 pub fn command_end(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
-    refuse_if_appeared(tag, false);
-    refuse_if_filled(tag);
+    let checks = events::awaiting_checks();
+    refuse_if_appeared(tag, &checks.missing, None);
+    refuse_if_filled(tag, &checks.empty);
     if relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
     }
@@ -265,8 +275,14 @@ fn refuse_row_audit_harm(tag: &str, touched: &'static str) {
 /// up only when a table was dropped).
 pub fn dropped(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
-    refuse_if_appeared(tag, true);
-    refuse_if_dropped_beyond(tag);
+    let checks = events::awaiting_checks();
+    if !checks.missing.is_empty() || checks.locked.is_some() {
+        let dropped: Vec<DroppedRelation> = db::select(queries::DROPPED_RELATIONS, &[], |row| {
+            (row.text("schema_name"), row.text("object_name"), row.text("object_type"))
+        });
+        refuse_if_appeared(tag, &checks.missing, Some(&dropped));
+        refuse_if_dropped_beyond(tag, checks.locked.as_deref(), &dropped);
+    }
     // What a DROP takes away by dependency (DROP TYPE ... CASCADE, DROP EXTENSION): a tracked
     // table's trigger, key column or constraint.
     refuse_row_audit_harm(tag, queries::TOUCHED_BY_DROPS);

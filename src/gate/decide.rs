@@ -75,28 +75,35 @@ impl Grants for Server {
                 (relid, blocker)
             })
         });
-        rows.into_iter()
+        let blockers = rows
+            .into_iter()
             .filter(|(relid, blocker)| {
                 let theirs = LockMode::from_pg_name(&blocker.mode);
                 let ours = ours.iter().find(|(oid, _)| Some(*oid) == *relid).map(|(_, mode)| *mode);
                 let conflicts = matches!((ours, theirs), (Some(ours), Some(theirs)) if ours.conflicts_with(theirs));
                 conflicts && (!blocker.granted || blocker.transaction_ms >= max_age_ms)
             })
-            .map(|(_, blocker)| redacted(blocker))
-            .collect()
+            .map(|(_, blocker)| blocker)
+            .collect();
+        redacted(blockers)
     }
 }
 
-/// A session in the way as the session role may see it: another role's state and transaction
+/// The sessions in the way as the session role may see them: another role's state and transaction
 /// age only for a superuser or a member of pg_read_all_stats, as pg_stat_activity shows them.
-fn redacted(mut blocker: Blocker) -> Blocker {
+fn redacted(mut blockers: Vec<Blocker>) -> Vec<Blocker> {
+    if blockers.is_empty() {
+        return blockers;
+    }
     let me = security::session_role();
-    let sees_all = security::superuser_session() || security::role_in_any(&me, &["pg_read_all_stats".to_string()]);
-    if !sees_all && blocker.role != *me {
+    if security::superuser_session() || security::role_in_any(&me, &["pg_read_all_stats".to_string()]) {
+        return blockers;
+    }
+    for blocker in blockers.iter_mut().filter(|b| b.role != *me) {
         blocker.state = String::new();
         blocker.transaction_ms = -1;
     }
-    blocker
+    blockers
 }
 
 /// Decides a statement (see `fence_core::grants::judge`).

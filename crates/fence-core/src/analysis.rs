@@ -134,11 +134,14 @@ impl<'c> Analyzer<'c> {
     pub fn analyze(&mut self, statement: &Statement) -> Analysis {
         let catalog = self.catalog;
         let mut statement = statement.clone();
+        // The relations the statement names, resolved (its own, before what it reaches).
+        let mut named: Vec<RelationName> = Vec::new();
         for name in statement.relations_mut() {
             let resolved = self.resolve(name);
             if resolved.state != RelationState::Missing {
                 *name = resolved.name;
             }
+            named.push(name.clone());
         }
         let statement = &statement;
         let fx = effects(statement, catalog);
@@ -219,7 +222,6 @@ impl<'c> Analyzer<'c> {
             .collect();
         // Only relations that exist before the script: neither missing nor created by it; the
         // statement's own tables before what it reaches (children, a CASCADE's dependents).
-        let named = statement.clone().relations_mut().into_iter().map(|r| r.clone()).collect::<Vec<_>>();
         let strongest = resolved
             .iter()
             .filter(|(r, l)| {
