@@ -516,3 +516,35 @@ pub fn fence_column_exists(table: &str, column: &str) -> bool {
 pub fn fence_relation_oid(name: &str) -> Option<pg_sys::Oid> {
     relation_oid(&RelationName::new(Some("fence"), name))
 }
+
+/// Whether the relation may have a lock queue in front of this transaction: another
+/// transaction holds a lock on it (`GetLockConflicts` against ACCESS EXCLUSIVE, which every
+/// mode conflicts with; fast-path locks included), and this transaction holds none (whoever
+/// waits on a relation it already locks waits for it, not the other way round).
+pub fn locked_by_others(relid: pg_sys::Oid) -> bool {
+    let access_exclusive = pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE;
+    // SAFETY: reads this backend's local lock table.
+    if unsafe { pg_sys::CheckRelationOidLockedByMe(relid, pg_sys::AccessShareLock as pg_sys::LOCKMODE, true) } {
+        return false;
+    }
+    let tag = pg_sys::LOCKTAG {
+        locktag_field1: database_id().to_u32(),
+        locktag_field2: relid.to_u32(),
+        locktag_field3: 0,
+        locktag_field4: 0,
+        locktag_type: pg_sys::LockTagType::LOCKTAG_RELATION as u8,
+        locktag_lockmethodid: pg_sys::DEFAULT_LOCKMETHOD as u8,
+    };
+    let mut count: std::ffi::c_int = 0;
+    // SAFETY: a relation lock tag as SET_LOCKTAG_RELATION builds it; GetLockConflicts takes
+    // the lock manager's partition locks itself and returns a palloc'd array (or, in hot
+    // standby, a static one), of which only the count is read.
+    unsafe { pg_sys::GetLockConflicts(&tag, access_exclusive, &mut count) };
+    count > 0
+}
+
+/// This backend's database.
+fn database_id() -> pg_sys::Oid {
+    // SAFETY: set once at backend start.
+    unsafe { pg_sys::MyDatabaseId }
+}

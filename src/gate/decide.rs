@@ -54,7 +54,9 @@ impl Grants for Server {
             .filter(|l| l.mode.blocks_writes())
             .filter_map(|l| Some((relcache::oid_of(&l.relation)?, l.mode)))
             .collect();
-        if ours.is_empty() {
+        // The lock manager first: when no other transaction holds a lock on any of them, nobody
+        // can queue there either, and the catalog query is not run.
+        if !ours.iter().any(|(oid, _)| relcache::locked_by_others(*oid)) {
             return Vec::new();
         }
         let oids: Vec<pg_sys::Oid> = ours.iter().map(|(oid, _)| *oid).collect();
