@@ -25,6 +25,7 @@ CREATE MATERIALIZED VIEW item_counts AS SELECT v, count(*) AS n FROM items GROUP
 CREATE UNIQUE INDEX item_counts_v ON item_counts (v);
 CREATE TABLE parts (id int, at date) PARTITION BY RANGE (at);
 CREATE TABLE parts_2026 PARTITION OF parts FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE items CLUSTER ON items_pkey;
 SQL
 
 failures=0
@@ -93,6 +94,12 @@ check_wait items "REINDEX TABLE CONCURRENTLY items"
 check_wait items "DROP INDEX CONCURRENTLY items_v_idx"
 check_wait item_counts "REFRESH MATERIALIZED VIEW CONCURRENTLY item_counts"
 check_wait parts "ALTER TABLE parts DETACH PARTITION parts_2026 CONCURRENTLY"
+# Its second transaction finishes the detach under ACCESS EXCLUSIVE on the partition.
+q "ALTER TABLE parts ATTACH PARTITION parts_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')" >/dev/null
+check_wait parts_2026 "ALTER TABLE parts DETACH PARTITION parts_2026 CONCURRENTLY"
+# A schema's tables, and the tables clustered before: each table in a transaction of its own.
+check_wait items "REINDEX SCHEMA public"
+check_wait items "CLUSTER"
 
 psql -X -q -d postgres -c "DROP DATABASE $DB"
 [ "$failures" -eq 0 ] || { echo "$failures non-transactional commands disagree with fence.analyze"; exit 1; }

@@ -6,7 +6,9 @@ use pgrx::JsonB;
 use serde_json::{json, Value};
 
 use crate::catalog::LiveCatalog;
-use crate::ffi::{compat, parser, parsetree, security};
+use fence_core::model::StatementKind;
+
+use crate::ffi::{compat, parser, parsetree, querytree, security};
 use crate::sqltext;
 
 /// JSON of an analysis' locks, shared by the audit details and `fence.analyze`.
@@ -47,7 +49,14 @@ pub fn analyze_text(sql: &str) -> Vec<AnalyzedStatement> {
             let slice = &sql[raw.start..raw.end];
             let first = sqltext::try_canonical(slice).and_then(|c| c.statements.into_iter().next());
             let (text, hash) = first.map_or((slice.trim().to_string(), String::new()), |s| (s.text, s.hash));
-            let analysis = analyzer.analyze(&parsetree::statement(raw.node));
+            let mut statement = parsetree::statement(raw.node);
+            // A data step of the migration: how many rows the planner expects it to write.
+            if let StatementKind::Data(data) = &mut statement.kind {
+                if !data.deferred && data.action.is_some() {
+                    data.estimate = querytree::estimate(raw.node, sql);
+                }
+            }
+            let analysis = analyzer.analyze(&statement);
             (
                 i as i32 + 1,
                 text,

@@ -6,7 +6,7 @@ use fence_core::model::{DropTarget, RelationName};
 use pgrx::pg_sys;
 
 use crate::db::{self, owner, queries};
-use crate::ffi::relcache;
+use crate::ffi::{relcache, security};
 
 pub struct LiveCatalog;
 
@@ -39,20 +39,20 @@ impl Catalog for LiveCatalog {
         relcache::table_indexes(table)
     }
 
-    fn dropped_with(&self, target: DropTarget, names: &[String]) -> Option<Cascade> {
+    fn dropped_with(&self, target: DropTarget, names: &[String], addresses: &[(u32, u32)]) -> Option<Cascade> {
         // Types and relations are resolved as the caller (the session's search path, as the
         // DROP resolves them); the walk runs as the extension owner, with its search path.
-        let oids: Vec<pg_sys::Oid> = match target {
+        let (classes, oids): (Vec<pg_sys::Oid>, Vec<pg_sys::Oid>) = match target {
             DropTarget::Type | DropTarget::Relation => {
                 let column = if target == DropTarget::Type { "type_oid" } else { "class_oid" };
-                db::select(queries::DROP_ROOTS, &[names.to_vec().into()], |row| row.get::<pg_sys::Oid>(column))
-                    .into_iter()
-                    .flatten()
-                    .collect()
+                let oids =
+                    db::select(queries::DROP_ROOTS, &[names.to_vec().into()], |row| row.get::<pg_sys::Oid>(column));
+                (Vec::new(), oids.into_iter().flatten().collect())
             }
-            DropTarget::Schema | DropTarget::Extension => Vec::new(),
+            DropTarget::Object => addresses.iter().map(|(c, o)| (pg_sys::Oid::from(*c), pg_sys::Oid::from(*o))).unzip(),
+            DropTarget::Schema | DropTarget::Extension | DropTarget::Owned => (Vec::new(), Vec::new()),
         };
-        let args = [target.sql().into(), names.to_vec().into(), oids.into()];
+        let args = [target.sql().into(), names.to_vec().into(), oids.into(), classes.into()];
         let rows = owner::owner_read(|| {
             db::select(queries::DROPPED_WITH, &args, |row| {
                 let relation = RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"));
@@ -70,6 +70,16 @@ impl Catalog for LiveCatalog {
         Some(cascade)
     }
 
+    fn owned_relations(&self, roles: &[String]) -> Option<Vec<RelationName>> {
+        Some(owner::owner_read(|| db::select(queries::OWNED_RELATIONS, &[roles.to_vec().into()], relation_row)))
+    }
+
+    fn view_reads(&self, view: &RelationName) -> Vec<RelationName> {
+        // Most relations a query reads are tables: the catalog is queried only for views.
+        let Some(oid) = relcache::view_oid(view) else { return Vec::new() };
+        owner::owner_read(|| db::select(queries::VIEW_READS, &[oid.into()], relation_row))
+    }
+
     fn descendants(&self, table: &RelationName) -> Vec<RelationName> {
         // Most tables have none: the catalog is queried only for those that do.
         let Some(oid) = relcache::with_children(table) else { return Vec::new() };
@@ -82,6 +92,25 @@ impl Catalog for LiveCatalog {
 
     fn referenced_tables(&self, table: &RelationName) -> Vec<RelationName> {
         relcache::referenced_tables(table)
+    }
+
+    fn referencing_tables(&self, table: &RelationName) -> Vec<(RelationName, bool)> {
+        let Some((_, oid)) = relcache::lookup_oid(table) else { return Vec::new() };
+        owner::owner_read(|| {
+            db::select(queries::REFERENCING_TABLES, &[oid.into()], |row| {
+                (relation_row(row), row.get::<bool>("writes").unwrap_or(false))
+            })
+        })
+    }
+
+    fn schema_tables(&self, schema: &str) -> Option<Vec<RelationName>> {
+        Some(owner::owner_read(|| db::select(queries::SCHEMA_TABLES, &[schema.into()], relation_row)))
+    }
+
+    fn clustered_tables(&self) -> Option<Vec<RelationName>> {
+        // Which tables the role may cluster is asked about the role, by the extension owner.
+        let role = security::executing_role();
+        Some(owner::owner_read(|| db::select(queries::CLUSTERED_TABLES, &[role.as_str().into()], relation_row)))
     }
 
     fn column_has_checks(&self, table: &RelationName, column: &str) -> bool {
@@ -98,4 +127,9 @@ impl Catalog for LiveCatalog {
             RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"))
         })
     }
+}
+
+/// A row of `nspname`, `relname`.
+fn relation_row(row: &db::Row) -> RelationName {
+    RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"))
 }

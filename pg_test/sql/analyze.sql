@@ -120,3 +120,23 @@ CREATE TABLE empty_parent (id int);
 CREATE TABLE full_child () INHERITS (empty_parent);
 INSERT INTO full_child VALUES (1);
 SELECT risk FROM fence.analyze('ALTER TABLE empty_parent ALTER COLUMN id TYPE bigint');
+-- A migration's data step: the planner's estimate of the rows it writes (the statement is
+-- planned in a subtransaction that is rolled back: nothing runs, no lock stays), a batched
+-- rewrite from 100,000 rows; code is classified too.
+CREATE TABLE backfill_big (id int PRIMARY KEY, plan text);
+INSERT INTO backfill_big SELECT g, NULL FROM generate_series(1, 150000) g;
+ANALYZE backfill_big;
+BEGIN;
+SELECT stmt_no, command_tag, lock_mode, scans, risk,
+       (SELECT string_agg(f ->> 'rule' || ':' || (f ->> 'risk'), ',') FROM jsonb_array_elements(findings) f) AS findings
+FROM fence.analyze($$
+UPDATE backfill_big SET plan = 'free' WHERE plan IS NULL;
+UPDATE backfill_big SET plan = 'free' WHERE id < 1000;
+DELETE FROM backfill_big WHERE id = 5;
+INSERT INTO backfill_big SELECT id + 200000, plan FROM backfill_big;
+EXPLAIN UPDATE backfill_big SET plan = 'free';
+DO $do$ BEGIN PERFORM 1; END $do$;
+$$) ORDER BY stmt_no;
+SELECT count(*) AS write_locks_left FROM pg_locks
+WHERE pid = pg_backend_pid() AND relation = 'backfill_big'::regclass AND mode <> 'AccessShareLock';
+COMMIT;

@@ -1,11 +1,13 @@
--- What dropping the schemas or extensions named $2, or the types or relations with the OIDs
--- $3 (of kind $1: 'schema', 'extension', 'type', 'relation'; resolved as the caller by
--- drop_roots.sql), takes with it, following PostgreSQL's dependency rules: whatever depends on
--- a dropped object normally, automatically, internally or as an extension member goes too,
--- and an object whose internal part goes (a view's rule, a table's row type) goes whole. A
--- column reached (of a dropped type or domain) leaves its table altered, not dropped; so does
--- a constraint, trigger, default, index or policy reached. Run as the extension owner (its
--- search path: the catalog's own operators).
+-- What dropping the schemas or extensions named $2, the types or relations with the OIDs $3
+-- (of kind $1: 'schema', 'extension', 'type', 'relation'; resolved as the caller by
+-- drop_roots.sql), what the roles named $2 own in this database ('owned': DROP OWNED), or the
+-- objects at the catalog addresses ($4[i], $3[i]) ('object') takes with it, following
+-- PostgreSQL's dependency rules: whatever depends on a dropped object normally,
+-- automatically, internally or as an extension member goes too, and an object whose internal
+-- part goes (a view's rule, a table's row type) goes whole. A column reached (of a dropped
+-- type or domain) leaves its table altered, not dropped; so does a constraint, trigger,
+-- default, index or policy reached. Run as the extension owner (its search path: the
+-- catalog's own operators).
 WITH RECURSIVE roots(classid, objid) AS (
     SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass::pg_catalog.oid, n.oid
     FROM pg_catalog.pg_namespace n WHERE $1 = 'schema' AND n.nspname = ANY ($2)
@@ -18,6 +20,14 @@ WITH RECURSIVE roots(classid, objid) AS (
     UNION ALL
     SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, t
     FROM pg_catalog.unnest($3) t WHERE $1 = 'relation'
+    UNION ALL
+    SELECT x.classid, x.objid FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.oid[]), pg_catalog.unnest($3)) x(classid, objid) WHERE $1 = 'object'
+    UNION ALL
+    SELECT s.classid, s.objid FROM pg_catalog.pg_shdepend s
+    JOIN pg_catalog.pg_roles r ON r.oid = s.refobjid
+    WHERE $1 = 'owned' AND s.deptype = 'o' AND r.rolname = ANY ($2)
+      AND s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass::pg_catalog.oid
+      AND s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
 ),
 reached(classid, objid, objsubid) AS (
     SELECT classid, objid, 0 FROM roots

@@ -206,3 +206,32 @@ pub fn transaction_timeout_ms() -> i64 {
 
 /// The PostgreSQL major version fence was built for (and runs on).
 pub const MAJOR: u32 = pg_sys::PG_MAJORVERSION_NUM;
+
+#[cfg(feature = "pg15")]
+unsafe extern "C-unwind" {
+    /// nodes/nodeFuncs.c of PostgreSQL 15 (its old-style walker pointer keeps it out of
+    /// pgrx's bindings); 16 renamed it `raw_expression_tree_walker_impl`.
+    #[link_name = "raw_expression_tree_walker"]
+    fn raw_expression_tree_walker_impl(
+        node: *mut pg_sys::Node,
+        walker: Option<unsafe extern "C-unwind" fn(*mut pg_sys::Node, *mut std::ffi::c_void) -> bool>,
+        context: *mut std::ffi::c_void,
+    ) -> bool;
+}
+#[cfg(not(feature = "pg15"))]
+use pg_sys::raw_expression_tree_walker_impl;
+
+/// Calls `walker` on each child of a raw parse tree node (PostgreSQL's
+/// `raw_expression_tree_walker`); true when the walker stopped the walk.
+///
+/// # Safety
+/// `node` must be a raw parse tree node the walker knows (queries and their expressions) and
+/// `context` what `walker` expects.
+pub unsafe fn raw_expression_tree_walker(
+    node: *mut pg_sys::Node,
+    walker: Option<unsafe extern "C-unwind" fn(*mut pg_sys::Node, *mut std::ffi::c_void) -> bool>,
+    context: *mut std::ffi::c_void,
+) -> bool {
+    // SAFETY: per the caller; an ERROR raised inside crosses back through pgrx's FFI guard.
+    unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| raw_expression_tree_walker_impl(node, walker, context)) }
+}

@@ -54,12 +54,14 @@ pub fn statement_kind(node: *mut pg_sys::Node) -> Option<StatementKind> {
                 let target = match stmt.kind {
                     pg_sys::ReindexObjectType::REINDEX_OBJECT_INDEX => ReindexTarget::Index,
                     pg_sys::ReindexObjectType::REINDEX_OBJECT_TABLE => ReindexTarget::Table,
+                    pg_sys::ReindexObjectType::REINDEX_OBJECT_SCHEMA => ReindexTarget::Schema,
                     _ => ReindexTarget::Many,
                 };
                 StatementKind::Reindex {
                     target,
                     relation: range_var(stmt.relation),
                     concurrently: option(stmt.params, "concurrently"),
+                    schema: if target == ReindexTarget::Schema { cstr(stmt.name) } else { None },
                 }
             }
             _ => return None,

@@ -18,6 +18,7 @@ pub mod nodes;
 pub mod notify;
 pub mod parser;
 pub mod parsetree;
+pub mod querytree;
 pub mod relcache;
 pub mod rowguard;
 pub mod scanner;

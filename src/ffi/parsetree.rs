@@ -25,6 +25,10 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             T::T_RenameStmt => rename(node as *mut pg_sys::RenameStmt),
             T::T_CommentStmt => comment(node as *mut pg_sys::CommentStmt),
             T::T_TransactionStmt => StatementKind::Transaction(transaction(node as *mut pg_sys::TransactionStmt)),
+            // SELECT ... INTO: a new table from the query.
+            T::T_SelectStmt if !(*(node as *mut pg_sys::SelectStmt)).intoClause.is_null() => {
+                created_from_query((*(node as *mut pg_sys::SelectStmt)).intoClause)
+            }
             T::T_SelectStmt
             | T::T_InsertStmt
             | T::T_UpdateStmt
@@ -38,13 +42,45 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_ClosePortalStmt
             | T::T_PrepareStmt
             | T::T_ExecuteStmt
-            | T::T_DeallocateStmt => StatementKind::Data,
+            | T::T_DeallocateStmt => StatementKind::Data(super::querytree::data(node)),
+            T::T_CreateTableAsStmt => {
+                let stmt = &*(node as *mut pg_sys::CreateTableAsStmt);
+                created_from_query(stmt.into)
+            }
+            T::T_DoStmt | T::T_CallStmt => StatementKind::Code,
+            T::T_ReassignOwnedStmt => {
+                StatementKind::ReassignOwned { roles: roles((*(node as *mut pg_sys::ReassignOwnedStmt)).roles) }
+            }
+            T::T_DropOwnedStmt => {
+                let stmt = &*(node as *mut pg_sys::DropOwnedStmt);
+                StatementKind::DropObjects {
+                    target: DropTarget::Owned,
+                    names: roles(stmt.roles),
+                    cascade: stmt.behavior == pg_sys::DropBehavior::DROP_CASCADE,
+                    addresses: Vec::new(),
+                }
+            }
+            T::T_AlterExtensionContentsStmt => {
+                let stmt = &*(node as *mut pg_sys::AlterExtensionContentsStmt);
+                match object_kind(stmt.objtype) {
+                    ObjectKind::Other(_) | ObjectKind::Column | ObjectKind::Index => StatementKind::NoTableLock,
+                    _ => match name_list(stmt.object as *mut pg_sys::List) {
+                        Some(relation) => StatementKind::OnRelation { relation, what: OnRelation::ExtensionMember },
+                        None => StatementKind::Unclassified,
+                    },
+                }
+            }
             T::T_VariableSetStmt => {
                 let stmt = &*(node as *mut pg_sys::VariableSetStmt);
                 let value = list_nodes(stmt.args).first().and_then(|arg| setting_value(*arg));
                 StatementKind::Setting { name: cstr(stmt.name).unwrap_or_else(|| "ALL".into()), value }
             }
-            T::T_ViewStmt if !(*(node as *mut pg_sys::ViewStmt)).replace => StatementKind::NoTableLock,
+            T::T_ViewStmt if !(*(node as *mut pg_sys::ViewStmt)).replace => {
+                match range_var((*(node as *mut pg_sys::ViewStmt)).view) {
+                    Some(relation) => StatementKind::CreateFromQuery { relation, runs: false },
+                    None => StatementKind::Unclassified,
+                }
+            }
             T::T_ViewStmt => on_relation((*(node as *mut pg_sys::ViewStmt)).view, OnRelation::ReplaceView),
             T::T_CreateTrigStmt => {
                 on_relation((*(node as *mut pg_sys::CreateTrigStmt)).relation, OnRelation::CreateTrigger)
@@ -81,7 +117,6 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_GrantStmt
             | T::T_CreateExtensionStmt
             | T::T_AlterExtensionStmt
-            | T::T_CreateTableAsStmt
             // Enum values, functions, owners and default privileges of non-relations.
             | T::T_AlterEnumStmt
             | T::T_AlterFunctionStmt
@@ -145,7 +180,35 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             _ => super::maintenance::statement_kind(node).unwrap_or(StatementKind::Unclassified),
         }
     };
-    Statement { tag: tag_name, kind }
+    Statement::new(&tag_name, kind).reading(super::querytree::reads(node))
+}
+
+/// `CREATE TABLE | MATERIALIZED VIEW ... AS` and `SELECT ... INTO`: the new relation, and
+/// whether its query runs now (not `WITH NO DATA`).
+unsafe fn created_from_query(into: *mut pg_sys::IntoClause) -> StatementKind {
+    if into.is_null() {
+        return StatementKind::Unclassified;
+    }
+    // SAFETY: the statement's IntoClause (checked non-null) and its RangeVar.
+    unsafe {
+        match range_var((*into).rel) {
+            Some(relation) => StatementKind::CreateFromQuery { relation, runs: !(*into).skipData },
+            None => StatementKind::Unclassified,
+        }
+    }
+}
+
+/// The names of a list of RoleSpec nodes (`CURRENT_USER` and the like as the role they are
+/// now; a role that does not exist as written).
+unsafe fn roles(list: *mut pg_sys::List) -> Vec<String> {
+    // SAFETY: REASSIGN / DROP OWNED's roles are RoleSpec nodes (checked by tag).
+    unsafe {
+        list_nodes(list)
+            .into_iter()
+            .filter(|n| tag(*n) == T::T_RoleSpec)
+            .filter_map(|n| super::security::role_spec_name(n as *mut pg_sys::RoleSpec))
+            .collect()
+    }
 }
 
 unsafe fn transaction(stmt: *mut pg_sys::TransactionStmt) -> TransactionControl {
@@ -693,15 +756,46 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
                     }
                 })
                 .collect();
-            return StatementKind::DropObjects { target, names, cascade };
+            return StatementKind::DropObjects { target, names, cascade, addresses: Vec::new() };
         }
         let kind = object_kind(stmt.removeType);
         if let ObjectKind::Other(_) = kind {
-            // Dropping a schema, type or function with CASCADE can take tables with it.
-            return if cascade { StatementKind::Unclassified } else { StatementKind::NoTableLock };
+            // Dropping a function, operator, collation, language ... with CASCADE can take
+            // columns, indexes, triggers and tables with it: found from its catalog address.
+            if !cascade {
+                return StatementKind::NoTableLock;
+            }
+            let mut names = Vec::new();
+            let mut addresses = Vec::new();
+            for object in list_nodes(stmt.objects) {
+                match super::relcache::object_address(stmt.removeType, object) {
+                    Some((class, id, description)) => {
+                        names.push(description);
+                        addresses.push((class.to_u32(), id.to_u32()));
+                    }
+                    // No such object: PostgreSQL refuses the DROP (or IF EXISTS skips it).
+                    None => names.push(object_name(object)),
+                }
+            }
+            return StatementKind::DropObjects { target: DropTarget::Object, names, cascade, addresses };
         }
         let objects = list_nodes(stmt.objects).into_iter().filter_map(|n| name_list(n as *mut pg_sys::List)).collect();
         StatementKind::Drop { kind, objects, cascade, concurrently: stmt.concurrent }
+    }
+}
+
+/// A dropped object's name as written (`s.name`, `s.f`: a function's arguments left out).
+unsafe fn object_name(object: *mut pg_sys::Node) -> String {
+    // SAFETY: DROP's objects are name lists, String nodes, TypeNames or ObjectWithArgs
+    // (checked by tag).
+    unsafe {
+        let names = match tag(object) {
+            T::T_ObjectWithArgs => (*(object as *mut pg_sys::ObjectWithArgs)).objname,
+            T::T_TypeName => (*(object as *mut pg_sys::TypeName)).names,
+            T::T_List => object as *mut pg_sys::List,
+            _ => return string_value(object).unwrap_or_default(),
+        };
+        list_nodes(names).into_iter().filter_map(|n| string_value(n)).collect::<Vec<_>>().join(".")
     }
 }
 

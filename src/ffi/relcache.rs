@@ -198,8 +198,13 @@ pub fn has_temp_namespace() -> bool {
 
 /// Whether the name resolves to a view (locking a view locks the tables it reads).
 pub fn is_view(relation: &RelationName) -> bool {
+    view_oid(relation).is_some()
+}
+
+/// The OID of the view the name resolves to (None: no view of that name).
+pub fn view_oid(relation: &RelationName) -> Option<pg_sys::Oid> {
     // SAFETY: a syscache look-up by OID ('\0' for a vanished relation).
-    relation_oid(relation).is_some_and(|oid| unsafe { pg_sys::get_rel_relkind(oid) as u8 } == pg_sys::RELKIND_VIEW)
+    relation_oid(relation).filter(|oid| unsafe { pg_sys::get_rel_relkind(*oid) as u8 } == pg_sys::RELKIND_VIEW)
 }
 
 /// What the name resolves to, by its `relkind` (None when it does not exist yet): `ALTER
@@ -547,4 +552,34 @@ pub fn locked_by_others(relid: pg_sys::Oid) -> bool {
 fn database_id() -> pg_sys::Oid {
     // SAFETY: set once at backend start.
     unsafe { pg_sys::MyDatabaseId }
+}
+
+/// The catalog address (class, object) and description of an object a DROP names (its parse
+/// tree node, of `object_type`), resolved as the DROP resolves it; None when there is no such
+/// object or the name cannot be resolved (PostgreSQL's own error then comes from the DROP).
+pub fn object_address(
+    object_type: pg_sys::ObjectType::Type,
+    object: *mut pg_sys::Node,
+) -> Option<(pg_sys::Oid, pg_sys::Oid, String)> {
+    super::xact::rolled_back(|| {
+        // SAFETY: with missing_ok, get_object_address looks the name up (an ambiguous one
+        // raises, caught by the subtransaction) and locks the object in ACCESS SHARE mode
+        // (NoLock is refused for objects other than relations), released when the
+        // subtransaction rolls back; a relation it opens for an object of a table is closed
+        // here; the description is copied out as a String.
+        unsafe {
+            let mut relation: pg_sys::Relation = std::ptr::null_mut();
+            let lock = pg_sys::AccessShareLock as i32;
+            let address = pg_sys::get_object_address(object_type, object, &mut relation, lock, true);
+            if !relation.is_null() {
+                pg_sys::relation_close(relation, pg_sys::NoLock as i32);
+            }
+            if address.objectId == pg_sys::InvalidOid {
+                return None;
+            }
+            let description = super::nodes::cstr(pg_sys::getObjectDescription(&address, true))?;
+            Some((address.classId, address.objectId, description))
+        }
+    })
+    .flatten()
 }

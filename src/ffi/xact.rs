@@ -209,6 +209,24 @@ pub fn unix_us(ts: TimestampWithTimeZone) -> i64 {
     unix_us_of(pg_sys::TimestampTz::from(ts))
 }
 
+/// Runs `f` in an internal subtransaction that is rolled back either way (what it locked is
+/// released, what it wrote undone); an ERROR inside yields `None`.
+pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
+    // SAFETY: as `in_subtransaction`, but the subtransaction always ends by rolling back.
+    unsafe {
+        let old_context = pg_sys::CurrentMemoryContext;
+        let old_owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(old_context);
+        let result = PgTryBuilder::new(move || Some(f())).catch_others(|_| None).execute();
+        pg_sys::MemoryContextSwitchTo(old_context);
+        pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        pg_sys::MemoryContextSwitchTo(old_context);
+        pg_sys::CurrentResourceOwner = old_owner;
+        result
+    }
+}
+
 /// Runs `f` in an internal subtransaction; an ERROR inside rolls it back and yields `None`.
 pub(super) fn in_subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
     // SAFETY: the same protocol PL/pgSQL uses for EXCEPTION blocks: remember the memory

@@ -4,6 +4,7 @@ pub mod analyze_files;
 pub mod hash_files;
 pub mod maintenance;
 pub mod parse;
+pub mod query;
 pub mod report;
 pub mod scan;
 pub mod verify_csv;

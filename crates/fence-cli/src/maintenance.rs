@@ -35,10 +35,12 @@ pub fn statement_kind(node: &N) -> Option<StatementKind> {
             target: match Ro::try_from(stmt.kind) {
                 Ok(Ro::ReindexObjectIndex) => ReindexTarget::Index,
                 Ok(Ro::ReindexObjectTable) => ReindexTarget::Table,
+                Ok(Ro::ReindexObjectSchema) => ReindexTarget::Schema,
                 _ => ReindexTarget::Many,
             },
             relation: range_var(&stmt.relation),
             concurrently: option(&stmt.params, "concurrently"),
+            schema: (stmt.kind == Ro::ReindexObjectSchema as i32).then(|| stmt.name.clone()),
         },
         _ => return None,
     })

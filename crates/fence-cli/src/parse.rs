@@ -333,10 +333,16 @@ fn kind(node: &N) -> StatementKind {
                         _ => String::new(),
                     })
                     .collect();
-                return StatementKind::DropObjects { target, names, cascade };
+                return StatementKind::DropObjects { target, names, cascade, addresses: Vec::new() };
             }
             match object_kind(stmt.remove_type) {
-                ObjectKind::Other(_) if cascade => StatementKind::Unclassified,
+                // What a function, operator, collation ... takes with it is in the catalog.
+                ObjectKind::Other(_) if cascade => StatementKind::DropObjects {
+                    target: DropTarget::Object,
+                    names: stmt.objects.iter().map(object_name).collect(),
+                    cascade,
+                    addresses: Vec::new(),
+                },
                 ObjectKind::Other(_) => StatementKind::NoTableLock,
                 kind => StatementKind::Drop {
                     kind,
@@ -380,6 +386,8 @@ fn kind(node: &N) -> StatementKind {
                 _ => TransactionControl::Other,
             })
         }
+        // SELECT ... INTO: a new table from the query.
+        N::SelectStmt(stmt) if stmt.into_clause.is_some() => created_from_query(&stmt.into_clause),
         N::SelectStmt(_)
         | N::InsertStmt(_)
         | N::UpdateStmt(_)
@@ -393,7 +401,27 @@ fn kind(node: &N) -> StatementKind {
         | N::ClosePortalStmt(_)
         | N::PrepareStmt(_)
         | N::ExecuteStmt(_)
-        | N::DeallocateStmt(_) => StatementKind::Data,
+        | N::DeallocateStmt(_) => StatementKind::Data(crate::query::data(node)),
+        N::CreateTableAsStmt(stmt) => created_from_query(&stmt.into),
+        N::ViewStmt(stmt) if !stmt.replace => match range_var(&stmt.view) {
+            Some(relation) => StatementKind::CreateFromQuery { relation, runs: false },
+            None => StatementKind::Unclassified,
+        },
+        N::DoStmt(_) | N::CallStmt(_) => StatementKind::Code,
+        N::ReassignOwnedStmt(stmt) => StatementKind::ReassignOwned { roles: roles(&stmt.roles) },
+        N::DropOwnedStmt(stmt) => StatementKind::DropObjects {
+            target: DropTarget::Owned,
+            names: roles(&stmt.roles),
+            cascade: stmt.behavior == protobuf::DropBehavior::DropCascade as i32,
+            addresses: Vec::new(),
+        },
+        N::AlterExtensionContentsStmt(stmt) => match object_kind(stmt.objtype) {
+            ObjectKind::Other(_) | ObjectKind::Column | ObjectKind::Index => StatementKind::NoTableLock,
+            _ => match stmt.object.as_deref().and_then(name_list) {
+                Some(relation) => StatementKind::OnRelation { relation, what: OnRelation::ExtensionMember },
+                None => StatementKind::Unclassified,
+            },
+        },
         N::VariableSetStmt(stmt) => StatementKind::Setting {
             name: stmt.name.clone(),
             value: stmt.args.first().and_then(|a| match a.node.as_ref() {
@@ -416,7 +444,6 @@ fn kind(node: &N) -> StatementKind {
         | N::GrantStmt(_)
         | N::CreateExtensionStmt(_)
         | N::AlterExtensionStmt(_)
-        | N::CreateTableAsStmt(_)
         // Enum values, functions, owners and default privileges of non-relations.
         | N::AlterEnumStmt(_)
         | N::AlterFunctionStmt(_)
@@ -474,7 +501,6 @@ fn kind(node: &N) -> StatementKind {
         N::AlterObjectSchemaStmt(stmt) => set_schema(stmt),
         N::CreatePublicationStmt(stmt) => publication(&stmt.pubobjects),
         N::AlterPublicationStmt(stmt) => publication(&stmt.pubobjects),
-        N::ViewStmt(_) => StatementKind::NoTableLock,
         other => crate::maintenance::statement_kind(other).unwrap_or(StatementKind::Unclassified),
     }
 }
@@ -654,6 +680,13 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::CreateSchemaStmt(_), _) => "CREATE SCHEMA",
         (N::CreateFunctionStmt(_), _) => "CREATE FUNCTION",
         (N::ViewStmt(_), _) => "CREATE VIEW",
+        (N::CreateTableAsStmt(stmt), _) if stmt.objtype == Ob::ObjectMatview as i32 => "CREATE MATERIALIZED VIEW",
+        (N::CreateTableAsStmt(_), _) => "CREATE TABLE AS",
+        (N::ReassignOwnedStmt(_), _) => "REASSIGN OWNED",
+        (N::DropOwnedStmt(_), _) => "DROP OWNED",
+        (N::AlterExtensionContentsStmt(_), _) => "ALTER EXTENSION",
+        (N::CopyStmt(_), _) => "COPY",
+        (N::ExplainStmt(_), _) => "EXPLAIN",
         _ => "OTHER",
     };
     tag.to_string()
@@ -717,5 +750,53 @@ fn since(node: &N) -> Option<(u32, &'static str)> {
 
 fn statement(node: &N) -> Statement {
     let kind = kind(node);
-    Statement::new(&tag(node, &kind), kind)
+    Statement::new(&tag(node, &kind), kind).reading(crate::query::reads(node))
+}
+
+/// `CREATE TABLE | MATERIALIZED VIEW ... AS` and `SELECT ... INTO`: the new relation, and
+/// whether its query runs now (not `WITH NO DATA`).
+fn created_from_query(into: &Option<Box<protobuf::IntoClause>>) -> StatementKind {
+    match into.as_ref().and_then(|into| Some((range_var(&into.rel)?, into.skip_data))) {
+        Some((relation, skip_data)) => StatementKind::CreateFromQuery { relation, runs: !skip_data },
+        None => StatementKind::Unclassified,
+    }
+}
+
+/// The roles of REASSIGN / DROP OWNED as written (`CURRENT_USER` and the like by that name:
+/// offline, nobody is logged in).
+fn roles(list: &[protobuf::Node]) -> Vec<String> {
+    list.iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(N::RoleSpec(spec)) if !spec.rolename.is_empty() => Some(spec.rolename.clone()),
+            Some(N::RoleSpec(spec)) => match protobuf::RoleSpecType::try_from(spec.roletype) {
+                Ok(protobuf::RoleSpecType::RolespecCurrentUser) => Some("current_user".into()),
+                Ok(protobuf::RoleSpecType::RolespecCurrentRole) => Some("current_role".into()),
+                Ok(protobuf::RoleSpecType::RolespecSessionUser) => Some("session_user".into()),
+                _ => Some("public".into()),
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// A dropped object's name as written: `s.name`, `f(integer, text)`.
+fn object_name(node: &protobuf::Node) -> String {
+    let join = |names: &[protobuf::Node]| names.iter().filter_map(string).collect::<Vec<_>>().join(".");
+    match node.node.as_ref() {
+        Some(N::ObjectWithArgs(object)) => {
+            let args: Vec<String> = object
+                .objargs
+                .iter()
+                .map(|a| match a.node.as_ref() {
+                    Some(N::TypeName(t)) => join(&t.names),
+                    _ => String::new(),
+                })
+                .collect();
+            format!("{}({})", join(&object.objname), args.join(", "))
+        }
+        Some(N::List(list)) => join(&list.items),
+        Some(N::String(s)) => s.sval.clone(),
+        Some(N::TypeName(t)) => join(&t.names),
+        _ => String::new(),
+    }
 }

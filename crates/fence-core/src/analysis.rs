@@ -274,8 +274,9 @@ impl<'c> Analyzer<'c> {
     /// never a DROP ... CASCADE (permanent objects may depend on a temporary one).
     fn session_private(&self, statement: &Statement, locks: &[(ResolvedRelation, &crate::effects::Lock)]) -> bool {
         let private = |r: &ResolvedRelation| r.state == RelationState::Private || r.name.is_temp_schema();
-        let creates_private =
-            matches!(&statement.kind, StatementKind::CreateTable { relation, .. } if relation.is_temp_schema());
+        let creates_private = matches!(&statement.kind,
+            StatementKind::CreateTable { relation, .. } | StatementKind::CreateFromQuery { relation, .. }
+                if relation.is_temp_schema());
         let touches_private = creates_private || locks.iter().any(|(r, _)| private(r));
         let cascades = matches!(statement.kind, StatementKind::Drop { cascade: true, .. });
         touches_private && !cascades && locks.iter().all(|(r, l)| private(r) || l.mode == LockMode::AccessShare)
@@ -325,7 +326,9 @@ impl<'c> Analyzer<'c> {
         if let StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) = &statement.kind {
             self.created.clear();
         }
-        if let StatementKind::CreateTable { relation, .. } = &statement.kind {
+        if let StatementKind::CreateTable { relation, .. } | StatementKind::CreateFromQuery { relation, .. } =
+            &statement.kind
+        {
             self.created.insert(relation.clone());
             let name = self.resolve(relation).name;
             self.created.insert(name);

@@ -60,10 +60,24 @@ pub trait Catalog {
     /// rewritten); empty when unknown.
     fn table_indexes(&self, table: &RelationName) -> Vec<RelationName>;
 
-    /// What dropping these schemas, types or extensions takes with it (with CASCADE, or an
-    /// extension's members); None when unknown. Default: unknown.
-    fn dropped_with(&self, _target: DropTarget, _names: &[String]) -> Option<Cascade> {
+    /// What dropping these schemas, types, extensions, relations, roles' belongings or
+    /// objects (by catalog address: class OID, object OID) takes with it (with CASCADE, an
+    /// extension's members, what DROP OWNED drops); None when unknown. Default: unknown.
+    fn dropped_with(&self, _target: DropTarget, _names: &[String], _addresses: &[(u32, u32)]) -> Option<Cascade> {
         None
+    }
+
+    /// The tables, views, materialized views and sequences the roles own in this database
+    /// (what REASSIGN OWNED gives a new owner); None when unknown. Default: unknown.
+    fn owned_relations(&self, _roles: &[String]) -> Option<Vec<RelationName>> {
+        None
+    }
+
+    /// The tables and views a view's query reads, at every level (a query naming the view
+    /// is rewritten to read them, under ACCESS SHARE); empty for a table, or when unknown.
+    /// Default: unknown.
+    fn view_reads(&self, _view: &RelationName) -> Vec<RelationName> {
+        Vec::new()
     }
 
     /// Every inheritance child and partition of a table, at every level (what a recursing
@@ -76,6 +90,25 @@ pub trait Catalog {
     /// triggers on them, under ACCESS EXCLUSIVE); empty when unknown. Default: unknown.
     fn referenced_tables(&self, _table: &RelationName) -> Vec<RelationName> {
         Vec::new()
+    }
+
+    /// The tables whose foreign keys reference a table, each with whether deleting a row of
+    /// the table writes to it (ON DELETE CASCADE, SET NULL, SET DEFAULT) rather than only
+    /// checking it; empty when unknown. Default: unknown.
+    fn referencing_tables(&self, _table: &RelationName) -> Vec<(RelationName, bool)> {
+        Vec::new()
+    }
+
+    /// The tables and materialized views of a schema (what REINDEX SCHEMA rebuilds the
+    /// indexes of); None when unknown. Default: unknown.
+    fn schema_tables(&self, _schema: &str) -> Option<Vec<RelationName>> {
+        None
+    }
+
+    /// The tables a `CLUSTER` without a table clusters again: those clustered before (an
+    /// index marked) that the role may cluster; None when unknown. Default: unknown.
+    fn clustered_tables(&self) -> Option<Vec<RelationName>> {
+        None
     }
 
     /// Whether a CHECK constraint of the table uses the column (a type change re-validates

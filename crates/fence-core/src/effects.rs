@@ -5,8 +5,8 @@
 use crate::catalog::Catalog;
 use crate::lock::LockMode;
 use crate::model::{
-    AlterTableAction, ColumnDef, Constraint, ConstraintKind, DropTarget, ObjectKind, OnRelation, ReindexTarget,
-    RelationName, Statement, StatementKind, TableSubcommand,
+    AlterTableAction, ColumnDef, Constraint, ConstraintKind, DataAction, DataStatement, DropTarget, ObjectKind,
+    OnRelation, ReindexTarget, RelationName, Statement, StatementKind, TableSubcommand,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,24 @@ impl Effects {
 }
 
 impl Effects {
+    /// The indexes of dropped tables go with them, under ACCESS EXCLUSIVE.
+    fn lock_indexes(&mut self, tables: &[RelationName], catalog: &dyn Catalog) {
+        for table in tables {
+            for index in catalog.table_indexes(table) {
+                self.lock(&index, RelKind::Index, LockMode::AccessExclusive);
+            }
+        }
+    }
+
+    /// A table and its indexes, in one mode (a scan is planned: the planner opens every
+    /// index of the table in the table's mode).
+    fn lock_with_indexes(&mut self, table: &RelationName, mode: LockMode, catalog: &dyn Catalog) {
+        self.lock(table, RelKind::Table, mode);
+        for index in catalog.table_indexes(table) {
+            self.lock(&index, RelKind::Index, mode);
+        }
+    }
+
     /// `table` is rewritten into new files: every row is read, and each of its indexes is
     /// rebuilt under ACCESS EXCLUSIVE.
     fn rewrite(&mut self, table: &RelationName, catalog: &dyn Catalog) {
@@ -155,11 +173,13 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
                 let names: Vec<String> = objects.iter().map(RelationName::quoted).collect();
                 // Not "through" the named relation: an exemption of it must not cover what its
                 // CASCADE takes along (a table made to inherit from a throwaway one).
-                if let Some(cascade) = catalog.dropped_with(DropTarget::Relation, &names) {
+                if let Some(cascade) = catalog.dropped_with(DropTarget::Relation, &names, &[]) {
                     for relation in cascade.dropped.iter().chain(&cascade.altered).filter(|r| !objects.contains(r)) {
                         fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
                     }
                     fx.dropped = cascade.dropped.into_iter().filter(|r| !objects.contains(r)).collect();
+                    let dropped = fx.dropped.clone();
+                    fx.lock_indexes(&dropped, catalog);
                 }
             }
             if *kind == ObjectKind::Table {
@@ -224,40 +244,124 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             fx.scans = true;
         }
         StatementKind::Cluster { relation } => {
-            if let Some(relation) = relation {
-                fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
-                fx.rewrite(relation, catalog);
+            let tables = match relation {
+                Some(relation) => Some(vec![relation.clone()]),
+                None => catalog.clustered_tables(),
+            };
+            for table in tables.iter().flatten() {
+                fx.lock(table, RelKind::Table, LockMode::AccessExclusive);
+                fx.rewrite(table, catalog);
             }
             fx.rewrites = true;
             fx.scans = true;
         }
-        StatementKind::Reindex { target, relation, concurrently } => {
+        StatementKind::Reindex { target: ReindexTarget::Schema, schema, concurrently, .. } => {
+            // Each table in a transaction of its own: the locks are taken one table at a time.
+            for table in schema.as_deref().and_then(|s| catalog.schema_tables(s)).unwrap_or_default() {
+                reindex(&mut fx, ReindexTarget::Table, Some(&table), *concurrently, catalog);
+            }
+            fx.scans = true;
+        }
+        StatementKind::Reindex { target, relation, concurrently, .. } => {
             reindex(&mut fx, *target, relation.as_ref(), *concurrently, catalog)
         }
-        StatementKind::DropObjects { target, names, cascade } => {
+        StatementKind::DropObjects { target, names, cascade, addresses } => {
             // Without CASCADE a schema or type with dependents is refused by PostgreSQL; an
-            // extension takes its members either way.
-            if *cascade || *target == DropTarget::Extension {
-                match catalog.dropped_with(*target, names) {
+            // extension takes its members either way, and DROP OWNED what the roles own.
+            if *cascade || matches!(target, DropTarget::Extension | DropTarget::Owned) {
+                match catalog.dropped_with(*target, names, addresses) {
                     Some(cascade) => {
                         for relation in cascade.dropped.iter().chain(&cascade.altered) {
                             fx.lock(relation, RelKind::Table, LockMode::AccessExclusive);
                         }
+                        fx.lock_indexes(&cascade.dropped, catalog);
                         fx.dropped = cascade.dropped;
                     }
                     None => fx.unknown = true,
                 }
             }
         }
+        StatementKind::Data(data) => data_statement(&mut fx, data, catalog),
+        StatementKind::CreateFromQuery { runs, .. } => fx.scans = *runs && !statement.reads.is_empty(),
+        StatementKind::ReassignOwned { roles } => match catalog.owned_relations(roles) {
+            // Each table's owner changes under ACCESS EXCLUSIVE, its indexes' with it.
+            Some(owned) => {
+                for relation in owned {
+                    fx.lock(&relation, RelKind::Table, LockMode::AccessExclusive);
+                    for index in catalog.table_indexes(&relation) {
+                        fx.lock(&index, RelKind::Index, LockMode::AccessExclusive);
+                    }
+                }
+            }
+            None => fx.unknown = true,
+        },
         StatementKind::Comment { relation: None }
         | StatementKind::AlterDomain { validates: false, .. }
         | StatementKind::Transaction(_)
-        | StatementKind::Data
+        | StatementKind::Code
         | StatementKind::Setting { .. }
         | StatementKind::NoTableLock
         | StatementKind::Unclassified => {}
     }
+    reads(&mut fx, statement, catalog);
     fx
+}
+
+/// The relations a statement's query reads: ACCESS SHARE on each; a query that is planned and
+/// run (not a view's, which is only stored) reads the tables of the views it names too.
+fn reads(fx: &mut Effects, statement: &Statement, catalog: &dyn Catalog) {
+    let planned = matches!(statement.kind, StatementKind::Data(_) | StatementKind::CreateFromQuery { runs: true, .. });
+    for relation in &statement.reads {
+        fx.lock(relation, RelKind::Table, LockMode::AccessShare);
+        if planned {
+            for base in catalog.view_reads(relation) {
+                fx.lock(&base, RelKind::Table, LockMode::AccessShare);
+            }
+        }
+    }
+}
+
+/// A data statement: ROW EXCLUSIVE on the table it writes (and its indexes, when the table is
+/// planned as a scan), ROW SHARE on the tables whose rows it locks and their indexes (the
+/// planner opens them in the table's mode), ROW SHARE on the other side of a foreign key it
+/// checks. It reads a table whole when the planner says so;
+/// without a plan, when an UPDATE or DELETE has no WHERE.
+fn data_statement(fx: &mut Effects, data: &DataStatement, catalog: &dyn Catalog) {
+    for relation in &data.row_locked {
+        fx.lock_with_indexes(relation, LockMode::RowShare, catalog);
+    }
+    if let (Some(target), Some(action)) = (&data.target, data.action) {
+        // An UPDATE's, DELETE's or MERGE's target is planned as a scan, which opens its
+        // indexes in the statement's mode; an INSERT's or COPY's is not (its indexes are
+        // updated without a lock of their own).
+        match action {
+            DataAction::Update | DataAction::Delete | DataAction::Merge => {
+                fx.lock_with_indexes(target, LockMode::RowExclusive, catalog)
+            }
+            DataAction::Insert | DataAction::CopyFrom => fx.lock(target, RelKind::Table, LockMode::RowExclusive),
+            DataAction::Read => {}
+        }
+        // Foreign keys: a new row's key is checked in the referenced table (its rows read FOR
+        // KEY SHARE); a deleted row's referencing rows are checked, or deleted or updated by
+        // the key's action. (An UPDATE checks only when it changes a key, a MERGE per action:
+        // not modeled.)
+        if matches!(action, DataAction::Insert | DataAction::CopyFrom) && !data.deferred {
+            for referenced in catalog.referenced_tables(target) {
+                fx.lock_with_indexes(&referenced, LockMode::RowShare, catalog);
+            }
+        }
+        if action == DataAction::Delete && !data.deferred {
+            for (referencing, writes) in catalog.referencing_tables(target) {
+                let mode = if writes { LockMode::RowExclusive } else { LockMode::RowShare };
+                fx.lock_with_indexes(&referencing, mode, catalog);
+            }
+        }
+    }
+    fx.scans = match data.estimate {
+        _ if data.deferred => false,
+        Some(estimate) => estimate.scans,
+        None => !data.filtered && matches!(data.action, Some(DataAction::Update | DataAction::Delete)),
+    };
 }
 
 /// REINDEX: SHARE on the table (writes wait, reads go on) and ACCESS EXCLUSIVE on each index
@@ -341,9 +445,15 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             LockMode::ShareUpdateExclusive
         }
         AlterTableAction::DetachPartition { partition, concurrently } => {
-            let mode = if *concurrently { LockMode::ShareUpdateExclusive } else { LockMode::AccessExclusive };
-            fx.lock(partition, RelKind::Table, mode);
-            mode
+            // CONCURRENTLY: SHARE UPDATE EXCLUSIVE on both in its first transaction; its
+            // second, after every transaction using the parent has ended, finishes the detach
+            // under ACCESS EXCLUSIVE on the partition.
+            fx.lock(partition, RelKind::Table, LockMode::AccessExclusive);
+            if *concurrently {
+                LockMode::ShareUpdateExclusive
+            } else {
+                LockMode::AccessExclusive
+            }
         }
         AlterTableAction::ClusterOn { index } => {
             fx.lock(
@@ -406,7 +516,9 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
         | OnRelation::DropTrigger
         | OnRelation::RenameTrigger
         | OnRelation::Rule => (RelKind::Table, LockMode::AccessExclusive),
-        OnRelation::CreateStatistics | OnRelation::DropStatistics => (RelKind::Table, LockMode::ShareUpdateExclusive),
+        OnRelation::CreateStatistics | OnRelation::DropStatistics | OnRelation::ExtensionMember => {
+            (RelKind::Table, LockMode::ShareUpdateExclusive)
+        }
         OnRelation::RefreshMaterializedView { concurrently } => {
             fx.scans = true;
             if concurrently {
@@ -660,7 +772,7 @@ mod tests {
             fn table_indexes(&self, _: &RelationName) -> Vec<RelationName> {
                 Vec::new()
             }
-            fn dropped_with(&self, _: DropTarget, _: &[String]) -> Option<Cascade> {
+            fn dropped_with(&self, _: DropTarget, _: &[String], _: &[(u32, u32)]) -> Option<Cascade> {
                 Some(Cascade {
                     dropped: vec![RelationName::new(Some("s"), "a")],
                     altered: vec![RelationName::new(Some("public"), "b")],
@@ -670,7 +782,12 @@ mod tests {
         let drop = |cascade| {
             Statement::new(
                 "DROP SCHEMA",
-                StatementKind::DropObjects { target: DropTarget::Schema, names: vec!["s".into()], cascade },
+                StatementKind::DropObjects {
+                    target: DropTarget::Schema,
+                    names: vec!["s".into()],
+                    cascade,
+                    addresses: Vec::new(),
+                },
             )
         };
         let fx = effects(&drop(true), &Dependencies);
@@ -737,6 +854,7 @@ mod tests {
                 target: ReindexTarget::Index,
                 relation: Some(RelationName::new(None, "i")),
                 concurrently: false,
+                schema: None,
             },
         );
         let fx = effects(&reindex, &UsersCatalog);
@@ -758,5 +876,63 @@ mod tests {
         );
         let fx = effects(&stmt, &OfflineCatalog);
         assert!(!fx.locks[0].mode.blocks_writes());
+    }
+
+    #[test]
+    fn a_write_locks_its_table_and_indexes_row_exclusive_and_reads_views_tables() {
+        use crate::model::{DataAction, DataStatement, RowEstimate};
+        struct Shop;
+        impl Catalog for Shop {
+            fn resolve(&self, relation: &RelationName) -> crate::catalog::ResolvedRelation {
+                OfflineCatalog.resolve(relation)
+            }
+            fn index_table(&self, _: &RelationName) -> Option<RelationName> {
+                None
+            }
+            fn table_indexes(&self, table: &RelationName) -> Vec<RelationName> {
+                vec![RelationName::new(None, &format!("{}_pkey", table.name))]
+            }
+            fn view_reads(&self, view: &RelationName) -> Vec<RelationName> {
+                if view.name == "v" {
+                    vec![RelationName::new(None, "base")]
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+        let mode = |fx: &Effects, name: &str| fx.locks.iter().find(|l| l.relation.name == name).map(|l| l.mode);
+        let data = DataStatement {
+            action: Some(DataAction::Update),
+            target: Some(RelationName::new(None, "orders")),
+            filtered: true,
+            ..DataStatement::default()
+        };
+        let update =
+            Statement::new("UPDATE", StatementKind::Data(data.clone())).reading(vec![RelationName::new(None, "v")]);
+        let fx = effects(&update, &Shop);
+        assert_eq!(mode(&fx, "orders"), Some(LockMode::RowExclusive));
+        assert_eq!(mode(&fx, "orders_pkey"), Some(LockMode::RowExclusive));
+        assert_eq!(mode(&fx, "v"), Some(LockMode::AccessShare));
+        assert_eq!(mode(&fx, "base"), Some(LockMode::AccessShare));
+        assert!(!fx.scans);
+        // The planner's word on scans wins over the WHERE clause.
+        let planned = DataStatement { estimate: Some(RowEstimate { rows: 10, scans: true }), ..data };
+        assert!(effects(&Statement::new("UPDATE", StatementKind::Data(planned)), &Shop).scans);
+        // A view's own query is stored, not run: its tables are not read now.
+        let view = Statement::new(
+            "CREATE VIEW",
+            StatementKind::CreateFromQuery { relation: RelationName::new(None, "w"), runs: false },
+        )
+        .reading(vec![RelationName::new(None, "v")]);
+        let fx = effects(&view, &Shop);
+        assert_eq!(mode(&fx, "base"), None);
+        assert!(!fx.scans);
+    }
+
+    #[test]
+    fn reassign_owned_is_unknown_offline() {
+        let reassign = Statement::new("REASSIGN OWNED", StatementKind::ReassignOwned { roles: vec!["app".into()] });
+        let fx = effects(&reassign, &OfflineCatalog);
+        assert!(fx.unknown && fx.locks.is_empty());
     }
 }

@@ -391,6 +391,9 @@ pub enum OnRelation {
     /// `ALTER SEQUENCE ... SET LOGGED / UNLOGGED` (and ALTER TABLE's other forms on a
     /// sequence): ACCESS EXCLUSIVE on the sequence.
     SequenceAsTable,
+    /// `ALTER EXTENSION ... ADD | DROP` of a table, view or sequence: SHARE UPDATE EXCLUSIVE
+    /// on it.
+    ExtensionMember,
 }
 
 /// What a `DROP` whose reach only the catalog knows drops.
@@ -402,6 +405,12 @@ pub enum DropTarget {
     Extension,
     /// Tables, views, materialized views, sequences dropped with CASCADE.
     Relation,
+    /// `DROP OWNED BY role`: everything the roles own in the database (with or without
+    /// CASCADE), named by the roles.
+    Owned,
+    /// Any other object dropped with CASCADE (functions, operators, collations, languages
+    /// ...): found by the front end that can resolve it (the server), by catalog address.
+    Object,
 }
 
 impl DropTarget {
@@ -411,6 +420,8 @@ impl DropTarget {
             DropTarget::Type => "type",
             DropTarget::Extension => "extension",
             DropTarget::Relation => "relation",
+            DropTarget::Owned => "owned",
+            DropTarget::Object => "object",
         }
     }
 }
@@ -419,7 +430,9 @@ impl DropTarget {
 pub enum ReindexTarget {
     Index,
     Table,
-    /// A schema, the database or the system catalogs: many tables at once.
+    /// A schema's tables (each in a transaction of its own).
+    Schema,
+    /// The database or the system catalogs: many tables at once.
     Many,
 }
 
@@ -502,7 +515,8 @@ pub enum StatementKind {
         relations: Vec<RelationName>,
         full: bool,
     },
-    /// `CLUSTER [table]` (no table: every table clustered before).
+    /// `CLUSTER [table]` (no table: every table clustered before that the role owns, each in
+    /// a transaction of its own; the live catalog knows which).
     Cluster {
         relation: Option<RelationName>,
     },
@@ -512,25 +526,45 @@ pub enum StatementKind {
         /// The index or table (None for schema, database, system).
         relation: Option<RelationName>,
         concurrently: bool,
+        /// The schema of `REINDEX SCHEMA`.
+        schema: Option<String>,
     },
     /// `BEGIN`, `COMMIT`, `ROLLBACK`, savepoints: the structure of a script.
     Transaction(TransactionControl),
-    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`, `COPY`, `EXPLAIN`: data, not schema
-    /// (fence gates DDL only; a migration's backfills are analyzed as such).
-    Data,
+    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`, `COPY`, `EXPLAIN`, cursors and
+    /// prepared statements: data, not schema (fence gates DDL only; a migration's backfills
+    /// are analyzed as such). The relations it reads are the statement's `reads`.
+    Data(DataStatement),
+    /// `CREATE VIEW`, `CREATE TABLE ... AS`, `SELECT ... INTO`, `CREATE MATERIALIZED VIEW`:
+    /// a new relation from a query (the query's relations are the statement's `reads`).
+    CreateFromQuery {
+        relation: RelationName,
+        /// The query runs now (a table or a materialized view WITH DATA), not only stored.
+        runs: bool,
+    },
+    /// `REASSIGN OWNED BY role TO role`: a new owner for everything the roles own, each table
+    /// under ACCESS EXCLUSIVE (the live catalog knows which).
+    ReassignOwned {
+        roles: Vec<String>,
+    },
+    /// `DO` and `CALL`: code whose statements fence analyzes and gates one by one as they run.
+    Code,
     /// `SET` / `RESET` of a session setting.
     Setting {
         name: String,
         value: Option<String>,
     },
-    /// `DROP SCHEMA | TYPE | DOMAIN ... CASCADE` and `DROP EXTENSION`: what goes with them
-    /// (tables, views, columns, constraints, triggers) is looked up in the live catalog's
-    /// dependencies (offline: unknown, unclassified).
+    /// `DROP SCHEMA | TYPE | DOMAIN | FUNCTION | ... CASCADE`, `DROP EXTENSION` and `DROP
+    /// OWNED`: what goes with them (tables, views, columns, constraints, triggers) is looked up
+    /// in the live catalog's dependencies (offline: unknown).
     DropObjects {
         target: DropTarget,
-        /// The objects' names as written (`s.name`).
+        /// The objects' names as written (`s.name`, `f(integer)`, a role's name).
         names: Vec<String>,
         cascade: bool,
+        /// The objects' catalog addresses (class OID, object OID), for `DropTarget::Object`
+        /// when the front end could resolve them (the server; offline: none).
+        addresses: Vec<(u32, u32)>,
     },
     /// DDL that takes no lock on an existing table, view or index (schemas, functions,
     /// types, sequences, grants, extensions ...).
@@ -539,82 +573,94 @@ pub enum StatementKind {
     Unclassified,
 }
 
+/// What a data statement does with rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataAction {
+    /// `SELECT` (and `COPY ... TO`, `EXPLAIN` without ANALYZE, cursors, prepared statements).
+    Read,
+    Insert,
+    Update,
+    Delete,
+    Merge,
+    /// `COPY table FROM`
+    CopyFrom,
+}
+
+impl DataAction {
+    /// Whether it writes its target's rows (ROW EXCLUSIVE on it and its indexes).
+    pub fn writes(self) -> bool {
+        self != DataAction::Read
+    }
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            DataAction::Read => "SELECT",
+            DataAction::Insert => "INSERT",
+            DataAction::Update => "UPDATE",
+            DataAction::Delete => "DELETE",
+            DataAction::Merge => "MERGE",
+            DataAction::CopyFrom => "COPY FROM",
+        }
+    }
+}
+
+/// A data statement in a migration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DataStatement {
+    pub action: Option<DataAction>,
+    /// The table written.
+    pub target: Option<RelationName>,
+    /// Tables whose rows `FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE` locks (ROW SHARE on
+    /// each and its indexes).
+    pub row_locked: Vec<RelationName>,
+    /// A WHERE clause (or a join) limits the rows written; without one every row is.
+    pub filtered: bool,
+    /// The planner's estimate, when a server planned the statement (`fence.analyze`).
+    pub estimate: Option<RowEstimate>,
+    /// Planned now, run later or never (`EXPLAIN` without ANALYZE, `PREPARE`, `DECLARE
+    /// CURSOR`): its locks are taken, no row is read or written yet.
+    pub deferred: bool,
+}
+
+/// What the planner expects a data statement to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowEstimate {
+    /// Rows written (or locked, or read for a SELECT).
+    pub rows: u64,
+    /// The plan reads a table whole (a sequential scan).
+    pub scans: bool,
+}
+
 /// One statement: its command tag as PostgreSQL reports it and what it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
     pub tag: String,
     pub kind: StatementKind,
+    /// The tables and views its query reads (ACCESS SHARE): a view's, a `CREATE TABLE AS`'s,
+    /// a data statement's.
+    pub reads: Vec<RelationName>,
 }
 
 impl Statement {
     pub fn new(tag: &str, kind: StatementKind) -> Self {
-        Statement { tag: tag.to_string(), kind }
+        Statement { tag: tag.to_string(), kind, reads: Vec::new() }
+    }
+
+    /// The statement, reading `reads` (duplicates left out).
+    pub fn reading(mut self, reads: Vec<RelationName>) -> Self {
+        for read in reads {
+            if !self.reads.contains(&read) {
+                self.reads.push(read);
+            }
+        }
+        self
     }
 
     /// Every relation name in the statement, for resolution against a catalog.
     pub fn relations_mut(&mut self) -> Vec<&mut RelationName> {
-        fn constraint(c: &mut Constraint) -> Option<&mut RelationName> {
-            match &mut c.kind {
-                ConstraintKind::ForeignKey { references } => Some(references),
-                _ => None,
-            }
-        }
-        fn column(c: &mut ColumnDef) -> impl Iterator<Item = &mut RelationName> {
-            c.constraints.iter_mut().filter_map(constraint)
-        }
-        match &mut self.kind {
-            StatementKind::AlterTable { relation, actions, .. } => {
-                let mut out = vec![relation];
-                for action in actions {
-                    match action {
-                        AlterTableAction::AddColumn(c) => out.extend(column(c)),
-                        AlterTableAction::AddConstraint(c) => out.extend(constraint(c)),
-                        AlterTableAction::AttachPartition { partition }
-                        | AlterTableAction::DetachPartition { partition, .. } => out.push(partition),
-                        AlterTableAction::Inherit { parent, .. } => out.push(parent),
-                        AlterTableAction::DropConstraint { references: Some(references), .. } => out.push(references),
-                        AlterTableAction::SetEnforced { references: Some(references), .. } => out.push(references),
-                        _ => {}
-                    }
-                }
-                out
-            }
-            StatementKind::CreateTable { columns, constraints, partition_of, inherits, like, .. } => {
-                let mut out: Vec<&mut RelationName> = columns.iter_mut().flat_map(column).collect();
-                out.extend(constraints.iter_mut().filter_map(constraint));
-                out.extend(partition_of.iter_mut());
-                out.extend(inherits.iter_mut());
-                out.extend(like.iter_mut());
-                out
-            }
-            StatementKind::AlterIndex { index, actions } => {
-                let mut out = vec![index];
-                for action in actions {
-                    if let AlterTableAction::AttachPartition { partition } = action {
-                        out.push(partition);
-                    }
-                }
-                out
-            }
-            StatementKind::CreateIndex { relation, .. }
-            | StatementKind::Rename { relation, .. }
-            | StatementKind::OnRelation { relation, .. } => vec![relation],
-            StatementKind::Drop { objects, .. } => objects.iter_mut().collect(),
-            StatementKind::Comment { relation }
-            | StatementKind::Cluster { relation }
-            | StatementKind::Reindex { relation, .. } => relation.iter_mut().collect(),
-            StatementKind::Publication { tables } => tables.iter_mut().collect(),
-            StatementKind::Truncate { relations, .. }
-            | StatementKind::LockTable { relations, .. }
-            | StatementKind::Vacuum { relations, .. } => relations.iter_mut().collect(),
-            StatementKind::AlterDomain { .. }
-            | StatementKind::DropObjects { .. }
-            | StatementKind::Transaction(_)
-            | StatementKind::Data
-            | StatementKind::Setting { .. }
-            | StatementKind::NoTableLock
-            | StatementKind::Unclassified => Vec::new(),
-        }
+        let mut out = kind_relations_mut(&mut self.kind);
+        out.extend(self.reads.iter_mut());
+        out
     }
 
     /// The `ALTER TABLE` subcommands, with their table, if this is an `ALTER TABLE`.
@@ -624,6 +670,75 @@ impl Statement {
             _ => (None, [].as_slice()),
         };
         actions.iter().filter_map(move |action| relation.map(|r| (r, action)))
+    }
+}
+
+/// Every relation a statement's kind names.
+fn kind_relations_mut(kind: &mut StatementKind) -> Vec<&mut RelationName> {
+    fn constraint(c: &mut Constraint) -> Option<&mut RelationName> {
+        match &mut c.kind {
+            ConstraintKind::ForeignKey { references } => Some(references),
+            _ => None,
+        }
+    }
+    fn column(c: &mut ColumnDef) -> impl Iterator<Item = &mut RelationName> {
+        c.constraints.iter_mut().filter_map(constraint)
+    }
+    match kind {
+        StatementKind::AlterTable { relation, actions, .. } => {
+            let mut out = vec![relation];
+            for action in actions {
+                match action {
+                    AlterTableAction::AddColumn(c) => out.extend(column(c)),
+                    AlterTableAction::AddConstraint(c) => out.extend(constraint(c)),
+                    AlterTableAction::AttachPartition { partition }
+                    | AlterTableAction::DetachPartition { partition, .. } => out.push(partition),
+                    AlterTableAction::Inherit { parent, .. } => out.push(parent),
+                    AlterTableAction::DropConstraint { references: Some(references), .. } => out.push(references),
+                    AlterTableAction::SetEnforced { references: Some(references), .. } => out.push(references),
+                    _ => {}
+                }
+            }
+            out
+        }
+        StatementKind::CreateTable { columns, constraints, partition_of, inherits, like, .. } => {
+            let mut out: Vec<&mut RelationName> = columns.iter_mut().flat_map(column).collect();
+            out.extend(constraints.iter_mut().filter_map(constraint));
+            out.extend(partition_of.iter_mut());
+            out.extend(inherits.iter_mut());
+            out.extend(like.iter_mut());
+            out
+        }
+        StatementKind::AlterIndex { index, actions } => {
+            let mut out = vec![index];
+            for action in actions {
+                if let AlterTableAction::AttachPartition { partition } = action {
+                    out.push(partition);
+                }
+            }
+            out
+        }
+        StatementKind::CreateIndex { relation, .. }
+        | StatementKind::Rename { relation, .. }
+        | StatementKind::OnRelation { relation, .. }
+        | StatementKind::CreateFromQuery { relation, .. } => vec![relation],
+        StatementKind::Data(data) => data.target.iter_mut().chain(data.row_locked.iter_mut()).collect(),
+        StatementKind::Drop { objects, .. } => objects.iter_mut().collect(),
+        StatementKind::Comment { relation }
+        | StatementKind::Cluster { relation }
+        | StatementKind::Reindex { relation, .. } => relation.iter_mut().collect(),
+        StatementKind::Publication { tables } => tables.iter_mut().collect(),
+        StatementKind::Truncate { relations, .. }
+        | StatementKind::LockTable { relations, .. }
+        | StatementKind::Vacuum { relations, .. } => relations.iter_mut().collect(),
+        StatementKind::AlterDomain { .. }
+        | StatementKind::DropObjects { .. }
+        | StatementKind::Transaction(_)
+        | StatementKind::ReassignOwned { .. }
+        | StatementKind::Code
+        | StatementKind::Setting { .. }
+        | StatementKind::NoTableLock
+        | StatementKind::Unclassified => Vec::new(),
     }
 }
 

@@ -7,7 +7,7 @@ pub static RULE: Rule = Rule {
     id: "detach_partition",
     risk: Risk::High,
     summary: "DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the partitioned parent: every query on it waits",
-    safe_rewrite: "ALTER TABLE parent DETACH PARTITION child CONCURRENTLY (outside a transaction block): SHARE UPDATE EXCLUSIVE only",
+    safe_rewrite: "ALTER TABLE parent DETACH PARTITION child CONCURRENTLY (outside a transaction block): SHARE UPDATE EXCLUSIVE on the parent; only the partition is locked ACCESS EXCLUSIVE, briefly, in its second transaction",
     check: Check::Statement(check),
     since: &[],
     by_size: false,

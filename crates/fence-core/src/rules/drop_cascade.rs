@@ -1,5 +1,5 @@
 use crate::effects::Effects;
-use crate::model::{Statement, StatementKind};
+use crate::model::{DropTarget, Statement, StatementKind};
 use crate::risk::Risk;
 use crate::rules::{Check, Finding, Rule};
 
@@ -21,13 +21,20 @@ fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
                 rule.finding(Some(object), format!("dropping {object} with CASCADE drops its dependents too"))
             })
             .collect(),
-        StatementKind::DropObjects { names, cascade: true, .. } => {
-            let reach = if fx.dropped.is_empty() {
+        StatementKind::DropObjects { target, names, cascade: true, .. } => {
+            let reach = if fx.unknown {
+                "whatever depends on it (only the live catalog knows what)".to_string()
+            } else if fx.dropped.is_empty() {
                 "nothing else but what depends on it".to_string()
             } else {
                 fx.dropped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             };
-            vec![rule.finding(None, format!("dropping {} with CASCADE drops {reach}", names.join(", ")))]
+            let what = match target {
+                DropTarget::Owned if names.len() == 1 => format!("what {} owns", names[0]),
+                DropTarget::Owned => format!("what {} own", names.join(", ")),
+                _ => names.join(", "),
+            };
+            vec![rule.finding(None, format!("dropping {what} with CASCADE drops {reach}"))]
         }
         _ => Vec::new(),
     }

@@ -38,6 +38,7 @@ mod refresh_materialized_view;
 mod reindex;
 mod rename;
 mod replica_identity;
+mod runs_code;
 mod set_access_method;
 mod set_enforced;
 mod set_expression;
@@ -45,6 +46,7 @@ mod set_logged_unlogged;
 mod set_not_null;
 mod set_tablespace;
 mod truncate;
+mod unbatched_backfill;
 mod unclassified;
 mod vacuum_database;
 mod vacuum_full;
@@ -172,6 +174,8 @@ pub static ALL: &[&Rule] = &[
     &alter_sequence::RULE,
     &drop_view::RULE,
     &drop_sequence::RULE,
+    &unbatched_backfill::RULE,
+    &runs_code::RULE,
     &access_exclusive_lock::RULE,
     &unclassified::RULE,
 ];

@@ -15,9 +15,12 @@ pub static RULE: Rule = Rule {
 
 fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
     match &statement.kind {
-        StatementKind::Reindex { concurrently: false, target, relation } => {
+        StatementKind::Reindex { concurrently: false, target, relation, schema } => {
             let table = fx.strongest_table_lock().map(|l| &l.relation);
             let what = match (target, relation) {
+                (ReindexTarget::Schema, _) => {
+                    format!("every index of schema {} (one table at a time)", schema.as_deref().unwrap_or("?"))
+                }
                 (ReindexTarget::Many, _) | (_, None) => "every index of many tables".to_string(),
                 (_, Some(relation)) => relation.to_string(),
             };
@@ -37,7 +40,12 @@ mod tests {
         let stmt = |concurrently| {
             Statement::new(
                 "REINDEX",
-                StatementKind::Reindex { target: ReindexTarget::Table, relation: Some(rel("a")), concurrently },
+                StatementKind::Reindex {
+                    target: ReindexTarget::Table,
+                    relation: Some(rel("a")),
+                    concurrently,
+                    schema: None,
+                },
             )
         };
         assert_eq!(run(&RULE, &stmt(false)).len(), 1);
