@@ -235,6 +235,9 @@ sleep 1.5
 queued=$(psql -X -d enforced -c "CREATE INDEX lq_id ON lq (id)" 2>&1 || true)
 check "an idle-in-transaction writer in the way of an index build: named, refused" \
     "$(echo "$queued" | grep -c 'idle in transaction, transaction open [0-9]* s) holds RowExclusiveLock on public.lq')" 1
+check "fence.analyze shows the same look when asked (lock_queue => true), nothing when not" \
+    "$(q enforced "SELECT (queued_behind -> 0 ->> 'state') || ' ' || (queued_behind -> 0 ->> 'mode') FROM fence.analyze('CREATE INDEX lq_id ON lq (id)', lock_queue => true)")/$(q enforced "SELECT queued_behind IS NULL FROM fence.analyze('CREATE INDEX lq_id ON lq (id)')")" \
+    "idle in transaction RowExclusiveLock/t"
 q enforced "SELECT fence.set_policy('{\"lock_queue_max_age\": \"1s\"}', 'compat: lock queue warned')" >/dev/null
 warned=$(psql -X -d enforced -c "SET lock_timeout = '300ms'" -c "ALTER TABLE lq ADD COLUMN c int" 2>&1 || true)
 echo "ROLLBACK;" >&5

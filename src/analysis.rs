@@ -34,11 +34,20 @@ pub fn findings_json(analysis: &Analysis) -> Value {
 
 /// One statement of analyzed text: a row of `fence.analyze()`.
 pub type AnalyzedStatement =
-    (i32, String, String, Option<String>, Option<String>, bool, bool, String, JsonB, JsonB, String);
+    (i32, String, String, Option<String>, Option<String>, bool, bool, String, JsonB, JsonB, String, Option<JsonB>);
+
+/// How `analyze_text` goes beyond the statements' text and the catalog.
+pub struct Looks<'a> {
+    /// The planner's estimate of a data step's rows (`fence.analyze`; never for an approval,
+    /// which must not plan the author's statements in the approver's session).
+    pub estimate: bool,
+    /// What else to show of each analysis (the lock queue, when asked).
+    pub extra: &'a dyn Fn(&Analysis) -> Option<Value>,
+}
 
 /// Every statement of `sql`, analyzed as one script (later statements see what earlier ones
 /// create), with its canonical text and statement hash.
-pub fn analyze_text(sql: &str) -> Vec<AnalyzedStatement> {
+pub fn analyze_text(sql: &str, looks: Looks) -> Vec<AnalyzedStatement> {
     let catalog = LiveCatalog;
     let mut analyzer =
         Analyzer::new(&catalog).with_lock_timeout(security::timeouts_ms().0).on_pg_version(compat::MAJOR);
@@ -52,7 +61,7 @@ pub fn analyze_text(sql: &str) -> Vec<AnalyzedStatement> {
             let mut statement = parsetree::statement(raw.node);
             // A data step of the migration: how many rows the planner expects it to write.
             if let StatementKind::Data(data) = &mut statement.kind {
-                if !data.deferred && data.action.is_some() {
+                if looks.estimate && !data.deferred && data.action.is_some() {
                     data.estimate = querytree::estimate(raw.node, sql);
                 }
             }
@@ -69,6 +78,7 @@ pub fn analyze_text(sql: &str) -> Vec<AnalyzedStatement> {
                 JsonB(locks_json(&analysis)),
                 JsonB(findings_json(&analysis)),
                 hash,
+                (looks.extra)(&analysis).map(JsonB),
             )
         })
         .collect()

@@ -1,7 +1,7 @@
 //! fence-core's `Catalog`, answered from the live catalog.
 
 use fence_core::catalog::{Cascade, Catalog, RelationState, ResolvedRelation};
-use fence_core::model::{DropTarget, RelationName};
+use fence_core::model::{DropTarget, ObjectKind, RelationName};
 
 use pgrx::pg_sys;
 
@@ -113,6 +113,21 @@ impl Catalog for LiveCatalog {
         Some(owner::owner_read(|| db::select(queries::CLUSTERED_TABLES, &[role.as_str().into()], relation_row)))
     }
 
+    fn default_partition(&self, table: &RelationName) -> Option<RelationName> {
+        relcache::default_partition(table)
+    }
+
+    fn tablespace_relations(&self, tablespace: &str, kind: &ObjectKind, roles: &[String]) -> Option<Vec<RelationName>> {
+        let relkinds: Vec<String> = match kind {
+            ObjectKind::Table => vec!["r".into(), "p".into()],
+            ObjectKind::Index => vec!["i".into(), "I".into()],
+            ObjectKind::MaterializedView => vec!["m".into()],
+            _ => return Some(Vec::new()),
+        };
+        let args = [tablespace.into(), relkinds.into(), roles.to_vec().into()];
+        Some(owner::owner_read(|| db::select(queries::TABLESPACE_RELATIONS, &args, relation_row)))
+    }
+
     fn column_has_checks(&self, table: &RelationName, column: &str) -> bool {
         relcache::column_has_checks(table, column)
     }
@@ -122,10 +137,12 @@ impl Catalog for LiveCatalog {
     }
 
     fn domain_tables(&self, domain: &RelationName) -> Vec<RelationName> {
-        let args = [domain.schema.as_deref().into(), domain.name.as_str().into()];
-        db::select(queries::DOMAIN_TABLES, &args, |row| {
-            RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"))
-        })
+        // The domain is resolved as the caller (as ALTER DOMAIN resolves it, function calls
+        // only); the tables are found by the extension owner, with its search path.
+        let names = vec![domain.quoted()];
+        let roots = db::select(queries::DROP_ROOTS, &[names.into()], |row| row.get::<pg_sys::Oid>("type_oid"));
+        let Some(oid) = roots.into_iter().flatten().next() else { return Vec::new() };
+        owner::owner_read(|| db::select(queries::DOMAIN_TABLES, &[oid.into()], relation_row))
     }
 }
 

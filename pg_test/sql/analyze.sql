@@ -140,3 +140,8 @@ $$) ORDER BY stmt_no;
 SELECT count(*) AS write_locks_left FROM pg_locks
 WHERE pid = pg_backend_pid() AND relation = 'backfill_big'::regclass AND mode <> 'AccessShareLock';
 COMMIT;
+-- Planning evaluates functions: a statement calling code that is not PostgreSQL's own is not
+-- planned (no NOTICE from it below), and fence.approve never plans.
+CREATE FUNCTION noisy_one() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $f$ BEGIN RAISE NOTICE 'noisy_one ran'; RETURN 1; END $f$;
+SELECT stmt_no, scans, risk FROM fence.analyze('UPDATE backfill_big SET plan = ''x'' WHERE id > noisy_one()');
+SELECT stmt_no, risk FROM fence.analyze('WITH gone AS (DELETE FROM backfill_big RETURNING id) SELECT count(*) FROM gone');

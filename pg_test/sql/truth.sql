@@ -23,6 +23,10 @@ CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO (
 CREATE TABLE events_2027 (id int, at date);
 INSERT INTO events SELECT g, date '2026-01-01' + g % 300 FROM generate_series(1, 300) g;
 INSERT INTO events_2027 SELECT g, date '2027-01-01' + g % 300 FROM generate_series(1, 300) g;
+-- A default partition: creating, attaching or detaching another partition locks it, and
+-- creating or attaching one scans it.
+CREATE TABLE events_default PARTITION OF events DEFAULT;
+INSERT INTO events SELECT g, date '2031-01-01' + g FROM generate_series(1, 50) g;
 CREATE VIEW member_emails AS SELECT id, email FROM members;
 CREATE MATERIALIZED VIEW org_counts AS SELECT org_id, count(*) AS n FROM members GROUP BY org_id;
 CREATE SEQUENCE ticket_seq;
@@ -30,6 +34,8 @@ CREATE FUNCTION truth_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN
 SET allow_in_place_tablespaces = on;
 CREATE TABLESPACE truth_space LOCATION '';
 RESET allow_in_place_tablespaces;
+CREATE TABLE spaced (id int) TABLESPACE truth_space;
+INSERT INTO spaced SELECT generate_series(1, 100);
 -- A second table access method (PostgreSQL 15 ships only heap): the heap's own handler.
 CREATE ACCESS METHOD truth_heap TYPE TABLE HANDLER heap_tableam_handler;
 CREATE TYPE org_shape AS (id bigint, name text);
@@ -67,6 +73,7 @@ ANALYZE orgs, members, badges, events, events_2027;
 DO $$ BEGIN CREATE ROLE truth_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 CREATE TABLE owned_things (id int PRIMARY KEY);
 ALTER TABLE owned_things OWNER TO truth_owner;
+CREATE POLICY owner_sees ON tags TO truth_owner USING (true);
 CREATE PROCEDURE truth_proc() LANGUAGE sql AS $$ SELECT 1 $$;
 
 -- Observed: the strongest lock this backend holds on each relation that existed before the
@@ -201,6 +208,8 @@ INSERT INTO truth_cases (stmt) VALUES
     -- access method: only the lock.
     ('ALTER TABLE members SET TABLESPACE truth_space'),
     ('ALTER TABLE members SET TABLESPACE pg_default'),
+    -- Everything of a kind in a tablespace, each under ACCESS EXCLUSIVE.
+    ('ALTER TABLE ALL IN TABLESPACE truth_space SET TABLESPACE pg_default'),
     ('ALTER TABLE members SET ACCESS METHOD heap'),
     ('ALTER TABLE members SET ACCESS METHOD truth_heap'),
     ('ALTER TABLE orgs OF org_shape'),
@@ -279,7 +288,8 @@ INSERT INTO truth_cases (stmt) VALUES
     ('CALL truth_proc()'),
     -- Extension membership: SHARE UPDATE EXCLUSIVE on the relation.
     ('ALTER EXTENSION plpgsql ADD TABLE tags'),
-    -- A role's belongings: a new owner under ACCESS EXCLUSIVE (the indexes too), or dropped.
+    -- A role's belongings: a new owner under ACCESS EXCLUSIVE (the indexes too), or dropped
+    -- (and the role taken out of the policies that name it: ACCESS EXCLUSIVE on their tables).
     ('REASSIGN OWNED BY truth_owner TO postgres'),
     ('DROP OWNED BY truth_owner'),
     -- A function dropped with CASCADE takes the triggers that call it.
@@ -294,6 +304,12 @@ INSERT INTO truth_cases (stmt) VALUES
     ('SELECT id FROM orgs WHERE id < 10 FOR UPDATE'),
     ('MERGE INTO orgs o USING members m ON o.id = m.id WHEN MATCHED THEN UPDATE SET name = ''x'''),
     ('INSERT INTO audit_log SELECT id FROM members'),
+    -- A write in a WITH clause; rows locked by alias; a partitioned table written (each
+    -- partition); a write through a view (its table, and the table's indexes).
+    ('WITH gone AS (DELETE FROM badges WHERE id < 3 RETURNING id) SELECT count(*) FROM gone'),
+    ('SELECT o.id FROM orgs o JOIN members m ON m.org_id = o.id WHERE o.id < 5 FOR UPDATE OF o'),
+    ('UPDATE events SET id = id + 1'),
+    ('UPDATE member_emails SET email = lower(email) WHERE id = 3'),
     -- New relations from a query: a table or materialized view with data reads its sources
     -- whole; a view only stores its query.
     ('CREATE TABLE members_copy AS SELECT * FROM members'),

@@ -1,11 +1,9 @@
--- The tables and materialized views with a column of domain $2 (in schema $1, or the first
--- visible one when $1 is NULL) or of a domain over it: what validating one of its
--- constraints locks and scans (PostgreSQL's get_rels_with_domain).
+-- The tables and materialized views with a column of the domain with the OID $1 (resolved as
+-- the caller by drop_roots.sql) or of a domain over it: what validating one of its
+-- constraints locks and scans (PostgreSQL's get_rels_with_domain). Run as the extension owner
+-- (its search path).
 WITH RECURSIVE domains(oid) AS (
-    SELECT t.oid FROM pg_catalog.pg_type t
-    WHERE t.typtype = 'd' AND t.typname = $2
-      AND CASE WHEN $1 IS NULL THEN pg_catalog.pg_type_is_visible(t.oid)
-               ELSE t.typnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = $1) END
+    SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typtype = 'd' AND t.oid = $1
     UNION
     SELECT t.oid FROM pg_catalog.pg_type t JOIN domains d ON t.typbasetype = d.oid WHERE t.typtype = 'd'
 )

@@ -56,6 +56,14 @@ relations(relid, dropped) AS (
         ON r.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass::pg_catalog.oid AND p.oid = r.objid
     UNION ALL SELECT w.ev_class, false FROM reached r JOIN pg_catalog.pg_rewrite w
         ON r.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass::pg_catalog.oid AND w.oid = r.objid
+    -- DROP OWNED takes the roles out of the policies that name them (or drops a policy left
+    -- with no role): ACCESS EXCLUSIVE on its table.
+    UNION ALL SELECT p.polrelid, false FROM pg_catalog.pg_shdepend s
+        JOIN pg_catalog.pg_roles o ON o.oid = s.refobjid
+        JOIN pg_catalog.pg_policy p
+          ON s.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass::pg_catalog.oid AND p.oid = s.objid
+        WHERE $1 = 'owned' AND s.deptype = 'r' AND o.rolname = ANY ($2)
+          AND s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
     -- An index dropped (of an expression or operator class that goes): ACCESS EXCLUSIVE on
     -- its table.
     UNION ALL SELECT i.indrelid, false FROM reached r JOIN pg_catalog.pg_index i

@@ -1,7 +1,8 @@
 -- fence 0.3.0 -> 0.4.0: exemptions bound to what they name (a relation exemption to the
 -- table's OID, a content exemption to the content's statements, a finding honoured), content
 -- hashes read with the session's scanner settings (fence.content_hash is STABLE), and the
--- tracked tables the row-audit checks protect (fence.tracked_relations).
+-- tracked tables the row-audit checks protect (fence.tracked_relations), and fence.analyze's
+-- look at the lock queue (its lock_queue argument and column).
 \echo Use "ALTER EXTENSION fence UPDATE TO '0.4.0'" to load this file. \quit
 
 ALTER TABLE fence.exemptions ADD COLUMN relid oid, ADD COLUMN statement_hashes text[];
@@ -42,3 +43,29 @@ CREATE OR REPLACE FUNCTION fence.trigger_tracking(tgargs bytea) RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE WHEN split_part(encode(tgargs, 'escape'), '\000', 1) ~ '^[0-9]{1,9}$'
             THEN split_part(encode(tgargs, 'escape'), '\000', 1)::integer END;
+
+-- fence.analyze(sql, lock_queue => true): the sessions each statement would queue behind now.
+DROP FUNCTION fence."analyze"(text);
+CREATE FUNCTION fence."analyze"(
+	"sql" TEXT,
+	"lock_queue" bool DEFAULT false
+) RETURNS TABLE (
+	"stmt_no" INT,
+	"statement" TEXT,
+	"command_tag" TEXT,
+	"relation" TEXT,
+	"lock_mode" TEXT,
+	"rewrites" bool,
+	"scans" bool,
+	"risk" TEXT,
+	"locks" jsonb,
+	"findings" jsonb,
+	"statement_hash" TEXT,
+	"queued_behind" jsonb
+)
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'analyze_wrapper';
+GRANT EXECUTE ON FUNCTION fence.analyze TO PUBLIC;
+COMMENT ON FUNCTION fence.analyze IS
+    'One row per statement of the SQL: locks (pg_locks names), rewrite, scan, risk and findings with safe rewrites, judged against this database''s catalog; with lock_queue => true, queued_behind: the sessions each statement would queue behind now';

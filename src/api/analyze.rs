@@ -3,14 +3,16 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::{analysis, sqltext};
+use crate::{analysis, gate, sqltext};
 
 /// One row per statement: the locks it takes, whether it rewrites or scans, its risk and the
-/// findings with their safe rewrites, judged against this database's catalog.
+/// findings with their safe rewrites, judged against this database's catalog; with
+/// `lock_queue`, the sessions each statement would queue behind now.
 #[pg_extern]
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
 fn analyze(
     sql: &str,
+    lock_queue: default!(bool, false),
 ) -> TableIterator<
     'static,
     (
@@ -25,9 +27,11 @@ fn analyze(
         name!(locks, JsonB),
         name!(findings, JsonB),
         name!(statement_hash, String),
+        name!(queued_behind, Option<JsonB>),
     ),
 > {
-    TableIterator::new(analysis::analyze_text(sql))
+    let extra = |a: &fence_core::analysis::Analysis| lock_queue.then(|| gate::lock_queue_look(a));
+    TableIterator::new(analysis::analyze_text(sql, analysis::Looks { estimate: true, extra: &extra }))
 }
 
 /// The content hash (`sha256:<64 hex>`) of a migration, as the CLI prints it (read with the

@@ -63,3 +63,4 @@ pub const VIEW_READS: &str = include_str!("../../sql/queries/view_reads.sql");
 pub const REFERENCING_TABLES: &str = include_str!("../../sql/queries/referencing_tables.sql");
 pub const SCHEMA_TABLES: &str = include_str!("../../sql/queries/schema_tables.sql");
 pub const CLUSTERED_TABLES: &str = include_str!("../../sql/queries/clustered_tables.sql");
+pub const TABLESPACE_RELATIONS: &str = include_str!("../../sql/queries/tablespace_relations.sql");

@@ -48,6 +48,26 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
                 created_from_query(stmt.into)
             }
             T::T_DoStmt | T::T_CallStmt => StatementKind::Code,
+            T::T_AlterTableMoveAllStmt => {
+                let stmt = &*(node as *mut pg_sys::AlterTableMoveAllStmt);
+                StatementKind::MoveAll {
+                    tablespace: cstr(stmt.orig_tablespacename).unwrap_or_default(),
+                    kind: object_kind(stmt.objtype),
+                    roles: roles(stmt.roles),
+                }
+            }
+            T::T_SecLabelStmt => {
+                let stmt = &*(node as *mut pg_sys::SecLabelStmt);
+                let names = list_nodes(stmt.object as *mut pg_sys::List);
+                match object_kind(stmt.objtype) {
+                    ObjectKind::Other(_) | ObjectKind::Index => StatementKind::NoTableLock,
+                    // A column's label locks its table.
+                    kind => match relation_of_names(&names, kind == ObjectKind::Column) {
+                        Some(relation) => StatementKind::OnRelation { relation, what: OnRelation::SecurityLabel },
+                        None => StatementKind::Unclassified,
+                    },
+                }
+            }
             T::T_ReassignOwnedStmt => {
                 StatementKind::ReassignOwned { roles: roles((*(node as *mut pg_sys::ReassignOwnedStmt)).roles) }
             }
@@ -769,12 +789,17 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
             let mut addresses = Vec::new();
             for object in list_nodes(stmt.objects) {
                 match super::relcache::object_address(stmt.removeType, object) {
-                    Some((class, id, description)) => {
+                    Some(Some((class, id, description))) => {
                         names.push(description);
                         addresses.push((class.to_u32(), id.to_u32()));
                     }
                     // No such object: PostgreSQL refuses the DROP (or IF EXISTS skips it).
-                    None => names.push(object_name(object)),
+                    Some(None) => names.push(object_name(object)),
+                    // Not resolved: what it takes with it is unknown.
+                    None => {
+                        names.push(object_name(object));
+                        addresses.push(UNRESOLVED);
+                    }
                 }
             }
             return StatementKind::DropObjects { target: DropTarget::Object, names, cascade, addresses };
@@ -783,6 +808,24 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
         StatementKind::Drop { kind, objects, cascade, concurrently: stmt.concurrent }
     }
 }
+
+/// The relation a name list (String nodes) names, without its last name when that is a
+/// column's.
+unsafe fn relation_of_names(names: &[*mut pg_sys::Node], column: bool) -> Option<RelationName> {
+    // SAFETY: String nodes (others give None).
+    let mut parts: Vec<String> = names.iter().filter_map(|n| unsafe { string_value(*n) }).collect();
+    if column {
+        parts.pop();
+    }
+    match parts.as_slice() {
+        [table] => Some(RelationName::new(None, table)),
+        [.., schema, table] => Some(RelationName::new(Some(schema), table)),
+        [] => None,
+    }
+}
+
+/// The address of an object a DROP names that could not be resolved.
+const UNRESOLVED: (u32, u32) = (0, 0);
 
 /// A dropped object's name as written (`s.name`, `s.f`: a function's arguments left out).
 unsafe fn object_name(object: *mut pg_sys::Node) -> String {

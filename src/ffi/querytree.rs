@@ -5,17 +5,18 @@
 
 use std::ffi::{c_void, CString};
 
-use fence_core::model::{DataAction, DataStatement, RelationName, RowEstimate};
+use fence_core::model::{locked_by, DataAction, DataStatement, RelationName, RowEstimate};
 use pgrx::pg_sys::{self, NodeTag as T};
 
 use super::nodes::{cstr, list_nodes, range_var, tag};
 
 /// What a walk of a raw query collects.
-#[derive(Default)]
 struct Names {
+    /// The statement walked (its own target is not a write of its WITH clauses).
+    root: *mut pg_sys::Node,
     relations: Vec<RelationName>,
-    /// The names WITH clauses define (a RangeVar of that unqualified name reads no table).
-    ctes: Vec<String>,
+    /// Tables written by the data-modifying statements of WITH clauses.
+    writes: Vec<(RelationName, DataAction)>,
 }
 
 /// The statements PostgreSQL's raw-tree walker knows (and whose relations are queries').
@@ -25,8 +26,10 @@ fn is_query(node: *mut pg_sys::Node) -> bool {
     matches!(kind, T::T_SelectStmt | T::T_InsertStmt | T::T_UpdateStmt | T::T_DeleteStmt | T::T_MergeStmt)
 }
 
-/// Collects every RangeVar and WITH name below a node; the table a `SELECT ... INTO` creates is
-/// no read.
+/// Collects every RangeVar below a node (a name a WITH clause defines too: the catalog finds no
+/// table of that name, unless the WITH query reads that very table — which is then a read),
+/// and the tables written inside; the table a `SELECT ... INTO` creates is no read.
+#[pgrx::pg_guard]
 unsafe extern "C-unwind" fn collect(node: *mut pg_sys::Node, context: *mut c_void) -> bool {
     if node.is_null() {
         return false;
@@ -41,9 +44,10 @@ unsafe extern "C-unwind" fn collect(node: *mut pg_sys::Node, context: *mut c_voi
                     names.relations.push(relation);
                 }
             }
-            T::T_CommonTableExpr => {
-                if let Some(name) = cstr((*(node as *mut pg_sys::CommonTableExpr)).ctename) {
-                    names.ctes.push(name);
+            T::T_InsertStmt | T::T_UpdateStmt | T::T_DeleteStmt | T::T_MergeStmt if node != names.root => {
+                let data = data(node);
+                if let (Some(target), Some(action)) = (data.target, data.action) {
+                    names.writes.push((target, action));
                 }
             }
             _ => {}
@@ -52,23 +56,23 @@ unsafe extern "C-unwind" fn collect(node: *mut pg_sys::Node, context: *mut c_voi
     }
 }
 
-/// The relations a raw query names, without its WITH names, in order, each once.
-fn walk(query: *mut pg_sys::Node) -> Vec<RelationName> {
+/// The relations a raw query names, in order, each once, and the tables its WITH clauses
+/// write.
+fn walk(query: *mut pg_sys::Node) -> (Vec<RelationName>, Vec<(RelationName, DataAction)>) {
     if !is_query(query) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
-    let mut names = Names::default();
+    let mut names = Names { root: query, relations: Vec::new(), writes: Vec::new() };
     // SAFETY: `query` is a raw statement the walker knows; `collect` gets `names` back as its
     // context, which outlives the walk.
     unsafe { collect(query, &mut names as *mut Names as *mut c_void) };
     let mut out: Vec<RelationName> = Vec::new();
     for relation in names.relations {
-        let cte = relation.schema.is_none() && names.ctes.contains(&relation.name);
-        if !cte && !out.contains(&relation) {
+        if !out.contains(&relation) {
             out.push(relation);
         }
     }
-    out
+    (out, names.writes)
 }
 
 /// The query a statement runs or stores: its own (a data statement's), or the one inside.
@@ -99,11 +103,17 @@ pub fn reads(node: *mut pg_sys::Node) -> Vec<RelationName> {
             }
         }
     }
-    walk(inner_query(node))
+    walk(inner_query(node)).0
 }
 
-/// A data statement: what it writes, which rows it locks, whether a WHERE limits it.
+/// A data statement: what it writes (itself, and in its WITH clauses), which rows it locks,
+/// whether a WHERE limits it.
 pub fn data(node: *mut pg_sys::Node) -> DataStatement {
+    let cte_writes = if is_query(node) { walk(node).1 } else { Vec::new() };
+    DataStatement { cte_writes, ..own_data(node) }
+}
+
+fn own_data(node: *mut pg_sys::Node) -> DataStatement {
     // SAFETY: each cast follows its tag check.
     unsafe {
         match tag(node) {
@@ -163,40 +173,40 @@ unsafe fn explain_analyze(options: *mut pg_sys::List) -> bool {
     }
 }
 
-/// The tables a `SELECT ... FOR UPDATE | SHARE` locks rows of: those named after OF, or every
-/// table of its FROM clause.
+/// The tables a `SELECT ... FOR UPDATE | SHARE` locks rows of: those named after OF (by their
+/// alias, or their name), or every table of its FROM clause.
 unsafe fn row_locked(select: &pg_sys::SelectStmt) -> Vec<RelationName> {
     // SAFETY: locking clauses are LockingClause nodes, their relations RangeVars; FROM items
     // are RangeVar, JoinExpr or others (skipped).
     unsafe {
-        let clauses: Vec<&pg_sys::LockingClause> = list_nodes(select.lockingClause)
-            .into_iter()
-            .filter(|n| tag(*n) == T::T_LockingClause)
-            .map(|n| &*(n as *mut pg_sys::LockingClause))
-            .collect();
+        let mut from = Vec::new();
+        for item in list_nodes(select.fromClause) {
+            from_tables(item, &mut from);
+        }
         let mut out = Vec::new();
-        for clause in clauses {
-            if clause.lockedRels.is_null() {
-                for item in list_nodes(select.fromClause) {
-                    from_tables(item, &mut out);
-                }
-            } else {
-                out.extend(
-                    list_nodes(clause.lockedRels).into_iter().filter_map(|n| range_var(n as *mut pg_sys::RangeVar)),
-                );
-            }
+        for clause in list_nodes(select.lockingClause).into_iter().filter(|n| tag(*n) == T::T_LockingClause) {
+            let named: Vec<String> = list_nodes((*(clause as *mut pg_sys::LockingClause)).lockedRels)
+                .into_iter()
+                .filter_map(|n| range_var(n as *mut pg_sys::RangeVar))
+                .map(|r| r.name)
+                .collect();
+            out.extend(locked_by(&from, &named));
         }
         out.dedup();
         out
     }
 }
 
-/// The tables of a FROM item (a table, or the tables of a join).
-unsafe fn from_tables(item: *mut pg_sys::Node, out: &mut Vec<RelationName>) {
+/// The tables of a FROM item with their aliases (a table, or the tables of a join).
+unsafe fn from_tables(item: *mut pg_sys::Node, out: &mut Vec<(RelationName, Option<String>)>) {
     // SAFETY: casts after the tag checks.
     unsafe {
         match tag(item) {
-            T::T_RangeVar => out.extend(range_var(item as *mut pg_sys::RangeVar)),
+            T::T_RangeVar => {
+                let rv = item as *mut pg_sys::RangeVar;
+                let alias = if (*rv).alias.is_null() { None } else { cstr((*(*rv).alias).aliasname) };
+                out.extend(range_var(rv).map(|r| (r, alias)));
+            }
             T::T_JoinExpr => {
                 let join = &*(item as *mut pg_sys::JoinExpr);
                 from_tables(join.larg, out);
@@ -210,18 +220,34 @@ unsafe fn from_tables(item: *mut pg_sys::Node, out: &mut Vec<RelationName>) {
 /// What the planner expects a data statement to do: the rows it writes (a SELECT's, the rows
 /// it returns) and whether it reads a table whole. The statement is analyzed and planned in a
 /// subtransaction that is rolled back — nothing runs, and the locks planning takes are
-/// released; None when it cannot be planned here (a parameter, a table the script creates
-/// first).
+/// released (waited for at most a second). Planning evaluates functions (constant folding,
+/// estimates, inlining): a query that calls any function or operator not built into
+/// PostgreSQL, or reads a table with row-level security, is not planned — its author's code
+/// never runs in the analyst's session. None when it is not planned, or cannot be planned here
+/// (a parameter, a table the script creates first).
 pub fn estimate(node: *mut pg_sys::Node, sql: &str) -> Option<RowEstimate> {
     if !is_query(node) {
         return None;
     }
     let text = CString::new(sql).ok()?;
+    let lock_timeout = CString::new("lock_timeout").ok()?;
+    let one_second = CString::new("1000").ok()?;
     super::xact::rolled_back(|| {
         // SAFETY: a copy of the raw statement is analyzed (analysis may scribble on its
         // input), rewritten and planned as PostgreSQL plans any query; the plans are read
         // before the subtransaction's memory goes.
         unsafe {
+            // Set for the subtransaction only: its rollback restores the session's value.
+            pg_sys::set_config_option(
+                lock_timeout.as_ptr(),
+                one_second.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_LOCAL,
+                true,
+                0,
+                false,
+            );
             let raw = pg_sys::palloc0(std::mem::size_of::<pg_sys::RawStmt>()) as *mut pg_sys::RawStmt;
             (*raw).type_ = T::T_RawStmt;
             (*raw).stmt = pg_sys::copyObjectImpl(node as *const c_void) as *mut pg_sys::Node;
@@ -232,6 +258,16 @@ pub fn estimate(node: *mut pg_sys::Node, sql: &str) -> Option<RowEstimate> {
                 0,
                 std::ptr::null_mut(),
             );
+            // The functions and operators (and domains) of user code the rewritten queries use
+            // (the plan cache's invalidation items: built-ins are left out), and row-level
+            // security policies: planning could run them.
+            for query in list_nodes(queries) {
+                let (mut relations, mut items, mut row_security) = (std::ptr::null_mut(), std::ptr::null_mut(), false);
+                pg_sys::extract_query_dependencies(query, &mut relations, &mut items, &mut row_security);
+                if !items.is_null() || row_security {
+                    return None;
+                }
+            }
             let mut estimate = RowEstimate { rows: 0, scans: false };
             for query in list_nodes(queries) {
                 let query = query as *mut pg_sys::Query;
@@ -248,9 +284,10 @@ pub fn estimate(node: *mut pg_sys::Node, sql: &str) -> Option<RowEstimate> {
                 estimate.scans |= seq_scan(top)
                     || list_nodes((*planned).subplans).into_iter().any(|p| seq_scan(p as *mut pg_sys::Plan));
             }
-            estimate
+            Some(estimate)
         }
     })
+    .flatten()
 }
 
 /// Whether a plan reads a table whole somewhere.

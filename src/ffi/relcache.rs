@@ -555,12 +555,14 @@ fn database_id() -> pg_sys::Oid {
 }
 
 /// The catalog address (class, object) and description of an object a DROP names (its parse
-/// tree node, of `object_type`), resolved as the DROP resolves it; None when there is no such
-/// object or the name cannot be resolved (PostgreSQL's own error then comes from the DROP).
+/// tree node, of `object_type`), resolved as the DROP resolves it: `Some(None)` when there is
+/// no such object (the DROP is refused, or skipped with IF EXISTS), `None` when the name could
+/// not be resolved (an ambiguous one: PostgreSQL's own error then comes from the DROP).
+#[allow(clippy::type_complexity)]
 pub fn object_address(
     object_type: pg_sys::ObjectType::Type,
     object: *mut pg_sys::Node,
-) -> Option<(pg_sys::Oid, pg_sys::Oid, String)> {
+) -> Option<Option<(pg_sys::Oid, pg_sys::Oid, String)>> {
     super::xact::rolled_back(|| {
         // SAFETY: with missing_ok, get_object_address looks the name up (an ambiguous one
         // raises, caught by the subtransaction) and locks the object in ACCESS SHARE mode
@@ -577,9 +579,27 @@ pub fn object_address(
             if address.objectId == pg_sys::InvalidOid {
                 return None;
             }
-            let description = super::nodes::cstr(pg_sys::getObjectDescription(&address, true))?;
+            let description = super::nodes::cstr(pg_sys::getObjectDescription(&address, true))
+                .unwrap_or_else(|| format!("object {}", address.objectId.to_u32()));
             Some((address.classId, address.objectId, description))
         }
     })
-    .flatten()
+}
+
+unsafe extern "C-unwind" {
+    /// catalog/partition.c (not in pgrx's bindings): pg_partitioned_table.partdefid.
+    fn get_default_partition_oid(parent: pg_sys::Oid) -> pg_sys::Oid;
+}
+
+/// The default partition of a partitioned table (None: it has none, or is no partitioned
+/// table).
+pub fn default_partition(table: &RelationName) -> Option<RelationName> {
+    let oid = relation_oid(table)?;
+    // SAFETY: a syscache look-up of pg_partitioned_table by OID (InvalidOid when the table is
+    // not partitioned or has no default partition); an ERROR crosses back through pgrx's guard.
+    let default = unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| get_default_partition_oid(oid)) };
+    if default == pg_sys::InvalidOid {
+        return None;
+    }
+    qualified_name(default)
 }

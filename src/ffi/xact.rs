@@ -210,20 +210,33 @@ pub fn unix_us(ts: TimestampWithTimeZone) -> i64 {
 }
 
 /// Runs `f` in an internal subtransaction that is rolled back either way (what it locked is
-/// released, what it wrote undone); an ERROR inside yields `None`.
+/// released, what it wrote undone); an ERROR inside yields `None` — but a cancel or shutdown
+/// request is raised again once the subtransaction is gone.
 pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
+    use pgrx::PgSqlErrorCode as Code;
     // SAFETY: as `in_subtransaction`, but the subtransaction always ends by rolling back.
-    unsafe {
+    let result = unsafe {
         let old_context = pg_sys::CurrentMemoryContext;
         let old_owner = pg_sys::CurrentResourceOwner;
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::MemoryContextSwitchTo(old_context);
-        let result = PgTryBuilder::new(move || Some(f())).catch_others(|_| None).execute();
+        let result = PgTryBuilder::new(move || Ok(f())).catch_others(|e| Err(Box::new(e))).execute();
         pg_sys::MemoryContextSwitchTo(old_context);
         pg_sys::RollbackAndReleaseCurrentSubTransaction();
         pg_sys::MemoryContextSwitchTo(old_context);
         pg_sys::CurrentResourceOwner = old_owner;
         result
+    };
+    match result {
+        Ok(value) => Some(value),
+        Err(error) => match *error {
+            pgrx::pg_sys::panic::CaughtError::PostgresError(report)
+                if matches!(report.sql_error_code(), Code::ERRCODE_QUERY_CANCELED | Code::ERRCODE_ADMIN_SHUTDOWN) =>
+            {
+                pgrx::pg_sys::panic::CaughtError::PostgresError(report).rethrow()
+            }
+            _ => None,
+        },
     }
 }
 

@@ -108,6 +108,12 @@ fn redacted(mut blockers: Vec<Blocker>) -> Vec<Blocker> {
     blockers
 }
 
+/// The sessions a statement with these locks would queue behind now (the gate's look, for
+/// `fence.analyze`).
+pub fn lock_queue(locks: &[LockReport], max_age_ms: i64) -> Vec<Blocker> {
+    Server.lock_queue(locks, max_age_ms)
+}
+
 /// Decides a statement (see `fence_core::grants::judge`).
 pub fn judge(policy: &Policy, analysis: &Analysis, stmt_hash: Option<&str>, content_hash: Option<&str>) -> Verdict {
     grants::judge(policy, analysis, stmt_hash, content_hash, &Server)

@@ -186,6 +186,17 @@ pub fn gate(call: GateCall) {
 }
 
 /// The sessions in a statement's lock queue, as the event keeps them.
+/// What `fence.analyze(..., lock_queue => true)` shows of a statement: the sessions it would
+/// queue behind now, as the gate looks before it decides (whatever the policy's `lock_queue`
+/// setting; only for a lock that blocks writes, with the policy's `lock_queue_max_age`).
+pub fn lock_queue_look(analysis: &Analysis) -> serde_json::Value {
+    if !analysis.lock_mode.is_some_and(fence_core::lock::LockMode::blocks_writes) {
+        return serde_json::Value::Array(Vec::new());
+    }
+    let max_age_ms = policy::current().policy.lock_queue_max_age_ms;
+    blockers_json(&decide::lock_queue(&analysis.locks, max_age_ms))
+}
+
 fn blockers_json(blockers: &[Blocker]) -> serde_json::Value {
     blockers
         .iter()

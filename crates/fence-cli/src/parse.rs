@@ -408,6 +408,35 @@ fn kind(node: &N) -> StatementKind {
             None => StatementKind::Unclassified,
         },
         N::DoStmt(_) | N::CallStmt(_) => StatementKind::Code,
+        N::AlterTableMoveAllStmt(stmt) => StatementKind::MoveAll {
+            tablespace: stmt.orig_tablespacename.clone(),
+            kind: object_kind(stmt.objtype),
+            roles: roles(&stmt.roles),
+        },
+        N::SecLabelStmt(stmt) => match object_kind(stmt.objtype) {
+            ObjectKind::Other(_) | ObjectKind::Index => StatementKind::NoTableLock,
+            // A column's label locks its table.
+            kind => {
+                let mut names: Vec<&str> = match stmt.object.as_deref().and_then(|o| o.node.as_ref()) {
+                    Some(N::List(list)) => list.items.iter().filter_map(string).collect(),
+                    _ => Vec::new(),
+                };
+                if kind == ObjectKind::Column {
+                    names.pop();
+                }
+                match names.as_slice() {
+                    [table] => StatementKind::OnRelation {
+                        relation: RelationName::new(None, table),
+                        what: OnRelation::SecurityLabel,
+                    },
+                    [.., schema, table] => StatementKind::OnRelation {
+                        relation: RelationName::new(Some(schema), table),
+                        what: OnRelation::SecurityLabel,
+                    },
+                    [] => StatementKind::Unclassified,
+                }
+            }
+        },
         N::ReassignOwnedStmt(stmt) => StatementKind::ReassignOwned { roles: roles(&stmt.roles) },
         N::DropOwnedStmt(stmt) => StatementKind::DropObjects {
             target: DropTarget::Owned,
@@ -686,6 +715,8 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::DropOwnedStmt(_), _) => "DROP OWNED",
         (N::AlterExtensionContentsStmt(_), _) => "ALTER EXTENSION",
         (N::CopyStmt(_), _) => "COPY",
+        (N::AlterTableMoveAllStmt(_), _) => "ALTER TABLE",
+        (N::SecLabelStmt(_), _) => "SECURITY LABEL",
         (N::ExplainStmt(_), _) => "EXPLAIN",
         _ => "OTHER",
     };

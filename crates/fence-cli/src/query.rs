@@ -3,7 +3,7 @@
 //! view or a data statement reads; what a data statement writes and row-locks. Offline there is
 //! no planner: no row estimate.
 
-use fence_core::model::{DataAction, DataStatement, RelationName};
+use fence_core::model::{locked_by, DataAction, DataStatement, RelationName};
 use pg_query::protobuf;
 use pg_query::{NodeEnum as N, NodeRef};
 
@@ -58,8 +58,31 @@ pub fn reads(node: &N) -> Vec<RelationName> {
     out
 }
 
-/// A data statement: what it writes, which rows it locks, whether a WHERE limits it.
+/// A data statement: what it writes (itself, and in its WITH clauses), which rows it locks,
+/// whether a WHERE limits it.
 pub fn data(node: &N) -> DataStatement {
+    let cte_writes = match node {
+        N::SelectStmt(_) | N::InsertStmt(_) | N::UpdateStmt(_) | N::DeleteStmt(_) | N::MergeStmt(_) => node
+            .nodes()
+            .into_iter()
+            .filter(|(_, depth, ..)| *depth > 0)
+            .filter_map(|(n, ..)| {
+                let own = match n {
+                    NodeRef::InsertStmt(s) => own_data(&N::InsertStmt(Box::new(s.clone()))),
+                    NodeRef::UpdateStmt(s) => own_data(&N::UpdateStmt(Box::new(s.clone()))),
+                    NodeRef::DeleteStmt(s) => own_data(&N::DeleteStmt(Box::new(s.clone()))),
+                    NodeRef::MergeStmt(s) => own_data(&N::MergeStmt(Box::new(s.clone()))),
+                    _ => return None,
+                };
+                Some((own.target?, own.action?))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    DataStatement { cte_writes, ..own_data(node) }
+}
+
+fn own_data(node: &N) -> DataStatement {
     let written = |action, relation: &Option<protobuf::RangeVar>, filtered| DataStatement {
         action: Some(action),
         target: range_var(relation),
@@ -101,32 +124,37 @@ fn explain_analyze(stmt: &protobuf::ExplainStmt) -> bool {
     })
 }
 
-/// The tables a `SELECT ... FOR UPDATE | SHARE` locks rows of: those named after OF, or every
-/// table of its FROM clause.
+/// The tables a `SELECT ... FOR UPDATE | SHARE` locks rows of: those named after OF (by their
+/// alias, or their name), or every table of its FROM clause.
 fn row_locked(select: &protobuf::SelectStmt) -> Vec<RelationName> {
+    let mut from = Vec::new();
+    for item in &select.from_clause {
+        from_tables(item.node.as_ref(), &mut from);
+    }
     let mut out = Vec::new();
     for clause in &select.locking_clause {
         let Some(N::LockingClause(clause)) = clause.node.as_ref() else { continue };
-        if clause.locked_rels.is_empty() {
-            for item in &select.from_clause {
-                from_tables(item.node.as_ref(), &mut out);
-            }
-        } else {
-            for rel in &clause.locked_rels {
-                if let Some(N::RangeVar(rv)) = rel.node.as_ref() {
-                    out.extend(range_var(&Some(rv.clone())));
-                }
-            }
-        }
+        let named: Vec<String> = clause
+            .locked_rels
+            .iter()
+            .filter_map(|rel| match rel.node.as_ref() {
+                Some(N::RangeVar(rv)) => Some(rv.relname.clone()),
+                _ => None,
+            })
+            .collect();
+        out.extend(locked_by(&from, &named));
     }
     out.dedup();
     out
 }
 
-/// The tables of a FROM item (a table, or the tables of a join).
-fn from_tables(item: Option<&N>, out: &mut Vec<RelationName>) {
+/// The tables of a FROM item with their aliases (a table, or the tables of a join).
+fn from_tables(item: Option<&N>, out: &mut Vec<(RelationName, Option<String>)>) {
     match item {
-        Some(N::RangeVar(rv)) => out.extend(range_var(&Some(rv.clone()))),
+        Some(N::RangeVar(rv)) => {
+            let alias = rv.alias.as_ref().map(|a| a.aliasname.clone());
+            out.extend(range_var(&Some(rv.clone())).map(|r| (r, alias)));
+        }
         Some(N::JoinExpr(join)) => {
             from_tables(join.larg.as_ref().and_then(|n| n.node.as_ref()), out);
             from_tables(join.rarg.as_ref().and_then(|n| n.node.as_ref()), out);

@@ -202,7 +202,10 @@ impl<'c> Analyzer<'c> {
             let kept = r.state != RelationState::Missing
                 || self.created.contains(&r.name)
                 || self.created.contains(&l.relation);
-            if !kept && !missing.contains(&r.name) {
+            // A name a query reads that is no relation is a WITH query's (or a FOR UPDATE
+            // alias): nothing to wait for.
+            let read = l.mode == LockMode::AccessShare && statement.reads.contains(&l.relation);
+            if !kept && !read && !missing.contains(&r.name) {
                 missing.push(r.name.clone());
             }
             kept

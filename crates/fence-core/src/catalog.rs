@@ -1,7 +1,7 @@
 //! What the analysis may ask about the database. The extension answers from the live
 //! catalog; offline front ends answer "unknown".
 
-use crate::model::{DropTarget, RelationName};
+use crate::model::{DropTarget, ObjectKind, RelationName};
 
 /// What a DROP takes with it, from the dependency catalog.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -108,6 +108,24 @@ pub trait Catalog {
     /// The tables a `CLUSTER` without a table clusters again: those clustered before (an
     /// index marked) that the role may cluster; None when unknown. Default: unknown.
     fn clustered_tables(&self) -> Option<Vec<RelationName>> {
+        None
+    }
+
+    /// The default partition of a partitioned table, if it has one (attaching, creating or
+    /// detaching another partition locks it ACCESS EXCLUSIVE; attaching or creating one scans
+    /// it). Default: unknown, none.
+    fn default_partition(&self, _table: &RelationName) -> Option<RelationName> {
+        None
+    }
+
+    /// The relations of a kind in a tablespace (of the roles named, when any): what `ALTER
+    /// ... ALL IN TABLESPACE` moves; None when unknown. Default: unknown.
+    fn tablespace_relations(
+        &self,
+        _tablespace: &str,
+        _kind: &ObjectKind,
+        _roles: &[String],
+    ) -> Option<Vec<RelationName>> {
         None
     }
 

@@ -142,6 +142,11 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
         StatementKind::CreateTable { columns, constraints, partition_of, inherits, like, .. } => {
             if let Some(parent) = partition_of {
                 fx.lock(parent, RelKind::Table, LockMode::AccessExclusive);
+                // Rows of the default partition that belong to the new one are looked for.
+                if let Some(default) = catalog.default_partition(parent) {
+                    fx.lock(&default, RelKind::Table, LockMode::AccessExclusive);
+                    fx.scans = true;
+                }
             }
             for parent in inherits {
                 fx.lock(parent, RelKind::Table, LockMode::ShareUpdateExclusive);
@@ -268,7 +273,8 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
         StatementKind::DropObjects { target, names, cascade, addresses } => {
             // Without CASCADE a schema or type with dependents is refused by PostgreSQL; an
             // extension takes its members either way, and DROP OWNED what the roles own.
-            if *cascade || matches!(target, DropTarget::Extension | DropTarget::Owned) {
+            let unresolved = addresses.contains(&(0, 0));
+            if (*cascade || matches!(target, DropTarget::Extension | DropTarget::Owned)) && !unresolved {
                 match catalog.dropped_with(*target, names, addresses) {
                     Some(cascade) => {
                         for relation in cascade.dropped.iter().chain(&cascade.altered) {
@@ -280,6 +286,7 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
                     None => fx.unknown = true,
                 }
             }
+            fx.unknown |= unresolved;
         }
         StatementKind::Data(data) => data_statement(&mut fx, data, catalog),
         StatementKind::CreateFromQuery { runs, .. } => fx.scans = *runs && !statement.reads.is_empty(),
@@ -295,6 +302,19 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
             }
             None => fx.unknown = true,
         },
+        StatementKind::MoveAll { tablespace, kind, roles } => {
+            let rel_kind = if *kind == ObjectKind::Index { RelKind::Index } else { RelKind::Table };
+            match catalog.tablespace_relations(tablespace, kind, roles) {
+                Some(relations) => {
+                    for relation in relations {
+                        fx.lock(&relation, rel_kind, LockMode::AccessExclusive);
+                    }
+                }
+                None => fx.unknown = true,
+            }
+            // Files copied, not rows read.
+            fx.rewrites = true;
+        }
         StatementKind::Comment { relation: None }
         | StatementKind::AlterDomain { validates: false, .. }
         | StatementKind::Transaction(_)
@@ -321,47 +341,59 @@ fn reads(fx: &mut Effects, statement: &Statement, catalog: &dyn Catalog) {
     }
 }
 
-/// A data statement: ROW EXCLUSIVE on the table it writes (and its indexes, when the table is
-/// planned as a scan), ROW SHARE on the tables whose rows it locks and their indexes (the
-/// planner opens them in the table's mode), ROW SHARE on the other side of a foreign key it
-/// checks. It reads a table whole when the planner says so;
-/// without a plan, when an UPDATE or DELETE has no WHERE.
+/// A data statement: ROW EXCLUSIVE on the tables it writes (its own target, those its WITH
+/// clauses write), ROW SHARE on the tables whose rows it locks and their indexes (the planner
+/// opens them in the table's mode). It reads a table whole when the planner says so; without
+/// a plan, when an UPDATE or DELETE has no WHERE.
 fn data_statement(fx: &mut Effects, data: &DataStatement, catalog: &dyn Catalog) {
     for relation in &data.row_locked {
         fx.lock_with_indexes(relation, LockMode::RowShare, catalog);
     }
-    if let (Some(target), Some(action)) = (&data.target, data.action) {
-        // An UPDATE's, DELETE's or MERGE's target is planned as a scan, which opens its
-        // indexes in the statement's mode; an INSERT's or COPY's is not (its indexes are
-        // updated without a lock of their own).
-        match action {
-            DataAction::Update | DataAction::Delete | DataAction::Merge => {
-                fx.lock_with_indexes(target, LockMode::RowExclusive, catalog)
-            }
-            DataAction::Insert | DataAction::CopyFrom => fx.lock(target, RelKind::Table, LockMode::RowExclusive),
-            DataAction::Read => {}
-        }
-        // Foreign keys: a new row's key is checked in the referenced table (its rows read FOR
-        // KEY SHARE); a deleted row's referencing rows are checked, or deleted or updated by
-        // the key's action. (An UPDATE checks only when it changes a key, a MERGE per action:
-        // not modeled.)
-        if matches!(action, DataAction::Insert | DataAction::CopyFrom) && !data.deferred {
-            for referenced in catalog.referenced_tables(target) {
-                fx.lock_with_indexes(&referenced, LockMode::RowShare, catalog);
-            }
-        }
-        if action == DataAction::Delete && !data.deferred {
-            for (referencing, writes) in catalog.referencing_tables(target) {
-                let mode = if writes { LockMode::RowExclusive } else { LockMode::RowShare };
-                fx.lock_with_indexes(&referencing, mode, catalog);
-            }
-        }
+    let own = data.target.iter().zip(data.action);
+    for (target, action) in own.chain(data.cte_writes.iter().map(|(t, a)| (t, *a))) {
+        write(fx, target, action, data.deferred, catalog);
     }
     fx.scans = match data.estimate {
         _ if data.deferred => false,
         Some(estimate) => estimate.scans,
         None => !data.filtered && matches!(data.action, Some(DataAction::Update | DataAction::Delete)),
     };
+}
+
+/// A table written: an UPDATE's, DELETE's or MERGE's target is planned as a scan, which opens
+/// its indexes in the statement's mode, an INSERT's or COPY's is not; its partitions and
+/// inheritance children are written too (as far as pruning does not leave them out), a view's
+/// tables through it. Foreign keys: a new row's key is checked in the referenced table (its
+/// rows read FOR KEY SHARE); a deleted row's referencing rows are checked, or deleted or
+/// updated by the key's action. (An UPDATE checks only when it changes a key, a MERGE per
+/// action: not modeled.)
+fn write(fx: &mut Effects, target: &RelationName, action: DataAction, deferred: bool, catalog: &dyn Catalog) {
+    let mut tables = vec![target.clone()];
+    tables.extend(catalog.descendants(target));
+    tables.extend(catalog.view_reads(target));
+    for table in &tables {
+        match action {
+            DataAction::Update | DataAction::Delete | DataAction::Merge => {
+                fx.lock_with_indexes(table, LockMode::RowExclusive, catalog)
+            }
+            DataAction::Insert | DataAction::CopyFrom => fx.lock(table, RelKind::Table, LockMode::RowExclusive),
+            DataAction::Read => {}
+        }
+    }
+    if deferred {
+        return;
+    }
+    if matches!(action, DataAction::Insert | DataAction::CopyFrom) {
+        for referenced in catalog.referenced_tables(target) {
+            fx.lock_with_indexes(&referenced, LockMode::RowShare, catalog);
+        }
+    }
+    if action == DataAction::Delete {
+        for (referencing, writes) in catalog.referencing_tables(target) {
+            let mode = if writes { LockMode::RowExclusive } else { LockMode::RowShare };
+            fx.lock_with_indexes(&referencing, mode, catalog);
+        }
+    }
 }
 
 /// REINDEX: SHARE on the table (writes wait, reads go on) and ACCESS EXCLUSIVE on each index
@@ -439,8 +471,12 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         }
         AlterTableAction::AttachPartition { partition } => {
             // The partition is scanned to check its rows fit the bound (unless a constraint
-            // already proves it); the parent only takes SHARE UPDATE EXCLUSIVE.
+            // already proves it), and so is the default partition (for rows that belong to the
+            // new one); the parent only takes SHARE UPDATE EXCLUSIVE.
             fx.lock(partition, RelKind::Table, LockMode::AccessExclusive);
+            if let Some(default) = catalog.default_partition(relation) {
+                fx.lock(&default, RelKind::Table, LockMode::AccessExclusive);
+            }
             fx.scans = true;
             LockMode::ShareUpdateExclusive
         }
@@ -449,6 +485,11 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
             // second, after every transaction using the parent has ended, finishes the detach
             // under ACCESS EXCLUSIVE on the partition.
             fx.lock(partition, RelKind::Table, LockMode::AccessExclusive);
+            // The default partition's implicit bound changes (CONCURRENTLY is refused when
+            // there is one).
+            if let Some(default) = catalog.default_partition(relation) {
+                fx.lock(&default, RelKind::Table, LockMode::AccessExclusive);
+            }
             if *concurrently {
                 LockMode::ShareUpdateExclusive
             } else {
@@ -516,9 +557,10 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
         | OnRelation::DropTrigger
         | OnRelation::RenameTrigger
         | OnRelation::Rule => (RelKind::Table, LockMode::AccessExclusive),
-        OnRelation::CreateStatistics | OnRelation::DropStatistics | OnRelation::ExtensionMember => {
-            (RelKind::Table, LockMode::ShareUpdateExclusive)
-        }
+        OnRelation::CreateStatistics
+        | OnRelation::DropStatistics
+        | OnRelation::ExtensionMember
+        | OnRelation::SecurityLabel => (RelKind::Table, LockMode::ShareUpdateExclusive),
         OnRelation::RefreshMaterializedView { concurrently } => {
             fx.scans = true;
             if concurrently {

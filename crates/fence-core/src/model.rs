@@ -394,6 +394,8 @@ pub enum OnRelation {
     /// `ALTER EXTENSION ... ADD | DROP` of a table, view or sequence: SHARE UPDATE EXCLUSIVE
     /// on it.
     ExtensionMember,
+    /// `SECURITY LABEL ON TABLE | VIEW | ...`: SHARE UPDATE EXCLUSIVE on it.
+    SecurityLabel,
 }
 
 /// What a `DROP` whose reach only the catalog knows drops.
@@ -549,6 +551,14 @@ pub enum StatementKind {
     },
     /// `DO` and `CALL`: code whose statements fence analyzes and gates one by one as they run.
     Code,
+    /// `ALTER TABLE | INDEX | MATERIALIZED VIEW ALL IN TABLESPACE ... SET TABLESPACE`: every
+    /// such relation there (of the roles named, if any) is moved, each under ACCESS EXCLUSIVE
+    /// (the live catalog knows which).
+    MoveAll {
+        tablespace: String,
+        kind: ObjectKind,
+        roles: Vec<String>,
+    },
     /// `SET` / `RESET` of a session setting.
     Setting {
         name: String,
@@ -563,7 +573,8 @@ pub enum StatementKind {
         names: Vec<String>,
         cascade: bool,
         /// The objects' catalog addresses (class OID, object OID), for `DropTarget::Object`
-        /// when the front end could resolve them (the server; offline: none).
+        /// when the front end could resolve them (the server; offline: none); (0, 0) for an
+        /// object the server could not resolve (what it takes with it is unknown).
         addresses: Vec<(u32, u32)>,
     },
     /// DDL that takes no lock on an existing table, view or index (schemas, functions,
@@ -613,6 +624,8 @@ pub struct DataStatement {
     /// Tables whose rows `FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE` locks (ROW SHARE on
     /// each and its indexes).
     pub row_locked: Vec<RelationName>,
+    /// Tables the statement's WITH clauses write (`WITH d AS (DELETE FROM t RETURNING *)`).
+    pub cte_writes: Vec<(RelationName, DataAction)>,
     /// A WHERE clause (or a join) limits the rows written; without one every row is.
     pub filtered: bool,
     /// The planner's estimate, when a server planned the statement (`fence.analyze`).
@@ -629,6 +642,16 @@ pub struct RowEstimate {
     pub rows: u64,
     /// The plan reads a table whole (a sequential scan).
     pub scans: bool,
+}
+
+/// The tables whose rows a locking clause (`FOR UPDATE [OF name, ...]`) locks, of the FROM
+/// clause's tables with their aliases: those the OF list names (by alias, or by name when
+/// there is no alias), or all of them.
+pub fn locked_by(from: &[(RelationName, Option<String>)], named: &[String]) -> Vec<RelationName> {
+    from.iter()
+        .filter(|(relation, alias)| named.is_empty() || named.contains(alias.as_ref().unwrap_or(&relation.name)))
+        .map(|(relation, _)| relation.clone())
+        .collect()
 }
 
 /// One statement: its command tag as PostgreSQL reports it and what it does.
@@ -722,7 +745,12 @@ fn kind_relations_mut(kind: &mut StatementKind) -> Vec<&mut RelationName> {
         | StatementKind::Rename { relation, .. }
         | StatementKind::OnRelation { relation, .. }
         | StatementKind::CreateFromQuery { relation, .. } => vec![relation],
-        StatementKind::Data(data) => data.target.iter_mut().chain(data.row_locked.iter_mut()).collect(),
+        StatementKind::Data(data) => data
+            .target
+            .iter_mut()
+            .chain(data.row_locked.iter_mut())
+            .chain(data.cte_writes.iter_mut().map(|(relation, _)| relation))
+            .collect(),
         StatementKind::Drop { objects, .. } => objects.iter_mut().collect(),
         StatementKind::Comment { relation }
         | StatementKind::Cluster { relation }
@@ -735,6 +763,7 @@ fn kind_relations_mut(kind: &mut StatementKind) -> Vec<&mut RelationName> {
         | StatementKind::DropObjects { .. }
         | StatementKind::Transaction(_)
         | StatementKind::ReassignOwned { .. }
+        | StatementKind::MoveAll { .. }
         | StatementKind::Code
         | StatementKind::Setting { .. }
         | StatementKind::NoTableLock

@@ -13,7 +13,20 @@ pub static RULE: Rule = Rule {
     by_size: true,
 };
 
-fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
+fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
+    if let StatementKind::MoveAll { tablespace, .. } = &statement.kind {
+        // Each relation moved, rated as if moved by name (offline: one finding for all).
+        if fx.unknown {
+            return vec![rule.finding(None, format!("{} moves everything of its kind in {tablespace}", statement.tag))];
+        }
+        return fx
+            .locks
+            .iter()
+            .map(|l| {
+                rule.finding(Some(&l.relation), format!("moving {} out of {tablespace} copies all of it", l.relation))
+            })
+            .collect();
+    }
     if let StatementKind::AlterIndex { index, actions } = &statement.kind {
         return actions
             .iter()
