@@ -66,6 +66,8 @@ CREATE FUNCTION fence."analyze"(
 STRICT
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'analyze_wrapper';
+-- As a fresh install grants it: the owner's privilege first, then everyone's.
+REVOKE EXECUTE ON FUNCTION fence.analyze FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fence.analyze TO PUBLIC;
 COMMENT ON FUNCTION fence.analyze IS
     'One row per statement of the SQL: locks (pg_locks names), rewrite, scan, risk and findings with safe rewrites, judged against this database''s catalog; with lock_queue => true, queued_behind: the sessions each statement would queue behind now';
