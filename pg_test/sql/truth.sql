@@ -74,6 +74,9 @@ DO $$ BEGIN CREATE ROLE truth_owner; EXCEPTION WHEN duplicate_object THEN NULL; 
 CREATE TABLE owned_things (id int PRIMARY KEY);
 ALTER TABLE owned_things OWNER TO truth_owner;
 CREATE POLICY owner_sees ON tags TO truth_owner USING (true);
+CREATE FOREIGN DATA WRAPPER truth_wrapper;
+CREATE SERVER truth_server FOREIGN DATA WRAPPER truth_wrapper;
+CREATE FOREIGN TABLE remote_items (id int) SERVER truth_server;
 CREATE PROCEDURE truth_proc() LANGUAGE sql AS $$ SELECT 1 $$;
 
 -- Observed: the strongest lock this backend holds on each relation that existed before the
@@ -102,7 +105,7 @@ BEGIN
            jsonb_object_agg(c.oid::text, c.relfilenode)
     INTO existing, files
     FROM pg_class c WHERE c.relnamespace IN ('truth'::regnamespace, 'truth_archive'::regnamespace)
-                      AND c.relkind IN ('r', 'i', 'p', 'v', 'm', 'S');
+                      AND c.relkind IN ('r', 'i', 'p', 'v', 'm', 'S', 'f');
     SELECT jsonb_object_agg(s.relid::text, s.seq_scan) INTO scans
     FROM pg_stat_xact_user_tables s WHERE s.schemaname IN ('truth', 'truth_archive');
     BEGIN
@@ -286,8 +289,16 @@ INSERT INTO truth_cases (stmt) VALUES
     ('CREATE ROLE truth_role'),
     ('DO $$ BEGIN PERFORM 1; END $$'),
     ('CALL truth_proc()'),
-    -- Extension membership: SHARE UPDATE EXCLUSIVE on the relation.
+    -- Extension membership: SHARE UPDATE EXCLUSIVE on the relation; a dependency on an
+    -- extension: ACCESS EXCLUSIVE on the index; a trigger's only reads its table.
     ('ALTER EXTENSION plpgsql ADD TABLE tags'),
+    ('ALTER INDEX members_email_idx DEPENDS ON EXTENSION plpgsql'),
+    ('ALTER TRIGGER tags_audit ON tags DEPENDS ON EXTENSION plpgsql'),
+    ('SET CONSTRAINTS ALL DEFERRED'),
+    -- A foreign table's options: ACCESS EXCLUSIVE.
+    ('ALTER FOREIGN TABLE remote_items OPTIONS (ADD note ''x'')'),
+    ('ALTER FOREIGN TABLE remote_items ALTER COLUMN id OPTIONS (ADD k ''v'')'),
+    ('SHOW work_mem'),
     -- A role's belongings: a new owner under ACCESS EXCLUSIVE (the indexes too), or dropped
     -- (and the role taken out of the policies that name it: ACCESS EXCLUSIVE on their tables).
     ('REASSIGN OWNED BY truth_owner TO postgres'),
@@ -427,5 +438,6 @@ DROP SCHEMA truth_archive CASCADE;
 DROP TABLESPACE truth_space;
 DROP ACCESS METHOD truth_heap;
 DROP ROLE truth_owner;
+DROP FOREIGN DATA WRAPPER truth_wrapper CASCADE;
 RESET search_path;
 SELECT fence.set_policy('{}', 'truth test done') IS NOT NULL AS policy_back;

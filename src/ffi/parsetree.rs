@@ -48,6 +48,31 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
                 created_from_query(stmt.into)
             }
             T::T_DoStmt | T::T_CallStmt => StatementKind::Code,
+            // `ALTER INDEX | MATERIALIZED VIEW ... DEPENDS ON EXTENSION`: ACCESS EXCLUSIVE on
+            // it; a trigger's reads its table; a function's locks none.
+            T::T_AlterObjectDependsStmt => {
+                let stmt = &*(node as *mut pg_sys::AlterObjectDependsStmt);
+                match stmt.objectType {
+                    Ob::OBJECT_INDEX => match range_var(stmt.relation) {
+                        Some(relation) => {
+                            StatementKind::OnRelation { relation, what: OnRelation::IndexExtensionDependency }
+                        }
+                        None => StatementKind::Unclassified,
+                    },
+                    Ob::OBJECT_MATVIEW | Ob::OBJECT_TRIGGER => match range_var(stmt.relation) {
+                        Some(relation) => StatementKind::OnRelation {
+                            relation,
+                            what: if stmt.objectType == Ob::OBJECT_TRIGGER {
+                                OnRelation::TriggerExtensionDependency
+                            } else {
+                                OnRelation::ExtensionDependency
+                            },
+                        },
+                        None => StatementKind::Unclassified,
+                    },
+                    _ => StatementKind::NoTableLock,
+                }
+            }
             T::T_AlterTableMoveAllStmt => {
                 let stmt = &*(node as *mut pg_sys::AlterTableMoveAllStmt);
                 StatementKind::MoveAll {
@@ -189,6 +214,9 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             | T::T_AlterSystemStmt
             | T::T_ImportForeignSchemaStmt
             | T::T_CheckPointStmt
+            // SET CONSTRAINTS and SHOW: settings of the transaction and the session.
+            | T::T_ConstraintsSetStmt
+            | T::T_VariableShowStmt
             | T::T_NotifyStmt
             | T::T_ListenStmt
             | T::T_UnlistenStmt
@@ -448,6 +476,14 @@ unsafe fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> 
             AlterTableAction::SetTablespace { tablespace, unchanged }
         }
         At::AT_AddOf | At::AT_DropOf => AlterTableAction::Table(Sub::OfType),
+        At::AT_GenericOptions | At::AT_AlterColumnGenericOptions => AlterTableAction::Table(Sub::ForeignOptions),
+        At::AT_DetachPartitionFinalize if def == T::T_PartitionCmd => {
+            // SAFETY: the tag was checked; its name is the partition's RangeVar.
+            match unsafe { range_var((*(cmd.def as *mut pg_sys::PartitionCmd)).name) } {
+                Some(partition) => AlterTableAction::FinalizeDetach { partition },
+                None => AlterTableAction::Other { name: "DETACH PARTITION FINALIZE".into() },
+            }
+        }
         At::AT_SetAccessMethod => {
             // No name: `SET ACCESS METHOD DEFAULT` (PostgreSQL 17).
             let method = name.clone().unwrap_or_else(super::relcache::default_table_access_method);

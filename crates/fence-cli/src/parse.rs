@@ -190,6 +190,10 @@ fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
                 None => AlterTableAction::Other { name: "PARTITION".into() },
             }
         }
+        (Ok(At::AtDetachPartitionFinalize), Some(N::PartitionCmd(cmd))) => match range_var(&cmd.name) {
+            Some(partition) => AlterTableAction::FinalizeDetach { partition },
+            None => AlterTableAction::Other { name: "DETACH PARTITION FINALIZE".into() },
+        },
         (Ok(At::AtSetAccessMethod), _) => AlterTableAction::SetAccessMethod { method: column(), unchanged: false },
         // Offline the column's kind is unknown: a stored one (rewritten) is assumed.
         (Ok(At::AtSetExpression), _) => AlterTableAction::SetExpression { column: column(), stored: true },
@@ -242,6 +246,7 @@ fn table_subcommand(subtype: At) -> Option<TableSubcommand> {
         At::AtDropExpression => TableSubcommand::DropExpression,
         At::AtAlterConstraint => TableSubcommand::AlterConstraint,
         At::AtAddOf | At::AtDropOf => TableSubcommand::OfType,
+        At::AtGenericOptions | At::AtAlterColumnGenericOptions => TableSubcommand::ForeignOptions,
         At::AtDropOids => TableSubcommand::WithoutOids,
         _ => return None,
     })
@@ -408,6 +413,14 @@ fn kind(node: &N) -> StatementKind {
             None => StatementKind::Unclassified,
         },
         N::DoStmt(_) | N::CallStmt(_) => StatementKind::Code,
+        // `ALTER INDEX | MATERIALIZED VIEW ... DEPENDS ON EXTENSION`: ACCESS EXCLUSIVE on it; a
+        // trigger's reads its table; a function's locks none.
+        N::AlterObjectDependsStmt(stmt) => match Ob::try_from(stmt.object_type) {
+            Ok(Ob::ObjectIndex) => on_relation(&stmt.relation, OnRelation::IndexExtensionDependency),
+            Ok(Ob::ObjectMatview) => on_relation(&stmt.relation, OnRelation::ExtensionDependency),
+            Ok(Ob::ObjectTrigger) => on_relation(&stmt.relation, OnRelation::TriggerExtensionDependency),
+            _ => StatementKind::NoTableLock,
+        },
         N::AlterTableMoveAllStmt(stmt) => StatementKind::MoveAll {
             tablespace: stmt.orig_tablespacename.clone(),
             kind: object_kind(stmt.objtype),
@@ -522,6 +535,8 @@ fn kind(node: &N) -> StatementKind {
         | N::AlterSystemStmt(_)
         | N::ImportForeignSchemaStmt(_)
         | N::CheckPointStmt(_)
+        | N::ConstraintsSetStmt(_)
+        | N::VariableShowStmt(_)
         | N::NotifyStmt(_)
         | N::ListenStmt(_)
         | N::UnlistenStmt(_)
@@ -717,6 +732,16 @@ fn tag(node: &N, kind: &StatementKind) -> String {
         (N::CopyStmt(_), _) => "COPY",
         (N::AlterTableMoveAllStmt(_), _) => "ALTER TABLE",
         (N::SecLabelStmt(_), _) => "SECURITY LABEL",
+        (N::AlterObjectDependsStmt(stmt), _) => match Ob::try_from(stmt.object_type) {
+            Ok(Ob::ObjectIndex) => "ALTER INDEX",
+            Ok(Ob::ObjectMatview) => "ALTER MATERIALIZED VIEW",
+            Ok(Ob::ObjectTrigger) => "ALTER TRIGGER",
+            Ok(Ob::ObjectFunction) => "ALTER FUNCTION",
+            Ok(Ob::ObjectProcedure) => "ALTER PROCEDURE",
+            _ => "ALTER ROUTINE",
+        },
+        (N::ConstraintsSetStmt(_), _) => "SET CONSTRAINTS",
+        (N::VariableShowStmt(_), _) => "SHOW",
         (N::ExplainStmt(_), _) => "EXPLAIN",
         _ => "OTHER",
     };

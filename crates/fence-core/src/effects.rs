@@ -496,6 +496,10 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
                 LockMode::AccessExclusive
             }
         }
+        AlterTableAction::FinalizeDetach { partition } => {
+            fx.lock(partition, RelKind::Table, LockMode::AccessExclusive);
+            LockMode::ShareUpdateExclusive
+        }
         AlterTableAction::ClusterOn { index } => {
             fx.lock(
                 &RelationName::new(relation.schema.as_deref(), index),
@@ -556,6 +560,7 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
         | OnRelation::ReplaceView
         | OnRelation::DropTrigger
         | OnRelation::RenameTrigger
+        | OnRelation::ExtensionDependency
         | OnRelation::Rule => (RelKind::Table, LockMode::AccessExclusive),
         OnRelation::CreateStatistics
         | OnRelation::DropStatistics
@@ -571,6 +576,8 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
             }
         }
         OnRelation::AlterSequence => (RelKind::Sequence, LockMode::ShareRowExclusive),
+        OnRelation::IndexExtensionDependency => (RelKind::Index, LockMode::AccessExclusive),
+        OnRelation::TriggerExtensionDependency => (RelKind::Table, LockMode::AccessShare),
         OnRelation::SequenceAsTable => (RelKind::Sequence, LockMode::AccessExclusive),
     };
     fx.lock(relation, kind, mode);
@@ -627,7 +634,8 @@ fn table_subcommand(fx: &mut Effects, subcommand: TableSubcommand) -> LockMode {
         | TableSubcommand::AlterConstraint
         | TableSubcommand::OfType
         | TableSubcommand::RenameConstraint
-        | TableSubcommand::WithoutOids => LockMode::AccessExclusive,
+        | TableSubcommand::WithoutOids
+        | TableSubcommand::ForeignOptions => LockMode::AccessExclusive,
     }
 }
 

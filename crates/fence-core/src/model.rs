@@ -228,6 +228,11 @@ pub enum AlterTableAction {
         enforced: bool,
         references: Option<RelationName>,
     },
+    /// `DETACH PARTITION ... FINALIZE`: completes a concurrent detach that was interrupted
+    /// (SHARE UPDATE EXCLUSIVE on the parent, ACCESS EXCLUSIVE on the partition).
+    FinalizeDetach {
+        partition: RelationName,
+    },
     /// A subcommand fence does not model yet; ACCESS EXCLUSIVE is assumed.
     Other {
         name: String,
@@ -271,6 +276,8 @@ pub enum TableSubcommand {
     RenameConstraint,
     /// `SET WITHOUT OIDS` (nothing to do since PostgreSQL 12, but the lock is taken)
     WithoutOids,
+    /// `ALTER FOREIGN TABLE ... [ALTER COLUMN ...] OPTIONS (...)`
+    ForeignOptions,
 }
 
 impl AlterTableAction {
@@ -327,6 +334,7 @@ impl TableSubcommand {
             TableSubcommand::AlterConstraint => "ALTER CONSTRAINT",
             TableSubcommand::RenameConstraint => "RENAME CONSTRAINT",
             TableSubcommand::WithoutOids => "SET WITHOUT OIDS",
+            TableSubcommand::ForeignOptions => "OPTIONS",
             TableSubcommand::OfType => "OF / NOT OF",
         }
     }
@@ -396,6 +404,13 @@ pub enum OnRelation {
     ExtensionMember,
     /// `SECURITY LABEL ON TABLE | VIEW | ...`: SHARE UPDATE EXCLUSIVE on it.
     SecurityLabel,
+    /// `ALTER MATERIALIZED VIEW ... [NO] DEPENDS ON EXTENSION`: ACCESS EXCLUSIVE on it.
+    ExtensionDependency,
+    /// `ALTER TRIGGER ... ON table [NO] DEPENDS ON EXTENSION`: the table is only read (ACCESS
+    /// SHARE); the trigger itself is locked as an object.
+    TriggerExtensionDependency,
+    /// `ALTER INDEX ... [NO] DEPENDS ON EXTENSION`: ACCESS EXCLUSIVE on the index.
+    IndexExtensionDependency,
 }
 
 /// What a `DROP` whose reach only the catalog knows drops.
@@ -715,7 +730,8 @@ fn kind_relations_mut(kind: &mut StatementKind) -> Vec<&mut RelationName> {
                     AlterTableAction::AddColumn(c) => out.extend(column(c)),
                     AlterTableAction::AddConstraint(c) => out.extend(constraint(c)),
                     AlterTableAction::AttachPartition { partition }
-                    | AlterTableAction::DetachPartition { partition, .. } => out.push(partition),
+                    | AlterTableAction::DetachPartition { partition, .. }
+                    | AlterTableAction::FinalizeDetach { partition } => out.push(partition),
                     AlterTableAction::Inherit { parent, .. } => out.push(parent),
                     AlterTableAction::DropConstraint { references: Some(references), .. } => out.push(references),
                     AlterTableAction::SetEnforced { references: Some(references), .. } => out.push(references),

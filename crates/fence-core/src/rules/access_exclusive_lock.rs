@@ -18,7 +18,11 @@ fn check(rule: &Rule, statement: &Statement, effects: &Effects) -> Vec<Finding> 
     // ALTER INDEX locks only the index, but queries on its table plan with every index of
     // the table: ACCESS EXCLUSIVE on it queues them just the same. (Other statements that
     // lock indexes lock their table too, and are reported by that.)
-    let altered_index = matches!(statement.kind, StatementKind::AlterIndex { .. });
+    let altered_index = matches!(
+        statement.kind,
+        StatementKind::AlterIndex { .. }
+            | StatementKind::OnRelation { what: crate::model::OnRelation::IndexExtensionDependency, .. }
+    );
     effects
         .locks
         .iter()
