@@ -12,6 +12,7 @@ use fence_core::model::{AlterTableAction, ObjectKind, ReindexTarget, StatementKi
 use fence_core::risk::Risk;
 use serde_json::{json, Value};
 
+use crate::inputs::Input;
 use crate::parse::{parse, Parsed};
 use crate::scan::DEFAULTS;
 
@@ -240,36 +241,16 @@ fn sarif_report(rows: &[Row]) -> Value {
     })
 }
 
-pub fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (mut files, mut format, mut max_risk) = (Vec::new(), "text".to_string(), None);
-    let mut pg_version = DEFAULT_PG_VERSION;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--format" => format = args.next().ok_or("--format needs text, json, github or sarif")?.clone(),
-            "--max-risk" => max_risk = Some(args.next().ok_or("--max-risk needs a risk level")?.parse::<Risk>()?),
-            "--pg-version" => {
-                let versions = format!("{} to {}", PG_VERSIONS.start(), PG_VERSIONS.end());
-                let value = args.next().ok_or(format!("--pg-version needs a major version ({versions})"))?;
-                pg_version = value
-                    .parse()
-                    .ok()
-                    .filter(|v| PG_VERSIONS.contains(v))
-                    .ok_or(format!("--pg-version {value}: fence knows PostgreSQL {versions}"))?;
-            }
-            other if !other.starts_with("--") => files.push(other.to_string()),
-            other => return Err(format!("unexpected argument \"{other}\"")),
-        }
-    }
-    if files.is_empty() {
-        return Err("analyze needs FILE...".into());
+pub fn run(inputs: &[Input], format: &str, max_risk: Option<Risk>, pg_version: u32) -> Result<ExitCode, String> {
+    if !PG_VERSIONS.contains(&pg_version) {
+        let versions = format!("{} to {}", PG_VERSIONS.start(), PG_VERSIONS.end());
+        return Err(format!("--pg-version {pg_version}: fence knows PostgreSQL {versions}"));
     }
     let mut rows = Vec::new();
-    for file in &files {
-        let sql = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-        rows.extend(analyze_sql_for(file, &sql, pg_version)?);
+    for input in inputs {
+        rows.extend(analyze_sql_for(&input.name, &input.sql, pg_version)?);
     }
-    match format.as_str() {
+    match format {
         "text" => {
             print!("{}", text_report(&rows));
             println!("(offline analysis for PostgreSQL {pg_version} (--pg-version): no catalog, so table sizes, existing indexes and binary-coercible type changes are unknown; the notes say where that could change the verdict)");

@@ -2,6 +2,7 @@
 
 pub mod analyze_files;
 pub mod hash_files;
+pub mod inputs;
 pub mod maintenance;
 pub mod parse;
 pub mod query;

@@ -1,65 +1,109 @@
 //! `fence`: the command line beside the extension. It shares fence-core with it, so the
 //! content hashes it prints and the chain hashes it recomputes are the extension's own.
-//!
-//!   fence analyze FILE... [--format ...] [--max-risk L] [--pg-version N]
-//!                                                       lock analysis without a database
-//!   fence hash FILE...                                  content hash of migration files
-//!   fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
-//!                                                       re-check an exported audit chain
-//!   fence verify-rows CHAIN.csv CHANGES.csv [--anchor SEQ:HASH]
-//!                                                       re-check exported row changes
-//!   fence report FILE.csv --html OUT.html [--anchor SEQ:HASH]
-//!                                                       render a verified export as HTML
 
 use std::process::ExitCode;
 
-use fence_cli::{analyze_files, hash_files, report, verify_csv, verify_rows};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use fence_cli::{analyze_files, hash_files, inputs, report, verify_csv, verify_rows};
+use fence_core::analysis::DEFAULT_PG_VERSION;
+use fence_core::chain::Anchor;
+use fence_core::risk::Risk;
 
-const USAGE: &str = "usage:
-  fence analyze FILE... [--format text|json|github|sarif] [--max-risk LEVEL] [--pg-version N]
-      The analysis of fence.analyze() without a database (pg_query parses): per statement
-      the locks, rewrite, scan, risk and findings with safe rewrites. Each file is one
-      transaction. --max-risk LEVEL exits 1 when any statement is riskier (for CI).
-      --pg-version N (15-18, default 15) is the server's major version: it picks the safe
-      rewrites that version allows, and a statement using syntax it refuses (MERGE ...
-      RETURNING needs 17, NOT NULL ... NOT VALID 18, ...) is an error (exit 1).
-  fence hash FILE...
-      Print the content hash of each migration file (as fence.content_hash() computes it),
-      and of all files together when there are several, in the order given.
-  fence verify-csv FILE [--anchor SEQ:HASH] [--segments]
-      Re-check an audit chain exported with
-        COPY (SELECT * FROM fence.audit_export ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)
-      from the file alone: every event hash, every link, seq contiguity from event 1.
-      --anchor SEQ:HASH  the chain must also reach this head kept outside the database
-                         (from fence.anchor()) with the same hash
-      --segments         the export is filtered (fence.audit_export_range): check each
-                         event's hash and the links between consecutive events, and report
-                         the missing ranges instead of failing on them
-  fence verify-rows CHAIN.csv CHANGES.csv [--anchor SEQ:HASH]
-      Re-check the tracked row changes, exported with
-        COPY (SELECT * FROM fence.row_changes_export ORDER BY txid, ordinal) TO STDOUT WITH (FORMAT csv, HEADER)
-      against the seals of the whole chain (CHAIN.csv, exported as for verify-csv and checked
-      first): every change's hash and index keys, every sealed block's digests (months a
-      chained retention dropped are skipped); changes after the last seal are counted.
-  fence report FILE.csv --html OUT.html [--anchor SEQ:HASH]
-      Verify the export (filtered exports as segments) and render one self-contained HTML
-      page: the verification result and anchor, a timeline of decisions, the risky
-      migrations with who approved or exempted them under which policy, every denial.
-Exit status: 0 ok, 1 verification failed, 2 usage or input error.";
+const EXIT_CODES: &str = "Exit status: 0 ok; 1 a finding above --max-risk, syntax the assumed PostgreSQL \
+version refuses, or a verification that failed; 2 a usage or input error. A closed output \
+pipe (fence ... | head) ends fence quietly.";
+
+/// fence's command line: the extension's lock analysis without a database, content hashes of
+/// migrations, and offline verification of exported audit chains.
+#[derive(Parser)]
+#[command(name = "fence", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The analysis of fence.analyze() without a database (pg_query parses): per statement the
+    /// locks, rewrite, scan, risk and findings with safe rewrites. Each file is one transaction.
+    Analyze {
+        /// Migration files; `-` reads standard input; a directory its *.sql files in migration
+        /// order (V2__ before V10__).
+        #[arg(required = true, value_name = "FILE|DIR|-")]
+        inputs: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 1 when any statement is riskier (none, low, medium, high, critical): for CI.
+        #[arg(long, value_name = "LEVEL")]
+        max_risk: Option<Risk>,
+        /// The server's PostgreSQL major version (15-18): it picks the safe rewrites that
+        /// version allows; syntax it refuses is an error (exit 1).
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_PG_VERSION)]
+        pg_version: u32,
+    },
+    /// Print the content hash of each migration (as fence.content_hash() computes it), and of
+    /// all of them together when there are several, in the order given.
+    Hash {
+        #[arg(required = true, value_name = "FILE|DIR|-")]
+        inputs: Vec<String>,
+    },
+    /// Re-check an audit chain exported with COPY (SELECT * FROM fence.audit_export ORDER BY
+    /// seq) TO STDOUT WITH (FORMAT csv, HEADER), from the file alone.
+    VerifyCsv {
+        file: String,
+        /// The chain must also reach this head, kept outside the database (fence.anchor()).
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Option<Anchor>,
+        /// The export is filtered (fence.audit_export_range): check each event and the links
+        /// between consecutive ones, and report the missing ranges.
+        #[arg(long)]
+        segments: bool,
+    },
+    /// Re-check tracked row changes (fence.row_changes_export as CSV) against the seals of the
+    /// whole chain (CHAIN.csv, checked first).
+    VerifyRows {
+        chain: String,
+        changes: String,
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Option<Anchor>,
+    },
+    /// Verify an export and render one self-contained HTML page: verification, timeline, risky
+    /// migrations with who approved them, denials.
+    Report {
+        file: String,
+        #[arg(long, value_name = "OUT.html")]
+        html: String,
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Option<Anchor>,
+    },
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Github,
+    Sarif,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("hash") if args.len() > 1 => hash_files::run(&args[1..]),
-        Some("analyze") => analyze_files::run(&args[1..]),
-        Some("verify-csv") => verify_csv::run(&args[1..]),
-        Some("verify-rows") => verify_rows::run(&args[1..]),
-        Some("report") => report::run(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+    quiet_on_closed_pipe();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze { inputs, format, max_risk, pg_version } => {
+            let format = format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+            inputs::read(&inputs).and_then(|inputs| analyze_files::run(&inputs, &format, max_risk, pg_version))
         }
-        _ => Err(format!("unknown or incomplete command\n{USAGE}")),
+        Command::Hash { inputs } => inputs::read(&inputs).and_then(|inputs| hash_files::run(&inputs)),
+        Command::VerifyCsv { file, anchor, segments } => verify_csv::run(&file, anchor, segments),
+        Command::VerifyRows { chain, changes, anchor } => verify_rows::run(&chain, &changes, anchor),
+        Command::Report { file, html, anchor } => report::run(&file, &html, anchor),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "fence", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -68,4 +112,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Output into a pipe its reader closed (`fence analyze ... | head`) ends the program quietly
+/// with status 0, as the shell's own tools do, instead of a panic's message: `print!` panics
+/// on a write error, and this hook recognizes that one.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

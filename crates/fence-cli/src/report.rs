@@ -246,24 +246,12 @@ text.n {{ font-size: 11px; text-anchor: middle; fill: #1d2330; }} text.label {{ 
     }
 }
 
-pub fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (mut file, mut html, mut anchor) = (None, None, None);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--html" => html = Some(args.next().ok_or("--html needs OUT.html")?.clone()),
-            "--anchor" => anchor = Some(args.next().ok_or("--anchor needs SEQ:HASH")?.parse::<Anchor>()?),
-            other if file.is_none() && !other.starts_with("--") => file = Some(other.to_string()),
-            other => return Err(format!("unexpected argument \"{other}\"")),
-        }
-    }
-    let file = file.ok_or("report needs FILE.csv")?;
-    let html = html.ok_or("report needs --html OUT.html")?;
-    let data = std::fs::File::open(&file).map_err(|e| format!("{file}: {e}"))?;
+pub fn run(file: &str, html: &str, anchor: Option<Anchor>) -> Result<ExitCode, String> {
+    let data = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
     let rows = verify_csv::read(data).map_err(|e| format!("{file}: {e}"))?;
     let (verification, gaps) = verify_csv::verify(&rows, anchor.clone(), true);
-    let report = Report { source: file.clone(), rows: &rows, verification, gaps, anchor };
-    std::fs::write(&html, report.html()).map_err(|e| format!("{html}: {e}"))?;
+    let report = Report { source: file.to_string(), rows: &rows, verification, gaps, anchor };
+    std::fs::write(html, report.html()).map_err(|e| format!("{html}: {e}"))?;
     println!(
         "{html}: {} events, {} risky migrations, {} denials; chain {}",
         rows.len(),

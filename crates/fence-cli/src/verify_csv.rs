@@ -105,19 +105,8 @@ pub fn verify(rows: &[Row], anchor: Option<Anchor>, segments: bool) -> (Verifica
     (verifier.finish(), gaps)
 }
 
-pub fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (mut file, mut anchor, mut segments) = (None, None, false);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--anchor" => anchor = Some(args.next().ok_or("--anchor needs SEQ:HASH")?.parse::<Anchor>()?),
-            "--segments" => segments = true,
-            other if file.is_none() && !other.starts_with("--") => file = Some(other.to_string()),
-            other => return Err(format!("unexpected argument \"{other}\"")),
-        }
-    }
-    let file = file.ok_or("verify-csv needs a FILE")?;
-    let data = std::fs::File::open(&file).map_err(|e| format!("{file}: {e}"))?;
+pub fn run(file: &str, anchor: Option<Anchor>, segments: bool) -> Result<ExitCode, String> {
+    let data = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
     let rows = read(data).map_err(|e| format!("{file}: {e}"))?;
     let (v, gaps) = verify(&rows, anchor.clone(), segments);
     let anchored = anchor.map_or(String::new(), |a| format!(", reaching anchor {a}"));

@@ -80,19 +80,7 @@ pub fn verify(events: ChainRowEvents, data: impl std::io::Read) -> Result<RowsVe
     Ok(verifier.finish())
 }
 
-pub fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (mut files, mut anchor) = (Vec::new(), None);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--anchor" => anchor = Some(args.next().ok_or("--anchor needs SEQ:HASH")?.parse::<Anchor>()?),
-            other if !other.starts_with("--") => files.push(other.to_string()),
-            other => return Err(format!("unexpected argument \"{other}\"")),
-        }
-    }
-    let [chain_file, changes_file] = files.as_slice() else {
-        return Err("verify-rows needs CHAIN.csv and CHANGES.csv".into());
-    };
+pub fn run(chain_file: &str, changes_file: &str, anchor: Option<Anchor>) -> Result<ExitCode, String> {
     let open = |file: &str| std::fs::File::open(file).map_err(|e| format!("{file}: {e}"));
     let rows = verify_csv::read(open(chain_file)?).map_err(|e| format!("{chain_file}: {e}"))?;
     let (chain, _) = verify_csv::verify(&rows, anchor, false);

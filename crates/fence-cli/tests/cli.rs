@@ -212,3 +212,57 @@ fn the_assumed_postgresql_version_decides_syntax_and_recipes() {
         assert!(!row.analysis.rewrites && !row.analysis.scans, "{}", row.text);
     }
 }
+
+/// The command line's conventions: `--version`, generated help, completions, `-` for standard
+/// input, a directory's files in migration order, a closed output pipe ending it quietly, and
+/// the documented exit codes.
+#[test]
+fn command_line_conventions() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let fence = env!("CARGO_BIN_EXE_fence");
+    let run = |args: &[&str]| Command::new(fence).args(args).output().unwrap();
+    let version = run(&["--version"]);
+    assert!(version.status.success());
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("fence {}", env!("CARGO_PKG_VERSION")));
+    assert!(String::from_utf8_lossy(&run(&["analyze", "--help"]).stdout).contains("--max-risk"));
+    assert!(String::from_utf8_lossy(&run(&["completions", "bash"]).stdout).contains("_fence"));
+    assert_eq!(run(&["analyze", "--format", "xml", "x.sql"]).status.code(), Some(2));
+    assert_eq!(run(&["analyze"]).status.code(), Some(2));
+
+    let dir = std::env::temp_dir().join(format!("fence-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("V10__second.sql"), "ALTER TABLE a ADD COLUMN b int;\n").unwrap();
+    std::fs::write(dir.join("V2__first.sql"), "CREATE INDEX a_c ON a (c);\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "not SQL").unwrap();
+    let listed = String::from_utf8_lossy(&run(&["hash", dir.to_str().unwrap()]).stdout).into_owned();
+    let first = listed.find("V2__first.sql").unwrap();
+    let second = listed.find("V10__second.sql").unwrap();
+    assert!(first < second && !listed.contains("notes.txt"), "{listed}");
+    assert_eq!(run(&["analyze", dir.to_str().unwrap(), "--max-risk", "low"]).status.code(), Some(1));
+
+    let mut child =
+        Command::new(fence).args(["hash", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"CREATE INDEX a_c ON a (c);").unwrap();
+    let stdin_hash = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let file_hash = String::from_utf8(run(&["hash", dir.join("V2__first.sql").to_str().unwrap()]).stdout).unwrap();
+    assert_eq!(stdin_hash.split_whitespace().next(), file_hash.split_whitespace().next());
+
+    // A reader that stops after one line: fence ends quietly, with status 0.
+    let big = dir.join("big.sql");
+    std::fs::write(&big, "ALTER TABLE a ADD COLUMN b int;\n".repeat(5000)).unwrap();
+    let mut child = Command::new(fence)
+        .args(["analyze", big.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_bytes = [0u8; 16];
+    child.stdout.as_mut().unwrap().read_exact(&mut first_bytes).unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success() && stderr.is_empty(), "{status:?} {stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
