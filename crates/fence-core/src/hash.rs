@@ -4,9 +4,6 @@ use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "sha256:";
 
-/// The lowercase hex digits, by value (hashes here, `\u00XX` escapes in `json`).
-pub const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-
 /// `sha256:<hex>` of the given bytes.
 pub fn sha256_tagged(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
@@ -16,14 +13,12 @@ pub fn sha256_tagged(parts: &[&[u8]]) -> String {
     tagged_hex(&hasher.finalize())
 }
 
-/// `sha256:<hex>` notation of a finished digest.
+/// `sha256:<hex>` notation of a finished digest (lowercase hex, the `hex` crate's).
 pub fn tagged_hex(digest: &[u8]) -> String {
-    let mut out = Vec::with_capacity(PREFIX.len() + 2 * digest.len());
-    out.extend_from_slice(PREFIX.as_bytes());
-    for byte in digest {
-        out.extend_from_slice(&[HEX_DIGITS[usize::from(byte >> 4)], HEX_DIGITS[usize::from(byte & 0xf)]]);
-    }
-    String::from_utf8(out).unwrap_or_default()
+    let mut out = String::with_capacity(PREFIX.len() + 2 * digest.len());
+    out.push_str(PREFIX);
+    out.push_str(&hex::encode(digest));
+    out
 }
 
 /// Whether `value` is a well-formed `sha256:<64 lowercase hex>` string.

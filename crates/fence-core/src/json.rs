@@ -5,8 +5,6 @@
 
 use std::cmp::Ordering;
 
-use crate::hash::HEX_DIGITS;
-
 /// Appends `text` as a JSON string, escaped as PostgreSQL's `escape_json` does: `"` and `\`,
 /// the short escapes `\b \f \n \r \t`, `\u00XX` for the other control characters, every other
 /// byte as it is.
@@ -58,8 +56,7 @@ fn push_escape(out: &mut Vec<u8>, byte: u8) {
         b'\t' => out.extend_from_slice(b"\\t"),
         0..=0x1f => {
             out.extend_from_slice(b"\\u00");
-            out.push(HEX_DIGITS[usize::from(byte >> 4)]);
-            out.push(HEX_DIGITS[usize::from(byte & 0xf)]);
+            out.extend_from_slice(hex::encode([byte]).as_bytes());
         }
         _ => {
             out.push(b'\\');
