@@ -38,8 +38,9 @@ pub type AnalyzedStatement =
 
 /// How `analyze_text` goes beyond the statements' text and the catalog.
 pub struct Looks<'a> {
-    /// The planner's estimate of a data step's rows (`fence.analyze`; never for an approval,
-    /// which must not plan the author's statements in the approver's session).
+    /// The planner's estimate of a data step's rows (`fence.analyze(..., estimate => true)`;
+    /// never for an approval, which must not plan the author's statements in the approver's
+    /// session).
     pub estimate: bool,
     /// What else to show of each analysis (the lock queue, when asked).
     pub extra: &'a dyn Fn(&Analysis) -> Option<Value>,

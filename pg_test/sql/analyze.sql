@@ -120,16 +120,16 @@ CREATE TABLE empty_parent (id int);
 CREATE TABLE full_child () INHERITS (empty_parent);
 INSERT INTO full_child VALUES (1);
 SELECT risk FROM fence.analyze('ALTER TABLE empty_parent ALTER COLUMN id TYPE bigint');
--- A migration's data step: the planner's estimate of the rows it writes (the statement is
--- planned in a subtransaction that is rolled back: nothing runs, no lock stays), a batched
--- rewrite from 100,000 rows; code is classified too.
+-- A migration's data step: with estimate => true, the planner's estimate of the rows it
+-- writes (planned in a subtransaction that is rolled back: nothing is written, no lock
+-- stays), a batched rewrite from 100,000 rows; code is classified too.
 CREATE TABLE backfill_big (id int PRIMARY KEY, plan text);
 INSERT INTO backfill_big SELECT g, NULL FROM generate_series(1, 150000) g;
 ANALYZE backfill_big;
 BEGIN;
 SELECT stmt_no, command_tag, lock_mode, scans, risk,
        (SELECT string_agg(f ->> 'rule' || ':' || (f ->> 'risk'), ',') FROM jsonb_array_elements(findings) f) AS findings
-FROM fence.analyze($$
+FROM fence.analyze(estimate => true, sql => $$
 UPDATE backfill_big SET plan = 'free' WHERE plan IS NULL;
 UPDATE backfill_big SET plan = 'free' WHERE id < 1000;
 DELETE FROM backfill_big WHERE id = 5;
@@ -143,5 +143,9 @@ COMMIT;
 -- Planning evaluates functions: a statement calling code that is not PostgreSQL's own is not
 -- planned (no NOTICE from it below), and fence.approve never plans.
 CREATE FUNCTION noisy_one() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $f$ BEGIN RAISE NOTICE 'noisy_one ran'; RETURN 1; END $f$;
-SELECT stmt_no, scans, risk FROM fence.analyze('UPDATE backfill_big SET plan = ''x'' WHERE id > noisy_one()');
-SELECT stmt_no, risk FROM fence.analyze('WITH gone AS (DELETE FROM backfill_big RETURNING id) SELECT count(*) FROM gone');
+SELECT stmt_no, scans, risk FROM fence.analyze('UPDATE backfill_big SET plan = ''x'' WHERE id > noisy_one()', estimate => true);
+SELECT stmt_no, risk FROM fence.analyze('WITH gone AS (DELETE FROM backfill_big RETURNING id) SELECT count(*) FROM gone', estimate => true);
+-- Without estimate => true nothing is planned: a WHERE-less write of a table is the finding.
+SELECT stmt_no, scans, risk FROM fence.analyze('UPDATE backfill_big SET plan = ''x''; UPDATE backfill_big SET plan = ''y'' WHERE plan IS NULL');
+-- SECURITY LABEL: a relation's label locks it; a large object's names no relation.
+SELECT command_tag, lock_mode FROM fence.analyze('SECURITY LABEL ON TABLE backfill_big IS ''x''; SECURITY LABEL ON LARGE OBJECT 1 IS ''x''') ORDER BY stmt_no;

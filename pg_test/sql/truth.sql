@@ -97,7 +97,7 @@ BEGIN
            || CASE WHEN bool_or(a.rewrites) THEN ' rewrite' ELSE '' END
            || CASE WHEN bool_or(a.scans) THEN ' scan' ELSE '' END
     INTO predicted
-    FROM fence.analyze(stmt) a
+    FROM fence.analyze(stmt, estimate => true) a
     LEFT JOIN LATERAL jsonb_array_elements(a.locks) l
       ON l ->> 'mode' <> 'AccessShareLock'
       OR (reads AND (SELECT c.relkind IN ('r', 'p', 'v', 'm') FROM pg_class c WHERE c.oid = to_regclass(l ->> 'relation')));

@@ -47,7 +47,7 @@ SELECT pg_catalog.pg_extension_config_dump('fence.row_changes_default', '');
 
 -- What \dx+ fence, \df+ fence.* and \dv fence.* show: one line per object.
 COMMENT ON FUNCTION fence.analyze IS
-    'One row per statement of the SQL: locks (pg_locks names), rewrite, scan, risk and findings with safe rewrites, judged against this database''s catalog; with lock_queue => true, queued_behind: the sessions each statement would queue behind now';
+    'One row per statement of the SQL: locks (pg_locks names), rewrite, scan, risk and findings with safe rewrites, judged against this database''s catalog; with lock_queue => true, queued_behind: the sessions each statement would queue behind now; with estimate => true, the planner''s row estimate of each data step';
 COMMENT ON FUNCTION fence.content_hash IS
     'sha256 content hash of a migration (comments and whitespace ignored), as the fence CLI prints it; the value for SET fence.approval';
 COMMENT ON FUNCTION fence.approve IS

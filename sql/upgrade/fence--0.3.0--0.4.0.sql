@@ -44,11 +44,16 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE WHEN split_part(encode(tgargs, 'escape'), '\000', 1) ~ '^[0-9]{1,9}$'
             THEN split_part(encode(tgargs, 'escape'), '\000', 1)::integer END;
 
--- fence.analyze(sql, lock_queue => true): the sessions each statement would queue behind now.
+-- fence.analyze(sql, lock_queue => true): the sessions each statement would queue behind now;
+-- estimate => true: the planner's estimate of the rows each data step writes.
+-- Who may run it stays as it was (an administrator may have revoked it from PUBLIC).
+SELECT pg_catalog.set_config('fence_upgrade.analyze_acl', coalesce(p.proacl::text, ''), true)
+FROM pg_catalog.pg_proc p WHERE p.oid = 'fence."analyze"(text)'::pg_catalog.regprocedure;
 DROP FUNCTION fence."analyze"(text);
 CREATE FUNCTION fence."analyze"(
 	"sql" TEXT,
-	"lock_queue" bool DEFAULT false
+	"lock_queue" bool DEFAULT false,
+	"estimate" bool DEFAULT false
 ) RETURNS TABLE (
 	"stmt_no" INT,
 	"statement" TEXT,
@@ -66,8 +71,29 @@ CREATE FUNCTION fence."analyze"(
 STRICT
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'analyze_wrapper';
--- As a fresh install grants it: the owner's privilege first, then everyone's.
+-- As a fresh install grants it: the owner's privilege first, then everyone's; then as 0.3.0
+-- had it, when its privileges had been changed.
 REVOKE EXECUTE ON FUNCTION fence.analyze FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fence.analyze TO PUBLIC;
+DO $upgrade$
+DECLARE
+    saved text := pg_catalog.current_setting('fence_upgrade.analyze_acl', true);
+    grantee text;
+BEGIN
+    IF saved IS NULL OR saved = '' THEN
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(saved::pg_catalog.aclitem[]) a
+                   WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') THEN
+        REVOKE EXECUTE ON FUNCTION fence.analyze FROM PUBLIC;
+    END IF;
+    FOR grantee IN
+        SELECT a.grantee::pg_catalog.regrole::text FROM pg_catalog.aclexplode(saved::pg_catalog.aclitem[]) a
+        WHERE a.grantee <> 0 AND a.privilege_type = 'EXECUTE' AND a.grantee <> a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION fence.analyze TO %s', grantee);
+    END LOOP;
+END
+$upgrade$;
 COMMENT ON FUNCTION fence.analyze IS
-    'One row per statement of the SQL: locks (pg_locks names), rewrite, scan, risk and findings with safe rewrites, judged against this database''s catalog; with lock_queue => true, queued_behind: the sessions each statement would queue behind now';
+    'One row per statement of the SQL: locks (pg_locks names), rewrite, scan, risk and findings with safe rewrites, judged against this database''s catalog; with lock_queue => true, queued_behind: the sessions each statement would queue behind now; with estimate => true, the planner''s row estimate of each data step';

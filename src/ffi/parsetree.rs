@@ -83,11 +83,12 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             }
             T::T_SecLabelStmt => {
                 let stmt = &*(node as *mut pg_sys::SecLabelStmt);
-                let names = list_nodes(stmt.object as *mut pg_sys::List);
                 match object_kind(stmt.objtype) {
                     ObjectKind::Other(_) | ObjectKind::Index => StatementKind::NoTableLock,
-                    // A column's label locks its table.
-                    kind => match relation_of_names(&names, kind == ObjectKind::Column) {
+                    // A relation's (or column's) name is a list of String nodes (a large
+                    // object's is an Integer: checked by tag); a column's label locks its table.
+                    _ if tag(stmt.object) != T::T_List => StatementKind::Unclassified,
+                    kind => match relation_of_names(&list_nodes(stmt.object as *mut pg_sys::List), kind == ObjectKind::Column) {
                         Some(relation) => StatementKind::OnRelation { relation, what: OnRelation::SecurityLabel },
                         None => StatementKind::Unclassified,
                     },

@@ -218,12 +218,13 @@ unsafe fn from_tables(item: *mut pg_sys::Node, out: &mut Vec<(RelationName, Opti
 }
 
 /// What the planner expects a data statement to do: the rows it writes (a SELECT's, the rows
-/// it returns) and whether it reads a table whole. The statement is analyzed and planned in a
-/// subtransaction that is rolled back — nothing runs, and the locks planning takes are
-/// released (waited for at most a second). Planning evaluates functions (constant folding,
-/// estimates, inlining): a query that calls any function or operator not built into
-/// PostgreSQL, or reads a table with row-level security, is not planned — its author's code
-/// never runs in the analyst's session. None when it is not planned, or cannot be planned here
+/// it returns) and whether it reads a table whole. Only on request (`fence.analyze(...,
+/// estimate => true)`): the statement is analyzed and planned in a subtransaction that is
+/// rolled back — no row is written, and the locks planning takes are released (waited for at
+/// most a second) — but parsing and planning evaluate some functions (constants folded, a
+/// domain's checks on literals, built-in STABLE functions for estimates), as EXPLAIN does. A
+/// query that calls a function or operator not built into PostgreSQL, or reads a table with
+/// row-level security, is not planned. None when it is not planned, or cannot be planned here
 /// (a parameter, a table the script creates first).
 pub fn estimate(node: *mut pg_sys::Node, sql: &str) -> Option<RowEstimate> {
     if !is_query(node) {
@@ -231,7 +232,9 @@ pub fn estimate(node: *mut pg_sys::Node, sql: &str) -> Option<RowEstimate> {
     }
     let text = CString::new(sql).ok()?;
     let lock_timeout = CString::new("lock_timeout").ok()?;
-    let one_second = CString::new("1000").ok()?;
+    // At most a second, or the session's own shorter lock_timeout.
+    let session = super::security::timeouts_ms().0;
+    let wait = CString::new(if session > 0 && session < 1000 { session } else { 1000 }.to_string()).ok()?;
     super::xact::rolled_back(|| {
         // SAFETY: a copy of the raw statement is analyzed (analysis may scribble on its
         // input), rewritten and planned as PostgreSQL plans any query; the plans are read
@@ -240,7 +243,7 @@ pub fn estimate(node: *mut pg_sys::Node, sql: &str) -> Option<RowEstimate> {
             // Set for the subtransaction only: its rollback restores the session's value.
             pg_sys::set_config_option(
                 lock_timeout.as_ptr(),
-                one_second.as_ptr(),
+                wait.as_ptr(),
                 pg_sys::GucContext::PGC_USERSET,
                 pg_sys::GucSource::PGC_S_SESSION,
                 pg_sys::GucAction::GUC_ACTION_LOCAL,

@@ -250,6 +250,12 @@ pub fn run(inputs: &[Input], format: &str, max_risk: Option<Risk>, pg_version: u
     for input in inputs {
         rows.extend(analyze_sql_for(&input.name, &input.sql, pg_version)?);
     }
+    // The verdict is known before the report is printed: a reader that stops early (| head)
+    // still gets it as the exit status.
+    let newer = rows.iter().filter(|r| r.needs.is_some()).count();
+    let highest = rows.iter().map(|r| r.analysis.risk).max().unwrap_or_default();
+    let fails = newer > 0 || max_risk.is_some_and(|max| highest > max);
+    crate::exit_on_closed_pipe(if fails { 1 } else { 0 });
     match format {
         "text" => {
             print!("{}", text_report(&rows));
@@ -263,12 +269,10 @@ pub fn run(inputs: &[Input], format: &str, max_risk: Option<Risk>, pg_version: u
         "sarif" => println!("{}", serde_json::to_string_pretty(&sarif_report(&rows)).unwrap_or_default()),
         other => return Err(format!("unknown format \"{other}\" (text, json, github, sarif)")),
     }
-    let newer = rows.iter().filter(|r| r.needs.is_some()).count();
     if newer > 0 {
         eprintln!("fence: {newer} statement(s) use syntax PostgreSQL {pg_version} refuses (--pg-version)");
         return Ok(ExitCode::from(1));
     }
-    let highest = rows.iter().map(|r| r.analysis.risk).max().unwrap_or_default();
     Ok(match max_risk {
         Some(max) if highest > max => {
             eprintln!("fence: highest risk {highest} is above --max-risk {max}");

@@ -114,9 +114,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Output into a pipe its reader closed (`fence analyze ... | head`) ends the program quietly
-/// with status 0, as the shell's own tools do, instead of a panic's message: `print!` panics
-/// on a write error, and this hook recognizes that one.
+/// Output into a pipe its reader closed (`fence analyze ... | head`) ends the program quietly,
+/// as the shell's own tools do, instead of with a panic's message — with the command's verdict
+/// as its status (set before it prints): `print!` panics on a write error, and this hook
+/// recognizes that one.
 fn quiet_on_closed_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -126,8 +127,8 @@ fn quiet_on_closed_pipe() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.contains("Broken pipe") {
-            std::process::exit(0);
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(fence_cli::closed_pipe_exit()));
         }
         default(info);
     }));

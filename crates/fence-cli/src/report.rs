@@ -252,6 +252,7 @@ pub fn run(file: &str, html: &str, anchor: Option<Anchor>) -> Result<ExitCode, S
     let (verification, gaps) = verify_csv::verify(&rows, anchor.clone(), true);
     let report = Report { source: file.to_string(), rows: &rows, verification, gaps, anchor };
     std::fs::write(html, report.html()).map_err(|e| format!("{html}: {e}"))?;
+    crate::exit_on_closed_pipe(if report.verification.ok { 0 } else { 1 });
     println!(
         "{html}: {} events, {} risky migrations, {} denials; chain {}",
         rows.len(),

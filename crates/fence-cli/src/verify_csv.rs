@@ -110,6 +110,7 @@ pub fn run(file: &str, anchor: Option<Anchor>, segments: bool) -> Result<ExitCod
     let rows = read(data).map_err(|e| format!("{file}: {e}"))?;
     let (v, gaps) = verify(&rows, anchor.clone(), segments);
     let anchored = anchor.map_or(String::new(), |a| format!(", reaching anchor {a}"));
+    crate::exit_on_closed_pipe(if v.ok { 0 } else { 1 });
     if v.ok {
         println!("ok: {} events verified{anchored}; head {}", v.checked, v.head_hash);
         for (from, to) in gaps {

@@ -85,6 +85,7 @@ pub fn run(chain_file: &str, changes_file: &str, anchor: Option<Anchor>) -> Resu
     let rows = verify_csv::read(open(chain_file)?).map_err(|e| format!("{chain_file}: {e}"))?;
     let (chain, _) = verify_csv::verify(&rows, anchor, false);
     if !chain.ok {
+        crate::exit_on_closed_pipe(1);
         println!(
             "FAILED at event {} of the chain: {} ({} events verified before it)",
             chain.first_bad_seq.unwrap_or_default(),
@@ -108,6 +109,7 @@ pub fn run(chain_file: &str, changes_file: &str, anchor: Option<Anchor>) -> Resu
         }
         Some((seal, reason)) => {
             let seal = seal.map_or(String::new(), |seq| format!(" (sealed by event {seq})"));
+            crate::exit_on_closed_pipe(1);
             println!("FAILED: {reason}{seal} ({} row changes verified before it)", result.checked);
             Ok(ExitCode::from(1))
         }

@@ -264,5 +264,15 @@ fn command_line_conventions() {
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     let status = child.wait().unwrap();
     assert!(status.success() && stderr.is_empty(), "{status:?} {stderr}");
+    // ... with the verdict as its status when the report is cut short.
+    let mut child = Command::new(fence)
+        .args(["analyze", big.to_str().unwrap(), "--max-risk", "none"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdout.as_mut().unwrap().read_exact(&mut first_bytes).unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
