@@ -210,10 +210,12 @@ pub fn unix_us(ts: TimestampWithTimeZone) -> i64 {
 }
 
 /// Runs `f` in an internal subtransaction that is rolled back either way (what it locked is
-/// released, what it wrote undone); an ERROR inside yields `None` — but a cancel or shutdown
-/// request is raised again once the subtransaction is gone.
+/// released, what it wrote undone); an ERROR inside yields `None` — but a cancel is raised
+/// again once the subtransaction is gone. The caller's interrupt holdoffs survive the caught
+/// error (PostgreSQL resets them when it raises one).
 pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
     use pgrx::PgSqlErrorCode as Code;
+    let _holdoffs = super::scanner::Holdoffs::save();
     // SAFETY: as `in_subtransaction`, but the subtransaction always ends by rolling back.
     let result = unsafe {
         let old_context = pg_sys::CurrentMemoryContext;
@@ -231,7 +233,7 @@ pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> 
         Ok(value) => Some(value),
         Err(error) => match *error {
             pgrx::pg_sys::panic::CaughtError::PostgresError(report)
-                if matches!(report.sql_error_code(), Code::ERRCODE_QUERY_CANCELED | Code::ERRCODE_ADMIN_SHUTDOWN) =>
+                if report.sql_error_code() == Code::ERRCODE_QUERY_CANCELED =>
             {
                 pgrx::pg_sys::panic::CaughtError::PostgresError(report).rethrow()
             }
@@ -240,8 +242,10 @@ pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> 
     }
 }
 
-/// Runs `f` in an internal subtransaction; an ERROR inside rolls it back and yields `None`.
+/// Runs `f` in an internal subtransaction; an ERROR inside rolls it back and yields `None`
+/// (the caller's interrupt holdoffs survive it).
 pub(super) fn in_subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
+    let _holdoffs = super::scanner::Holdoffs::save();
     // SAFETY: the same protocol PL/pgSQL uses for EXCEPTION blocks: remember the memory
     // context and resource owner, start the subtransaction, and restore both on either path.
     unsafe {
