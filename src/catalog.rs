@@ -113,6 +113,12 @@ impl Catalog for LiveCatalog {
         Some(owner::owner_read(|| db::select(queries::CLUSTERED_TABLES, &[role.as_str().into()], relation_row)))
     }
 
+    fn vacuumed_tables(&self) -> Option<Vec<RelationName>> {
+        // Which tables the role may maintain is asked about the role, by the extension owner.
+        let role = security::executing_role();
+        Some(owner::owner_read(|| db::select(queries::VACUUMED_TABLES, &[role.as_str().into()], relation_row)))
+    }
+
     fn default_partition(&self, table: &RelationName) -> Option<RelationName> {
         relcache::default_partition(table)
     }

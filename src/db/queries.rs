@@ -64,3 +64,4 @@ pub const REFERENCING_TABLES: &str = include_str!("../../sql/queries/referencing
 pub const SCHEMA_TABLES: &str = include_str!("../../sql/queries/schema_tables.sql");
 pub const CLUSTERED_TABLES: &str = include_str!("../../sql/queries/clustered_tables.sql");
 pub const TABLESPACE_RELATIONS: &str = include_str!("../../sql/queries/tablespace_relations.sql");
+pub const VACUUMED_TABLES: &str = include_str!("../../sql/queries/vacuumed_tables.sql");

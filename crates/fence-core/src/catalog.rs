@@ -111,6 +111,13 @@ pub trait Catalog {
         None
     }
 
+    /// The tables a `VACUUM` or `ANALYZE` without a list processes: those the role may
+    /// maintain (it owns them or the database, or is a superuser; from PostgreSQL 17 the
+    /// MAINTAIN privilege), system catalogs included; None when unknown. Default: unknown.
+    fn vacuumed_tables(&self) -> Option<Vec<RelationName>> {
+        None
+    }
+
     /// The default partition of a partitioned table, if it has one (attaching, creating or
     /// detaching another partition locks it ACCESS EXCLUSIVE; attaching or creating one scans
     /// it). Default: unknown, none.

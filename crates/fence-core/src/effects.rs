@@ -239,7 +239,10 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
         }
         StatementKind::Vacuum { relations, full } => {
             let mode = if *full { LockMode::AccessExclusive } else { LockMode::ShareUpdateExclusive };
-            for relation in relations {
+            // Without a list: every table the role may vacuum, one at a time (the catalog knows
+            // which).
+            let all = if relations.is_empty() { catalog.vacuumed_tables().unwrap_or_default() } else { Vec::new() };
+            for relation in relations.iter().chain(&all) {
                 fx.lock(relation, RelKind::Table, mode);
                 if *full {
                     fx.rewrite(relation, catalog);
