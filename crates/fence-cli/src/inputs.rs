@@ -12,7 +12,9 @@ pub struct Input {
 }
 
 /// Reads every input, in the order given; a directory's `*.sql` files in migration order
-/// (`V2__x.sql` before `V10__y.sql`).
+/// (`V2__x.sql` before `V10__y.sql`; Flyway's repeatable `R__` ones after the versioned ones, as
+/// Flyway applies them), leaving out the down migrations (`*.down.sql`, golang-migrate's and
+/// dbmate's), which a deploy does not run.
 pub fn read(paths: &[String]) -> Result<Vec<Input>, String> {
     let mut out = Vec::new();
     for path in paths {
@@ -26,8 +28,11 @@ pub fn read(paths: &[String]) -> Result<Vec<Input>, String> {
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "sql"))
                 .map(|p| p.to_string_lossy().into_owned())
+                .filter(|p| !p.ends_with(".down.sql"))
                 .collect();
-            files.sort_by(|a, b| migration_order(a, b));
+            let repeatable =
+                |path: &str| Path::new(path).file_name().is_some_and(|n| n.to_string_lossy().starts_with("R__"));
+            files.sort_by(|a, b| repeatable(a).cmp(&repeatable(b)).then_with(|| migration_order(a, b)));
             if files.is_empty() {
                 return Err(format!("{path}: no *.sql file in this directory"));
             }

@@ -235,10 +235,14 @@ fn command_line_conventions() {
     std::fs::write(dir.join("V10__second.sql"), "ALTER TABLE a ADD COLUMN b int;\n").unwrap();
     std::fs::write(dir.join("V2__first.sql"), "CREATE INDEX a_c ON a (c);\n").unwrap();
     std::fs::write(dir.join("notes.txt"), "not SQL").unwrap();
+    std::fs::write(dir.join("R__views.sql"), "CREATE OR REPLACE VIEW v AS SELECT 1;\n").unwrap();
+    std::fs::write(dir.join("V3__third.down.sql"), "DROP TABLE a;\n").unwrap();
     let listed = String::from_utf8_lossy(&run(&["hash", dir.to_str().unwrap()]).stdout).into_owned();
     let first = listed.find("V2__first.sql").unwrap();
     let second = listed.find("V10__second.sql").unwrap();
-    assert!(first < second && !listed.contains("notes.txt"), "{listed}");
+    let repeatable = listed.find("R__views.sql").unwrap();
+    assert!(first < second && second < repeatable, "{listed}");
+    assert!(!listed.contains("notes.txt") && !listed.contains(".down.sql"), "{listed}");
     assert_eq!(run(&["analyze", dir.to_str().unwrap(), "--max-risk", "low"]).status.code(), Some(1));
 
     let mut child =
