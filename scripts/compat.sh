@@ -153,10 +153,15 @@ compare standby.sql "the standby" "$WORK/standby.fenced" "$WORK/standby.plain"
 
 say "what fence recorded"
 q() { psql -X -At -d "$1" -c "$2"; }
-# held_by_another RELATION MODE: waits (up to 5 s) until another session of `enforced` holds it.
-held_by_another() {
+# meanwhile TABLE MODE SQL: another session of `enforced` locks TABLE in MODE (LOCK TABLE's
+# words), holds it 1.5 s, then runs SQL and commits — in the background; returns once the lock
+# is held (up to 5 s; wait for the session after the statement under test).
+meanwhile() {
+    psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE $1 IN $2 MODE" -c "SELECT pg_sleep(1.5)" -c "$3" -c "COMMIT" >/dev/null &
+    local mode
+    mode="$(echo "$2" | sed -E 's/(\w)(\w*)/\U\1\L\2/g; s/ //g')Lock"
     for _ in $(seq 1 100); do
-        [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = '$1'::regclass AND mode = '$2' AND granted")" = 1 ] && return 0
+        [ "$(q enforced "SELECT count(*) FROM pg_locks WHERE relation = '$1'::regclass AND mode = '$mode' AND granted")" = 1 ] && return 0
         sleep 0.05
     done
 }
@@ -178,9 +183,7 @@ check "DROP / CREATE INDEX CONCURRENTLY first in a session: decided and chained"
 # A relation missing when fence decides, created by another session before the statement
 # takes its lock (ATTACH PARTITION locks the parent first, then looks the partition up).
 q enforced "CREATE TABLE parent_r (a int) PARTITION BY RANGE (a)" >/dev/null
-psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE parent_r IN SHARE UPDATE EXCLUSIVE MODE" -c "SELECT pg_sleep(1.5)" \
-    -c "CREATE TABLE part_r (a int)" -c "COMMIT" >/dev/null &
-held_by_another parent_r ShareUpdateExclusiveLock
+meanwhile parent_r "SHARE UPDATE EXCLUSIVE" "CREATE TABLE part_r (a int)"
 attach=$(psql -X -d enforced -c "ALTER TABLE parent_r ATTACH PARTITION part_r FOR VALUES FROM (1) TO (10)" 2>&1 || true)
 wait
 check "a relation that appears between the decision and the lock is refused" \
@@ -190,9 +193,7 @@ check "  not attached, and the refusal chained" \
 # A table empty when fence decides (an index build on it rated low), filled by another session
 # while the statement waits for its lock: the work was not what was decided.
 q enforced "CREATE TABLE filled_r (a int)" >/dev/null
-psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE filled_r IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(1.5)" \
-    -c "INSERT INTO filled_r SELECT g FROM generate_series(1, 10000) g" -c "COMMIT" >/dev/null &
-held_by_another filled_r RowExclusiveLock
+meanwhile filled_r "ROW EXCLUSIVE" "INSERT INTO filled_r SELECT g FROM generate_series(1, 10000) g"
 build=$(psql -X -d enforced -c "CREATE INDEX filled_r_a ON filled_r (a)" 2>&1 || true)
 wait
 check "a table filled between the decision and the lock is refused" \
@@ -203,9 +204,7 @@ check "  no index, and the refusal chained" \
 # DROP waits for its lock goes with it undecided: refused at sql_drop.
 q enforced "CREATE TABLE grown (a int)" >/dev/null
 q enforced "SELECT fence.exempt('relation', 'public.grown', 'compat: cascade backstop', now() + interval '1 hour')" >/dev/null
-psql -X -q -d enforced -c "BEGIN" -c "LOCK TABLE grown IN ACCESS SHARE MODE" -c "SELECT pg_sleep(1.5)" \
-    -c "CREATE VIEW grown_v AS SELECT a FROM grown" -c "COMMIT" >/dev/null &
-held_by_another grown AccessShareLock
+meanwhile grown "ACCESS SHARE" "CREATE VIEW grown_v AS SELECT a FROM grown"
 grown=$(psql -X -d enforced -c "DROP TABLE grown CASCADE" 2>&1 || true)
 wait
 check "what a CASCADE reaches after the decision is refused" \

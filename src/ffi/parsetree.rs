@@ -229,7 +229,12 @@ pub fn statement(node: *mut pg_sys::Node) -> Statement {
             _ => super::maintenance::statement_kind(node).unwrap_or(StatementKind::Unclassified),
         }
     };
-    Statement::new(&tag_name, kind).reading(super::querytree::reads(node))
+    let (reads, cte_writes) = super::querytree::query(node);
+    let mut statement = Statement::new(&tag_name, kind).reading(reads);
+    if let StatementKind::Data(data) = &mut statement.kind {
+        data.cte_writes = cte_writes;
+    }
+    statement
 }
 
 /// `CREATE TABLE | MATERIALIZED VIEW ... AS` and `SELECT ... INTO`: the new relation, and
@@ -764,17 +769,10 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
             _ => None,
         };
         if let Some(what) = on_table {
-            let mut names: Vec<String> = list_nodes(
-                list_nodes(stmt.objects).first().copied().unwrap_or(std::ptr::null_mut()) as *mut pg_sys::List,
-            )
-            .into_iter()
-            .filter_map(|n| string_value(n))
-            .collect();
-            names.pop();
-            return match names.as_slice() {
-                [table] => StatementKind::OnRelation { relation: RelationName::new(None, table), what },
-                [schema, table] => StatementKind::OnRelation { relation: RelationName::new(Some(schema), table), what },
-                _ => StatementKind::Unclassified,
+            let first = list_nodes(stmt.objects).first().copied().unwrap_or(std::ptr::null_mut());
+            return match relation_of_names(&list_nodes(first as *mut pg_sys::List), true) {
+                Some(relation) => StatementKind::OnRelation { relation, what },
+                None => StatementKind::Unclassified,
             };
         }
         if stmt.removeType == Ob::OBJECT_STATISTIC_EXT {
@@ -846,12 +844,12 @@ unsafe fn drop(stmt: *mut pg_sys::DropStmt) -> StatementKind {
     }
 }
 
-/// The relation a name list (String nodes) names, without its last name when that is a
-/// column's.
-unsafe fn relation_of_names(names: &[*mut pg_sys::Node], column: bool) -> Option<RelationName> {
+/// The relation a name list (String nodes) names, without its last name when that is another
+/// object's (a column's, a trigger's, a policy's, a rule's).
+unsafe fn relation_of_names(names: &[*mut pg_sys::Node], drop_last: bool) -> Option<RelationName> {
     // SAFETY: String nodes (others give None).
     let mut parts: Vec<String> = names.iter().filter_map(|n| unsafe { string_value(*n) }).collect();
-    if column {
+    if drop_last {
         parts.pop();
     }
     match parts.as_slice() {

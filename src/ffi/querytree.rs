@@ -45,8 +45,8 @@ unsafe extern "C-unwind" fn collect(node: *mut pg_sys::Node, context: *mut c_voi
                 }
             }
             T::T_InsertStmt | T::T_UpdateStmt | T::T_DeleteStmt | T::T_MergeStmt if node != names.root => {
-                let data = data(node);
-                if let (Some(target), Some(action)) = (data.target, data.action) {
+                let written = data(node);
+                if let (Some(target), Some(action)) = (written.target, written.action) {
                     names.writes.push((target, action));
                 }
             }
@@ -92,28 +92,24 @@ fn inner_query(node: *mut pg_sys::Node) -> *mut pg_sys::Node {
 }
 
 /// The tables and views a statement's query reads (views, CREATE TABLE AS, materialized views,
-/// SELECT INTO, data statements, COPY); empty for other statements.
-pub fn reads(node: *mut pg_sys::Node) -> Vec<RelationName> {
+/// SELECT INTO, data statements, COPY), and the tables its WITH clauses write, in one walk;
+/// empty for other statements.
+pub fn query(node: *mut pg_sys::Node) -> (Vec<RelationName>, Vec<(RelationName, DataAction)>) {
     // SAFETY: cast after the tag check.
     unsafe {
         if tag(node) == T::T_CopyStmt {
             let stmt = &*(node as *mut pg_sys::CopyStmt);
             if let Some(relation) = range_var(stmt.relation) {
-                return vec![relation];
+                return (vec![relation], Vec::new());
             }
         }
     }
-    walk(inner_query(node)).0
+    walk(inner_query(node))
 }
 
-/// A data statement: what it writes (itself, and in its WITH clauses), which rows it locks,
-/// whether a WHERE limits it.
+/// A data statement: what it writes itself (its WITH clauses' writes are `query`'s), which
+/// rows it locks, whether a WHERE limits it.
 pub fn data(node: *mut pg_sys::Node) -> DataStatement {
-    let cte_writes = if is_query(node) { walk(node).1 } else { Vec::new() };
-    DataStatement { cte_writes, ..own_data(node) }
-}
-
-fn own_data(node: *mut pg_sys::Node) -> DataStatement {
     // SAFETY: each cast follows its tag check.
     unsafe {
         match tag(node) {

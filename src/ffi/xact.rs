@@ -210,13 +210,26 @@ pub fn unix_us(ts: TimestampWithTimeZone) -> i64 {
 }
 
 /// Runs `f` in an internal subtransaction that is rolled back either way (what it locked is
-/// released, what it wrote undone); an ERROR inside yields `None` — but a cancel is raised
-/// again once the subtransaction is gone. The caller's interrupt holdoffs survive the caught
-/// error (PostgreSQL resets them when it raises one).
+/// released, what it wrote undone); an ERROR inside yields `None`.
 pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
-    use pgrx::PgSqlErrorCode as Code;
+    subtransaction(f, false)
+}
+
+/// Runs `f` in an internal subtransaction, kept when `f` returns; an ERROR inside rolls it
+/// back and yields `None`.
+pub(super) fn in_subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
+    subtransaction(f, true)
+}
+
+/// The protocol PL/pgSQL uses for EXCEPTION blocks: an internal subtransaction, released
+/// (`keep`) or rolled back when `f` returns, rolled back when it raises. A cancel is raised
+/// again once the subtransaction is gone; the caller's interrupt holdoffs survive a caught
+/// error (PostgreSQL resets them when it raises one).
+fn subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe, keep: bool) -> Option<R> {
+    use pgrx::pg_sys::panic::CaughtError;
     let _holdoffs = super::scanner::Holdoffs::save();
-    // SAFETY: as `in_subtransaction`, but the subtransaction always ends by rolling back.
+    // SAFETY: remember the memory context and resource owner, start the subtransaction, end
+    // it on either path and restore both.
     let result = unsafe {
         let old_context = pg_sys::CurrentMemoryContext;
         let old_owner = pg_sys::CurrentResourceOwner;
@@ -224,7 +237,11 @@ pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> 
         pg_sys::MemoryContextSwitchTo(old_context);
         let result = PgTryBuilder::new(move || Ok(f())).catch_others(|e| Err(Box::new(e))).execute();
         pg_sys::MemoryContextSwitchTo(old_context);
-        pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        if keep && result.is_ok() {
+            pg_sys::ReleaseCurrentSubTransaction();
+        } else {
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        }
         pg_sys::MemoryContextSwitchTo(old_context);
         pg_sys::CurrentResourceOwner = old_owner;
         result
@@ -232,41 +249,12 @@ pub(super) fn rolled_back<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> 
     match result {
         Ok(value) => Some(value),
         Err(error) => match *error {
-            pgrx::pg_sys::panic::CaughtError::PostgresError(report)
-                if report.sql_error_code() == Code::ERRCODE_QUERY_CANCELED =>
+            CaughtError::PostgresError(report)
+                if report.sql_error_code() == pgrx::PgSqlErrorCode::ERRCODE_QUERY_CANCELED =>
             {
-                pgrx::pg_sys::panic::CaughtError::PostgresError(report).rethrow()
+                CaughtError::PostgresError(report).rethrow()
             }
             _ => None,
         },
-    }
-}
-
-/// Runs `f` in an internal subtransaction; an ERROR inside rolls it back and yields `None`
-/// (the caller's interrupt holdoffs survive it).
-pub(super) fn in_subtransaction<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> Option<R> {
-    let _holdoffs = super::scanner::Holdoffs::save();
-    // SAFETY: the same protocol PL/pgSQL uses for EXCEPTION blocks: remember the memory
-    // context and resource owner, start the subtransaction, and restore both on either path.
-    unsafe {
-        let old_context = pg_sys::CurrentMemoryContext;
-        let old_owner = pg_sys::CurrentResourceOwner;
-        pg_sys::BeginInternalSubTransaction(std::ptr::null());
-        pg_sys::MemoryContextSwitchTo(old_context);
-        PgTryBuilder::new(move || {
-            let result = f();
-            pg_sys::ReleaseCurrentSubTransaction();
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::CurrentResourceOwner = old_owner;
-            Some(result)
-        })
-        .catch_others(move |_| {
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::RollbackAndReleaseCurrentSubTransaction();
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::CurrentResourceOwner = old_owner;
-            None
-        })
-        .execute()
     }
 }

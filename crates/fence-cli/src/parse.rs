@@ -37,14 +37,18 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>, String> {
 }
 
 pub(crate) fn range_var(rv: &Option<protobuf::RangeVar>) -> Option<RelationName> {
-    let rv = rv.as_ref()?;
+    rv.as_ref().map(relation)
+}
+
+/// The relation a RangeVar names.
+pub(crate) fn relation(rv: &protobuf::RangeVar) -> RelationName {
     // A relation created TEMP lives in the session's temporary schema.
     let schema = if rv.relpersistence == "t" {
         Some("pg_temp")
     } else {
         (!rv.schemaname.is_empty()).then_some(rv.schemaname.as_str())
     };
-    Some(RelationName::new(schema, &rv.relname))
+    RelationName::new(schema, &rv.relname)
 }
 
 fn string(node: &protobuf::Node) -> Option<&str> {
@@ -61,6 +65,21 @@ fn name_list(node: &protobuf::Node) -> Option<RelationName> {
         [name] => Some(RelationName::new(None, name)),
         [schema, name] => Some(RelationName::new(Some(schema), name)),
         _ => None,
+    }
+}
+
+/// The relation a name list names, without its last name when that is another object's (a
+/// column's, a trigger's, a policy's, a rule's).
+fn relation_of_names(node: &protobuf::Node, drop_last: bool) -> Option<RelationName> {
+    let N::List(list) = node.node.as_ref()? else { return None };
+    let mut names: Vec<&str> = list.items.iter().filter_map(string).collect();
+    if drop_last {
+        names.pop();
+    }
+    match names.as_slice() {
+        [table] => Some(RelationName::new(None, table)),
+        [.., schema, table] => Some(RelationName::new(Some(schema), table)),
+        [] => None,
     }
 }
 
@@ -310,14 +329,9 @@ fn kind(node: &N) -> StatementKind {
                 _ => None,
             };
             if let Some(what) = on_table {
-                let names: Vec<&str> = match stmt.objects.first().and_then(|o| o.node.as_ref()) {
-                    Some(N::List(list)) => list.items.iter().filter_map(string).collect(),
-                    _ => Vec::new(),
-                };
-                return match names.as_slice() {
-                    [table, _] => StatementKind::OnRelation { relation: RelationName::new(None, table), what },
-                    [schema, table, _] => StatementKind::OnRelation { relation: RelationName::new(Some(schema), table), what },
-                    _ => StatementKind::Unclassified,
+                return match stmt.objects.first().and_then(|o| relation_of_names(o, true)) {
+                    Some(relation) => StatementKind::OnRelation { relation, what },
+                    None => StatementKind::Unclassified,
                 };
             }
             // Schemas, types, domains and extensions: what goes with them is in the catalog
@@ -429,26 +443,10 @@ fn kind(node: &N) -> StatementKind {
         N::SecLabelStmt(stmt) => match object_kind(stmt.objtype) {
             ObjectKind::Other(_) | ObjectKind::Index => StatementKind::NoTableLock,
             // A column's label locks its table.
-            kind => {
-                let mut names: Vec<&str> = match stmt.object.as_deref().and_then(|o| o.node.as_ref()) {
-                    Some(N::List(list)) => list.items.iter().filter_map(string).collect(),
-                    _ => Vec::new(),
-                };
-                if kind == ObjectKind::Column {
-                    names.pop();
-                }
-                match names.as_slice() {
-                    [table] => StatementKind::OnRelation {
-                        relation: RelationName::new(None, table),
-                        what: OnRelation::SecurityLabel,
-                    },
-                    [.., schema, table] => StatementKind::OnRelation {
-                        relation: RelationName::new(Some(schema), table),
-                        what: OnRelation::SecurityLabel,
-                    },
-                    [] => StatementKind::Unclassified,
-                }
-            }
+            kind => match stmt.object.as_deref().and_then(|o| relation_of_names(o, kind == ObjectKind::Column)) {
+                Some(relation) => StatementKind::OnRelation { relation, what: OnRelation::SecurityLabel },
+                None => StatementKind::Unclassified,
+            },
         },
         N::ReassignOwnedStmt(stmt) => StatementKind::ReassignOwned { roles: roles(&stmt.roles) },
         N::DropOwnedStmt(stmt) => StatementKind::DropObjects {
@@ -806,7 +804,12 @@ fn since(node: &N) -> Option<(u32, &'static str)> {
 
 fn statement(node: &N) -> Statement {
     let kind = kind(node);
-    Statement::new(&tag(node, &kind), kind).reading(crate::query::reads(node))
+    let (reads, cte_writes) = crate::query::query(node);
+    let mut statement = Statement::new(&tag(node, &kind), kind).reading(reads);
+    if let StatementKind::Data(data) = &mut statement.kind {
+        data.cte_writes = cte_writes;
+    }
+    statement
 }
 
 /// `CREATE TABLE | MATERIALIZED VIEW ... AS` and `SELECT ... INTO`: the new relation, and

@@ -7,7 +7,7 @@ use fence_core::model::{locked_by, DataAction, DataStatement, RelationName};
 use pg_query::protobuf;
 use pg_query::{NodeEnum as N, NodeRef};
 
-use crate::parse::range_var;
+use crate::parse::{range_var, relation};
 
 /// The query a statement runs or stores: its own (a data statement's), or the one inside.
 fn inner_query(node: &N) -> Option<&N> {
@@ -27,24 +27,32 @@ fn inner_query(node: &N) -> Option<&N> {
 }
 
 /// The tables and views a statement's query reads (views, CREATE TABLE AS, materialized views,
-/// SELECT INTO, data statements, COPY), without the names its WITH clauses define, each once.
-pub fn reads(node: &N) -> Vec<RelationName> {
+/// SELECT INTO, data statements, COPY), without the names its WITH clauses define, each once;
+/// and the tables its WITH clauses write — in one walk.
+pub fn query(node: &N) -> (Vec<RelationName>, Vec<(RelationName, DataAction)>) {
     if let N::CopyStmt(stmt) = node {
         if let Some(relation) = range_var(&stmt.relation) {
-            return vec![relation];
+            return (vec![relation], Vec::new());
         }
     }
-    let Some(query) = inner_query(node) else { return Vec::new() };
+    let Some(query) = inner_query(node) else { return (Vec::new(), Vec::new()) };
     let into = match query {
         N::SelectStmt(select) => select.into_clause.as_ref().and_then(|i| range_var(&i.rel)),
         _ => None,
     };
     let mut ctes: Vec<&str> = Vec::new();
     let mut relations: Vec<RelationName> = Vec::new();
-    for (node, ..) in query.nodes() {
+    let mut writes = Vec::new();
+    for (node, depth, ..) in query.nodes() {
+        let written = |action, rv: &Option<protobuf::RangeVar>| range_var(rv).map(|r| (r, action));
         match node {
             NodeRef::CommonTableExpr(cte) => ctes.push(&cte.ctename),
-            NodeRef::RangeVar(rv) => relations.extend(range_var(&Some(rv.clone()))),
+            NodeRef::RangeVar(rv) => relations.push(relation(rv)),
+            // A statement inside (the statement itself is `data`'s).
+            NodeRef::InsertStmt(s) if depth > 0 => writes.extend(written(DataAction::Insert, &s.relation)),
+            NodeRef::UpdateStmt(s) if depth > 0 => writes.extend(written(DataAction::Update, &s.relation)),
+            NodeRef::DeleteStmt(s) if depth > 0 => writes.extend(written(DataAction::Delete, &s.relation)),
+            NodeRef::MergeStmt(s) if depth > 0 => writes.extend(written(DataAction::Merge, &s.relation)),
             _ => {}
         }
     }
@@ -55,34 +63,12 @@ pub fn reads(node: &N) -> Vec<RelationName> {
             out.push(relation);
         }
     }
-    out
+    (out, writes)
 }
 
-/// A data statement: what it writes (itself, and in its WITH clauses), which rows it locks,
-/// whether a WHERE limits it.
+/// A data statement: what it writes itself (its WITH clauses' writes are `query`'s), which
+/// rows it locks, whether a WHERE limits it.
 pub fn data(node: &N) -> DataStatement {
-    let cte_writes = match node {
-        N::SelectStmt(_) | N::InsertStmt(_) | N::UpdateStmt(_) | N::DeleteStmt(_) | N::MergeStmt(_) => node
-            .nodes()
-            .into_iter()
-            .filter(|(_, depth, ..)| *depth > 0)
-            .filter_map(|(n, ..)| {
-                let own = match n {
-                    NodeRef::InsertStmt(s) => own_data(&N::InsertStmt(Box::new(s.clone()))),
-                    NodeRef::UpdateStmt(s) => own_data(&N::UpdateStmt(Box::new(s.clone()))),
-                    NodeRef::DeleteStmt(s) => own_data(&N::DeleteStmt(Box::new(s.clone()))),
-                    NodeRef::MergeStmt(s) => own_data(&N::MergeStmt(Box::new(s.clone()))),
-                    _ => return None,
-                };
-                Some((own.target?, own.action?))
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    DataStatement { cte_writes, ..own_data(node) }
-}
-
-fn own_data(node: &N) -> DataStatement {
     let written = |action, relation: &Option<protobuf::RangeVar>, filtered| DataStatement {
         action: Some(action),
         target: range_var(relation),
@@ -151,10 +137,7 @@ fn row_locked(select: &protobuf::SelectStmt) -> Vec<RelationName> {
 /// The tables of a FROM item with their aliases (a table, or the tables of a join).
 fn from_tables(item: Option<&N>, out: &mut Vec<(RelationName, Option<String>)>) {
     match item {
-        Some(N::RangeVar(rv)) => {
-            let alias = rv.alias.as_ref().map(|a| a.aliasname.clone());
-            out.extend(range_var(&Some(rv.clone())).map(|r| (r, alias)));
-        }
+        Some(N::RangeVar(rv)) => out.push((relation(rv), rv.alias.as_ref().map(|a| a.aliasname.clone()))),
         Some(N::JoinExpr(join)) => {
             from_tables(join.larg.as_ref().and_then(|n| n.node.as_ref()), out);
             from_tables(join.rarg.as_ref().and_then(|n| n.node.as_ref()), out);

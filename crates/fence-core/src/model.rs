@@ -613,11 +613,6 @@ pub enum DataAction {
 }
 
 impl DataAction {
-    /// Whether it writes its target's rows (ROW EXCLUSIVE on it and its indexes).
-    pub fn writes(self) -> bool {
-        self != DataAction::Read
-    }
-
     pub fn sql(self) -> &'static str {
         match self {
             DataAction::Read => "SELECT",
