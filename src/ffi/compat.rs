@@ -164,20 +164,11 @@ pub fn not_enforced(constraint: &pg_sys::Constraint) -> bool {
 /// The constraint an `ALTER CONSTRAINT` subcommand names and the `[NOT] ENFORCED` it sets
 /// (PostgreSQL 18, where the name is in the subcommand's definition): Some((name, enforced))
 /// when it changes enforceability, None otherwise (and always before 18).
-///
-/// # Safety
-/// `cmd` must be an `AT_AlterConstraint` subcommand of a parser-built ALTER TABLE.
-pub unsafe fn alter_constraint_enforced(cmd: &pg_sys::AlterTableCmd) -> Option<(String, bool)> {
+pub fn alter_constraint_enforced(cmd: &pg_sys::AlterTableCmd) -> Option<(String, bool)> {
     #[cfg(feature = "pg18")]
-    // SAFETY: per the caller, `def` is NULL or a node; it is cast only after its tag is checked;
-    // the name is copied out.
-    let enforced = unsafe {
-        let def = cmd.def;
-        (!def.is_null() && (*def).type_ == pg_sys::NodeTag::T_ATAlterConstraint)
-            .then(|| &*(def as *mut pg_sys::ATAlterConstraint))
-            .filter(|alter| alter.alterEnforceability)
-            .map(|alter| (super::nodes::cstr(alter.conname).unwrap_or_default(), alter.is_enforced))
-    };
+    let enforced = super::nodes::cast::<pg_sys::ATAlterConstraint, _>(cmd.def)
+        .filter(|alter| alter.alterEnforceability)
+        .map(|alter| (super::nodes::cstr(alter.conname).unwrap_or_default(), alter.is_enforced));
     #[cfg(not(feature = "pg18"))]
     let enforced = {
         let _ = cmd;

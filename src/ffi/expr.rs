@@ -6,13 +6,9 @@ use pgrx::pg_sys;
 /// Transforms the raw default expression (in a subtransaction, so an expression that cannot
 /// be analyzed yet — an unknown function, say — is rolled back cleanly) and asks whether it
 /// contains volatile or mutable functions. `now()` is stable; `random()`, `clock_timestamp()`
-/// and `nextval()` are volatile.
-///
-/// # Safety
-/// `raw` must be a valid raw expression node.
-pub unsafe fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
-    // SAFETY: plain reads of the node tag.
-    if unsafe { super::nodes::tag(raw) } == pg_sys::NodeTag::T_A_Const {
+/// and `nextval()` are volatile. `raw` is a raw expression of a parse tree (see `nodes`).
+pub fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
+    if super::nodes::tag(raw) == pg_sys::NodeTag::T_A_Const {
         return Volatility::Immutable;
     }
     super::xact::in_subtransaction(|| {
@@ -38,11 +34,9 @@ pub unsafe fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
 /// PostgreSQL's own test (`ATColumnChangeRequiresRewrite`): build the assignment coercion
 /// from the current type, let the planner simplify it (a longer varchar's length check goes
 /// away), and see whether only relabelings of the column remain. A USING expression, an
-/// unknown table, column or type, or any error counts as "rewrites".
-///
-/// # Safety
-/// `type_name` must be a valid parse node (or NULL); `using` a raw expression or NULL.
-pub unsafe fn type_change_is_binary_coercible(
+/// unknown table, column or type, or any error counts as "rewrites". `type_name` and `using`
+/// are nodes of a parse tree, or NULL (see `nodes`).
+pub fn type_change_is_binary_coercible(
     table: &RelationName,
     column: &str,
     type_name: *mut pg_sys::TypeName,
@@ -53,18 +47,24 @@ pub unsafe fn type_change_is_binary_coercible(
     }
     let Ok(column) = std::ffi::CString::new(column) else { return false };
     super::xact::in_subtransaction(|| {
+        let Some(relid) = super::relcache::relation_oid(table) else { return false };
         // SAFETY: catalog look-ups without locks (the statement itself locks the table right
-        // after the gate); every node is built in the current memory context.
+        // after the gate).
+        let attnum = unsafe { pg_sys::get_attnum(relid, column.as_ptr()) };
+        if attnum <= 0 {
+            return false;
+        }
+        let (mut old_type, mut old_typmod, mut collation) = (pg_sys::InvalidOid, -1, pg_sys::InvalidOid);
+        let (mut new_type, mut new_typmod) = (pg_sys::InvalidOid, -1);
+        // SAFETY: as above; the type name is the statement's (an unknown one raises, caught
+        // by the subtransaction).
         unsafe {
-            let Some(relid) = super::relcache::relation_oid(table) else { return false };
-            let attnum = pg_sys::get_attnum(relid, column.as_ptr());
-            if attnum <= 0 {
-                return false;
-            }
-            let (mut old_type, mut old_typmod, mut collation) = (pg_sys::InvalidOid, -1, pg_sys::InvalidOid);
             pg_sys::get_atttypetypmodcoll(relid, attnum, &mut old_type, &mut old_typmod, &mut collation);
-            let (mut new_type, mut new_typmod) = (pg_sys::InvalidOid, -1);
             pg_sys::typenameTypeIdAndMod(std::ptr::null_mut(), type_name, &mut new_type, &mut new_typmod);
+        }
+        // SAFETY: the column as a Var, coerced and simplified as ALTER TABLE would; every node
+        // is built in the current memory context.
+        let mut expr = unsafe {
             let var = pg_sys::makeVar(1, attnum, old_type, old_typmod, collation, 0) as *mut pg_sys::Node;
             let coerced = pg_sys::coerce_to_target_type(
                 std::ptr::null_mut(),
@@ -79,16 +79,14 @@ pub unsafe fn type_change_is_binary_coercible(
             if coerced.is_null() {
                 return false;
             }
-            let mut expr = pg_sys::expression_planner(coerced as *mut pg_sys::Expr) as *mut pg_sys::Node;
-            loop {
-                match super::nodes::tag(expr) {
-                    pg_sys::NodeTag::T_Var => return (*(expr as *mut pg_sys::Var)).varattno == attnum,
-                    pg_sys::NodeTag::T_RelabelType => {
-                        expr = (*(expr as *mut pg_sys::RelabelType)).arg as *mut pg_sys::Node
-                    }
-                    _ => return false,
-                }
+            pg_sys::expression_planner(coerced as *mut pg_sys::Expr) as *mut pg_sys::Node
+        };
+        loop {
+            if let Some(relabel) = super::nodes::cast::<pg_sys::RelabelType, _>(expr) {
+                expr = relabel.arg as *mut pg_sys::Node;
+                continue;
             }
+            return super::nodes::cast::<pg_sys::Var, _>(expr).is_some_and(|var| var.varattno == attnum);
         }
     })
     .unwrap_or(false)

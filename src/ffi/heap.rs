@@ -7,7 +7,7 @@ use pgrx::pg_sys;
 
 use super::compat::attribute;
 use super::error::Error;
-use super::nodes::{cstr, list_oids};
+use super::nodes::{cstr, oids};
 use super::xact::postgres_timestamp;
 
 /// What an index of the table holds.
@@ -92,47 +92,36 @@ fn datums(values: &[Value]) -> (Vec<pg_sys::Datum>, Vec<bool>) {
 impl InsertTarget {
     /// Reads the layout of a table (opened here with the lock an insert takes anyway).
     pub fn open(oid: pg_sys::Oid) -> InsertTarget {
-        // SAFETY: the table and its indexes are opened with RowExclusiveLock, as for an
-        // INSERT, and closed keeping the lock; only their descriptors and pg_index rows are
-        // read. The IndexInfos are built in a context of the table's own, which lives as long
-        // as this layout (dropped when the table's relcache entry is invalidated).
-        unsafe {
-            let rel = pg_sys::table_open(oid, pg_sys::RowExclusiveLock as i32);
+        // SAFETY: the table is opened with RowExclusiveLock, as for an INSERT, and closed below
+        // keeping the lock.
+        let rel = unsafe { pg_sys::table_open(oid, pg_sys::RowExclusiveLock as i32) };
+        // SAFETY: the open table's descriptor; dropped attributes are kept as None.
+        let attributes = unsafe {
             let desc = (*rel).rd_att;
-            let attributes = (0..(*desc).natts as usize)
+            (0..(*desc).natts as usize)
                 .map(|i| {
                     let attr = attribute(desc, i);
                     (!attr.attisdropped).then(|| cstr(attr.attname.data.as_ptr()).unwrap_or_default())
                 })
-                .collect();
-            let context = pg_sys::AllocSetContextCreateExtended(
+                .collect()
+        };
+        // SAFETY: a context of the table's own, which lives as long as this layout (dropped
+        // when the table's relcache entry is invalidated).
+        let context = unsafe {
+            pg_sys::AllocSetContextCreateExtended(
                 pg_sys::TopMemoryContext,
                 c"fence row changes table".as_ptr(),
                 pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
                 pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
                 pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
-            );
-            let mut table = InsertTarget { oid, attributes, indexes: Vec::new(), context };
-            for index_oid in list_oids(pg_sys::RelationGetIndexList(rel)) {
-                let index = pg_sys::index_open(index_oid, pg_sys::RowExclusiveLock as i32);
-                if !pg_sys::RelationGetIndexExpressions(index).is_null()
-                    || !pg_sys::RelationGetIndexPredicate(index).is_null()
-                {
-                    unsupported_index(index_oid);
-                }
-                let form = &*(*index).rd_index;
-                // Key and INCLUDE columns: index_insert takes a value for each.
-                let keys = form.indkey.values.as_slice(form.indnatts as usize);
-                let columns = keys.iter().map(|&attno| attno as usize - 1).collect();
-                let old = pg_sys::MemoryContextSwitchTo(context);
-                let info = pg_sys::BuildIndexInfo(index);
-                pg_sys::MemoryContextSwitchTo(old);
-                pg_sys::index_close(index, pg_sys::NoLock as i32);
-                table.indexes.push(IndexLayout { oid: index_oid, columns, info });
-            }
-            pg_sys::table_close(rel, pg_sys::NoLock as i32);
-            table
-        }
+            )
+        };
+        // SAFETY: the open table's index list (an OID list).
+        let index_oids = oids(unsafe { pg_sys::RelationGetIndexList(rel) });
+        let indexes = index_oids.into_iter().map(|index| index_layout(index, context)).collect();
+        // SAFETY: opened above; the lock is kept.
+        unsafe { pg_sys::table_close(rel, pg_sys::NoLock as i32) };
+        InsertTarget { oid, attributes, indexes, context }
     }
 
     /// Takes the insert's locks on the table and its indexes (RowExclusiveLock, as the executor
@@ -152,52 +141,88 @@ impl InsertTarget {
     /// index entries. The caller holds the insert's locks (`lock`, in this subtransaction).
     pub fn insert(&self, values: &[Value]) {
         let (mut values, mut nulls) = datums(values);
-        // SAFETY: the caller holds RowExclusiveLock on the table and its indexes, like any
-        // INSERT target (so they are opened without taking the locks again; an index created
-        // since invalidates the layout, and loading it again takes its lock), and the tuple is
-        // formed with its descriptor (one value per attribute, each of the attribute's type:
-        // the caller maps them from `attributes`, which is dropped with the layout when the
-        // table changes). Each index gets what the executor would give it: its key columns'
-        // values, nothing while it is not ready for inserts (CREATE INDEX CONCURRENTLY), a
-        // uniqueness check if it is unique.
-        unsafe {
+        // SAFETY: the caller holds RowExclusiveLock on the table, like any INSERT target (so it
+        // is opened without taking the lock again), and the tuple is formed with its
+        // descriptor (one value per attribute, each of the attribute's type: the caller maps
+        // them from `attributes`, which is dropped with the layout when the table changes).
+        let (rel, tuple) = unsafe {
             let rel = pg_sys::table_open(self.oid, pg_sys::NoLock as i32);
             let tuple = pg_sys::heap_form_tuple((*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
             pg_sys::simple_heap_insert(rel, tuple);
-            for layout in &self.indexes {
-                let index = pg_sys::index_open(layout.oid, pg_sys::NoLock as i32);
-                let form = &*(*index).rd_index;
-                if form.indisready {
-                    // What an access method caches in the IndexInfo (a block-range index's
-                    // descriptor) lasts this call only: it points into relcache entries.
-                    let info = layout.info;
-                    (*info).ii_AmCache = std::ptr::null_mut();
-                    (*info).ii_Context = pg_sys::CurrentMemoryContext;
-                    let mut key_values = [pg_sys::Datum::from(0); pg_sys::INDEX_MAX_KEYS as usize];
-                    let mut key_nulls = [false; pg_sys::INDEX_MAX_KEYS as usize];
-                    for (n, &c) in layout.columns.iter().enumerate() {
-                        (key_values[n], key_nulls[n]) = (values[c], nulls[c]);
-                    }
-                    let check = if form.indisunique {
-                        pg_sys::IndexUniqueCheck::UNIQUE_CHECK_YES
-                    } else {
-                        pg_sys::IndexUniqueCheck::UNIQUE_CHECK_NO
-                    };
-                    pg_sys::index_insert(
-                        index,
-                        key_values.as_mut_ptr(),
-                        key_nulls.as_mut_ptr(),
-                        &mut (*tuple).t_self,
-                        rel,
-                        check,
-                        false,
-                        info,
-                    );
-                    super::compat::index_insert_done(index, info);
-                }
-                pg_sys::index_close(index, pg_sys::NoLock as i32);
-            }
-            pg_sys::table_close(rel, pg_sys::NoLock as i32);
+            (rel, tuple)
+        };
+        for layout in &self.indexes {
+            insert_index_entry(layout, rel, tuple, &values, &nulls);
+        }
+        // SAFETY: opened above; the lock is kept.
+        unsafe { pg_sys::table_close(rel, pg_sys::NoLock as i32) };
+    }
+}
+
+/// The layout of one index of a table the caller has open (the index opened with the lock an
+/// insert takes); its IndexInfo built in `context`.
+fn index_layout(oid: pg_sys::Oid, context: pg_sys::MemoryContext) -> IndexLayout {
+    // SAFETY: the index is opened with RowExclusiveLock, as for an INSERT, and closed keeping
+    // the lock; only its descriptor and pg_index row are read.
+    let index = unsafe { pg_sys::index_open(oid, pg_sys::RowExclusiveLock as i32) };
+    // SAFETY: as above.
+    if unsafe {
+        !pg_sys::RelationGetIndexExpressions(index).is_null() || !pg_sys::RelationGetIndexPredicate(index).is_null()
+    } {
+        unsupported_index(oid);
+    }
+    // SAFETY: the open index's pg_index row; key and INCLUDE columns: index_insert takes a
+    // value for each.
+    let columns = unsafe {
+        let form = &*(*index).rd_index;
+        form.indkey.values.as_slice(form.indnatts as usize).iter().map(|&attno| attno as usize - 1).collect()
+    };
+    // SAFETY: built in the layout's context; the index closed keeping its lock.
+    let info = unsafe {
+        let old = pg_sys::MemoryContextSwitchTo(context);
+        let info = pg_sys::BuildIndexInfo(index);
+        pg_sys::MemoryContextSwitchTo(old);
+        pg_sys::index_close(index, pg_sys::NoLock as i32);
+        info
+    };
+    IndexLayout { oid, columns, info }
+}
+
+/// Inserts the index entry of a tuple just inserted into `rel`: what the executor would give
+/// the index — its key columns' values, nothing while it is not ready for inserts (CREATE
+/// INDEX CONCURRENTLY), a uniqueness check if it is unique.
+fn insert_index_entry(
+    layout: &IndexLayout,
+    rel: pg_sys::Relation,
+    tuple: pg_sys::HeapTuple,
+    values: &[pg_sys::Datum],
+    nulls: &[bool],
+) {
+    let mut key_values = [pg_sys::Datum::from(0); pg_sys::INDEX_MAX_KEYS as usize];
+    let mut key_nulls = [false; pg_sys::INDEX_MAX_KEYS as usize];
+    for (n, &c) in layout.columns.iter().enumerate() {
+        (key_values[n], key_nulls[n]) = (values[c], nulls[c]);
+    }
+    // SAFETY: the caller holds RowExclusiveLock on the index (an index created since
+    // invalidates the layout, and loading it again takes its lock): opened without locking.
+    let index = unsafe { pg_sys::index_open(layout.oid, pg_sys::NoLock as i32) };
+    // SAFETY: the open index's pg_index row.
+    let (ready, unique) = unsafe { ((*(*index).rd_index).indisready, (*(*index).rd_index).indisunique) };
+    if ready {
+        let check =
+            if unique { pg_sys::IndexUniqueCheck::UNIQUE_CHECK_YES } else { pg_sys::IndexUniqueCheck::UNIQUE_CHECK_NO };
+        let info = layout.info;
+        // SAFETY: the layout's IndexInfo; what an access method caches in it (a block-range
+        // index's descriptor) lasts this call only: it points into relcache entries. The tuple
+        // is the heap tuple just inserted into `rel`.
+        unsafe {
+            (*info).ii_AmCache = std::ptr::null_mut();
+            (*info).ii_Context = pg_sys::CurrentMemoryContext;
+            let (keys, key_nulls) = (key_values.as_mut_ptr(), key_nulls.as_mut_ptr());
+            pg_sys::index_insert(index, keys, key_nulls, &mut (*tuple).t_self, rel, check, false, info);
+            super::compat::index_insert_done(index, info);
         }
     }
+    // SAFETY: opened above; the lock is kept.
+    unsafe { pg_sys::index_close(index, pg_sys::NoLock as i32) };
 }

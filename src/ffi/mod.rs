@@ -14,7 +14,7 @@ pub mod guc;
 pub mod heap;
 pub mod invalidation;
 pub mod maintenance;
-pub mod nodes;
+mod nodes;
 pub mod notify;
 pub mod parser;
 pub mod parsetree;

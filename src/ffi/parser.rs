@@ -86,13 +86,10 @@ pub fn try_parse(sql: &str) -> Result<Vec<RawStatement>, String> {
         | pg_sys::panic::CaughtError::RustPanic { ereport: report, .. } => Err(report.message().to_string()),
     })
     .execute()?;
-    // SAFETY: raw_parser returns a list of RawStmt nodes.
-    let statements = unsafe { super::nodes::list_nodes(parsed) };
-    Ok(statements
+    // raw_parser returns a list of RawStmt nodes.
+    Ok(super::nodes::nodes_of::<pg_sys::RawStmt, _>(parsed)
         .into_iter()
-        .map(|node| {
-            // SAFETY: every element of raw_parser's list is a RawStmt.
-            let raw = unsafe { &*(node as *mut pg_sys::RawStmt) };
+        .map(|raw| {
             let start = raw.stmt_location.max(0) as usize;
             let end = if raw.stmt_len > 0 { start + raw.stmt_len as usize } else { sql.len() };
             RawStatement { node: raw.stmt, start, end: end.min(sql.len()) }

@@ -58,8 +58,7 @@ pub fn parse_name(text: &str) -> RelationName {
     };
     // SAFETY: the parser reads the string and returns a list of String nodes.
     let names = unsafe { super::compat::qualified_name_list(text.as_ptr()) };
-    // SAFETY: a valid list of String nodes.
-    unsafe { super::nodes::name_list(names) }.unwrap_or_else(|| RelationName::new(None, ""))
+    super::nodes::name_list(names).unwrap_or_else(|| RelationName::new(None, ""))
 }
 
 /// The OID of a relation named as fence prints it (`schema.name`, unquoted), if it exists.
@@ -246,8 +245,7 @@ pub fn table_indexes(table: &RelationName) -> Vec<RelationName> {
 /// The OIDs of a table's indexes (none when the table is gone).
 fn index_oids(table: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     // SAFETY: the index list is a palloc'd copy of OIDs.
-    with_relation(table, |rel| unsafe { super::nodes::list_oids(pg_sys::RelationGetIndexList(rel)) })
-        .unwrap_or_default()
+    with_relation(table, |rel| unsafe { super::nodes::oids(pg_sys::RelationGetIndexList(rel)) }).unwrap_or_default()
 }
 
 /// A value read from a relation's `pg_class` row in its relcache entry; None when the name
@@ -281,8 +279,7 @@ pub fn in_tablespace(relation: &RelationName, name: &str) -> bool {
 /// Whether a validated CHECK constraint of the table is `column IS NOT NULL` (alone or as
 /// one operand of an AND): PostgreSQL's SET NOT NULL then skips its scan.
 pub fn not_null_proven(table: &RelationName, column: &str) -> bool {
-    // SAFETY: `expr` is a node tree rebuilt by stringToNode.
-    any_check(table, column, true, |expr, attnum| unsafe { is_not_null_test(expr, attnum) })
+    any_check(table, column, true, is_not_null_test)
 }
 
 /// Whether any CHECK constraint of the table uses `column`.
@@ -328,25 +325,18 @@ fn any_check(
     .unwrap_or(false)
 }
 
-/// `expr` is `column IS NOT NULL`, or an AND with it among its operands.
-unsafe fn is_not_null_test(expr: *mut pg_sys::Node, attnum: i16) -> bool {
-    // SAFETY: a node tree from stringToNode; casts follow the tags.
-    unsafe {
-        match super::nodes::tag(expr) {
-            pg_sys::NodeTag::T_NullTest => {
-                let test = &*(expr as *mut pg_sys::NullTest);
-                test.nulltesttype == pg_sys::NullTestType::IS_NOT_NULL
-                    && super::nodes::tag(test.arg as *mut pg_sys::Node) == pg_sys::NodeTag::T_Var
-                    && (*(test.arg as *mut pg_sys::Var)).varattno == attnum
-            }
-            pg_sys::NodeTag::T_BoolExpr => {
-                let bool_expr = &*(expr as *mut pg_sys::BoolExpr);
-                bool_expr.boolop == pg_sys::BoolExprType::AND_EXPR
-                    && super::nodes::list_nodes(bool_expr.args).into_iter().any(|arg| is_not_null_test(arg, attnum))
-            }
-            _ => false,
-        }
+/// `expr` is `column IS NOT NULL`, or an AND with it among its operands (a node tree from
+/// `stringToNode`).
+fn is_not_null_test(expr: *mut pg_sys::Node, attnum: i16) -> bool {
+    use super::nodes::cast;
+    if let Some(test) = cast::<pg_sys::NullTest, _>(expr) {
+        return test.nulltesttype == pg_sys::NullTestType::IS_NOT_NULL
+            && cast::<pg_sys::Var, _>(test.arg).is_some_and(|var| var.varattno == attnum);
     }
+    cast::<pg_sys::BoolExpr, _>(expr).is_some_and(|bool_expr| {
+        bool_expr.boolop == pg_sys::BoolExprType::AND_EXPR
+            && super::nodes::nodes(bool_expr.args).into_iter().any(|arg| is_not_null_test(arg, attnum))
+    })
 }
 
 /// The indexes of a table whose keys include `column` (expression indexes included, as they
@@ -387,7 +377,7 @@ pub fn referenced_tables(table: &RelationName) -> Vec<RelationName> {
     // SAFETY: the foreign-key list holds relcache-owned ForeignKeyCacheInfo nodes, read while
     // the entry is open.
     let oids = with_relation(oid, |rel| unsafe {
-        super::nodes::list_nodes(pg_sys::RelationGetFKeyList(rel))
+        super::nodes::nodes(pg_sys::RelationGetFKeyList(rel))
             .into_iter()
             .map(|node| (*(node as *mut pg_sys::ForeignKeyCacheInfo)).confrelid)
             .filter(|referenced| *referenced != oid)
@@ -402,7 +392,7 @@ pub fn constraint_referenced_table(table: &RelationName, constraint: &str) -> Op
     let oid = relation_oid(table)?;
     // SAFETY: as in `referenced_tables`; get_constraint_name returns a palloc'd copy or NULL.
     let referenced = with_relation(oid, |rel| unsafe {
-        super::nodes::list_nodes(pg_sys::RelationGetFKeyList(rel))
+        super::nodes::nodes(pg_sys::RelationGetFKeyList(rel))
             .into_iter()
             .map(|node| &*(node as *mut pg_sys::ForeignKeyCacheInfo))
             .find(|fk| cstr(pg_sys::get_constraint_name(fk.conoid)).as_deref() == Some(constraint))

@@ -8,7 +8,7 @@ use pgrx::pg_sys::{self, AlterTableType as At, NodeTag as T, ObjectType as Ob};
 
 use fence_core::model::RelationName;
 
-use super::nodes::{cstr, list_nodes, range_var, string_value, tag};
+use super::nodes::{cast, cstr, nodes, nodes_of, range_var, strings, tag};
 use super::relcache::{relation_oid, with_relation};
 
 /// Whether `trigger` on `relid` is fence's row trigger; with `None`, whether any trigger of
@@ -35,9 +35,7 @@ fn is_fence_trigger(relid: pg_sys::Oid, trigger: Option<&str>) -> bool {
 /// The table (OID and name) whose fence trigger the statement would drop, disable or rename,
 /// if any.
 pub fn tampering(node: *mut pg_sys::Node) -> Option<(pg_sys::Oid, String)> {
-    // SAFETY: `node` is a valid parse tree.
-    let targets = unsafe { trigger_targets(node) };
-    targets.into_iter().find_map(|(table, trigger)| {
+    trigger_targets(node).into_iter().find_map(|(table, trigger)| {
         let relid = relation_oid(&table)?;
         is_fence_trigger(relid, trigger.as_deref()).then(|| (relid, table.to_string()))
     })
@@ -45,59 +43,37 @@ pub fn tampering(node: *mut pg_sys::Node) -> Option<(pg_sys::Oid, String)> {
 
 /// The triggers a statement drops, renames, makes depend on an extension, enables or
 /// disables: (table, trigger), or (table, None) for all of a table's triggers.
-///
-/// # Safety
-/// `node` must be a valid parse tree.
-unsafe fn trigger_targets(node: *mut pg_sys::Node) -> Vec<(RelationName, Option<String>)> {
-    // SAFETY: per the caller; each cast follows its tag check.
-    unsafe {
-        match tag(node) {
-            T::T_DropStmt => dropped_triggers(&*(node as *mut pg_sys::DropStmt)),
-            T::T_RenameStmt => {
-                let stmt = &*(node as *mut pg_sys::RenameStmt);
-                let target = (stmt.renameType == Ob::OBJECT_TRIGGER)
-                    .then(|| range_var(stmt.relation).zip(cstr(stmt.subname)))
-                    .flatten();
-                target.map(|(table, name)| (table, Some(name))).into_iter().collect()
-            }
-            // ALTER TRIGGER ... DEPENDS ON EXTENSION: dropping the extension would drop it.
-            T::T_AlterObjectDependsStmt => {
-                let stmt = &*(node as *mut pg_sys::AlterObjectDependsStmt);
-                let trigger = (stmt.objectType == Ob::OBJECT_TRIGGER)
-                    .then(|| names(stmt.object as *mut pg_sys::List).pop())
-                    .flatten();
-                range_var(stmt.relation).zip(trigger).map(|(table, name)| (table, Some(name))).into_iter().collect()
-            }
-            T::T_AlterTableStmt => switched_triggers(&*(node as *mut pg_sys::AlterTableStmt)),
+fn trigger_targets(node: *mut pg_sys::Node) -> Vec<(RelationName, Option<String>)> {
+    let named = |table: Option<RelationName>, trigger: Option<String>| {
+        table.zip(trigger).map(|(table, name)| (table, Some(name))).into_iter().collect()
+    };
+    match tag(node) {
+        T::T_DropStmt => cast(node).map(dropped_triggers).unwrap_or_default(),
+        T::T_RenameStmt => match cast::<pg_sys::RenameStmt, _>(node) {
+            Some(stmt) if stmt.renameType == Ob::OBJECT_TRIGGER => named(range_var(stmt.relation), cstr(stmt.subname)),
             _ => Vec::new(),
-        }
+        },
+        // ALTER TRIGGER ... DEPENDS ON EXTENSION: dropping the extension would drop it.
+        T::T_AlterObjectDependsStmt => match cast::<pg_sys::AlterObjectDependsStmt, _>(node) {
+            Some(stmt) if stmt.objectType == Ob::OBJECT_TRIGGER => {
+                named(range_var(stmt.relation), strings(stmt.object).pop())
+            }
+            _ => Vec::new(),
+        },
+        T::T_AlterTableStmt => cast(node).map(switched_triggers).unwrap_or_default(),
+        _ => Vec::new(),
     }
-}
-
-/// The strings of a list of String nodes.
-///
-/// # Safety
-/// `list` must be NULL or a list of nodes.
-unsafe fn names(list: *mut pg_sys::List) -> Vec<String> {
-    // SAFETY: per the caller; string_value checks each node's tag.
-    unsafe { list_nodes(list).into_iter().filter_map(|n| string_value(n)).collect() }
 }
 
 /// DROP TRIGGER: each object is [schema,] table, trigger.
-///
-/// # Safety
-/// `stmt` must be a valid DROP parse tree.
-unsafe fn dropped_triggers(stmt: &pg_sys::DropStmt) -> Vec<(RelationName, Option<String>)> {
+fn dropped_triggers(stmt: &pg_sys::DropStmt) -> Vec<(RelationName, Option<String>)> {
     if stmt.removeType != Ob::OBJECT_TRIGGER {
         return Vec::new();
     }
-    // SAFETY: per the caller, the objects are lists of String nodes.
-    let objects = unsafe { list_nodes(stmt.objects) };
-    objects
+    nodes(stmt.objects)
         .into_iter()
         .filter_map(|object| {
-            // SAFETY: as above.
-            let mut names = unsafe { names(object as *mut pg_sys::List) };
+            let mut names = strings(object);
             let trigger = names.pop()?;
             let table = match names.as_slice() {
                 [table] => RelationName::new(None, table),
@@ -111,20 +87,13 @@ unsafe fn dropped_triggers(stmt: &pg_sys::DropStmt) -> Vec<(RelationName, Option
 
 /// ALTER TABLE ... ENABLE / DISABLE TRIGGER: the triggers named, or all of them (most ALTER
 /// TABLEs touch no trigger: that is decided from the subcommands alone).
-///
-/// # Safety
-/// `stmt` must be a valid ALTER TABLE parse tree.
-unsafe fn switched_triggers(stmt: &pg_sys::AlterTableStmt) -> Vec<(RelationName, Option<String>)> {
+fn switched_triggers(stmt: &pg_sys::AlterTableStmt) -> Vec<(RelationName, Option<String>)> {
     let mut named = Vec::new();
     let mut all = false;
-    // SAFETY: per the caller, the commands are AlterTableCmd nodes.
-    for cmd in unsafe { list_nodes(stmt.cmds) } {
-        // SAFETY: as above; a command's name is NULL or a string.
-        let cmd = unsafe { &*(cmd as *mut pg_sys::AlterTableCmd) };
+    for cmd in nodes_of::<pg_sys::AlterTableCmd, _>(stmt.cmds) {
         match cmd.subtype {
             At::AT_EnableTrig | At::AT_EnableAlwaysTrig | At::AT_EnableReplicaTrig | At::AT_DisableTrig => {
-                // SAFETY: as above.
-                named.extend(unsafe { cstr(cmd.name) })
+                named.extend(cstr(cmd.name))
             }
             At::AT_EnableTrigAll | At::AT_DisableTrigAll | At::AT_EnableTrigUser | At::AT_DisableTrigUser => all = true,
             _ => {}
@@ -133,8 +102,7 @@ unsafe fn switched_triggers(stmt: &pg_sys::AlterTableStmt) -> Vec<(RelationName,
     if named.is_empty() && !all {
         return Vec::new();
     }
-    // SAFETY: per the caller, the relation is the statement's RangeVar.
-    let Some(table) = (unsafe { range_var(stmt.relation) }) else { return Vec::new() };
+    let Some(table) = range_var(stmt.relation) else { return Vec::new() };
     if all {
         vec![(table, None)]
     } else {
@@ -146,38 +114,32 @@ unsafe fn switched_triggers(stmt: &pg_sys::AlterTableStmt) -> Vec<(RelationName,
 /// the session's search path: the enum whose value `ALTER TYPE ... RENAME VALUE` renames, the
 /// indexes `DROP INDEX` drops.
 pub fn dependencies(node: *mut pg_sys::Node) -> Option<(Option<pg_sys::Oid>, Vec<pg_sys::Oid>)> {
-    // SAFETY: each cast follows its tag check; the name lists hold String nodes;
-    // LookupTypeNameOid with missing_ok returns InvalidOid for a missing type.
-    unsafe {
-        match tag(node) {
-            T::T_AlterEnumStmt => {
-                let stmt = &*(node as *mut pg_sys::AlterEnumStmt);
-                if stmt.oldVal.is_null() {
-                    return None;
-                }
+    match tag(node) {
+        T::T_AlterEnumStmt => {
+            let stmt: &pg_sys::AlterEnumStmt = cast(node)?;
+            if stmt.oldVal.is_null() {
+                return None;
+            }
+            // SAFETY: the statement's type name (a list of String nodes); with missing_ok,
+            // LookupTypeNameOid returns InvalidOid for a missing type.
+            let oid = unsafe {
                 let name = pg_sys::makeTypeNameFromNameList(stmt.typeName);
-                let oid = pg_sys::LookupTypeNameOid(std::ptr::null_mut(), name, true);
-                (oid != pg_sys::InvalidOid).then_some((Some(oid), Vec::new()))
-            }
-            T::T_DropStmt => {
-                let stmt = &*(node as *mut pg_sys::DropStmt);
-                if stmt.removeType != Ob::OBJECT_INDEX {
-                    return None;
-                }
-                let indexes = list_nodes(stmt.objects)
-                    .into_iter()
-                    .filter_map(|object| {
-                        let mut names: Vec<String> = list_nodes(object as *mut pg_sys::List)
-                            .into_iter()
-                            .filter_map(|n| string_value(n))
-                            .collect();
-                        let name = names.pop()?;
-                        relation_oid(&RelationName::new(names.last().map(String::as_str), &name))
-                    })
-                    .collect();
-                Some((None, indexes))
-            }
-            _ => None,
+                pg_sys::LookupTypeNameOid(std::ptr::null_mut(), name, true)
+            };
+            (oid != pg_sys::InvalidOid).then_some((Some(oid), Vec::new()))
         }
+        T::T_DropStmt => {
+            let stmt = cast::<pg_sys::DropStmt, _>(node).filter(|s| s.removeType == Ob::OBJECT_INDEX)?;
+            let indexes = nodes(stmt.objects)
+                .into_iter()
+                .filter_map(|object| {
+                    let mut names = strings(object);
+                    let name = names.pop()?;
+                    relation_oid(&RelationName::new(names.last().map(String::as_str), &name))
+                })
+                .collect();
+            Some((None, indexes))
+        }
+        _ => None,
     }
 }

@@ -140,22 +140,16 @@ pub fn as_owner<R>(owner: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
 
 /// The role a RoleSpec names (`CURRENT_USER`, `SESSION_USER`, `CURRENT_ROLE` as the role they
 /// are now; a role that does not exist as written; `PUBLIC` as `public`).
-///
-/// # Safety
-/// `spec` must be a valid RoleSpec.
-pub unsafe fn role_spec_name(spec: *mut pg_sys::RoleSpec) -> Option<String> {
-    // SAFETY: per the caller; get_rolespec_oid with missing_ok returns InvalidOid for a role
-    // that does not exist (and for PUBLIC).
-    unsafe {
-        let written = cstr((*spec).rolename);
-        if (*spec).roletype == pg_sys::RoleSpecType::ROLESPEC_PUBLIC {
-            return Some("public".into());
-        }
-        let oid = pg_sys::get_rolespec_oid(spec, true);
-        if oid == pg_sys::InvalidOid {
-            written
-        } else {
-            Some(role_name(oid))
-        }
+pub fn role_spec_name(spec: &pg_sys::RoleSpec) -> Option<String> {
+    if spec.roletype == pg_sys::RoleSpecType::ROLESPEC_PUBLIC {
+        return Some("public".into());
+    }
+    // SAFETY: a RoleSpec of a parse tree; with missing_ok, get_rolespec_oid returns InvalidOid
+    // for a role that does not exist.
+    let oid = unsafe { pg_sys::get_rolespec_oid(spec, true) };
+    if oid == pg_sys::InvalidOid {
+        cstr(spec.rolename)
+    } else {
+        Some(role_name(oid))
     }
 }

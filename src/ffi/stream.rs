@@ -164,33 +164,80 @@ pub fn for_each_row(
     options: Options,
     mut each: impl FnMut(&Row) -> bool,
 ) {
-    let count = int8_params.len();
-    let key = query.as_ptr() as usize;
-    let kept = if options.keep_plan { KEPT.with(|k| k.borrow().get(&key).copied()) } else { None };
-    // SAFETY: SPI is connected (the caller holds its client). A plan not kept and the parameter
-    // list live in SPI's memory until SPI_finish; a kept plan for the backend's life (the plan
-    // cache re-plans it when the tables it names change). The receiver lives on this stack for
-    // the whole execution, and the scratch context is deleted after it (or with its parent on
+    let plan = plan_of(query, int8_params.len(), options.keep_plan);
+    let params = int8_param_list(int8_params);
+    // SAFETY: a child of the current memory context, deleted below (or with its parent on
     // error).
+    let scratch = unsafe {
+        pg_sys::AllocSetContextCreateExtended(
+            pg_sys::CurrentMemoryContext,
+            c"fence row stream".as_ptr(),
+            pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+        )
+    };
+    let mut receiver = Receiver {
+        base: pg_sys::DestReceiver {
+            receiveSlot: Some(receive),
+            rStartup: Some(nothing_to_start),
+            rShutdown: Some(nothing_to_end),
+            rDestroy: Some(nothing_to_end),
+            mydest: pg_sys::CommandDest::DestNone,
+        },
+        each: &mut each,
+        scratch,
+    };
+    let options = pg_sys::SPIExecuteOptions {
+        params,
+        read_only: options.read_only,
+        allow_nonatomic: false,
+        must_return_tuples: false,
+        tcount: 0,
+        dest: std::ptr::addr_of_mut!(receiver.base),
+        owner: std::ptr::null_mut(),
+    };
+    // SAFETY: SPI is connected (the caller holds its client); the plan and the parameters are
+    // SPI's (see `plan_of`); the receiver lives on this stack for the whole execution.
+    let status = unsafe { pg_sys::SPI_execute_plan_extended(plan, &options) };
+    // SAFETY: the context made above, no longer used.
+    unsafe { pg_sys::MemoryContextDelete(scratch) };
+    if status < 0 {
+        internal(format!("query failed (SPI code {status})"));
+    }
+}
+
+/// The plan of `query` with `count` int8 parameters: kept ones for the backend's life (the
+/// plan cache re-plans them when the tables they name change), others in SPI's memory until
+/// SPI_finish.
+fn plan_of(query: &'static str, count: usize, keep: bool) -> pg_sys::SPIPlanPtr {
+    let key = query.as_ptr() as usize;
+    if let Some(plan) = KEPT.with(|k| k.borrow().get(&key).copied()).filter(|_| keep) {
+        return plan;
+    }
+    let text = CString::new(query).unwrap_or_else(|_| internal("query text holds a NUL byte".into()));
+    let mut types = vec![pg_sys::INT8OID; count];
+    // SAFETY: SPI is connected (the callers hold its client); the text and types are read.
+    let plan = unsafe { pg_sys::SPI_prepare(text.as_ptr(), count as i32, types.as_mut_ptr()) };
+    if plan.is_null() {
+        // SAFETY: SPI's result code of the failed call.
+        let code = unsafe { pg_sys::SPI_result };
+        internal(format!("query could not be prepared (SPI code {code})"));
+    }
+    // SAFETY: a plan SPI_prepare just made.
+    if keep && unsafe { pg_sys::SPI_keepplan(plan) } == 0 {
+        KEPT.with(|k| k.borrow_mut().insert(key, plan));
+    }
+    plan
+}
+
+/// A parameter list of int8 constants, in the current memory context.
+fn int8_param_list(values: &[i64]) -> pg_sys::ParamListInfo {
+    let count = values.len();
+    // SAFETY: makeParamList allocates `count` parameter slots, each set here.
     unsafe {
-        let plan = match kept {
-            Some(plan) => plan,
-            None => {
-                let text = CString::new(query).unwrap_or_else(|_| internal("query text holds a NUL byte".into()));
-                let mut types = vec![pg_sys::INT8OID; count];
-                let plan = pg_sys::SPI_prepare(text.as_ptr(), count as i32, types.as_mut_ptr());
-                if plan.is_null() {
-                    let code = pg_sys::SPI_result;
-                    internal(format!("query could not be prepared (SPI code {code})"));
-                }
-                if options.keep_plan && pg_sys::SPI_keepplan(plan) == 0 {
-                    KEPT.with(|k| k.borrow_mut().insert(key, plan));
-                }
-                plan
-            }
-        };
         let params = pg_sys::makeParamList(count as i32);
-        for (slot, &value) in (*params).params.as_mut_slice(count).iter_mut().zip(int8_params) {
+        for (slot, &value) in (*params).params.as_mut_slice(count).iter_mut().zip(values) {
             *slot = pg_sys::ParamExternData {
                 value: pg_sys::Datum::from(value),
                 isnull: false,
@@ -198,37 +245,6 @@ pub fn for_each_row(
                 ptype: pg_sys::INT8OID,
             };
         }
-        let scratch = pg_sys::AllocSetContextCreateExtended(
-            pg_sys::CurrentMemoryContext,
-            c"fence row stream".as_ptr(),
-            pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
-            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
-            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
-        );
-        let mut receiver = Receiver {
-            base: pg_sys::DestReceiver {
-                receiveSlot: Some(receive),
-                rStartup: Some(nothing_to_start),
-                rShutdown: Some(nothing_to_end),
-                rDestroy: Some(nothing_to_end),
-                mydest: pg_sys::CommandDest::DestNone,
-            },
-            each: &mut each,
-            scratch,
-        };
-        let options = pg_sys::SPIExecuteOptions {
-            params,
-            read_only: options.read_only,
-            allow_nonatomic: false,
-            must_return_tuples: false,
-            tcount: 0,
-            dest: std::ptr::addr_of_mut!(receiver.base),
-            owner: std::ptr::null_mut(),
-        };
-        let status = pg_sys::SPI_execute_plan_extended(plan, &options);
-        pg_sys::MemoryContextDelete(scratch);
-        if status < 0 {
-            internal(format!("query failed (SPI code {status})"));
-        }
+        params
     }
 }

@@ -44,39 +44,39 @@ pub struct Deformed<'a> {
 /// # Safety
 /// `fcinfo` must be the call info the function manager passed to the trigger function.
 pub unsafe fn firing(fcinfo: pg_sys::FunctionCallInfo) -> Result<Firing, Error> {
-    // SAFETY: per the caller; `context` is checked by tag before the cast; the tuples and the
-    // relation stay valid for the whole call (the executor owns them).
+    // SAFETY: per the caller, a valid call info; its context is NULL or a node.
+    let context = unsafe { (*fcinfo).context };
+    let Some(data) = super::nodes::cast::<pg_sys::TriggerData, _>(context) else {
+        return Err(invalid_parameter("fence.record_row_change() can only be called as a trigger"));
+    };
+    let event = data.tg_event;
+    let after = event & pg_sys::TRIGGER_EVENT_TIMINGMASK == pg_sys::TRIGGER_EVENT_AFTER;
+    let row = event & pg_sys::TRIGGER_EVENT_ROW != 0;
+    let operation = match event & pg_sys::TRIGGER_EVENT_OPMASK {
+        pg_sys::TRIGGER_EVENT_INSERT if row => Operation::Insert,
+        pg_sys::TRIGGER_EVENT_UPDATE if row => Operation::Update,
+        pg_sys::TRIGGER_EVENT_DELETE if row => Operation::Delete,
+        pg_sys::TRIGGER_EVENT_TRUNCATE if !row => Operation::Truncate,
+        _ => {
+            return Err(invalid_parameter(
+                "fence.record_row_change() must fire AFTER each row of INSERT/UPDATE/DELETE or AFTER TRUNCATE",
+            )
+            .hint("Install it with fence.track_table()."))
+        }
+    };
+    if !after {
+        return Err(invalid_parameter("fence.record_row_change() must be an AFTER trigger"));
+    }
+    let (old, new) = match operation {
+        Operation::Insert => (std::ptr::null_mut(), data.tg_trigtuple),
+        Operation::Update => (data.tg_trigtuple, data.tg_newtuple),
+        Operation::Delete => (data.tg_trigtuple, std::ptr::null_mut()),
+        Operation::Truncate => (std::ptr::null_mut(), std::ptr::null_mut()),
+    };
+    // SAFETY: the trigger's relation and tuples stay valid for the whole call (the executor
+    // owns them); the tuples are the relation's.
     unsafe {
-        let context = (*fcinfo).context;
-        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
-            return Err(invalid_parameter("fence.record_row_change() can only be called as a trigger"));
-        }
-        let data = &*(context as *const pg_sys::TriggerData);
-        let event = data.tg_event;
-        let after = event & pg_sys::TRIGGER_EVENT_TIMINGMASK == pg_sys::TRIGGER_EVENT_AFTER;
-        let row = event & pg_sys::TRIGGER_EVENT_ROW != 0;
-        let operation = match event & pg_sys::TRIGGER_EVENT_OPMASK {
-            pg_sys::TRIGGER_EVENT_INSERT if row => Operation::Insert,
-            pg_sys::TRIGGER_EVENT_UPDATE if row => Operation::Update,
-            pg_sys::TRIGGER_EVENT_DELETE if row => Operation::Delete,
-            pg_sys::TRIGGER_EVENT_TRUNCATE if !row => Operation::Truncate,
-            _ => {
-                return Err(invalid_parameter(
-                    "fence.record_row_change() must fire AFTER each row of INSERT/UPDATE/DELETE or AFTER TRUNCATE",
-                )
-                .hint("Install it with fence.track_table()."))
-            }
-        };
-        if !after {
-            return Err(invalid_parameter("fence.record_row_change() must be an AFTER trigger"));
-        }
         let rel = data.tg_relation;
-        let (old, new) = match operation {
-            Operation::Insert => (std::ptr::null_mut(), data.tg_trigtuple),
-            Operation::Update => (data.tg_trigtuple, data.tg_newtuple),
-            Operation::Delete => (data.tg_trigtuple, std::ptr::null_mut()),
-            Operation::Truncate => (std::ptr::null_mut(), std::ptr::null_mut()),
-        };
         Ok(Firing::deform((*rel).rd_id, operation, (*rel).rd_att, old, new))
     }
 }
