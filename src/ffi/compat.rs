@@ -164,7 +164,7 @@ pub fn not_enforced(constraint: &pg_sys::Constraint) -> bool {
 /// The constraint an `ALTER CONSTRAINT` subcommand names and the `[NOT] ENFORCED` it sets
 /// (PostgreSQL 18, where the name is in the subcommand's definition): Some((name, enforced))
 /// when it changes enforceability, None otherwise (and always before 18).
-pub fn alter_constraint_enforced(cmd: &pg_sys::AlterTableCmd) -> Option<(String, bool)> {
+pub(super) fn alter_constraint_enforced(cmd: &pg_sys::AlterTableCmd) -> Option<(String, bool)> {
     #[cfg(feature = "pg18")]
     let enforced = super::nodes::cast::<pg_sys::ATAlterConstraint, _>(cmd.def)
         .filter(|alter| alter.alterEnforceability)

@@ -7,7 +7,7 @@ use pgrx::pg_sys;
 /// be analyzed yet — an unknown function, say — is rolled back cleanly) and asks whether it
 /// contains volatile or mutable functions. `now()` is stable; `random()`, `clock_timestamp()`
 /// and `nextval()` are volatile. `raw` is a raw expression of a parse tree (see `nodes`).
-pub fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
+pub(super) fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
     if super::nodes::tag(raw) == pg_sys::NodeTag::T_A_Const {
         return Volatility::Immutable;
     }
@@ -36,7 +36,7 @@ pub fn default_volatility(raw: *mut pg_sys::Node) -> Volatility {
 /// away), and see whether only relabelings of the column remain. A USING expression, an
 /// unknown table, column or type, or any error counts as "rewrites". `type_name` and `using`
 /// are nodes of a parse tree, or NULL (see `nodes`).
-pub fn type_change_is_binary_coercible(
+pub(super) fn type_change_is_binary_coercible(
     table: &RelationName,
     column: &str,
     type_name: *mut pg_sys::TypeName,

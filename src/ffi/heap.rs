@@ -116,12 +116,16 @@ impl InsertTarget {
                 pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
             )
         };
+        // Owned from here: an error below (an unsupported index) deletes the context with it.
+        let mut target = InsertTarget { oid, attributes, indexes: Vec::new(), context };
         // SAFETY: the open table's index list (an OID list).
         let index_oids = oids(unsafe { pg_sys::RelationGetIndexList(rel) });
-        let indexes = index_oids.into_iter().map(|index| index_layout(index, context)).collect();
+        for index in index_oids {
+            target.indexes.push(index_layout(index, context));
+        }
         // SAFETY: opened above; the lock is kept.
         unsafe { pg_sys::table_close(rel, pg_sys::NoLock as i32) };
-        InsertTarget { oid, attributes, indexes, context }
+        target
     }
 
     /// Takes the insert's locks on the table and its indexes (RowExclusiveLock, as the executor

@@ -140,7 +140,7 @@ pub fn as_owner<R>(owner: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
 
 /// The role a RoleSpec names (`CURRENT_USER`, `SESSION_USER`, `CURRENT_ROLE` as the role they
 /// are now; a role that does not exist as written; `PUBLIC` as `public`).
-pub fn role_spec_name(spec: &pg_sys::RoleSpec) -> Option<String> {
+pub(super) fn role_spec_name(spec: &pg_sys::RoleSpec) -> Option<String> {
     if spec.roletype == pg_sys::RoleSpecType::ROLESPEC_PUBLIC {
         return Some("public".into());
     }
