@@ -8,7 +8,8 @@
 # version (scripts/upgrade.sh) against a throwaway PostgreSQL 15 server; the compatibility
 # suite (scripts/compat.sh: the same SQL with and without fence, and a hot standby) and
 # pg_cron / pg_partman maintenance under an automation policy (scripts/automation.sh); then the migration
-# tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh);
+# tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh); the
+# command line against a real server, SARIF against its schema (scripts/cli.sh);
 # then PostgreSQL 16, 17 and 18 (pinned builds from PyPI, scripts/lib.sh ensure_pg): the extension
 # built for each, its regress, security and live-truth suites on a server of that version;
 # last, the release package of each version is built, installed and checked (scripts/package.sh --pg N --check). Then the CLI's Python wheel (scripts/wheel.sh --check).
@@ -58,6 +59,7 @@ fi
 "$ROOT/scripts/automation.sh"
 [ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
 "$ROOT/scripts/tools.sh"
+"$ROOT/scripts/cli.sh"
 
 # The other supported versions (PostgreSQL 16-18, pinned builds): the extension built for each
 # (Cargo feature pgN), installed into that version, and on a server of that version its

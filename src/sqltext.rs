@@ -57,6 +57,18 @@ pub fn statement_hash(text: &str) -> Option<String> {
     canonical::statement_hash(&Server, text).ok()
 }
 
+/// The `-- fence:ignore` claims in a statement's text, as JSON for the decision's details
+/// (a malformed one with its error): an ignore is a claim, never an exemption.
+pub fn ignore_claims(text: &str) -> Option<serde_json::Value> {
+    if !text.contains("fence:ignore") {
+        return None;
+    }
+    Some(match fence_core::ignore::ignores(&Server, text) {
+        Ok(ignores) => ignores.iter().map(|i| serde_json::json!({"rules": i.rules, "reason": i.reason})).collect(),
+        Err(error) => serde_json::json!([{ "error": error }]),
+    })
+}
+
 /// What an approval or content exemption of a script covers: the script's statements in
 /// order, then those its code runs (see `canonical::embedded_hashes`).
 pub fn covered_hashes(content: &CanonicalContent, sql: &str) -> Vec<String> {

@@ -1,6 +1,13 @@
 -- DROP EXTENSION removes fence's objects (the roles stay: they are cluster-wide, and the
 -- schema named in fence.control stays, empty, as PostgreSQL leaves such schemas); it can
 -- come back with a fresh chain.
+-- An inline `-- fence:ignore` is a claim the decision keeps, never an exemption: still refused.
+SET SESSION AUTHORIZATION regress_ci;
+ALTER TABLE users ADD COLUMN claimed_at timestamptz DEFAULT clock_timestamp() -- fence:ignore add_column_volatile_default users stays small
+;
+RESET SESSION AUTHORIZATION;
+SELECT decision, reason, details -> 'ignore_claims' AS claims FROM fence.audit_chain WHERE seq = (SELECT max(seq) FROM fence.audit_chain);
+
 DROP EXTENSION fence;
 SELECT count(*) AS fence_relations FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'fence';
 SELECT count(*) AS fence_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'fence';

@@ -127,6 +127,9 @@ pub fn gate(call: GateCall) {
     details.insert("unknown".into(), analysis.unknown.into());
     details.insert("explanation".into(), verdict.decision.explanation.clone().into());
     details.insert("text_source".into(), call.text.as_ref().map_or("unavailable", |(_, s)| s.as_str()).into());
+    if let Some(claims) = text.as_deref().and_then(sqltext::ignore_claims) {
+        details.insert("ignore_claims".into(), claims);
+    }
     if !verdict.approval_ids.is_empty() {
         details.insert("approval_ids".into(), verdict.approval_ids.clone().into());
     }

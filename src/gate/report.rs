@@ -60,6 +60,9 @@ fn denial_detail(
     for f in analysis.findings.iter().filter(|f| f.risk > Risk::None || f.rule == "unclassified") {
         lines.push(format!("Finding {} ({}): {}. Safe rewrite: {}", f.rule, f.risk, f.message, f.safe_rewrite));
     }
+    if text.is_some_and(|t| t.contains("fence:ignore")) {
+        lines.push("Claimed: the statement's -- fence:ignore comment is kept in the decision; an ignore is not an exemption, and fence decides as without it.".into());
+    }
     lines.push(recorded_line(recorded).to_string());
     lines.join("\n")
 }

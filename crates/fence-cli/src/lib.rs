@@ -1,8 +1,10 @@
 //! The `fence` command line's pieces, public for its tests.
 
 pub mod analyze_files;
+pub mod config;
 pub mod hash_files;
 pub mod inputs;
+pub mod live;
 pub mod maintenance;
 pub mod parse;
 pub mod query;

@@ -1,11 +1,12 @@
 //! `fence`: the command line beside the extension. It shares fence-core with it, so the
 //! content hashes it prints and the chain hashes it recomputes are the extension's own.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use fence_cli::{analyze_files, hash_files, inputs, report, verify_csv, verify_rows};
-use fence_core::analysis::DEFAULT_PG_VERSION;
 use fence_core::chain::Anchor;
 use fence_core::risk::Risk;
 
@@ -31,15 +32,33 @@ enum Command {
         /// order (V2__ before V10__).
         #[arg(required = true, value_name = "FILE|DIR|-")]
         inputs: Vec<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Exit 1 when any statement is riskier (none, low, medium, high, critical): for CI.
+        /// Output format [fence.toml: format; default: text].
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Exit 1 when any statement is riskier (none, low, medium, high, critical): for CI
+        /// [fence.toml: max_risk].
         #[arg(long, value_name = "LEVEL")]
         max_risk: Option<Risk>,
         /// The server's PostgreSQL major version (15-18): it picks the safe rewrites that
-        /// version allows; syntax it refuses is an error (exit 1).
-        #[arg(long, value_name = "N", default_value_t = DEFAULT_PG_VERSION)]
-        pg_version: u32,
+        /// version allows; syntax it refuses is an error (exit 1) [fence.toml: pg_version;
+        /// default: 15].
+        #[arg(long, value_name = "N")]
+        pg_version: Option<u32>,
+        /// Each file runs inside one transaction block (as `psql -1`, Flyway and Rails run
+        /// migrations): CONCURRENTLY in it is an error [fence.toml: assume_in_transaction].
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+        assume_in_transaction: Option<bool>,
+        /// Settings file (default: the nearest fence.toml from the working directory up).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Analyze on this server with its fence.analyze() (read-only: nothing runs): real
+        /// table sizes, indexes and types. A libpq connection string or URI; without fence
+        /// there, the offline analysis.
+        #[arg(long, value_name = "CONNINFO")]
+        db: Option<String>,
+        /// Colour in the text format: auto (a terminal, unless NO_COLOR is set), always, never.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
     },
     /// Print the content hash of each migration (as fence.content_hash() computes it), and of
     /// all of them together when there are several, in the order given.
@@ -86,15 +105,38 @@ enum Format {
     Json,
     Github,
     Sarif,
+    Gitlab,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze { inputs, format, max_risk, pg_version } => {
-            let format = format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
-            inputs::read(&inputs).and_then(|inputs| analyze_files::run(&inputs, &format, max_risk, pg_version))
+        Command::Analyze { inputs, format, max_risk, pg_version, assume_in_transaction, config, db, color } => {
+            let flags = analyze_files::Flags {
+                format: format.and_then(|f| f.to_possible_value()).map(|v| v.get_name().to_string()),
+                max_risk,
+                pg_version,
+                assume_in_transaction,
+                config,
+                db,
+                color: match color {
+                    Color::Always => true,
+                    Color::Never => false,
+                    Color::Auto => {
+                        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    }
+                },
+            };
+            analyze_files::Settings::resolve(flags)
+                .and_then(|settings| inputs::read(&inputs).and_then(|inputs| analyze_files::run(&inputs, &settings)))
         }
         Command::Hash { inputs } => inputs::read(&inputs).and_then(|inputs| hash_files::run(&inputs)),
         Command::VerifyCsv { file, anchor, segments } => verify_csv::run(&file, anchor, segments),

@@ -255,6 +255,10 @@ fn value(code: i32, text: &str, standard: bool) -> Result<Option<TokenValue>, Sq
 
 impl SqlReader for LibPgQuery {
     fn scan(&self, text: &str) -> Result<Vec<ScanToken>, SqlError> {
+        // No token at all: pg_query 18.1 would build a slice from a null pointer.
+        if text.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')) {
+            return Ok(Vec::new());
+        }
         let tokens = {
             let _setting = Setting::standard_conforming_strings(self.standard_conforming_strings);
             pg_query::scan_tokens(text).map_err(|e| error(e.to_string()))?

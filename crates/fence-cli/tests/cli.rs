@@ -280,3 +280,83 @@ fn command_line_conventions() {
     assert_eq!(child.wait().unwrap().code(), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// fence.toml (found upward, or --config), flags over it, inline ignores with their reasons,
+/// --assume-in-transaction, GitLab output and colour only when asked.
+#[test]
+fn configuration_ignores_and_formats() {
+    use std::process::Command;
+    let fence = env!("CARGO_BIN_EXE_fence");
+    let dir = std::env::temp_dir().join(format!("fence-cli-config-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("db/migrations")).unwrap();
+    let file = dir.join("db/migrations/V1__m.sql");
+    std::fs::write(
+        &file,
+        "-- fence:ignore create_index built while the table is empty\nCREATE INDEX a_b ON a (b);\n\
+         ALTER TABLE a ADD COLUMN c int; -- fence:ignore access_exclusive_lock lock_timeout is set\n\
+         SELECT '-- fence:ignore create_index not a comment';\nCREATE INDEX CONCURRENTLY a_c ON a (c);\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], cwd: &std::path::Path| {
+        let out = Command::new(fence).args(args).current_dir(cwd).env_remove("NO_COLOR").output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let json = |args: &[&str], cwd: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&run(args, cwd).1).unwrap()
+    };
+    let path = file.to_str().unwrap();
+
+    // Inline ignores: the findings leave the risk, kept with their reasons.
+    let rows = json(&["analyze", "--format", "json", path], &dir);
+    assert_eq!(rows[0]["risk"], "none");
+    assert_eq!(rows[0]["ignored"][0]["rule"], "create_index");
+    assert_eq!(rows[0]["ignored"][0]["reason"], "built while the table is empty");
+    assert_eq!(rows[1]["ignored"][0]["reason"], "lock_timeout is set");
+    assert_eq!(rows[2]["ignored"].as_array().unwrap().len(), 0, "a string is no comment");
+    assert_eq!(rows[3]["risk"], "none", "CONCURRENTLY outside a transaction block");
+    // In a transaction block (as psql -1, Flyway, Rails run a migration), CONCURRENTLY fails.
+    let rows = json(&["analyze", "--format", "json", "--assume-in-transaction", path], &dir);
+    assert_eq!(rows[3]["findings"][0]["rule"], "concurrently_in_transaction");
+
+    // fence.toml, found from a directory below it; flags win over it.
+    std::fs::write(
+        dir.join("fence.toml"),
+        "max_risk = \"low\"\nformat = \"gitlab\"\nassume_in_transaction = true\npg_version = 16\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["analyze", path], &dir.join("db/migrations"));
+    assert_eq!(code, Some(1), "max_risk from fence.toml");
+    let issues: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(issues[0]["check_name"], "concurrently_in_transaction");
+    assert_eq!(issues[0]["severity"], "major");
+    assert_eq!(issues[0]["location"]["lines"]["begin"], 5);
+    assert_eq!(issues[0]["fingerprint"].as_str().unwrap().len(), 64);
+    let (code, out, _) = run(&["analyze", "--format", "text", "--max-risk", "high", path], &dir.join("db"));
+    assert_eq!(code, Some(0), "the flag wins over fence.toml");
+    assert!(out.contains("PostgreSQL 16") && out.contains("fence.toml"), "{out}");
+    // A mistake in it is an error (exit 2) naming the file; --config names another.
+    std::fs::write(dir.join("other.toml"), "exclude_rules = [\"create_idx\"]\n").unwrap();
+    let (code, _, err) = run(&["analyze", "--config", "other.toml", path], &dir);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("other.toml") && err.contains("unknown rule \"create_idx\""), "{err}");
+    std::fs::remove_file(dir.join("fence.toml")).unwrap();
+
+    // An ignore without a reason, or of an unknown rule, is an error with its line.
+    std::fs::write(dir.join("bad.sql"), "SELECT 1;\n-- fence:ignore create_index\nCREATE INDEX x ON a (b);\n").unwrap();
+    let (code, _, err) = run(&["analyze", "bad.sql"], &dir);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad.sql:2") && err.contains("give the reason"), "{err}");
+
+    // Colour: never into a pipe unless asked, and NO_COLOR is honoured.
+    let (_, plain, _) = run(&["analyze", path], &dir);
+    assert!(!plain.contains('\x1b'));
+    let (_, coloured, _) = run(&["analyze", "--color", "always", "--assume-in-transaction", path], &dir);
+    assert!(coloured.contains("\x1b[33mmedium"), "{coloured}");
+    let out = Command::new(fence).args(["analyze", "--color", "auto", path]).env("NO_COLOR", "1").output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

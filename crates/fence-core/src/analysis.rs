@@ -19,7 +19,7 @@ pub struct LockReport {
 }
 
 /// Everything fence knows about one statement.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Analysis {
     pub tag: String,
     /// The pre-existing table-like relation with the strongest lock.
@@ -30,6 +30,9 @@ pub struct Analysis {
     pub scans: bool,
     pub risk: Risk,
     pub findings: Vec<Finding>,
+    /// Findings an inline `-- fence:ignore` left out of `risk` (the CLI's; the server never
+    /// applies one: see `ignore`).
+    pub ignored: Vec<crate::ignore::Ignored>,
     /// fence could not classify (part of) the statement.
     pub unknown: bool,
     /// Every relation the statement locks beyond a read is a temporary relation of this
@@ -242,6 +245,7 @@ impl<'c> Analyzer<'c> {
             risk: findings.iter().map(|f| f.risk).max().unwrap_or(Risk::None),
             unknown: findings.iter().any(|f| f.rule == "unclassified"),
             findings,
+            ignored: Vec::new(),
             session_private,
             // The table a CREATE TABLE makes is missing until it runs, by design.
             missing: match &statement.kind {

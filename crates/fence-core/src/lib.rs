@@ -10,6 +10,7 @@ pub mod decision;
 pub mod effects;
 pub mod grants;
 pub mod hash;
+pub mod ignore;
 pub mod json;
 pub mod lock;
 pub mod model;

@@ -30,7 +30,7 @@ fn check(rule: &Rule, transaction: &Transaction, statement: &Statement, _: &Effe
     }
     vec![rule.finding(
         None,
-        format!("{} ... CONCURRENTLY follows a BEGIN: it will fail inside the transaction block", statement.tag),
+        format!("{} ... CONCURRENTLY runs inside a transaction block (after BEGIN, or in a migration run as one): it will fail", statement.tag),
     )]
 }
 
