@@ -2,7 +2,9 @@
 # The audit chain under load and failure, on a real server:
 #   1. concurrency: 8 sessions (some REPEATABLE READ / SERIALIZABLE) commit DDL while a 9th
 #      holds a DDL transaction open; none waits for it; seq is contiguous, nothing is lost or
-#      duplicated, the chain verifies;
+#      duplicated, the chain verifies; a commit while another transaction holds the chain
+#      parks its events without waiting, and the sealer killed mid-chaining loses and doubles
+#      nothing;
 #   2. evidence: the auditor's CSV export re-verifies offline with `fence verify-csv` (also
 #      against an anchor, and filtered by repository), and a tampered CSV fails; tracked row
 #      changes re-verify offline against the chain's seals with `fence verify-rows`;
@@ -79,6 +81,10 @@ check "8 sessions done in ${elapsed}s while the held transaction is still open" 
 echo "COMMIT;" >&3
 exec 3>&-
 wait "$holder"
+# Sessions that committed while another held the chain parked their events: the next
+# appender or the sealer (every fence.seal_interval, 2 s) chains them.
+for _ in $(seq 1 30); do [ "$(q "SELECT events_parked FROM fence.verify_chain()")" = 0 ] && break; sleep 0.5; done
+check "every parked event chained within 15 s, by the sealer or the next appender" "$(q "SELECT events_parked FROM fence.verify_chain()")" 0
 check "contiguous seq" "$(q "SELECT min(seq) = 1 AND max(seq) = count(*) FROM fence.audit_chain")" t
 check "every DDL recorded once (8 x 30 x 3 + 1)" \
     "$(q "SELECT count(*) FROM fence.audit_chain WHERE kind = 'ddl' AND (relation LIKE 'public.c\_%' OR statement LIKE 'CREATE TABLE c\_%' OR statement LIKE '%held_open%')")" 721
@@ -244,6 +250,48 @@ check "a restored base backup: its chain verifies, with the same head" \
 SERVER_DIR=$backup stop_server
 rm -rf "$backup"
 
+say "1c. a commit while another transaction holds the chain: parked, without waiting; the sealer killed mid-chaining"
+mkfifo "$WORK/chain_holder"
+psql -X -q -d "$DB" < "$WORK/chain_holder" > "$WORK/chain_holder.out" 2>&1 &
+chain_holder=$!
+exec 5>"$WORK/chain_holder"
+echo "BEGIN; LOCK TABLE fence.audit_chain IN EXCLUSIVE MODE; SELECT 'chain held';" >&5
+for _ in $(seq 1 100); do grep -q "chain held" "$WORK/chain_holder.out" && break; sleep 0.1; done
+start=$(date +%s%N)
+PGOPTIONS="-c statement_timeout=5s" psql -X -q -v ON_ERROR_STOP=1 -U dur_ci -d "$DB" -c "CREATE TABLE parked_one (id int)"
+waited_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "the commit did not wait for the chain (${waited_ms} ms)" "$([ "$waited_ms" -lt 3000 ] && echo yes)" yes
+check "its event is parked (verify_chain's events_parked), not in the chain yet" \
+    "$(q "SELECT events_parked FROM fence.verify_chain()")/$(q "SELECT count(*) FROM fence.audit_chain WHERE statement LIKE '%parked_one%'")" "1/0"
+# The sealer is stopped mid-chaining: it holds the chain (released by the first holder) and
+# waits to remove the parked event, blocked by a lock on the parking table; then kill -9.
+mkfifo "$WORK/park_holder"
+psql -X -q -d "$DB" < "$WORK/park_holder" > "$WORK/park_holder.out" 2>&1 5>&- &
+park_holder=$!
+exec 6>"$WORK/park_holder"
+echo "BEGIN; LOCK TABLE fence.pending_denials IN EXCLUSIVE MODE; SELECT 'parking held';" >&6
+for _ in $(seq 1 100); do grep -q "parking held" "$WORK/park_holder.out" && break; sleep 0.1; done
+echo "COMMIT;" >&5
+exec 5>&-
+wait "$chain_holder"
+sealer=
+for _ in $(seq 1 100); do
+    sealer=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'fence sealer' AND wait_event_type = 'Lock'" postgres)
+    [ -n "$sealer" ] && break
+    sleep 0.1
+done
+check "the sealer holds the chain and waits to take the parked event" \
+    "$(q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = ${sealer:-0} AND c.relname = 'audit_chain' AND l.mode = 'ExclusiveLock' AND l.granted")" 1
+kill -9 "$sealer"
+exec 6>&-
+wait "$park_holder" 2>/dev/null || true
+wait_ready
+check "after kill -9 of the sealer mid-chaining: the event is still parked, nothing chained" \
+    "$(q "SELECT events_parked FROM fence.verify_chain()")/$(q "SELECT count(*) FROM fence.audit_chain WHERE statement LIKE '%parked_one%'")" "1/0"
+q "SELECT fence.seal_changes()" > /dev/null
+check "chained once by the next seal, the chain verifies" \
+    "$(q "SELECT events_parked FROM fence.verify_chain()")/$(q "SELECT count(*) FROM fence.audit_chain WHERE statement LIKE '%parked_one%'")/$(q "SELECT ok FROM fence.verify_chain()")" "0/1/t"
+
 # Crash tests: sessions create tables k_<round>_<s>_<i>, one per transaction, until stopped.
 crash_load() { # crash_load ROUND
     for s in 1 2 3 4; do
@@ -257,6 +305,9 @@ crash_check() { # crash_check WHAT
     wait_ready
     jobs -p | xargs -r kill 2>/dev/null || true
     wait 2>/dev/null || true
+    # Events parked when the crash came are still parked: chained now.
+    q "SELECT fence.seal_changes()" > /dev/null
+    check "$1: nothing left parked" "$(q "SELECT events_parked FROM fence.verify_chain()")" 0
     local tables events
     tables=$(q "SELECT count(*) FROM pg_class WHERE relname LIKE 'k\_%' AND relkind = 'r'")
     events=$(q "SELECT count(*) FROM fence.audit_chain WHERE statement LIKE 'CREATE TABLE k\_%'")

@@ -7,22 +7,30 @@
 # Install on a Debian 12 machine with that PostgreSQL:
 #   sudo tar -C / -xzf fence-<version>-pg<N>-debian12-amd64.tar.gz
 # Usage: scripts/package.sh [--pg N] [--check]
+#        scripts/package.sh --cli [--check]
 #   --pg N    PostgreSQL 15 (default), 16, 17 or 18 (16-18 are built against the pinned builds
 #             of scripts/lib.sh, installed when missing)
 #   --check   installs the package's files into a PostgreSQL of that version here and creates
 #             the extension on a throwaway server
+#   --cli     the `fence` command line alone, as a Python wheel (scripts/wheel.sh; with
+#             --check, installed into a fresh virtualenv and run)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 MAJOR=15
 CHECK=
+CLI=
 while [ $# -gt 0 ]; do
     case "$1" in
         --pg) MAJOR=${2:?--pg needs a major version}; shift 2 ;;
         --check) CHECK=1; shift ;;
-        *) echo "usage: scripts/package.sh [--pg N] [--check]" >&2; exit 2 ;;
+        --cli) CLI=1; shift ;;
+        *) echo "usage: scripts/package.sh [--pg N] [--check] | --cli [--check]" >&2; exit 2 ;;
     esac
 done
+if [ -n "$CLI" ]; then
+    exec "$ROOT/scripts/wheel.sh" ${CHECK:+--check}
+fi
 ensure_pg "$MAJOR"
 PG_CONFIG=$(pg_config_for "$MAJOR")
 export PG_CONFIG

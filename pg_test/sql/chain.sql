@@ -17,7 +17,9 @@ SAVEPOINT s;
 CREATE TABLE undone (id int);
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
-SELECT seq - :before AS n, command_tag, details->'objects'->0->>'identity' AS object
+SELECT seq - :before AS n, command_tag, details->'objects'->0->>'identity' AS object,
+       details->'objects'->0->>'object_type' AS object_type, details->'objects'->0->>'schema' AS schema,
+       details->'objects'->0->>'command_tag' AS object_command
 FROM fence.audit_chain WHERE seq > :before ORDER BY seq;
 
 -- The DDL trail: who (roles, claims, session), what (objects created, dropped, rewritten,

@@ -61,7 +61,7 @@ COMMENT ON FUNCTION fence.revoke_exemption IS
 COMMENT ON FUNCTION fence.set_policy IS
     'fence_admin: validate a policy document (errors name the bad key), fill defaults and append it as the new version';
 COMMENT ON FUNCTION fence.verify_chain() IS
-    'fence_auditor: recompute every hash of the audit chain; ok, events checked, first bad seq and why, head hash';
+    'fence_auditor: recompute every hash of the audit chain; ok, events checked, first bad seq and why, head hash, row changes checked and not yet sealed, events parked and not yet chained';
 COMMENT ON FUNCTION fence.verify_chain(bigint, text) IS
     'fence_auditor: verify_chain() plus: the chain still reaches this anchor (from fence.anchor()) with the same hash';
 COMMENT ON FUNCTION fence.anchor IS
@@ -77,7 +77,7 @@ COMMENT ON TABLE fence.policy_versions IS 'Every policy document ever set; the h
 COMMENT ON TABLE fence.approvals IS 'Approvals and rejections of exact migration content (fence.approve)';
 COMMENT ON TABLE fence.exemptions IS 'Time-boxed exemptions (fence.exempt)';
 COMMENT ON TABLE fence.audit_chain IS 'The hash chain: every decision, approval, exemption, policy change and executed DDL; verify with fence.verify_chain()';
-COMMENT ON TABLE fence.pending_denials IS 'Denials committed by the denial writer and not yet chained (normally empty)';
+COMMENT ON TABLE fence.pending_denials IS 'Events waiting to be chained: denials committed by the denial writer, and the events of transactions that committed while another held the chain (chained by the next appender or the sealer; normally empty)';
 COMMENT ON VIEW fence.audit_export IS 'fence_auditor: one row per chain event with the evidence fields and every hashed field (CSV export)';
 COMMENT ON VIEW fence.stats IS 'Decisions by outcome, risk and rule per time window, last denial, expiring exemptions, unused approvals';
 COMMENT ON VIEW fence.pending_approvals IS 'Approved content that has not run yet';
@@ -88,7 +88,7 @@ COMMENT ON FUNCTION fence.track_table IS
 COMMENT ON FUNCTION fence.untrack_table IS 'fence_admin: stop recording a table''s changes (its history stays); recorded in the chain';
 COMMENT ON FUNCTION fence.drop_row_changes IS
     'fence_admin: drop the sealed row changes of every month that ended before a time; the retention is chained';
-COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: seal the changes of finished transactions into the chain now; returns how many';
+COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: chain the parked events and seal the changes of finished transactions into the chain now; returns how many changes';
 COMMENT ON FUNCTION fence.row_history IS 'fence_auditor: every recorded change of one row (key as jsonb, e.g. ''{"id": 7}''), oldest first';
 COMMENT ON FUNCTION fence.key_hash IS 'fence_auditor: the index key of a row key (fence.row_changes.key_hash): sha256 of its text, first 8 bytes';
 COMMENT ON FUNCTION fence.old_row IS 'fence_auditor: the whole row a change replaced, from its stored old_values and new_row';

@@ -108,10 +108,12 @@ CREATE TABLE fence.audit_chain (
     event_hash text NOT NULL
 );
 
--- Denials written by fence's background worker in its own transaction while the denied
--- transaction aborts. The worker moves them into the chain at once; a row stays here only
--- if the chain was busy, and the next denial (or commit) chains it. No head row and no
--- shared keys: the worker can never wait on the session it reports on.
+-- Events waiting to be chained: denials written by fence's background worker in its own
+-- transaction while the denied transaction aborts (the worker moves them into the chain at
+-- once; a row stays here only if the chain was busy), and the events of a transaction that
+-- committed while another held the chain (it parks them instead of waiting). The next
+-- appender, or the sealer worker, chains them in id order. No head row and no shared keys:
+-- a writer can never wait on the session it reports on.
 CREATE TABLE fence.pending_denials (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event jsonb NOT NULL

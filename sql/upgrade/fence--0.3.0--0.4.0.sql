@@ -2,7 +2,8 @@
 -- table's OID, a content exemption to the content's statements, a finding honoured), content
 -- hashes read with the session's scanner settings (fence.content_hash is STABLE), and the
 -- tracked tables the row-audit checks protect (fence.tracked_relations), and fence.analyze's
--- look at the lock queue (its lock_queue argument and column).
+-- look at the lock queue (its lock_queue argument and column), and verify_chain's count of
+-- the events parked while another transaction held the chain (events_parked).
 \echo Use "ALTER EXTENSION fence UPDATE TO '0.4.0'" to load this file. \quit
 
 ALTER TABLE fence.exemptions ADD COLUMN relid oid, ADD COLUMN statement_hashes text[];
@@ -97,3 +98,71 @@ END
 $upgrade$;
 COMMENT ON FUNCTION fence.analyze IS
     'One row per statement of the SQL: locks (pg_locks names), rewrite, scan, risk and findings with safe rewrites, judged against this database''s catalog; with lock_queue => true, queued_behind: the sessions each statement would queue behind now; with estimate => true, the planner''s row estimate of each data step';
+
+-- fence.verify_chain() also says how many events wait parked to be chained (events_parked):
+-- a transaction that commits while another holds the chain parks its events instead of
+-- waiting (chained by the next appender or the sealer). Who may run it stays as it was.
+SELECT pg_catalog.set_config('fence_upgrade.verify_acl', coalesce(p.proacl::text, ''), true)
+FROM pg_catalog.pg_proc p WHERE p.oid = 'fence.verify_chain()'::pg_catalog.regprocedure;
+SELECT pg_catalog.set_config('fence_upgrade.verify_anchor_acl', coalesce(p.proacl::text, ''), true)
+FROM pg_catalog.pg_proc p WHERE p.oid = 'fence.verify_chain(bigint, text)'::pg_catalog.regprocedure;
+DROP FUNCTION fence.verify_chain();
+DROP FUNCTION fence.verify_chain(bigint, text);
+CREATE FUNCTION fence."verify_chain"() RETURNS TABLE (
+	"ok" bool,
+	"checked" bigint,
+	"first_bad_seq" bigint,
+	"reason" TEXT,
+	"head_hash" TEXT,
+	"changes_checked" bigint,
+	"changes_unsealed" bigint,
+	"events_parked" bigint
+)
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'verify_chain_wrapper';
+CREATE FUNCTION fence."verify_chain"(
+	"anchor_seq" bigint,
+	"anchor_hash" TEXT
+) RETURNS TABLE (
+	"ok" bool,
+	"checked" bigint,
+	"first_bad_seq" bigint,
+	"reason" TEXT,
+	"head_hash" TEXT,
+	"changes_checked" bigint,
+	"changes_unsealed" bigint,
+	"events_parked" bigint
+)
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'verify_chain_against_wrapper';
+-- As a fresh install grants them, then to whoever else 0.3.0 let run them.
+REVOKE EXECUTE ON FUNCTION fence.verify_chain(), fence.verify_chain(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION fence.verify_chain(), fence.verify_chain(bigint, text) TO fence_auditor, fence_admin;
+DO $upgrade$
+DECLARE
+    saved text;
+    grantee text;
+    fn text;
+BEGIN
+    FOREACH fn IN ARRAY ARRAY['verify_acl:fence.verify_chain()', 'verify_anchor_acl:fence.verify_chain(bigint, text)'] LOOP
+        saved := pg_catalog.current_setting('fence_upgrade.' || split_part(fn, ':', 1), true);
+        CONTINUE WHEN saved IS NULL OR saved = '';
+        FOR grantee IN
+            SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::pg_catalog.regrole::text END
+            FROM pg_catalog.aclexplode(saved::pg_catalog.aclitem[]) a
+            WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> a.grantor
+              AND a.grantee NOT IN ('fence_auditor'::pg_catalog.regrole, 'fence_admin'::pg_catalog.regrole)
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', split_part(fn, ':', 2), grantee);
+        END LOOP;
+    END LOOP;
+END
+$upgrade$;
+COMMENT ON FUNCTION fence.verify_chain() IS
+    'fence_auditor: recompute every hash of the audit chain; ok, events checked, first bad seq and why, head hash, row changes checked and not yet sealed, events parked and not yet chained';
+COMMENT ON FUNCTION fence.verify_chain(bigint, text) IS
+    'fence_auditor: verify_chain() plus: the chain still reaches this anchor (from fence.anchor()) with the same hash';
+COMMENT ON TABLE fence.pending_denials IS 'Events waiting to be chained: denials committed by the denial writer, and the events of transactions that committed while another held the chain (chained by the next appender or the sealer; normally empty)';
+COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: chain the parked events and seal the changes of finished transactions into the chain now; returns how many changes';

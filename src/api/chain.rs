@@ -10,25 +10,28 @@ use crate::errors;
 use crate::governance::policy;
 use crate::rows::seal;
 
-type VerifyRow = (bool, i64, Option<i64>, Option<String>, String, i64, i64);
+type VerifyRow = (bool, i64, Option<i64>, Option<String>, String, i64, i64, i64);
 
 /// The chain, then (if it holds) every tracked row change against its sealed block.
 fn verification_row(anchor: Option<Anchor>) -> VerifyRow {
     let (chain, row_events, state) = verify::chain(anchor);
+    let parked = as_owner(append::parked_count);
     if !chain.ok {
-        return (false, chain.checked, chain.first_bad_seq, chain.reason, chain.head_hash, 0, 0);
+        return (false, chain.checked, chain.first_bad_seq, chain.reason, chain.head_hash, 0, 0, parked);
     }
     if let Some(reason) = verify::state(&state) {
-        return (false, chain.checked, None, Some(reason), chain.head_hash, 0, 0);
+        return (false, chain.checked, None, Some(reason), chain.head_hash, 0, 0, parked);
     }
     let rows = seal::verify_changes(row_events);
     let (first_bad_seq, reason) = rows.failure.map_or((None, None), |(seq, reason)| (seq, Some(reason)));
-    (reason.is_none(), chain.checked, first_bad_seq, reason, chain.head_hash, rows.checked, rows.unsealed)
+    (reason.is_none(), chain.checked, first_bad_seq, reason, chain.head_hash, rows.checked, rows.unsealed, parked)
 }
 
 /// Recomputes every hash of the chain and of the tracked row changes: ok, how many events
 /// verified, the first bad seq and why, the head hash, how many row changes verified and how
-/// many of them are not sealed into the chain yet.
+/// many of them are not sealed into the chain yet, and how many events wait parked to be
+/// chained (a transaction committed while another held the chain, or a denial's writer was
+/// busy: the next appender or the sealer chains them).
 #[pg_extern]
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
 fn verify_chain() -> TableIterator<
@@ -41,6 +44,7 @@ fn verify_chain() -> TableIterator<
         name!(head_hash, String),
         name!(changes_checked, i64),
         name!(changes_unsealed, i64),
+        name!(events_parked, i64),
     ),
 > {
     TableIterator::once(verification_row(None))
@@ -63,6 +67,7 @@ fn verify_chain_against(
         name!(head_hash, String),
         name!(changes_checked, i64),
         name!(changes_unsealed, i64),
+        name!(events_parked, i64),
     ),
 > {
     let anchor = format!("{anchor_seq}:{anchor_hash}").parse::<Anchor>().unwrap_or_else(|e| {

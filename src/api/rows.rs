@@ -31,7 +31,8 @@ fn untrack_table(tbl: PgRelation) -> i32 {
     tracking::untrack(relid, relation)
 }
 
-/// Seals now every change of the finished transactions; returns how many were sealed.
+/// Chains now the events parked while another transaction held the chain, and seals every
+/// change of the finished transactions; returns how many changes were sealed.
 #[pg_extern]
 fn seal_changes() -> i64 {
     seal::seal_now()

@@ -1,32 +1,61 @@
 //! Appending events to the chain: take the chain's append lock, read the head, insert. A
-//! committing transaction does it at pre-commit, in one short critical section, so concurrent
-//! migrations never wait for each other's whole transaction, only for each other's commit.
+//! committing transaction does it at pre-commit when the lock is free, chaining first the
+//! events parked by others. When another transaction holds the lock (it is committing), the
+//! events are parked in `fence.pending_denials` instead and the transaction commits without
+//! waiting: the next appender, or the sealer worker within `fence.seal_interval`, chains them
+//! in the order they were parked. Concurrent migrations never wait for each other.
 
 use fence_core::chain::{link_hash, AuditEvent, FieldType, FIELDS, GENESIS_HASH};
 use pgrx::prelude::*;
+use pgrx::JsonB;
 use serde_json::Value;
 
-use crate::db::{self, owner, queries, Arg};
-use crate::ffi::{relcache, security, snapshot, xact};
+use std::time::Duration;
 
-/// Appends a committing transaction's events to the chain, as the extension owner.
+use crate::db::{self, owner, queries, Arg};
+use crate::ffi::{relcache, security, snapshot, worker, xact};
+use crate::settings;
+
+/// Appends a committing transaction's events to the chain, as the extension owner, after the
+/// events parked before it; parks them when another transaction holds the chain.
 pub fn commit(events: Vec<AuditEvent>) {
     let Some(chain) = relcache::audit_chain_oid() else { return };
     let Some(owner) = owner::extension_owner() else { return };
     let txid = xact::full_transaction_id();
-    let events = events.into_iter().map(|e| AuditEvent { txid: Some(txid), ..e }).collect();
-    security::as_owner(owner, || {
+    let events: Vec<AuditEvent> = events.into_iter().map(|e| AuditEvent { txid: Some(txid), ..e }).collect();
+    let parked = security::as_owner(owner, || {
         snapshot::with_transaction_snapshot(|| {
-            snapshot::lock_chain(chain);
-            append(events);
+            if !snapshot::try_lock_chain(chain) {
+                park(&events);
+                return true;
+            }
+            // A REPEATABLE READ transaction's snapshot may predate a parked event's chaining:
+            // it leaves them to the next appender (taking one would be a serialization failure).
+            // A parking table without a block holds nothing: no query.
+            let takes = !snapshot::transaction_snapshot_isolation()
+                && relcache::pending_denials_oid().is_some_and(relcache::has_blocks);
+            let mut all = if takes { take_parked() } else { Vec::new() };
+            all.extend(events);
+            append(all);
+            false
         })
     });
+    if parked {
+        // Chained by the next appender, or by the sealer within an interval.
+        worker::ensure_sealer(Duration::from_secs(settings::seal_interval_s()));
+    }
 }
 
-/// Moves parked denials into the chain (run by the denial worker, as the extension owner).
-pub fn chain_parked_denials() {
-    let Some(chain) = relcache::audit_chain_oid() else { return };
-    snapshot::lock_chain(chain);
+/// Parks events for the next appender (no lock but the row's).
+fn park(events: &[AuditEvent]) {
+    for event in events {
+        db::execute(queries::INSERT_PENDING_DENIAL, &[JsonB(Value::Object(event.fields())).into()]);
+    }
+}
+
+/// The parked events, oldest first, removed in this transaction (the caller holds the chain's
+/// append lock, so no other appender takes them; a transaction that rolls back puts them back).
+fn take_parked() -> Vec<AuditEvent> {
     let parked = db::write(queries::TAKE_PENDING_DENIALS, &[], |row| {
         (row.get::<i64>("id").unwrap_or_default(), row.text("event"))
     });
@@ -37,14 +66,39 @@ pub fn chain_parked_denials() {
             match fields.and_then(|f| AuditEvent::from_fields(&f)) {
                 Ok(event) => Some((id, event)),
                 Err(error) => {
-                    warning!("fence: parked denial {id} is unreadable ({error}); it was removed: {text}");
+                    warning!("fence: parked event {id} is unreadable ({error}); it was removed: {text}");
                     None
                 }
             }
         })
         .collect();
     parked.sort_by_key(|(id, _)| *id);
-    append(parked.into_iter().map(|(_, e)| e).collect());
+    parked.into_iter().map(|(_, e)| e).collect()
+}
+
+/// Chains the parked events (the denial writer's and the sealer's job), waiting for the chain.
+pub fn chain_parked() {
+    let Some(chain) = relcache::audit_chain_oid() else { return };
+    snapshot::lock_chain(chain);
+    append(take_parked());
+}
+
+/// Chains the parked events if the chain is free (the sealer's round): None when another
+/// transaction holds it, else how many were chained.
+pub fn try_chain_parked() -> Option<usize> {
+    let chain = relcache::audit_chain_oid()?;
+    if !snapshot::try_lock_chain(chain) {
+        return None;
+    }
+    let parked = take_parked();
+    let count = parked.len();
+    append(parked);
+    Some(count)
+}
+
+/// How many events wait in the parking table to be chained.
+pub fn parked_count() -> i64 {
+    db::select_first(queries::PARKED_COUNT, &[], |row| row.get::<i64>("parked").unwrap_or(0)).unwrap_or(0)
 }
 
 /// The chain's newest event `(seq, event_hash)` as of now (0 and the genesis hash when empty),

@@ -89,7 +89,7 @@ pub fn write(payload: &str, owner: pg_sys::Oid, chain: bool, parked: impl Fn(), 
         worker::transaction(|| {
             security::as_owner(owner, || {
                 db::execute(queries::WORKER_TIMEOUTS, &[]);
-                append::chain_parked_denials();
+                append::chain_parked();
             })
         });
         chained();

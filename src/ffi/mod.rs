@@ -24,6 +24,7 @@ pub mod rowguard;
 pub mod scanner;
 pub mod security;
 pub mod snapshot;
+pub mod srf;
 pub mod stream;
 pub mod tuple;
 pub mod utility;

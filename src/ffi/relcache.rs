@@ -482,6 +482,16 @@ pub fn pending_denials_oid() -> Option<pg_sys::Oid> {
     fence_relation_oid("pending_denials")
 }
 
+/// Whether the relation's main fork has any block (a table never written to, or truncated by
+/// vacuum, has none): read from its files, without a lock.
+pub fn has_blocks(oid: pg_sys::Oid) -> bool {
+    // SAFETY: the entry is open while the main fork's size is read.
+    with_relation(oid, |rel| unsafe {
+        pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM) > 0
+    })
+    .unwrap_or(false)
+}
+
 /// A relation's schema-qualified name (quoted where needed), as fence prints it.
 pub fn relation_name(oid: pg_sys::Oid) -> Option<String> {
     qualified_name(oid).map(|name| name.to_string())

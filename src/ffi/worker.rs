@@ -116,9 +116,27 @@ fn worker(name: &str, function: &str, arg: pg_sys::Datum, notify: bool) -> Backg
     worker.set_notify_pid(pid)
 }
 
+thread_local! {
+    /// When this backend last looked for a running sealer (and started one if none ran).
+    static LAST_SEALER: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Starts the sealer unless one runs, looking at most once per `interval` (also when no worker
+/// slot was free: commits do not queue on the postmaster's worker slots; the sealer runs on
+/// its own and never delays the caller).
+pub fn ensure_sealer(interval: Duration) {
+    if LAST_SEALER.with(|l| l.get().is_some_and(|at| at.elapsed() < interval)) {
+        return;
+    }
+    LAST_SEALER.with(|l| l.set(Some(Instant::now())));
+    if !sealer_running() {
+        start_sealer();
+    }
+}
+
 /// Starts the sealer for this database (`fence_seal_worker`) and returns at once. When no
 /// worker slot is free nothing starts: a writing session tries again an interval later.
-pub fn start_sealer() {
+fn start_sealer() {
     // SAFETY: MyDatabaseId is this backend's database.
     let database = pg_sys::Datum::from(unsafe { pg_sys::MyDatabaseId }.to_u32());
     // No worker slot free: nothing starts, a writing session tries again an interval later.
@@ -155,7 +173,7 @@ fn lock_free(tag: &pg_sys::LOCKTAG, mode: u32, session: bool) -> bool {
 }
 
 /// Whether a sealer is running for this database (holds its lock).
-pub fn sealer_running() -> bool {
+fn sealer_running() -> bool {
     !lock_free(&sealer_tag(), pg_sys::ExclusiveLock, false)
 }
 

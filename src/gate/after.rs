@@ -17,7 +17,7 @@ use super::{skipped, watching};
 use crate::chain::events;
 use crate::db::{self, owner, queries};
 use crate::ffi::event_trigger::EventTriggerCall;
-use crate::ffi::{parsetree, relcache, security, xact};
+use crate::ffi::{parsetree, relcache, security, srf, xact};
 use crate::governance::policy;
 use crate::rows::{harm, tracking};
 
@@ -96,6 +96,19 @@ fn trigger_rows(query: &'static str, columns: &[&str]) -> Vec<Value> {
             .collect();
         Value::Object(object)
     })
+}
+
+/// What the statement created or altered (`pg_event_trigger_ddl_commands()`, called directly:
+/// no query is planned for it), as JSON objects.
+fn ddl_objects() -> Vec<Value> {
+    const KEYS: [&str; 4] = ["object_type", "schema", "identity", "command_tag"];
+    srf::ddl_commands(&["object_type", "schema_name", "object_identity", "command_tag"])
+        .into_iter()
+        .map(|row| {
+            let object = KEYS.iter().zip(row).map(|(key, v)| (key.to_string(), v.map_or(Value::Null, Value::String)));
+            Value::Object(object.collect())
+        })
+        .collect()
 }
 
 /// What a later event trigger saw, attached to its statement's decision (or, when that was
@@ -241,8 +254,7 @@ pub fn command_end(event: EventTriggerCall) {
     if relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
     }
-    let objects = trigger_rows(queries::DDL_COMMANDS, &["object_type", "schema", "identity", "command_tag"]);
-    attach_or_record("ddl_end", tag, "objects", objects, true);
+    attach_or_record("ddl_end", tag, "objects", ddl_objects(), true);
     // A new partition of a tracked table gets its TRUNCATE trigger (CREATE [FOREIGN] TABLE
     // ... PARTITION OF, ATTACH PARTITION, such a CREATE SCHEMA element); every other
     // statement skips that look-up.

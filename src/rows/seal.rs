@@ -18,6 +18,7 @@ use pgrx::prelude::*;
 use serde_json::{json, Value};
 
 use super::tracking;
+use crate::chain::append;
 use crate::db::owner::{self, as_owner};
 use crate::db::{self, queries};
 use crate::errors;
@@ -117,10 +118,13 @@ fn seal_waiting() -> Option<Block> {
     Some(sealed.block)
 }
 
-/// Whether a change is visible beyond the last sealed block, with a snapshot newer than the
-/// last round's: a transaction may have committed since.
-fn changes_waiting() -> bool {
+/// Whether a change is visible beyond the last sealed block, or an event is parked, with a
+/// snapshot newer than the last round's: a transaction may have committed since.
+fn anything_waiting() -> bool {
     as_owner(|| {
+        if append::parked_count() > 0 {
+            return true;
+        }
         let from = last_sealed_xid();
         let mut waiting = false;
         db::stream(queries::CHANGES_WAITING, &[from], [], |_| {
@@ -139,7 +143,8 @@ fn changes_waiting() -> bool {
 const LINGER: Duration = Duration::from_secs(20);
 
 /// The sealer worker, one per database at a time: every `fence.seal_interval` it keeps the
-/// partitions ready and seals. It leaves once it has found nothing sealed and nothing waiting
+/// partitions ready, chains the DDL events parked while another transaction held the chain,
+/// and seals. It leaves once it has found nothing sealed and nothing waiting
 /// for `LINGER` (a database with no writes keeps no worker), or at once when a session wants
 /// the database to itself (DROP DATABASE needs no FORCE). A change of a transaction that had
 /// not finished when a round looked (the session that started the sealer may still be
@@ -158,20 +163,22 @@ pub fn run_worker() {
         // None: fence is gone from this database.
         let round = worker::transaction(|| {
             let owner = owner::extension_owner()?;
-            security::as_owner(owner, || {
+            let parked = security::as_owner(owner, || {
                 db::execute(queries::WORKER_TIMEOUTS, &[]);
                 db::execute(queries::SEALER_MEMORY, &[]);
                 tracking::ensure_partitions();
+                // DDL events parked while another transaction held the chain, first.
+                append::try_chain_parked()
             });
-            Some(seal(false))
+            Some((seal(false), parked))
         });
-        let Some(round) = round else { return };
+        let Some((round, parked)) = round else { return };
         if let Some(sealed) = &round.sealed {
             worker::transaction(|| summarize(sealed));
         }
-        let idle = round.sealed.is_none() && !round.waiting;
+        let idle = round.sealed.is_none() && !round.waiting && parked == Some(0);
         idle_since = if idle { idle_since.or_else(|| Some(Instant::now())) } else { None };
-        if idle_since.is_some_and(|since| since.elapsed() >= LINGER) && !worker::transaction(changes_waiting) {
+        if idle_since.is_some_and(|since| since.elapsed() >= LINGER) && !worker::transaction(anything_waiting) {
             return;
         }
         if !worker::sleep(|| Duration::from_secs(settings::seal_interval_s())) {
@@ -180,9 +187,11 @@ pub fn run_worker() {
     }
 }
 
-/// Seals now every change of the finished transactions; returns how many were sealed.
+/// Chains the parked events, then seals every change of the finished transactions; returns
+/// how many changes were sealed.
 pub fn seal_now() -> i64 {
     require_read_committed("fence.seal_changes()");
+    as_owner(append::chain_parked);
     seal_waiting().map_or(0, |block| block.changes)
 }
 

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fence_core::rows::{Month, Operation, RowChange};
 use pgrx::pg_sys;
@@ -20,8 +20,6 @@ use crate::{session, settings};
 thread_local! {
     /// The partition this (sub)transaction holds the insert lock on (see `partition`).
     static LOCKED: Cell<Option<((u32, u32), pg_sys::Oid)>> = const { Cell::new(None) };
-    /// When this backend last looked for a running sealer (and started one if none ran).
-    static LAST_SEALER: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 fn not_tracked(relation: &str) -> ! {
@@ -163,12 +161,5 @@ pub fn before_commit() {
     if session::with(|t| t.row_changes == 0) {
         return;
     }
-    let interval = Duration::from_secs(settings::seal_interval_s());
-    if LAST_SEALER.with(|l| l.get().is_some_and(|at| at.elapsed() < interval)) {
-        return;
-    }
-    LAST_SEALER.with(|l| l.set(Some(Instant::now())));
-    if !worker::sealer_running() {
-        worker::start_sealer();
-    }
+    worker::ensure_sealer(Duration::from_secs(settings::seal_interval_s()));
 }

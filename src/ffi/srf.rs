@@ -1,0 +1,93 @@
+//! Calling a set-returning function of the server directly, as the executor calls one in
+//! materialize mode, without planning a query for it: an event trigger's information functions
+//! (`pg_event_trigger_ddl_commands()`), read on every DDL statement.
+
+use pgrx::pg_sys;
+
+use super::nodes::cstr;
+
+/// The objects the statement being ended created or altered: `pg_event_trigger_ddl_commands()`
+/// (in a `ddl_command_end` event trigger), each of `columns` as text.
+pub fn ddl_commands(columns: &[&str]) -> Vec<Vec<Option<String>>> {
+    text_rows(pg_sys::Oid::from(pg_sys::F_PG_EVENT_TRIGGER_DDL_COMMANDS), columns)
+}
+
+/// The rows of the server's set-returning function `function` (no arguments, a record with
+/// text columns), each of `columns` as text (NULL as None; a column it does not have, or not as
+/// text, is None too). An ERROR it raises (called outside an event trigger, say) is raised here.
+fn text_rows(function: pg_sys::Oid, columns: &[&str]) -> Vec<Vec<Option<String>>> {
+    let mut flinfo = pg_sys::FmgrInfo::default();
+    // SAFETY: looks the built-in function up; the FmgrInfo lives on this stack for the call.
+    unsafe { pg_sys::fmgr_info(function, &mut flinfo) };
+    let Some(call) = flinfo.fn_addr else { return Vec::new() };
+    // SAFETY: an expression context in the current memory context, freed below.
+    let econtext = unsafe { pg_sys::CreateStandaloneExprContext() };
+    let mut rsinfo = pg_sys::ReturnSetInfo {
+        type_: pg_sys::NodeTag::T_ReturnSetInfo,
+        econtext,
+        allowedModes: (pg_sys::SetFunctionReturnMode::SFRM_ValuePerCall as i32)
+            | (pg_sys::SetFunctionReturnMode::SFRM_Materialize as i32),
+        returnMode: pg_sys::SetFunctionReturnMode::SFRM_ValuePerCall,
+        ..Default::default()
+    };
+    // SAFETY: a call info without arguments (zeroed: no argument slot is read), pointing at the
+    // FmgrInfo and the ReturnSetInfo on this stack, as ExecMakeTableFunctionResult calls a
+    // function in materialize mode; an ERROR crosses back through pgrx's guard.
+    unsafe {
+        let fcinfo =
+            pg_sys::palloc0(std::mem::size_of::<pg_sys::FunctionCallInfoBaseData>()) as pg_sys::FunctionCallInfo;
+        (*fcinfo).flinfo = &mut flinfo;
+        (*fcinfo).resultinfo = std::ptr::addr_of_mut!(rsinfo).cast();
+        pg_sys::ffi::pg_guard_ffi_boundary(|| call(fcinfo));
+    }
+    let rows = if rsinfo.setResult.is_null() || rsinfo.setDesc.is_null() {
+        Vec::new()
+    } else {
+        read(rsinfo.setResult, rsinfo.setDesc, columns)
+    };
+    // SAFETY: the context made above; freeing it runs its shutdown callbacks (none here).
+    unsafe { pg_sys::FreeExprContext(econtext, true) };
+    rows
+}
+
+/// The text columns of every tuple of a materialized result, which it ends.
+fn read(set: *mut pg_sys::Tuplestorestate, desc: pg_sys::TupleDesc, columns: &[&str]) -> Vec<Vec<Option<String>>> {
+    // SAFETY: the result's descriptor, read for its attribute names and types.
+    let natts = unsafe { (*desc).natts } as usize;
+    let attnums: Vec<Option<i32>> = columns
+        .iter()
+        .map(|name| {
+            (0..natts)
+                .position(|i| {
+                    // SAFETY: `i` is below the descriptor's attribute count.
+                    let attr = unsafe { super::compat::attribute(desc, i) };
+                    attr.atttypid == pg_sys::TEXTOID && cstr(attr.attname.data.as_ptr()).as_deref() == Some(*name)
+                })
+                .map(|i| i as i32 + 1)
+        })
+        .collect();
+    // SAFETY: a slot for the result's tuples (minimal tuples, as tuplestores hold them),
+    // dropped below.
+    let slot = unsafe { pg_sys::MakeSingleTupleTableSlot(desc, &pg_sys::TTSOpsMinimalTuple) };
+    let mut rows = Vec::new();
+    // SAFETY: the next tuple into the slot (false: none left).
+    while unsafe { pg_sys::tuplestore_gettupleslot(set, true, false, slot) } {
+        let row = attnums
+            .iter()
+            .map(|attnum| {
+                let mut null = false;
+                // SAFETY: a text attribute of the tuple in the slot, copied out while it is there.
+                let value = unsafe { pg_sys::slot_getattr(slot, (*attnum)?, &mut null) };
+                // SAFETY: as above; text_to_cstring makes a NUL-terminated copy.
+                (!null).then(|| cstr(unsafe { pg_sys::text_to_cstring(value.cast_mut_ptr()) })).flatten()
+            })
+            .collect();
+        rows.push(row);
+    }
+    // SAFETY: the slot and the tuplestore of this call, no longer read.
+    unsafe {
+        pg_sys::ExecDropSingleTupleTableSlot(slot);
+        pg_sys::tuplestore_end(set);
+    }
+    rows
+}
