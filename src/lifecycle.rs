@@ -13,9 +13,9 @@ pub fn transaction(step: XactStep) {
     match step {
         XactStep::PreCommit => {
             rows::trigger::before_commit();
-            chain::events::flush()
+            chain::events::flush(false)
         }
-        XactStep::PrePrepare => chain::events::flush(),
+        XactStep::PrePrepare => chain::events::flush(true),
         XactStep::Ended => session::transaction_ended(false),
         XactStep::Aborted => session::transaction_ended(true),
         XactStep::Other => {}

@@ -13,30 +13,42 @@ use serde_json::Value;
 use std::time::Duration;
 
 use crate::db::{self, owner, queries, Arg};
-use crate::ffi::{relcache, security, snapshot, worker, xact};
+use crate::ffi::{heap, relcache, security, snapshot, worker, xact};
 use crate::settings;
 
-/// Appends a committing transaction's events to the chain, as the extension owner, after the
-/// events parked before it; parks them when another transaction holds the chain.
-pub fn commit(events: Vec<AuditEvent>) {
+/// The kinds of event a commit may park: the DDL path's. The others (approvals, exemptions,
+/// policies, anchors, trackings, seals) wait for the chain as before: `verify_chain` compares
+/// fence's own tables with their events, and the sealer holds the chain while it seals.
+const PARKABLE: [&str; 5] = ["ddl", "ddl_end", "dropped", "rewrite", "guard_change"];
+
+/// Appends a committing (or preparing) transaction's events to the chain, as the extension
+/// owner, after the events parked before it; parks them when another transaction holds the
+/// chain, when it prepares (a prepared transaction would hold the chain until COMMIT
+/// PREPARED), or when it reads one snapshot throughout and events wait parked (it cannot take
+/// them, and appending ahead of them would reorder the chain).
+pub fn commit(events: Vec<AuditEvent>, preparing: bool) {
     let Some(chain) = relcache::audit_chain_oid() else { return };
     let Some(owner) = owner::extension_owner() else { return };
     let txid = xact::full_transaction_id();
     let events: Vec<AuditEvent> = events.into_iter().map(|e| AuditEvent { txid: Some(txid), ..e }).collect();
+    let parkable = events.iter().all(|e| PARKABLE.contains(&e.kind.as_str()));
     let parked = security::as_owner(owner, || {
         snapshot::with_transaction_snapshot(|| {
-            if !snapshot::try_lock_chain(chain) {
-                park(&events);
-                return true;
+            // A parking table without a block holds nothing (no query to know it).
+            let waiting = relcache::pending_denials_oid().is_some_and(relcache::has_blocks);
+            let one_snapshot = snapshot::transaction_snapshot_isolation();
+            if parkable {
+                if preparing || (one_snapshot && waiting) || !snapshot::try_lock_chain(chain) {
+                    park(&events);
+                    return true;
+                }
+            } else {
+                snapshot::lock_chain(chain);
             }
-            // A REPEATABLE READ transaction's snapshot may predate a parked event's chaining:
-            // it leaves them to the next appender (taking one would be a serialization failure).
-            // A parking table without a block holds nothing: no query.
-            let takes = !snapshot::transaction_snapshot_isolation()
-                && relcache::pending_denials_oid().is_some_and(relcache::has_blocks);
-            let mut all = if takes { take_parked() } else { Vec::new() };
-            all.extend(events);
-            append(all);
+            if waiting && !one_snapshot {
+                chain_all_parked();
+            }
+            append(events);
             false
         })
     });
@@ -46,54 +58,79 @@ pub fn commit(events: Vec<AuditEvent>) {
     }
 }
 
-/// Parks events for the next appender (no lock but the row's).
+/// Parks a transaction's events for the next appender, in one row (no lock but the row's):
+/// they stay together, in their order.
 fn park(events: &[AuditEvent]) {
-    for event in events {
-        db::execute(queries::INSERT_PENDING_DENIAL, &[JsonB(Value::Object(event.fields())).into()]);
-    }
+    let events: Vec<Value> = events.iter().map(|e| Value::Object(e.fields())).collect();
+    db::execute(queries::INSERT_PENDING_DENIAL, &[JsonB(Value::Array(events)).into()]);
 }
 
-/// The parked events, oldest first, removed in this transaction (the caller holds the chain's
-/// append lock, so no other appender takes them; a transaction that rolls back puts them back).
+/// A batch of parked events, oldest first, removed in this transaction (the caller holds the
+/// chain's append lock, so no other appender takes them; a transaction that rolls back puts
+/// them back). Empty when none is parked.
 fn take_parked() -> Vec<AuditEvent> {
     let parked = db::write(queries::TAKE_PENDING_DENIALS, &[], |row| {
         (row.get::<i64>("id").unwrap_or_default(), row.text("event"))
     });
-    let mut parked: Vec<(i64, AuditEvent)> = parked
+    let mut parked: Vec<(i64, Vec<AuditEvent>)> = parked
         .into_iter()
-        .filter_map(|(id, text)| {
-            let fields = serde_json::from_str::<serde_json::Map<String, Value>>(&text).map_err(|e| e.to_string());
-            match fields.and_then(|f| AuditEvent::from_fields(&f)) {
-                Ok(event) => Some((id, event)),
-                Err(error) => {
-                    warning!("fence: parked event {id} is unreadable ({error}); it was removed: {text}");
-                    None
-                }
+        .filter_map(|(id, text)| match parked_events(&text) {
+            Ok(events) => Some((id, events)),
+            Err(error) => {
+                warning!("fence: parked event {id} is unreadable ({error}); it was removed: {text}");
+                None
             }
         })
         .collect();
     parked.sort_by_key(|(id, _)| *id);
-    parked.into_iter().map(|(_, e)| e).collect()
+    parked.into_iter().flat_map(|(_, events)| events).collect()
 }
 
-/// Chains the parked events (the denial writer's and the sealer's job), waiting for the chain.
+/// The events of a parked row: one event's fields, or an array of a transaction's.
+fn parked_events(text: &str) -> Result<Vec<AuditEvent>, String> {
+    let event = |value: Value| match value {
+        Value::Object(fields) => AuditEvent::from_fields(&fields),
+        _ => Err("not an event".to_string()),
+    };
+    match serde_json::from_str::<Value>(text).map_err(|e| e.to_string())? {
+        Value::Array(events) => events.into_iter().map(event).collect(),
+        one => Ok(vec![event(one)?]),
+    }
+}
+
+/// Chains every parked event, batch by batch; the caller holds the chain's append lock.
+/// Returns how many were chained.
+fn chain_all_parked() -> usize {
+    let mut count = 0;
+    loop {
+        let batch = take_parked();
+        if batch.is_empty() {
+            return count;
+        }
+        count += batch.len();
+        append(batch);
+    }
+}
+
+/// Chains the parked events (the denial writer's job, and `fence.seal_changes()`'s), waiting
+/// for the chain.
 pub fn chain_parked() {
     let Some(chain) = relcache::audit_chain_oid() else { return };
     snapshot::lock_chain(chain);
-    append(take_parked());
+    chain_all_parked();
 }
 
 /// Chains the parked events if the chain is free (the sealer's round): None when another
 /// transaction holds it, else how many were chained.
 pub fn try_chain_parked() -> Option<usize> {
     let chain = relcache::audit_chain_oid()?;
-    if !snapshot::try_lock_chain(chain) {
-        return None;
-    }
-    let parked = take_parked();
-    let count = parked.len();
-    append(parked);
-    Some(count)
+    snapshot::try_lock_chain(chain).then(chain_all_parked)
+}
+
+/// Whether a transaction still writing parked events may be running (it holds the parking
+/// table in ROW EXCLUSIVE mode until it ends): the sealer stays for it.
+pub fn parking_under_way() -> bool {
+    relcache::pending_denials_oid().is_some_and(|table| !snapshot::try_lock_share(table))
 }
 
 /// How many events wait in the parking table to be chained.
@@ -102,17 +139,13 @@ pub fn parked_count() -> i64 {
 }
 
 /// The chain's newest event `(seq, event_hash)` as of now (0 and the genesis hash when empty),
-/// read with the latest snapshot: a REPEATABLE READ or SERIALIZABLE transaction sees every
-/// committed append.
+/// read from the primary key's end with the latest snapshot, without a query: a REPEATABLE
+/// READ or SERIALIZABLE transaction sees every committed append.
 pub fn head() -> (i64, String) {
-    let mut head = (0, GENESIS_HASH.to_string());
-    db::select_latest(queries::CHAIN_HEAD, ["seq", "event_hash"], |row| {
-        if let (Some(seq), Some(hash)) = (row.int8(0), row.text(1)) {
-            head = (seq, hash.to_string());
-        }
-        false
-    });
-    head
+    relcache::audit_chain_oid()
+        .zip(relcache::audit_chain_index_oid())
+        .and_then(|(chain, index)| heap::newest_row(chain, index, "seq", "event_hash"))
+        .unwrap_or_else(|| (0, GENESIS_HASH.to_string()))
 }
 
 /// An event ready to be inserted: its fields (a JSON object: hashed and stored), the hash it

@@ -153,9 +153,9 @@ fn private_objects(event: &AuditEvent, created: &[Value]) -> bool {
         && in_temp_schema(dropped)
 }
 
-/// Pre-commit: append the transaction's events to the chain.
+/// Pre-commit (or pre-prepare: `preparing`): append the transaction's events to the chain.
 /// After a successful `DROP EXTENSION fence` the chain is gone and nothing is appended.
-pub fn flush() {
+pub fn flush(preparing: bool) {
     let events: Vec<AuditEvent> =
         session::with(|t| std::mem::take(&mut t.pending)).into_iter().filter_map(|p| p.event).collect();
     if events.is_empty() {
@@ -177,9 +177,9 @@ pub fn flush() {
             }
         } else {
             // It wrote before it was made READ ONLY: its events go with its own commit.
-            xact::writing_despite_read_only(|| append::commit(events));
+            xact::writing_despite_read_only(|| append::commit(events, preparing));
         }
         return;
     }
-    append::commit(events);
+    append::commit(events, preparing);
 }

@@ -14,7 +14,7 @@ use pgrx::spi::{self, OwnedPreparedStatement, Spi, SpiClient, SpiHeapTupleData, 
 use pgrx::{FromDatum, IntoDatum, PgOid};
 
 use crate::errors;
-use crate::ffi::{relcache, snapshot, stream};
+use crate::ffi::{relcache, stream};
 
 /// Whether `fence.exemptions` binds exemptions to what they name (0.4.0): until `ALTER
 /// EXTENSION fence UPDATE` has run, a newer library leaves the old table alone — it grants
@@ -187,12 +187,4 @@ pub fn stream<const N: usize>(
     each: impl FnMut(&StreamRow<N>) -> bool,
 ) {
     stream_with(query, int8_args, columns, stream::Options { read_only: false, keep_plan: false }, each)
-}
-
-/// Reads a query with the latest snapshot, through a kept plan (a query run at every commit
-/// that must see what committed since a REPEATABLE READ transaction began).
-pub fn select_latest<const N: usize>(query: &'static str, columns: [&str; N], each: impl FnMut(&StreamRow<N>) -> bool) {
-    snapshot::with_latest_snapshot(|| {
-        stream_with(query, &[], columns, stream::Options { read_only: true, keep_plan: true }, each)
-    })
 }

@@ -47,7 +47,6 @@ pub const EXTENSION_VERSION: &str = include_str!("../../sql/queries/extension_ve
 pub const TOUCHED_BY_COMMANDS: &str = include_str!("../../sql/queries/touched_by_commands.sql");
 pub const TOUCHED_BY_DROPS: &str = include_str!("../../sql/queries/touched_by_drops.sql");
 pub const ANY_TRACKED: &str = include_str!("../../sql/queries/any_tracked.sql");
-pub const CHAIN_HEAD: &str = include_str!("../../sql/queries/chain_head.sql");
 pub const INSTALL_ROW_TRIGGERS: &str = include_str!("../../sql/queries/install_row_triggers.sql");
 pub const REMOVE_ROW_TRIGGERS: &str = include_str!("../../sql/queries/remove_row_triggers.sql");
 pub const CREATE_ROW_PARTITION: &str = include_str!("../../sql/queries/create_row_partition.sql");

@@ -195,6 +195,25 @@ pub fn transaction_timeout_ms() -> i64 {
     timeout
 }
 
+/// `index_beginscan` without scan keys or ordering operators (PostgreSQL 18 added an
+/// instrumentation argument).
+///
+/// # Safety
+/// As `index_beginscan`: open relations, a registered snapshot.
+pub unsafe fn index_beginscan(
+    table: pg_sys::Relation,
+    index: pg_sys::Relation,
+    snapshot: pg_sys::Snapshot,
+) -> pg_sys::IndexScanDesc {
+    #[cfg(feature = "pg18")]
+    // SAFETY: per the caller; no instrumentation.
+    let scan = unsafe { pg_sys::index_beginscan(table, index, snapshot, std::ptr::null_mut(), 0, 0) };
+    #[cfg(not(feature = "pg18"))]
+    // SAFETY: per the caller.
+    let scan = unsafe { pg_sys::index_beginscan(table, index, snapshot, 0, 0) };
+    scan
+}
+
 /// The PostgreSQL major version fence was built for (and runs on).
 pub const MAJOR: u32 = pg_sys::PG_MAJORVERSION_NUM;
 

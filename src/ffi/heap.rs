@@ -230,3 +230,67 @@ fn insert_index_entry(
     // SAFETY: opened above; the lock is kept.
     unsafe { pg_sys::index_close(index, pg_sys::NoLock as i32) };
 }
+
+/// The newest row of `table` by `index` (an index on one ascending column: a backward scan,
+/// the first row visible to the latest snapshot), read without a query: its `int8_column` and
+/// `text_column` (None when the table is empty or lacks them).
+pub fn newest_row(
+    table: pg_sys::Oid,
+    index: pg_sys::Oid,
+    int8_column: &str,
+    text_column: &str,
+) -> Option<(i64, String)> {
+    // SAFETY: both opened with ACCESS SHARE (the table's readers' lock) and closed below
+    // keeping it, as a query would.
+    let (rel, idx) = unsafe {
+        (
+            pg_sys::table_open(table, pg_sys::AccessShareLock as i32),
+            pg_sys::index_open(index, pg_sys::AccessShareLock as i32),
+        )
+    };
+    // SAFETY: the open table's descriptor.
+    let desc = unsafe { (*rel).rd_att };
+    let attnum = |name: &str| {
+        // SAFETY: as above.
+        let natts = unsafe { (*desc).natts } as usize;
+        (0..natts)
+            .find(|&i| {
+                // SAFETY: `i` is below the attribute count.
+                let attr = unsafe { attribute(desc, i) };
+                !attr.attisdropped && cstr(attr.attname.data.as_ptr()).as_deref() == Some(name)
+            })
+            .map(|i| i as i32 + 1)
+    };
+    let columns = attnum(int8_column).zip(attnum(text_column));
+    // SAFETY: a registered copy of the latest snapshot (unregistered below); a scan of the
+    // index without keys, its tuples fetched into a slot of the table's own.
+    let (snapshot, scan, slot) = unsafe {
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetLatestSnapshot());
+        let scan = super::compat::index_beginscan(rel, idx, snapshot);
+        pg_sys::index_rescan(scan, std::ptr::null_mut(), 0, std::ptr::null_mut(), 0);
+        (snapshot, scan, pg_sys::table_slot_create(rel, std::ptr::null_mut()))
+    };
+    // SAFETY: the newest visible row into the slot (false: none).
+    let found = unsafe { pg_sys::index_getnext_slot(scan, pg_sys::ScanDirection::BackwardScanDirection, slot) };
+    let row = columns.filter(|_| found).and_then(|(int8, text)| {
+        let (mut int8_null, mut text_null) = (false, false);
+        // SAFETY: attributes of the row in the slot, of the types the caller names; the text
+        // is copied out (detoasted) while the row is there.
+        unsafe {
+            let number = pg_sys::slot_getattr(slot, int8, &mut int8_null);
+            let value = pg_sys::slot_getattr(slot, text, &mut text_null);
+            (!int8_null && !text_null)
+                .then(|| cstr(pg_sys::text_to_cstring(value.cast_mut_ptr())).map(|t| (number.value() as i64, t)))
+                .flatten()
+        }
+    });
+    // SAFETY: what was made and opened above, released in reverse order.
+    unsafe {
+        pg_sys::ExecDropSingleTupleTableSlot(slot);
+        pg_sys::index_endscan(scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        pg_sys::index_close(idx, pg_sys::NoLock as i32);
+        pg_sys::table_close(rel, pg_sys::NoLock as i32);
+    }
+    row
+}

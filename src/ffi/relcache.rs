@@ -451,6 +451,11 @@ pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     fence_relation_oid("audit_chain")
 }
 
+/// The OID of `fence.audit_chain`'s primary key index (on `seq`), if the extension's tables exist.
+pub fn audit_chain_index_oid() -> Option<pg_sys::Oid> {
+    fence_relation_oid("audit_chain_pkey")
+}
+
 /// The OID of `fence.policy_versions`, if the extension's tables exist.
 pub fn policy_versions_oid() -> Option<pg_sys::Oid> {
     fence_relation_oid("policy_versions")

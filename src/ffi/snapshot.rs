@@ -32,17 +32,6 @@ pub fn with_active_snapshot<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Runs `f` with the latest snapshot active (see `for_each_row`'s read-only runs): it sees
-/// every transaction committed by now, in a REPEATABLE READ or SERIALIZABLE transaction too.
-pub fn with_latest_snapshot<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: we are inside a transaction; the guard pops what we push.
-    let _pop = unsafe {
-        pg_sys::PushActiveSnapshot(pg_sys::GetLatestSnapshot());
-        PopSnapshot
-    };
-    f()
-}
-
 /// Takes the chain's append lock (EXCLUSIVE on `fence.audit_chain`, held to commit):
 /// appenders queue only for the length of a commit, readers are never blocked, and only the
 /// owner can take it (LOCK TABLE needs privileges no other role has).
@@ -55,6 +44,13 @@ pub fn lock_chain(chain: pg_sys::Oid) {
 pub fn try_lock_chain(chain: pg_sys::Oid) -> bool {
     // SAFETY: as `lock_chain`, without waiting.
     unsafe { pg_sys::ConditionalLockRelationOid(chain, pg_sys::ExclusiveLock as i32) }
+}
+
+/// Takes SHARE on a relation if no one writes it (a writer holds ROW EXCLUSIVE until its
+/// transaction ends); false otherwise. Held to the end of the transaction.
+pub fn try_lock_share(relation: pg_sys::Oid) -> bool {
+    // SAFETY: a regular relation lock, without waiting, released by the transaction's end.
+    unsafe { pg_sys::ConditionalLockRelationOid(relation, pg_sys::ShareLock as i32) }
 }
 
 /// Whether the transaction uses one snapshot throughout (REPEATABLE READ or SERIALIZABLE).

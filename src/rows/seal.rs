@@ -122,7 +122,7 @@ fn seal_waiting() -> Option<Block> {
 /// snapshot newer than the last round's: a transaction may have committed since.
 fn anything_waiting() -> bool {
     as_owner(|| {
-        if append::parked_count() > 0 {
+        if append::parked_count() > 0 || append::parking_under_way() {
             return true;
         }
         let from = last_sealed_xid();
