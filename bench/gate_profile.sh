@@ -14,7 +14,10 @@
 # Usage: bench/gate_profile.sh     Prints a markdown table (target/bench-gate-profile.md).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 command -v valgrind >/dev/null || { echo "valgrind is missing (scripts/lib.sh installs it)"; exit 1; }
-bench_server gateprofile 54364
+# No autovacuum worker in the counts; the sealer waits an hour between rounds (the parked
+# events are chained by fence.seal_changes(), counted).
+bench_server gateprofile 54364 "autovacuum = off
+fence.seal_interval = 3600"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 say "gate profile: databases with and without fence"
@@ -53,23 +56,25 @@ trap 'kill -INT "$VALGRIND" 2>/dev/null; wait "$VALGRIND" 2>/dev/null; rm -rf "$
 for _ in $(seq 1 300); do "$BINDIR/pg_isready" -q -h "$SERVER_DIR" -p "$PGPORT" && break; sleep 0.5; done
 
 total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
-# run DB SCRIPT: the instructions of the backend that ran SCRIPT (and of the background workers
-# that started meanwhile, apart): "backend workers".
+# run DB SCRIPT [ROLE]: the instructions of the backend that ran SCRIPT as ROLE (bench_ci by
+# default), and of the background workers that started meanwhile: "backend workers".
 run() {
     local before pid
     before=$(ls "$WORK/cg")
-    pid=$( (echo "SELECT pg_backend_pid();"; cat "$2") | psql -X -q -At -U bench_ci -d "$1" 2>/dev/null | head -n 1)
-    # The backend writes its counts as it exits; workers as they finish.
+    pid=$( (echo "SELECT pg_backend_pid();"; cat "$2") | psql -X -q -At -U "${3:-bench_ci}" -d "$1" 2>/dev/null | head -n 1)
+    # The backend writes its counts as it exits (the totals last); workers as they finish.
     for _ in $(seq 1 600); do
-        [ -s "$WORK/cg/cg.$pid" ] && ! pgrep -f "postgres: .*$1" -u postgres > /dev/null && break
+        grep -qE '^(summary|totals):' "$WORK/cg/cg.$pid" 2>/dev/null && break
         sleep 0.2
     done
-    sleep 1
+    sleep 2
     local workers=0
     for f in $(ls "$WORK/cg"); do
         case "$before" in *"$f"*) continue ;; esac
         [ "$f" = "cg.$pid" ] && continue
-        workers=$((workers + $(total "$WORK/cg/$f")))
+        local t
+        t=$(total "$WORK/cg/$f")
+        workers=$((workers + ${t:-0}))
     done
     echo "$(total "$WORK/cg/cg.$pid") $workers"
 }
@@ -112,7 +117,7 @@ for n in 20 120; do
     wait "$holder" 2>/dev/null || true
     PARKED[$n]=$(q -d gate_fence -c "SELECT events_parked FROM fence.verify_chain()")
     echo "SELECT fence.seal_changes();" > "$WORK/seal_$n.sql"
-    read -r SEAL_B[$n] _ < <(run gate_fence "$WORK/seal_$n.sql")
+    read -r SEAL_B[$n] _ < <(run gate_fence "$WORK/seal_$n.sql" postgres)
 done
 chained=$(( (SEAL_B[120] - SEAL_B[20]) / (PARKED[120] - PARKED[20]) ))
 

@@ -4,7 +4,8 @@
 //! microseconds (`bench/chain_scale.sh` loads them). Each event is shaped like a DDL decision
 //! of the benchmarks: findings, locks, the session, the objects the statement touched.
 //!
-//! Usage: cargo run --release -p fence-cli --example chain_gen -- N > chain.csv
+//! Usage: cargo run --release -p fence-cli --example chain_gen -- N [AFTER_SEQ AFTER_HASH] > chain.csv
+//! (AFTER_*: the head of the chain the events continue; by default a new chain).
 
 use std::io::Write;
 
@@ -58,12 +59,14 @@ fn event(seq: i64) -> AuditEvent {
 }
 
 fn main() {
-    let n: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let args: Vec<String> = std::env::args().collect();
+    let n: i64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let after: i64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0);
     let stdout = std::io::stdout();
     let mut out = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, stdout.lock()));
-    let mut prev = GENESIS_HASH.to_string();
+    let mut prev = args.get(3).cloned().unwrap_or_else(|| GENESIS_HASH.to_string());
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    for seq in 1..=n {
+    for seq in after + 1..=after + n {
         let e = event(seq);
         let hash = e.hash(&prev);
         out.write_record([
