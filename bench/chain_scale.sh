@@ -19,7 +19,8 @@ q -c "CREATE EXTENSION fence"
 cargo build -q --release -p fence-cli --example chain_gen
 # The generated events continue the fresh install's chain (its policy event stays: the
 # chain verifies with fence's tables), the time from microseconds exactly.
-read -r HEAD_SEQ HEAD_HASH < <(q -F ' ' -c "SELECT seq, event_hash FROM fence.audit_chain ORDER BY seq DESC LIMIT 1")
+HEAD_SEQ= HEAD_HASH=
+read -r HEAD_SEQ HEAD_HASH < <(q -F ' ' -c "SELECT seq, event_hash FROM fence.audit_chain ORDER BY seq DESC LIMIT 1") || true
 "$ROOT/target/release/examples/chain_gen" "$N" "${HEAD_SEQ:-0}" ${HEAD_HASH:+"$HEAD_HASH"} > "$WORK/chain.csv"
 q -c "CREATE TEMP TABLE staged (seq bigint, time_us bigint, kind text, session_role text, executing_role text, txid bigint, command_tag text, relation text, statement text, statement_hash text, content_hash text, decision text, reason text, risk text, policy_version integer, policy_hash text, details jsonb, prev_hash text, event_hash text)" \
     -c "\\copy staged FROM '$WORK/chain.csv' (FORMAT csv)" \

@@ -52,7 +52,8 @@ say "gate profile: the server under callgrind"
 runuser -u postgres -- env RUST_BACKTRACE=1 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg/cg.%p" \
     "$BINDIR/postgres" -D "$SERVER_DIR/data" > "$WORK/valgrind.log" 2>&1 &
 VALGRIND=$!
-trap 'kill -INT "$VALGRIND" 2>/dev/null; wait "$VALGRIND" 2>/dev/null; rm -rf "$WORK"' EXIT
+# A fast shutdown of the postmaster ends every process under callgrind.
+trap 'kill -INT "$(head -n 1 "$SERVER_DIR/data/postmaster.pid" 2>/dev/null)" 2>/dev/null; wait "$VALGRIND" 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 300); do "$BINDIR/pg_isready" -q -h "$SERVER_DIR" -p "$PGPORT" && break; sleep 0.5; done
 
 total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
@@ -61,7 +62,7 @@ total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 run() {
     local before pid
     before=$(ls "$WORK/cg")
-    pid=$( (echo "SELECT pg_backend_pid();"; cat "$2") | psql -X -q -At -U "${3:-bench_ci}" -d "$1" 2>/dev/null | head -n 1)
+    pid=$( (echo "SELECT pg_backend_pid();"; cat "$2") | psql -X -q -At -U "${3:-bench_ci}" -d "$1" 2>/dev/null | sed -n 1p)
     # The backend writes its counts as it exits (the totals last); workers as they finish.
     for _ in $(seq 1 600); do
         grep -qE '^(summary|totals):' "$WORK/cg/cg.$pid" 2>/dev/null && break
