@@ -68,6 +68,25 @@ pub unsafe fn attribute<'a>(desc: pg_sys::TupleDesc, index: usize) -> &'a pg_sys
     attr
 }
 
+/// The 1-based number of the live attribute named `name` (of type `type_oid`, when given), if
+/// the descriptor has one; names are compared in place.
+///
+/// # Safety
+/// `desc` must be valid.
+pub unsafe fn attribute_number(desc: pg_sys::TupleDesc, name: &str, type_oid: Option<pg_sys::Oid>) -> Option<i32> {
+    // SAFETY: per the caller; every index is below the attribute count.
+    let natts = unsafe { (*desc).natts } as usize;
+    (0..natts)
+        .find(|&i| {
+            // SAFETY: as above.
+            let attr = unsafe { attribute(desc, i) };
+            // SAFETY: a NameData is NUL-terminated.
+            let attname = unsafe { std::ffi::CStr::from_ptr(attr.attname.data.as_ptr()) };
+            !attr.attisdropped && type_oid.is_none_or(|t| attr.atttypid == t) && attname.to_bytes() == name.as_bytes()
+        })
+        .map(|i| i as i32 + 1)
+}
+
 /// The table's primary key index (InvalidOid: none), a deferrable one not counted (as before
 /// PostgreSQL 18, which made that a choice).
 ///

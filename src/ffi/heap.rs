@@ -250,17 +250,8 @@ pub fn newest_row(
     };
     // SAFETY: the open table's descriptor.
     let desc = unsafe { (*rel).rd_att };
-    let attnum = |name: &str| {
-        // SAFETY: as above.
-        let natts = unsafe { (*desc).natts } as usize;
-        (0..natts)
-            .find(|&i| {
-                // SAFETY: `i` is below the attribute count.
-                let attr = unsafe { attribute(desc, i) };
-                !attr.attisdropped && cstr(attr.attname.data.as_ptr()).as_deref() == Some(name)
-            })
-            .map(|i| i as i32 + 1)
-    };
+    // SAFETY: as above.
+    let attnum = |name: &str| unsafe { super::compat::attribute_number(desc, name, None) };
     let columns = attnum(int8_column).zip(attnum(text_column));
     // SAFETY: a registered copy of the latest snapshot (unregistered below); a scan of the
     // index without keys, its tuples fetched into a slot of the table's own.

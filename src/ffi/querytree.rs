@@ -284,22 +284,12 @@ fn plan<'a, P>(node: *mut P) -> Option<&'a pg_sys::Plan> {
 /// MergeAppend's plans, or a SubqueryScan's subplan.
 fn seq_scan(node: *mut pg_sys::Plan) -> bool {
     let Some(p) = plan(node) else { return false };
-    let children: Vec<*mut pg_sys::Plan> = match tag(node) {
+    let children: Vec<*mut pg_sys::Node> = match tag(node) {
         T::T_SeqScan => return true,
-        T::T_Append => cast::<pg_sys::Append, _>(node)
-            .map(|a| nodes(a.appendplans))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| p.cast())
-            .collect(),
-        T::T_MergeAppend => cast::<pg_sys::MergeAppend, _>(node)
-            .map(|a| nodes(a.mergeplans))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| p.cast())
-            .collect(),
-        T::T_SubqueryScan => cast::<pg_sys::SubqueryScan, _>(node).map(|s| vec![s.subplan]).unwrap_or_default(),
+        T::T_Append => cast::<pg_sys::Append, _>(node).map_or_else(Vec::new, |a| nodes(a.appendplans)),
+        T::T_MergeAppend => cast::<pg_sys::MergeAppend, _>(node).map_or_else(Vec::new, |a| nodes(a.mergeplans)),
+        T::T_SubqueryScan => cast::<pg_sys::SubqueryScan, _>(node).map_or_else(Vec::new, |s| vec![s.subplan.cast()]),
         _ => Vec::new(),
     };
-    seq_scan(p.lefttree) || seq_scan(p.righttree) || children.into_iter().any(seq_scan)
+    seq_scan(p.lefttree) || seq_scan(p.righttree) || children.into_iter().any(|c| seq_scan(c.cast()))
 }

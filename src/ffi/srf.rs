@@ -52,19 +52,10 @@ fn text_rows(function: pg_sys::Oid, columns: &[&str]) -> Vec<Vec<Option<String>>
 
 /// The text columns of every tuple of a materialized result, which it ends.
 fn read(set: *mut pg_sys::Tuplestorestate, desc: pg_sys::TupleDesc, columns: &[&str]) -> Vec<Vec<Option<String>>> {
-    // SAFETY: the result's descriptor, read for its attribute names and types.
-    let natts = unsafe { (*desc).natts } as usize;
     let attnums: Vec<Option<i32>> = columns
         .iter()
-        .map(|name| {
-            (0..natts)
-                .position(|i| {
-                    // SAFETY: `i` is below the descriptor's attribute count.
-                    let attr = unsafe { super::compat::attribute(desc, i) };
-                    attr.atttypid == pg_sys::TEXTOID && cstr(attr.attname.data.as_ptr()).as_deref() == Some(*name)
-                })
-                .map(|i| i as i32 + 1)
-        })
+        // SAFETY: the result's descriptor.
+        .map(|name| unsafe { super::compat::attribute_number(desc, name, Some(pg_sys::TEXTOID)) })
         .collect();
     // SAFETY: a slot for the result's tuples (minimal tuples, as tuplestores hold them),
     // dropped below.

@@ -48,13 +48,9 @@ impl Row {
 
     /// The position of the column named `name`, if the query returns one.
     pub fn position(&self, name: &str) -> Option<usize> {
-        // SAFETY: the slot's descriptor is valid while the row is; names are compared in place.
-        unsafe {
-            let desc = (*self.slot).tts_tupleDescriptor;
-            (0..(*desc).natts as usize).find(|&i| {
-                std::ffi::CStr::from_ptr(attribute(desc, i).attname.data.as_ptr()).to_bytes() == name.as_bytes()
-            })
-        }
+        // SAFETY: the slot's descriptor is valid while the row is.
+        unsafe { super::compat::attribute_number((*self.slot).tts_tupleDescriptor, name, None) }
+            .map(|number| number as usize - 1)
     }
 
     pub fn int8(&self, column: usize) -> Option<i64> {
