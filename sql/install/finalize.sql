@@ -27,6 +27,10 @@ GRANT EXECUTE ON FUNCTION fence.row_history, fence.row_as_of, fence.changes_by, 
     fence.row_audit_status TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
+-- The fleet: set up by superusers only (no grant); its state and its evidence for auditors.
+GRANT EXECUTE ON FUNCTION fence.database_id() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION fence.fleet_status(), fence.verify_fleet() TO fence_auditor, fence_admin;
+
 -- Policy version 1: the defaults (enforce; medium risk and above need an approval).
 SELECT fence.set_policy('{}'::jsonb, 'installed with the extension');
 
@@ -44,6 +48,13 @@ SELECT pg_catalog.pg_extension_config_dump('fence.pending_denials_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.tracked_tables_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.row_changes_default', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.identity', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_roles', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_policies', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_approvals', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_exemptions', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_chain', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_databases', '');
 
 -- What \dx+ fence, \df+ fence.* and \dv fence.* show: one line per object.
 COMMENT ON FUNCTION fence.analyze IS
@@ -113,4 +124,24 @@ COMMENT ON FUNCTION fence.drop_row_partition IS 'Internal: drops one month''s pa
 COMMENT ON TABLE fence.tracked_tables IS 'Tables under row-level change audit, one row per tracking period';
 COMMENT ON TABLE fence.row_changes IS 'Every row change of the tracked tables, partitioned by month; sealed into the chain in blocks';
 COMMENT ON TABLE fence.row_changes_default IS 'Row changes of a month whose partition did not exist yet (normally empty)';
+COMMENT ON TABLE fence.identity IS 'This database''s fleet identity (fence.database_id()), made at CREATE EXTENSION and kept by dump and restore';
+COMMENT ON FUNCTION fence.database_id IS 'This database''s identity in the fleet: one uuid made at CREATE EXTENSION';
+COMMENT ON TABLE fence.fleet_roles IS 'What this database is in the fleet (control, target, publisher, evidence), since when';
+COMMENT ON TABLE fence.fleet_policies IS 'The control database''s policy versions as they travel to its targets (logical replication)';
+COMMENT ON TABLE fence.fleet_approvals IS 'The control database''s approvals as they travel to its targets (logical replication)';
+COMMENT ON TABLE fence.fleet_exemptions IS 'The control database''s exemptions as they travel to its targets (logical replication)';
+COMMENT ON TABLE fence.fleet_chain IS 'Chains as they travel to the evidence database, inserts only: a publishing target''s own, or every collected target''s';
+COMMENT ON TABLE fence.fleet_databases IS 'The databases whose chains travel to the evidence database';
+COMMENT ON FUNCTION fence.fleet_share IS 'Trigger (control database): each approval, exemption and policy version made here goes to the fleet_* tables';
+COMMENT ON FUNCTION fence.fleet_receive IS 'Trigger (target, apply worker): each grant received from the control database becomes this database''s own';
+COMMENT ON FUNCTION fence.fleet_copy_evidence IS 'Trigger (publishing target): each event appended to the chain is copied to fence.fleet_chain';
+COMMENT ON FUNCTION fence.fleet_ddl IS 'Internal: the fleet''s set-up statements, names and connection strings quoted';
+COMMENT ON FUNCTION fence.fleet_arrived IS 'Internal: a grant received from the control database becomes this database''s own, recorded in the chain';
+COMMENT ON FUNCTION fence.fleet_status IS
+    'fence_auditor: this database''s fleet roles and identity, each fence subscription (connected, last contact, policy version received) and slot (subscriber connected, WAL kept)';
+COMMENT ON FUNCTION fence.serve_fleet IS 'Superuser: this database becomes the fleet''s control database (its approvals, exemptions and policy reach every target); returns the publication';
+COMMENT ON FUNCTION fence.join_fleet IS 'Superuser: this database follows the control database the connection string names; returns the subscription';
+COMMENT ON FUNCTION fence.publish_evidence IS 'Superuser: this database''s chain travels (inserts only) to evidence databases that collect it; returns the publication';
+COMMENT ON FUNCTION fence.collect_evidence IS 'Superuser: this evidence database receives the chain of the target the connection string names; returns the subscription';
+COMMENT ON FUNCTION fence.verify_fleet IS 'fence_auditor: every chain collected in this evidence database recomputed: one row per database, ok, events checked, first bad seq and why, head hash';
 COMMENT ON VIEW fence.row_changes_export IS 'fence_auditor: every row change with its hashed fields, hash and key hashes (CSV export for fence verify-rows)';

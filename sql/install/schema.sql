@@ -36,7 +36,11 @@ CREATE TABLE fence.policy_versions (
     created_by text NOT NULL,
     note text,
     document jsonb NOT NULL,
-    document_hash text NOT NULL
+    document_hash text NOT NULL,
+    -- A version received from the fleet's control database (see fleet.sql): its identity
+    -- and its version number there.
+    origin uuid,
+    origin_version integer
 );
 
 -- Approvals (and rejections) of exact migration content.
@@ -59,7 +63,11 @@ CREATE TABLE fence.approvals (
     created_at timestamptz NOT NULL,
     revoked_at timestamptz,
     revoked_by text,
-    revoke_reason text
+    revoke_reason text,
+    -- An approval received from the fleet's control database: its identity and the
+    -- approval's id there (ids made here and there never mix: id is always this database's).
+    origin uuid,
+    origin_id bigint
 );
 CREATE INDEX approvals_content_hash_idx ON fence.approvals (content_hash);
 
@@ -81,7 +89,12 @@ CREATE TABLE fence.exemptions (
     policy_version integer NOT NULL REFERENCES fence.policy_versions (version),
     revoked_at timestamptz,
     revoked_by text,
-    revoke_reason text
+    revoke_reason text,
+    -- The databases (names or fence.database_id() values) the exemption applies in; NULL: all.
+    databases text[],
+    -- An exemption received from the fleet's control database: its identity and the id there.
+    origin uuid,
+    origin_id bigint
 );
 CREATE INDEX exemptions_target_idx ON fence.exemptions (scope, target);
 

@@ -12,8 +12,9 @@ fn exempt(
     reason: &str,
     expires_at: TimestampWithTimeZone,
     finding: default!(Option<&str>, "NULL"),
+    databases: default!(Option<Vec<String>>, "NULL"),
 ) -> i64 {
-    exemptions::exempt(scope, target, reason, expires_at, finding)
+    exemptions::exempt(scope, target, reason, expires_at, finding, databases)
 }
 
 /// Revokes an exemption before it expires.

@@ -5,5 +5,6 @@
 mod analyze;
 mod chain;
 mod exemptions;
+mod fleet;
 mod governance;
 mod rows;

@@ -8,7 +8,7 @@ use fence_core::row_verify::ChainRowEvents;
 use fence_core::state_verify::{ApprovalRow, ChainState, ExemptionRow, PolicyRow};
 use serde_json::Value;
 
-use crate::db::{self, exemptions_bound, owner::as_owner, queries, Row};
+use crate::db::{self, exemptions_bound, owner::as_owner, queries, Arg, Row};
 
 /// A row of the chain table, read by the event's field names.
 struct ChainRow<'a, 'r>(&'a Row<'r>);
@@ -31,27 +31,41 @@ impl FieldSource for ChainRow<'_, '_> {
 /// still reaches it unchanged. Also returns the row seals and retentions it holds, and what
 /// it says of the governance state.
 pub fn chain(anchor: Option<Anchor>) -> (Verification, ChainRowEvents, ChainState) {
-    let mut verifier = Verifier::with_anchor(anchor);
     let mut row_events = ChainRowEvents::default();
     let mut state = ChainState::default();
-    as_owner(|| {
-        db::cursor(queries::CHAIN_ROWS, |row| {
-            let event = match AuditEvent::read(&ChainRow(row)) {
-                Ok(event) => event,
-                Err(reason) => {
-                    verifier.unreadable(reason);
-                    return false;
-                }
-            };
-            if !verifier.check(&event, &row.text("prev_hash"), &row.text("event_hash")) {
-                return false;
-            }
+    let verification = as_owner(|| {
+        events(queries::CHAIN_ROWS, &[], anchor, |event| {
             row_events.observe(event.seq, &event.kind, &event.details);
-            state.observe(&event);
-            true
+            state.observe(event);
         })
     });
-    (verifier.finish(), row_events, state)
+    (verification, row_events, state)
+}
+
+/// Verifies the chain of events a query returns (in the columns of chain_rows.sql, in seq
+/// order), reading it in batches; `observe` sees each event that verified.
+pub fn events(
+    query: &'static str,
+    args: &[Arg<'_>],
+    anchor: Option<Anchor>,
+    mut observe: impl FnMut(&AuditEvent),
+) -> Verification {
+    let mut verifier = Verifier::with_anchor(anchor);
+    db::cursor(query, args, |row| {
+        let event = match AuditEvent::read(&ChainRow(row)) {
+            Ok(event) => event,
+            Err(reason) => {
+                verifier.unreadable(reason);
+                return false;
+            }
+        };
+        if !verifier.check(&event, &row.text("prev_hash"), &row.text("event_hash")) {
+            return false;
+        }
+        observe(&event);
+        true
+    });
+    verifier.finish()
 }
 
 /// The first disagreement between the governance tables (approvals, exemptions, policy
@@ -89,6 +103,7 @@ pub fn state(state: &ChainState) -> Option<String> {
                     expires_us: text("expires_us").and_then(|t| t.parse().ok()).unwrap_or_default(),
                     relid: text("relid").and_then(|t| t.parse().ok()),
                     statement_hashes: list(text("statement_hashes")),
+                    databases: list(text("databases")),
                 }),
                 _ => {
                     let document: Value = text("b").and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null);

@@ -23,6 +23,13 @@ pub fn exemptions_bound() -> bool {
     relcache::fence_column_exists("exemptions", "statement_hashes")
 }
 
+/// Whether fence's tables carry the fleet's columns (0.4.0: where a grant came from, which
+/// databases an exemption applies in); before `ALTER EXTENSION fence UPDATE` a newer library
+/// writes the old columns only and has no fleet.
+pub fn fleet_ready() -> bool {
+    relcache::fence_column_exists("approvals", "origin")
+}
+
 /// A query argument (`$n`).
 pub type Arg<'a> = DatumWithOid<'a>;
 
@@ -105,9 +112,9 @@ pub fn execute(query: &'static str, args: &[Arg<'_>]) {
 
 /// Reads a query's rows in batches through a cursor (a result too large to hold at once),
 /// until `each` returns false.
-pub fn cursor(query: &'static str, mut each: impl FnMut(&Row) -> bool) {
+pub fn cursor(query: &'static str, args: &[Arg<'_>], mut each: impl FnMut(&Row) -> bool) {
     Spi::connect(|client| {
-        let mut cursor = client.open_cursor(query, &[]);
+        let mut cursor = client.open_cursor(query, args);
         loop {
             let batch = cursor.fetch(1000).unwrap_or_else(|e| failed(e));
             if batch.is_empty() {

@@ -20,6 +20,7 @@ pub mod parser;
 pub mod parsetree;
 pub mod querytree;
 pub mod relcache;
+pub mod replication;
 pub mod rowguard;
 pub mod scanner;
 pub mod security;

@@ -55,13 +55,7 @@ pub fn approve(sql: &str, approval: &Grant) -> String {
         .into_iter()
         .map(|row| json!({"stmt_no": row.0, "command_tag": row.2, "relation": row.3, "lock_mode": row.4, "risk": row.7, "findings": (row.9).0}))
         .collect();
-    let highest = analysis
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["risk"].as_str()?.parse::<Risk>().ok())
-        .max()
-        .unwrap_or_default();
+    let highest = highest_risk(&analysis);
     // The content's statements, then those its code runs: what the approver read as code.
     let hashes = sqltext::covered_hashes(&content, sql);
     let (approved_by, approved_as) = (security::session_role(), security::executing_role());
@@ -124,6 +118,17 @@ pub fn approve(sql: &str, approval: &Grant) -> String {
     content.content_hash
 }
 
+/// The highest risk of an approval's recorded analysis.
+pub fn highest_risk(analysis: &Value) -> Risk {
+    analysis
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["risk"].as_str()?.parse::<Risk>().ok())
+        .max()
+        .unwrap_or_default()
+}
+
 /// Revokes the caller's own approvals of a content hash; returns how many were revoked.
 pub fn revoke(content_hash: &str, reason: &str) -> i64 {
     if reason.trim().is_empty() {
@@ -131,10 +136,11 @@ pub fn revoke(content_hash: &str, reason: &str) -> i64 {
     }
     let by = security::session_role();
     let args = [content_hash.into(), (&*by).into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()];
-    let ids = as_owner(|| db::write(queries::REVOKE_APPROVAL, &args, |row| row.get::<i64>("id").unwrap_or_default()));
+    let query = if db::fleet_ready() { queries::REVOKE_APPROVAL } else { queries::REVOKE_APPROVAL_UNBOUND };
+    let ids = as_owner(|| db::write(query, &args, |row| row.get::<i64>("id").unwrap_or_default()));
     if ids.is_empty() {
-        errors::not_found(format!("{by} has no active approval of {content_hash}"))
-            .hint("SELECT content_hash, approved_by FROM fence.approvals WHERE revoked_at IS NULL;")
+        errors::not_found(format!("{by} has no active approval of {content_hash} made in this database"))
+            .hint("SELECT content_hash, approved_by, origin FROM fence.approvals WHERE revoked_at IS NULL; an approval with an origin came from the fleet's control database and is revoked there.")
             .raise();
     }
     policy::record_event("approval_revoked", None, Some(content_hash), json!({"approval_ids": ids, "reason": reason}));

@@ -97,7 +97,13 @@ pub fn exempt(
     reason: &str,
     expires_at: TimestampWithTimeZone,
     finding: Option<&str>,
+    databases: Option<Vec<String>>,
 ) -> i64 {
+    if databases.as_ref().is_some_and(|names| names.is_empty() || names.iter().any(|n| n.trim().is_empty())) {
+        errors::invalid_parameter("databases must name at least one database, and no empty name")
+            .hint("Leave databases out (NULL) for an exemption that applies in every database of the fleet.")
+            .raise();
+    }
     if reason.trim().is_empty() {
         errors::invalid_parameter("an exemption needs a written reason").raise();
     }
@@ -135,7 +141,10 @@ pub fn exempt(
         let query = if exemptions_bound() {
             details["relid"] = json!(relid.map(|oid| oid.to_u32()));
             details["statement_hashes"] = json!(statement_hashes);
-            args.extend([relid.into(), statement_hashes.into()]);
+            if databases.is_some() {
+                details["databases"] = json!(databases);
+            }
+            args.extend([relid.into(), statement_hashes.into(), databases.into()]);
             queries::INSERT_EXEMPTION
         } else {
             queries::INSERT_EXEMPTION_UNBOUND
@@ -166,9 +175,12 @@ pub fn revoke(id: i64, reason: &str) -> bool {
     }
     let by = security::session_role();
     let args = [id.into(), (&*by).into(), xact::timestamptz(xact::now_unix_us()).into(), reason.into()];
-    let revoked = as_owner(|| db::write(queries::REVOKE_EXEMPTION, &args, |_| ()));
+    let query = if db::fleet_ready() { queries::REVOKE_EXEMPTION } else { queries::REVOKE_EXEMPTION_UNBOUND };
+    let revoked = as_owner(|| db::write(query, &args, |_| ()));
     if revoked.is_empty() {
-        errors::not_found(format!("there is no active exemption {id}")).raise();
+        errors::not_found(format!("there is no active exemption {id} made in this database"))
+            .hint("SELECT id, scope, target, origin FROM fence.exemptions WHERE revoked_at IS NULL; an exemption with an origin came from the fleet's control database and is revoked there.")
+            .raise();
     }
     policy::record_event("exemption_revoked", None, None, json!({"exemption_id": id, "reason": reason}));
     true

@@ -96,43 +96,79 @@ pub fn record_event(kind: &'static str, relation: Option<&str>, content_hash: Op
     });
 }
 
-/// Validates and installs a new policy version; returns the version number.
-pub fn set(document: &Value, note: Option<&str>) -> i32 {
-    let full = match Policy::parse(document) {
+/// Where a policy version came from when it was received from the fleet's control database.
+pub struct Origin<'a> {
+    /// The control database's `fence.database_id()`.
+    pub database_id: &'a str,
+    /// Its version number there.
+    pub version: i32,
+}
+
+/// Validates a policy document and fills in its defaults.
+fn validated(document: &Value) -> Value {
+    match Policy::parse(document) {
         Ok((_, full)) => full,
         Err(e) => errors::invalid_parameter(format!("invalid policy: {e}"))
             .hint("Keys: mode, approval_threshold, approvals_required, unknown, separation_of_duties, exemption_max_duration, max_lock_timeout, statement_timeout_required, approver_roles, warn_roles, automation, lock_queue, lock_queue_max_age.")
             .raise(),
-    };
-    let hash = document_hash(&full);
-    let by = security::session_role();
+    }
+}
+
+/// Validates and installs a new policy version; returns the version number. A database that
+/// follows the fleet's policy takes it from its control database only.
+pub fn set(document: &Value, note: Option<&str>) -> i32 {
+    let full = validated(document);
+    if !in_extension_script() && crate::fleet::has_role("target") {
+        errors::forbidden("this database follows the fleet's policy: it is set on the control database")
+            .detail("fence.join_fleet() subscribed this database to a control database; each policy version set there becomes this database's policy")
+            .hint("Run fence.set_policy() on the control database (SELECT * FROM fence.fleet_status() shows the subscription).")
+            .raise();
+    }
+    store(&full, &security::session_role(), note, None)
+}
+
+/// A policy version received from the fleet's control database becomes the policy in force;
+/// returns the version number here.
+pub fn receive(document: &Value, created_by: &str, note: Option<&str>, origin: &Origin) -> i32 {
+    store(&validated(document), created_by, note, Some(origin))
+}
+
+fn store(full: &Value, by: &str, note: Option<&str>, origin: Option<&Origin>) -> i32 {
+    let hash = document_hash(full);
     as_owner(|| {
         // fence's own lock (serializing policy versions): neither gated nor recorded as DDL.
         session::internal(|| db::execute(queries::LOCK_POLICY, &[]));
-        let args = [
+        let mut args = vec![
             xact::timestamptz(xact::now_unix_us()).into(),
-            (&*by).into(),
+            by.into(),
             note.into(),
             JsonB(full.clone()).into(),
             hash.as_str().into(),
         ];
-        let version = db::write(queries::INSERT_POLICY, &args, |row| row.get::<i32>("version"))
-            .into_iter()
-            .next()
-            .flatten()
-            .unwrap_or_default();
+        let query = if db::fleet_ready() {
+            args.extend([origin.map(|o| o.database_id).into(), origin.map(|o| o.version).into()]);
+            queries::INSERT_POLICY
+        } else {
+            queries::INSERT_POLICY_UNBOUND
+        };
+        let version =
+            db::write(query, &args, |row| row.get::<i32>("version")).into_iter().next().flatten().unwrap_or_default();
         forget_policy();
         // Version 1 comes with CREATE EXTENSION (the defaults) and is not a chain event: a
         // restore creates it again, then loads the dumped chain (see finalize.sql).
         if in_extension_script() {
             return version;
         }
+        let mut details = json!({"document": full, "note": note});
+        if let Some(origin) = origin {
+            details["fleet"] = json!({"origin": origin.database_id, "version": origin.version, "created_by": by});
+        }
         events::record(
             AuditEvent {
                 kind: "policy".into(),
                 policy_version: Some(i64::from(version)),
                 policy_hash: Some(hash.clone()),
-                details: json!({"document": full, "note": note}),
+                details,
                 ..Default::default()
             },
             false,

@@ -33,6 +33,8 @@ pub struct ExemptionRow {
     pub expires_us: i64,
     pub relid: Option<u32>,
     pub statement_hashes: Option<Vec<String>>,
+    /// The databases it applies in (NULL: all).
+    pub databases: Option<Vec<String>>,
     pub revoked: bool,
 }
 
@@ -73,7 +75,11 @@ impl ChainState {
                     let facts = (
                         event.seq,
                         details.get("statement_hashes").cloned().unwrap_or(Value::Null),
-                        event.session_role.clone(),
+                        // Received from the fleet's control database: the approver there.
+                        details
+                            .get("approved_by")
+                            .and_then(Value::as_str)
+                            .map_or_else(|| event.session_role.clone(), str::to_string),
                         event.content_hash.clone(),
                         event.decision.clone(),
                     );
@@ -144,6 +150,12 @@ impl ChainState {
                 .map(|a| a.iter().filter_map(|h| h.as_str().map(str::to_string)).collect());
             same &= chained == row.statement_hashes;
         }
+        // Scoped to databases since 0.4.0: the chain carries the list when there is one.
+        let chained_databases: Option<Vec<String>> = details
+            .get("databases")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect());
+        same &= chained_databases == row.databases;
         if !same {
             return Some(format!("{what} differs from its exemption event (seq {seq}): altered after it was recorded"));
         }
@@ -294,5 +306,43 @@ mod tests {
         assert!(state.verify(&[], &[], &[defaults.clone(), rehashed], "sha256:d").unwrap().contains("altered"));
         // The defaults edited.
         assert!(state.verify(&[], &[], &[row(1, "sha256:x", "sha256:x")], "sha256:d").unwrap().contains("defaults"));
+    }
+
+    #[test]
+    fn a_fleet_approval_names_the_control_databases_approver() {
+        // Written by the apply worker (session role "replicator"), approved by "lead" there.
+        let mut state = ChainState::default();
+        let mut arrival =
+            event(4, "approval", json!({"approval_id": 1, "statement_hashes": ["sha256:s"], "approved_by": "lead"}));
+        arrival.session_role = "replicator".into();
+        state.observe(&arrival);
+        assert_eq!(state.verify(&[approval(false)], &[], &[], "d"), None);
+        let mut renamed = approval(false);
+        renamed.approved_by = "mallory".into();
+        assert!(state.verify(&[renamed], &[], &[], "d").unwrap().contains("altered"));
+    }
+
+    #[test]
+    fn an_exemptions_databases_must_match_its_event() {
+        let mut state = ChainState::default();
+        let details = json!({"exemption_id": 5, "scope": "rule", "target": "r", "reason": "why", "finding": null,
+                             "expires_us": 10, "databases": ["tenant_b"]});
+        state.observe(&event(6, "exemption", details));
+        let row = |databases: Option<Vec<String>>| ExemptionRow {
+            id: 5,
+            scope: "rule".into(),
+            target: "r".into(),
+            reason: "why".into(),
+            finding: None,
+            expires_us: 10,
+            relid: None,
+            statement_hashes: None,
+            databases,
+            revoked: false,
+        };
+        assert_eq!(state.verify(&[], &[row(Some(vec!["tenant_b".into()]))], &[], "d"), None);
+        // Widened to every database after it was granted.
+        assert!(state.verify(&[], &[row(None)], &[], "d").unwrap().contains("altered"));
+        assert!(state.verify(&[], &[row(Some(vec!["tenant_c".into()]))], &[], "d").unwrap().contains("altered"));
     }
 }

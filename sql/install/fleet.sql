@@ -1,0 +1,264 @@
+-- fence: the fleet. One control database holds the approvals, exemptions and policy of many
+-- target databases; each target's chain reaches one evidence database. Both directions are
+-- PostgreSQL's logical replication of the fleet_* tables below (no process of fence's own):
+--
+--   control: fence.approvals / exemptions / policy_versions --(fleet_share)--> fleet_approvals,
+--            fleet_exemptions, fleet_policies --(publication fence_fleet)--> every target
+--   target:  fleet_* --(fleet_receive, in the apply worker)--> its own approvals, exemptions
+--            and policy versions, each arrival a chain event
+--   target:  fence.audit_chain --(fleet_evidence)--> fleet_chain, fleet_databases
+--            --(publication fence_evidence, inserts only)--> the evidence database
+--
+-- Set up with fence.serve_fleet(), fence.join_fleet(), fence.publish_evidence() and
+-- fence.collect_evidence(); watched with fence.fleet_status(); checked with fence.verify_fleet().
+
+-- This database's identity, made at CREATE EXTENSION. A restore of a dump keeps the dumped
+-- one: the oldest row is the identity (CREATE EXTENSION in the restore adds a newer row, then
+-- the dumped row is loaded).
+CREATE TABLE fence.identity (
+    database_id uuid NOT NULL PRIMARY KEY,
+    created_at timestamptz NOT NULL
+);
+INSERT INTO fence.identity VALUES (pg_catalog.gen_random_uuid(), pg_catalog.clock_timestamp());
+
+CREATE FUNCTION fence.database_id() RETURNS uuid
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN (SELECT database_id FROM fence.identity ORDER BY created_at, database_id LIMIT 1);
+
+-- What this database is in the fleet (none, or several of: control, target, publisher,
+-- evidence), since when.
+CREATE TABLE fence.fleet_roles (
+    role text PRIMARY KEY CHECK (role IN ('control', 'target', 'publisher', 'evidence')),
+    since timestamptz NOT NULL
+);
+
+-- The control database's grants as they travel (origin = the control's database_id, id and
+-- version = theirs there). Written on the control by fleet_share, on a target only by the
+-- subscription's apply worker.
+CREATE TABLE fence.fleet_policies (
+    origin uuid NOT NULL,
+    version integer NOT NULL,
+    created_at timestamptz NOT NULL,
+    created_by text NOT NULL,
+    note text,
+    document jsonb NOT NULL,
+    document_hash text NOT NULL,
+    PRIMARY KEY (origin, version)
+);
+
+CREATE TABLE fence.fleet_approvals (
+    origin uuid NOT NULL,
+    id bigint NOT NULL,
+    content_hash text NOT NULL,
+    statement_hashes text[] NOT NULL,
+    content text NOT NULL,
+    decision text NOT NULL,
+    approved_by text NOT NULL,
+    approved_as text NOT NULL,
+    note text,
+    source text,
+    repository text,
+    pull_request text,
+    commit_sha text,
+    external_approver text,
+    analysis jsonb NOT NULL,
+    policy_version integer NOT NULL,
+    created_at timestamptz NOT NULL,
+    revoked_at timestamptz,
+    revoked_by text,
+    revoke_reason text,
+    PRIMARY KEY (origin, id)
+);
+
+CREATE TABLE fence.fleet_exemptions (
+    origin uuid NOT NULL,
+    id bigint NOT NULL,
+    scope text NOT NULL,
+    target text NOT NULL,
+    reason text NOT NULL,
+    finding text,
+    statement_hashes text[],
+    databases text[],
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    policy_version integer NOT NULL,
+    revoked_at timestamptz,
+    revoked_by text,
+    revoke_reason text,
+    PRIMARY KEY (origin, id)
+);
+
+-- Chains as they travel to the evidence database: a publishing target's own events (copied
+-- by fleet_evidence), and on the evidence database every collected target's. Inserts only:
+-- a later UPDATE or DELETE on the target is never copied over the central record.
+CREATE TABLE fence.fleet_chain (
+    database_id uuid NOT NULL,
+    seq bigint NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    kind text NOT NULL,
+    session_role text NOT NULL,
+    executing_role text NOT NULL,
+    txid bigint,
+    command_tag text,
+    relation text,
+    statement text,
+    statement_hash text,
+    content_hash text,
+    decision text,
+    reason text,
+    risk text,
+    policy_version integer,
+    policy_hash text,
+    details jsonb NOT NULL,
+    prev_hash text NOT NULL,
+    event_hash text NOT NULL,
+    PRIMARY KEY (database_id, seq)
+);
+
+-- The databases whose chains travel: one row per publishing target, as it published.
+CREATE TABLE fence.fleet_databases (
+    database_id uuid PRIMARY KEY,
+    database_name text NOT NULL,
+    system_identifier text NOT NULL,
+    published_at timestamptz NOT NULL
+);
+
+CREATE UNIQUE INDEX approvals_origin_idx ON fence.approvals (origin, origin_id) WHERE origin IS NOT NULL;
+CREATE UNIQUE INDEX exemptions_origin_idx ON fence.exemptions (origin, origin_id) WHERE origin IS NOT NULL;
+CREATE UNIQUE INDEX policy_versions_origin_idx ON fence.policy_versions (origin, origin_version) WHERE origin IS NOT NULL;
+
+-- On the control database: every approval, exemption and policy version made here (and each
+-- revocation) also goes into the fleet_* table its targets receive. Elsewhere: nothing.
+CREATE FUNCTION fence.fleet_share() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    travelling jsonb;
+BEGIN
+    IF NEW.origin IS NOT NULL OR NOT EXISTS (SELECT 1 FROM fence.fleet_roles WHERE role = 'control') THEN
+        RETURN NULL;
+    END IF;
+    travelling := to_jsonb(NEW) || jsonb_build_object('origin', fence.database_id());
+    IF TG_TABLE_NAME = 'approvals' THEN
+        INSERT INTO fence.fleet_approvals SELECT * FROM jsonb_populate_record(NULL::fence.fleet_approvals, travelling)
+        ON CONFLICT (origin, id) DO UPDATE
+        SET revoked_at = EXCLUDED.revoked_at, revoked_by = EXCLUDED.revoked_by, revoke_reason = EXCLUDED.revoke_reason;
+    ELSIF TG_TABLE_NAME = 'exemptions' THEN
+        INSERT INTO fence.fleet_exemptions SELECT * FROM jsonb_populate_record(NULL::fence.fleet_exemptions, travelling)
+        ON CONFLICT (origin, id) DO UPDATE
+        SET revoked_at = EXCLUDED.revoked_at, revoked_by = EXCLUDED.revoked_by, revoke_reason = EXCLUDED.revoke_reason;
+    ELSE
+        INSERT INTO fence.fleet_policies SELECT * FROM jsonb_populate_record(NULL::fence.fleet_policies, travelling)
+        ON CONFLICT (origin, version) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fleet_share AFTER INSERT OR UPDATE ON fence.approvals
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_share();
+CREATE TRIGGER fleet_share AFTER INSERT OR UPDATE ON fence.exemptions
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_share();
+CREATE TRIGGER fleet_share AFTER INSERT ON fence.policy_versions
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_share();
+
+-- On a target: what the subscription's apply worker writes into a fleet_* table becomes this
+-- database's own grant (fence.fleet_arrived), recorded in its chain. Only the apply worker's
+-- rows (and not in a restore, which loads both tables as they were dumped).
+CREATE FUNCTION fence.fleet_receive() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.origin IS DISTINCT FROM fence.database_id()
+       AND (SELECT backend_type FROM pg_stat_activity WHERE pid = pg_backend_pid()) LIKE 'logical replication%' THEN
+        PERFORM fence.fleet_arrived(TG_TABLE_NAME, to_jsonb(NEW));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fleet_receive AFTER INSERT OR UPDATE ON fence.fleet_policies
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_receive();
+CREATE TRIGGER fleet_receive AFTER INSERT OR UPDATE ON fence.fleet_approvals
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_receive();
+CREATE TRIGGER fleet_receive AFTER INSERT OR UPDATE ON fence.fleet_exemptions
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_receive();
+-- The apply worker runs with session_replication_role = replica.
+ALTER TABLE fence.fleet_policies ENABLE ALWAYS TRIGGER fleet_receive;
+ALTER TABLE fence.fleet_approvals ENABLE ALWAYS TRIGGER fleet_receive;
+ALTER TABLE fence.fleet_exemptions ENABLE ALWAYS TRIGGER fleet_receive;
+
+-- On a publishing target: each append to the chain is copied to fleet_chain, in the same
+-- transaction. Off until fence.publish_evidence() (and after a restore: publish again). A seq
+-- copied already (the chain's tail was cut here and is being written again) is not copied
+-- again: the evidence database keeps the first, and the cut shows against its head.
+CREATE FUNCTION fence.fleet_copy_evidence() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO fence.fleet_chain SELECT fence.database_id(), a.* FROM appended a
+    ON CONFLICT (database_id, seq) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fleet_evidence AFTER INSERT ON fence.audit_chain REFERENCING NEW TABLE AS appended
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.fleet_copy_evidence();
+ALTER TABLE fence.audit_chain DISABLE TRIGGER fleet_evidence;
+
+-- The fleet as this database sees it: one row per role it has, per subscription or slot.
+CREATE FUNCTION fence.fleet_status(
+    OUT role text, OUT name text, OUT active boolean, OUT lag_bytes numeric,
+    OUT last_contact timestamptz, OUT policy_version_received integer, OUT detail text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'database', fence.database_id()::text, true, NULL::numeric, NULL::timestamptz,
+           (SELECT max(origin_version) FROM fence.policy_versions WHERE origin IS NOT NULL),
+           coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role) FROM fence.fleet_roles r), 'standalone')
+    UNION ALL
+    -- Subscriptions: a target's to the control, the evidence database's to each target.
+    SELECT CASE WHEN s.subname = 'fence_fleet' THEN 'target' ELSE 'evidence' END, s.subname::text,
+           s.subenabled AND st.pid IS NOT NULL,
+           NULL, st.last_msg_receipt_time,
+           CASE WHEN s.subname = 'fence_fleet'
+                THEN (SELECT max(version) FROM fence.fleet_policies) END,
+           CASE WHEN NOT s.subenabled THEN 'disabled'
+                WHEN st.pid IS NULL THEN 'not connected (the worker retries; see the server log)'
+                ELSE 'receiving, up to ' || coalesce(st.latest_end_lsn::text, 'nothing yet') END
+    FROM pg_subscription s
+    LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+    WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND (s.subname = 'fence_fleet' OR s.subname LIKE 'fence\_evidence\_%')
+    UNION ALL
+    -- Slots: the control's for each target, a publishing target's for the evidence database.
+    SELECT CASE WHEN l.slot_name LIKE 'fence\_fleet\_%' THEN 'control' ELSE 'publisher' END, l.slot_name::text,
+           l.active,
+           CASE WHEN NOT pg_is_in_recovery() THEN pg_wal_lsn_diff(pg_current_wal_lsn(), l.confirmed_flush_lsn) END,
+           NULL, NULL,
+           CASE WHEN l.active THEN 'subscriber connected' ELSE 'subscriber away: WAL is kept for it' END
+    FROM pg_replication_slots l
+    WHERE l.database = current_database()
+      AND (l.slot_name LIKE 'fence\_fleet\_%' OR l.slot_name LIKE 'fence\_evidence\_%')
+$$;
+
+REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence() FROM PUBLIC;
+
+-- The fleet's set-up statements, their names and connection strings quoted (run by fence's
+-- set-up functions, as a superuser): a publication of the grants (control) or of the chain
+-- (publishing target, inserts only), the copy of the chain into fleet_chain, and a
+-- subscription to a slot the set-up function creates itself (CREATE SUBSCRIPTION creates one
+-- only outside a transaction block).
+CREATE FUNCTION fence.fleet_ddl(step text, name text, conninfo text, slot text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    CASE step
+    WHEN 'publish_grants' THEN
+        CREATE PUBLICATION fence_fleet FOR TABLE fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions
+            WITH (publish = 'insert, update');
+    WHEN 'publish_evidence' THEN
+        CREATE PUBLICATION fence_evidence FOR TABLE fence.fleet_chain, fence.fleet_databases
+            WITH (publish = 'insert');
+    WHEN 'copy_evidence' THEN
+        ALTER TABLE fence.audit_chain ENABLE ALWAYS TRIGGER fleet_evidence;
+    WHEN 'subscribe' THEN
+        EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %I WITH (create_slot = false, slot_name = %L)',
+                       name, conninfo, CASE WHEN name = 'fence_fleet' THEN 'fence_fleet' ELSE 'fence_evidence' END, slot);
+    END CASE;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION fence.fleet_ddl(text, text, text, text) FROM PUBLIC;

@@ -1,0 +1,159 @@
+//! Setting up the fleet, one function per end: `serve_fleet()` on the control database,
+//! `join_fleet()` on each target, `publish_evidence()` on each target and `collect_evidence()`
+//! on the evidence database. Each needs a superuser (PostgreSQL's rule for subscriptions and
+//! for what a publication exposes), is recorded in the chain, and can be repeated.
+
+use serde_json::{json, Value};
+
+use crate::db::owner::as_owner;
+use crate::db::{self, queries, Arg};
+use crate::errors;
+use crate::ffi::{replication, security};
+use crate::governance::policy;
+use crate::session;
+
+/// The control database's publication and the one a target's evidence travels in.
+const GRANTS: &str = "fence_fleet";
+const EVIDENCE: &str = "fence_evidence";
+
+/// What a set-up needs of this server.
+struct Server {
+    wal_level: String,
+    database_id: String,
+    publication_exists: bool,
+    subscription_exists: bool,
+}
+
+fn server(function: &str, name: &str) -> Server {
+    if !security::superuser_session() {
+        errors::forbidden(format!("{function} needs a superuser"))
+            .detail("It creates a publication or subscription, which PostgreSQL lets only a superuser own for tables of every role.")
+            .raise();
+    }
+    if !db::fleet_ready() {
+        errors::prerequisite("fence's tables predate the fleet").hint("ALTER EXTENSION fence UPDATE;").raise();
+    }
+    let row = as_owner(|| {
+        db::select_first(queries::FLEET_PREREQUISITES, &[name.into()], |row| Server {
+            wal_level: row.text("wal_level"),
+            database_id: row.text("database_id"),
+            publication_exists: row.get::<bool>("publication_exists") == Some(true),
+            subscription_exists: row.get::<bool>("subscription_exists") == Some(true),
+        })
+    });
+    row.unwrap_or_else(|| errors::not_installed().raise())
+}
+
+/// A publisher's WAL must carry what logical decoding reads.
+fn require_logical(server: &Server, function: &str) {
+    if server.wal_level != "logical" {
+        errors::prerequisite(format!("{function} needs wal_level = logical (it is {})", server.wal_level))
+            .hint("ALTER SYSTEM SET wal_level = logical; then restart the server.")
+            .raise();
+    }
+}
+
+/// Runs one of the set-up statements of `fence.fleet_ddl` (fence's own DDL: not gated).
+fn ddl(step: &str, name: Option<&str>, conninfo: Option<&str>, slot: Option<&str>) {
+    let args: [Arg; 4] = [step.into(), name.into(), conninfo.into(), slot.into()];
+    session::internal(|| db::execute(queries::FLEET_DDL, &args));
+}
+
+fn take_role(role: &str) {
+    as_owner(|| db::execute(queries::FLEET_TAKE_ROLE, &[role.into()]));
+}
+
+fn record(details: Value) {
+    policy::record_event("fleet", None, None, details);
+}
+
+/// This database becomes the fleet's control database: what is approved, exempted or set as
+/// policy here from now on (and the policy in force, every approval and exemption made here so
+/// far) reaches each target. Returns the publication's name.
+pub fn serve() -> String {
+    let server = server("fence.serve_fleet()", GRANTS);
+    require_logical(&server, "fence.serve_fleet()");
+    if !server.publication_exists {
+        ddl("publish_grants", None, None, None);
+    }
+    take_role("control");
+    let shared = as_owner(|| {
+        db::write(
+            queries::FLEET_SHARE_EXISTING,
+            &[],
+            |row| json!({"policies": row.get::<i64>("policies"), "approvals": row.get::<i64>("approvals"), "exemptions": row.get::<i64>("exemptions")}),
+        )
+    });
+    record(
+        json!({"action": "serve", "publication": GRANTS, "database_id": server.database_id, "shared": shared.first()}),
+    );
+    GRANTS.to_string()
+}
+
+/// This database follows the control database `conninfo` names: its approvals, exemptions
+/// (those that apply here) and policy versions become this database's as they arrive.
+/// Returns the subscription's name.
+pub fn join(conninfo: &str) -> String {
+    let server = server("fence.join_fleet()", GRANTS);
+    if server.subscription_exists {
+        errors::prerequisite("this database is already subscribed to a control database (subscription fence_fleet)")
+            .hint("SELECT * FROM fence.fleet_status(); to follow another control database, DROP SUBSCRIPTION fence_fleet first.")
+            .raise();
+    }
+    // One slot per target on the control's server: named by this database's identity.
+    let slot = format!("fence_fleet_{}", server.database_id.replace('-', ""));
+    ddl("subscribe", Some(GRANTS), Some(conninfo), Some(&slot));
+    take_role("target");
+    record(json!({"action": "join", "subscription": GRANTS, "slot": slot, "database_id": server.database_id}));
+    create_slot(conninfo, &slot, "control");
+    GRANTS.to_string()
+}
+
+/// This database's chain (from its first event on) travels to any evidence database that
+/// collects it: inserts only. Returns the publication's name.
+pub fn publish() -> String {
+    let server = server("fence.publish_evidence()", EVIDENCE);
+    require_logical(&server, "fence.publish_evidence()");
+    // First the copy (its lock waits for appenders in flight), then the chain so far.
+    ddl("copy_evidence", None, None, None);
+    let copied = as_owner(|| db::write(queries::FLEET_BACKFILL, &[], |row| row.get::<i64>("events")));
+    if !server.publication_exists {
+        ddl("publish_evidence", None, None, None);
+    }
+    take_role("publisher");
+    record(
+        json!({"action": "publish_evidence", "publication": EVIDENCE, "database_id": server.database_id, "copied": copied.first()}),
+    );
+    EVIDENCE.to_string()
+}
+
+/// This (evidence) database receives the chain of the target `conninfo` names. Returns the
+/// subscription's name.
+pub fn collect(conninfo: &str) -> String {
+    let tagged = fence_core::hash::sha256_tagged(&[conninfo.as_bytes()]);
+    let hash = tagged.trim_start_matches("sha256:");
+    let name = format!("fence_evidence_{}", &hash[..12]);
+    let server = server("fence.collect_evidence()", &name);
+    if server.subscription_exists {
+        errors::prerequisite(format!("this database already collects that target's evidence (subscription {name})"))
+            .hint("SELECT * FROM fence.fleet_status();")
+            .raise();
+    }
+    // On the target's server: one slot per evidence database and target.
+    let slot = format!("fence_evidence_{}_{}", &server.database_id.replace('-', "")[..16], &hash[..12]);
+    ddl("subscribe", Some(&name), Some(conninfo), Some(&slot));
+    take_role("evidence");
+    record(json!({"action": "collect_evidence", "subscription": name, "slot": slot}));
+    create_slot(conninfo, &slot, "target");
+    name
+}
+
+/// The subscription's slot on the other server, created last: nothing after it can fail but
+/// the commit.
+fn create_slot(conninfo: &str, slot: &str, peer: &str) {
+    if let Err(reason) = replication::create_slot(conninfo, slot) {
+        errors::prerequisite(format!("could not reach the {peer} database to create replication slot {slot}: {reason}"))
+            .hint("Check the connection string from this server (host, port, dbname, user with the REPLICATION attribute or a superuser, pg_hba.conf).")
+            .raise();
+    }
+}
