@@ -90,7 +90,7 @@ check "the approval arrived as an event of tenant_b's chain (the control's appro
     "$(q b tenant_b "SELECT details ->> 'approved_by' FROM fence.audit_chain WHERE kind = 'approval' AND content_hash = '$HASH'")" fleet_lead
 check "a target cannot revoke the control's approval" \
     "$(qe b tenant_b "SELECT fence.revoke_approval('$HASH', 'local')" | sed -n 1p)" \
-    "ERROR:  fence: postgres has no active approval of $HASH made in this database"
+    "ERROR:  fence: postgres has no active approval of $HASH"
 q a control "SELECT fence.revoke_approval('$HASH', 'withdrawn')" fleet_lead >/dev/null
 wait_for c tenant_c "SELECT count(*) FROM fence.approvals WHERE content_hash = '$HASH' AND revoked_at IS NOT NULL" 1
 check "revoked on the control, it is refused on tenant_c" "$(migrate c tenant_c "$M1" "$HASH" | grep -c 'fence: ')" 1

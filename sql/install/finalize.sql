@@ -66,7 +66,7 @@ COMMENT ON FUNCTION fence.approve IS
 COMMENT ON FUNCTION fence.revoke_approval IS
     'fence_approver: revoke your own approvals of a content hash, with a reason';
 COMMENT ON FUNCTION fence.exempt IS
-    'fence_admin: time-boxed exemption by statement hash, content hash, relation or rule, with a written reason; expiry bounded by policy';
+    'fence_admin: time-boxed exemption by statement hash, content hash, relation or rule, with a written reason; expiry bounded by policy; with databases, only in those databases of the fleet';
 COMMENT ON FUNCTION fence.revoke_exemption IS
     'fence_admin: end an exemption early, with a reason';
 COMMENT ON FUNCTION fence.set_policy IS

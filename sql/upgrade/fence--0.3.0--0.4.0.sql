@@ -3,7 +3,9 @@
 -- hashes read with the session's scanner settings (fence.content_hash is STABLE), and the
 -- tracked tables the row-audit checks protect (fence.tracked_relations), and fence.analyze's
 -- look at the lock queue (its lock_queue argument and column), and verify_chain's count of
--- the events parked while another transaction held the chain (events_parked).
+-- the events parked while another transaction held the chain (events_parked), and the fleet
+-- (a database identity; approvals, exemptions and policy from a control database; chains to an
+-- evidence database: sql/install/fleet.sql).
 \echo Use "ALTER EXTENSION fence UPDATE TO '0.4.0'" to load this file. \quit
 
 ALTER TABLE fence.exemptions ADD COLUMN relid oid, ADD COLUMN statement_hashes text[];
@@ -166,3 +168,371 @@ COMMENT ON FUNCTION fence.verify_chain(bigint, text) IS
     'fence_auditor: verify_chain() plus: the chain still reaches this anchor (from fence.anchor()) with the same hash';
 COMMENT ON TABLE fence.pending_denials IS 'Events waiting to be chained: denials committed by the denial writer, and the events of transactions that committed while another held the chain (chained by the next appender or the sealer; normally empty)';
 COMMENT ON FUNCTION fence.seal_changes IS 'fence_auditor: chain the parked events and seal the changes of finished transactions into the chain now; returns how many changes';
+
+-- The fleet: where a grant came from (a control database), which databases an exemption
+-- applies in; then sql/install/fleet.sql as a fresh install runs it.
+ALTER TABLE fence.policy_versions ADD COLUMN origin uuid, ADD COLUMN origin_version integer;
+ALTER TABLE fence.approvals ADD COLUMN origin uuid, ADD COLUMN origin_id bigint;
+ALTER TABLE fence.exemptions ADD COLUMN databases text[], ADD COLUMN origin uuid, ADD COLUMN origin_id bigint;
+
+-- This database's identity, made at CREATE EXTENSION. A restore of a dump keeps the dumped
+-- one: the oldest row is the identity (CREATE EXTENSION in the restore adds a newer row, then
+-- the dumped row is loaded).
+CREATE TABLE fence.identity (
+    database_id uuid NOT NULL PRIMARY KEY,
+    created_at timestamptz NOT NULL
+);
+INSERT INTO fence.identity VALUES (pg_catalog.gen_random_uuid(), pg_catalog.clock_timestamp());
+
+CREATE FUNCTION fence.database_id() RETURNS uuid
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN (SELECT database_id FROM fence.identity ORDER BY created_at, database_id LIMIT 1);
+
+-- What this database is in the fleet (none, or several of: control, target, publisher,
+-- evidence), since when.
+CREATE TABLE fence.fleet_roles (
+    role text PRIMARY KEY CHECK (role IN ('control', 'target', 'publisher', 'evidence')),
+    since timestamptz NOT NULL
+);
+
+-- The control database's grants as they travel (origin = the control's database_id, id and
+-- version = theirs there). Written on the control by fleet_share, on a target only by the
+-- subscription's apply worker.
+CREATE TABLE fence.fleet_policies (
+    origin uuid NOT NULL,
+    version integer NOT NULL,
+    created_at timestamptz NOT NULL,
+    created_by text NOT NULL,
+    note text,
+    document jsonb NOT NULL,
+    document_hash text NOT NULL,
+    PRIMARY KEY (origin, version)
+);
+
+CREATE TABLE fence.fleet_approvals (
+    origin uuid NOT NULL,
+    id bigint NOT NULL,
+    content_hash text NOT NULL,
+    statement_hashes text[] NOT NULL,
+    content text NOT NULL,
+    decision text NOT NULL,
+    approved_by text NOT NULL,
+    approved_as text NOT NULL,
+    note text,
+    source text,
+    repository text,
+    pull_request text,
+    commit_sha text,
+    external_approver text,
+    analysis jsonb NOT NULL,
+    policy_version integer NOT NULL,
+    created_at timestamptz NOT NULL,
+    revoked_at timestamptz,
+    revoked_by text,
+    revoke_reason text,
+    PRIMARY KEY (origin, id)
+);
+
+CREATE TABLE fence.fleet_exemptions (
+    origin uuid NOT NULL,
+    id bigint NOT NULL,
+    scope text NOT NULL,
+    target text NOT NULL,
+    reason text NOT NULL,
+    finding text,
+    statement_hashes text[],
+    databases text[],
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    policy_version integer NOT NULL,
+    revoked_at timestamptz,
+    revoked_by text,
+    revoke_reason text,
+    PRIMARY KEY (origin, id)
+);
+
+-- Chains as they travel to the evidence database: a publishing target's own events (copied
+-- by fleet_evidence), and on the evidence database every collected target's. Inserts only:
+-- a later UPDATE or DELETE on the target is never copied over the central record.
+CREATE TABLE fence.fleet_chain (
+    database_id uuid NOT NULL,
+    seq bigint NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    kind text NOT NULL,
+    session_role text NOT NULL,
+    executing_role text NOT NULL,
+    txid bigint,
+    command_tag text,
+    relation text,
+    statement text,
+    statement_hash text,
+    content_hash text,
+    decision text,
+    reason text,
+    risk text,
+    policy_version integer,
+    policy_hash text,
+    details jsonb NOT NULL,
+    prev_hash text NOT NULL,
+    event_hash text NOT NULL,
+    PRIMARY KEY (database_id, seq)
+);
+
+-- The databases whose chains travel: one row per publishing target, as it published.
+CREATE TABLE fence.fleet_databases (
+    database_id uuid PRIMARY KEY,
+    database_name text NOT NULL,
+    system_identifier text NOT NULL,
+    published_at timestamptz NOT NULL
+);
+
+CREATE UNIQUE INDEX approvals_origin_idx ON fence.approvals (origin, origin_id) WHERE origin IS NOT NULL;
+CREATE UNIQUE INDEX exemptions_origin_idx ON fence.exemptions (origin, origin_id) WHERE origin IS NOT NULL;
+CREATE UNIQUE INDEX policy_versions_origin_idx ON fence.policy_versions (origin, origin_version) WHERE origin IS NOT NULL;
+
+-- On the control database: every approval, exemption and policy version made here (and each
+-- revocation) also goes into the fleet_* table its targets receive. Elsewhere: nothing.
+CREATE FUNCTION fence.fleet_share() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    travelling jsonb;
+BEGIN
+    IF NEW.origin IS NOT NULL OR NOT EXISTS (SELECT 1 FROM fence.fleet_roles WHERE role = 'control') THEN
+        RETURN NULL;
+    END IF;
+    travelling := to_jsonb(NEW) || jsonb_build_object('origin', fence.database_id());
+    IF TG_TABLE_NAME = 'approvals' THEN
+        INSERT INTO fence.fleet_approvals SELECT * FROM jsonb_populate_record(NULL::fence.fleet_approvals, travelling)
+        ON CONFLICT (origin, id) DO UPDATE
+        SET revoked_at = EXCLUDED.revoked_at, revoked_by = EXCLUDED.revoked_by, revoke_reason = EXCLUDED.revoke_reason;
+    ELSIF TG_TABLE_NAME = 'exemptions' THEN
+        INSERT INTO fence.fleet_exemptions SELECT * FROM jsonb_populate_record(NULL::fence.fleet_exemptions, travelling)
+        ON CONFLICT (origin, id) DO UPDATE
+        SET revoked_at = EXCLUDED.revoked_at, revoked_by = EXCLUDED.revoked_by, revoke_reason = EXCLUDED.revoke_reason;
+    ELSE
+        INSERT INTO fence.fleet_policies SELECT * FROM jsonb_populate_record(NULL::fence.fleet_policies, travelling)
+        ON CONFLICT (origin, version) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fleet_share AFTER INSERT OR UPDATE ON fence.approvals
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_share();
+CREATE TRIGGER fleet_share AFTER INSERT OR UPDATE ON fence.exemptions
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_share();
+CREATE TRIGGER fleet_share AFTER INSERT ON fence.policy_versions
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_share();
+
+-- On a target: what the subscription's apply worker writes into a fleet_* table becomes this
+-- database's own grant (fence.fleet_arrived), recorded in its chain. Only the apply worker's
+-- rows (and not in a restore, which loads both tables as they were dumped).
+CREATE FUNCTION fence.fleet_receive() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.origin IS DISTINCT FROM fence.database_id()
+       AND (SELECT backend_type FROM pg_stat_activity WHERE pid = pg_backend_pid()) LIKE 'logical replication%' THEN
+        PERFORM fence.fleet_arrived(TG_TABLE_NAME, to_jsonb(NEW));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fleet_receive AFTER INSERT OR UPDATE ON fence.fleet_policies
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_receive();
+CREATE TRIGGER fleet_receive AFTER INSERT OR UPDATE ON fence.fleet_approvals
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_receive();
+CREATE TRIGGER fleet_receive AFTER INSERT OR UPDATE ON fence.fleet_exemptions
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_receive();
+-- The apply worker runs with session_replication_role = replica.
+ALTER TABLE fence.fleet_policies ENABLE ALWAYS TRIGGER fleet_receive;
+ALTER TABLE fence.fleet_approvals ENABLE ALWAYS TRIGGER fleet_receive;
+ALTER TABLE fence.fleet_exemptions ENABLE ALWAYS TRIGGER fleet_receive;
+
+-- On a publishing target: each append to the chain is copied to fleet_chain, in the same
+-- transaction. Off until fence.publish_evidence() (and after a restore: publish again). A seq
+-- copied already (the chain's tail was cut here and is being written again) is not copied
+-- again: the evidence database keeps the first, and the cut shows against its head.
+CREATE FUNCTION fence.fleet_copy_evidence() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO fence.fleet_chain SELECT fence.database_id(), a.* FROM appended a
+    ON CONFLICT (database_id, seq) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fleet_evidence AFTER INSERT ON fence.audit_chain REFERENCING NEW TABLE AS appended
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.fleet_copy_evidence();
+ALTER TABLE fence.audit_chain DISABLE TRIGGER fleet_evidence;
+
+-- The fleet as this database sees it: one row per role it has, per subscription or slot.
+CREATE FUNCTION fence.fleet_status(
+    OUT role text, OUT name text, OUT active boolean, OUT lag_bytes numeric,
+    OUT last_contact timestamptz, OUT policy_version_received integer, OUT detail text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'database', fence.database_id()::text, true, NULL::numeric, NULL::timestamptz,
+           (SELECT max(origin_version) FROM fence.policy_versions WHERE origin IS NOT NULL),
+           coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role) FROM fence.fleet_roles r), 'standalone')
+    UNION ALL
+    -- Subscriptions: a target's to the control, the evidence database's to each target.
+    SELECT CASE WHEN s.subname = 'fence_fleet' THEN 'target' ELSE 'evidence' END, s.subname::text,
+           s.subenabled AND st.pid IS NOT NULL,
+           NULL, st.last_msg_receipt_time,
+           CASE WHEN s.subname = 'fence_fleet'
+                THEN (SELECT max(version) FROM fence.fleet_policies) END,
+           CASE WHEN NOT s.subenabled THEN 'disabled'
+                WHEN st.pid IS NULL THEN 'not connected (the worker retries; see the server log)'
+                ELSE 'receiving, up to ' || coalesce(st.latest_end_lsn::text, 'nothing yet') END
+    FROM pg_subscription s
+    LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+    WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND (s.subname = 'fence_fleet' OR s.subname LIKE 'fence\_evidence\_%')
+    UNION ALL
+    -- Slots: the control's for each target, a publishing target's for the evidence database.
+    SELECT CASE WHEN l.slot_name LIKE 'fence\_fleet\_%' THEN 'control' ELSE 'publisher' END, l.slot_name::text,
+           l.active,
+           CASE WHEN NOT pg_is_in_recovery() THEN pg_wal_lsn_diff(pg_current_wal_lsn(), l.confirmed_flush_lsn) END,
+           NULL, NULL,
+           CASE WHEN l.active THEN 'subscriber connected' ELSE 'subscriber away: WAL is kept for it' END
+    FROM pg_replication_slots l
+    WHERE l.database = current_database()
+      AND (l.slot_name LIKE 'fence\_fleet\_%' OR l.slot_name LIKE 'fence\_evidence\_%')
+$$;
+
+REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence() FROM PUBLIC;
+
+-- The fleet's set-up statements, their names and connection strings quoted (run by fence's
+-- set-up functions, as a superuser): a publication of the grants (control) or of the chain
+-- (publishing target, inserts only), the copy of the chain into fleet_chain, and a
+-- subscription to a slot the set-up function creates itself (CREATE SUBSCRIPTION creates one
+-- only outside a transaction block).
+CREATE FUNCTION fence.fleet_ddl(step text, name text, conninfo text, slot text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    CASE step
+    WHEN 'publish_grants' THEN
+        CREATE PUBLICATION fence_fleet FOR TABLE fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions
+            WITH (publish = 'insert, update');
+    WHEN 'publish_evidence' THEN
+        CREATE PUBLICATION fence_evidence FOR TABLE fence.fleet_chain, fence.fleet_databases
+            WITH (publish = 'insert');
+    WHEN 'copy_evidence' THEN
+        ALTER TABLE fence.audit_chain ENABLE ALWAYS TRIGGER fleet_evidence;
+    WHEN 'subscribe' THEN
+        EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %I WITH (create_slot = false, slot_name = %L)',
+                       name, conninfo, CASE WHEN name = 'fence_fleet' THEN 'fence_fleet' ELSE 'fence_evidence' END, slot);
+    END CASE;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION fence.fleet_ddl(text, text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION fence."serve_fleet"() RETURNS TEXT
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'serve_fleet_wrapper';
+CREATE FUNCTION fence."join_fleet"(
+	"control_conninfo" TEXT
+) RETURNS TEXT
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'join_fleet_wrapper';
+CREATE FUNCTION fence."publish_evidence"() RETURNS TEXT
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'publish_evidence_wrapper';
+CREATE FUNCTION fence."collect_evidence"(
+	"target_conninfo" TEXT
+) RETURNS TEXT
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'collect_evidence_wrapper';
+CREATE FUNCTION fence."verify_fleet"() RETURNS TABLE (
+	"database_id" TEXT,
+	"database_name" TEXT,
+	"ok" bool,
+	"checked" bigint,
+	"first_bad_seq" bigint,
+	"reason" TEXT,
+	"head_hash" TEXT
+)
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'verify_fleet_wrapper';
+CREATE FUNCTION fence."fleet_arrived"(
+	"table" TEXT,
+	"row" jsonb
+) RETURNS void
+STRICT
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'fleet_arrived_wrapper';
+REVOKE EXECUTE ON FUNCTION fence.database_id(), fence.fleet_status(), fence.serve_fleet(), fence.join_fleet(text),
+    fence.publish_evidence(), fence.collect_evidence(text), fence.verify_fleet(), fence.fleet_arrived(text, jsonb)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION fence.database_id() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION fence.fleet_status(), fence.verify_fleet() TO fence_auditor, fence_admin;
+GRANT SELECT ON fence.identity, fence.fleet_roles, fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions,
+    fence.fleet_chain, fence.fleet_databases TO fence_auditor;
+SELECT pg_catalog.pg_extension_config_dump('fence.identity', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_roles', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_policies', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_approvals', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_exemptions', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_chain', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_databases', '');
+COMMENT ON TABLE fence.identity IS 'This database''s fleet identity (fence.database_id()), made at CREATE EXTENSION and kept by dump and restore';
+COMMENT ON FUNCTION fence.database_id IS 'This database''s identity in the fleet: one uuid made at CREATE EXTENSION';
+COMMENT ON TABLE fence.fleet_roles IS 'What this database is in the fleet (control, target, publisher, evidence), since when';
+COMMENT ON TABLE fence.fleet_policies IS 'The control database''s policy versions as they travel to its targets (logical replication)';
+COMMENT ON TABLE fence.fleet_approvals IS 'The control database''s approvals as they travel to its targets (logical replication)';
+COMMENT ON TABLE fence.fleet_exemptions IS 'The control database''s exemptions as they travel to its targets (logical replication)';
+COMMENT ON TABLE fence.fleet_chain IS 'Chains as they travel to the evidence database, inserts only: a publishing target''s own, or every collected target''s';
+COMMENT ON TABLE fence.fleet_databases IS 'The databases whose chains travel to the evidence database';
+COMMENT ON FUNCTION fence.fleet_share IS 'Trigger (control database): each approval, exemption and policy version made here goes to the fleet_* tables';
+COMMENT ON FUNCTION fence.fleet_receive IS 'Trigger (target, apply worker): each grant received from the control database becomes this database''s own';
+COMMENT ON FUNCTION fence.fleet_copy_evidence IS 'Trigger (publishing target): each event appended to the chain is copied to fence.fleet_chain';
+COMMENT ON FUNCTION fence.fleet_ddl IS 'Internal: the fleet''s set-up statements, names and connection strings quoted';
+COMMENT ON FUNCTION fence.fleet_arrived IS 'Internal: a grant received from the control database becomes this database''s own, recorded in the chain';
+COMMENT ON FUNCTION fence.fleet_status IS
+    'fence_auditor: this database''s fleet roles and identity, each fence subscription (connected, last contact, policy version received) and slot (subscriber connected, WAL kept)';
+COMMENT ON FUNCTION fence.serve_fleet IS 'Superuser: this database becomes the fleet''s control database (its approvals, exemptions and policy reach every target); returns the publication';
+COMMENT ON FUNCTION fence.join_fleet IS 'Superuser: this database follows the control database the connection string names; returns the subscription';
+COMMENT ON FUNCTION fence.publish_evidence IS 'Superuser: this database''s chain travels (inserts only) to evidence databases that collect it; returns the publication';
+COMMENT ON FUNCTION fence.collect_evidence IS 'Superuser: this evidence database receives the chain of the target the connection string names; returns the subscription';
+COMMENT ON FUNCTION fence.verify_fleet IS 'fence_auditor: every chain collected in this evidence database recomputed: one row per database, ok, events checked, first bad seq and why, head hash';
+
+-- fence.exempt(..., databases => ...): an exemption that applies in named databases only.
+-- Who may run it stays as it was.
+SELECT pg_catalog.set_config('fence_upgrade.exempt_acl', coalesce(p.proacl::text, ''), true)
+FROM pg_catalog.pg_proc p WHERE p.oid = 'fence.exempt(text, text, text, timestamptz, text)'::pg_catalog.regprocedure;
+DROP FUNCTION fence.exempt(text, text, text, timestamptz, text);
+CREATE FUNCTION fence."exempt"(
+	"scope" TEXT,
+	"target" TEXT,
+	"reason" TEXT,
+	"expires_at" timestamp with time zone,
+	"finding" TEXT DEFAULT NULL,
+	"databases" TEXT[] DEFAULT NULL
+) RETURNS bigint
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'exempt_scoped_wrapper';
+REVOKE EXECUTE ON FUNCTION fence.exempt FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION fence.exempt TO fence_admin;
+DO $upgrade$
+DECLARE
+    saved text := pg_catalog.current_setting('fence_upgrade.exempt_acl', true);
+    grantee text;
+BEGIN
+    IF saved IS NULL OR saved = '' THEN
+        RETURN;
+    END IF;
+    FOR grantee IN
+        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::pg_catalog.regrole::text END
+        FROM pg_catalog.aclexplode(saved::pg_catalog.aclitem[]) a
+        WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> a.grantor AND a.grantee <> 'fence_admin'::pg_catalog.regrole
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION fence.exempt TO %s', grantee);
+    END LOOP;
+END
+$upgrade$;
+COMMENT ON FUNCTION fence.exempt IS
+    'fence_admin: time-boxed exemption by statement hash, content hash, relation or rule, with a written reason; expiry bounded by policy; with databases, only in those databases of the fleet';

@@ -139,7 +139,7 @@ pub fn revoke(content_hash: &str, reason: &str) -> i64 {
     let query = if db::fleet_ready() { queries::REVOKE_APPROVAL } else { queries::REVOKE_APPROVAL_UNBOUND };
     let ids = as_owner(|| db::write(query, &args, |row| row.get::<i64>("id").unwrap_or_default()));
     if ids.is_empty() {
-        errors::not_found(format!("{by} has no active approval of {content_hash} made in this database"))
+        errors::not_found(format!("{by} has no active approval of {content_hash}"))
             .hint("SELECT content_hash, approved_by, origin FROM fence.approvals WHERE revoked_at IS NULL; an approval with an origin came from the fleet's control database and is revoked there.")
             .raise();
     }

@@ -178,7 +178,7 @@ pub fn revoke(id: i64, reason: &str) -> bool {
     let query = if db::fleet_ready() { queries::REVOKE_EXEMPTION } else { queries::REVOKE_EXEMPTION_UNBOUND };
     let revoked = as_owner(|| db::write(query, &args, |_| ()));
     if revoked.is_empty() {
-        errors::not_found(format!("there is no active exemption {id} made in this database"))
+        errors::not_found(format!("there is no active exemption {id}"))
             .hint("SELECT id, scope, target, origin FROM fence.exemptions WHERE revoked_at IS NULL; an exemption with an origin came from the fleet's control database and is revoked there.")
             .raise();
     }
