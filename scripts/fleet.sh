@@ -5,7 +5,9 @@
 # an exemption scoped to one target works only there, a policy change applies on both (and a
 # target's own set_policy is refused), a target keeps gating while the others are down and
 # catches up (grants and evidence), a target's chain cut by its superuser is caught against
-# the central copy, and a forged event reaches the evidence database and fails there.
+# the central copy, a forged event reaches the evidence database and fails there, a target
+# refuses a control database whose publication lists fence's own tables, and the evidence
+# database refuses a target's rows of another database's chain.
 # Prints the approval propagation delay. Starts its own servers (the installed extension).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -16,13 +18,14 @@ max_replication_slots = 16
 max_wal_senders = 16
 max_logical_replication_workers = 8
 wal_retrieve_retry_interval = '500ms'"
+WORK_ERR=$(mktemp)
 declare -A DIR PORT=([a]=54381 [b]=54382 [c]=54383)
 for c in a b c; do
     unset SERVER_DIR
     start_server "fleet-$c" "${PORT[$c]}" "$CONF"
     DIR[$c]=$SERVER_DIR
 done
-stop_all() { for c in a b c; do SERVER_DIR=${DIR[$c]} stop_server || true; done; }
+stop_all() { for c in a b c; do SERVER_DIR=${DIR[$c]} stop_server || true; done; rm -f "$WORK_ERR"; }
 trap stop_all EXIT
 start() { runuser -u postgres -- "$("$PG_CONFIG" --bindir)/pg_ctl" -D "${DIR[$1]}/data" -l "${DIR[$1]}/server.log" -w start >/dev/null; }
 stop() { SERVER_DIR=${DIR[$1]} stop_server; }
@@ -47,7 +50,6 @@ migrate() {
     PGOPTIONS="${4:+-c fence.approval=$4}" psql -X -q -At -v ON_ERROR_STOP=1 -h "${DIR[$1]}" -p "${PORT[$1]}" -U fleet_ci -d "$2" \
         -c "$3" >/dev/null 2>"$WORK_ERR" && echo ok || sed -n 1p "$WORK_ERR"
 }
-WORK_ERR=$(mktemp)
 
 say "fleet: control and evidence databases (cluster A), targets tenant_b (B) and tenant_c (C)"
 for db in control evidence; do q a postgres "CREATE DATABASE $db"; q a "$db" "CREATE EXTENSION fence"; done
@@ -97,9 +99,9 @@ check "revoked on the control, it is refused on tenant_c" "$(migrate c tenant_c 
 
 say "fleet: an exemption scoped to one target; a policy change on both"
 M2="CREATE INDEX accounts_id_idx ON accounts (id);"
-STMT=$(q a control "SELECT fence.content_hash('CREATE INDEX accounts_id_idx ON accounts (id)')")
-q a control "SELECT fence.exempt('statement', '$STMT', 'hotfix on tenant_b only', now() + interval '1 hour', databases => ARRAY['tenant_b'])" fleet_admin >/dev/null
-wait_for b tenant_b "SELECT count(*) FROM fence.exemptions WHERE origin IS NOT NULL" 1
+# A table of the targets only: the control keeps its name, each target binds it to its table.
+q a control "SELECT fence.exempt('relation', 'public.accounts', 'hotfix on tenant_b only', now() + interval '1 hour', databases => ARRAY['tenant_b'])" fleet_admin >/dev/null
+wait_for b tenant_b "SELECT count(*) FROM fence.exemptions WHERE origin IS NOT NULL AND relid = 'accounts'::regclass" 1
 # The control's next grant reaching tenant_c proves the exemption had its turn there.
 q a control "SELECT fence.set_policy('{\"approval_threshold\": \"critical\"}', 'fleet-wide: only critical needs an approval')" fleet_admin >/dev/null
 wait_for b tenant_b "SELECT count(*) FROM fence.policy_versions WHERE origin IS NOT NULL" 2
@@ -157,6 +159,32 @@ BAD=$(q c tenant_c "SET session_replication_role = replica; INSERT INTO fence.au
 wait_for a evidence "SELECT first_bad_seq FROM fence.verify_fleet() WHERE database_name = 'tenant_c'" "$BAD"
 check "verify_fleet names tenant_c and its forged event" \
     "$(q a evidence "SELECT database_name || ' ' || ok || ' ' || first_bad_seq FROM fence.verify_fleet() WHERE NOT ok")" "tenant_c false $BAD"
+
+say "fleet: hostile ends"
+# A control database whose publication lists fence's own tables: a target refuses to join it.
+q a postgres "CREATE DATABASE rogue"
+q a rogue "CREATE EXTENSION fence"
+q a rogue "SELECT fence.serve_fleet()" >/dev/null
+q a rogue "ALTER PUBLICATION fence_fleet ADD TABLE fence.approvals" 2>/dev/null
+q b postgres "CREATE DATABASE tenant_b2"
+q b tenant_b2 "CREATE EXTENSION fence"
+check "a target refuses a control whose publication lists fence.approvals" \
+    "$(qe b tenant_b2 "SELECT fence.join_fleet('$(conninfo a rogue)')" | sed -n 1p)" \
+    "ERROR:  fence: the publication of that database lists fence.approvals,fence.fleet_approvals,fence.fleet_exemptions,fence.fleet_policies, not fence.fleet_approvals,fence.fleet_exemptions,fence.fleet_policies: not subscribed"
+check "... and leaves no subscription, and no slot on the control's server" \
+    "$(q b tenant_b2 "SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = 'tenant_b2'"),$(q a rogue "SELECT count(*) FROM pg_replication_slots WHERE database = 'rogue'")" "0,0"
+check "a target's superuser cannot delete its copy of the evidence (even as a replica)" \
+    "$(qe b tenant_b "SET session_replication_role = replica; DELETE FROM fence.fleet_chain WHERE seq = 1" | grep -c 'append-only')" 1
+# tenant_c's superuser writes a row of tenant_b's chain: the evidence database refuses it,
+# tenant_b's central record is untouched.
+B_ID=$(q b tenant_b "SELECT fence.database_id()")
+B_CENTRAL=$(q a evidence "SELECT checked || ',' || head_hash FROM fence.verify_fleet() WHERE database_name = 'tenant_b'")
+q c tenant_c "SET session_replication_role = replica; INSERT INTO fence.fleet_chain SELECT '$B_ID', seq + 1000, recorded_at, kind, session_role, executing_role, txid, command_tag, relation, statement, statement_hash, content_hash, decision, reason, risk, policy_version, policy_hash, details, prev_hash, event_hash FROM fence.fleet_chain ORDER BY seq DESC LIMIT 1" 2>/dev/null
+for _ in $(seq 100); do grep -q "carries the evidence of database" "${DIR[a]}/server.log" && break; sleep 0.1; done
+check "the evidence database refuses a row of tenant_b's chain sent by tenant_c" \
+    "$(grep -c "carries the evidence of database .*: a row of database $B_ID was refused" "${DIR[a]}/server.log" | sed 's/^[1-9][0-9]*$/yes/')" yes
+check "tenant_b's central record is untouched" \
+    "$(q a evidence "SELECT checked || ',' || head_hash FROM fence.verify_fleet() WHERE database_name = 'tenant_b'")" "$B_CENTRAL"
 
 for c in a b c; do
     SERVER_DIR=${DIR[$c]}

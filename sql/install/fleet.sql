@@ -124,6 +124,64 @@ CREATE TABLE fence.fleet_databases (
     published_at timestamptz NOT NULL
 );
 
+-- On the evidence database: the database whose evidence each subscription carries, bound by
+-- the first row it applies. From then on a target can send only its own chain: a row naming
+-- another database stops that subscription (its apply worker fails, and retries, until the
+-- row goes); nothing of the other database's central record is touched.
+CREATE TABLE fence.fleet_sources (
+    subscription oid PRIMARY KEY,
+    database_id uuid NOT NULL,
+    bound_at timestamptz NOT NULL
+);
+
+CREATE FUNCTION fence.fleet_check_source() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    source oid;
+    bound uuid;
+BEGIN
+    -- Written here (a publishing target's own copy), not applied by a subscription.
+    IF current_setting('session_replication_role') <> 'replica' THEN
+        RETURN NEW;
+    END IF;
+    source := (SELECT subid FROM pg_stat_subscription WHERE pid = pg_backend_pid() LIMIT 1);
+    IF source IS NULL THEN
+        RETURN NEW;
+    END IF;
+    SELECT database_id INTO bound FROM fence.fleet_sources WHERE subscription = source;
+    IF bound IS NULL THEN
+        INSERT INTO fence.fleet_sources VALUES (source, NEW.database_id, clock_timestamp());
+    ELSIF bound <> NEW.database_id THEN
+        RAISE EXCEPTION 'fence: subscription % carries the evidence of database %: a row of database % was refused',
+            (SELECT subname FROM pg_subscription WHERE oid = source), bound, NEW.database_id
+            USING ERRCODE = '42501',
+                  HINT = 'A target publishes only its own chain. Look at that target: its fence.fleet_chain holds rows it did not write.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_chain
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
+CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_databases
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
+-- Evidence is append-only, also against a publisher that starts publishing updates, deletes
+-- or truncates (its apply worker fails on them, the central record stays).
+CREATE TRIGGER fleet_chain_append_only BEFORE UPDATE OR DELETE ON fence.fleet_chain
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_chain_no_truncate BEFORE TRUNCATE ON fence.fleet_chain
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_databases_append_only BEFORE UPDATE OR DELETE ON fence.fleet_databases
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_databases_no_truncate BEFORE TRUNCATE ON fence.fleet_databases
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
+-- The apply worker runs with session_replication_role = replica.
+ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_source;
+ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_source;
+ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_append_only;
+ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_no_truncate;
+ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_append_only;
+ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_no_truncate;
+
 CREATE UNIQUE INDEX approvals_origin_idx ON fence.approvals (origin, origin_id) WHERE origin IS NOT NULL;
 CREATE UNIQUE INDEX exemptions_origin_idx ON fence.exemptions (origin, origin_id) WHERE origin IS NOT NULL;
 CREATE UNIQUE INDEX policy_versions_origin_idx ON fence.policy_versions (origin, origin_version) WHERE origin IS NOT NULL;
@@ -236,7 +294,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       AND (l.slot_name LIKE 'fence\_fleet\_%' OR l.slot_name LIKE 'fence\_evidence\_%')
 $$;
 
-REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence(), fence.fleet_check_source()
+    FROM PUBLIC;
 
 -- The fleet's set-up statements, their names and connection strings quoted (run by fence's
 -- set-up functions, as a superuser): a publication of the grants (control) or of the chain

@@ -287,6 +287,64 @@ CREATE TABLE fence.fleet_databases (
     published_at timestamptz NOT NULL
 );
 
+-- On the evidence database: the database whose evidence each subscription carries, bound by
+-- the first row it applies. From then on a target can send only its own chain: a row naming
+-- another database stops that subscription (its apply worker fails, and retries, until the
+-- row goes); nothing of the other database's central record is touched.
+CREATE TABLE fence.fleet_sources (
+    subscription oid PRIMARY KEY,
+    database_id uuid NOT NULL,
+    bound_at timestamptz NOT NULL
+);
+
+CREATE FUNCTION fence.fleet_check_source() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    source oid;
+    bound uuid;
+BEGIN
+    -- Written here (a publishing target's own copy), not applied by a subscription.
+    IF current_setting('session_replication_role') <> 'replica' THEN
+        RETURN NEW;
+    END IF;
+    source := (SELECT subid FROM pg_stat_subscription WHERE pid = pg_backend_pid() LIMIT 1);
+    IF source IS NULL THEN
+        RETURN NEW;
+    END IF;
+    SELECT database_id INTO bound FROM fence.fleet_sources WHERE subscription = source;
+    IF bound IS NULL THEN
+        INSERT INTO fence.fleet_sources VALUES (source, NEW.database_id, clock_timestamp());
+    ELSIF bound <> NEW.database_id THEN
+        RAISE EXCEPTION 'fence: subscription % carries the evidence of database %: a row of database % was refused',
+            (SELECT subname FROM pg_subscription WHERE oid = source), bound, NEW.database_id
+            USING ERRCODE = '42501',
+                  HINT = 'A target publishes only its own chain. Look at that target: its fence.fleet_chain holds rows it did not write.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_chain
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
+CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_databases
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
+-- Evidence is append-only, also against a publisher that starts publishing updates, deletes
+-- or truncates (its apply worker fails on them, the central record stays).
+CREATE TRIGGER fleet_chain_append_only BEFORE UPDATE OR DELETE ON fence.fleet_chain
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_chain_no_truncate BEFORE TRUNCATE ON fence.fleet_chain
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_databases_append_only BEFORE UPDATE OR DELETE ON fence.fleet_databases
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_databases_no_truncate BEFORE TRUNCATE ON fence.fleet_databases
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
+-- The apply worker runs with session_replication_role = replica.
+ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_source;
+ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_source;
+ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_append_only;
+ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_no_truncate;
+ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_append_only;
+ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_no_truncate;
+
 CREATE UNIQUE INDEX approvals_origin_idx ON fence.approvals (origin, origin_id) WHERE origin IS NOT NULL;
 CREATE UNIQUE INDEX exemptions_origin_idx ON fence.exemptions (origin, origin_id) WHERE origin IS NOT NULL;
 CREATE UNIQUE INDEX policy_versions_origin_idx ON fence.policy_versions (origin, origin_version) WHERE origin IS NOT NULL;
@@ -399,7 +457,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       AND (l.slot_name LIKE 'fence\_fleet\_%' OR l.slot_name LIKE 'fence\_evidence\_%')
 $$;
 
-REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence(), fence.fleet_check_source()
+    FROM PUBLIC;
 
 -- The fleet's set-up statements, their names and connection strings quoted (run by fence's
 -- set-up functions, as a superuser): a publication of the grants (control) or of the chain
@@ -471,7 +530,7 @@ REVOKE EXECUTE ON FUNCTION fence.database_id(), fence.fleet_status(), fence.serv
 GRANT EXECUTE ON FUNCTION fence.database_id() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION fence.fleet_status(), fence.verify_fleet() TO fence_auditor, fence_admin;
 GRANT SELECT ON fence.identity, fence.fleet_roles, fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions,
-    fence.fleet_chain, fence.fleet_databases TO fence_auditor;
+    fence.fleet_chain, fence.fleet_databases, fence.fleet_sources TO fence_auditor;
 SELECT pg_catalog.pg_extension_config_dump('fence.identity', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_roles', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_policies', '');
@@ -479,6 +538,7 @@ SELECT pg_catalog.pg_extension_config_dump('fence.fleet_approvals', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_exemptions', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_chain', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_databases', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_sources', '');
 COMMENT ON TABLE fence.identity IS 'This database''s fleet identity (fence.database_id()), made at CREATE EXTENSION and kept by dump and restore';
 COMMENT ON FUNCTION fence.database_id IS 'This database''s identity in the fleet: one uuid made at CREATE EXTENSION';
 COMMENT ON TABLE fence.fleet_roles IS 'What this database is in the fleet (control, target, publisher, evidence), since when';
@@ -487,6 +547,8 @@ COMMENT ON TABLE fence.fleet_approvals IS 'The control database''s approvals as 
 COMMENT ON TABLE fence.fleet_exemptions IS 'The control database''s exemptions as they travel to its targets (logical replication)';
 COMMENT ON TABLE fence.fleet_chain IS 'Chains as they travel to the evidence database, inserts only: a publishing target''s own, or every collected target''s';
 COMMENT ON TABLE fence.fleet_databases IS 'The databases whose chains travel to the evidence database';
+COMMENT ON TABLE fence.fleet_sources IS 'Evidence database: the database whose chain each subscription carries, bound by its first row';
+COMMENT ON FUNCTION fence.fleet_check_source IS 'Trigger (evidence database, apply worker): a subscription carries one database''s evidence only';
 COMMENT ON FUNCTION fence.fleet_share IS 'Trigger (control database): each approval, exemption and policy version made here goes to the fleet_* tables';
 COMMENT ON FUNCTION fence.fleet_receive IS 'Trigger (target, apply worker): each grant received from the control database becomes this database''s own';
 COMMENT ON FUNCTION fence.fleet_copy_evidence IS 'Trigger (publishing target): each event appended to the chain is copied to fence.fleet_chain';
@@ -499,7 +561,6 @@ COMMENT ON FUNCTION fence.join_fleet IS 'Superuser: this database follows the co
 COMMENT ON FUNCTION fence.publish_evidence IS 'Superuser: this database''s chain travels (inserts only) to evidence databases that collect it; returns the publication';
 COMMENT ON FUNCTION fence.collect_evidence IS 'Superuser: this evidence database receives the chain of the target the connection string names; returns the subscription';
 COMMENT ON FUNCTION fence.verify_fleet IS 'fence_auditor: every chain collected in this evidence database recomputed: one row per database, ok, events checked, first bad seq and why, head hash';
-
 -- fence.exempt(..., databases => ...): an exemption that applies in named databases only.
 -- Who may run it stays as it was.
 SELECT pg_catalog.set_config('fence_upgrade.exempt_acl', coalesce(p.proacl::text, ''), true)

@@ -77,3 +77,4 @@ pub const FLEET_RECEIVE_APPROVAL: &str = include_str!("../../sql/queries/fleet_r
 pub const FLEET_RECEIVE_EXEMPTION: &str = include_str!("../../sql/queries/fleet_receive_exemption.sql");
 pub const FLEET_DATABASES: &str = include_str!("../../sql/queries/fleet_databases.sql");
 pub const FLEET_CHAIN_ROWS: &str = include_str!("../../sql/queries/fleet_chain_rows.sql");
+pub const FLEET_SUBSCRIBED_TABLES: &str = include_str!("../../sql/queries/fleet_subscribed_tables.sql");

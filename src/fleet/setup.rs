@@ -53,6 +53,21 @@ fn require_logical(server: &Server, function: &str) {
     }
 }
 
+/// A subscription must replicate into exactly the fleet tables of its direction: a publisher
+/// that lists more (fence's own chain, its approvals) would write them past fence.
+fn expect_tables(subscription: &str, expected: &str) {
+    let tables =
+        as_owner(|| db::select_value::<String>(queries::FLEET_SUBSCRIBED_TABLES, &[subscription.into()], "tables"));
+    if tables.as_deref() != Some(expected) {
+        errors::forbidden(format!(
+            "the publication of that database lists {}, not {expected}: not subscribed",
+            tables.as_deref().unwrap_or("no table")
+        ))
+        .hint("Set up the other end with fence's own function (fence.serve_fleet() on a control database, fence.publish_evidence() on a target) and leave its publication as fence made it.")
+        .raise();
+    }
+}
+
 /// Runs one of the set-up statements of `fence.fleet_ddl` (fence's own DDL: not gated).
 fn ddl(step: &str, name: Option<&str>, conninfo: Option<&str>, slot: Option<&str>) {
     let args: [Arg; 4] = [step.into(), name.into(), conninfo.into(), slot.into()];
@@ -103,6 +118,7 @@ pub fn join(conninfo: &str) -> String {
     // One slot per target on the control's server: named by this database's identity.
     let slot = format!("fence_fleet_{}", server.database_id.replace('-', ""));
     ddl("subscribe", Some(GRANTS), Some(conninfo), Some(&slot));
+    expect_tables(GRANTS, "fence.fleet_approvals,fence.fleet_exemptions,fence.fleet_policies");
     take_role("target");
     record(json!({"action": "join", "subscription": GRANTS, "slot": slot, "database_id": server.database_id}));
     create_slot(conninfo, &slot, "control");
@@ -142,6 +158,7 @@ pub fn collect(conninfo: &str) -> String {
     // On the target's server: one slot per evidence database and target.
     let slot = format!("fence_evidence_{}_{}", &server.database_id.replace('-', "")[..16], &hash[..12]);
     ddl("subscribe", Some(&name), Some(conninfo), Some(&slot));
+    expect_tables(&name, "fence.fleet_chain,fence.fleet_databases");
     take_role("evidence");
     record(json!({"action": "collect_evidence", "subscription": name, "slot": slot}));
     create_slot(conninfo, &slot, "target");

@@ -75,10 +75,18 @@ fn target(scope: &str, target: &str) -> Target {
                 .hint("Use the statement hash from the refusal's DETAIL.")
                 .raise()
         }
-        "relation" => match relcache::lookup_oid(&relcache::parse_name(target)) {
-            Some((info, oid)) => Target { target: info.name.to_string(), relid: Some(oid), statement_hashes: None },
-            None => errors::not_found(format!("relation \"{target}\" does not exist")).raise(),
-        },
+        "relation" => {
+            let name = relcache::parse_name(target);
+            match relcache::lookup_oid(&name) {
+                Some((info, oid)) => Target { target: info.name.to_string(), relid: Some(oid), statement_hashes: None },
+                // On the fleet's control database: a table of the targets, bound on each
+                // target to the table its name resolves to there.
+                None if name.schema.is_some() && crate::fleet::has_role("control") => plain(name.to_string()),
+                None => errors::not_found(format!("relation \"{target}\" does not exist"))
+                    .hint("On the fleet's control database, name a target's table with its schema (public.accounts).")
+                    .raise(),
+            }
+        }
         "rule" if fence_core::rules::by_id(target).is_some() => plain(target.to_string()),
         "rule" => no_rule(target),
         _ => errors::invalid_parameter(format!("scope must be statement, relation, rule or content, not '{scope}'"))
