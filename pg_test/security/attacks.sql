@@ -464,3 +464,49 @@ SET LOCAL standard_conforming_strings = off \; ALTER TABLE victim ADD COLUMN not
 -- gated: yes
 SELECT set_config('fence.approval', comment_approval, true) FROM approval_names;
 DROP TABLE victim_precious;
+
+-- attack: a replicated approval written by hand (as if the control database had sent it)
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+INSERT INTO fence.fleet_approvals (origin, id, content_hash, statement_hashes, content, decision, approved_by, approved_as,
+                                   analysis, policy_version, created_at)
+VALUES (gen_random_uuid(), 1, 'sha256:' || repeat('0', 64), '{}', 'x', 'approve', 'sec_approver', 'sec_approver', '[]', 1, now());
+
+-- attack: call the arrival function the apply worker's trigger calls
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.fleet_arrived('fleet_policies', jsonb_build_object('origin', gen_random_uuid(), 'version', 9,
+    'created_by', 'sec_approver', 'document', '{"mode": "off"}'::jsonb));
+
+-- attack: an approver switches fence's policy to the fleet's by following a control of its own
+-- as: sec_approver
+-- expect: 42501
+-- gated: no
+SELECT fence.join_fleet('host=/tmp port=1 dbname=evil');
+
+-- attack: run the fleet's set-up statements directly (a subscription of its own)
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+SELECT fence.fleet_ddl('subscribe', 'fence_fleet', 'host=/tmp port=1 dbname=evil', 'x');
+
+-- attack: serve a fleet (publish fence's grants) without being a superuser
+-- as: sec_dual
+-- expect: 42501
+-- gated: no
+SELECT fence.serve_fleet();
+
+-- attack: take another database's identity
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+INSERT INTO fence.identity VALUES (gen_random_uuid(), '-infinity');
+
+-- attack: rewrite the evidence copy of the chain
+-- as: sec_mig
+-- expect: 42501
+-- gated: no
+DELETE FROM fence.fleet_chain;
+

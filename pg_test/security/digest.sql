@@ -6,6 +6,16 @@ SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
     UNION ALL SELECT 'exemption ' || e::text FROM fence.exemptions e
     UNION ALL SELECT 'policy ' || p::text FROM fence.policy_versions p
     UNION ALL SELECT 'parked ' || d::text FROM fence.pending_denials d
+    UNION ALL SELECT 'identity ' || i::text FROM fence.identity i
+    UNION ALL SELECT 'fleet role ' || r::text FROM fence.fleet_roles r
+    UNION ALL SELECT 'fleet policy ' || p::text FROM fence.fleet_policies p
+    UNION ALL SELECT 'fleet approval ' || a::text FROM fence.fleet_approvals a
+    UNION ALL SELECT 'fleet exemption ' || e::text FROM fence.fleet_exemptions e
+    UNION ALL SELECT 'fleet chain ' || c::text FROM fence.fleet_chain c
+    UNION ALL SELECT 'fleet database ' || d::text FROM fence.fleet_databases d
+    UNION ALL SELECT 'fleet source ' || s::text FROM fence.fleet_sources s
+    UNION ALL SELECT 'publication ' || pubname FROM pg_publication
+    UNION ALL SELECT 'subscription ' || subname FROM pg_subscription
     UNION ALL SELECT 'chain ' || c::text FROM fence.audit_chain c WHERE c.seq <= :mark
     UNION ALL SELECT 'evt ' || evtname || evtenabled::text || evtowner::regrole::text FROM pg_event_trigger
     UNION ALL SELECT 'ext ' || extname || extowner::regrole::text || extversion FROM pg_extension
