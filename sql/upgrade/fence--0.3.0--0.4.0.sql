@@ -257,25 +257,7 @@ CREATE TABLE fence.fleet_exemptions (
 -- a later UPDATE or DELETE on the target is never copied over the central record.
 CREATE TABLE fence.fleet_chain (
     database_id uuid NOT NULL,
-    seq bigint NOT NULL,
-    recorded_at timestamptz NOT NULL,
-    kind text NOT NULL,
-    session_role text NOT NULL,
-    executing_role text NOT NULL,
-    txid bigint,
-    command_tag text,
-    relation text,
-    statement text,
-    statement_hash text,
-    content_hash text,
-    decision text,
-    reason text,
-    risk text,
-    policy_version integer,
-    policy_hash text,
-    details jsonb NOT NULL,
-    prev_hash text NOT NULL,
-    event_hash text NOT NULL,
+    LIKE fence.audit_chain,
     PRIMARY KEY (database_id, seq)
 );
 

@@ -4,14 +4,12 @@
 //! a policy version is the policy in force; each arrival (and each revocation) is an event of
 //! this database's chain, carrying who granted it on the control database.
 
-use fence_core::chain::AuditEvent;
 use serde_json::{json, Value};
 
-use crate::chain::events;
 use crate::db::owner::as_owner;
 use crate::db::{self, queries};
 use crate::errors;
-use crate::governance::{approvals, policy};
+use crate::governance::{approvals, exemptions, policy};
 
 /// A row of `fence.fleet_<table>` as the apply worker wrote it (jsonb).
 pub fn arrived(table: &str, row: &Value) {
@@ -63,21 +61,8 @@ fn approval(row: &Value, origin: &str) {
             }
         }
         let highest = approvals::highest_risk(row.get("analysis").unwrap_or(&Value::Null));
-        as_owner(|| {
-            events::record(
-                AuditEvent {
-                    kind: "approval".into(),
-                    content_hash: text("content_hash"),
-                    decision: text("decision"),
-                    risk: Some(highest.to_string()),
-                    policy_version: Some(i64::from(policy.version)),
-                    policy_hash: Some(policy.hash.clone()),
-                    details,
-                    ..Default::default()
-                },
-                false,
-            )
-        });
+        let (content_hash, decision) = (text("content_hash").unwrap_or_default(), text("decision").unwrap_or_default());
+        as_owner(|| approvals::record(&content_hash, &decision, highest, &policy, details));
     }
     if revoked {
         let details = json!({"approval_ids": [id], "reason": text("revoke_reason"), "revoked_by": text("revoked_by"), "fleet": fleet_details(row, origin)});
@@ -108,21 +93,7 @@ fn exemption(row: &Value, origin: &str) {
             "expires_us": expires_us, "relid": relid, "statement_hashes": row.get("statement_hashes"),
             "databases": row.get("databases"), "created_by": text("created_by"), "fleet": fleet_details(row, origin),
         });
-        as_owner(|| {
-            events::record(
-                AuditEvent {
-                    kind: "exemption".into(),
-                    relation: (scope == "relation").then(|| target.clone()),
-                    statement_hash: (scope == "statement").then(|| target.clone()),
-                    content_hash: (scope == "content").then(|| target.clone()),
-                    policy_version: Some(i64::from(policy.version)),
-                    policy_hash: Some(policy.hash.clone()),
-                    details,
-                    ..Default::default()
-                },
-                false,
-            )
-        });
+        as_owner(|| exemptions::record(&scope, &target, &policy, details));
     }
     if revoked {
         let details = json!({"exemption_id": id, "reason": text("revoke_reason"), "revoked_by": text("revoked_by"), "fleet": fleet_details(row, origin)});

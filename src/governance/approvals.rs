@@ -101,21 +101,27 @@ pub fn approve(sql: &str, approval: &Grant) -> String {
                 details.insert(key.into(), value.into());
             }
         }
-        events::record(
-            AuditEvent {
-                kind: "approval".into(),
-                content_hash: Some(content.content_hash.clone()),
-                decision: Some(decision.into()),
-                risk: Some(highest.to_string()),
-                policy_version: Some(i64::from(policy.version)),
-                policy_hash: Some(policy.hash.clone()),
-                details: details.into(),
-                ..Default::default()
-            },
-            false,
-        );
+        record(&content.content_hash, decision, highest, &policy, details.into());
     });
     content.content_hash
+}
+
+/// Buffers an approval's chain event (made here, or received from the fleet's control
+/// database), under the policy version in force here.
+pub fn record(content_hash: &str, decision: &str, highest: Risk, policy: &policy::PolicyRecord, details: Value) {
+    events::record(
+        AuditEvent {
+            kind: "approval".into(),
+            content_hash: Some(content_hash.to_string()),
+            decision: Some(decision.into()),
+            risk: Some(highest.to_string()),
+            policy_version: Some(i64::from(policy.version)),
+            policy_hash: Some(policy.hash.clone()),
+            details,
+            ..Default::default()
+        },
+        false,
+    );
 }
 
 /// The highest risk of an approval's recorded analysis.

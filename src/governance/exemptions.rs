@@ -159,21 +159,27 @@ pub fn exempt(
         };
         let id = db::write(query, &args, |row| row.get::<i64>("id")).into_iter().next().flatten().unwrap_or_default();
         details["exemption_id"] = json!(id);
-        events::record(
-            AuditEvent {
-                kind: "exemption".into(),
-                relation: (scope == "relation").then(|| target.clone()),
-                statement_hash: (scope == "statement").then(|| target.clone()),
-                content_hash: (scope == "content").then(|| target.clone()),
-                policy_version: Some(i64::from(policy.version)),
-                policy_hash: Some(policy.hash.clone()),
-                details,
-                ..Default::default()
-            },
-            false,
-        );
+        record(scope, &target, &policy, details);
         id
     })
+}
+
+/// Buffers an exemption's chain event (granted here, or received from the fleet's control
+/// database), under the policy version in force here.
+pub fn record(scope: &str, target: &str, policy: &policy::PolicyRecord, details: serde_json::Value) {
+    events::record(
+        AuditEvent {
+            kind: "exemption".into(),
+            relation: (scope == "relation").then(|| target.to_string()),
+            statement_hash: (scope == "statement").then(|| target.to_string()),
+            content_hash: (scope == "content").then(|| target.to_string()),
+            policy_version: Some(i64::from(policy.version)),
+            policy_hash: Some(policy.hash.clone()),
+            details,
+            ..Default::default()
+        },
+        false,
+    );
 }
 
 /// Revokes an exemption before it expires.
