@@ -142,6 +142,34 @@ check "tenant_c, down while the control approved, caught up" "$(q c tenant_c "SE
 check "fleet_status on the control: one slot per target, both connected" \
     "$(q a control "SELECT count(*) FILTER (WHERE active) || '/' || count(*) FROM fence.fleet_status() WHERE role = 'control'")" 2/2
 
+say "fleet: set-up again, on one server, by other roles"
+# tenant_c drops its subscription and joins again: what it received is not received twice,
+# and new grants arrive.
+q c tenant_c "DROP SUBSCRIPTION fence_fleet"
+check "tenant_c joins again" "$(q c tenant_c "SELECT fence.join_fleet('$(conninfo a control)')")" fence_fleet
+wait_for c tenant_c "SELECT active FROM fence.fleet_status() WHERE role = 'target'" t
+HASH5=$(q a control "SELECT fence.approve('CREATE INDEX accounts_email_id_idx ON accounts (email, id);')" fleet_lead)
+wait_for c tenant_c "SELECT count(*) FROM fence.approvals WHERE content_hash = '$HASH5'" 1
+check "joined again, nothing was received twice and the chain verifies" \
+    "$(q c tenant_c "SELECT count(*) FILTER (WHERE origin IS NOT NULL) || ',' || count(DISTINCT (origin, origin_version)) FILTER (WHERE origin IS NOT NULL) FROM fence.policy_versions"),$(q c tenant_c "SELECT ok FROM fence.verify_chain()")" "3,3,t"
+check "a set-up inside a transaction block is refused (its slot could not be rolled back)" \
+    "$(qe b tenant_b "BEGIN; SELECT fence.collect_evidence('x'); COMMIT" | sed -n 1p)" \
+    "ERROR:  fence: the fleet's set-up functions cannot run inside a transaction block"
+check "the same target collected a second time (another connection string) is refused" \
+    "$(qe a evidence "SELECT fence.collect_evidence('$(conninfo b tenant_b) application_name=again')" | sed -n 1p | sed 's/database [0-9a-f-]* /database <id> /')" \
+    "ERROR:  fence: database <id> (tenant_b) is collected here already, by subscription $(q a evidence "SELECT subname FROM pg_subscription s JOIN fence.fleet_sources f ON f.subscription = s.oid WHERE f.database_name = 'tenant_b'")"
+# A control database on the target's own server (its slot is made before anything is written).
+q b postgres "CREATE DATABASE local_control"
+q b local_control "CREATE EXTENSION fence"
+q b local_control "SELECT fence.serve_fleet()" >/dev/null
+q b postgres "CREATE DATABASE tenant_b2"
+q b tenant_b2 "CREATE EXTENSION fence"
+check "a target joins a control database on its own server" \
+    "$(timeout 60 psql -X -q -At -h "${DIR[b]}" -p "${PORT[b]}" -U postgres -d tenant_b2 -c "SELECT fence.join_fleet('$(conninfo b local_control)')")" fence_fleet
+wait_for b tenant_b2 "SELECT count(*) FROM fence.policy_versions WHERE origin IS NOT NULL" 1
+check "any role reads its database's identity; a fence_admin reads the fleet's status" \
+    "$(q b tenant_b "SELECT fence.database_id() IS NOT NULL" fleet_ci),$(q a control "SELECT count(*) > 0 FROM fence.fleet_status()" fleet_admin)" "t,t"
+
 say "fleet: a target's superuser rewrites its chain"
 # tenant_b cuts the tail of its chain (triggers off): its own chain still verifies ...
 q b tenant_b "CREATE TABLE scratch_1 (id int)" fleet_ci
@@ -152,13 +180,16 @@ q b tenant_b "SET session_replication_role = replica; DELETE FROM fence.audit_ch
 check "tenant_b's cut chain verifies on its own" "$(q b tenant_b "SELECT ok FROM fence.verify_chain()")" t
 check "... but not against the evidence database's head" \
     "$(q b tenant_b "SELECT ok FROM fence.verify_chain(${CENTRAL%%,*}, '${CENTRAL#*,}')")" f
-check "the evidence database kept tenant_b's whole chain" \
-    "$(q a evidence "SELECT checked || ',' || head_hash FROM fence.verify_fleet() WHERE database_name = 'tenant_b'")" "$CENTRAL"
+# ... and goes on from the cut: the rewritten event travels as a conflict.
+wait_for a evidence "SELECT checked || ',' || head_hash || ',' || ok || ',' || first_bad_seq FROM fence.verify_fleet() WHERE database_name = 'tenant_b'" \
+    "$CENTRAL,false,$((${CENTRAL%%,*} - 1))"
+check "the evidence database kept tenant_b's whole chain, and names the rewritten event" \
+    "$(q a evidence "SELECT reason FROM fence.verify_fleet() WHERE database_name = 'tenant_b'" | grep -c 'arrived again with another hash')" 1
 # tenant_c's superuser forges an event: it travels, and fails centrally.
 BAD=$(q c tenant_c "SET session_replication_role = replica; INSERT INTO fence.audit_chain SELECT seq + 1, recorded_at, kind, session_role, executing_role, txid, command_tag, relation, statement, statement_hash, content_hash, 'allow', reason, risk, policy_version, policy_hash, details, prev_hash, event_hash FROM fence.audit_chain ORDER BY seq DESC LIMIT 1 RETURNING seq")
 wait_for a evidence "SELECT first_bad_seq FROM fence.verify_fleet() WHERE database_name = 'tenant_c'" "$BAD"
 check "verify_fleet names tenant_c and its forged event" \
-    "$(q a evidence "SELECT database_name || ' ' || ok || ' ' || first_bad_seq FROM fence.verify_fleet() WHERE NOT ok")" "tenant_c false $BAD"
+    "$(q a evidence "SELECT database_name || ' ' || ok || ' ' || first_bad_seq FROM fence.verify_fleet() WHERE database_name = 'tenant_c'")" "tenant_c false $BAD"
 
 say "fleet: hostile ends"
 # A control database whose publication lists fence's own tables: a target refuses to join it.
@@ -166,13 +197,21 @@ q a postgres "CREATE DATABASE rogue"
 q a rogue "CREATE EXTENSION fence"
 q a rogue "SELECT fence.serve_fleet()" >/dev/null
 q a rogue "ALTER PUBLICATION fence_fleet ADD TABLE fence.approvals" 2>/dev/null
-q b postgres "CREATE DATABASE tenant_b2"
-q b tenant_b2 "CREATE EXTENSION fence"
+q b postgres "CREATE DATABASE tenant_b3"
+q b tenant_b3 "CREATE EXTENSION fence"
 check "a target refuses a control whose publication lists fence.approvals" \
-    "$(qe b tenant_b2 "SELECT fence.join_fleet('$(conninfo a rogue)')" | sed -n 1p)" \
+    "$(qe b tenant_b3 "SELECT fence.join_fleet('$(conninfo a rogue)')" | sed -n 1p)" \
     "ERROR:  fence: the publication of that database lists fence.approvals,fence.fleet_approvals,fence.fleet_exemptions,fence.fleet_policies, not fence.fleet_approvals,fence.fleet_exemptions,fence.fleet_policies: not subscribed"
 check "... and leaves no subscription, and no slot on the control's server" \
-    "$(q b tenant_b2 "SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = 'tenant_b2'"),$(q a rogue "SELECT count(*) FROM pg_replication_slots WHERE database = 'rogue'")" "0,0"
+    "$(q b tenant_b3 "SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = 'tenant_b3'"),$(q a rogue "SELECT count(*) FROM pg_replication_slots WHERE database = 'rogue'")" "0,0"
+# A control that starts publishing fence.approvals, and a target that refreshes its
+# subscription: the rows reach fence.approvals only through the fleet's arrival.
+q b local_control "ALTER PUBLICATION fence_fleet ADD TABLE fence.approvals" 2>/dev/null
+q b local_control "SELECT fence.approve('CREATE INDEX local_idx ON t (x);')" >/dev/null
+q b tenant_b2 "ALTER SUBSCRIPTION fence_fleet REFRESH PUBLICATION" 2>/dev/null
+for _ in $(seq 100); do grep -q "fence.approvals is not written by logical replication" "${DIR[b]}/server.log" && break; sleep 0.1; done
+check "a refreshed subscription cannot write fence.approvals directly" \
+    "$(grep -c "fence.approvals is not written by logical replication" "${DIR[b]}/server.log" | sed 's/^[1-9][0-9]*$/refused/'),$(q b tenant_b2 "SELECT count(*) FROM fence.approvals WHERE origin IS NULL")" "refused,0"
 check "a target's superuser cannot delete its copy of the evidence (even as a replica)" \
     "$(qe b tenant_b "SET session_replication_role = replica; DELETE FROM fence.fleet_chain WHERE seq = 1" | grep -c 'append-only')" 1
 # tenant_c's superuser writes a row of tenant_b's chain: the evidence database refuses it,

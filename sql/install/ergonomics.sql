@@ -19,7 +19,8 @@ GROUP BY a.content_hash;
 -- Exemptions in force now.
 CREATE VIEW fence.live_exemptions AS
 SELECT e.id, e.scope, e.target, e.reason, e.finding, e.created_by, e.created_at, e.expires_at,
-       pg_catalog.date_trunc('second', e.expires_at - pg_catalog.now()) AS expires_in
+       pg_catalog.date_trunc('second', e.expires_at - pg_catalog.now()) AS expires_in,
+       e.databases, e.origin
 FROM fence.exemptions e
 WHERE e.revoked_at IS NULL AND e.expires_at > pg_catalog.now();
 

@@ -56,6 +56,7 @@ SELECT pg_catalog.pg_extension_config_dump('fence.fleet_exemptions', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_chain', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_databases', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_sources', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_conflicts', '');
 
 -- What \dx+ fence, \df+ fence.* and \dv fence.* show: one line per object.
 COMMENT ON FUNCTION fence.analyze IS
@@ -133,7 +134,9 @@ COMMENT ON TABLE fence.fleet_approvals IS 'The control database''s approvals as 
 COMMENT ON TABLE fence.fleet_exemptions IS 'The control database''s exemptions as they travel to its targets (logical replication)';
 COMMENT ON TABLE fence.fleet_chain IS 'Chains as they travel to the evidence database, inserts only: a publishing target''s own, or every collected target''s';
 COMMENT ON TABLE fence.fleet_databases IS 'The databases whose chains travel to the evidence database';
-COMMENT ON TABLE fence.fleet_sources IS 'Evidence database: the database whose chain each subscription carries, bound by its first row';
+COMMENT ON TABLE fence.fleet_sources IS 'Evidence database: the database whose chain each subscription carries, bound by fence.collect_evidence()';
+COMMENT ON TABLE fence.fleet_conflicts IS 'Evidence database: events that arrived again with another hash (their database cut or rewrote its chain); the first stays in fence.fleet_chain';
+COMMENT ON FUNCTION fence.forbid_replicated IS 'Trigger: fence''s own tables are not written by a subscription''s apply worker directly';
 COMMENT ON FUNCTION fence.fleet_check_source IS 'Trigger (evidence database, apply worker): a subscription carries one database''s evidence only';
 COMMENT ON FUNCTION fence.fleet_share IS 'Trigger (control database): each approval, exemption and policy version made here goes to the fleet_* tables';
 COMMENT ON FUNCTION fence.fleet_receive IS 'Trigger (target, apply worker): each grant received from the control database becomes this database''s own';

@@ -22,7 +22,7 @@ CREATE TABLE fence.identity (
 INSERT INTO fence.identity VALUES (pg_catalog.gen_random_uuid(), pg_catalog.clock_timestamp());
 
 CREATE FUNCTION fence.database_id() RETURNS uuid
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 RETURN (SELECT database_id FROM fence.identity ORDER BY created_at, database_id LIMIT 1);
 
 -- What this database is in the fleet (none, or several of: control, target, publisher,
@@ -107,44 +107,88 @@ CREATE TABLE fence.fleet_databases (
 );
 
 -- On the evidence database: the database whose evidence each subscription carries, bound by
--- the first row it applies. From then on a target can send only its own chain: a row naming
--- another database stops that subscription (its apply worker fails, and retries, until the
--- row goes); nothing of the other database's central record is touched.
+-- fence.collect_evidence() when it subscribes (it asks the target who it is: its
+-- fence.database_id(), its name, its server's system identifier). A subscription carries one
+-- database's evidence, a database is carried by one subscription: a row naming another
+-- database stops that subscription (its apply worker fails, and retries, until the row goes),
+-- nothing of the other database's central record is touched.
 CREATE TABLE fence.fleet_sources (
     subscription oid PRIMARY KEY,
-    database_id uuid NOT NULL,
+    database_id uuid NOT NULL UNIQUE,
+    database_name text NOT NULL,
+    system_identifier text NOT NULL,
     bound_at timestamptz NOT NULL
 );
+
+-- An event written again with another hash (its database cut or rewrote its chain from there
+-- and goes on): found by a publishing target's copy (and published), or by the evidence
+-- database when it arrives. The first stays in fleet_chain; fence.verify_fleet() names the
+-- first such seq.
+CREATE TABLE fence.fleet_conflicts (
+    database_id uuid NOT NULL,
+    seq bigint NOT NULL,
+    event jsonb NOT NULL,
+    received_at timestamptz NOT NULL
+);
+CREATE INDEX fleet_conflicts_database_idx ON fence.fleet_conflicts (database_id, seq);
 
 CREATE FUNCTION fence.fleet_check_source() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     source oid;
-    bound uuid;
+    bound fence.fleet_sources;
+    first_hash text;
 BEGIN
-    -- Written here (a publishing target's own copy), not applied by a subscription.
-    IF current_setting('session_replication_role') <> 'replica' THEN
+    -- Written here (a publishing target's own copy, also when an arrival is chained in the
+    -- apply worker: a nested trigger), not applied by a subscription.
+    IF current_setting('session_replication_role') <> 'replica' OR pg_trigger_depth() > 1 THEN
         RETURN NEW;
     END IF;
     source := (SELECT subid FROM pg_stat_subscription WHERE pid = pg_backend_pid() LIMIT 1);
     IF source IS NULL THEN
         RETURN NEW;
     END IF;
-    SELECT database_id INTO bound FROM fence.fleet_sources WHERE subscription = source;
-    IF bound IS NULL THEN
-        INSERT INTO fence.fleet_sources VALUES (source, NEW.database_id, clock_timestamp());
-    ELSIF bound <> NEW.database_id THEN
-        RAISE EXCEPTION 'fence: subscription % carries the evidence of database %: a row of database % was refused',
-            (SELECT subname FROM pg_subscription WHERE oid = source), bound, NEW.database_id
+    SELECT * INTO bound FROM fence.fleet_sources WHERE subscription = source;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'fence: subscription % carries evidence fence.collect_evidence() did not bind to a database',
+            (SELECT subname FROM pg_subscription WHERE oid = source)
+            USING ERRCODE = '42501',
+                  HINT = 'Collect a target''s evidence with fence.collect_evidence(conninfo), not with CREATE SUBSCRIPTION.';
+    END IF;
+    IF bound.database_id <> NEW.database_id THEN
+        RAISE EXCEPTION 'fence: subscription % carries the evidence of database % (%): a row of database % was refused',
+            (SELECT subname FROM pg_subscription WHERE oid = source), bound.database_id, bound.database_name, NEW.database_id
             USING ERRCODE = '42501',
                   HINT = 'A target publishes only its own chain. Look at that target: its fence.fleet_chain holds rows it did not write.';
     END IF;
-    RETURN NEW;
+    IF TG_TABLE_NAME = 'fleet_conflicts' THEN
+        RETURN NEW;
+    END IF;
+    IF TG_TABLE_NAME = 'fleet_databases' THEN
+        IF bound.system_identifier <> NEW.system_identifier THEN
+            RAISE EXCEPTION 'fence: subscription % carries the evidence of database % on the server %: it says it is on the server %',
+                (SELECT subname FROM pg_subscription WHERE oid = source), bound.database_id, bound.system_identifier,
+                NEW.system_identifier
+                USING ERRCODE = '42501', HINT = 'The target''s fence.fleet_databases was written by hand, or it is a copy.';
+        END IF;
+        RETURN CASE WHEN EXISTS (SELECT 1 FROM fence.fleet_databases WHERE database_id = NEW.database_id) THEN NULL ELSE NEW END;
+    END IF;
+    SELECT event_hash INTO first_hash FROM fence.fleet_chain WHERE database_id = NEW.database_id AND seq = NEW.seq;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    IF first_hash <> NEW.event_hash THEN
+        INSERT INTO fence.fleet_conflicts (database_id, seq, event, received_at)
+        VALUES (NEW.database_id, NEW.seq, to_jsonb(NEW), clock_timestamp());
+    END IF;
+    RETURN NULL;
 END
 $$;
 CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_chain
     FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
 CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_databases
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
+CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_conflicts
     FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
 -- Evidence is append-only, also against a publisher that starts publishing updates, deletes
 -- or truncates (its apply worker fails on them, the central record stays).
@@ -159,10 +203,49 @@ CREATE TRIGGER fleet_databases_no_truncate BEFORE TRUNCATE ON fence.fleet_databa
 -- The apply worker runs with session_replication_role = replica.
 ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_source;
 ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_source;
+ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_source;
 ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_append_only;
 ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_no_truncate;
 ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_append_only;
 ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_no_truncate;
+CREATE TRIGGER fleet_conflicts_append_only BEFORE UPDATE OR DELETE ON fence.fleet_conflicts
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_conflicts_no_truncate BEFORE TRUNCATE ON fence.fleet_conflicts
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
+ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_conflicts_append_only;
+ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_conflicts_no_truncate;
+
+-- fence's own tables are never written by a subscription's apply worker directly (a
+-- subscription refreshed against a publication that lists them): only through
+-- fence.fleet_arrived, from a fleet_* table's trigger (a nested trigger depth).
+CREATE FUNCTION fence.forbid_replicated() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF pg_trigger_depth() = 1
+       AND (SELECT backend_type FROM pg_stat_activity WHERE pid = pg_backend_pid()) LIKE 'logical replication%' THEN
+        RAISE EXCEPTION 'fence: %.% is not written by logical replication (% refused)', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+            USING ERRCODE = '42501',
+                  HINT = 'A subscription of this database lists fence''s own tables: SELECT * FROM fence.fleet_status(); subscribe with fence.join_fleet() / fence.collect_evidence() and never REFRESH PUBLICATION against a publication fence did not make.';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD WHEN 'TRUNCATE' THEN NULL ELSE NEW END;
+END
+$$;
+DO $guards$
+DECLARE
+    guarded text;
+BEGIN
+    FOREACH guarded IN ARRAY ARRAY['approvals', 'exemptions', 'policy_versions', 'identity', 'fleet_roles', 'fleet_sources'] LOOP
+        EXECUTE format('CREATE TRIGGER replication_guard BEFORE INSERT OR UPDATE OR DELETE ON fence.%I FOR EACH ROW '
+                       'WHEN (pg_catalog.current_setting(''session_replication_role'') = ''replica'') '
+                       'EXECUTE FUNCTION fence.forbid_replicated()', guarded);
+        EXECUTE format('CREATE TRIGGER replication_guard_truncate BEFORE TRUNCATE ON fence.%I FOR EACH STATEMENT '
+                       'WHEN (pg_catalog.current_setting(''session_replication_role'') = ''replica'') '
+                       'EXECUTE FUNCTION fence.forbid_replicated()', guarded);
+        EXECUTE format('ALTER TABLE fence.%I ENABLE ALWAYS TRIGGER replication_guard', guarded);
+        EXECUTE format('ALTER TABLE fence.%I ENABLE ALWAYS TRIGGER replication_guard_truncate', guarded);
+    END LOOP;
+END
+$guards$;
 
 CREATE UNIQUE INDEX approvals_origin_idx ON fence.approvals (origin, origin_id) WHERE origin IS NOT NULL;
 CREATE UNIQUE INDEX exemptions_origin_idx ON fence.exemptions (origin, origin_id) WHERE origin IS NOT NULL;
@@ -228,10 +311,14 @@ ALTER TABLE fence.fleet_exemptions ENABLE ALWAYS TRIGGER fleet_receive;
 -- On a publishing target: each append to the chain is copied to fleet_chain, in the same
 -- transaction. Off until fence.publish_evidence() (and after a restore: publish again). A seq
 -- copied already (the chain's tail was cut here and is being written again) is not copied
--- again: the evidence database keeps the first, and the cut shows against its head.
+-- again: the evidence database keeps the first, and the new one travels as a conflict.
 CREATE FUNCTION fence.fleet_copy_evidence() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    INSERT INTO fence.fleet_conflicts (database_id, seq, event, received_at)
+    SELECT f.database_id, a.seq, to_jsonb(a), clock_timestamp()
+    FROM appended a JOIN fence.fleet_chain f ON f.database_id = fence.database_id() AND f.seq = a.seq
+    WHERE f.event_hash <> a.event_hash;
     INSERT INTO fence.fleet_chain SELECT fence.database_id(), a.* FROM appended a
     ON CONFLICT (database_id, seq) DO NOTHING;
     RETURN NULL;
@@ -246,22 +333,28 @@ CREATE FUNCTION fence.fleet_status(
     OUT role text, OUT name text, OUT active boolean, OUT lag_bytes numeric,
     OUT last_contact timestamptz, OUT policy_version_received integer, OUT detail text)
 RETURNS SETOF record
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT 'database', fence.database_id()::text, true, NULL::numeric, NULL::timestamptz,
            (SELECT max(origin_version) FROM fence.policy_versions WHERE origin IS NOT NULL),
            coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role) FROM fence.fleet_roles r), 'standalone')
     UNION ALL
     -- Subscriptions: a target's to the control, the evidence database's to each target.
     SELECT CASE WHEN s.subname = 'fence_fleet' THEN 'target' ELSE 'evidence' END, s.subname::text,
-           s.subenabled AND st.pid IS NOT NULL,
+           s.subenabled AND st.pid IS NOT NULL AND r.waiting = 0,
            NULL, st.last_msg_receipt_time,
            CASE WHEN s.subname = 'fence_fleet'
                 THEN (SELECT max(version) FROM fence.fleet_policies) END,
            CASE WHEN NOT s.subenabled THEN 'disabled'
                 WHEN st.pid IS NULL THEN 'not connected (the worker retries; see the server log)'
+                WHEN r.waiting > 0 THEN r.waiting || ' table(s) not synchronized yet (a failing initial copy: see the server log)'
                 ELSE 'receiving, up to ' || coalesce(st.latest_end_lsn::text, 'nothing yet') END
+           || coalesce('; errors since ' || coalesce(e.stats_reset::text, 'the start') || ': ' || e.apply_error_count
+                       || ' applying, ' || e.sync_error_count || ' copying', '')
     FROM pg_subscription s
     LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+    LEFT JOIN pg_stat_subscription_stats e ON e.subid = s.oid AND e.apply_error_count + e.sync_error_count > 0
+    CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE srsubstate <> 'r') AS waiting
+                        FROM pg_subscription_rel WHERE srsubid = s.oid) r
     WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND (s.subname = 'fence_fleet' OR s.subname LIKE 'fence\_evidence\_%')
     UNION ALL
@@ -276,8 +369,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       AND (l.slot_name LIKE 'fence\_fleet\_%' OR l.slot_name LIKE 'fence\_evidence\_%')
 $$;
 
-REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence(), fence.fleet_check_source()
-    FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION fence.fleet_share(), fence.fleet_receive(), fence.fleet_copy_evidence(), fence.fleet_check_source(),
+    fence.forbid_replicated() FROM PUBLIC;
 
 -- The fleet's set-up statements, their names and connection strings quoted (run by fence's
 -- set-up functions, as a superuser): a publication of the grants (control) or of the chain
@@ -292,7 +385,7 @@ BEGIN
         CREATE PUBLICATION fence_fleet FOR TABLE fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions
             WITH (publish = 'insert, update');
     WHEN 'publish_evidence' THEN
-        CREATE PUBLICATION fence_evidence FOR TABLE fence.fleet_chain, fence.fleet_databases
+        CREATE PUBLICATION fence_evidence FOR TABLE fence.fleet_chain, fence.fleet_databases, fence.fleet_conflicts
             WITH (publish = 'insert');
     WHEN 'copy_evidence' THEN
         ALTER TABLE fence.audit_chain ENABLE ALWAYS TRIGGER fleet_evidence;

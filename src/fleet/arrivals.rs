@@ -20,6 +20,10 @@ pub fn arrived(table: &str, row: &Value) {
             let version =
                 row.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).unwrap_or_default();
             let document = row.get("document").cloned().unwrap_or(Value::Null);
+            let args = [origin.into(), version.into()];
+            if as_owner(|| db::select_value::<bool>(queries::FLEET_POLICY_RECEIVED, &args, "received")) == Some(true) {
+                return; // copied again (the target joined again): in force here already
+            }
             let origin = policy::Origin { database_id: origin, version };
             policy::receive(&document, text("created_by").unwrap_or_default(), text("note"), &origin);
         }

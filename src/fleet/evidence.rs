@@ -24,7 +24,18 @@ pub fn verify_all() -> Vec<Verified> {
         databases
             .into_iter()
             .map(|(database_id, database_name)| {
-                let result = verify::events(queries::FLEET_CHAIN_ROWS, &[database_id.as_str().into()], None, |_| ());
+                let args = [database_id.as_str().into()];
+                let mut result = verify::events(queries::FLEET_CHAIN_ROWS, &args, None, |_| ());
+                let conflicts = db::select_first(queries::FLEET_CONFLICTS_FIRST, &args, |row| {
+                    (row.get::<i64>("seq"), row.get::<i64>("events").unwrap_or_default())
+                });
+                if let (true, Some((Some(seq), events))) = (result.ok, conflicts) {
+                    result.ok = false;
+                    result.first_bad_seq = Some(seq);
+                    result.reason = Some(format!(
+                        "event {seq} arrived again with another hash ({events} such event(s) in fence.fleet_conflicts): the database cut or rewrote its chain from there"
+                    ));
+                }
                 Verified {
                     database_id,
                     database_name,

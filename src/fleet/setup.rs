@@ -3,12 +3,16 @@
 //! on the evidence database. Each needs a superuser (PostgreSQL's rule for subscriptions and
 //! for what a publication exposes), is recorded in the chain, and can be repeated.
 
+use std::panic::AssertUnwindSafe;
+
+use pgrx::PgTryBuilder;
 use serde_json::{json, Value};
 
 use crate::db::owner::as_owner;
 use crate::db::{self, queries, Arg};
 use crate::errors;
-use crate::ffi::{replication, security};
+use crate::ffi::replication::Remote;
+use crate::ffi::{security, xact};
 use crate::governance::policy;
 use crate::session;
 
@@ -115,13 +119,16 @@ pub fn join(conninfo: &str) -> String {
             .hint("SELECT * FROM fence.fleet_status(); to follow another control database, DROP SUBSCRIPTION fence_fleet first.")
             .raise();
     }
+    let remote = connect(conninfo, "control");
     // One slot per target on the control's server: named by this database's identity.
     let slot = format!("fence_fleet_{}", server.database_id.replace('-', ""));
-    ddl("subscribe", Some(GRANTS), Some(conninfo), Some(&slot));
-    expect_tables(GRANTS, "fence.fleet_approvals,fence.fleet_exemptions,fence.fleet_policies");
-    take_role("target");
-    record(json!({"action": "join", "subscription": GRANTS, "slot": slot, "database_id": server.database_id}));
-    create_slot(conninfo, &slot, "control");
+    with_slot(&remote, &slot, || {
+        as_owner(|| db::execute(queries::FLEET_FORGET_RECEIVED, &[]));
+        ddl("subscribe", Some(GRANTS), Some(conninfo), Some(&slot));
+        expect_tables(GRANTS, "fence.fleet_approvals,fence.fleet_exemptions,fence.fleet_policies");
+        take_role("target");
+        record(json!({"action": "join", "subscription": GRANTS, "slot": slot, "database_id": server.database_id}));
+    });
     GRANTS.to_string()
 }
 
@@ -143,8 +150,8 @@ pub fn publish() -> String {
     EVIDENCE.to_string()
 }
 
-/// This (evidence) database receives the chain of the target `conninfo` names. Returns the
-/// subscription's name.
+/// This (evidence) database receives the chain of the target `conninfo` names, bound to that
+/// target's identity as it says it now. Returns the subscription's name.
 pub fn collect(conninfo: &str) -> String {
     let tagged = fence_core::hash::sha256_tagged(&[conninfo.as_bytes()]);
     let hash = tagged.trim_start_matches("sha256:");
@@ -155,22 +162,69 @@ pub fn collect(conninfo: &str) -> String {
             .hint("SELECT * FROM fence.fleet_status();")
             .raise();
     }
+    let remote = connect(conninfo, "target");
+    let target = remote
+        .query_row("SELECT fence.database_id()::text, pg_catalog.current_database()::text", 2)
+        .unwrap_or_else(|reason| {
+            errors::prerequisite(format!("the target does not say who it is: {reason}"))
+                .hint("Install fence in the target database (CREATE EXTENSION fence) and run fence.publish_evidence() there.")
+                .raise()
+        });
+    let (Some(Some(target_id)), Some(Some(target_name))) = (target.first(), target.get(1)) else {
+        errors::prerequisite("the target does not say who it is (no fence.database_id())").raise()
+    };
+    let system = remote.system_identifier().unwrap_or_else(|reason| errors::prerequisite(reason).raise());
+    let collected =
+        as_owner(|| db::select_value::<String>(queries::FLEET_SOURCE_OF, &[target_id.as_str().into()], "subscription"));
+    if let Some(collected) = collected {
+        errors::prerequisite(format!("database {target_id} ({target_name}) is collected here already, by subscription {collected}"))
+            .hint("Two subscriptions never carry one database's chain: SELECT * FROM fence.fleet_status(); a database copied from another (TEMPLATE, base backup) needs its own identity before it publishes.")
+            .raise();
+    }
     // On the target's server: one slot per evidence database and target.
     let slot = format!("fence_evidence_{}_{}", &server.database_id.replace('-', "")[..16], &hash[..12]);
-    ddl("subscribe", Some(&name), Some(conninfo), Some(&slot));
-    expect_tables(&name, "fence.fleet_chain,fence.fleet_databases");
-    take_role("evidence");
-    record(json!({"action": "collect_evidence", "subscription": name, "slot": slot}));
-    create_slot(conninfo, &slot, "target");
+    with_slot(&remote, &slot, || {
+        as_owner(|| db::execute(queries::FLEET_DROP_STALE_SOURCES, &[]));
+        ddl("subscribe", Some(&name), Some(conninfo), Some(&slot));
+        expect_tables(&name, "fence.fleet_chain,fence.fleet_conflicts,fence.fleet_databases");
+        let bind: [Arg; 4] =
+            [name.as_str().into(), target_id.as_str().into(), target_name.as_str().into(), system.as_str().into()];
+        as_owner(|| db::execute(queries::FLEET_BIND_SOURCE, &bind));
+        take_role("evidence");
+        record(json!({"action": "collect_evidence", "subscription": name, "slot": slot, "database_id": target_id,
+                      "database_name": target_name, "system_identifier": system}));
+    });
     name
 }
 
-/// The subscription's slot on the other server, created last: nothing after it can fail but
-/// the commit.
-fn create_slot(conninfo: &str, slot: &str, peer: &str) {
-    if let Err(reason) = replication::create_slot(conninfo, slot) {
-        errors::prerequisite(format!("could not reach the {peer} database to create replication slot {slot}: {reason}"))
-            .hint("Check the connection string from this server (host, port, dbname, user with the REPLICATION attribute or a superuser, pg_hba.conf).")
+/// A replication connection to the other end of a subscription (`peer`: what it is).
+fn connect(conninfo: &str, peer: &str) -> Remote {
+    if xact::in_transaction_block() {
+        errors::active_transaction("the fleet's set-up functions cannot run inside a transaction block")
+            .detail("They create a replication slot on the other server, which a rollback would not remove.")
+            .hint("Run it on its own, outside BEGIN ... COMMIT.")
             .raise();
     }
+    Remote::connect(conninfo).unwrap_or_else(|reason| {
+        errors::prerequisite(format!("could not reach the {peer} database: {reason}"))
+            .hint("Check the connection string from this server (host, port, dbname, a superuser or a user with the REPLICATION attribute, pg_hba.conf).")
+            .raise()
+    })
+}
+
+/// Creates the subscription's slot on the other server first (it waits for the transactions
+/// running there, and this one has written nothing yet: the other server may be this one),
+/// then runs `then`, which subscribes; if that fails, the slot is dropped again.
+fn with_slot(remote: &Remote, slot: &str, then: impl FnOnce()) {
+    if let Err(reason) = remote.create_slot(slot) {
+        errors::prerequisite(format!("could not create replication slot {slot}: {reason}")).raise();
+    }
+    PgTryBuilder::new(AssertUnwindSafe(then))
+        .catch_others(|error| {
+            if let Err(reason) = remote.drop_slot(slot) {
+                pgrx::warning!("fence: replication slot {slot} is left on the other server ({reason}): drop it there with pg_drop_replication_slot");
+            }
+            error.rethrow()
+        })
+        .execute();
 }

@@ -81,7 +81,7 @@ fn target(scope: &str, target: &str) -> Target {
                 Some((info, oid)) => Target { target: info.name.to_string(), relid: Some(oid), statement_hashes: None },
                 // On the fleet's control database: a table of the targets, bound on each
                 // target to the table its name resolves to there.
-                None if name.schema.is_some() && crate::fleet::has_role("control") => plain(name.to_string()),
+                None if name.schema.is_some() && crate::fleet::has_role("control") => plain(name.quoted()),
                 None => errors::not_found(format!("relation \"{target}\" does not exist"))
                     .hint("On the fleet's control database, name a target's table with its schema (public.accounts).")
                     .raise(),

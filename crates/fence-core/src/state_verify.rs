@@ -77,7 +77,8 @@ impl ChainState {
                         details.get("statement_hashes").cloned().unwrap_or(Value::Null),
                         // Received from the fleet's control database: the approver there.
                         details
-                            .get("approved_by")
+                            .get("fleet")
+                            .and(details.get("approved_by"))
                             .and_then(Value::as_str)
                             .map_or_else(|| event.session_role.clone(), str::to_string),
                         event.content_hash.clone(),
@@ -312,14 +313,21 @@ mod tests {
     fn a_fleet_approval_names_the_control_databases_approver() {
         // Written by the apply worker (session role "replicator"), approved by "lead" there.
         let mut state = ChainState::default();
-        let mut arrival =
-            event(4, "approval", json!({"approval_id": 1, "statement_hashes": ["sha256:s"], "approved_by": "lead"}));
+        let details = json!({"approval_id": 1, "statement_hashes": ["sha256:s"], "approved_by": "lead", "fleet": {"origin": "c"}});
+        let mut arrival = event(4, "approval", details);
         arrival.session_role = "replicator".into();
         state.observe(&arrival);
         assert_eq!(state.verify(&[approval(false)], &[], &[], "d"), None);
         let mut renamed = approval(false);
         renamed.approved_by = "mallory".into();
         assert!(state.verify(&[renamed], &[], &[], "d").unwrap().contains("altered"));
+        // A local approval's event names its approver by the session role only.
+        let mut local = ChainState::default();
+        let mut claimed =
+            event(5, "approval", json!({"approval_id": 1, "statement_hashes": ["sha256:s"], "approved_by": "lead"}));
+        claimed.session_role = "mallory".into();
+        local.observe(&claimed);
+        assert!(local.verify(&[approval(false)], &[], &[], "d").unwrap().contains("altered"));
     }
 
     #[test]
