@@ -5,7 +5,8 @@
 # an exemption scoped to one target works only there, a policy change applies on both (and a
 # target's own set_policy is refused), a target keeps gating while the others are down and
 # catches up (grants and evidence), a target's chain cut by its superuser is caught against
-# the central copy, a forged event reaches the evidence database and fails there, a target
+# the central copy, a forged event reaches the evidence database and fails there, row changes
+# travel with their seals and verify centrally, a target
 # refuses a control database whose publication lists fence's own tables, and the evidence
 # database refuses a target's rows of another database's chain.
 # Prints the approval propagation delay. Starts its own servers (the installed extension).
@@ -142,6 +143,15 @@ check "tenant_c, down while the control approved, caught up" "$(q c tenant_c "SE
 check "fleet_status on the control: one slot per target, both connected" \
     "$(q a control "SELECT count(*) FILTER (WHERE active) || '/' || count(*) FROM fence.fleet_status() WHERE role = 'control'")" 2/2
 
+say "fleet: row changes travel with their seals"
+q b tenant_b "CREATE TABLE ledger (id int PRIMARY KEY, amount int)" fleet_ci
+q b tenant_b "SELECT fence.track_table('ledger')" >/dev/null
+q b tenant_b "INSERT INTO ledger SELECT g, g * 10 FROM generate_series(1, 50) g" fleet_ci
+q b tenant_b "SELECT fence.seal_changes()" >/dev/null
+wait_for a evidence "SELECT ok || ',' || changes_checked FROM fence.verify_fleet() WHERE database_name = 'tenant_b'" "true,50"
+check "tenant_b's 50 row changes verify centrally against its seals" \
+    "$(q a evidence "SELECT count(*) FROM fence.fleet_row_changes WHERE database_id = '$(q b tenant_b "SELECT fence.database_id()")'")" 50
+
 say "fleet: set-up again, on one server, by other roles"
 # tenant_c drops its subscription and joins again: what it received is not received twice,
 # and new grants arrive.
@@ -157,7 +167,10 @@ check "a set-up inside a transaction block is refused (its slot could not be rol
     "ERROR:  fence: the fleet's set-up functions cannot run inside a transaction block"
 check "the same target collected a second time (another connection string) is refused" \
     "$(qe a evidence "SELECT fence.collect_evidence('$(conninfo b tenant_b) application_name=again')" | sed -n 1p | sed 's/database [0-9a-f-]* /database <id> /')" \
-    "ERROR:  fence: database <id> (tenant_b) is collected here already, by subscription $(q a evidence "SELECT subname FROM pg_subscription s JOIN fence.fleet_sources f ON f.subscription = s.oid WHERE f.database_name = 'tenant_b'")"
+    "ERROR:  fence: database <id> (tenant_b) is collected here already, by subscription $(q a evidence "SELECT subname FROM pg_subscription s JOIN fence.fleet_sources f ON f.subscription = s.oid WHERE f.database_name = 'tenant_b'"): tenant_b says it is that database"
+check "two set-ups in one statement: the second is refused (its slot would wait for the first's writes)" \
+    "$(qe b tenant_b "SELECT fence.publish_evidence(), fence.collect_evidence('$(conninfo a evidence)')" | sed -n 1p)" \
+    "ERROR:  fence: the fleet's set-up functions cannot run inside a transaction block"
 # A control database on the target's own server (its slot is made before anything is written).
 q b postgres "CREATE DATABASE local_control"
 q b local_control "CREATE EXTENSION fence"

@@ -32,5 +32,5 @@ mod sqltext;
 ::pgrx::extension_sql_file!("../sql/install/views.sql", name = "views", requires = ["schema"]);
 ::pgrx::extension_sql_file!("../sql/install/ergonomics.sql", name = "ergonomics", requires = ["views"]);
 ::pgrx::extension_sql_file!("../sql/install/rows.sql", name = "rows", requires = ["schema"]);
-::pgrx::extension_sql_file!("../sql/install/fleet.sql", name = "fleet", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/install/fleet.sql", name = "fleet", requires = ["schema", "rows"]);
 ::pgrx::extension_sql_file!("../sql/install/finalize.sql", name = "finalize", finalize);

@@ -14,6 +14,8 @@ SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
     UNION ALL SELECT 'fleet chain ' || c::text FROM fence.fleet_chain c
     UNION ALL SELECT 'fleet database ' || d::text FROM fence.fleet_databases d
     UNION ALL SELECT 'fleet source ' || s::text FROM fence.fleet_sources s
+    UNION ALL SELECT 'fleet conflict ' || c::text FROM fence.fleet_conflicts c
+    UNION ALL SELECT 'fleet row change ' || r::text FROM fence.fleet_row_changes r
     UNION ALL SELECT 'publication ' || pubname FROM pg_publication
     UNION ALL SELECT 'subscription ' || subname FROM pg_subscription
     UNION ALL SELECT 'chain ' || c::text FROM fence.audit_chain c WHERE c.seq <= :mark

@@ -57,6 +57,7 @@ SELECT pg_catalog.pg_extension_config_dump('fence.fleet_chain', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_databases', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_sources', '');
 SELECT pg_catalog.pg_extension_config_dump('fence.fleet_conflicts', '');
+SELECT pg_catalog.pg_extension_config_dump('fence.fleet_row_changes', '');
 
 -- What \dx+ fence, \df+ fence.* and \dv fence.* show: one line per object.
 COMMENT ON FUNCTION fence.analyze IS
@@ -133,9 +134,11 @@ COMMENT ON TABLE fence.fleet_policies IS 'The control database''s policy version
 COMMENT ON TABLE fence.fleet_approvals IS 'The control database''s approvals as they travel to its targets (logical replication)';
 COMMENT ON TABLE fence.fleet_exemptions IS 'The control database''s exemptions as they travel to its targets (logical replication)';
 COMMENT ON TABLE fence.fleet_chain IS 'Chains as they travel to the evidence database, inserts only: a publishing target''s own, or every collected target''s';
+COMMENT ON TABLE fence.fleet_row_changes IS 'Row changes as they travel to the evidence database with their sealed blocks, inserts only';
 COMMENT ON TABLE fence.fleet_databases IS 'The databases whose chains travel to the evidence database';
 COMMENT ON TABLE fence.fleet_sources IS 'Evidence database: the database whose chain each subscription carries, bound by fence.collect_evidence()';
 COMMENT ON TABLE fence.fleet_conflicts IS 'Evidence database: events that arrived again with another hash (their database cut or rewrote its chain); the first stays in fence.fleet_chain';
+COMMENT ON FUNCTION fence.replicated_write IS 'Internal: a subscription''s worker is writing into one of fence''s tables directly (not through fence)';
 COMMENT ON FUNCTION fence.forbid_replicated IS 'Trigger: fence''s own tables are not written by a subscription''s apply worker directly';
 COMMENT ON FUNCTION fence.fleet_check_source IS 'Trigger (evidence database, apply worker): a subscription carries one database''s evidence only';
 COMMENT ON FUNCTION fence.fleet_share IS 'Trigger (control database): each approval, exemption and policy version made here goes to the fleet_* tables';
@@ -149,5 +152,5 @@ COMMENT ON FUNCTION fence.serve_fleet IS 'Superuser: this database becomes the f
 COMMENT ON FUNCTION fence.join_fleet IS 'Superuser: this database follows the control database the connection string names; returns the subscription';
 COMMENT ON FUNCTION fence.publish_evidence IS 'Superuser: this database''s chain travels (inserts only) to evidence databases that collect it; returns the publication';
 COMMENT ON FUNCTION fence.collect_evidence IS 'Superuser: this evidence database receives the chain of the target the connection string names; returns the subscription';
-COMMENT ON FUNCTION fence.verify_fleet IS 'fence_auditor: every chain collected in this evidence database recomputed: one row per database, ok, events checked, first bad seq and why, head hash';
+COMMENT ON FUNCTION fence.verify_fleet IS 'fence_auditor: every chain collected in this evidence database recomputed, with the row changes copied against its seals: one row per database, ok, events checked, first bad seq and why, head hash, row changes checked, when its newest event was recorded';
 COMMENT ON VIEW fence.row_changes_export IS 'fence_auditor: every row change with its hashed fields, hash and key hashes (CSV export for fence verify-rows)';

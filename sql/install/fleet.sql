@@ -6,7 +6,8 @@
 --            fleet_exemptions, fleet_policies --(publication fence_fleet)--> every target
 --   target:  fleet_* --(fleet_receive, in the apply worker)--> its own approvals, exemptions
 --            and policy versions, each arrival a chain event
---   target:  fence.audit_chain --(fleet_evidence)--> fleet_chain, fleet_databases
+--   target:  fence.audit_chain --(fleet_evidence)--> fleet_chain (+ fleet_row_changes, each
+--            sealed block; fleet_conflicts), fleet_databases
 --            --(publication fence_evidence, inserts only)--> the evidence database
 --
 -- Set up with fence.serve_fleet(), fence.join_fleet(), fence.publish_evidence() and
@@ -98,6 +99,15 @@ CREATE TABLE fence.fleet_chain (
     PRIMARY KEY (database_id, seq)
 );
 
+-- Row changes as they travel with their seals: a publishing target's own (each block copied
+-- when its seal is chained), and on the evidence database every collected target's. Inserts
+-- only: the target's retention does not reach the central copy.
+CREATE TABLE fence.fleet_row_changes (
+    database_id uuid NOT NULL,
+    LIKE fence.row_changes_export,
+    PRIMARY KEY (database_id, txid, ordinal)
+);
+
 -- The databases whose chains travel: one row per publishing target, as it published.
 CREATE TABLE fence.fleet_databases (
     database_id uuid PRIMARY KEY,
@@ -164,13 +174,12 @@ BEGIN
     IF TG_TABLE_NAME = 'fleet_conflicts' THEN
         RETURN NEW;
     END IF;
+    IF TG_TABLE_NAME = 'fleet_row_changes' THEN
+        RETURN CASE WHEN EXISTS (SELECT 1 FROM fence.fleet_row_changes
+                                 WHERE database_id = NEW.database_id AND txid = NEW.txid AND ordinal = NEW.ordinal)
+                    THEN NULL ELSE NEW END;
+    END IF;
     IF TG_TABLE_NAME = 'fleet_databases' THEN
-        IF bound.system_identifier <> NEW.system_identifier THEN
-            RAISE EXCEPTION 'fence: subscription % carries the evidence of database % on the server %: it says it is on the server %',
-                (SELECT subname FROM pg_subscription WHERE oid = source), bound.database_id, bound.system_identifier,
-                NEW.system_identifier
-                USING ERRCODE = '42501', HINT = 'The target''s fence.fleet_databases was written by hand, or it is a copy.';
-        END IF;
         RETURN CASE WHEN EXISTS (SELECT 1 FROM fence.fleet_databases WHERE database_id = NEW.database_id) THEN NULL ELSE NEW END;
     END IF;
     SELECT event_hash INTO first_hash FROM fence.fleet_chain WHERE database_id = NEW.database_id AND seq = NEW.seq;
@@ -190,6 +199,8 @@ CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_databases
     FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
 CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_conflicts
     FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
+CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_row_changes
+    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
 -- Evidence is append-only, also against a publisher that starts publishing updates, deletes
 -- or truncates (its apply worker fails on them, the central record stays).
 CREATE TRIGGER fleet_chain_append_only BEFORE UPDATE OR DELETE ON fence.fleet_chain
@@ -204,6 +215,7 @@ CREATE TRIGGER fleet_databases_no_truncate BEFORE TRUNCATE ON fence.fleet_databa
 ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_source;
 ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_source;
 ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_source;
+ALTER TABLE fence.fleet_row_changes ENABLE ALWAYS TRIGGER fleet_source;
 ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_append_only;
 ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_no_truncate;
 ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_append_only;
@@ -214,15 +226,21 @@ CREATE TRIGGER fleet_conflicts_no_truncate BEFORE TRUNCATE ON fence.fleet_confli
     FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
 ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_conflicts_append_only;
 ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_conflicts_no_truncate;
+CREATE TRIGGER fleet_row_changes_append_only BEFORE UPDATE OR DELETE ON fence.fleet_row_changes
+    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
+CREATE TRIGGER fleet_row_changes_no_truncate BEFORE TRUNCATE ON fence.fleet_row_changes
+    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
+ALTER TABLE fence.fleet_row_changes ENABLE ALWAYS TRIGGER fleet_row_changes_append_only;
+ALTER TABLE fence.fleet_row_changes ENABLE ALWAYS TRIGGER fleet_row_changes_no_truncate;
 
--- fence's own tables are never written by a subscription's apply worker directly (a
--- subscription refreshed against a publication that lists them): only through
--- fence.fleet_arrived, from a fleet_* table's trigger (a nested trigger depth).
+-- fence's own tables are never written by a subscription's worker directly (a subscription
+-- refreshed against a publication that lists them): only by fence (fence.fleet_arrived, the
+-- chain's append at commit), whatever process it runs in. Only in replica mode (apply workers
+-- and restores) is the question asked.
 CREATE FUNCTION fence.forbid_replicated() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF pg_trigger_depth() = 1
-       AND (SELECT backend_type FROM pg_stat_activity WHERE pid = pg_backend_pid()) LIKE 'logical replication%' THEN
+    IF fence.replicated_write() THEN
         RAISE EXCEPTION 'fence: %.% is not written by logical replication (% refused)', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
             USING ERRCODE = '42501',
                   HINT = 'A subscription of this database lists fence''s own tables: SELECT * FROM fence.fleet_status(); subscribe with fence.join_fleet() / fence.collect_evidence() and never REFRESH PUBLICATION against a publication fence did not make.';
@@ -234,7 +252,8 @@ DO $guards$
 DECLARE
     guarded text;
 BEGIN
-    FOREACH guarded IN ARRAY ARRAY['approvals', 'exemptions', 'policy_versions', 'identity', 'fleet_roles', 'fleet_sources'] LOOP
+    FOREACH guarded IN ARRAY ARRAY['approvals', 'exemptions', 'policy_versions', 'audit_chain', 'pending_denials',
+                                   'tracked_tables', 'identity', 'fleet_roles', 'fleet_sources'] LOOP
         EXECUTE format('CREATE TRIGGER replication_guard BEFORE INSERT OR UPDATE OR DELETE ON fence.%I FOR EACH ROW '
                        'WHEN (pg_catalog.current_setting(''session_replication_role'') = ''replica'') '
                        'EXECUTE FUNCTION fence.forbid_replicated()', guarded);
@@ -284,14 +303,17 @@ CREATE TRIGGER fleet_share AFTER INSERT OR UPDATE ON fence.exemptions
 CREATE TRIGGER fleet_share AFTER INSERT ON fence.policy_versions
     FOR EACH ROW EXECUTE FUNCTION fence.fleet_share();
 
--- On a target: what the subscription's apply worker writes into a fleet_* table becomes this
--- database's own grant (fence.fleet_arrived), recorded in its chain. Only the apply worker's
--- rows (and not in a restore, which loads both tables as they were dumped).
+-- On a target: what the fence_fleet subscription's workers write into a fleet_* table becomes
+-- this database's own grant (fence.fleet_arrived), recorded in its chain. Only that
+-- subscription's rows (not another subscription's, not a restore's, which loads both tables as
+-- they were dumped).
 CREATE FUNCTION fence.fleet_receive() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NEW.origin IS DISTINCT FROM fence.database_id()
-       AND (SELECT backend_type FROM pg_stat_activity WHERE pid = pg_backend_pid()) LIKE 'logical replication%' THEN
+       AND (SELECT subid FROM pg_stat_subscription WHERE pid = pg_backend_pid() LIMIT 1)
+           = (SELECT oid FROM pg_subscription
+              WHERE subname = 'fence_fleet' AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())) THEN
         PERFORM fence.fleet_arrived(TG_TABLE_NAME, to_jsonb(NEW));
     END IF;
     RETURN NULL;
@@ -321,6 +343,14 @@ BEGIN
     WHERE f.event_hash <> a.event_hash;
     INSERT INTO fence.fleet_chain SELECT fence.database_id(), a.* FROM appended a
     ON CONFLICT (database_id, seq) DO NOTHING;
+    -- A block of row changes sealed: its changes travel with it.
+    INSERT INTO fence.fleet_row_changes
+    SELECT fence.database_id(), e.*
+    FROM appended a
+    JOIN fence.row_changes_export e
+      ON e.txid >= (a.details -> 'block' ->> 'xid_from')::bigint AND e.txid < (a.details -> 'block' ->> 'xid_to')::bigint
+    WHERE a.kind = 'row_seal'
+    ON CONFLICT (database_id, txid, ordinal) DO NOTHING;
     RETURN NULL;
 END
 $$;
@@ -381,12 +411,26 @@ CREATE FUNCTION fence.fleet_ddl(step text, name text, conninfo text, slot text) 
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     CASE step
+    -- A publication that exists (restored from a dump without its tables, or altered) is set
+    -- back to what fence publishes.
     WHEN 'publish_grants' THEN
-        CREATE PUBLICATION fence_fleet FOR TABLE fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions
-            WITH (publish = 'insert, update');
+        IF EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'fence_fleet') THEN
+            ALTER PUBLICATION fence_fleet SET TABLE fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions;
+            ALTER PUBLICATION fence_fleet SET (publish = 'insert, update');
+        ELSE
+            CREATE PUBLICATION fence_fleet FOR TABLE fence.fleet_policies, fence.fleet_approvals, fence.fleet_exemptions
+                WITH (publish = 'insert, update');
+        END IF;
     WHEN 'publish_evidence' THEN
-        CREATE PUBLICATION fence_evidence FOR TABLE fence.fleet_chain, fence.fleet_databases, fence.fleet_conflicts
-            WITH (publish = 'insert');
+        IF EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'fence_evidence') THEN
+            ALTER PUBLICATION fence_evidence
+                SET TABLE fence.fleet_chain, fence.fleet_databases, fence.fleet_conflicts, fence.fleet_row_changes;
+            ALTER PUBLICATION fence_evidence SET (publish = 'insert');
+        ELSE
+            CREATE PUBLICATION fence_evidence
+                FOR TABLE fence.fleet_chain, fence.fleet_databases, fence.fleet_conflicts, fence.fleet_row_changes
+                WITH (publish = 'insert');
+        END IF;
     WHEN 'copy_evidence' THEN
         ALTER TABLE fence.audit_chain ENABLE ALWAYS TRIGGER fleet_evidence;
     WHEN 'subscribe' THEN

@@ -5,6 +5,7 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
+use crate::ffi::xact;
 use crate::fleet::{arrivals, evidence, setup};
 
 /// Superuser: this database becomes the fleet's control database; returns the publication.
@@ -44,13 +45,24 @@ fn verify_fleet() -> TableIterator<
         name!(first_bad_seq, Option<i64>),
         name!(reason, Option<String>),
         name!(head_hash, String),
+        name!(changes_checked, i64),
+        name!(last_event_at, Option<TimestampWithTimeZone>),
     ),
 > {
-    TableIterator::new(
-        evidence::verify_all()
-            .into_iter()
-            .map(|v| (v.database_id, v.database_name, v.ok, v.checked, v.first_bad_seq, v.reason, v.head_hash)),
-    )
+    TableIterator::new(evidence::verify_all().into_iter().map(|v| {
+        let last = v.last_event_us.map(xact::timestamptz);
+        (
+            v.database_id,
+            v.database_name,
+            v.ok,
+            v.checked,
+            v.first_bad_seq,
+            v.reason,
+            v.head_hash,
+            v.changes_checked,
+            last,
+        )
+    }))
 }
 
 /// Internal (the `fleet_receive` trigger, in the subscription's apply worker): a grant arrived
@@ -58,4 +70,11 @@ fn verify_fleet() -> TableIterator<
 #[pg_extern]
 fn fleet_arrived(table: &str, row: JsonB) {
     arrivals::arrived(table, &row.0);
+}
+
+/// Internal (the `replication_guard` triggers): a subscription's worker writes into one of
+/// fence's tables directly.
+#[pg_extern]
+fn replicated_write() -> bool {
+    crate::fleet::replicated_write()
 }

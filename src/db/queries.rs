@@ -84,3 +84,4 @@ pub const FLEET_SOURCE_OF: &str = include_str!("../../sql/queries/fleet_source_o
 pub const FLEET_BIND_SOURCE: &str = include_str!("../../sql/queries/fleet_bind_source.sql");
 pub const FLEET_CONFLICTS_FIRST: &str = include_str!("../../sql/queries/fleet_conflicts_first.sql");
 pub const FLEET_POLICY_RECEIVED: &str = include_str!("../../sql/queries/fleet_policy_received.sql");
+pub const FLEET_ROW_CHANGES: &str = include_str!("../../sql/queries/fleet_row_changes.sql");

@@ -7,6 +7,13 @@ use std::ffi::{CStr, CString};
 
 use pgrx::pg_sys;
 
+/// Whether this process is a logical replication worker (a subscription's apply or
+/// table-synchronization worker).
+pub fn in_logical_worker() -> bool {
+    // SAFETY: reads this process's worker state.
+    unsafe { pg_sys::IsLogicalWorker() }
+}
+
 /// An open replication connection; closed when dropped (also when an ERROR unwinds through
 /// its owner: libpq's connection is not in any memory context).
 pub struct Remote {

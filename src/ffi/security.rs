@@ -98,8 +98,20 @@ struct Restore {
     guc_level: i32,
 }
 
+thread_local! {
+    /// How many `as_owner` scopes are open: fence itself is writing (see `acting_as_owner`).
+    static OWNER_SCOPES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether fence's own code is running now (inside `as_owner`): what it writes into its
+/// tables is fence's, whatever process it runs in.
+pub fn acting_as_owner() -> bool {
+    OWNER_SCOPES.with(|scopes| scopes.get() > 0)
+}
+
 impl Drop for Restore {
     fn drop(&mut self) {
+        OWNER_SCOPES.with(|scopes| scopes.set(scopes.get().saturating_sub(1)));
         // SAFETY: undoes exactly what `as_owner` did, in reverse order.
         unsafe {
             pg_sys::AtEOXact_GUC(true, self.guc_level);
@@ -135,6 +147,7 @@ pub fn as_owner<R>(owner: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
         );
         Restore { user, context, guc_level }
     };
+    OWNER_SCOPES.with(|scopes| scopes.set(scopes.get() + 1));
     f()
 }
 

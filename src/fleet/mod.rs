@@ -10,9 +10,17 @@ pub mod setup;
 
 use crate::db::owner::owner_read;
 use crate::db::{self, queries};
+use crate::ffi::{replication, security};
 
 /// Whether this database has a fleet role (control, target, publisher, evidence).
 pub fn has_role(role: &str) -> bool {
     db::fleet_ready()
         && owner_read(|| db::select_value::<bool>(queries::FLEET_ROLE, &[role.into()], "held")) == Some(true)
+}
+
+/// Whether a row is being written into one of fence's tables by a subscription's worker
+/// directly (not by fence: a subscription refreshed against a publication that lists fence's
+/// own tables).
+pub fn replicated_write() -> bool {
+    replication::in_logical_worker() && !security::acting_as_owner()
 }

@@ -24,7 +24,6 @@ const EVIDENCE: &str = "fence_evidence";
 struct Server {
     wal_level: String,
     database_id: String,
-    publication_exists: bool,
     subscription_exists: bool,
 }
 
@@ -41,7 +40,6 @@ fn server(function: &str, name: &str) -> Server {
         db::select_first(queries::FLEET_PREREQUISITES, &[name.into()], |row| Server {
             wal_level: row.text("wal_level"),
             database_id: row.text("database_id"),
-            publication_exists: row.get::<bool>("publication_exists") == Some(true),
             subscription_exists: row.get::<bool>("subscription_exists") == Some(true),
         })
     });
@@ -92,9 +90,7 @@ fn record(details: Value) {
 pub fn serve() -> String {
     let server = server("fence.serve_fleet()", GRANTS);
     require_logical(&server, "fence.serve_fleet()");
-    if !server.publication_exists {
-        ddl("publish_grants", None, None, None);
-    }
+    ddl("publish_grants", None, None, None);
     take_role("control");
     let shared = as_owner(|| {
         db::write(
@@ -140,9 +136,7 @@ pub fn publish() -> String {
     // First the copy (its lock waits for appenders in flight), then the chain so far.
     ddl("copy_evidence", None, None, None);
     let copied = as_owner(|| db::write(queries::FLEET_BACKFILL, &[], |row| row.get::<i64>("events")));
-    if !server.publication_exists {
-        ddl("publish_evidence", None, None, None);
-    }
+    ddl("publish_evidence", None, None, None);
     take_role("publisher");
     record(
         json!({"action": "publish_evidence", "publication": EVIDENCE, "database_id": server.database_id, "copied": copied.first()}),
@@ -174,10 +168,15 @@ pub fn collect(conninfo: &str) -> String {
         errors::prerequisite("the target does not say who it is (no fence.database_id())").raise()
     };
     let system = remote.system_identifier().unwrap_or_else(|reason| errors::prerequisite(reason).raise());
-    let collected =
-        as_owner(|| db::select_value::<String>(queries::FLEET_SOURCE_OF, &[target_id.as_str().into()], "subscription"));
-    if let Some(collected) = collected {
-        errors::prerequisite(format!("database {target_id} ({target_name}) is collected here already, by subscription {collected}"))
+    let collected = as_owner(|| {
+        db::select_first(queries::FLEET_SOURCE_OF, &[target_id.as_str().into()], |row| {
+            (row.text("subscription"), row.text("database_name"))
+        })
+    });
+    if let Some((collected, bound_name)) = collected {
+        errors::prerequisite(format!(
+            "database {target_id} ({bound_name}) is collected here already, by subscription {collected}: {target_name} says it is that database"
+        ))
             .hint("Two subscriptions never carry one database's chain: SELECT * FROM fence.fleet_status(); a database copied from another (TEMPLATE, base backup) needs its own identity before it publishes.")
             .raise();
     }
@@ -186,7 +185,7 @@ pub fn collect(conninfo: &str) -> String {
     with_slot(&remote, &slot, || {
         as_owner(|| db::execute(queries::FLEET_DROP_STALE_SOURCES, &[]));
         ddl("subscribe", Some(&name), Some(conninfo), Some(&slot));
-        expect_tables(&name, "fence.fleet_chain,fence.fleet_conflicts,fence.fleet_databases");
+        expect_tables(&name, "fence.fleet_chain,fence.fleet_conflicts,fence.fleet_databases,fence.fleet_row_changes");
         let bind: [Arg; 4] =
             [name.as_str().into(), target_id.as_str().into(), target_name.as_str().into(), system.as_str().into()];
         as_owner(|| db::execute(queries::FLEET_BIND_SOURCE, &bind));
@@ -199,10 +198,10 @@ pub fn collect(conninfo: &str) -> String {
 
 /// A replication connection to the other end of a subscription (`peer`: what it is).
 fn connect(conninfo: &str, peer: &str) -> Remote {
-    if xact::in_transaction_block() {
+    if xact::in_transaction_block() || xact::nest_level() > 1 || xact::full_transaction_id_if_any().is_some() {
         errors::active_transaction("the fleet's set-up functions cannot run inside a transaction block")
-            .detail("They create a replication slot on the other server, which a rollback would not remove.")
-            .hint("Run it on its own, outside BEGIN ... COMMIT.")
+            .detail("They create a replication slot on the other server, which a rollback would not remove (and which waits for this transaction once it has written).")
+            .hint("Run each call as a statement of its own, outside BEGIN ... COMMIT, a DO block or another fence set-up call.")
             .raise();
     }
     Remote::connect(conninfo).unwrap_or_else(|reason| {

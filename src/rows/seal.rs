@@ -273,3 +273,32 @@ pub fn verify_changes(events: ChainRowEvents) -> RowsVerification {
     });
     verifier.finish()
 }
+
+/// Verifies copies of a database's row changes (the fleet's evidence database: the columns of
+/// `fence.row_changes_export`, in sealing order, read by `query` with `args`) against the
+/// seals of its chain.
+pub fn verify_copied(events: ChainRowEvents, query: &'static str, args: &[db::Arg<'_>]) -> RowsVerification {
+    let mut verifier = RowsVerifier::new(events);
+    db::cursor(query, args, |row| {
+        let values: Vec<(RowColumn, Option<String>, Option<i64>)> = ROW_COLUMNS
+            .iter()
+            .map(|&(_, column)| {
+                let name = column.exported_name();
+                match column.column_type() {
+                    RowColumnType::Text => (column, row.get::<String>(name), None),
+                    RowColumnType::Integer => (column, None, row.get::<i32>(name).map(i64::from)),
+                    RowColumnType::BigInt | RowColumnType::Time => (column, None, row.get::<i64>(name)),
+                }
+            })
+            .collect();
+        verifier.check(&StoredRow::read(|wanted| {
+            let found = values.iter().find(|(column, _, _)| *column == wanted);
+            match (wanted.column_type(), found) {
+                (RowColumnType::Text, Some((_, text, _))) => RowValue::Text(text.as_deref()),
+                (RowColumnType::Text, None) => RowValue::Text(None),
+                (_, found) => RowValue::Number(found.and_then(|(_, _, number)| *number)),
+            }
+        }))
+    });
+    verifier.finish()
+}
