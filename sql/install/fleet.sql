@@ -193,45 +193,27 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_chain
-    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
-CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_databases
-    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
-CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_conflicts
-    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
-CREATE TRIGGER fleet_source BEFORE INSERT ON fence.fleet_row_changes
-    FOR EACH ROW EXECUTE FUNCTION fence.fleet_check_source();
--- Evidence is append-only, also against a publisher that starts publishing updates, deletes
--- or truncates (its apply worker fails on them, the central record stays).
-CREATE TRIGGER fleet_chain_append_only BEFORE UPDATE OR DELETE ON fence.fleet_chain
-    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
-CREATE TRIGGER fleet_chain_no_truncate BEFORE TRUNCATE ON fence.fleet_chain
-    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
-CREATE TRIGGER fleet_databases_append_only BEFORE UPDATE OR DELETE ON fence.fleet_databases
-    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
-CREATE TRIGGER fleet_databases_no_truncate BEFORE TRUNCATE ON fence.fleet_databases
-    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
--- The apply worker runs with session_replication_role = replica.
-ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_source;
-ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_source;
-ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_source;
-ALTER TABLE fence.fleet_row_changes ENABLE ALWAYS TRIGGER fleet_source;
-ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_append_only;
-ALTER TABLE fence.fleet_chain ENABLE ALWAYS TRIGGER fleet_chain_no_truncate;
-ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_append_only;
-ALTER TABLE fence.fleet_databases ENABLE ALWAYS TRIGGER fleet_databases_no_truncate;
-CREATE TRIGGER fleet_conflicts_append_only BEFORE UPDATE OR DELETE ON fence.fleet_conflicts
-    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
-CREATE TRIGGER fleet_conflicts_no_truncate BEFORE TRUNCATE ON fence.fleet_conflicts
-    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
-ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_conflicts_append_only;
-ALTER TABLE fence.fleet_conflicts ENABLE ALWAYS TRIGGER fleet_conflicts_no_truncate;
-CREATE TRIGGER fleet_row_changes_append_only BEFORE UPDATE OR DELETE ON fence.fleet_row_changes
-    FOR EACH ROW EXECUTE FUNCTION fence.forbid_change();
-CREATE TRIGGER fleet_row_changes_no_truncate BEFORE TRUNCATE ON fence.fleet_row_changes
-    FOR EACH STATEMENT EXECUTE FUNCTION fence.forbid_change();
-ALTER TABLE fence.fleet_row_changes ENABLE ALWAYS TRIGGER fleet_row_changes_append_only;
-ALTER TABLE fence.fleet_row_changes ENABLE ALWAYS TRIGGER fleet_row_changes_no_truncate;
+-- Each evidence table: rows a subscription applies are checked against its binding, and it is
+-- append-only, also against a publisher that starts publishing updates, deletes or truncates
+-- (its apply worker fails on them, the central record stays). ENABLE ALWAYS: the apply worker
+-- runs with session_replication_role = replica.
+DO $evidence$
+DECLARE
+    evidence text;
+BEGIN
+    FOREACH evidence IN ARRAY ARRAY['fleet_chain', 'fleet_databases', 'fleet_conflicts', 'fleet_row_changes'] LOOP
+        EXECUTE format('CREATE TRIGGER fleet_source BEFORE INSERT ON fence.%I FOR EACH ROW '
+                       'EXECUTE FUNCTION fence.fleet_check_source()', evidence);
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON fence.%I FOR EACH ROW '
+                       'EXECUTE FUNCTION fence.forbid_change()', evidence || '_append_only', evidence);
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON fence.%I FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION fence.forbid_change()', evidence || '_no_truncate', evidence);
+        EXECUTE format('ALTER TABLE fence.%I ENABLE ALWAYS TRIGGER fleet_source', evidence);
+        EXECUTE format('ALTER TABLE fence.%I ENABLE ALWAYS TRIGGER %I', evidence, evidence || '_append_only');
+        EXECUTE format('ALTER TABLE fence.%I ENABLE ALWAYS TRIGGER %I', evidence, evidence || '_no_truncate');
+    END LOOP;
+END
+$evidence$;
 
 -- fence's own tables are never written by a subscription's worker directly (a subscription
 -- refreshed against a publication that lists them): only by fence (fence.fleet_arrived, the
