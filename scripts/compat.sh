@@ -180,6 +180,8 @@ check "a transaction made READ ONLY after its DDL chains its events at its own c
     "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE statement = 'CREATE TABLE ro_late (a int)' AND txid IS NOT NULL")" 1
 check "DROP / CREATE INDEX CONCURRENTLY first in a session: decided and chained" \
     "$(q enforced "SELECT string_agg(DISTINCT decision || ' ' || risk, ',') FROM fence.audit_chain WHERE statement ~* '(DROP|CREATE) INDEX CONCURRENTLY ro_a'")" "allow none"
+check "CREATE OR REPLACE VIEW of views not there yet: made under enforce, decided allow" \
+    "$(q enforced "SELECT count(*) FROM pg_views WHERE viewname ~ '^replaced_'")/$(q enforced "SELECT string_agg(DISTINCT decision, ',') FROM fence.audit_chain WHERE statement ~ 'OR REPLACE (RECURSIVE )?VIEW replaced_'")" "4/allow"
 # A relation missing when fence decides, created by another session before the statement
 # takes its lock (ATTACH PARTITION locks the parent first, then looks the partition up).
 q enforced "CREATE TABLE parent_r (a int) PARTITION BY RANGE (a)" >/dev/null

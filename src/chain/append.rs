@@ -5,7 +5,7 @@
 //! waiting: the next appender, or the sealer worker within `fence.seal_interval`, chains them
 //! in the order they were parked. Concurrent migrations never wait for each other.
 
-use fence_core::chain::{link_hash, AuditEvent, FieldType, FIELDS, GENESIS_HASH};
+use fence_core::chain::{AuditEvent, FieldType, FieldValue, FIELDS, GENESIS_HASH};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
@@ -148,16 +148,15 @@ pub fn head() -> (i64, String) {
         .unwrap_or_else(|| (0, GENESIS_HASH.to_string()))
 }
 
-/// An event ready to be inserted: its fields (a JSON object: hashed and stored), the hash it
-/// links to and its own.
+/// An event ready to be inserted: its fields (hashed and stored), the hash it links to and
+/// its own.
 struct Link {
-    fields: Value,
+    event: AuditEvent,
     prev_hash: String,
     hash: String,
 }
 
 /// Appends events after the chain's head, assigning `seq`; the caller holds the append lock.
-/// Each event's fields are built once, for its hash and its row.
 fn append(events: Vec<AuditEvent>) {
     if events.is_empty() {
         return;
@@ -168,9 +167,8 @@ fn append(events: Vec<AuditEvent>) {
         .map(|mut event| {
             seq += 1;
             event.seq = seq;
-            let fields = Value::Object(event.fields());
-            let hash = link_hash(&prev_hash, &fields);
-            Link { fields, prev_hash: std::mem::replace(&mut prev_hash, hash.clone()), hash }
+            let hash = event.hash(&prev_hash);
+            Link { event, prev_hash: std::mem::replace(&mut prev_hash, hash.clone()), hash }
         })
         .collect();
     insert(links);
@@ -182,15 +180,15 @@ const ROW_BY_ROW: usize = 4;
 
 fn insert(links: Vec<Link>) {
     if links.len() <= ROW_BY_ROW {
-        for Link { fields, prev_hash, hash } in links {
-            let mut args: Vec<Arg> = FIELDS.iter().map(|&(name, kind)| field_arg(&fields[name], kind)).collect();
+        for Link { event, prev_hash, hash } in links {
+            let mut args: Vec<Arg> = FIELDS.iter().map(|&(name, kind)| field_arg(field(&event, name), kind)).collect();
             args.extend([prev_hash.into(), hash.into()]);
             db::execute(queries::INSERT_EVENT, &args);
         }
     } else {
         // One array per column (see insert_events.sql).
         let mut args: Vec<Arg> =
-            FIELDS.iter().map(|&(name, kind)| column_arg(links.iter().map(|l| &l.fields[name]), kind)).collect();
+            FIELDS.iter().map(|&(name, kind)| column_arg(links.iter().map(|l| field(&l.event, name)), kind)).collect();
         let (prev_hashes, hashes): (Vec<String>, Vec<String>) =
             links.into_iter().map(|l| (l.prev_hash, l.hash)).unzip();
         args.extend([prev_hashes.into(), hashes.into()]);
@@ -198,24 +196,50 @@ fn insert(links: Vec<Link>) {
     }
 }
 
+/// The field of `event` named `name` (one of `FIELDS`).
+fn field<'e>(event: &'e AuditEvent, name: &str) -> FieldValue<'e> {
+    event.field(name).unwrap_or(FieldValue::Number(None))
+}
+
+fn number(value: FieldValue) -> Option<i64> {
+    match value {
+        FieldValue::Number(n) => n,
+        _ => None,
+    }
+}
+
+fn text(value: FieldValue) -> Option<String> {
+    match value {
+        FieldValue::Text(t) => t.map(str::to_string),
+        _ => None,
+    }
+}
+
+fn json(value: FieldValue) -> String {
+    match value {
+        FieldValue::Json(v) => v.to_string(),
+        _ => "null".to_string(),
+    }
+}
+
 /// One field of an event as its column's argument.
-fn field_arg(value: &Value, kind: FieldType) -> Arg<'static> {
+fn field_arg(value: FieldValue, kind: FieldType) -> Arg<'static> {
     match kind {
-        FieldType::BigInt => value.as_i64().into(),
-        FieldType::Integer => value.as_i64().map(|v| v as i32).into(),
-        FieldType::Time => xact::timestamptz(value.as_i64().unwrap_or_default()).into(),
-        FieldType::Text => value.as_str().map(str::to_string).into(),
-        FieldType::Json => value.to_string().into(),
+        FieldType::BigInt => number(value).into(),
+        FieldType::Integer => number(value).map(|v| v as i32).into(),
+        FieldType::Time => xact::timestamptz(number(value).unwrap_or_default()).into(),
+        FieldType::Text => text(value).into(),
+        FieldType::Json => json(value).into(),
     }
 }
 
 /// One field of every event as an array argument.
-fn column_arg<'v>(values: impl Iterator<Item = &'v Value>, kind: FieldType) -> Arg<'static> {
+fn column_arg<'v>(values: impl Iterator<Item = FieldValue<'v>>, kind: FieldType) -> Arg<'static> {
     match kind {
-        FieldType::BigInt => values.map(Value::as_i64).collect::<Vec<Option<i64>>>().into(),
-        FieldType::Integer => values.map(|v| v.as_i64().map(|v| v as i32)).collect::<Vec<Option<i32>>>().into(),
-        FieldType::Time => values.map(|v| xact::timestamptz(v.as_i64().unwrap_or_default())).collect::<Vec<_>>().into(),
-        FieldType::Text => values.map(|v| v.as_str().map(str::to_string)).collect::<Vec<Option<String>>>().into(),
-        FieldType::Json => values.map(|v| Some(v.to_string())).collect::<Vec<Option<String>>>().into(),
+        FieldType::BigInt => values.map(number).collect::<Vec<Option<i64>>>().into(),
+        FieldType::Integer => values.map(|v| number(v).map(|v| v as i32)).collect::<Vec<Option<i32>>>().into(),
+        FieldType::Time => values.map(|v| xact::timestamptz(number(v).unwrap_or_default())).collect::<Vec<_>>().into(),
+        FieldType::Text => values.map(text).collect::<Vec<Option<String>>>().into(),
+        FieldType::Json => values.map(|v| Some(json(v))).collect::<Vec<Option<String>>>().into(),
     }
 }

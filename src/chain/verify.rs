@@ -2,28 +2,44 @@
 //! database, if given), and the governance tables (approvals, exemptions, policy versions)
 //! against what the chain says of them.
 
-use fence_core::chain::{Anchor, AuditEvent, FieldSource, Verification, Verifier};
+use fence_core::chain::{Anchor, AuditEvent, FieldSource, FieldType, Verification, Verifier, FIELDS};
 use fence_core::policy::{document_hash, Policy};
 use fence_core::row_verify::ChainRowEvents;
 use fence_core::state_verify::{ApprovalRow, ChainState, ExemptionRow, PolicyRow};
 use serde_json::Value;
 
-use crate::db::{self, exemptions_bound, owner::as_owner, queries, Arg, Row};
+use crate::db::{self, exemptions_bound, owner::as_owner, queries, Arg, StreamRow};
 
-/// A row of the chain table, read by the event's field names.
-struct ChainRow<'a, 'r>(&'a Row<'r>);
+/// The columns of chain_rows.sql: the hashed fields, by their names, then the links.
+fn columns() -> [&'static str; FIELDS.len() + 2] {
+    std::array::from_fn(|i| FIELDS.get(i).map_or(if i == FIELDS.len() { "prev_hash" } else { "event_hash" }, |f| f.0))
+}
+
+/// A row of the chain as the query streams it, read by the event's field names.
+struct ChainRow<'a, 'r>(&'a StreamRow<'r, { FIELDS.len() + 2 }>);
+
+impl ChainRow<'_, '_> {
+    fn at(key: &str) -> Result<(usize, FieldType), String> {
+        FIELDS.iter().position(|f| f.0 == key).map(|i| (i, FIELDS[i].1)).ok_or_else(|| format!("no field {key}"))
+    }
+}
 
 impl FieldSource for ChainRow<'_, '_> {
     fn text(&self, key: &str) -> Result<Option<String>, String> {
-        Ok(self.0.get::<String>(key))
+        Ok(self.0.text(Self::at(key)?.0).map(str::to_string))
     }
 
     fn number(&self, key: &str) -> Result<Option<i64>, String> {
-        Ok(self.0.get::<i64>(key))
+        let (at, kind) = Self::at(key)?;
+        Ok(match kind {
+            FieldType::Integer => self.0.int4(at).map(i64::from),
+            FieldType::Time => self.0.timestamptz_unix_us(at),
+            _ => self.0.int8(at),
+        })
     }
 
     fn json(&self, key: &str) -> Result<Value, String> {
-        Ok(self.0.get::<String>(key).and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null))
+        Ok(self.0.text(Self::at(key)?.0).and_then(|d| serde_json::from_str(d).ok()).unwrap_or(Value::Null))
     }
 }
 
@@ -51,7 +67,8 @@ pub fn events(
     mut observe: impl FnMut(&AuditEvent),
 ) -> Verification {
     let mut verifier = Verifier::with_anchor(anchor);
-    db::cursor(query, args, |row| {
+    let links = FIELDS.len();
+    db::stream(query, args, columns(), |row| {
         let event = match AuditEvent::read(&ChainRow(row)) {
             Ok(event) => event,
             Err(reason) => {
@@ -59,7 +76,7 @@ pub fn events(
                 return false;
             }
         };
-        if !verifier.check(&event, &row.text("prev_hash"), &row.text("event_hash")) {
+        if !verifier.check(&event, row.text(links).unwrap_or_default(), row.text(links + 1).unwrap_or_default()) {
             return false;
         }
         observe(&event);

@@ -110,25 +110,6 @@ pub fn execute(query: &'static str, args: &[Arg<'_>]) {
     write(query, args, |_| ());
 }
 
-/// Reads a query's rows in batches through a cursor (a result too large to hold at once),
-/// until `each` returns false.
-pub fn cursor(query: &'static str, args: &[Arg<'_>], mut each: impl FnMut(&Row) -> bool) {
-    Spi::connect(|client| {
-        let mut cursor = client.open_cursor(query, args);
-        loop {
-            let batch = cursor.fetch(1000).unwrap_or_else(|e| failed(e));
-            if batch.is_empty() {
-                return;
-            }
-            for row in batch {
-                if !each(&Row(&row)) {
-                    return;
-                }
-            }
-        }
-    })
-}
-
 /// One row of a streamed query, its columns named when the stream starts.
 pub struct StreamRow<'a, const N: usize> {
     row: &'a stream::Row,
@@ -163,14 +144,14 @@ impl<const N: usize> StreamRow<'_, N> {
 
 fn stream_with<const N: usize>(
     query: &'static str,
-    int8_args: &[i64],
+    args: &[Arg<'_>],
     columns: [&str; N],
     options: stream::Options,
     mut each: impl FnMut(&StreamRow<N>) -> bool,
 ) {
     Spi::connect(|client| {
         let mut at: Option<[usize; N]> = None;
-        stream::for_each_row(client, query, int8_args, options, |row| {
+        stream::for_each_row(client, query, args, options, |row| {
             let at = at.get_or_insert_with(|| {
                 columns.map(|name| {
                     row.position(name)
@@ -183,15 +164,16 @@ fn stream_with<const N: usize>(
 }
 
 /// Streams a query's rows as the executor produces them (no tuple table, no conversion of
-/// values it is not asked for: the sealer and verification read every stored row change) to
+/// values it is not asked for: the sealer and verification read every stored row change and
+/// chain event) to
 /// `each`, until it returns false. `columns` names the columns read; a row's values are asked
 /// for by their index in `columns`. The query is planned for the arguments' values and runs
 /// with a new snapshot (READ COMMITTED: it sees every transaction committed before it starts).
 pub fn stream<const N: usize>(
     query: &'static str,
-    int8_args: &[i64],
+    args: &[Arg<'_>],
     columns: [&str; N],
     each: impl FnMut(&StreamRow<N>) -> bool,
 ) {
-    stream_with(query, int8_args, columns, stream::Options { read_only: false, keep_plan: false }, each)
+    stream_with(query, args, columns, stream::Options { read_only: false, keep_plan: false }, each)
 }

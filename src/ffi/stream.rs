@@ -5,6 +5,7 @@
 
 use std::ffi::CString;
 
+use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -149,19 +150,19 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// Runs `query` (inside the caller's SPI connection, with `int8_params` as `$1`, `$2`, ...)
+/// Runs `query` (inside the caller's SPI connection, with `params` as `$1`, `$2`, ...)
 /// and calls `each` with every row it returns, in order, until `each` returns false. Unless
 /// `read_only`, the query runs with a new snapshot (READ COMMITTED: it sees every transaction
 /// committed before it starts).
 pub fn for_each_row(
     _connected: &SpiClient<'_>,
     query: &'static str,
-    int8_params: &[i64],
+    params: &[DatumWithOid<'_>],
     options: Options,
     mut each: impl FnMut(&Row) -> bool,
 ) {
-    let plan = plan_of(query, int8_params.len(), options.keep_plan);
-    let params = int8_param_list(int8_params);
+    let plan = plan_of(query, params, options.keep_plan);
+    let params = param_list(params);
     // SAFETY: a child of the current memory context, deleted below (or with its parent on
     // error).
     let scratch = unsafe {
@@ -203,18 +204,18 @@ pub fn for_each_row(
     }
 }
 
-/// The plan of `query` with `count` int8 parameters: kept ones for the backend's life (the
+/// The plan of `query` for parameters of these types: kept ones for the backend's life (the
 /// plan cache re-plans them when the tables they name change), others in SPI's memory until
 /// SPI_finish.
-fn plan_of(query: &'static str, count: usize, keep: bool) -> pg_sys::SPIPlanPtr {
+fn plan_of(query: &'static str, params: &[DatumWithOid<'_>], keep: bool) -> pg_sys::SPIPlanPtr {
     let key = query.as_ptr() as usize;
     if let Some(plan) = KEPT.with(|k| k.borrow().get(&key).copied()).filter(|_| keep) {
         return plan;
     }
     let text = CString::new(query).unwrap_or_else(|_| internal("query text holds a NUL byte".into()));
-    let mut types = vec![pg_sys::INT8OID; count];
+    let mut types: Vec<pg_sys::Oid> = params.iter().map(DatumWithOid::oid).collect();
     // SAFETY: SPI is connected (the callers hold its client); the text and types are read.
-    let plan = unsafe { pg_sys::SPI_prepare(text.as_ptr(), count as i32, types.as_mut_ptr()) };
+    let plan = unsafe { pg_sys::SPI_prepare(text.as_ptr(), types.len() as i32, types.as_mut_ptr()) };
     if plan.is_null() {
         // SAFETY: SPI's result code of the failed call.
         let code = unsafe { pg_sys::SPI_result };
@@ -227,18 +228,19 @@ fn plan_of(query: &'static str, count: usize, keep: bool) -> pg_sys::SPIPlanPtr 
     plan
 }
 
-/// A parameter list of int8 constants, in the current memory context.
-fn int8_param_list(values: &[i64]) -> pg_sys::ParamListInfo {
+/// A parameter list of the values, in the current memory context.
+fn param_list(values: &[DatumWithOid<'_>]) -> pg_sys::ParamListInfo {
     let count = values.len();
     // SAFETY: makeParamList allocates `count` parameter slots, each set here.
     unsafe {
         let params = pg_sys::makeParamList(count as i32);
-        for (slot, &value) in (*params).params.as_mut_slice(count).iter_mut().zip(values) {
+        for (slot, value) in (*params).params.as_mut_slice(count).iter_mut().zip(values) {
+            let datum = value.datum();
             *slot = pg_sys::ParamExternData {
-                value: pg_sys::Datum::from(value),
-                isnull: false,
+                isnull: datum.is_none(),
+                value: datum.map_or(pg_sys::Datum::from(0), |d| d.sans_lifetime()),
                 pflags: pg_sys::PARAM_FLAG_CONST as u16,
-                ptype: pg_sys::INT8OID,
+                ptype: value.oid(),
             };
         }
         params

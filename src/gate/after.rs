@@ -148,14 +148,15 @@ fn refuse_changed(tag: &str, relation: &str, reason: &'static str, explanation: 
 
 /// A relation the decision found missing that exists after all (created or renamed into
 /// place by another session between the decision and the statement's lock): dropped by the
-/// statement (`dropped`, at `sql_drop`), or there when it ends (at `ddl_command_end`). The
-/// decision did not cover it, so the statement is refused (and the refusal kept).
+/// statement (`dropped`, at `sql_drop`), or there when it ends (at `ddl_command_end`) and
+/// not made by this transaction (CREATE OR REPLACE VIEW creates the view it found missing).
+/// The decision did not cover it, so the statement is refused (and the refusal kept).
 fn refuse_if_appeared(tag: &str, missing: &[RelationName], dropped: Option<&[DroppedRelation]>) {
     let appeared = missing.iter().find(|m| match dropped {
         Some(dropped) => {
             dropped.iter().any(|(schema, name, _)| *name == m.name && m.schema.as_ref().is_none_or(|s| s == schema))
         }
-        None => relcache::lookup(m).is_some(),
+        None => relcache::lookup(m).is_some_and(|found| !found.created_in_transaction),
     });
     if let Some(appeared) = appeared {
         let explanation = format!("{appeared} did not exist when fence decided, and the statement found it");

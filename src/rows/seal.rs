@@ -78,7 +78,7 @@ fn seal(wait: bool) -> Round {
         // The value of `from` is known when the query is planned: it picks the block-range
         // index for `txid >= from`.
         let columns = ["horizon", "txid", "changed_at", "row_hash", "tableoid", "ctid"];
-        db::stream(queries::SEAL_ROWS, &[from], columns, |row| {
+        db::stream(queries::SEAL_ROWS, &[from.into()], columns, |row| {
             let horizon = row.int8(0).unwrap_or(from);
             let block = builder.get_or_insert_with(|| BlockBuilder::new(from, horizon));
             match (row.int8(1), row.timestamptz_unix_us(2), row.text(3)) {
@@ -127,7 +127,7 @@ fn anything_waiting() -> bool {
         }
         let from = last_sealed_xid();
         let mut waiting = false;
-        db::stream(queries::CHANGES_WAITING, &[from], [], |_| {
+        db::stream(queries::CHANGES_WAITING, &[from.into()], [], |_| {
             waiting = true;
             false
         });
@@ -256,47 +256,23 @@ fn month_of_partition(name: &str) -> Option<Month> {
 /// Recomputes every stored change's hash and every sealed block, and counts the changes not
 /// sealed yet.
 pub fn verify_changes(events: ChainRowEvents) -> RowsVerification {
+    as_owner(|| verify_copied(events, queries::VERIFY_CHANGES, &[]))
+}
+
+/// Verifies the row changes `query` returns with `args` (the columns of
+/// `fence.row_changes_export`, in sealing order: this database's, or the copies of another's
+/// on the fleet's evidence database) against the seals of the chain they belong to.
+pub fn verify_copied(events: ChainRowEvents, query: &'static str, args: &[db::Arg<'_>]) -> RowsVerification {
     let mut verifier = RowsVerifier::new(events);
     let columns = ROW_COLUMNS.map(|(_, column)| column.exported_name());
     let position = |wanted: RowColumn| ROW_COLUMNS.iter().position(|&(_, column)| column == wanted).unwrap_or(0);
-    as_owner(|| {
-        db::stream(queries::VERIFY_CHANGES, &[], columns, |row| {
-            verifier.check(&StoredRow::read(|column| {
-                let at = position(column);
-                match column.column_type() {
-                    RowColumnType::Text => RowValue::Text(row.text(at)),
-                    RowColumnType::Integer => RowValue::Number(row.int4(at).map(i64::from)),
-                    RowColumnType::BigInt | RowColumnType::Time => RowValue::Number(row.int8(at)),
-                }
-            }))
-        })
-    });
-    verifier.finish()
-}
-
-/// Verifies copies of a database's row changes (the fleet's evidence database: the columns of
-/// `fence.row_changes_export`, in sealing order, read by `query` with `args`) against the
-/// seals of its chain.
-pub fn verify_copied(events: ChainRowEvents, query: &'static str, args: &[db::Arg<'_>]) -> RowsVerification {
-    let mut verifier = RowsVerifier::new(events);
-    db::cursor(query, args, |row| {
-        let values: Vec<(RowColumn, Option<String>, Option<i64>)> = ROW_COLUMNS
-            .iter()
-            .map(|&(_, column)| {
-                let name = column.exported_name();
-                match column.column_type() {
-                    RowColumnType::Text => (column, row.get::<String>(name), None),
-                    RowColumnType::Integer => (column, None, row.get::<i32>(name).map(i64::from)),
-                    RowColumnType::BigInt | RowColumnType::Time => (column, None, row.get::<i64>(name)),
-                }
-            })
-            .collect();
-        verifier.check(&StoredRow::read(|wanted| {
-            let found = values.iter().find(|(column, _, _)| *column == wanted);
-            match (wanted.column_type(), found) {
-                (RowColumnType::Text, Some((_, text, _))) => RowValue::Text(text.as_deref()),
-                (RowColumnType::Text, None) => RowValue::Text(None),
-                (_, found) => RowValue::Number(found.and_then(|(_, _, number)| *number)),
+    db::stream(query, args, columns, |row| {
+        verifier.check(&StoredRow::read(|column| {
+            let at = position(column);
+            match column.column_type() {
+                RowColumnType::Text => RowValue::Text(row.text(at)),
+                RowColumnType::Integer => RowValue::Number(row.int4(at).map(i64::from)),
+                RowColumnType::BigInt | RowColumnType::Time => RowValue::Number(row.int8(at)),
             }
         }))
     });

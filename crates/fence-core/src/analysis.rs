@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use crate::catalog::{Catalog, RelationState, ResolvedRelation};
 use crate::effects::{effects, RelKind};
 use crate::lock::LockMode;
-use crate::model::{AlterTableAction, Constraint, RelationName, Statement, StatementKind, TransactionControl};
+use crate::model::{
+    AlterTableAction, Constraint, OnRelation, RelationName, Statement, StatementKind, TransactionControl,
+};
 use crate::risk::Risk;
 use crate::rules::{check_all, Finding, Transaction};
 
@@ -187,7 +189,11 @@ impl<'c> Analyzer<'c> {
                         if !missing.contains(&relation) {
                             missing.push(relation.clone());
                         }
-                        Some("it does not exist: IF EXISTS skips it, otherwise PostgreSQL refuses the statement")
+                        Some(if replaces_view(statement, &relation) {
+                            "it does not exist yet: CREATE OR REPLACE VIEW creates it"
+                        } else {
+                            "it does not exist: IF EXISTS skips it, otherwise PostgreSQL refuses the statement"
+                        })
                     }
                     RelationState::Unknown => None,
                 }
@@ -333,14 +339,29 @@ impl<'c> Analyzer<'c> {
         if let StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) = &statement.kind {
             self.created.clear();
         }
-        if let StatementKind::CreateTable { relation, .. } | StatementKind::CreateFromQuery { relation, .. } =
-            &statement.kind
-        {
+        let created = match &statement.kind {
+            StatementKind::CreateTable { relation, .. } | StatementKind::CreateFromQuery { relation, .. } => {
+                Some(relation)
+            }
+            // CREATE OR REPLACE VIEW of a view that does not exist makes it.
+            StatementKind::OnRelation { relation, what: OnRelation::ReplaceView }
+                if self.resolve(relation).state == RelationState::Missing =>
+            {
+                Some(relation)
+            }
+            _ => None,
+        };
+        if let Some(relation) = created {
             self.created.insert(relation.clone());
             let name = self.resolve(relation).name;
             self.created.insert(name);
         }
     }
+}
+
+/// Whether the statement is a CREATE OR REPLACE VIEW of `relation`.
+fn replaces_view(statement: &Statement, relation: &RelationName) -> bool {
+    matches!(&statement.kind, StatementKind::OnRelation { relation: view, what: OnRelation::ReplaceView } if view == relation)
 }
 
 /// How big a table is, from the planner's estimates.

@@ -2,6 +2,8 @@
 //! sequence of events. Shared by the extension (append, `verify_chain`) and the CLI
 //! (`verify-csv`), so both hash exactly the same bytes.
 
+use std::fmt::Write;
+
 use serde_json::{Map, Value};
 
 use crate::hash::sha256_tagged;
@@ -97,32 +99,54 @@ impl FieldSource for Map<String, Value> {
     }
 }
 
-fn opt_str(value: &Option<String>) -> Value {
-    value.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+/// One hashed field of an event, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue<'a> {
+    /// `seq`, `time_us`, `txid`, `policy_version`.
+    Number(Option<i64>),
+    Text(Option<&'a str>),
+    /// `details`.
+    Json(&'a Value),
+}
+
+impl FieldValue<'_> {
+    pub fn to_value(self) -> Value {
+        match self {
+            FieldValue::Number(n) => n.map_or(Value::Null, Value::from),
+            FieldValue::Text(t) => t.map_or(Value::Null, |t| Value::String(t.to_string())),
+            FieldValue::Json(v) => v.clone(),
+        }
+    }
 }
 
 impl AuditEvent {
+    /// The field named `name` (one of `FIELDS`); None for another name.
+    pub fn field(&self, name: &str) -> Option<FieldValue<'_>> {
+        Some(match name {
+            "seq" => FieldValue::Number(Some(self.seq)),
+            "time_us" => FieldValue::Number(Some(self.time_us)),
+            "kind" => FieldValue::Text(Some(&self.kind)),
+            "session_role" => FieldValue::Text(Some(&self.session_role)),
+            "executing_role" => FieldValue::Text(Some(&self.executing_role)),
+            "txid" => FieldValue::Number(self.txid),
+            "command_tag" => FieldValue::Text(self.command_tag.as_deref()),
+            "relation" => FieldValue::Text(self.relation.as_deref()),
+            "statement" => FieldValue::Text(self.statement.as_deref()),
+            "statement_hash" => FieldValue::Text(self.statement_hash.as_deref()),
+            "content_hash" => FieldValue::Text(self.content_hash.as_deref()),
+            "decision" => FieldValue::Text(self.decision.as_deref()),
+            "reason" => FieldValue::Text(self.reason.as_deref()),
+            "risk" => FieldValue::Text(self.risk.as_deref()),
+            "policy_version" => FieldValue::Number(self.policy_version),
+            "policy_hash" => FieldValue::Text(self.policy_hash.as_deref()),
+            "details" => FieldValue::Json(&self.details),
+            _ => return None,
+        })
+    }
+
     /// Every hashed field as a JSON object (the payload before canonical encoding).
     pub fn fields(&self) -> Map<String, Value> {
-        let mut fields = Map::new();
-        fields.insert("seq".into(), self.seq.into());
-        fields.insert("time_us".into(), self.time_us.into());
-        fields.insert("kind".into(), self.kind.clone().into());
-        fields.insert("session_role".into(), self.session_role.clone().into());
-        fields.insert("executing_role".into(), self.executing_role.clone().into());
-        fields.insert("txid".into(), self.txid.map_or(Value::Null, Value::from));
-        fields.insert("command_tag".into(), opt_str(&self.command_tag));
-        fields.insert("relation".into(), opt_str(&self.relation));
-        fields.insert("statement".into(), opt_str(&self.statement));
-        fields.insert("statement_hash".into(), opt_str(&self.statement_hash));
-        fields.insert("content_hash".into(), opt_str(&self.content_hash));
-        fields.insert("decision".into(), opt_str(&self.decision));
-        fields.insert("reason".into(), opt_str(&self.reason));
-        fields.insert("risk".into(), opt_str(&self.risk));
-        fields.insert("policy_version".into(), self.policy_version.map_or(Value::Null, Value::from));
-        fields.insert("policy_hash".into(), opt_str(&self.policy_hash));
-        fields.insert("details".into(), self.details.clone());
-        fields
+        FIELDS.iter().filter_map(|&(name, _)| Some((name.to_string(), self.field(name)?.to_value()))).collect()
     }
 
     /// Reads an event back from `fields()` (e.g. a denial parked outside the chain).
@@ -155,23 +179,61 @@ impl AuditEvent {
         })
     }
 
-    /// The canonical JSON payload: every field, keys sorted, no whitespace.
+    /// The canonical JSON payload: every field, keys sorted, no whitespace (the canonical JSON
+    /// of `fields()`, written straight from the event).
     pub fn payload(&self) -> String {
-        canonical_json(&Value::Object(self.fields()))
+        let mut out = String::with_capacity(512);
+        self.write_payload(&mut out);
+        out
     }
 
     /// `sha256(prev_hash || payload)`.
     pub fn hash(&self, prev_hash: &str) -> String {
-        link_hash(prev_hash, &Value::Object(self.fields()))
+        sha256_tagged(&[prev_hash.as_bytes(), self.payload().as_bytes()])
+    }
+
+    /// The payload without building `fields()`: each field in the byte order of the names.
+    fn write_payload(&self, out: &mut String) {
+        out.push('{');
+        for (i, name) in PAYLOAD_ORDER.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_json_string(name, out);
+            out.push(':');
+            match self.field(name) {
+                Some(FieldValue::Number(Some(n))) => {
+                    let _ = write!(out, "{n}");
+                }
+                Some(FieldValue::Text(Some(text))) => write_json_string(text, out),
+                Some(FieldValue::Json(value)) => write_canonical(value, out),
+                _ => out.push_str("null"),
+            }
+        }
+        out.push('}');
     }
 }
 
-/// An event's hash from its fields (`AuditEvent::fields`, as a JSON object):
-/// `sha256(prev_hash || canonical JSON of the fields)`. For a writer that needs the fields
-/// anyway.
-pub fn link_hash(prev_hash: &str, fields: &Value) -> String {
-    sha256_tagged(&[prev_hash.as_bytes(), canonical_json(fields).as_bytes()])
-}
+/// The names of `FIELDS` sorted by their bytes: the order of the canonical payload.
+const PAYLOAD_ORDER: [&str; 17] = [
+    "command_tag",
+    "content_hash",
+    "decision",
+    "details",
+    "executing_role",
+    "kind",
+    "policy_hash",
+    "policy_version",
+    "reason",
+    "relation",
+    "risk",
+    "seq",
+    "session_role",
+    "statement",
+    "statement_hash",
+    "time_us",
+    "txid",
+];
 
 /// JSON with object keys sorted by bytes and no insignificant whitespace, independent of
 /// serde_json's map ordering features.
@@ -184,16 +246,15 @@ pub fn canonical_json(value: &Value) -> String {
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
             out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
+            // serde_json's map iterates in key order unless another crate of the build turns
+            // its preserve_order feature on: then the keys are sorted here.
+            if map.keys().is_sorted() {
+                write_members(map.iter(), out);
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                members.sort_by(|a, b| a.0.cmp(b.0));
+                write_members(members.into_iter(), out);
             }
             out.push('}');
         }
@@ -207,8 +268,51 @@ fn write_canonical(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        Value::String(s) => write_json_string(s, out),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
     }
+}
+
+fn write_members<'v>(members: impl Iterator<Item = (&'v String, &'v Value)>, out: &mut String) {
+    for (i, (key, value)) in members.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_string(key, out);
+        out.push(':');
+        write_canonical(value, out);
+    }
+}
+
+/// A JSON string as serde_json writes it: `"` and `\\` escaped, control characters as `\b`,
+/// `\t`, `\n`, `\f`, `\r` or `\u00xx`, everything else (non-ASCII included) as it is.
+fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut plain = 0;
+    while let Some(offset) = bytes[plain..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        let at = plain + offset;
+        out.push_str(&s[plain..at]);
+        match bytes[at] {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            control => {
+                let _ = write!(out, "\\u{control:04x}");
+            }
+        }
+        plain = at + 1;
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
 }
 
 /// The result of verifying a chain.
@@ -403,6 +507,50 @@ mod tests {
             canonical_json(&json!({"b": 1, "a": {"d": [1, "x"], "c": null}})),
             r#"{"a":{"c":null,"d":[1,"x"]},"b":1}"#
         );
+    }
+
+    /// Canonical JSON as serde_json's own serializer writes each key and scalar.
+    fn serde_canonical(value: &Value) -> String {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let members: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{}:{}", Value::String((*k).clone()), serde_canonical(&map[*k])))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }
+            Value::Array(items) => format!("[{}]", items.iter().map(serde_canonical).collect::<Vec<_>>().join(",")),
+            scalar => scalar.to_string(),
+        }
+    }
+
+    #[test]
+    fn payload_order_is_the_fields_sorted() {
+        let mut names: Vec<&str> = FIELDS.iter().map(|f| f.0).collect();
+        names.sort();
+        assert_eq!(names, PAYLOAD_ORDER);
+    }
+
+    #[test]
+    fn payload_is_serde_jsons_canonical_encoding_of_the_fields() {
+        let controls: String = (0u8..0x20).map(char::from).collect();
+        let odd = format!("{controls}\"\\/é€𝄞\u{7f}\u{2028}");
+        let mut e = event(7);
+        e.statement = Some(odd.clone());
+        e.command_tag = None;
+        e.txid = None;
+        e.details = json!({
+            odd.clone(): [odd, 1.5, -0.0, 1e300, 12345678901234_i64, u64::MAX, -3, true, false, null],
+            "b": {"z": {}, "a": []}, "a": "", "ä": 1, "B": 2
+        });
+        for event in [e, event(1), AuditEvent::default()] {
+            let reference = serde_canonical(&Value::Object(event.fields()));
+            assert_eq!(event.payload(), reference);
+            assert_eq!(canonical_json(&Value::Object(event.fields())), reference);
+            assert_eq!(event.hash(GENESIS_HASH), sha256_tagged(&[GENESIS_HASH.as_bytes(), reference.as_bytes()]));
+        }
     }
 
     #[test]
