@@ -29,7 +29,7 @@ mod sqltext;
 
 ::pgrx::extension_sql_file!("../sql/install/schema.sql", name = "schema", bootstrap);
 ::pgrx::extension_sql_file!("../sql/install/event_triggers.sql", name = "event_triggers", requires = ["schema"]);
-::pgrx::extension_sql_file!("../sql/install/views.sql", name = "views", requires = ["schema"]);
+::pgrx::extension_sql_file!("../sql/install/views.sql", name = "views", requires = ["schema", api::chain::time_us]);
 ::pgrx::extension_sql_file!("../sql/install/ergonomics.sql", name = "ergonomics", requires = ["views"]);
 ::pgrx::extension_sql_file!("../sql/install/rows.sql", name = "rows", requires = ["schema"]);
 ::pgrx::extension_sql_file!("../sql/install/fleet.sql", name = "fleet", requires = ["schema", "rows"]);

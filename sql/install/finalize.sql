@@ -29,6 +29,8 @@ GRANT SELECT ON fence.tracked_tables TO fence_admin;
 
 -- The fleet: set up by superusers only (no grant); its state and its evidence for auditors.
 GRANT EXECUTE ON FUNCTION fence.database_id() TO PUBLIC;
+-- Pure arithmetic, called by the export view for whoever reads it.
+GRANT EXECUTE ON FUNCTION fence.time_us TO PUBLIC;
 GRANT EXECUTE ON FUNCTION fence.fleet_status(), fence.verify_fleet() TO fence_auditor, fence_admin;
 
 -- Policy version 1: the defaults (enforce; medium risk and above need an approval).
@@ -92,6 +94,7 @@ COMMENT ON TABLE fence.approvals IS 'Approvals and rejections of exact migration
 COMMENT ON TABLE fence.exemptions IS 'Time-boxed exemptions (fence.exempt)';
 COMMENT ON TABLE fence.audit_chain IS 'The hash chain: every decision, approval, exemption, policy change and executed DDL; verify with fence.verify_chain()';
 COMMENT ON TABLE fence.pending_denials IS 'Events waiting to be chained: denials committed by the denial writer, and the events of transactions that committed while another held the chain (chained by the next appender or the sealer; normally empty)';
+COMMENT ON FUNCTION fence.time_us IS 'Microseconds since 1970 of a time, as an event''s hashed time_us (the export''s column)';
 COMMENT ON VIEW fence.audit_export IS 'fence_auditor: one row per chain event with the evidence fields and every hashed field (CSV export)';
 COMMENT ON VIEW fence.stats IS 'Decisions by outcome, risk and rule per time window, last denial, expiring exemptions, unused approvals';
 COMMENT ON VIEW fence.pending_approvals IS 'Approved content that has not run yet';

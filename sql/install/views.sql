@@ -1,10 +1,12 @@
 -- Evidence export: one row per chain event with the joined approval / exemption evidence
--- and every field needed to recompute the hashes offline.
+-- and every field needed to recompute the hashes offline. Read in full by every export: the
+-- approvals and the exemption are looked up only for the events that name them, and time_us
+-- is converted without numeric arithmetic.
 CREATE VIEW fence.audit_export AS
 SELECT
     c.seq,
     c.recorded_at,
-    (EXTRACT(epoch FROM c.recorded_at) * 1000000)::bigint AS time_us,
+    fence.time_us(c.recorded_at) AS time_us,
     c.kind,
     c.session_role AS actor,
     c.session_role,
@@ -25,31 +27,30 @@ SELECT
     c.policy_version,
     c.policy_hash,
     c.details -> 'claims' ->> 'organization' AS organization,
-    COALESCE(ap.repository, c.details -> 'claims' ->> 'repository', c.details ->> 'repository') AS repository,
-    COALESCE(ap.pull_request, c.details -> 'claims' ->> 'pull_request', c.details ->> 'pull_request') AS pull_request,
-    COALESCE(ap.commit_sha, c.details -> 'claims' ->> 'commit_sha', c.details ->> 'commit_sha') AS commit_sha,
+    COALESCE(CASE WHEN c.details ? 'approval_ids' THEN
+                 (SELECT pg_catalog.max(a.repository) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END,
+             c.details -> 'claims' ->> 'repository', c.details ->> 'repository') AS repository,
+    COALESCE(CASE WHEN c.details ? 'approval_ids' THEN
+                 (SELECT pg_catalog.max(a.pull_request) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END,
+             c.details -> 'claims' ->> 'pull_request', c.details ->> 'pull_request') AS pull_request,
+    COALESCE(CASE WHEN c.details ? 'approval_ids' THEN
+                 (SELECT pg_catalog.max(a.commit_sha) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END,
+             c.details -> 'claims' ->> 'commit_sha', c.details ->> 'commit_sha') AS commit_sha,
     c.details -> 'claims' ->> 'actor' AS claimed_actor,
     c.details -> 'session' ->> 'application_name' AS application_name,
     c.details -> 'session' ->> 'client_addr' AS client_addr,
     (c.details -> 'session' ->> 'backend_pid')::integer AS backend_pid,
     c.details -> 'claims' ->> 'migration_files' AS migration_files,
-    ap.approvers AS approver,
-    ap.approved_at AS approval_time,
-    ex.reason AS exemption_reason,
+    CASE WHEN c.details ? 'approval_ids' THEN
+        (SELECT pg_catalog.string_agg(DISTINCT a.approved_by, ',') FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END AS approver,
+    CASE WHEN c.details ? 'approval_ids' THEN
+        (SELECT pg_catalog.max(a.created_at) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END AS approval_time,
+    CASE WHEN c.details ? 'exemption_id' THEN
+        (SELECT ex.reason FROM fence.exemptions ex WHERE ex.id = (c.details ->> 'exemption_id')::bigint) END AS exemption_reason,
     c.details::text AS details,
     c.prev_hash,
     c.event_hash
-FROM fence.audit_chain c
-LEFT JOIN LATERAL (
-    SELECT pg_catalog.string_agg(DISTINCT a.approved_by, ',') AS approvers,
-           pg_catalog.max(a.created_at) AS approved_at,
-           pg_catalog.max(a.repository) AS repository,
-           pg_catalog.max(a.pull_request) AS pull_request,
-           pg_catalog.max(a.commit_sha) AS commit_sha
-    FROM fence.approvals a
-    WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)
-) ap ON true
-LEFT JOIN fence.exemptions ex ON ex.id = (c.details ->> 'exemption_id')::bigint;
+FROM fence.audit_chain c;
 
 -- The export for a time window and/or one repository / pull request. Rows of a filtered
 -- export are not contiguous: `fence verify-csv --segments` checks each row's hash and the

@@ -676,6 +676,67 @@ GRANT EXECUTE ON FUNCTION fence.exempt TO fence_admin;
 COMMENT ON FUNCTION fence.exempt IS
     'fence_admin: time-boxed exemption by statement hash, content hash, relation or rule, with a written reason; expiry bounded by policy; with databases, only in those databases of the fleet';
 
+-- The export reads in full: the approvals and the exemption looked up only for the events
+-- that name them, time_us converted without numeric arithmetic (same columns, same values).
+CREATE FUNCTION fence."time_us"(
+	"time" timestamp with time zone
+) RETURNS bigint
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'time_us_wrapper';
+CREATE OR REPLACE VIEW fence.audit_export AS
+SELECT
+    c.seq,
+    c.recorded_at,
+    fence.time_us(c.recorded_at) AS time_us,
+    c.kind,
+    c.session_role AS actor,
+    c.session_role,
+    c.executing_role,
+    c.txid,
+    c.command_tag,
+    c.relation,
+    c.statement,
+    c.statement_hash,
+    c.content_hash,
+    c.decision AS policy_result,
+    c.decision,
+    c.reason,
+    c.risk AS highest_risk,
+    c.risk,
+    c.details -> 'findings' AS findings,
+    CASE WHEN c.details ->> 'unknown' = 'true' THEN 1 ELSE 0 END AS unknown_statement_count,
+    c.policy_version,
+    c.policy_hash,
+    c.details -> 'claims' ->> 'organization' AS organization,
+    COALESCE(CASE WHEN c.details ? 'approval_ids' THEN
+                 (SELECT pg_catalog.max(a.repository) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END,
+             c.details -> 'claims' ->> 'repository', c.details ->> 'repository') AS repository,
+    COALESCE(CASE WHEN c.details ? 'approval_ids' THEN
+                 (SELECT pg_catalog.max(a.pull_request) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END,
+             c.details -> 'claims' ->> 'pull_request', c.details ->> 'pull_request') AS pull_request,
+    COALESCE(CASE WHEN c.details ? 'approval_ids' THEN
+                 (SELECT pg_catalog.max(a.commit_sha) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END,
+             c.details -> 'claims' ->> 'commit_sha', c.details ->> 'commit_sha') AS commit_sha,
+    c.details -> 'claims' ->> 'actor' AS claimed_actor,
+    c.details -> 'session' ->> 'application_name' AS application_name,
+    c.details -> 'session' ->> 'client_addr' AS client_addr,
+    (c.details -> 'session' ->> 'backend_pid')::integer AS backend_pid,
+    c.details -> 'claims' ->> 'migration_files' AS migration_files,
+    CASE WHEN c.details ? 'approval_ids' THEN
+        (SELECT pg_catalog.string_agg(DISTINCT a.approved_by, ',') FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END AS approver,
+    CASE WHEN c.details ? 'approval_ids' THEN
+        (SELECT pg_catalog.max(a.created_at) FROM fence.approvals a WHERE a.id IN (SELECT pg_catalog.jsonb_array_elements_text(c.details -> 'approval_ids')::bigint)) END AS approval_time,
+    CASE WHEN c.details ? 'exemption_id' THEN
+        (SELECT ex.reason FROM fence.exemptions ex WHERE ex.id = (c.details ->> 'exemption_id')::bigint) END AS exemption_reason,
+    c.details::text AS details,
+    c.prev_hash,
+    c.event_hash
+FROM fence.audit_chain c;
+REVOKE EXECUTE ON FUNCTION fence.time_us FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION fence.time_us TO PUBLIC;
+COMMENT ON FUNCTION fence.time_us IS 'Microseconds since 1970 of a time, as an event''s hashed time_us (the export''s column)';
+
 -- Exemptions in force, with the databases they apply in and where they came from.
 CREATE OR REPLACE VIEW fence.live_exemptions AS
 SELECT e.id, e.scope, e.target, e.reason, e.finding, e.created_by, e.created_at, e.expires_at,

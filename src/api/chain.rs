@@ -7,8 +7,16 @@ use serde_json::json;
 use crate::chain::{append, verify};
 use crate::db::owner::as_owner;
 use crate::errors;
+use crate::ffi::xact;
 use crate::governance::policy;
 use crate::rows::seal;
+
+/// Microseconds since 1970 of a time: an event's hashed `time_us` from its `recorded_at`
+/// (what the export shows, without numeric arithmetic per row).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn time_us(time: TimestampWithTimeZone) -> i64 {
+    xact::unix_us(time)
+}
 
 type VerifyRow = (bool, i64, Option<i64>, Option<String>, String, i64, i64, i64);
 

@@ -138,6 +138,12 @@ impl<'c> Analyzer<'c> {
 
     pub fn analyze(&mut self, statement: &Statement) -> Analysis {
         let catalog = self.catalog;
+        // A CREATE TABLE's own table is looked up for IF NOT EXISTS only: without it, a table
+        // of that name makes PostgreSQL refuse the statement before it does anything.
+        if let StatementKind::CreateTable { relation, if_not_exists: false, .. } = &statement.kind {
+            let missing = ResolvedRelation { name: relation.clone(), state: RelationState::Missing };
+            self.resolved.entry(relation.clone()).or_insert(missing);
+        }
         let mut statement = statement.clone();
         // The relations the statement names, resolved (its own, before what it reaches).
         let mut named: Vec<RelationName> = Vec::new();

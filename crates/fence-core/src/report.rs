@@ -14,22 +14,24 @@ pub const CHANNEL: &str = "fence_events";
 
 /// A value as it appears in a log line: bare when it is a simple token, otherwise quoted with
 /// `"` and `\` escaped; `-` when absent.
-fn log_value(value: Option<&str>) -> String {
+fn push_log_value(out: &mut String, value: Option<&str>) {
     match value {
-        None => "-".into(),
-        Some(v) if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._:,-/@".contains(c)) => v.into(),
+        None => out.push('-'),
+        Some(v) if !v.is_empty() && v.bytes().all(|c| c.is_ascii_alphanumeric() || b"._:,-/@".contains(&c)) => {
+            out.push_str(v)
+        }
         Some(v) => {
-            let escaped: String = v
-                .chars()
-                .flat_map(|c| match c {
-                    '"' => vec!['\\', '"'],
-                    '\\' => vec!['\\', '\\'],
-                    '\n' => vec!['\\', 'n'],
-                    '\r' => vec!['\\', 'r'],
-                    c => vec![c],
-                })
-                .collect();
-            format!("\"{escaped}\"")
+            out.push('"');
+            for c in v.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
         }
     }
 }
@@ -59,8 +61,15 @@ pub fn decision_log_line(event: &AuditEvent) -> String {
         ("policy_version", policy_version.as_deref()),
         ("actor", event.details["claims"]["actor"].as_str()),
     ];
-    let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", log_value(*v))).collect();
-    format!("{LOG_PREFIX} {}", body.join(" "))
+    let mut line = String::with_capacity(320);
+    line.push_str(LOG_PREFIX);
+    for (key, value) in pairs {
+        line.push(' ');
+        line.push_str(key);
+        line.push('=');
+        push_log_value(&mut line, value);
+    }
+    line
 }
 
 /// Whether an event is announced on the channel: denials and every governance change.
@@ -113,8 +122,14 @@ mod tests {
              command=\"ALTER TABLE\" relation=public.users role=ci executing_role=ci statement_hash=sha256:ab \
              content_hash=- policy_version=3 actor=\"octo cat\""
         );
+        let log_value = |value| {
+            let mut out = String::new();
+            push_log_value(&mut out, value);
+            out
+        };
         assert_eq!(log_value(Some("a \"b\"\n")), "\"a \\\"b\\\"\\n\"");
         assert_eq!(log_value(Some("")), "\"\"");
+        assert_eq!(log_value(None), "-");
     }
 
     #[test]
