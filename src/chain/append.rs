@@ -7,13 +7,12 @@
 
 use fence_core::chain::{AuditEvent, FieldType, FieldValue, FIELDS, GENESIS_HASH};
 use pgrx::prelude::*;
-use pgrx::JsonB;
 use serde_json::Value;
 
 use std::time::Duration;
 
 use crate::db::{self, owner, queries, Arg};
-use crate::ffi::{heap, relcache, security, snapshot, worker, xact};
+use crate::ffi::{heap, jsonb, relcache, security, snapshot, worker, xact};
 use crate::settings;
 
 /// The kinds of event a commit may park: the DDL path's. The others (approvals, exemptions,
@@ -62,7 +61,7 @@ pub fn commit(events: Vec<AuditEvent>, preparing: bool) {
 /// they stay together, in their order.
 fn park(events: &[AuditEvent]) {
     let events: Vec<Value> = events.iter().map(|e| Value::Object(e.fields())).collect();
-    db::execute(queries::INSERT_PENDING_DENIAL, &[JsonB(Value::Array(events)).into()]);
+    db::execute(queries::INSERT_PENDING_DENIAL, &[jsonb::jsonb(&Value::Array(events)).into()]);
 }
 
 /// A batch of parked events, oldest first, removed in this transaction (the caller holds the
@@ -222,14 +221,17 @@ fn json(value: FieldValue) -> String {
     }
 }
 
-/// One field of an event as its column's argument.
+/// One field of an event as its column's argument (the details as `jsonb`, built directly).
 fn field_arg(value: FieldValue, kind: FieldType) -> Arg<'static> {
     match kind {
         FieldType::BigInt => number(value).into(),
         FieldType::Integer => number(value).map(|v| v as i32).into(),
         FieldType::Time => xact::timestamptz(number(value).unwrap_or_default()).into(),
         FieldType::Text => text(value).into(),
-        FieldType::Json => json(value).into(),
+        FieldType::Json => match value {
+            FieldValue::Json(v) => jsonb::jsonb(v).into(),
+            _ => jsonb::jsonb(&Value::Null).into(),
+        },
     }
 }
 

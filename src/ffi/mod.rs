@@ -13,6 +13,7 @@ pub mod guards;
 pub mod guc;
 pub mod heap;
 pub mod invalidation;
+pub mod jsonb;
 pub mod maintenance;
 mod nodes;
 pub mod notify;

@@ -451,6 +451,28 @@ pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     fence_relation_oid("audit_chain")
 }
 
+/// Whether `schema` is in the session's search path as name look-ups use it (the temporary
+/// schema and pg_catalog included): where an unqualified name could have been found.
+pub fn in_search_path(schema: &str) -> bool {
+    let Ok(name) = CString::new(schema) else { return false };
+    // SAFETY: a syscache look-up by name (InvalidOid when missing); the search path's OIDs are
+    // copied into a Rust buffer of the size it reports (it may have grown meanwhile: asked again).
+    unsafe {
+        let namespace = pg_sys::get_namespace_oid(name.as_ptr(), true);
+        if namespace == pg_sys::InvalidOid {
+            return false;
+        }
+        let mut path = vec![pg_sys::InvalidOid; 16];
+        loop {
+            let count = pg_sys::fetch_search_path_array(path.as_mut_ptr(), path.len() as i32) as usize;
+            if count <= path.len() {
+                return path[..count].contains(&namespace);
+            }
+            path.resize(count, pg_sys::InvalidOid);
+        }
+    }
+}
+
 /// The OID of `fence.audit_chain`'s primary key index (on `seq`), if the extension's tables exist.
 pub fn audit_chain_index_oid() -> Option<pg_sys::Oid> {
     fence_relation_oid("audit_chain_pkey")

@@ -130,8 +130,14 @@ fn attach_or_record(kind: &'static str, tag: &str, key: &str, rows: Vec<Value>, 
     rows
 }
 
-/// The relations a `sql_drop` dropped: (schema, name, object type), unquoted.
-type DroppedRelation = (String, String, String);
+/// A relation a `sql_drop` dropped (names unquoted).
+struct DroppedRelation {
+    schema: String,
+    name: String,
+    object_type: String,
+    /// Named by the statement (not reached through CASCADE).
+    original: bool,
+}
 
 /// A statement whose later event triggers show what its decision could not see is refused,
 /// and can simply be run again to be decided on what is there now.
@@ -153,9 +159,13 @@ fn refuse_changed(tag: &str, relation: &str, reason: &'static str, explanation: 
 /// The decision did not cover it, so the statement is refused (and the refusal kept).
 fn refuse_if_appeared(tag: &str, missing: &[RelationName], dropped: Option<&[DroppedRelation]>) {
     let appeared = missing.iter().find(|m| match dropped {
-        Some(dropped) => {
-            dropped.iter().any(|(schema, name, _)| *name == m.name && m.schema.as_ref().is_none_or(|s| s == schema))
-        }
+        // Only what the statement named (not what its CASCADE reached), where the name could
+        // have been found: its schema, or for an unqualified name one of the search path.
+        Some(dropped) => dropped.iter().any(|d| {
+            d.original
+                && d.name == m.name
+                && m.schema.as_ref().map_or_else(|| relcache::in_search_path(&d.schema), |s| *s == d.schema)
+        }),
         None => relcache::lookup(m).is_some_and(|found| !found.created_in_transaction),
     });
     if let Some(appeared) = appeared {
@@ -179,13 +189,13 @@ fn refuse_if_dropped_beyond(tag: &str, locked: Option<&[String]>, dropped: &[Dro
     let Some(locked) = locked else { return };
     let beyond = dropped
         .iter()
-        .map(|(schema, name, object_type)| (format!("{schema}.{name}"), schema, object_type))
-        .find(|(relation, schema, object_type)| {
-            ["table", "view", "materialized view", "foreign table"].contains(&object_type.as_str())
-                && !schema.starts_with("pg_temp")
-                && !locked.contains(relation)
-        });
-    if let Some((relation, _, _)) = beyond {
+        .filter(|d| {
+            ["table", "view", "materialized view", "foreign table"].contains(&d.object_type.as_str())
+                && !d.schema.starts_with("pg_temp")
+        })
+        .map(|d| format!("{}.{}", d.schema, d.name))
+        .find(|relation| !locked.contains(relation));
+    if let Some(relation) = beyond {
         let explanation =
             format!("{relation} was dropped with the statement, and the decision did not know it would be");
         refuse_changed(
@@ -290,8 +300,11 @@ pub fn dropped(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
     let checks = events::awaiting_checks();
     if !checks.missing.is_empty() || checks.locked.is_some() {
-        let dropped: Vec<DroppedRelation> = db::select(queries::DROPPED_RELATIONS, &[], |row| {
-            (row.text("schema_name"), row.text("object_name"), row.text("object_type"))
+        let dropped: Vec<DroppedRelation> = db::select(queries::DROPPED_RELATIONS, &[], |row| DroppedRelation {
+            schema: row.text("schema_name"),
+            name: row.text("object_name"),
+            object_type: row.text("object_type"),
+            original: row.get::<bool>("original").unwrap_or(true),
         });
         refuse_if_appeared(tag, &checks.missing, Some(&dropped));
         refuse_if_dropped_beyond(tag, checks.locked.as_deref(), &dropped);
