@@ -7,6 +7,9 @@ DROP INDEX CONCURRENTLY IF EXISTS no_such_index;
 DROP MATERIALIZED VIEW IF EXISTS no_such_mv;
 DROP VIEW IF EXISTS no_such_view;
 DROP SEQUENCE IF EXISTS no_such_seq;
+DROP SCHEMA IF EXISTS no_such_schema CASCADE;
+DROP TYPE IF EXISTS no_such_type CASCADE;
+DROP FUNCTION IF EXISTS no_such_function(int) CASCADE;
 ALTER TABLE IF EXISTS no_such_table ADD COLUMN a int;
 ALTER TABLE IF EXISTS no_such_table DROP COLUMN a;
 BEGIN;
@@ -15,6 +18,14 @@ CREATE INDEX IF NOT EXISTS n1_a ON n1 (a);
 COMMIT;
 CREATE TABLE IF NOT EXISTS n1 (a int);
 CREATE INDEX IF NOT EXISTS n1_a ON n1 (a);
+-- IF [NOT] EXISTS of what the table has or lacks, and settings it already has: skipped by
+-- PostgreSQL (only its lock is taken, rated as such: allowed, below the threshold).
+CREATE TABLE n2 (id int NOT NULL, v int);
+CREATE INDEX IF NOT EXISTS n1 ON n2 (v);
+ALTER TABLE n2 DROP COLUMN IF EXISTS gone_column;
+ALTER TABLE n2 ADD COLUMN IF NOT EXISTS v uuid NOT NULL DEFAULT gen_random_uuid();
+ALTER TABLE n2 ALTER COLUMN id SET NOT NULL;
+ALTER TABLE n2 SET LOGGED;
 DROP TABLE no_such_table;
 DROP INDEX no_such_index;
 ALTER TABLE no_such_table ADD COLUMN a int;

@@ -55,16 +55,18 @@ impl Catalog for LiveCatalog {
         let args = [target.sql().into(), names.to_vec().into(), oids.into(), classes.into()];
         let rows = owner::owner_read(|| {
             db::select(queries::DROPPED_WITH, &args, |row| {
-                let relation = RelationName::new(row.get::<String>("nspname").as_deref(), &row.text("relname"));
-                (relation, row.get::<bool>("dropped").unwrap_or(false))
+                let relation = row
+                    .get::<String>("relname")
+                    .map(|name| RelationName::new(row.get::<String>("nspname").as_deref(), &name));
+                (relation, row.get::<bool>("dropped").unwrap_or(false), row.get::<i64>("reached"))
             })
         });
         let mut cascade = Cascade::default();
-        for (relation, dropped) in rows {
-            if dropped {
-                cascade.dropped.push(relation);
-            } else {
-                cascade.altered.push(relation);
+        for (relation, dropped, reached) in rows {
+            match relation {
+                Some(relation) if dropped => cascade.dropped.push(relation),
+                Some(relation) => cascade.altered.push(relation),
+                None => cascade.reached = reached.unwrap_or_default().max(0) as usize,
             }
         }
         Some(cascade)

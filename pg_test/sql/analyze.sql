@@ -88,6 +88,11 @@ ALTER TABLE big_ledger ADD COLUMN memo text;
 SET lock_timeout = '2s';
 ALTER TABLE big_ledger ADD COLUMN memo2 text;
 $$);
+-- The function a vector drops with CASCADE, and one depending on it: the server sees the
+-- CASCADE take something, as the offline analysis assumes (a CASCADE the catalog shows taking
+-- nothing is harmless: compat/05_noop.sql).
+CREATE FUNCTION vector_nothing(integer) RETURNS integer LANGUAGE sql IMMUTABLE RETURN $1;
+CREATE FUNCTION vector_caller() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT vector_nothing(1); END;
 -- The analysis vectors shared with the CLI's tests: fence.analyze agrees with the offline
 -- analysis on lock, risk and rules for each statement.
 \set analysis_vectors `cat crates/fence-core/tests/analysis_vectors.json`

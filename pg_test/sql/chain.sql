@@ -55,6 +55,10 @@ ORDER BY seq;
 SET SESSION AUTHORIZATION regress_auditor;
 SELECT count(*) > 0 AS some, bool_and(repository = 'acme/app') AS only_acme FROM fence.audit_export_range(repository => 'acme/app');
 SELECT count(*) AS none_in_future FROM fence.audit_export_range(from_time => now() + interval '1 day');
+-- The export's time_us is each event's hashed time, exactly (fence.time_us, not numeric).
+SELECT bool_and(time_us = (extract(epoch FROM recorded_at) * 1000000)::bigint) AS time_us_exact,
+       fence.time_us('2026-12-07 03:42:52.123456+00') AS known_us, fence.time_us(NULL) AS null_us
+FROM fence.audit_export;
 SELECT seq AS anchor_seq, event_hash AS anchor_hash FROM fence.anchor() \gset
 RESET SESSION AUTHORIZATION;
 SELECT kind, details ->> 'anchored_seq' = :'anchor_seq' AS records_what_it_returned

@@ -214,24 +214,22 @@ fn text(value: FieldValue) -> Option<String> {
     }
 }
 
-fn json(value: FieldValue) -> String {
+/// The details, as `jsonb` built directly.
+fn details(value: FieldValue) -> jsonb::Jsonb {
     match value {
-        FieldValue::Json(v) => v.to_string(),
-        _ => "null".to_string(),
+        FieldValue::Json(v) => jsonb::jsonb(v),
+        _ => jsonb::jsonb(&Value::Null),
     }
 }
 
-/// One field of an event as its column's argument (the details as `jsonb`, built directly).
+/// One field of an event as its column's argument.
 fn field_arg(value: FieldValue, kind: FieldType) -> Arg<'static> {
     match kind {
         FieldType::BigInt => number(value).into(),
         FieldType::Integer => number(value).map(|v| v as i32).into(),
         FieldType::Time => xact::timestamptz(number(value).unwrap_or_default()).into(),
         FieldType::Text => text(value).into(),
-        FieldType::Json => match value {
-            FieldValue::Json(v) => jsonb::jsonb(v).into(),
-            _ => jsonb::jsonb(&Value::Null).into(),
-        },
+        FieldType::Json => details(value).into(),
     }
 }
 
@@ -242,6 +240,6 @@ fn column_arg<'v>(values: impl Iterator<Item = FieldValue<'v>>, kind: FieldType)
         FieldType::Integer => values.map(|v| number(v).map(|v| v as i32)).collect::<Vec<Option<i32>>>().into(),
         FieldType::Time => values.map(|v| xact::timestamptz(number(v).unwrap_or_default())).collect::<Vec<_>>().into(),
         FieldType::Text => values.map(text).collect::<Vec<Option<String>>>().into(),
-        FieldType::Json => values.map(|v| Some(json(v))).collect::<Vec<Option<String>>>().into(),
+        FieldType::Json => values.map(|v| Some(details(v))).collect::<Vec<Option<jsonb::Jsonb>>>().into(),
     }
 }

@@ -351,15 +351,28 @@ fn alter_domain(stmt: &pg_sys::AlterDomainStmt) -> StatementKind {
     StatementKind::AlterDomain { domain, validates: alter_domain_validates(stmt.subtype as u8, not_valid) }
 }
 
+fn skipped(what: &str) -> AlterTableAction {
+    AlterTableAction::Skipped { what: what.into() }
+}
+
 fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
     let name = cstr(cmd.name);
     let def = tag(cmd.def);
     let column = || name.clone().unwrap_or_default();
     match cmd.subtype {
-        At::AT_AddColumn | recurse::ADD_COLUMN if def == T::T_ColumnDef => match cast(cmd.def) {
-            Some(def) => AlterTableAction::AddColumn(column_def(def)),
+        At::AT_AddColumn | recurse::ADD_COLUMN if def == T::T_ColumnDef => match cast(cmd.def).map(column_def) {
+            // IF NOT EXISTS of a column the table has: PostgreSQL skips it.
+            Some(def) if cmd.missing_ok && super::relcache::column_exists(table, &def.name) => {
+                skipped("ADD COLUMN IF NOT EXISTS")
+            }
+            Some(def) => AlterTableAction::AddColumn(def),
             None => AlterTableAction::Other { name: "ADD COLUMN".into() },
         },
+        At::AT_DropColumn | recurse::DROP_COLUMN
+            if cmd.missing_ok && !super::relcache::column_exists(table, &column()) =>
+        {
+            skipped("DROP COLUMN IF EXISTS")
+        }
         At::AT_DropColumn | recurse::DROP_COLUMN => AlterTableAction::DropColumn { column: column() },
         At::AT_AlterColumnType if def == T::T_ColumnDef => {
             let Some(def) = cast::<pg_sys::ColumnDef, _>(cmd.def) else {
@@ -412,6 +425,9 @@ fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTa
             AlterTableAction::Table(Sub::RowSecurity)
         }
         At::AT_ChangeOwner => AlterTableAction::Table(Sub::Owner),
+        // A table that already is what it is set to is not rewritten.
+        At::AT_SetLogged if !super::relcache::is_unlogged(table) => skipped("SET LOGGED"),
+        At::AT_SetUnLogged if super::relcache::is_unlogged(table) => skipped("SET UNLOGGED"),
         At::AT_SetLogged | At::AT_SetUnLogged => AlterTableAction::Table(Sub::Persistence),
         At::AT_AddIdentity | At::AT_SetIdentity | At::AT_DropIdentity => AlterTableAction::Table(Sub::Identity),
         At::AT_DropExpression => AlterTableAction::Table(Sub::DropExpression),

@@ -6,6 +6,7 @@ use std::ffi::CString;
 use fence_core::model::{ObjectKind, RelationName};
 use pgrx::pg_sys;
 
+use super::compat::attribute;
 use super::nodes::cstr;
 
 /// `InvalidSubTransactionId` (not exported by pgrx).
@@ -138,21 +139,18 @@ pub(super) fn with_relation<T>(oid: pg_sys::Oid, read: impl FnOnce(pg_sys::Relat
     }
 }
 
-/// Whether `CREATE ... IF NOT EXISTS` of `name` finds what it would create already there, so
-/// PostgreSQL skips it: an index of that name on `index_of` (in the table's schema), or a
-/// table of that name in the schema it would be created in (the named one, the session's
-/// temporary schema for `pg_temp`, else the first schema of the search path) — never another
-/// kind of relation, nor one found elsewhere on the search path.
+/// Whether `CREATE ... IF NOT EXISTS` of `name` finds a relation of that name (of any kind:
+/// PostgreSQL skips the statement whatever it is) where it would create it: for an index, the
+/// schema of its table `index_of`; for a table, the named schema, the session's temporary
+/// schema for `pg_temp`, else the first schema of the search path — never one found elsewhere
+/// on the search path.
 pub fn already_created(name: &RelationName, index_of: Option<&RelationName>) -> bool {
     let Ok(relname) = CString::new(name.name.as_str()) else { return false };
     if let Some(table) = index_of {
         let Some(table) = relation_oid(table) else { return false };
-        // SAFETY: syscache look-ups by OID and name; IndexGetRelation with missing_ok returns
-        // InvalidOid for a relation that is not an index.
-        return unsafe {
-            let index = pg_sys::get_relname_relid(relname.as_ptr(), pg_sys::get_rel_namespace(table));
-            index != pg_sys::InvalidOid && pg_sys::IndexGetRelation(index, true) == table
-        };
+        // SAFETY: syscache look-ups by OID and name.
+        return unsafe { pg_sys::get_relname_relid(relname.as_ptr(), pg_sys::get_rel_namespace(table)) }
+            != pg_sys::InvalidOid;
     }
     let namespace = match name.schema.as_deref() {
         Some("pg_temp") => temp_namespace(),
@@ -171,15 +169,8 @@ pub fn already_created(name: &RelationName, index_of: Option<&RelationName>) -> 
     if namespace == pg_sys::InvalidOid {
         return false;
     }
-    // SAFETY: syscache look-ups by name and OID.
-    let relkind = unsafe {
-        let relid = pg_sys::get_relname_relid(relname.as_ptr(), namespace);
-        if relid == pg_sys::InvalidOid {
-            return false;
-        }
-        pg_sys::get_rel_relkind(relid) as u8
-    };
-    matches!(relkind, pg_sys::RELKIND_RELATION | pg_sys::RELKIND_PARTITIONED_TABLE | pg_sys::RELKIND_FOREIGN_TABLE)
+    // SAFETY: a syscache look-up by name.
+    unsafe { pg_sys::get_relname_relid(relname.as_ptr(), namespace) != pg_sys::InvalidOid }
 }
 
 /// The session's temporary schema (InvalidOid: it has made no temporary object yet).
@@ -279,7 +270,7 @@ pub fn in_tablespace(relation: &RelationName, name: &str) -> bool {
 /// Whether a validated CHECK constraint of the table is `column IS NOT NULL` (alone or as
 /// one operand of an AND): PostgreSQL's SET NOT NULL then skips its scan.
 pub fn not_null_proven(table: &RelationName, column: &str) -> bool {
-    any_check(table, column, true, is_not_null_test)
+    column_not_null(table, column) || any_check(table, column, true, is_not_null_test)
 }
 
 /// Whether any CHECK constraint of the table uses `column`.
@@ -438,6 +429,35 @@ pub fn is_virtual_column(table: &RelationName, column: &str) -> bool {
         let attnum = pg_sys::get_attnum(oid, column.as_ptr());
         attnum > 0 && pg_sys::get_attgenerated(oid, attnum) as u8 == b'v'
     }
+}
+
+/// Whether the table has a column of that name (not a dropped one).
+pub fn column_exists(table: &RelationName, column: &str) -> bool {
+    column_number(table, column).is_some()
+}
+
+/// The table's OID and the column's attribute number, if both exist.
+fn column_number(table: &RelationName, column: &str) -> Option<(pg_sys::Oid, i16)> {
+    let oid = relation_oid(table)?;
+    let column = CString::new(column).ok()?;
+    // SAFETY: get_attnum returns InvalidAttrNumber for a missing or dropped column.
+    let attnum = unsafe { pg_sys::get_attnum(oid, column.as_ptr()) };
+    (attnum > 0).then_some((oid, attnum))
+}
+
+/// Whether the column is NOT NULL already (SET NOT NULL then changes nothing).
+pub fn column_not_null(table: &RelationName, column: &str) -> bool {
+    let Some((oid, attnum)) = column_number(table, column) else { return false };
+    // SAFETY: the attribute exists (its number came from the catalog); the descriptor is read
+    // while the entry is open.
+    with_relation(oid, |rel| unsafe { attribute((*rel).rd_att, attnum as usize - 1).attnotnull }).unwrap_or(false)
+}
+
+/// Whether the table is unlogged (`relpersistence` 'u'); false for a missing one.
+pub fn is_unlogged(table: &RelationName) -> bool {
+    // SAFETY: a syscache look-up by OID.
+    relation_oid(table)
+        .is_some_and(|oid| unsafe { pg_sys::get_rel_persistence(oid) } as u8 == pg_sys::RELPERSISTENCE_UNLOGGED)
 }
 
 /// The session's `default_table_access_method` (what `SET ACCESS METHOD DEFAULT` means).

@@ -11,6 +11,9 @@ pub struct Cascade {
     /// Tables that lose a column, constraint, trigger, default, index or policy (ACCESS
     /// EXCLUSIVE on each).
     pub altered: Vec<RelationName>,
+    /// Objects of any kind the statement takes beyond the ones it names (0: nothing, the named
+    /// objects missing or nothing depending on them).
+    pub reached: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

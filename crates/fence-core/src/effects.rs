@@ -33,6 +33,9 @@ pub struct Effects {
     pub locks: Vec<Lock>,
     /// Relations dropped though the statement does not name them (a CASCADE's reach).
     pub dropped: Vec<RelationName>,
+    /// Objects of any kind a DROP ... CASCADE of schemas, types, functions ... takes beyond
+    /// the ones it names, as the live catalog shows (0 when it takes nothing).
+    pub reached: usize,
     /// What the statement does could not be known (the catalog could not tell).
     pub unknown: bool,
     pub rewrites: bool,
@@ -285,6 +288,7 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
                         }
                         fx.lock_indexes(&cascade.dropped, catalog);
                         fx.dropped = cascade.dropped;
+                        fx.reached = cascade.reached;
                     }
                     None => fx.unknown = true,
                 }
@@ -533,7 +537,8 @@ fn alter_table_action(fx: &mut Effects, relation: &RelationName, action: &AlterT
         AlterTableAction::DropColumn { .. }
         | AlterTableAction::DropNotNull { .. }
         | AlterTableAction::ChangeDefault { .. }
-        | AlterTableAction::Other { .. } => LockMode::AccessExclusive,
+        | AlterTableAction::Other { .. }
+        | AlterTableAction::Skipped { .. } => LockMode::AccessExclusive,
     };
     fx.lock(relation, RelKind::Table, mode);
 }
@@ -829,6 +834,7 @@ mod tests {
                 Some(Cascade {
                     dropped: vec![RelationName::new(Some("s"), "a")],
                     altered: vec![RelationName::new(Some("public"), "b")],
+                    reached: 3,
                 })
             }
         }
@@ -847,6 +853,7 @@ mod tests {
         assert_eq!(fx.locks.len(), 2);
         assert!(fx.locks.iter().all(|l| l.mode == LockMode::AccessExclusive));
         assert_eq!(fx.dropped, vec![RelationName::new(Some("s"), "a")]);
+        assert_eq!(fx.reached, 3);
         // Without CASCADE PostgreSQL refuses a schema with dependents; offline nothing is known.
         assert!(effects(&drop(false), &Dependencies).locks.is_empty());
         let offline = effects(&drop(true), &OfflineCatalog);

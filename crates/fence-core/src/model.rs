@@ -237,6 +237,12 @@ pub enum AlterTableAction {
     Other {
         name: String,
     },
+    /// A subcommand PostgreSQL skips with a NOTICE, as the live catalog shows (`DROP COLUMN IF
+    /// EXISTS` of a missing column, `ADD COLUMN IF NOT EXISTS` of an existing one, `SET
+    /// LOGGED` of a logged table, ...): only the table's lock is taken.
+    Skipped {
+        what: String,
+    },
 }
 
 /// ALTER TABLE subcommands about the table (or a column's settings) rather than its rows.

@@ -21,11 +21,14 @@ fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
                 rule.finding(Some(object), format!("dropping {object} with CASCADE drops its dependents too"))
             })
             .collect(),
+        // The live catalog shows the CASCADE taking nothing: the objects are missing (IF EXISTS
+        // skips them) or nothing depends on them.
+        StatementKind::DropObjects { cascade: true, .. } if !fx.unknown && fx.reached == 0 => Vec::new(),
         StatementKind::DropObjects { target, names, cascade: true, .. } => {
             let reach = if fx.unknown {
                 "whatever depends on it (only the live catalog knows what)".to_string()
             } else if fx.dropped.is_empty() {
-                "nothing else but what depends on it".to_string()
+                "what depends on it (no table, view or sequence)".to_string()
             } else {
                 fx.dropped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             };
@@ -51,5 +54,23 @@ mod tests {
         let drop_a = |cascade| drop("DROP TABLE", ObjectKind::Table, &["a"], cascade);
         assert_eq!(run(&RULE, &drop_a(true)).len(), 1);
         assert!(run(&RULE, &drop_a(false)).is_empty());
+    }
+
+    #[test]
+    fn a_cascade_the_catalog_shows_taking_nothing_is_harmless() {
+        let schema = Statement::new(
+            "DROP SCHEMA",
+            StatementKind::DropObjects {
+                target: DropTarget::Schema,
+                names: vec!["s".into()],
+                cascade: true,
+                addresses: vec![],
+            },
+        );
+        assert!(check(&RULE, &schema, &Effects::default()).is_empty());
+        let unknown = Effects { unknown: true, ..Effects::default() };
+        assert_eq!(check(&RULE, &schema, &unknown).len(), 1);
+        let reaching = Effects { reached: 1, ..Effects::default() };
+        assert_eq!(check(&RULE, &schema, &reaching).len(), 1);
     }
 }

@@ -31,5 +31,7 @@ mod tests {
     #[test]
     fn flags_drop_column() {
         assert_eq!(run(&RULE, &alter("t", AlterTableAction::DropColumn { column: "c".into() })).len(), 1);
+        // DROP COLUMN IF EXISTS of a column the table lacks.
+        assert!(run(&RULE, &alter("t", AlterTableAction::Skipped { what: "DROP COLUMN IF EXISTS".into() })).is_empty());
     }
 }
