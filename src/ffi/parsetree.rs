@@ -705,7 +705,18 @@ fn drop(stmt: &pg_sys::DropStmt) -> StatementKind {
     };
     if let Some(what) = on_table {
         let first = nodes(stmt.objects).first().copied().unwrap_or(std::ptr::null_mut());
-        return match relation_of_names(strings(first), true) {
+        let names = strings(first);
+        let trigger = names.last().cloned().unwrap_or_default();
+        return match relation_of_names(names, true) {
+            // DROP TRIGGER IF EXISTS of a trigger the table lacks: PostgreSQL locks the table
+            // and skips the rest.
+            Some(relation)
+                if what == OnRelation::DropTrigger
+                    && stmt.missing_ok
+                    && super::relcache::trigger_exists(&relation, &trigger) == Some(false) =>
+            {
+                StatementKind::AlterTable { relation, actions: vec![skipped("DROP TRIGGER IF EXISTS")], only: true }
+            }
             Some(relation) => StatementKind::OnRelation { relation, what },
             None => StatementKind::Unclassified,
         };

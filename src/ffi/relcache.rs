@@ -453,6 +453,14 @@ pub fn column_not_null(table: &RelationName, column: &str) -> bool {
     with_relation(oid, |rel| unsafe { attribute((*rel).rd_att, attnum as usize - 1).attnotnull }).unwrap_or(false)
 }
 
+/// Whether the table has a trigger of that name; None when the table does not exist.
+pub fn trigger_exists(table: &RelationName, name: &str) -> Option<bool> {
+    let oid = relation_oid(table)?;
+    let name = CString::new(name).ok()?;
+    // SAFETY: with missing_ok, an unknown trigger is InvalidOid.
+    Some(unsafe { pg_sys::get_trigger_oid(oid, name.as_ptr(), true) } != pg_sys::InvalidOid)
+}
+
 /// Whether the table is unlogged (`relpersistence` 'u'); false for a missing one.
 pub fn is_unlogged(table: &RelationName) -> bool {
     // SAFETY: a syscache look-up by OID.
