@@ -21,7 +21,11 @@ CREATE INDEX IF NOT EXISTS n1_a ON n1 (a);
 -- IF [NOT] EXISTS of what the table has or lacks, and settings it already has: skipped by
 -- PostgreSQL (only its lock is taken, rated as such: allowed, below the threshold).
 CREATE TABLE n2 (id int NOT NULL, v int);
-CREATE INDEX IF NOT EXISTS n1 ON n2 (v);
+-- A relation of the index's name that is no index of that table: PostgreSQL skips it, fence
+-- rates the index build (low here: the table is empty), as a decoy could be renamed away while
+-- CREATE INDEX waits for its lock.
+CREATE TABLE taken_name (a int);
+CREATE INDEX IF NOT EXISTS taken_name ON n2 (v);
 ALTER TABLE n2 DROP COLUMN IF EXISTS gone_column;
 DROP TRIGGER IF EXISTS gone_trigger ON n2;
 ALTER TABLE n2 ADD COLUMN IF NOT EXISTS v uuid NOT NULL DEFAULT gen_random_uuid();

@@ -58,15 +58,16 @@ impl Catalog for LiveCatalog {
                 let relation = row
                     .get::<String>("relname")
                     .map(|name| RelationName::new(row.get::<String>("nspname").as_deref(), &name));
-                (relation, row.get::<bool>("dropped").unwrap_or(false), row.get::<i64>("reached"))
+                let count = |column: &str| row.get::<i64>(column).unwrap_or_default().max(0) as usize;
+                (relation, row.get::<bool>("dropped").unwrap_or(false), count("found"), count("reached"))
             })
         });
         let mut cascade = Cascade::default();
-        for (relation, dropped, reached) in rows {
+        for (relation, dropped, found, reached) in rows {
             match relation {
                 Some(relation) if dropped => cascade.dropped.push(relation),
                 Some(relation) => cascade.altered.push(relation),
-                None => cascade.reached = reached.unwrap_or_default().max(0) as usize,
+                None => (cascade.found, cascade.reached) = (found, reached),
             }
         }
         Some(cascade)

@@ -103,6 +103,24 @@ SELECT fence.forbid_change();
 SET fence.approval = 'sha256:0000000000000000000000000000000000000000000000000000000000000000';
 ALTER TABLE victim ALTER COLUMN email SET NOT NULL;
 
+-- attack: hide SET NOT NULL's scan behind a DROP NOT NULL of the same column in one statement
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE victim ALTER COLUMN state DROP NOT NULL, ALTER COLUMN state SET NOT NULL;
+
+-- attack: drop a constraint with CASCADE (what depends on it goes unseen by the decision)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE victim DROP CONSTRAINT victim_pkey CASCADE;
+
+-- attack: pass a partition off as existing with IF NOT EXISTS and a pg_catalog name
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE TABLE IF NOT EXISTS pg_class PARTITION OF victim_parts FOR VALUES FROM (1) TO (10);
+
 -- attack: malformed approval value once fence is loaded in the session
 -- as: sec_mig
 -- expect: 22023

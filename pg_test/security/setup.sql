@@ -41,6 +41,12 @@ RESET SESSION AUTHORIZATION;
 -- A table the migration role owns and must not drop without an approval of its own.
 SET SESSION AUTHORIZATION sec_mig;
 CREATE TABLE victim_precious (id int);
+-- A partitioned table with rows in its default partition (a new partition scans it).
+BEGIN;
+CREATE TABLE victim_parts (id int) PARTITION BY RANGE (id);
+CREATE TABLE victim_parts_default PARTITION OF victim_parts DEFAULT;
+INSERT INTO victim_parts SELECT g FROM generate_series(1, 1000) g;
+COMMIT;
 INSERT INTO victim_precious VALUES (1);
 RESET SESSION AUTHORIZATION;
 -- sec_mig may be given the approval names at run time, as CI does.

@@ -5,8 +5,10 @@
 use std::ffi::CString;
 
 use pgrx::pg_sys::{self, jbvType, JsonbIteratorToken as Token};
-use pgrx::IntoDatum;
+use pgrx::{IntoDatum, PgSqlErrorCode};
 use serde_json::Value;
+
+use super::error::Error;
 
 /// A `jsonb` datum in the current memory context, as a query argument.
 pub struct Jsonb(pg_sys::Datum);
@@ -78,8 +80,26 @@ unsafe fn push(state: &mut *mut pg_sys::JsonbParseState, value: &Value, token: T
     }
 }
 
-/// A jbvString pointing at `text`'s bytes.
+/// The longest string a jsonb value holds (`JENTRY_OFFLENMASK`): longer lengths would spill
+/// into the entry's type bits, so jsonb_in refuses them, and so does this.
+const MAX_STRING: usize = 0x0FFF_FFFF;
+
+/// A jbvString pointing at `text`'s bytes; what jsonb_in refuses is refused here too (a
+/// string too long for a jsonb entry, a NUL character).
 fn string(text: &str) -> pg_sys::JsonbValue {
+    if text.len() > MAX_STRING {
+        Error::new(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("string too long to represent as jsonb string ({} bytes)", text.len()),
+        )
+        .detail(format!("Due to an implementation restriction, jsonb strings cannot exceed {MAX_STRING} bytes."))
+        .raise();
+    }
+    if text.contains('\0') {
+        Error::new(PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER, "unsupported Unicode escape sequence")
+            .detail("\\u0000 cannot be converted to text.")
+            .raise();
+    }
     // SAFETY: a zeroed union, then its string member set; the bytes are only read.
     unsafe {
         let mut value = pg_sys::JsonbValue { type_: jbvType::jbvString, val: std::mem::zeroed() };

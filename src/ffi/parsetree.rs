@@ -321,10 +321,11 @@ pub fn drops_fence(node: *mut pg_sys::Node) -> bool {
 
 fn alter_table(stmt: &pg_sys::AlterTableStmt) -> StatementKind {
     let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
-    let actions = nodes_of::<pg_sys::AlterTableCmd, _>(stmt.cmds)
-        .into_iter()
-        .map(|cmd| alter_table_cmd(&relation, cmd))
-        .collect();
+    let cmds = nodes_of::<pg_sys::AlterTableCmd, _>(stmt.cmds);
+    // What the catalog says PostgreSQL will skip holds only for a subcommand alone: others of
+    // the same statement run first by pass (a DROP before an ADD) and change what it finds.
+    let alone = cmds.len() == 1;
+    let actions = cmds.into_iter().map(|cmd| alter_table_cmd(&relation, cmd, alone)).collect();
     // ONLY: the subcommands that recurse into children and partitions do not.
     let only = cast::<pg_sys::RangeVar, _>(stmt.relation).is_some_and(|rv| !rv.inh);
     // By what the relation is: ALTER INDEX also alters a table, and ALTER TABLE an index.
@@ -355,25 +356,26 @@ fn skipped(what: &str) -> AlterTableAction {
     AlterTableAction::Skipped { what: what.into() }
 }
 
-fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTableAction {
+fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd, alone: bool) -> AlterTableAction {
     let name = cstr(cmd.name);
     let def = tag(cmd.def);
     let column = || name.clone().unwrap_or_default();
+    let cascade = cmd.behavior == pg_sys::DropBehavior::DROP_CASCADE;
     match cmd.subtype {
         At::AT_AddColumn | recurse::ADD_COLUMN if def == T::T_ColumnDef => match cast(cmd.def).map(column_def) {
             // IF NOT EXISTS of a column the table has: PostgreSQL skips it.
-            Some(def) if cmd.missing_ok && super::relcache::column_exists(table, &def.name) => {
+            Some(def) if alone && cmd.missing_ok && super::relcache::column_exists(table, &def.name) => {
                 skipped("ADD COLUMN IF NOT EXISTS")
             }
             Some(def) => AlterTableAction::AddColumn(def),
             None => AlterTableAction::Other { name: "ADD COLUMN".into() },
         },
         At::AT_DropColumn | recurse::DROP_COLUMN
-            if cmd.missing_ok && !super::relcache::column_exists(table, &column()) =>
+            if alone && cmd.missing_ok && !super::relcache::column_exists(table, &column()) =>
         {
             skipped("DROP COLUMN IF EXISTS")
         }
-        At::AT_DropColumn | recurse::DROP_COLUMN => AlterTableAction::DropColumn { column: column() },
+        At::AT_DropColumn | recurse::DROP_COLUMN => AlterTableAction::DropColumn { column: column(), cascade },
         At::AT_AlterColumnType if def == T::T_ColumnDef => {
             let Some(def) = cast::<pg_sys::ColumnDef, _>(cmd.def) else {
                 return AlterTableAction::Other { name: "ALTER COLUMN TYPE".into() };
@@ -385,7 +387,8 @@ fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTa
         }
         At::AT_SetNotNull => AlterTableAction::SetNotNull {
             column: column(),
-            proven: super::relcache::not_null_proven(table, &column()),
+            proven: super::relcache::not_null_proven(table, &column())
+                || (alone && super::relcache::already_not_null(table, &column())),
         },
         At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
         At::AT_ColumnDefault => AlterTableAction::ChangeDefault { column: column() },
@@ -401,6 +404,7 @@ fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTa
         At::AT_DropConstraint | recurse::DROP_CONSTRAINT => AlterTableAction::DropConstraint {
             references: super::relcache::constraint_referenced_table(table, &column()),
             name: column(),
+            cascade,
         },
         At::AT_DropOids => AlterTableAction::Table(Sub::WithoutOids),
         At::AT_SetStatistics => AlterTableAction::Table(Sub::SetStatistics),
@@ -426,8 +430,8 @@ fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd) -> AlterTa
         }
         At::AT_ChangeOwner => AlterTableAction::Table(Sub::Owner),
         // A table that already is what it is set to is not rewritten.
-        At::AT_SetLogged if !super::relcache::is_unlogged(table) => skipped("SET LOGGED"),
-        At::AT_SetUnLogged if super::relcache::is_unlogged(table) => skipped("SET UNLOGGED"),
+        At::AT_SetLogged if alone && !super::relcache::is_unlogged(table) => skipped("SET LOGGED"),
+        At::AT_SetUnLogged if alone && super::relcache::is_unlogged(table) => skipped("SET UNLOGGED"),
         At::AT_SetLogged | At::AT_SetUnLogged => AlterTableAction::Table(Sub::Persistence),
         At::AT_AddIdentity | At::AT_SetIdentity | At::AT_DropIdentity => AlterTableAction::Table(Sub::Identity),
         At::AT_DropExpression => AlterTableAction::Table(Sub::DropExpression),

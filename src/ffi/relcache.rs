@@ -139,18 +139,22 @@ pub(super) fn with_relation<T>(oid: pg_sys::Oid, read: impl FnOnce(pg_sys::Relat
     }
 }
 
-/// Whether `CREATE ... IF NOT EXISTS` of `name` finds a relation of that name (of any kind:
-/// PostgreSQL skips the statement whatever it is) where it would create it: for an index, the
-/// schema of its table `index_of`; for a table, the named schema, the session's temporary
-/// schema for `pg_temp`, else the first schema of the search path — never one found elsewhere
-/// on the search path.
+/// Whether `CREATE ... IF NOT EXISTS` of `name` finds what it would create already there, so
+/// PostgreSQL skips it: for a table, a relation of that name (of any kind: PostgreSQL skips
+/// whatever it is, before anything waits) where it would be created — the named schema, the
+/// session's temporary schema for `pg_temp`, else the creation schema of the search path;
+/// for an index, an index of that name on `index_of` only (CREATE INDEX waits for its table's
+/// lock before it looks, and a decoy of another kind could be renamed away meanwhile).
 pub fn already_created(name: &RelationName, index_of: Option<&RelationName>) -> bool {
     let Ok(relname) = CString::new(name.name.as_str()) else { return false };
     if let Some(table) = index_of {
         let Some(table) = relation_oid(table) else { return false };
-        // SAFETY: syscache look-ups by OID and name.
-        return unsafe { pg_sys::get_relname_relid(relname.as_ptr(), pg_sys::get_rel_namespace(table)) }
-            != pg_sys::InvalidOid;
+        // SAFETY: syscache look-ups by OID and name; IndexGetRelation with missing_ok returns
+        // InvalidOid for a relation that is not an index.
+        return unsafe {
+            let index = pg_sys::get_relname_relid(relname.as_ptr(), pg_sys::get_rel_namespace(table));
+            index != pg_sys::InvalidOid && pg_sys::IndexGetRelation(index, true) == table
+        };
     }
     let namespace = match name.schema.as_deref() {
         Some("pg_temp") => temp_namespace(),
@@ -159,12 +163,18 @@ pub fn already_created(name: &RelationName, index_of: Option<&RelationName>) -> 
             // SAFETY: with missing_ok, an unknown schema is InvalidOid.
             unsafe { pg_sys::get_namespace_oid(schema.as_ptr(), true) }
         }
-        None => {
-            let mut first = pg_sys::InvalidOid;
-            // SAFETY: fills at most one OID: the first schema of the search path.
-            unsafe { pg_sys::fetch_search_path_array(&mut first, 1) };
-            first
-        }
+        // Where PostgreSQL creates an unqualified name: the search path's creation schema (not
+        // the implicit pg_catalog); none selected is PostgreSQL's error to raise, not fence's.
+        None => super::xact::rolled_back(|| {
+            // SAFETY: makeRangeVar keeps the pstrdup'd name; RangeVarGetCreationNamespace reads
+            // the RangeVar and the session's search path (an ERROR is caught by the
+            // subtransaction).
+            unsafe {
+                let range = pg_sys::makeRangeVar(std::ptr::null_mut(), pg_sys::pstrdup(relname.as_ptr()), -1);
+                pg_sys::RangeVarGetCreationNamespace(range)
+            }
+        })
+        .unwrap_or(pg_sys::InvalidOid),
     };
     if namespace == pg_sys::InvalidOid {
         return false;
@@ -270,7 +280,20 @@ pub fn in_tablespace(relation: &RelationName, name: &str) -> bool {
 /// Whether a validated CHECK constraint of the table is `column IS NOT NULL` (alone or as
 /// one operand of an AND): PostgreSQL's SET NOT NULL then skips its scan.
 pub fn not_null_proven(table: &RelationName, column: &str) -> bool {
-    column_not_null(table, column) || any_check(table, column, true, is_not_null_test)
+    any_check(table, column, true, is_not_null_test)
+}
+
+/// Whether SET NOT NULL of the column finds it NOT NULL already and scans nothing: the column
+/// is NOT NULL, the table has no inheritance children or partitions (SET NOT NULL recurses
+/// into them, and a child may allow NULLs), and before PostgreSQL 18 (where NOT NULL may
+/// stand for a NOT VALID constraint that SET NOT NULL validates with a scan).
+pub fn already_not_null(table: &RelationName, column: &str) -> bool {
+    super::compat::MAJOR < 18
+        && column_not_null(table, column)
+        && relation_oid(table).is_some_and(|oid| {
+            // SAFETY: the entry's pg_class row is read while it is open.
+            with_relation(oid, |rel| unsafe { !(*(*rel).rd_rel).relhassubclass }).unwrap_or(false)
+        })
 }
 
 /// Whether any CHECK constraint of the table uses `column`.
@@ -445,8 +468,8 @@ fn column_number(table: &RelationName, column: &str) -> Option<(pg_sys::Oid, i16
     (attnum > 0).then_some((oid, attnum))
 }
 
-/// Whether the column is NOT NULL already (SET NOT NULL then changes nothing).
-pub fn column_not_null(table: &RelationName, column: &str) -> bool {
+/// Whether the column is marked NOT NULL.
+fn column_not_null(table: &RelationName, column: &str) -> bool {
     let Some((oid, attnum)) = column_number(table, column) else { return false };
     // SAFETY: the attribute exists (its number came from the catalog); the descriptor is read
     // while the entry is open.

@@ -173,10 +173,11 @@ fn generated(kind: &str) -> Option<Generated> {
 
 fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
     let column = || cmd.name.clone();
+    let cascades = || cmd.behavior == protobuf::DropBehavior::DropCascade as i32;
     let def = cmd.def.as_ref().and_then(|d| d.node.as_ref());
     match (At::try_from(cmd.subtype), def) {
         (Ok(At::AtAddColumn), Some(N::ColumnDef(c))) => AlterTableAction::AddColumn(column_def(c)),
-        (Ok(At::AtDropColumn), _) => AlterTableAction::DropColumn { column: column() },
+        (Ok(At::AtDropColumn), _) => AlterTableAction::DropColumn { column: column(), cascade: cascades() },
         (Ok(At::AtAlterColumnType), Some(N::ColumnDef(c))) => AlterTableAction::AlterColumnType {
             column: column(),
             new_type: type_name(&c.type_name),
@@ -191,7 +192,9 @@ fn alter_table_cmd(cmd: &protobuf::AlterTableCmd) -> AlterTableAction {
         },
         (Ok(At::AtValidateConstraint), _) => AlterTableAction::ValidateConstraint { name: column() },
         // Offline a foreign key's referenced table is unknown.
-        (Ok(At::AtDropConstraint), _) => AlterTableAction::DropConstraint { name: column(), references: None },
+        (Ok(At::AtDropConstraint), _) => {
+            AlterTableAction::DropConstraint { name: column(), references: None, cascade: cascades() }
+        }
         (Ok(At::AtClusterOn), _) => AlterTableAction::ClusterOn { index: column() },
         (Ok(At::AtSetRelOptions | At::AtResetRelOptions), Some(N::List(list))) => {
             AlterTableAction::StorageParameters { names: list.items.iter().filter_map(parameter_name).collect() }

@@ -11,8 +11,9 @@ pub struct Cascade {
     /// Tables that lose a column, constraint, trigger, default, index or policy (ACCESS
     /// EXCLUSIVE on each).
     pub altered: Vec<RelationName>,
-    /// Objects of any kind the statement takes beyond the ones it names (0: nothing, the named
-    /// objects missing or nothing depending on them).
+    /// The named objects the catalog found (what DROP OWNED takes, for it).
+    pub found: usize,
+    /// Objects of any kind the statement takes beyond the ones it names.
     pub reached: usize,
 }
 

@@ -33,9 +33,10 @@ pub struct Effects {
     pub locks: Vec<Lock>,
     /// Relations dropped though the statement does not name them (a CASCADE's reach).
     pub dropped: Vec<RelationName>,
-    /// Objects of any kind a DROP ... CASCADE of schemas, types, functions ... takes beyond
-    /// the ones it names, as the live catalog shows (0 when it takes nothing).
-    pub reached: usize,
+    /// A DROP of schemas, types, functions ... whose objects the live catalog does not find
+    /// (IF EXISTS skips them): it drops nothing. (Existing objects with no dependents yet are
+    /// not "nothing": dependents made while the DROP waits for its locks go with it.)
+    pub drops_nothing: bool,
     /// What the statement does could not be known (the catalog could not tell).
     pub unknown: bool,
     pub rewrites: bool,
@@ -288,7 +289,7 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
                         }
                         fx.lock_indexes(&cascade.dropped, catalog);
                         fx.dropped = cascade.dropped;
-                        fx.reached = cascade.reached;
+                        fx.drops_nothing = cascade.found == 0 && cascade.reached == 0;
                     }
                     None => fx.unknown = true,
                 }
@@ -834,6 +835,7 @@ mod tests {
                 Some(Cascade {
                     dropped: vec![RelationName::new(Some("s"), "a")],
                     altered: vec![RelationName::new(Some("public"), "b")],
+                    found: 1,
                     reached: 3,
                 })
             }
@@ -853,7 +855,7 @@ mod tests {
         assert_eq!(fx.locks.len(), 2);
         assert!(fx.locks.iter().all(|l| l.mode == LockMode::AccessExclusive));
         assert_eq!(fx.dropped, vec![RelationName::new(Some("s"), "a")]);
-        assert_eq!(fx.reached, 3);
+        assert!(!fx.drops_nothing);
         // Without CASCADE PostgreSQL refuses a schema with dependents; offline nothing is known.
         assert!(effects(&drop(false), &Dependencies).locks.is_empty());
         let offline = effects(&drop(true), &OfflineCatalog);

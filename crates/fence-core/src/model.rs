@@ -142,6 +142,8 @@ pub enum AlterTableAction {
     AddColumn(ColumnDef),
     DropColumn {
         column: String,
+        /// `CASCADE`: what depends on the column (views, constraints) goes with it.
+        cascade: bool,
     },
     AlterColumnType {
         column: String,
@@ -172,6 +174,8 @@ pub enum AlterTableAction {
     DropConstraint {
         name: String,
         references: Option<RelationName>,
+        /// `CASCADE`: what depends on the constraint (foreign keys, views) goes with it.
+        cascade: bool,
     },
     /// `CLUSTER ON index`: marks the index (SHARE UPDATE EXCLUSIVE on both).
     ClusterOn {

@@ -1,5 +1,5 @@
 use crate::effects::Effects;
-use crate::model::{DropTarget, Statement, StatementKind};
+use crate::model::{AlterTableAction, DropTarget, Statement, StatementKind};
 use crate::risk::Risk;
 use crate::rules::{Check, Finding, Rule};
 
@@ -21,14 +21,13 @@ fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
                 rule.finding(Some(object), format!("dropping {object} with CASCADE drops its dependents too"))
             })
             .collect(),
-        // The live catalog shows the CASCADE taking nothing: the objects are missing (IF EXISTS
-        // skips them) or nothing depends on them.
-        StatementKind::DropObjects { cascade: true, .. } if !fx.unknown && fx.reached == 0 => Vec::new(),
+        // The live catalog finds none of the objects: IF EXISTS skips them, nothing is dropped.
+        StatementKind::DropObjects { cascade: true, .. } if !fx.unknown && fx.drops_nothing => Vec::new(),
         StatementKind::DropObjects { target, names, cascade: true, .. } => {
             let reach = if fx.unknown {
                 "whatever depends on it (only the live catalog knows what)".to_string()
             } else if fx.dropped.is_empty() {
-                "what depends on it (no table, view or sequence)".to_string()
+                "whatever depends on it (no table, view or sequence now)".to_string()
             } else {
                 fx.dropped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             };
@@ -39,6 +38,23 @@ fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
             };
             vec![rule.finding(None, format!("dropping {what} with CASCADE drops {reach}"))]
         }
+        // ALTER TABLE ... DROP COLUMN | CONSTRAINT ... CASCADE: the decision does not walk what
+        // depends on the column or constraint (views, materialized views, other tables'
+        // foreign keys); they go with it.
+        StatementKind::AlterTable { relation, actions, .. } => actions
+            .iter()
+            .filter_map(|action| match action {
+                AlterTableAction::DropColumn { column, cascade: true } => Some(format!("column {column}")),
+                AlterTableAction::DropConstraint { name, cascade: true, .. } => Some(format!("constraint {name}")),
+                _ => None,
+            })
+            .map(|what| {
+                rule.finding(
+                    Some(relation),
+                    format!("dropping {what} of {relation} with CASCADE drops whatever depends on it (views, materialized views, foreign keys of other tables)"),
+                )
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -57,7 +73,17 @@ mod tests {
     }
 
     #[test]
-    fn a_cascade_the_catalog_shows_taking_nothing_is_harmless() {
+    fn alter_table_drops_with_cascade() {
+        use crate::rules::testing::alter;
+        let column = |cascade| alter("t", AlterTableAction::DropColumn { column: "c".into(), cascade });
+        assert_eq!(run(&RULE, &column(true)).len(), 1);
+        assert!(run(&RULE, &column(false)).is_empty());
+        let constraint = AlterTableAction::DropConstraint { name: "t_pkey".into(), references: None, cascade: true };
+        assert_eq!(run(&RULE, &alter("t", constraint)).len(), 1);
+    }
+
+    #[test]
+    fn a_cascade_of_objects_the_catalog_does_not_find_is_harmless() {
         let schema = Statement::new(
             "DROP SCHEMA",
             StatementKind::DropObjects {
@@ -67,10 +93,11 @@ mod tests {
                 addresses: vec![],
             },
         );
-        assert!(check(&RULE, &schema, &Effects::default()).is_empty());
-        let unknown = Effects { unknown: true, ..Effects::default() };
+        let missing = Effects { drops_nothing: true, ..Effects::default() };
+        assert!(check(&RULE, &schema, &missing).is_empty());
+        let unknown = Effects { unknown: true, drops_nothing: true, ..Effects::default() };
         assert_eq!(check(&RULE, &schema, &unknown).len(), 1);
-        let reaching = Effects { reached: 1, ..Effects::default() };
-        assert_eq!(check(&RULE, &schema, &reaching).len(), 1);
+        // An existing schema with nothing in it yet: what is made meanwhile would go with it.
+        assert_eq!(check(&RULE, &schema, &Effects::default()).len(), 1);
     }
 }

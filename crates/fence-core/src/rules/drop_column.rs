@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
     rule.per_action(statement, |table, action| match action {
-        AlterTableAction::DropColumn { column } => {
+        AlterTableAction::DropColumn { column, .. } => {
             Some(format!("dropping {table}.{column} loses its data; queries naming it will fail"))
         }
         _ => None,
@@ -30,7 +30,10 @@ mod tests {
 
     #[test]
     fn flags_drop_column() {
-        assert_eq!(run(&RULE, &alter("t", AlterTableAction::DropColumn { column: "c".into() })).len(), 1);
+        assert_eq!(
+            run(&RULE, &alter("t", AlterTableAction::DropColumn { column: "c".into(), cascade: false })).len(),
+            1
+        );
         // DROP COLUMN IF EXISTS of a column the table lacks.
         assert!(run(&RULE, &alter("t", AlterTableAction::Skipped { what: "DROP COLUMN IF EXISTS".into() })).is_empty());
     }

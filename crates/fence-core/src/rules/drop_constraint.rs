@@ -29,7 +29,11 @@ mod tests {
     #[test]
     fn fires() {
         assert_eq!(
-            run(&RULE, &alter("t", AlterTableAction::DropConstraint { name: "c".into(), references: None })).len(),
+            run(
+                &RULE,
+                &alter("t", AlterTableAction::DropConstraint { name: "c".into(), references: None, cascade: false })
+            )
+            .len(),
             1
         );
     }

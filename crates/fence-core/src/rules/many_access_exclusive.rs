@@ -45,7 +45,7 @@ mod tests {
 
     #[test]
     fn second_table_in_the_same_transaction() {
-        let stmt = alter("b", AlterTableAction::DropColumn { column: "x".into() });
+        let stmt = alter("b", AlterTableAction::DropColumn { column: "x".into(), cascade: false });
         assert!(run(&RULE, &stmt).is_empty());
         let one = Transaction { exclusive: vec![rel("a")], ..Default::default() };
         assert_eq!(run_in(&RULE, &one, &stmt).len(), 1);
