@@ -109,6 +109,13 @@ ALTER TABLE victim ALTER COLUMN email SET NOT NULL;
 -- gated: yes
 ALTER TABLE victim ALTER COLUMN state DROP NOT NULL, ALTER COLUMN state SET NOT NULL;
 
+-- attack: drop the CHECK that proves a column NOT NULL in the statement that sets it (PostgreSQL
+-- drops first, then scans)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+ALTER TABLE victim DROP CONSTRAINT victim_code_nn, ALTER COLUMN code SET NOT NULL;
+
 -- attack: drop a constraint with CASCADE (what depends on it goes unseen by the decision)
 -- as: sec_mig
 -- expect: 42501

@@ -8,7 +8,8 @@ CREATE ROLE sec_approver LOGIN IN ROLE fence_approver;
 GRANT CREATE ON SCHEMA public TO sec_mig, sec_dual;
 SET SESSION AUTHORIZATION sec_mig;
 CREATE TYPE account_state AS ENUM ('active', 'banned');
-CREATE TABLE victim (id bigint PRIMARY KEY, email text, note text, state account_state NOT NULL DEFAULT 'active');
+CREATE TABLE victim (id bigint PRIMARY KEY, email text, note text, state account_state NOT NULL DEFAULT 'active',
+                     code text DEFAULT 'c' CONSTRAINT victim_code_nn CHECK (code IS NOT NULL));
 INSERT INTO victim SELECT g, 'u' || g || '@example.com', NULL, 'active' FROM generate_series(1, 1000) g;
 GRANT SELECT, INSERT, UPDATE, DELETE ON victim TO sec_app, sec_dual;
 RESET SESSION AUTHORIZATION;

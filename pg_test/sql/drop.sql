@@ -8,6 +8,16 @@ ALTER TABLE users ADD COLUMN claimed_at timestamptz DEFAULT clock_timestamp() --
 RESET SESSION AUTHORIZATION;
 SELECT decision, reason, details -> 'ignore_claims' AS claims FROM fence.audit_chain WHERE seq = (SELECT max(seq) FROM fence.audit_chain);
 
+-- SET NOT NULL is proven scan-free by a validated CHECK only when the statement does not drop
+-- a constraint first (PostgreSQL runs the drop, then scans).
+CREATE TABLE nn_proof (id int, code text DEFAULT 'c' CONSTRAINT nn_proof_code CHECK (code IS NOT NULL));
+INSERT INTO nn_proof SELECT g FROM generate_series(1, 100) g;
+SELECT stmt_no, risk, (SELECT string_agg(f ->> 'rule', ',') FROM jsonb_array_elements(findings) f) AS rules
+FROM fence.analyze($$
+ALTER TABLE nn_proof ALTER COLUMN code SET NOT NULL;
+ALTER TABLE nn_proof DROP CONSTRAINT nn_proof_code, ALTER COLUMN code SET NOT NULL;
+$$);
+
 DROP EXTENSION fence;
 SELECT count(*) AS fence_relations FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'fence';
 SELECT count(*) AS fence_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'fence';

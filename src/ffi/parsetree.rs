@@ -322,10 +322,13 @@ pub fn drops_fence(node: *mut pg_sys::Node) -> bool {
 fn alter_table(stmt: &pg_sys::AlterTableStmt) -> StatementKind {
     let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
     let cmds = nodes_of::<pg_sys::AlterTableCmd, _>(stmt.cmds);
-    // What the catalog says PostgreSQL will skip holds only for a subcommand alone: others of
-    // the same statement run first by pass (a DROP before an ADD) and change what it finds.
-    let alone = cmds.len() == 1;
-    let actions = cmds.into_iter().map(|cmd| alter_table_cmd(&relation, cmd, alone)).collect();
+    let siblings = Siblings {
+        alone: cmds.len() == 1,
+        drops_constraint: cmds
+            .iter()
+            .any(|cmd| matches!(cmd.subtype, At::AT_DropConstraint | recurse::DROP_CONSTRAINT)),
+    };
+    let actions = cmds.into_iter().map(|cmd| alter_table_cmd(&relation, cmd, siblings)).collect();
     // ONLY: the subcommands that recurse into children and partitions do not.
     let only = cast::<pg_sys::RangeVar, _>(stmt.relation).is_some_and(|rv| !rv.inh);
     // By what the relation is: ALTER INDEX also alters a table, and ALTER TABLE an index.
@@ -356,7 +359,19 @@ fn skipped(what: &str) -> AlterTableAction {
     AlterTableAction::Skipped { what: what.into() }
 }
 
-fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd, alone: bool) -> AlterTableAction {
+/// What the other subcommands of an ALTER TABLE may change before a subcommand runs
+/// (PostgreSQL runs them by pass: drops first, then types, then NOT NULL, then additions), so
+/// what the catalog shows now holds for it only without them.
+#[derive(Clone, Copy)]
+struct Siblings {
+    /// The subcommand is the statement's only one.
+    alone: bool,
+    /// A subcommand drops a constraint (perhaps the CHECK that proves a column NOT NULL).
+    drops_constraint: bool,
+}
+
+fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd, siblings: Siblings) -> AlterTableAction {
+    let alone = siblings.alone;
     let name = cstr(cmd.name);
     let def = tag(cmd.def);
     let column = || name.clone().unwrap_or_default();
@@ -387,7 +402,7 @@ fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd, alone: boo
         }
         At::AT_SetNotNull => AlterTableAction::SetNotNull {
             column: column(),
-            proven: super::relcache::not_null_proven(table, &column())
+            proven: (!siblings.drops_constraint && super::relcache::not_null_proven(table, &column()))
                 || (alone && super::relcache::already_not_null(table, &column())),
         },
         At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
