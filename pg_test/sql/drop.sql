@@ -12,10 +12,20 @@ SELECT decision, reason, details -> 'ignore_claims' AS claims FROM fence.audit_c
 -- a constraint first (PostgreSQL runs the drop, then scans).
 CREATE TABLE nn_proof (id int, code text DEFAULT 'c' CONSTRAINT nn_proof_code CHECK (code IS NOT NULL));
 INSERT INTO nn_proof SELECT g FROM generate_series(1, 100) g;
+-- Nor a NO INHERIT check on a table with children (they are scanned), nor a composite
+-- column's IS NOT NULL (true only when every field is non-null: no proof for PostgreSQL).
+BEGIN;
+CREATE TABLE nn_parent (id int, code text CONSTRAINT nn_parent_code CHECK (code IS NOT NULL) NO INHERIT);
+CREATE TABLE nn_child () INHERITS (nn_parent);
+CREATE TYPE nn_pair AS (a int, b int);
+CREATE TABLE nn_rows (id int, pair nn_pair CONSTRAINT nn_rows_pair CHECK (pair IS NOT NULL));
+COMMIT;
 SELECT stmt_no, risk, (SELECT string_agg(f ->> 'rule', ',') FROM jsonb_array_elements(findings) f) AS rules
 FROM fence.analyze($$
 ALTER TABLE nn_proof ALTER COLUMN code SET NOT NULL;
 ALTER TABLE nn_proof DROP CONSTRAINT nn_proof_code, ALTER COLUMN code SET NOT NULL;
+ALTER TABLE nn_parent ALTER COLUMN code SET NOT NULL;
+ALTER TABLE nn_rows ALTER COLUMN pair SET NOT NULL;
 $$);
 
 DROP EXTENSION fence;

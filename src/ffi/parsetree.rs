@@ -322,12 +322,8 @@ pub fn drops_fence(node: *mut pg_sys::Node) -> bool {
 fn alter_table(stmt: &pg_sys::AlterTableStmt) -> StatementKind {
     let Some(relation) = range_var(stmt.relation) else { return StatementKind::Unclassified };
     let cmds = nodes_of::<pg_sys::AlterTableCmd, _>(stmt.cmds);
-    let siblings = Siblings {
-        alone: cmds.len() == 1,
-        drops_constraint: cmds
-            .iter()
-            .any(|cmd| matches!(cmd.subtype, At::AT_DropConstraint | recurse::DROP_CONSTRAINT)),
-    };
+    let siblings =
+        Siblings { alone: cmds.len() == 1, only_set_not_null: cmds.iter().all(|cmd| cmd.subtype == At::AT_SetNotNull) };
     let actions = cmds.into_iter().map(|cmd| alter_table_cmd(&relation, cmd, siblings)).collect();
     // ONLY: the subcommands that recurse into children and partitions do not.
     let only = cast::<pg_sys::RangeVar, _>(stmt.relation).is_some_and(|rv| !rv.inh);
@@ -366,8 +362,9 @@ fn skipped(what: &str) -> AlterTableAction {
 struct Siblings {
     /// The subcommand is the statement's only one.
     alone: bool,
-    /// A subcommand drops a constraint (perhaps the CHECK that proves a column NOT NULL).
-    drops_constraint: bool,
+    /// Every subcommand is a SET NOT NULL: none drops or rebuilds (DROP COLUMN, DROP
+    /// CONSTRAINT, ALTER COLUMN TYPE, ...) the CHECK that proves a column NOT NULL first.
+    only_set_not_null: bool,
 }
 
 fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd, siblings: Siblings) -> AlterTableAction {
@@ -402,7 +399,7 @@ fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd, siblings: 
         }
         At::AT_SetNotNull => AlterTableAction::SetNotNull {
             column: column(),
-            proven: (!siblings.drops_constraint && super::relcache::not_null_proven(table, &column()))
+            proven: (siblings.only_set_not_null && super::relcache::not_null_proven(table, &column()))
                 || (alone && super::relcache::already_not_null(table, &column())),
         },
         At::AT_DropNotNull => AlterTableAction::DropNotNull { column: column() },
@@ -724,18 +721,7 @@ fn drop(stmt: &pg_sys::DropStmt) -> StatementKind {
     };
     if let Some(what) = on_table {
         let first = nodes(stmt.objects).first().copied().unwrap_or(std::ptr::null_mut());
-        let names = strings(first);
-        let trigger = names.last().cloned().unwrap_or_default();
-        return match relation_of_names(names, true) {
-            // DROP TRIGGER IF EXISTS of a trigger the table lacks: PostgreSQL locks the table
-            // and skips the rest.
-            Some(relation)
-                if what == OnRelation::DropTrigger
-                    && stmt.missing_ok
-                    && super::relcache::trigger_exists(&relation, &trigger) == Some(false) =>
-            {
-                StatementKind::AlterTable { relation, actions: vec![skipped("DROP TRIGGER IF EXISTS")], only: true }
-            }
+        return match relation_of_names(strings(first), true) {
             Some(relation) => StatementKind::OnRelation { relation, what },
             None => StatementKind::Unclassified,
         };

@@ -331,9 +331,11 @@ fn any_check(
             return false;
         }
         let checks = std::slice::from_raw_parts((*constr).check, usize::from((*constr).num_check));
+        // A proof (valid_only) must hold for the children too: a NO INHERIT check does not.
+        let proves = |c: &pg_sys::ConstrCheck| c.ccvalid && !(c.ccnoinherit && (*(*rel).rd_rel).relhassubclass);
         checks
             .iter()
-            .filter(|c| (c.ccvalid || !valid_only) && !c.ccbin.is_null())
+            .filter(|c| !c.ccbin.is_null() && (!valid_only || proves(c)))
             .any(|c| test(pg_sys::stringToNode(c.ccbin) as *mut pg_sys::Node, attnum))
     })
     .unwrap_or(false)
@@ -344,7 +346,9 @@ fn any_check(
 fn is_not_null_test(expr: *mut pg_sys::Node, attnum: i16) -> bool {
     use super::nodes::cast;
     if let Some(test) = cast::<pg_sys::NullTest, _>(expr) {
+        // Not a row's IS NOT NULL (every field non-null): PostgreSQL's proof does not use it.
         return test.nulltesttype == pg_sys::NullTestType::IS_NOT_NULL
+            && !test.argisrow
             && cast::<pg_sys::Var, _>(test.arg).is_some_and(|var| var.varattno == attnum);
     }
     cast::<pg_sys::BoolExpr, _>(expr).is_some_and(|bool_expr| {
@@ -474,14 +478,6 @@ fn column_not_null(table: &RelationName, column: &str) -> bool {
     // SAFETY: the attribute exists (its number came from the catalog); the descriptor is read
     // while the entry is open.
     with_relation(oid, |rel| unsafe { attribute((*rel).rd_att, attnum as usize - 1).attnotnull }).unwrap_or(false)
-}
-
-/// Whether the table has a trigger of that name; None when the table does not exist.
-pub fn trigger_exists(table: &RelationName, name: &str) -> Option<bool> {
-    let oid = relation_oid(table)?;
-    let name = CString::new(name).ok()?;
-    // SAFETY: with missing_ok, an unknown trigger is InvalidOid.
-    Some(unsafe { pg_sys::get_trigger_oid(oid, name.as_ptr(), true) } != pg_sys::InvalidOid)
 }
 
 /// Whether the table is unlogged (`relpersistence` 'u'); false for a missing one.
