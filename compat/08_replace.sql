@@ -14,3 +14,9 @@ CREATE OR REPLACE TEMP VIEW tmp_replaced AS SELECT 1 AS one;
 CREATE OR REPLACE VIEW replaced_bad AS SELECT nope FROM replaced_base;
 DO $$ BEGIN EXECUTE 'CREATE OR REPLACE VIEW replaced_do AS SELECT 2 AS two'; END $$;
 SELECT * FROM replaced_do;
+-- CREATE SCHEMA with elements: each element is decided (new objects only here: allowed).
+CREATE SCHEMA shop_s
+    CREATE TABLE items (id int PRIMARY KEY, name text)
+    CREATE VIEW item_names AS SELECT name FROM items
+    CREATE INDEX items_name ON items (name);
+SELECT count(*) FROM shop_s.item_names;

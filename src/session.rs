@@ -57,6 +57,9 @@ pub struct Transaction {
     pub analysis: fence_core::rules::Transaction,
     /// Row changes recorded in the transaction so far (the last one's ordinal).
     pub row_changes: i32,
+    /// A CREATE SCHEMA is running its elements (set at its ddl_command_start, cleared at its
+    /// ddl_command_end): the hook gates them, as no event trigger sees them.
+    pub creating_schema: bool,
 }
 
 thread_local! {

@@ -116,6 +116,12 @@ ALTER TABLE victim ALTER COLUMN state DROP NOT NULL, ALTER COLUMN state SET NOT 
 -- gated: yes
 ALTER TABLE victim DROP CONSTRAINT victim_code_nn, ALTER COLUMN code SET NOT NULL;
 
+-- attack: attach a partition as an element of CREATE SCHEMA (no event trigger sees elements)
+-- as: sec_mig
+-- expect: 42501
+-- gated: yes
+CREATE SCHEMA sneaky CREATE TABLE victim_parts_2000 PARTITION OF public.victim_parts FOR VALUES FROM (2000) TO (3000);
+
 -- attack: drop a constraint with CASCADE (what depends on it goes unseen by the decision)
 -- as: sec_mig
 -- expect: 42501

@@ -6,6 +6,7 @@ CREATE ROLE sec_app LOGIN;
 CREATE ROLE sec_dual LOGIN IN ROLE fence_approver;
 CREATE ROLE sec_approver LOGIN IN ROLE fence_approver;
 GRANT CREATE ON SCHEMA public TO sec_mig, sec_dual;
+GRANT CREATE ON DATABASE fence_security TO sec_mig;
 SET SESSION AUTHORIZATION sec_mig;
 CREATE TYPE account_state AS ENUM ('active', 'banned');
 CREATE TABLE victim (id bigint PRIMARY KEY, email text, note text, state account_state NOT NULL DEFAULT 'active',

@@ -312,6 +312,11 @@ pub fn alter_table_cascades(node: *mut pg_sys::Node) -> bool {
     })
 }
 
+/// Whether the parse tree is a `CREATE SCHEMA` (whose elements run as its subcommands).
+pub fn is_create_schema(node: *mut pg_sys::Node) -> bool {
+    tag(node) == T::T_CreateSchemaStmt
+}
+
 /// Whether the parse tree is `DROP EXTENSION fence`.
 pub fn drops_fence(node: *mut pg_sys::Node) -> bool {
     cast::<pg_sys::DropStmt, _>(node).is_some_and(|stmt| {

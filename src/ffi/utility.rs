@@ -88,6 +88,9 @@ pub struct UtilityStatement {
     pub text: String,
     /// Sent by the client (not run by a function, DO block or EXECUTE).
     pub top_level: bool,
+    /// Run by another utility statement as a part of it (CREATE SCHEMA's elements, what CREATE
+    /// TABLE's transformation adds): no event trigger fires for it.
+    pub subcommand: bool,
 }
 
 /// The statement's own slice of the query string (copying only that slice: a long
@@ -118,6 +121,7 @@ pub unsafe fn statement(
         node: stmt.utilityStmt,
         text: slice(query_string, stmt.stmt_location, stmt.stmt_len),
         top_level: context == ProcessUtilityContext::PROCESS_UTILITY_TOPLEVEL,
+        subcommand: context == ProcessUtilityContext::PROCESS_UTILITY_SUBCOMMAND,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::ffi::event_trigger::EventTriggerCall;
 use crate::ffi::{parsetree, relcache, security, srf, xact};
 use crate::governance::policy;
 use crate::rows::{harm, tracking};
+use crate::session;
 
 /// The event's command tag, unless fence leaves the statement alone (see `skipped`) or does
 /// not watch this database.
@@ -258,6 +259,9 @@ fn refuse_temporary_dependencies(tag: &str) {
 
 /// `ddl_command_end`: the objects the command created or altered.
 pub fn command_end(event: EventTriggerCall) {
+    if parsetree::is_create_schema(event.node) {
+        session::with(|t| t.creating_schema = false);
+    }
     let Some(tag) = watched(&event) else { return };
     let checks = events::awaiting_checks();
     refuse_if_appeared(tag, &checks.missing, None);

@@ -62,6 +62,9 @@ pub fn command_start(event: EventTriggerCall) {
         return;
     }
     let node = event.node;
+    if parsetree::is_create_schema(node) {
+        session::with(|t| t.creating_schema = true);
+    }
     gate(GateCall {
         tag: event.tag,
         statement: parsetree::statement(node),

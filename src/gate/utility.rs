@@ -14,29 +14,37 @@ use crate::session::{self, Frame};
 /// Returns how many statements were open before this one.
 pub fn before(statement: UtilityStatement) -> usize {
     let node = statement.node;
+    // CREATE SCHEMA runs its elements (CREATE TABLE ... PARTITION OF, CREATE INDEX, ...) as
+    // subcommands, which no event trigger sees: each is gated here as a statement of its own.
+    // (Its frame is missing when fence was loaded by the CREATE SCHEMA's own event trigger.)
+    let schema_element = statement.subcommand
+        && session::with(|t| match t.frames.last() {
+            Some(parent) => parsetree::is_create_schema(parent.node),
+            None => t.creating_schema,
+        });
     let frame = Frame { node, text: statement.text, top_level: statement.top_level, level: xact::nest_level() };
     let depth = session::with(|t| {
         t.frames.push(frame);
         t.frames.len() - 1
     });
-    if !utility::preloaded() || skipped() {
+    // A schema element is gated whether or not fence was preloaded: its CREATE SCHEMA's event
+    // trigger loaded fence before any element runs.
+    if !(utility::preloaded() || schema_element) || skipped() {
         return depth;
     }
-    let maintenance = maintenance::is_maintenance(node);
+    let unseen = maintenance::is_maintenance(node) || schema_element;
     match utility::silencing_setting() {
-        None if maintenance => snapshot::with_active_snapshot(|| gate_here(node)),
+        None if unseen => snapshot::with_active_snapshot(|| gate_here(node)),
         // The event triggers will not fire: the statement is gated here unless a superuser
         // (who may switch fence off, but not silently) runs it, and recorded.
-        Some((setting, value)) if maintenance || parser::event_triggers_see(node) => {
-            snapshot::with_active_snapshot(|| {
-                let superuser = security::superuser_session();
-                if !superuser {
-                    gate_here(node);
-                }
-                let text = super::text::statement_text(node);
-                after::record_silenced(setting, value, parser::command_tag(node), text, superuser);
-            })
-        }
+        Some((setting, value)) if unseen || parser::event_triggers_see(node) => snapshot::with_active_snapshot(|| {
+            let superuser = security::superuser_session();
+            if !superuser {
+                gate_here(node);
+            }
+            let text = super::text::statement_text(node);
+            after::record_silenced(setting, value, parser::command_tag(node), text, superuser);
+        }),
         _ => {}
     }
     depth
