@@ -58,16 +58,16 @@ impl Catalog for LiveCatalog {
                 let relation = row
                     .get::<String>("relname")
                     .map(|name| RelationName::new(row.get::<String>("nspname").as_deref(), &name));
-                let count = |column: &str| row.get::<i64>(column).unwrap_or_default().max(0) as usize;
-                (relation, row.get::<bool>("dropped").unwrap_or(false), count("found"), count("reached"))
+                let found = row.get::<i64>("found").unwrap_or_default().max(0) as usize;
+                (relation, row.get::<bool>("dropped").unwrap_or(false), found)
             })
         });
         let mut cascade = Cascade::default();
-        for (relation, dropped, found, reached) in rows {
+        for (relation, dropped, found) in rows {
             match relation {
                 Some(relation) if dropped => cascade.dropped.push(relation),
                 Some(relation) => cascade.altered.push(relation),
-                None => (cascade.found, cascade.reached) = (found, reached),
+                None => cascade.found = found,
             }
         }
         Some(cascade)

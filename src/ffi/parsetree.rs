@@ -301,17 +301,6 @@ pub fn adds_partition(node: *mut pg_sys::Node) -> bool {
     }
 }
 
-/// Whether the parse tree is an ALTER TABLE with a subcommand that drops with CASCADE (DROP
-/// COLUMN / DROP CONSTRAINT ... CASCADE): the views and constraints it takes with it are found
-/// as it runs, not by the decision.
-pub fn alter_table_cascades(node: *mut pg_sys::Node) -> bool {
-    cast::<pg_sys::AlterTableStmt, _>(node).is_some_and(|stmt| {
-        nodes_of::<pg_sys::AlterTableCmd, _>(stmt.cmds)
-            .iter()
-            .any(|cmd| cmd.behavior == pg_sys::DropBehavior::DROP_CASCADE)
-    })
-}
-
 /// Whether the parse tree is a `CREATE SCHEMA` (whose elements run as its subcommands).
 pub fn is_create_schema(node: *mut pg_sys::Node) -> bool {
     tag(node) == T::T_CreateSchemaStmt

@@ -316,13 +316,7 @@ fn any_check(
     valid_only: bool,
     test: impl Fn(*mut pg_sys::Node, i16) -> bool,
 ) -> bool {
-    let Some(oid) = relation_oid(table) else { return false };
-    let Ok(column) = CString::new(column) else { return false };
-    // SAFETY: get_attnum returns InvalidAttrNumber for a missing column.
-    let attnum = unsafe { pg_sys::get_attnum(oid, column.as_ptr()) };
-    if attnum <= 0 {
-        return false;
-    }
+    let Some((oid, attnum)) = column_number(table, column) else { return false };
     // SAFETY: the check constraints are relcache-owned strings, the array only read when
     // non-NULL; each constraint's tree is rebuilt in the current memory context.
     with_relation(oid, |rel| unsafe {
@@ -448,14 +442,9 @@ pub fn statistics_table(names: *mut pg_sys::List) -> Option<RelationName> {
 /// Whether `column` of `table` is a virtual generated column (PostgreSQL 18): it has no stored
 /// values to rewrite. False when either is unknown.
 pub fn is_virtual_column(table: &RelationName, column: &str) -> bool {
-    let Some(oid) = relation_oid(table) else { return false };
-    let Ok(column) = CString::new(column) else { return false };
-    // SAFETY: get_attnum returns InvalidAttrNumber for a missing column; get_attgenerated reads
-    // an existing attribute's row.
-    unsafe {
-        let attnum = pg_sys::get_attnum(oid, column.as_ptr());
-        attnum > 0 && pg_sys::get_attgenerated(oid, attnum) as u8 == b'v'
-    }
+    // SAFETY: get_attgenerated reads an existing attribute's row.
+    column_number(table, column)
+        .is_some_and(|(oid, attnum)| unsafe { pg_sys::get_attgenerated(oid, attnum) } as u8 == b'v')
 }
 
 /// Whether the table has a column of that name (not a dropped one).
@@ -498,8 +487,9 @@ pub fn audit_chain_oid() -> Option<pg_sys::Oid> {
     fence_relation_oid("audit_chain")
 }
 
-/// Whether `schema` is in the session's search path as name look-ups use it (the temporary
-/// schema and pg_catalog included): where an unqualified name could have been found.
+/// Whether `schema` is in the session's search path as name look-ups use it (pg_catalog
+/// included; not the session's temporary schema, whose relations no other session makes):
+/// where an unqualified name could have been found.
 pub fn in_search_path(schema: &str) -> bool {
     let Ok(name) = CString::new(schema) else { return false };
     // SAFETY: a syscache look-up by name (InvalidOid when missing); the search path's OIDs are

@@ -39,9 +39,6 @@ pub struct GateCall {
     /// The statement's own text and where it came from (None: fence could not recover it).
     pub text: Option<(String, TextSource)>,
     pub drops_fence: bool,
-    /// An ALTER TABLE that drops with CASCADE: what it drops beyond the table is not known to
-    /// the decision (see `EndChecks::locked`).
-    pub cascades: bool,
     /// Whether a `ddl_command_end` will complete the event (not for commands only the
     /// ProcessUtility hook sees).
     pub awaits_end: bool,
@@ -70,7 +67,6 @@ pub fn command_start(event: EventTriggerCall) {
         statement: parsetree::statement(node),
         text: text::statement_text(node),
         drops_fence: parsetree::drops_fence(node),
-        cascades: parsetree::alter_table_cascades(node),
         awaits_end: true,
         row_audit_off: row_audit_harm(node),
     });
@@ -187,7 +183,9 @@ pub fn gate(call: GateCall) {
         let checks = EndChecks {
             missing: analysis.missing.clone(),
             empty: analysis.empty.clone(),
-            locked: (!analysis.unknown && !call.cascades)
+            // An ALTER TABLE dropping with CASCADE: what goes with it is not known to the
+            // decision (it is rated drop_cascade instead).
+            locked: (!analysis.unknown && !call.statement.alter_actions().any(|(_, a)| a.cascades()))
                 .then(|| analysis.locks.iter().map(|l| l.relation.clone()).collect()),
         };
         events::buffer(event, call.awaits_end, checks);

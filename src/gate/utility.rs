@@ -59,7 +59,6 @@ fn gate_here(node: *mut pg_sys::Node) {
         statement: parsetree::statement(node),
         text: super::text::statement_text(node),
         drops_fence: false,
-        cascades: parsetree::alter_table_cascades(node),
         awaits_end: false,
         row_audit_off: super::row_audit_harm(node),
     })

@@ -11,10 +11,9 @@ pub struct Cascade {
     /// Tables that lose a column, constraint, trigger, default, index or policy (ACCESS
     /// EXCLUSIVE on each).
     pub altered: Vec<RelationName>,
-    /// The named objects the catalog found (what DROP OWNED takes, for it).
+    /// The named objects the catalog found (what DROP OWNED takes, for it): none, and the
+    /// statement drops nothing.
     pub found: usize,
-    /// Objects of any kind the statement takes beyond the ones it names.
-    pub reached: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

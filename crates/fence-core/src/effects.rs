@@ -289,7 +289,7 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
                         }
                         fx.lock_indexes(&cascade.dropped, catalog);
                         fx.dropped = cascade.dropped;
-                        fx.drops_nothing = cascade.found == 0 && cascade.reached == 0;
+                        fx.drops_nothing = cascade.found == 0;
                     }
                     None => fx.unknown = true,
                 }
@@ -836,7 +836,6 @@ mod tests {
                     dropped: vec![RelationName::new(Some("s"), "a")],
                     altered: vec![RelationName::new(Some("public"), "b")],
                     found: 1,
-                    reached: 3,
                 })
             }
         }

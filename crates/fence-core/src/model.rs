@@ -295,6 +295,15 @@ impl AlterTableAction {
     /// partitions too (unless ONLY), under the same lock: columns, their types, defaults,
     /// NOT NULL, statistics targets, storage and compression, CHECK and NOT NULL constraints
     /// and their validation, dropped constraints, dropped expressions.
+    /// `DROP COLUMN | CONSTRAINT ... CASCADE`: what depends on it goes too, and the analysis
+    /// does not walk it.
+    pub fn cascades(&self) -> bool {
+        matches!(
+            self,
+            AlterTableAction::DropColumn { cascade: true, .. } | AlterTableAction::DropConstraint { cascade: true, .. }
+        )
+    }
+
     pub fn recurses(&self) -> bool {
         match self {
             AlterTableAction::AddColumn(_)

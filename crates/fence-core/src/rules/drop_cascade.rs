@@ -43,9 +43,10 @@ fn check(rule: &Rule, statement: &Statement, fx: &Effects) -> Vec<Finding> {
         // foreign keys); they go with it.
         StatementKind::AlterTable { relation, actions, .. } => actions
             .iter()
+            .filter(|action| action.cascades())
             .filter_map(|action| match action {
-                AlterTableAction::DropColumn { column, cascade: true } => Some(format!("column {column}")),
-                AlterTableAction::DropConstraint { name, cascade: true, .. } => Some(format!("constraint {name}")),
+                AlterTableAction::DropColumn { column, .. } => Some(format!("column {column}")),
+                AlterTableAction::DropConstraint { name, .. } => Some(format!("constraint {name}")),
                 _ => None,
             })
             .map(|what| {
