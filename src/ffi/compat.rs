@@ -136,6 +136,30 @@ pub unsafe fn index_insert_done(index: pg_sys::Relation, info: *mut pg_sys::Inde
     let _ = (index, info);
 }
 
+/// The index entries of the row in `slot`, just inserted into the result relation's table
+/// (not an update, no speculative insertion, every index).
+///
+/// # Safety
+/// `info` must have its indexes open (`ExecOpenIndices`), `slot` hold the inserted row and
+/// `estate` be the executor state the caller made for the insert.
+pub unsafe fn insert_index_tuples(
+    info: *mut pg_sys::ResultRelInfo,
+    slot: *mut pg_sys::TupleTableSlot,
+    estate: *mut pg_sys::EState,
+) {
+    let (conflict, arbiters) = (std::ptr::null_mut(), std::ptr::null_mut());
+    #[cfg(feature = "pg15")]
+    // SAFETY: per the caller.
+    let conflicts = unsafe { pg_sys::ExecInsertIndexTuples(info, slot, estate, false, false, conflict, arbiters) };
+    #[cfg(not(feature = "pg15"))]
+    // SAFETY: per the caller; every index, not only summarizing ones.
+    let conflicts =
+        unsafe { pg_sys::ExecInsertIndexTuples(info, slot, estate, false, false, conflict, arbiters, false) };
+    // Only the checks a deferrable unique index defers are listed: such an index comes with
+    // an INSERT trigger, and the caller's table has none.
+    let _ = conflicts;
+}
+
 /// Whether event triggers fire for REINDEX (from PostgreSQL 17 on): then the ProcessUtility
 /// hook leaves it to them, as it does every other command they see.
 pub const EVENT_TRIGGERS_SEE_REINDEX: bool = cfg!(not(any(feature = "pg15", feature = "pg16")));

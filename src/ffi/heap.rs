@@ -231,6 +231,104 @@ fn insert_index_entry(
     unsafe { pg_sys::index_close(index, pg_sys::NoLock as i32) };
 }
 
+/// Inserts `rows` into `table` as an INSERT of those columns would, without planning one: each row checked against the
+/// table's constraints, stored, its entries added to every index (predicates and expressions
+/// evaluated), then the command counter advanced so the next reads see them. Each row gives a
+/// value of its column's type for each of `columns`. Returns false, inserting nothing, when
+/// only the executor can do it: the table has an INSERT trigger that may fire, row security
+/// it does not bypass, a column not given (a default to compute) or of another type, or the
+/// current role may not insert.
+pub fn insert_rows(table: pg_sys::Oid, columns: &[&str], rows: &[Vec<pgrx::datum::DatumWithOid>]) -> bool {
+    // SAFETY: opened with RowExclusiveLock, as for an INSERT, and closed below keeping it.
+    let rel = unsafe { pg_sys::table_open(table, pg_sys::RowExclusiveLock as i32) };
+    // SAFETY: the open table.
+    let slots = unsafe { plain_insert_columns(rel, columns, rows.first()) };
+    if let Some(slots) = &slots {
+        // SAFETY: an executor state, result relation and slot of the open table, used as
+        // ExecInsert uses them for a table without triggers, and freed below; each row's values
+        // are of their attributes' types (checked above) and live until the insert.
+        unsafe {
+            let estate = pg_sys::CreateExecutorState();
+            let info = pg_sys::palloc0(std::mem::size_of::<pg_sys::ResultRelInfo>()).cast::<pg_sys::ResultRelInfo>();
+            pg_sys::InitResultRelInfo(info, rel, 0, std::ptr::null_mut(), 0);
+            pg_sys::ExecOpenIndices(info, false);
+            let slot = pg_sys::table_slot_create(rel, std::ptr::null_mut());
+            let natts = (*(*rel).rd_att).natts as usize;
+            for row in rows {
+                pg_sys::ExecClearTuple(slot);
+                let values = std::slice::from_raw_parts_mut((*slot).tts_values, natts);
+                let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, natts);
+                nulls.fill(true);
+                for (arg, &attribute) in row.iter().zip(slots) {
+                    if let Some(datum) = arg.datum() {
+                        (values[attribute], nulls[attribute]) = (datum.sans_lifetime(), false);
+                    }
+                }
+                pg_sys::ExecStoreVirtualTuple(slot);
+                if !(*(*rel).rd_att).constr.is_null() {
+                    pg_sys::ExecConstraints(info, slot, estate);
+                }
+                pg_sys::simple_table_tuple_insert(rel, slot);
+                if (*info).ri_NumIndices > 0 {
+                    super::compat::insert_index_tuples(info, slot, estate);
+                }
+                let per_row = (*estate).es_per_tuple_exprcontext;
+                if !per_row.is_null() {
+                    pg_sys::MemoryContextReset((*per_row).ecxt_per_tuple_memory);
+                }
+            }
+            pg_sys::ExecDropSingleTupleTableSlot(slot);
+            pg_sys::ExecCloseIndices(info);
+            pg_sys::FreeExecutorState(estate);
+            pg_sys::CommandCounterIncrement();
+        }
+    }
+    // SAFETY: opened above; the lock is kept.
+    unsafe { pg_sys::table_close(rel, pg_sys::NoLock as i32) };
+    slots.is_some()
+}
+
+/// The attribute (0-based) each of `columns` fills, when the executor is not needed to insert
+/// into `rel` (see `insert_rows`) and `row`'s values are of their columns' types.
+///
+/// # Safety
+/// `rel` must be open.
+unsafe fn plain_insert_columns(
+    rel: pg_sys::Relation,
+    columns: &[&str],
+    row: Option<&Vec<pgrx::datum::DatumWithOid>>,
+) -> Option<Vec<usize>> {
+    // SAFETY: per the caller: the open table's entry, triggers and descriptor.
+    unsafe {
+        let table = (*rel).rd_id;
+        let triggers = (*rel).trigdesc;
+        if !triggers.is_null() {
+            let all = std::slice::from_raw_parts((*triggers).triggers, (*triggers).numtriggers as usize);
+            let insert = pg_sys::TRIGGER_TYPE_INSERT as i16;
+            if all.iter().any(|t| t.tgtype & insert != 0 && t.tgenabled as u8 != pg_sys::TRIGGER_DISABLED) {
+                return None;
+            }
+        }
+        if pg_sys::check_enable_rls(table, pg_sys::InvalidOid, true) == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32
+            || pg_sys::pg_class_aclcheck(table, pg_sys::GetUserId(), pg_sys::ACL_INSERT as pg_sys::AclMode)
+                != pg_sys::AclResult::ACLCHECK_OK
+        {
+            return None;
+        }
+        let desc = (*rel).rd_att;
+        let live = (0..(*desc).natts as usize).filter(|&i| !attribute(desc, i).attisdropped).count();
+        let slots: Vec<usize> = columns
+            .iter()
+            .map(|name| super::compat::attribute_number(desc, name, None).map(|n| n as usize - 1))
+            .collect::<Option<_>>()?;
+        let typed = row.is_none_or(|row| {
+            row.len() == slots.len() && row.iter().zip(&slots).all(|(arg, &i)| attribute(desc, i).atttypid == arg.oid())
+        });
+        let plain = slots.iter().all(|&i| attribute(desc, i).attgenerated == 0);
+        (typed && plain && live == columns.len()).then_some(slots)
+    }
+}
+
 /// The newest row of `table` by `index` (an index on one ascending column: a backward scan,
 /// the first row visible to the latest snapshot), read without a query: its `int8_column` and
 /// `text_column` (None when the table is empty or lacks them).

@@ -1,6 +1,7 @@
 //! Calling a set-returning function of the server directly, as the executor calls one in
 //! materialize mode, without planning a query for it: an event trigger's information functions
-//! (`pg_event_trigger_ddl_commands()`), read on every DDL statement.
+//! (`pg_event_trigger_ddl_commands()`, `pg_event_trigger_dropped_objects()`), read on every
+//! DDL statement.
 
 use pgrx::pg_sys;
 
@@ -12,9 +13,16 @@ pub fn ddl_commands(columns: &[&str]) -> Vec<Vec<Option<String>>> {
     text_rows(pg_sys::Oid::from(pg_sys::F_PG_EVENT_TRIGGER_DDL_COMMANDS), columns)
 }
 
-/// The rows of the server's set-returning function `function` (no arguments, a record with
-/// text columns), each of `columns` as text (NULL as None; a column it does not have, or not as
-/// text, is None too). An ERROR it raises (called outside an event trigger, say) is raised here.
+/// The objects the statement dropped (CASCADE included): `pg_event_trigger_dropped_objects()`
+/// (in a `sql_drop` event trigger), each of `columns` as text.
+pub fn dropped_objects(columns: &[&str]) -> Vec<Vec<Option<String>>> {
+    text_rows(pg_sys::Oid::from(pg_sys::F_PG_EVENT_TRIGGER_DROPPED_OBJECTS), columns)
+}
+
+/// The rows of the server's set-returning function `function` (no arguments, a record),
+/// each of `columns` as text, as its type's output function writes it (NULL as None; a column
+/// it does not have is None too). An ERROR it raises (called outside an event trigger, say)
+/// is raised here.
 fn text_rows(function: pg_sys::Oid, columns: &[&str]) -> Vec<Vec<Option<String>>> {
     let mut flinfo = pg_sys::FmgrInfo::default();
     // SAFETY: looks the built-in function up; the FmgrInfo lives on this stack for the call.
@@ -52,10 +60,19 @@ fn text_rows(function: pg_sys::Oid, columns: &[&str]) -> Vec<Vec<Option<String>>
 
 /// The text columns of every tuple of a materialized result, which it ends.
 fn read(set: *mut pg_sys::Tuplestorestate, desc: pg_sys::TupleDesc, columns: &[&str]) -> Vec<Vec<Option<String>>> {
-    let attnums: Vec<Option<i32>> = columns
+    // Each column's number and output function.
+    let outputs: Vec<Option<(i32, pg_sys::Oid)>> = columns
         .iter()
-        // SAFETY: the result's descriptor.
-        .map(|name| unsafe { super::compat::attribute_number(desc, name, Some(pg_sys::TEXTOID)) })
+        .map(|name| {
+            // SAFETY: the result's descriptor; the attribute number is within it.
+            let attnum = unsafe { super::compat::attribute_number(desc, name, None) }?;
+            // SAFETY: as above.
+            let type_oid = unsafe { super::compat::attribute(desc, attnum as usize - 1) }.atttypid;
+            let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+            // SAFETY: a catalog look-up of the column's type (an ERROR if it has none).
+            unsafe { pg_sys::getTypeOutputInfo(type_oid, &mut output, &mut varlena) };
+            Some((attnum, output))
+        })
         .collect();
     // SAFETY: a slot for the result's tuples (minimal tuples, as tuplestores hold them),
     // dropped below.
@@ -63,14 +80,15 @@ fn read(set: *mut pg_sys::Tuplestorestate, desc: pg_sys::TupleDesc, columns: &[&
     let mut rows = Vec::new();
     // SAFETY: the next tuple into the slot (false: none left).
     while unsafe { pg_sys::tuplestore_gettupleslot(set, true, false, slot) } {
-        let row = attnums
+        let row = outputs
             .iter()
-            .map(|attnum| {
+            .map(|output| {
+                let (attnum, function) = (*output)?;
                 let mut null = false;
-                // SAFETY: a text attribute of the tuple in the slot, copied out while it is there.
-                let value = unsafe { pg_sys::slot_getattr(slot, (*attnum)?, &mut null) };
-                // SAFETY: as above; text_to_cstring makes a NUL-terminated copy.
-                (!null).then(|| cstr(unsafe { pg_sys::text_to_cstring(value.cast_mut_ptr()) })).flatten()
+                // SAFETY: an attribute of the tuple in the slot, written out while it is there.
+                let value = unsafe { pg_sys::slot_getattr(slot, attnum, &mut null) };
+                // SAFETY: as above; the type's output function makes a NUL-terminated copy.
+                (!null).then(|| cstr(unsafe { pg_sys::OidOutputFunctionCall(function, value) })).flatten()
             })
             .collect();
         rows.push(row);

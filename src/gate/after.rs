@@ -298,30 +298,58 @@ fn refuse_row_audit_harm(tag: &str, touched: &'static str) {
     }
 }
 
-/// `sql_drop`: every object the command dropped; a dropped table's row tracking ends (looked
-/// up only when a table was dropped).
+/// `sql_drop`: every object the command dropped (read once, without a query); a dropped
+/// table's row tracking ends (looked up only when a table was dropped and any is tracked).
 pub fn dropped(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
+    // Each object as [type, schema, name, identity, original].
+    let objects: Vec<[Option<String>; 5]> =
+        srf::dropped_objects(&["object_type", "schema_name", "object_name", "object_identity", "original"])
+            .into_iter()
+            .map(|row| row.try_into().unwrap_or_default())
+            .collect();
     let checks = events::awaiting_checks();
     if !checks.missing.is_empty() || checks.locked.is_some() {
-        let dropped: Vec<DroppedRelation> = db::select(queries::DROPPED_RELATIONS, &[], |row| DroppedRelation {
-            schema: row.text("schema_name"),
-            name: row.text("object_name"),
-            object_type: row.text("object_type"),
-            original: row.get::<bool>("original").unwrap_or(true),
-        });
+        let dropped: Vec<DroppedRelation> = objects
+            .iter()
+            .filter_map(|[object_type, schema, name, _, original]| {
+                let object_type = object_type.as_deref().filter(|t| RELATION_TYPES.contains(t))?;
+                Some(DroppedRelation {
+                    schema: schema.clone().unwrap_or_default(),
+                    name: name.clone().unwrap_or_default(),
+                    object_type: object_type.to_string(),
+                    original: original.as_deref() != Some("f"),
+                })
+            })
+            .collect();
         refuse_if_appeared(tag, &checks.missing, Some(&dropped));
         refuse_if_dropped_beyond(tag, checks.locked.as_deref(), &dropped);
     }
     // What a DROP takes away by dependency (DROP TYPE ... CASCADE, DROP EXTENSION): a tracked
     // table's trigger, key column or constraint.
     refuse_row_audit_harm(tag, queries::TOUCHED_BY_DROPS);
-    let dropped = trigger_rows(queries::DROPPED_OBJECTS, &["object_type", "schema", "identity"]);
-    let rows = attach_or_record("dropped", tag, "dropped", dropped, false);
-    if rows.iter().any(|row| row["object_type"] == "table" && row["schema"] != "pg_temp") {
+    let table_dropped = objects.iter().any(|[object_type, schema, ..]| {
+        object_type.as_deref() == Some("table") && schema.as_deref() != Some("pg_temp")
+    });
+    let text = |value: Option<String>| value.map_or(Value::Null, Value::String);
+    let rows = objects
+        .into_iter()
+        .map(|[object_type, schema, _, identity, _]| {
+            Value::Object(Map::from_iter([
+                ("object_type".to_string(), text(object_type)),
+                ("schema".to_string(), text(schema)),
+                ("identity".to_string(), text(identity)),
+            ]))
+        })
+        .collect();
+    attach_or_record("dropped", tag, "dropped", rows, false);
+    if table_dropped {
         tracking::untrack_dropped();
     }
 }
+
+/// The object types of `pg_event_trigger_dropped_objects()` that are relations.
+const RELATION_TYPES: [&str; 6] = ["table", "index", "view", "materialized view", "sequence", "foreign table"];
 
 /// `table_rewrite`: a table PostgreSQL is about to rewrite.
 pub fn rewrite(event: EventTriggerCall) {

@@ -38,7 +38,7 @@ pub fn harmed_by(renamed_enum: Option<pg_sys::Oid>, dropped_indexes: Vec<pg_sys:
 
 /// Whether any table is tracked now (cached until a tracking changes): DDL in a database with
 /// no tracked table skips the row-audit checks.
-fn any_tracked() -> bool {
+pub(super) fn any_tracked() -> bool {
     relcache::accept_invalidations();
     if let Some(any) = cache::any_tracked() {
         return any;

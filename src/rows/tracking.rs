@@ -6,6 +6,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde_json::{json, Value};
 
+use super::harm;
 use super::projection;
 use crate::db::owner::{as_owner, owner_read};
 use crate::db::{self, queries, Arg};
@@ -120,10 +121,10 @@ pub fn cover_new_partitions() {
 }
 
 /// sql_drop: the tracking of each tracked table the statement dropped ends (its history
-/// stays), each end chained. Nothing to do before the row audit's tables exist (releases
-/// before 0.3.0).
+/// stays), each end chained. Nothing to do when no table is tracked (nor before the row
+/// audit's tables exist: releases before 0.3.0).
 pub fn untrack_dropped() {
-    if relcache::fence_relation_oid("tracked_tables").is_none() {
+    if !harm::any_tracked() {
         return;
     }
     let by = security::session_role();
