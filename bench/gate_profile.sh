@@ -9,6 +9,9 @@
 #             denial writer (a background worker: its instructions are counted beside)
 #   chaining  events parked while another transaction held the chain, then chained by
 #             fence.seal_changes(): per event
+#   P1        bench/run.sh's P1 migration (CREATE TABLE, ADD COLUMN ... DEFAULT, CREATE INDEX,
+#             COMMENT, DROP TABLE), a transaction each, approved: per statement, with no
+#             extension, fence and the hand-built plpgsql event-trigger audit
 # per statement = (count for 120 statements - count for 20) / 100, each run in a new backend
 # of a postmaster running under callgrind (every process it forks is counted, one file each).
 # Usage: bench/gate_profile.sh     Prints a markdown table (target/bench-gate-profile.md).
@@ -21,13 +24,17 @@ fence.seal_interval = 3600"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 say "gate profile: databases with and without fence"
-q -d postgres -c "CREATE DATABASE gate_none" -c "CREATE DATABASE gate_fence" -c "CREATE ROLE bench_ci LOGIN"
-for db in gate_none gate_fence; do
+q -d postgres -c "CREATE DATABASE gate_none" -c "CREATE DATABASE gate_fence" -c "CREATE DATABASE gate_plpgsql" \
+    -c "CREATE ROLE bench_ci LOGIN"
+for db in gate_none gate_fence gate_plpgsql; do
     q -d "$db" -c "GRANT CREATE ON SCHEMA public TO bench_ci" \
         -c "CREATE TABLE big (id int, c int); INSERT INTO big SELECT g, g FROM generate_series(1, 20000) g; ANALYZE big" \
         -c "ALTER TABLE big OWNER TO bench_ci"
 done
 q -d gate_fence -c "CREATE EXTENSION fence"
+q -d gate_plpgsql -f "$ROOT/bench/sql/setup_plpgsql.sql" > /dev/null
+q -d gate_plpgsql -c "GRANT USAGE ON SCHEMA audit TO bench_ci" -c "GRANT INSERT ON ALL TABLES IN SCHEMA audit TO bench_ci" \
+    -c "GRANT USAGE ON ALL SEQUENCES IN SCHEMA audit TO bench_ci"
 # The migration role runs the statements; another role approves.
 q -d postgres -c "CREATE ROLE bench_approver LOGIN IN ROLE fence_approver"
 declare -A HASH PARKED SEAL_B
@@ -37,12 +44,21 @@ statements() { # statements KIND N
         case $1 in
             allow) echo "CREATE TABLE t_${2}_$i (id int);" ;;
             index) echo "CREATE INDEX big_${2}_$i ON big (c);" ;;
+            p1) # N statements: N / 5 rounds of P1's five
+                [ $((i % 5)) = 0 ] || continue
+                echo "CREATE TABLE m_${2}_$i (id int PRIMARY KEY, v text);"
+                echo "ALTER TABLE m_${2}_$i ADD COLUMN c int DEFAULT 0;"
+                echo "CREATE INDEX m_${2}_${i}_v_idx ON m_${2}_$i (v);"
+                echo "COMMENT ON TABLE m_${2}_$i IS 'm';"
+                echo "DROP TABLE m_${2}_$i;" ;;
         esac
     done
 }
 for n in 20 120; do
-    statements index "$n" > "$WORK/index_$n.sql"
-    HASH[$n]=$(q -U bench_approver -d gate_fence -c "SELECT fence.approve(\$m\$$(cat "$WORK/index_$n.sql")\$m\$)")
+    for kind in index p1; do
+        statements $kind "$n" > "$WORK/${kind}_$n.sql"
+        HASH[${kind}_$n]=$(q -U bench_approver -d gate_fence -c "SELECT fence.approve(\$m\$$(cat "$WORK/${kind}_$n.sql")\$m\$)")
+    done
 done
 stop_server
 
@@ -97,11 +113,22 @@ read -r B[allow_fence] W[allow_fence] < <(per gate_fence allow)
 say "gate profile: approved (CREATE INDEX on 20,000 rows)"
 read -r B[index_none] W[index_none] < <(per gate_none index "s/big_/bn_/")
 for n in 20 120; do
-    { echo "SET fence.approval = '${HASH[$n]}';"; cat "$WORK/index_$n.sql"; } > "$WORK/approved_$n.sql"
+    for kind in index p1; do
+        { echo "SET fence.approval = '${HASH[${kind}_$n]}';"; cat "$WORK/${kind}_$n.sql"; } > "$WORK/approved_${kind}_$n.sql"
+    done
 done
-read -r s_b s_w < <(run gate_fence "$WORK/approved_20.sql")
-read -r l_b l_w < <(run gate_fence "$WORK/approved_120.sql")
-B[approved]=$(( (l_b - s_b) / 100 )); W[approved]=$(( (l_w - s_w) / 100 ))
+# approved KIND: instructions per statement of the approved runs (backend, workers).
+approved() {
+    local s_b s_w l_b l_w
+    read -r s_b s_w < <(run gate_fence "$WORK/approved_$1_20.sql")
+    read -r l_b l_w < <(run gate_fence "$WORK/approved_$1_120.sql")
+    echo "$(( (l_b - s_b) / 100 )) $(( (l_w - s_w) / 100 ))"
+}
+read -r B[approved] W[approved] < <(approved index)
+say "gate profile: the P1 migration's statements (no extension, plpgsql audit, fence approved)"
+read -r B[p1_none] _ < <(per gate_none p1)
+read -r B[p1_plpgsql] _ < <(per gate_plpgsql p1)
+read -r B[p1_fence] W[p1_fence] < <(approved p1)
 say "gate profile: deny (the same CREATE INDEX, not approved)"
 read -r B[deny] W[deny] < <(per gate_fence index "s/big_/bd_/")
 say "gate profile: chaining parked events (fence.seal_changes())"
@@ -130,6 +157,8 @@ chained=$(( (SEAL_B[120] - SEAL_B[20]) / (PARKED[120] - PARKED[20]) ))
     echo "| allow: CREATE TABLE, risk none | ${B[allow_none]} | ${B[allow_fence]} | $(( B[allow_fence] - B[allow_none] )) | ${W[allow_fence]} |"
     echo "| approved: CREATE INDEX (20,000 rows), approval matched | ${B[index_none]} | ${B[approved]} | $(( B[approved] - B[index_none] )) | ${W[approved]} |"
     echo "| deny: the same CREATE INDEX, refused | ${B[index_none]} (runs it) | ${B[deny]} | | ${W[deny]} (the denial writer) |"
+    echo "| P1 migration's statements, approved (a transaction each) | ${B[p1_none]} | ${B[p1_fence]} | $(( B[p1_fence] - B[p1_none] )) | ${W[p1_fence]} |"
+    echo "| the same, plpgsql event-trigger audit instead of fence | ${B[p1_none]} | ${B[p1_plpgsql]} | $(( B[p1_plpgsql] - B[p1_none] )) | |"
     echo
     echo "Chaining a parked event (fence.seal_changes(), ${PARKED[20]} and ${PARKED[120]} parked): $chained instructions per event."
 } | tee "$ROOT/target/bench-gate-profile.md"

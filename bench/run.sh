@@ -4,7 +4,8 @@
 #       CREATE INDEX, COMMENT, DROP TABLE) with no extension, fence (enforce, allowed by an
 #       approval), the hand-built plpgsql event-trigger audit, and pgAudit (log = 'ddl');
 #       once as one transaction (P1a) and once with a transaction per statement (P1b);
-#   P5  8 sessions x 250 DDL transactions, fence vs no extension (throughput);
+#   P5  8 sessions x 250 DDL transactions, fence and the plpgsql audit vs no extension
+#       (throughput);
 #   and fence's own figures: fence.analyze and the CLI on 10,000 statements (the CLI against
 #   squawk, installed from PyPI for the comparison only), verify_chain, CSV export.
 # Each figure is the median of RUNS runs (default 5) with its min-max spread; ratios are
@@ -111,8 +112,8 @@ for mode in single each; do
 done
 
 say "P5: 8 sessions x 250 DDL transactions, $RUNS rounds"
-measure "p5_none p5 none" "p5_fence p5 fence"
-for scenario in none fence; do
+measure "p5_none p5 none" "p5_fence p5 fence" "p5_plpgsql p5 plpgsql"
+for scenario in none fence plpgsql; do
     echo "  P5 $scenario: ${RESULTS[p5_$scenario]} (median min max, transactions/s)"
 done
 P5_VERIFIED=$(q -d bench_p5_fence -c "SELECT ok FROM fence.verify_chain()")
@@ -163,6 +164,7 @@ row() { # row NAME KEY BASELINE_KEY UNIT GOAL [higher]
         row "$label: pgAudit (log = ddl)" "p1_${mode}_pgaudit" "p1_${mode}_none" ms ""
     done
     row "P5 8 sessions x 250 DDL transactions: fence (chain verifies: $P5_VERIFIED)" p5_fence p5_none "tx/s" "≥ 0.8x"
+    row "P5 8 sessions x 250 DDL transactions: plpgsql event-trigger audit" p5_plpgsql p5_none "tx/s" ""
     row "fence.analyze (in the server), 10,000 statements" analyze "" "statements/s" ""
     row "fence analyze (CLI, offline), 10,000 statements, vs squawk" cli squawk "statements/s" "≥ 1.00x squawk"
     row "verify_chain, $CHAIN_EVENTS events" verify "" "events/s" ""

@@ -4,7 +4,6 @@
 
 use pgrx::pg_sys;
 
-use super::cache;
 use super::tracking;
 use crate::db::owner::{as_owner, owner_read};
 use crate::db::{self, queries, Arg};
@@ -36,28 +35,11 @@ pub fn harmed_by(renamed_enum: Option<pg_sys::Oid>, dropped_indexes: Vec<pg_sys:
     first_harm(queries::ROW_AUDIT_DEPENDENCIES, &[renamed_enum.into(), dropped_indexes.into()])
 }
 
-/// Whether any table is tracked now (cached until a tracking changes): DDL in a database with
-/// no tracked table skips the row-audit checks.
-pub(super) fn any_tracked() -> bool {
-    relcache::accept_invalidations();
-    if let Some(any) = cache::any_tracked() {
-        return any;
-    }
-    let Some(table) = relcache::fence_relation_oid("tracked_tables") else { return false };
-    // Kept only if no invalidation arrived while reading (it may concern this very flag).
-    let seen = cache::invalidations();
-    let any = owner_read(|| db::select_value::<bool>(queries::ANY_TRACKED, &[], "exists")).unwrap_or(false);
-    if cache::invalidations() == seen {
-        cache::keep_any_tracked(table, any);
-    }
-    any
-}
-
 /// After a statement (ddl_command_end or sql_drop, `touched` naming the relations it touched):
 /// a tracked table whose row audit it broke (its row trigger replaced, gone or not firing, no
 /// key left, an untracked table inheriting from it).
 pub fn harmed(touched: &'static str) -> Option<Harm> {
-    if !any_tracked() {
+    if !tracking::any_tracked() {
         return None;
     }
     let relids: Vec<pg_sys::Oid> =

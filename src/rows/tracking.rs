@@ -6,7 +6,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde_json::{json, Value};
 
-use super::harm;
+use super::cache;
 use super::projection;
 use crate::db::owner::{as_owner, owner_read};
 use crate::db::{self, queries, Arg};
@@ -98,7 +98,7 @@ fn announce_tracking_change(relid: pg_sys::Oid) {
     partitions.into_iter().flatten().for_each(relcache::announce_change);
 }
 
-/// Every session looks up again whether any table is tracked (see `harm::any_tracked`).
+/// Every session looks up again whether any table is tracked (see `any_tracked`).
 fn announce_trackings() {
     if let Some(table) = relcache::fence_relation_oid("tracked_tables") {
         relcache::announce_change(table);
@@ -120,11 +120,28 @@ pub fn cover_new_partitions() {
     as_owner(|| session::internal(|| db::execute(queries::COVER_NEW_PARTITIONS, &[])));
 }
 
+/// Whether any table is tracked now (cached until a tracking changes): DDL in a database with
+/// no tracked table skips the row-audit checks.
+pub fn any_tracked() -> bool {
+    relcache::accept_invalidations();
+    if let Some(any) = cache::any_tracked() {
+        return any;
+    }
+    let Some(table) = relcache::fence_relation_oid("tracked_tables") else { return false };
+    // Kept only if no invalidation arrived while reading (it may concern this very flag).
+    let seen = cache::invalidations();
+    let any = owner_read(|| db::select_value::<bool>(queries::ANY_TRACKED, &[], "exists")).unwrap_or(false);
+    if cache::invalidations() == seen {
+        cache::keep_any_tracked(table, any);
+    }
+    any
+}
+
 /// sql_drop: the tracking of each tracked table the statement dropped ends (its history
 /// stays), each end chained. Nothing to do when no table is tracked (nor before the row
 /// audit's tables exist: releases before 0.3.0).
 pub fn untrack_dropped() {
-    if !harm::any_tracked() {
+    if !any_tracked() {
         return;
     }
     let by = security::session_role();
