@@ -97,6 +97,39 @@ session_attack "an exemption revoked after a REPEATABLE READ snapshot still coun
     "SELECT fence.revoke_exemption(max(id), 'over') FROM fence.exemptions" \
     "ALTER TABLE victim_precious ALTER COLUMN id SET NOT NULL;"
 
+# A decision that read the catalog before the statement's lock: what made the statement a
+# no-op is renamed away by another session while it waits for that lock. CREATE INDEX IF NOT
+# EXISTS of an index that exists is allowed as a no-op; when it builds one after all, it is
+# refused when it ends (reason not_a_noop), and nothing stays built.
+attempts=$((attempts + 1))
+psql -X -q -d "$DB" -c "SET client_min_messages = warning" -c "CREATE TABLE victim_race (c int)" -c "CREATE INDEX race_idx ON victim_race (c)" \
+    -c "INSERT INTO victim_race SELECT g FROM generate_series(1, 100000) g" -c "ANALYZE victim_race" \
+    -c "ALTER TABLE victim_race OWNER TO sec_mig" >/dev/null
+mkfifo "$WORK/holder.in"
+psql -X -q -U sec_mig -d "$DB" < "$WORK/holder.in" > "$WORK/holder.out" 2>&1 &
+holder=$!
+exec 4>"$WORK/holder.in"
+echo "BEGIN; LOCK TABLE victim_race IN ROW EXCLUSIVE MODE; ALTER INDEX race_idx RENAME TO race_idx_away; SELECT 'renamed';" >&4
+for _ in $(seq 1 100); do grep -q 'renamed' "$WORK/holder.out" && break; sleep 0.1; done
+psql -X -q -v VERBOSITY=verbose -U sec_mig -d "$DB" -c "CREATE INDEX IF NOT EXISTS race_idx ON victim_race (c)" > "$WORK/race.out" 2>&1 &
+racer=$!
+for _ in $(seq 1 100); do
+    [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX IF NOT EXISTS race_idx%' AND wait_event_type = 'Lock'")" = 1 ] && break
+    sleep 0.1
+done
+echo "COMMIT;" >&4
+exec 4>&-
+wait "$holder" "$racer" || true
+rm -f "$WORK/holder.in"
+built=$(q -c "SELECT count(*) FROM pg_class WHERE relname = 'race_idx'")
+if grep -q 'ERROR:  42501: fence: blocked CREATE INDEX' "$WORK/race.out" && grep -q 'would do nothing' "$WORK/race.out" && [ "$built" = 0 ]; then
+    printf '  refused  %-70s 42501\n' "CREATE INDEX IF NOT EXISTS while its index is renamed away"
+else
+    failures=$((failures + 1))
+    printf '  FAILED   %s: not refused (race_idx built: %s)\n' "CREATE INDEX IF NOT EXISTS while its index is renamed away" "$built"
+    sed 's/^/           | /' "$WORK/race.out" | head -n 8
+fi
+
 # A denial is durable before the refusal can be interrupted: every denial the server logged
 # is in the chain or parked, however the denied statement was cut short.
 interrupted_attack() {

@@ -36,6 +36,9 @@ pub struct EndChecks {
     /// The relations the decision knew the statement locks (`schema.name`), when it
     /// classified the statement: a table or view dropped beyond them was not decided.
     pub locked: Option<Vec<String>>,
+    /// The decision took the statement for a no-op (see `Analysis::noop`): it must create,
+    /// drop and rewrite nothing.
+    pub noop: bool,
 }
 
 /// A utility statement being executed.

@@ -28,8 +28,8 @@ ALTER TABLE nn_parent ALTER COLUMN code SET NOT NULL;
 ALTER TABLE nn_rows ALTER COLUMN pair SET NOT NULL;
 $$);
 
--- fence inserts the chain's rows without the executor: every index of the chain holds exactly
--- the rows it should (the partial ones by their predicates), as amcheck sees it.
+-- fence inserts the chain's rows without the executor: every row is in each index of the
+-- chain it belongs in (the partial ones by their predicates), as amcheck sees it.
 CREATE EXTENSION amcheck;
 SELECT count(*) AS chain_indexes_checked
 FROM (SELECT bt_index_check(i.indexrelid, true) FROM pg_catalog.pg_index i

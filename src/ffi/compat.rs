@@ -157,7 +157,13 @@ pub unsafe fn insert_index_tuples(
         unsafe { pg_sys::ExecInsertIndexTuples(info, slot, estate, false, false, conflict, arbiters, false) };
     // Only the checks a deferrable unique index defers are listed: such an index comes with
     // an INSERT trigger, and the caller's table has none.
-    let _ = conflicts;
+    if !conflicts.is_null() {
+        super::error::Error::new(
+            pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            "fence: an index deferred a uniqueness check that a direct insert cannot make",
+        )
+        .raise();
+    }
 }
 
 /// Whether event triggers fire for REINDEX (from PostgreSQL 17 on): then the ProcessUtility

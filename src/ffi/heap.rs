@@ -236,8 +236,8 @@ fn insert_index_entry(
 /// evaluated), then the command counter advanced so the next reads see them. Each row gives a
 /// value of its column's type for each of `columns`. Returns false, inserting nothing, when
 /// only the executor can do it: the table has an INSERT trigger that may fire, row security
-/// it does not bypass, a column not given (a default to compute) or of another type, or the
-/// current role may not insert.
+/// it does not bypass, a rule, a column not given (a default to compute) or of another type,
+/// the current role may not insert, or it is not a plain table.
 pub fn insert_rows(table: pg_sys::Oid, columns: &[&str], rows: &[Vec<pgrx::datum::DatumWithOid>]) -> bool {
     // SAFETY: opened with RowExclusiveLock, as for an INSERT, and closed below keeping it.
     let rel = unsafe { pg_sys::table_open(table, pg_sys::RowExclusiveLock as i32) };
@@ -249,10 +249,13 @@ pub fn insert_rows(table: pg_sys::Oid, columns: &[&str], rows: &[Vec<pgrx::datum
         // are of their attributes' types (checked above) and live until the insert.
         unsafe {
             let estate = pg_sys::CreateExecutorState();
+            // What lasts the insert lives in the executor state's context, freed with it.
+            let old = pg_sys::MemoryContextSwitchTo((*estate).es_query_cxt);
             let info = pg_sys::palloc0(std::mem::size_of::<pg_sys::ResultRelInfo>()).cast::<pg_sys::ResultRelInfo>();
             pg_sys::InitResultRelInfo(info, rel, 0, std::ptr::null_mut(), 0);
             pg_sys::ExecOpenIndices(info, false);
             let slot = pg_sys::table_slot_create(rel, std::ptr::null_mut());
+            pg_sys::MemoryContextSwitchTo(old);
             let natts = (*(*rel).rd_att).natts as usize;
             for row in rows {
                 pg_sys::ExecClearTuple(slot);
@@ -301,6 +304,10 @@ unsafe fn plain_insert_columns(
     // SAFETY: per the caller: the open table's entry, triggers and descriptor.
     unsafe {
         let table = (*rel).rd_id;
+        let form = &*(*rel).rd_rel;
+        if form.relkind as u8 != pg_sys::RELKIND_RELATION || form.relispartition || !(*rel).rd_rules.is_null() {
+            return None;
+        }
         let triggers = (*rel).trigdesc;
         if !triggers.is_null() {
             let all = std::slice::from_raw_parts((*triggers).triggers, (*triggers).numtriggers as usize);

@@ -181,6 +181,16 @@ fn refuse_if_appeared(tag: &str, missing: &[RelationName], dropped: Option<&[Dro
     }
 }
 
+/// A statement the decision took for a no-op (see `Analysis::noop`) that `did` something to
+/// `object` after all (when Some): what it skipped was renamed away, or what it dropped made,
+/// while it waited for its lock. The decision did not cover that, so the statement is refused.
+fn refuse_if_not_noop(tag: &str, did: &str, object: Option<&str>) {
+    if let Some(object) = object {
+        let explanation = format!("fence decided this {tag} would do nothing, and it {did} {object}");
+        refuse_changed(tag, object, "not_a_noop", explanation, "it did what its decision took for a no-op");
+    }
+}
+
 /// A table, view or materialized view the statement dropped that its decision did not know
 /// it locks (`locked`): something made it depend on what the statement drops between the
 /// decision and the lock (INHERIT, a view, a move into the dropped schema), or the dependency
@@ -269,7 +279,11 @@ pub fn command_end(event: EventTriggerCall) {
     if relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
     }
-    attach_or_record("ddl_end", tag, "objects", ddl_objects(), true);
+    let objects = ddl_objects();
+    if checks.noop && tag.starts_with("CREATE") {
+        refuse_if_not_noop(tag, "created", objects.first().and_then(|o| o["identity"].as_str()));
+    }
+    attach_or_record("ddl_end", tag, "objects", objects, true);
     // A new partition of a tracked table gets its TRUNCATE trigger (CREATE [FOREIGN] TABLE
     // ... PARTITION OF, ATTACH PARTITION, such a CREATE SCHEMA element); every other
     // statement skips that look-up.
@@ -325,6 +339,9 @@ pub fn dropped(event: EventTriggerCall) {
         refuse_if_appeared(tag, &checks.missing, Some(&dropped));
         refuse_if_dropped_beyond(tag, checks.locked.as_deref(), &dropped);
     }
+    if checks.noop {
+        refuse_if_not_noop(tag, "dropped", objects.first().and_then(|[_, _, _, identity, _]| identity.as_deref()));
+    }
     // What a DROP takes away by dependency (DROP TYPE ... CASCADE, DROP EXTENSION): a tracked
     // table's trigger, key column or constraint.
     refuse_row_audit_harm(tag, queries::TOUCHED_BY_DROPS);
@@ -355,5 +372,8 @@ const RELATION_TYPES: [&str; 6] = ["table", "index", "view", "materialized view"
 pub fn rewrite(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
     let rows = trigger_rows(queries::TABLE_REWRITE, &["relation", "reason"]);
+    if events::awaiting_checks().noop {
+        refuse_if_not_noop(tag, "rewrites", rows.first().and_then(|r| r["relation"].as_str()));
+    }
     attach_or_record("rewrite", tag, "actual_rewrites", rows, false);
 }

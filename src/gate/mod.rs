@@ -187,6 +187,7 @@ pub fn gate(call: GateCall) {
             // decision (it is rated drop_cascade instead).
             locked: (!analysis.unknown && !call.statement.alter_actions().any(|(_, a)| a.cascades()))
                 .then(|| analysis.locks.iter().map(|l| l.relation.clone()).collect()),
+            noop: analysis.noop,
         };
         events::buffer(event, call.awaits_end, checks);
         Progress::Chained

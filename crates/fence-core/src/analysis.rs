@@ -48,6 +48,12 @@ pub struct Analysis {
     /// could fill one while the statement waits for its lock, so it is checked again when the
     /// statement ends.
     pub empty: Vec<RelationName>,
+    /// The statement does nothing as the catalog stands (IF [NOT] EXISTS finding what makes
+    /// PostgreSQL skip it, an ALTER TABLE whose every subcommand is skipped, a DROP ...
+    /// CASCADE of objects none of which exist), and was rated so: should it create, drop or
+    /// rewrite anything when it runs (the catalog changed while it waited for its lock), the
+    /// decision did not cover that, and it is checked when the statement ends.
+    pub noop: bool,
 }
 
 /// Analyzes statements in order, remembering relations created earlier in the same script
@@ -265,6 +271,10 @@ impl<'c> Analyzer<'c> {
                 _ => missing,
             },
             empty,
+            noop: exists
+                || fx.drops_nothing
+                || (statement.alter_actions().next().is_some()
+                    && statement.alter_actions().all(|(_, a)| matches!(a, AlterTableAction::Skipped { .. }))),
         };
         if !exists {
             self.remember_created(statement);
@@ -720,9 +730,28 @@ mod tests {
         let present = Analyzer::new(&TempAndMissing).analyze(&index("users_email", true));
         assert_eq!(present.risk, Risk::None);
         assert!(present.findings.iter().any(|f| f.message.contains("already exists")));
-        assert!(Analyzer::new(&TempAndMissing).analyze(&index("gone", true)).risk >= Risk::High);
+        // Checked when it ends: it must build nothing.
+        assert!(present.noop);
+        let gone = Analyzer::new(&TempAndMissing).analyze(&index("gone", true));
+        assert!(gone.risk >= Risk::High && !gone.noop);
         assert!(Analyzer::new(&TempAndMissing).analyze(&index("users_email", false)).risk >= Risk::High);
-        assert!(Analyzer::new(&OfflineCatalog).analyze(&index("users_email", true)).risk >= Risk::High);
+        let offline = Analyzer::new(&OfflineCatalog).analyze(&index("users_email", true));
+        assert!(offline.risk >= Risk::High && !offline.noop);
+    }
+
+    #[test]
+    fn an_alter_table_of_skipped_subcommands_only_is_a_no_op() {
+        let alter = |actions: Vec<AlterTableAction>| {
+            Statement::new(
+                "ALTER TABLE",
+                StatementKind::AlterTable { relation: RelationName::new(None, "users"), actions, only: false },
+            )
+        };
+        let skipped = || AlterTableAction::Skipped { what: "DROP COLUMN IF EXISTS".into() };
+        assert!(Analyzer::new(&TempAndMissing).analyze(&alter(vec![skipped()])).noop);
+        let other = AlterTableAction::Other { name: "SET ACCESS METHOD".into() };
+        assert!(!Analyzer::new(&TempAndMissing).analyze(&alter(vec![skipped(), other])).noop);
+        assert!(!Analyzer::new(&TempAndMissing).analyze(&alter(vec![])).noop);
     }
 
     #[test]
