@@ -30,6 +30,12 @@ ALTER TABLE n2 DROP COLUMN IF EXISTS gone_column;
 ALTER TABLE n2 ADD COLUMN IF NOT EXISTS v uuid NOT NULL DEFAULT gen_random_uuid();
 ALTER TABLE n2 ALTER COLUMN id SET NOT NULL;
 ALTER TABLE n2 SET LOGGED;
+-- DROP ... IF EXISTS of a trigger, policy or rule the table does not have: PostgreSQL reads
+-- the table and skips it (allowed at risk none); of a constraint, its ALTER TABLE's lock only.
+DROP TRIGGER IF EXISTS no_such_trigger ON n2;
+DROP POLICY IF EXISTS no_such_policy ON n2;
+DROP RULE IF EXISTS no_such_rule ON n2;
+ALTER TABLE n2 DROP CONSTRAINT IF EXISTS gone_constraint;
 DROP TABLE no_such_table;
 DROP INDEX no_such_index;
 ALTER TABLE no_such_table ADD COLUMN a int;

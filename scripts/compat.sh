@@ -173,7 +173,7 @@ check "a temporary sequence's CASCADE (it reaches a permanent default) is decide
 check "a LOCK through a temporary view (it locks the view's table) is decided and chained" "$(decided 'LOCK TABLE view_lock_v')" "allow none"
 check "IF NOT EXISTS counts only what PostgreSQL would find" "$(decided 'IF NOT EXISTS measures_2027')" "warn medium"
 check "no-op drops and IF NOT EXISTS allowed at risk none" \
-    "$(q enforced "SELECT count(*) FILTER (WHERE decision = 'allow' AND risk = 'none') || '/' || count(*) FROM fence.audit_chain WHERE statement ~ '(IF EXISTS no_such|IF NOT EXISTS n1)'")" 16/16
+    "$(q enforced "SELECT count(*) FILTER (WHERE decision = 'allow' AND risk = 'none') || '/' || count(*) FROM fence.audit_chain WHERE statement ~ '(IF EXISTS no_such|IF NOT EXISTS n1)'")" 19/19
 check "READ ONLY decisions kept outside their transaction (no transaction id)" \
     "$(q enforced "SELECT count(*) FROM fence.audit_chain WHERE command_tag IN ('LOCK TABLE', 'VACUUM', 'ANALYZE') AND relation = 'public.ro' AND txid IS NULL AND decision = 'allow'")" 5
 check "a transaction made READ ONLY after its DDL chains its events at its own commit" \

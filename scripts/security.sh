@@ -97,38 +97,56 @@ session_attack "an exemption revoked after a REPEATABLE READ snapshot still coun
     "SELECT fence.revoke_exemption(max(id), 'over') FROM fence.exemptions" \
     "ALTER TABLE victim_precious ALTER COLUMN id SET NOT NULL;"
 
-# A decision that read the catalog before the statement's lock: what made the statement a
-# no-op is renamed away by another session while it waits for that lock. CREATE INDEX IF NOT
-# EXISTS of an index that exists is allowed as a no-op; when it builds one after all, it is
-# refused when it ends (reason not_a_noop), and nothing stays built.
-attempts=$((attempts + 1))
-psql -X -q -d "$DB" -c "SET client_min_messages = warning" -c "CREATE TABLE victim_race (c int)" -c "CREATE INDEX race_idx ON victim_race (c)" \
-    -c "INSERT INTO victim_race SELECT g FROM generate_series(1, 100000) g" -c "ANALYZE victim_race" \
-    -c "ALTER TABLE victim_race OWNER TO sec_mig" >/dev/null
-mkfifo "$WORK/holder.in"
-psql -X -q -U sec_mig -d "$DB" < "$WORK/holder.in" > "$WORK/holder.out" 2>&1 &
-holder=$!
-exec 4>"$WORK/holder.in"
-echo "BEGIN; LOCK TABLE victim_race IN ROW EXCLUSIVE MODE; ALTER INDEX race_idx RENAME TO race_idx_away; SELECT 'renamed';" >&4
-for _ in $(seq 1 100); do grep -q 'renamed' "$WORK/holder.out" && break; sleep 0.1; done
-psql -X -q -v VERBOSITY=verbose -U sec_mig -d "$DB" -c "CREATE INDEX IF NOT EXISTS race_idx ON victim_race (c)" > "$WORK/race.out" 2>&1 &
-racer=$!
-for _ in $(seq 1 100); do
-    [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX IF NOT EXISTS race_idx%' AND wait_event_type = 'Lock'")" = 1 ] && break
-    sleep 0.1
-done
-echo "COMMIT;" >&4
-exec 4>&-
-wait "$holder" "$racer" || true
-rm -f "$WORK/holder.in"
-built=$(q -c "SELECT count(*) FROM pg_class WHERE relname = 'race_idx'")
-if grep -q 'ERROR:  42501: fence: blocked CREATE INDEX' "$WORK/race.out" && grep -q 'would do nothing' "$WORK/race.out" && [ "$built" = 0 ]; then
-    printf '  refused  %-70s 42501\n' "CREATE INDEX IF NOT EXISTS while its index is renamed away"
-else
-    failures=$((failures + 1))
-    printf '  FAILED   %s: not refused (race_idx built: %s)\n' "CREATE INDEX IF NOT EXISTS while its index is renamed away" "$built"
-    sed 's/^/           | /' "$WORK/race.out" | head -n 8
-fi
+# A decision that reads the catalog before the statement's lock: what made the statement a
+# no-op is renamed away (or into place) by another session while it waits for that lock. The
+# statement is allowed as a no-op; when it does something after all, it is refused when it
+# ends (reason not_a_noop), and nothing it did stays.
+# race_attack NAME SETUP HOLDER RACER CHECK: SETUP as the superuser; HOLDER (sec_mig) holds a
+# lock the RACER (sec_mig) waits for, then commits its change; CHECK must then print 0.
+race_attack() {
+    local name=$1 setup=$2 holder=$3 racer=$4 check=$5
+    attempts=$((attempts + 1))
+    psql -X -q -d "$DB" -c "SET client_min_messages = warning" -c "$setup" >/dev/null
+    mkfifo "$WORK/holder.in"
+    psql -X -q -U sec_mig -d "$DB" < "$WORK/holder.in" > "$WORK/holder.out" 2>&1 &
+    local holder_pid=$!
+    exec 4>"$WORK/holder.in"
+    echo "BEGIN; $holder SELECT 'held';" >&4
+    for _ in $(seq 1 100); do grep -q 'held' "$WORK/holder.out" && break; sleep 0.1; done
+    psql -X -q -v VERBOSITY=verbose -U sec_mig -d "$DB" -c "$racer" > "$WORK/race.out" 2>&1 &
+    local racer_pid=$!
+    for _ in $(seq 1 100); do
+        [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query = \$r\$$racer\$r\$ AND wait_event_type = 'Lock'")" = 1 ] && break
+        sleep 0.1
+    done
+    echo "COMMIT;" >&4
+    exec 4>&-
+    wait "$holder_pid" "$racer_pid" || true
+    rm -f "$WORK/holder.in"
+    local left
+    left=$(q -c "$check")
+    if grep -q 'ERROR:  42501: fence: blocked' "$WORK/race.out" && grep -q 'would do nothing' "$WORK/race.out" && [ "$left" = 0 ]; then
+        printf '  refused  %-70s 42501\n' "$name"
+    else
+        failures=$((failures + 1))
+        printf '  FAILED   %s: not refused (check: %s)\n' "$name" "$left"
+        sed 's/^/           | /' "$WORK/race.out" | head -n 8
+    fi
+}
+race_attack "CREATE INDEX IF NOT EXISTS while its index is renamed away" \
+    "CREATE TABLE victim_race (c int); CREATE INDEX race_idx ON victim_race (c);
+     INSERT INTO victim_race SELECT g FROM generate_series(1, 100000) g; ANALYZE victim_race;
+     ALTER TABLE victim_race OWNER TO sec_mig" \
+    "LOCK TABLE victim_race IN ROW EXCLUSIVE MODE; ALTER INDEX race_idx RENAME TO race_idx_away;" \
+    "CREATE INDEX IF NOT EXISTS race_idx ON victim_race (c)" \
+    "SELECT count(*) FROM pg_class WHERE relname = 'race_idx'"
+race_attack "DROP TRIGGER IF EXISTS while a trigger is renamed into its name" \
+    "CREATE FUNCTION race_audit() RETURNS trigger LANGUAGE plpgsql AS \$f\$BEGIN RETURN NEW; END\$f\$;
+     CREATE TABLE victim_trig (c int); ALTER TABLE victim_trig OWNER TO sec_mig;
+     CREATE TRIGGER kept_audit AFTER INSERT ON victim_trig FOR EACH ROW EXECUTE FUNCTION race_audit()" \
+    "ALTER TRIGGER kept_audit ON victim_trig RENAME TO old_audit;" \
+    "DROP TRIGGER IF EXISTS old_audit ON victim_trig" \
+    "SELECT 1 - count(*) FROM pg_trigger WHERE tgrelid = 'victim_trig'::regclass AND NOT tgisinternal"
 
 # A denial is durable before the refusal can be interrupted: every denial the server logged
 # is in the chain or parked, however the denied statement was cut short.

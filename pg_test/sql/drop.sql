@@ -28,6 +28,34 @@ ALTER TABLE nn_parent ALTER COLUMN code SET NOT NULL;
 ALTER TABLE nn_rows ALTER COLUMN pair SET NOT NULL;
 $$);
 
+-- DROP ... IF EXISTS of a trigger, policy, rule or constraint the table lacks: PostgreSQL
+-- skips it (the table read, or only its ALTER TABLE's lock taken); of one it has, rated.
+CREATE TRIGGER nn_proof_kept BEFORE INSERT ON nn_proof FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+SELECT stmt_no, lock_mode, risk, (SELECT string_agg(f ->> 'rule', ',') FROM jsonb_array_elements(findings) f) AS rules
+FROM fence.analyze($$
+DROP TRIGGER IF EXISTS no_such_trigger ON nn_proof;
+DROP POLICY IF EXISTS no_such_policy ON nn_proof;
+DROP RULE IF EXISTS no_such_rule ON nn_proof;
+ALTER TABLE nn_proof DROP CONSTRAINT IF EXISTS no_such_constraint;
+DROP TRIGGER IF EXISTS nn_proof_kept ON nn_proof;
+ALTER TABLE nn_proof DROP CONSTRAINT IF EXISTS nn_proof_code;
+$$);
+
+-- An index ON ONLY a partitioned table builds nothing (then CREATE INDEX CONCURRENTLY on each
+-- partition and ALTER INDEX ... ATTACH PARTITION): the parent's lock only. Without ONLY it
+-- builds every partition's index.
+BEGIN;
+CREATE TABLE nn_parted (id int, v int) PARTITION BY RANGE (id);
+CREATE TABLE nn_parted_1 PARTITION OF nn_parted FOR VALUES FROM (0) TO (1000);
+COMMIT;
+INSERT INTO nn_parted SELECT g, g FROM generate_series(1, 999) g;
+SELECT stmt_no, lock_mode, scans, risk, (SELECT string_agg(f ->> 'rule', ',') FROM jsonb_array_elements(findings) f) AS rules
+FROM fence.analyze($$
+CREATE INDEX nn_parted_v ON ONLY nn_parted (v);
+CREATE INDEX nn_parted_v ON nn_parted (v);
+CREATE INDEX nn_parted_1_v ON ONLY nn_parted_1 (v);
+$$);
+
 -- fence inserts the chain's rows without the executor: every row is in each index of the
 -- chain it belongs in (the partial ones by their predicates), as amcheck sees it.
 CREATE EXTENSION amcheck;

@@ -12,6 +12,7 @@ use pgrx::pg_sys::{self, AlterTableType as At, ConstrType as Ct, NodeTag as T, O
 use super::compat::{self, recurse};
 use super::expr::default_volatility;
 use super::nodes::{cast, cstr, name_list, nodes, nodes_of, range_var, string_value, strings, tag};
+use super::relcache::TableObject;
 
 /// Maps one parse tree (as given to an event trigger or produced by `raw_parser`).
 pub fn statement(node: *mut pg_sys::Node) -> Statement {
@@ -407,6 +408,13 @@ fn alter_table_cmd(table: &RelationName, cmd: &pg_sys::AlterTableCmd, siblings: 
         At::AT_ValidateConstraint | recurse::VALIDATE_CONSTRAINT => {
             AlterTableAction::ValidateConstraint { name: column() }
         }
+        At::AT_DropConstraint | recurse::DROP_CONSTRAINT
+            if alone
+                && cmd.missing_ok
+                && super::relcache::table_object_exists(table, TableObject::Constraint, &column()) == Some(false) =>
+        {
+            skipped("DROP CONSTRAINT IF EXISTS")
+        }
         At::AT_DropConstraint | recurse::DROP_CONSTRAINT => AlterTableAction::DropConstraint {
             references: super::relcache::constraint_referenced_table(table, &column()),
             name: column(),
@@ -661,8 +669,11 @@ fn type_name(tn: *mut pg_sys::TypeName) -> String {
 }
 
 fn create_index(stmt: &pg_sys::IndexStmt) -> StatementKind {
+    // SAFETY: the statement's RangeVar, when it has one.
+    let only = !stmt.relation.is_null() && !unsafe { (*stmt.relation).inh };
     match range_var(stmt.relation) {
         Some(relation) => StatementKind::CreateIndex {
+            only_partitioned: only && super::relcache::is_partitioned(&relation),
             relation,
             name: cstr(stmt.idxname),
             concurrently: stmt.concurrent,
@@ -715,7 +726,20 @@ fn drop(stmt: &pg_sys::DropStmt) -> StatementKind {
     };
     if let Some(what) = on_table {
         let first = nodes(stmt.objects).first().copied().unwrap_or(std::ptr::null_mut());
-        return match relation_of_names(strings(first), true) {
+        let names = strings(first);
+        let object = names.last().cloned().unwrap_or_default();
+        let kind = match stmt.removeType {
+            Ob::OBJECT_TRIGGER => TableObject::Trigger,
+            Ob::OBJECT_POLICY => TableObject::Policy,
+            _ => TableObject::Rule,
+        };
+        return match relation_of_names(names, true) {
+            // IF EXISTS of an object the table does not have: PostgreSQL skips it.
+            Some(relation)
+                if stmt.missing_ok && super::relcache::table_object_exists(&relation, kind, &object) == Some(false) =>
+            {
+                StatementKind::OnRelation { relation, what: OnRelation::DropMissing }
+            }
             Some(relation) => StatementKind::OnRelation { relation, what },
             None => StatementKind::Unclassified,
         };

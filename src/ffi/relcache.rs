@@ -447,6 +447,42 @@ pub fn is_virtual_column(table: &RelationName, column: &str) -> bool {
         .is_some_and(|(oid, attnum)| unsafe { pg_sys::get_attgenerated(oid, attnum) } as u8 == b'v')
 }
 
+/// An object of a table, looked up by name by what drops it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TableObject {
+    Trigger,
+    Rule,
+    Policy,
+    Constraint,
+}
+
+// Look-ups of a table's objects by name that pgrx does not bind (the same signature on
+// PostgreSQL 15 to 18); with missing_ok they return InvalidOid for a missing object.
+unsafe extern "C-unwind" {
+    fn get_rewrite_oid(relid: pg_sys::Oid, rulename: *const std::ffi::c_char, missing_ok: bool) -> pg_sys::Oid;
+    fn get_relation_policy_oid(relid: pg_sys::Oid, name: *const std::ffi::c_char, missing_ok: bool) -> pg_sys::Oid;
+    fn get_relation_constraint_oid(relid: pg_sys::Oid, name: *const std::ffi::c_char, missing_ok: bool) -> pg_sys::Oid;
+}
+
+/// Whether the table has the object `name` of that kind (None: the table itself is not there
+/// or the name is not a valid string), as DROP ... IF EXISTS looks it up.
+pub fn table_object_exists(table: &RelationName, object: TableObject, name: &str) -> Option<bool> {
+    let relid = relation_oid(table)?;
+    let name = CString::new(name).ok()?;
+    let name = name.as_ptr();
+    // SAFETY: catalog look-ups by the table's OID and a NUL-terminated name, with missing_ok
+    // (InvalidOid for a missing object); an ERROR they raise crosses back through pgrx's guard.
+    let oid = unsafe {
+        pg_sys::ffi::pg_guard_ffi_boundary(|| match object {
+            TableObject::Trigger => pg_sys::get_trigger_oid(relid, name, true),
+            TableObject::Rule => get_rewrite_oid(relid, name, true),
+            TableObject::Policy => get_relation_policy_oid(relid, name, true),
+            TableObject::Constraint => get_relation_constraint_oid(relid, name, true),
+        })
+    };
+    Some(oid != pg_sys::InvalidOid)
+}
+
 /// Whether the table has a column of that name (not a dropped one).
 pub fn column_exists(table: &RelationName, column: &str) -> bool {
     column_number(table, column).is_some()
@@ -467,6 +503,13 @@ fn column_not_null(table: &RelationName, column: &str) -> bool {
     // SAFETY: the attribute exists (its number came from the catalog); the descriptor is read
     // while the entry is open.
     with_relation(oid, |rel| unsafe { attribute((*rel).rd_att, attnum as usize - 1).attnotnull }).unwrap_or(false)
+}
+
+/// Whether the table is partitioned (`relkind` 'p'); false for a missing one.
+pub fn is_partitioned(table: &RelationName) -> bool {
+    // SAFETY: a syscache look-up by OID.
+    relation_oid(table)
+        .is_some_and(|oid| unsafe { pg_sys::get_rel_relkind(oid) } as u8 == pg_sys::RELKIND_PARTITIONED_TABLE)
 }
 
 /// Whether the table is unlogged (`relpersistence` 'u'); false for a missing one.

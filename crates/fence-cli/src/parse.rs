@@ -318,6 +318,8 @@ fn kind(node: &N) -> StatementKind {
                 concurrently: stmt.concurrent,
                 unique: stmt.unique,
                 if_not_exists: stmt.if_not_exists,
+                // Offline the catalog is unknown: an ONLY index is taken to be built.
+                only_partitioned: false,
             },
             None => StatementKind::Unclassified,
         },

@@ -273,6 +273,7 @@ impl<'c> Analyzer<'c> {
             empty,
             noop: exists
                 || fx.drops_nothing
+                || matches!(statement.kind, StatementKind::OnRelation { what: OnRelation::DropMissing, .. })
                 || (statement.alter_actions().next().is_some()
                     && statement.alter_actions().all(|(_, a)| matches!(a, AlterTableAction::Skipped { .. }))),
         };
@@ -724,6 +725,7 @@ mod tests {
                     concurrently: false,
                     unique: false,
                     if_not_exists,
+                    only_partitioned: false,
                 },
             )
         };
@@ -752,6 +754,20 @@ mod tests {
         let other = AlterTableAction::Other { name: "SET ACCESS METHOD".into() };
         assert!(!Analyzer::new(&TempAndMissing).analyze(&alter(vec![skipped(), other])).noop);
         assert!(!Analyzer::new(&TempAndMissing).analyze(&alter(vec![])).noop);
+    }
+
+    #[test]
+    fn a_drop_if_exists_of_what_the_table_lacks_reads_it_only() {
+        let on = |what| {
+            Statement::new(
+                "DROP TRIGGER",
+                StatementKind::OnRelation { relation: RelationName::new(None, "users"), what },
+            )
+        };
+        let missing = Analyzer::new(&TempAndMissing).analyze(&on(OnRelation::DropMissing));
+        assert_eq!((missing.risk, missing.lock_mode, missing.noop), (Risk::None, Some(LockMode::AccessShare), true));
+        let present = Analyzer::new(&TempAndMissing).analyze(&on(OnRelation::DropTrigger));
+        assert!(present.risk > Risk::None && !present.noop);
     }
 
     #[test]

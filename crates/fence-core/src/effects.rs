@@ -165,10 +165,10 @@ pub fn effects(statement: &Statement, catalog: &dyn Catalog) -> Effects {
                 }
             }
         }
-        StatementKind::CreateIndex { relation, concurrently, .. } => {
+        StatementKind::CreateIndex { relation, concurrently, only_partitioned, .. } => {
             let mode = if *concurrently { LockMode::ShareUpdateExclusive } else { LockMode::Share };
             fx.lock(relation, RelKind::Table, mode);
-            fx.scans = true;
+            fx.scans = !only_partitioned;
         }
         StatementKind::Drop { kind, objects, concurrently, cascade } => {
             drop_objects(&mut fx, kind, objects, *concurrently, &index_table);
@@ -586,7 +586,7 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
         }
         OnRelation::AlterSequence => (RelKind::Sequence, LockMode::ShareRowExclusive),
         OnRelation::IndexExtensionDependency => (RelKind::Index, LockMode::AccessExclusive),
-        OnRelation::TriggerExtensionDependency => (RelKind::Table, LockMode::AccessShare),
+        OnRelation::TriggerExtensionDependency | OnRelation::DropMissing => (RelKind::Table, LockMode::AccessShare),
         OnRelation::SequenceAsTable => (RelKind::Sequence, LockMode::AccessExclusive),
     };
     fx.lock(relation, kind, mode);
@@ -933,6 +933,7 @@ mod tests {
                 concurrently: true,
                 unique: false,
                 if_not_exists: false,
+                only_partitioned: false,
             },
         );
         let fx = effects(&stmt, &OfflineCatalog);

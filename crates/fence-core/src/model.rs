@@ -401,6 +401,9 @@ pub enum OnRelation {
     Policy,
     /// `DROP TRIGGER name ON table`
     DropTrigger,
+    /// `DROP TRIGGER | POLICY | RULE IF EXISTS` of one the table does not have, as the live
+    /// catalog shows: PostgreSQL reads the table (ACCESS SHARE) and skips it with a NOTICE.
+    DropMissing,
     /// `ALTER TRIGGER ... ON table RENAME`
     RenameTrigger,
     /// `CREATE / DROP RULE ... ON table`, `ALTER RULE ... RENAME`
@@ -514,6 +517,10 @@ pub enum StatementKind {
         unique: bool,
         /// `IF NOT EXISTS`: a no-op when an index of that name exists.
         if_not_exists: bool,
+        /// `ON ONLY` a partitioned table (as the live catalog shows; offline never): the
+        /// parent's index alone, invalid until its partitions' indexes are attached — nothing
+        /// is built, the parent is locked for a moment.
+        only_partitioned: bool,
     },
     Drop {
         kind: ObjectKind,

@@ -49,6 +49,7 @@ mod tests {
                 concurrently: true,
                 unique: false,
                 if_not_exists: false,
+                only_partitioned: false,
             },
         );
         assert!(run(&RULE, &stmt).is_empty());
