@@ -36,6 +36,10 @@ DROP TRIGGER IF EXISTS no_such_trigger ON n2;
 DROP POLICY IF EXISTS no_such_policy ON n2;
 DROP RULE IF EXISTS no_such_rule ON n2;
 ALTER TABLE n2 DROP CONSTRAINT IF EXISTS gone_constraint;
+-- The first refresh of a materialized view created WITH NO DATA (nobody can read it before;
+-- CONCURRENTLY cannot do it): low, allowed.
+CREATE MATERIALIZED VIEW n2_counts AS SELECT count(*) AS n FROM n2 WITH NO DATA;
+REFRESH MATERIALIZED VIEW n2_counts;
 DROP TABLE no_such_table;
 DROP INDEX no_such_index;
 ALTER TABLE no_such_table ADD COLUMN a int;

@@ -125,7 +125,7 @@ race_attack() {
     rm -f "$WORK/holder.in"
     local left
     left=$(q -c "$check")
-    if grep -q 'ERROR:  42501: fence: blocked' "$WORK/race.out" && grep -q 'would do nothing' "$WORK/race.out" && [ "$left" = 0 ]; then
+    if grep -q 'ERROR:  42501: fence: blocked' "$WORK/race.out" && grep -q 'fence decided this' "$WORK/race.out" && [ "$left" = 0 ]; then
         printf '  refused  %-70s 42501\n' "$name"
     else
         failures=$((failures + 1))
@@ -147,6 +147,28 @@ race_attack "DROP TRIGGER IF EXISTS while a trigger is renamed into its name" \
     "ALTER TRIGGER kept_audit ON victim_trig RENAME TO old_audit;" \
     "DROP TRIGGER IF EXISTS old_audit ON victim_trig" \
     "SELECT 1 - count(*) FROM pg_trigger WHERE tgrelid = 'victim_trig'::regclass AND NOT tgisinternal"
+# An index ON ONLY a partitioned table builds nothing; a plain table renamed into its name
+# while it waits (an approved rename) would get a blocking build.
+swap="ALTER TABLE race_parted RENAME TO race_parted_old; ALTER TABLE race_big RENAME TO race_parted;"
+race_attack "CREATE INDEX ON ONLY a partitioned table swapped for a plain one by rename" \
+    "CREATE TABLE race_parted (v int) PARTITION BY RANGE (v);
+     CREATE TABLE race_parted_1 PARTITION OF race_parted FOR VALUES FROM (0) TO (1000);
+     CREATE TABLE race_big (v int); INSERT INTO race_big SELECT g FROM generate_series(1, 100000) g;
+     ANALYZE race_big; ALTER TABLE race_parted OWNER TO sec_mig; ALTER TABLE race_big OWNER TO sec_mig;
+     SET SESSION AUTHORIZATION sec_approver; SELECT fence.approve(\$m\$$swap\$m\$)" \
+    "SELECT set_config('fence.approval', fence.content_hash(\$m\$$swap\$m\$), true); $swap" \
+    "CREATE INDEX race_v ON ONLY race_parted (v)" \
+    "SELECT count(*) FROM pg_class WHERE relname = 'race_v'"
+# ADD COLUMN IF NOT EXISTS of a column the table has is skipped; renamed away while it waits,
+# the column would be added with its UNIQUE index built under ACCESS EXCLUSIVE.
+move="ALTER TABLE race_cols RENAME COLUMN c TO c_old;"
+race_attack "ADD COLUMN IF NOT EXISTS ... UNIQUE while the column is renamed away" \
+    "CREATE TABLE race_cols (id int, c int); INSERT INTO race_cols SELECT g, g FROM generate_series(1, 100000) g;
+     ANALYZE race_cols; ALTER TABLE race_cols OWNER TO sec_mig;
+     SET SESSION AUTHORIZATION sec_approver; SELECT fence.approve(\$m\$$move\$m\$)" \
+    "SELECT set_config('fence.approval', fence.content_hash(\$m\$$move\$m\$), true); $move" \
+    "ALTER TABLE race_cols ADD COLUMN IF NOT EXISTS c int UNIQUE" \
+    "SELECT count(*) FROM pg_attribute WHERE attrelid = 'race_cols'::regclass AND attname = 'c'"
 
 # A denial is durable before the refusal can be interrupted: every denial the server logged
 # is in the chain or parked, however the denied statement was cut short.

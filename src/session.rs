@@ -39,6 +39,8 @@ pub struct EndChecks {
     /// The decision took the statement for a no-op (see `Analysis::noop`): it must create,
     /// drop and rewrite nothing.
     pub noop: bool,
+    /// An index ON ONLY a partitioned table: it must build no index of a table.
+    pub builds_nothing: bool,
 }
 
 /// A utility statement being executed.
@@ -72,6 +74,12 @@ thread_local! {
 /// Runs `f` on the current transaction's state (`f` must not call back into `with`).
 pub fn with<R>(f: impl FnOnce(&mut Transaction) -> R) -> R {
     TRANSACTION.with(|t| f(&mut t.borrow_mut()))
+}
+
+/// Reads the current transaction's state, unless it is being changed (a hook of the server
+/// called while `with` runs): then None.
+pub fn peek<R>(f: impl FnOnce(&Transaction) -> R) -> Option<R> {
+    TRANSACTION.with(|t| t.try_borrow().ok().map(|t| f(&t)))
 }
 
 /// The transaction committed, was prepared or aborted: its state goes. A statement's frame

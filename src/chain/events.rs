@@ -67,6 +67,28 @@ pub fn awaiting_checks() -> EndChecks {
     session::with(|t| t.pending.iter().rev().find(|e| e.awaiting_end).map(|e| e.checks.clone()).unwrap_or_default())
 }
 
+/// What the decision still waiting for its statement's end took the statement for, when it
+/// took it for a no-op or for an index that builds nothing (see `EndChecks`).
+pub struct Assumption {
+    pub tag: String,
+    pub noop: bool,
+    pub builds_nothing: bool,
+}
+
+/// The assumption of the decision waiting for its statement's end, if it made one (None also
+/// while the session's state is being changed).
+pub fn awaiting_assumption() -> Option<Assumption> {
+    session::peek(|t| {
+        let open = t.pending.iter().rev().find(|e| e.awaiting_end)?;
+        (open.checks.noop || open.checks.builds_nothing).then(|| Assumption {
+            tag: open.event.as_ref().and_then(|e| e.command_tag.clone()).unwrap_or_default(),
+            noop: open.checks.noop,
+            builds_nothing: open.checks.builds_nothing,
+        })
+    })
+    .flatten()
+}
+
 /// The CI context the session claims (`fence.repository`, ...), kept under `claims` so it is
 /// never confused with the server-verified roles.
 fn add_claims(details: &mut serde_json::Map<String, Value>) {

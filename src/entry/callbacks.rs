@@ -22,6 +22,34 @@ pub unsafe extern "C-unwind" fn on_subxact(
     lifecycle::subtransaction(xact::subxact_step(event));
 }
 
+/// The object access hook: the hook installed before fence's first, with what it received
+/// and without a guard (its ERROR reaches the server as raised), then fence's look at an
+/// object created or about to be dropped; every other access (namespace searches, function
+/// executions) passes at once.
+pub unsafe extern "C-unwind" fn object_access(
+    access: pg_sys::ObjectAccessType::Type,
+    class: pg_sys::Oid,
+    object: pg_sys::Oid,
+    sub: std::ffi::c_int,
+    arg: *mut std::ffi::c_void,
+) {
+    // SAFETY: the arguments are what the hook received.
+    unsafe { crate::ffi::object_access::call_next(access, class, object, sub, arg) };
+    if let Some(access) = crate::ffi::object_access::access(access) {
+        object_access_seen(access, class, object, sub);
+    }
+}
+
+#[pg_guard]
+extern "C-unwind" fn object_access_seen(
+    access: crate::ffi::object_access::Access,
+    class: pg_sys::Oid,
+    object: pg_sys::Oid,
+    sub: std::ffi::c_int,
+) {
+    crate::gate::after::object_access(access, class, object, sub);
+}
+
 #[pg_guard]
 pub unsafe extern "C-unwind" fn relation_changed(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     lifecycle::relation_changed(relid);

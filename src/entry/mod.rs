@@ -32,6 +32,7 @@ pub extern "C-unwind" fn _PG_init() {
     crate::errors::quiet_backtraces();
     crate::settings::init(callbacks::check_approval);
     crate::ffi::utility::install(utility_hook::process_utility);
+    crate::ffi::object_access::install(callbacks::object_access);
     crate::ffi::xact::register(callbacks::on_xact, callbacks::on_subxact);
     crate::ffi::invalidation::register(callbacks::relation_changed, callbacks::role_changed);
 }

@@ -17,6 +17,7 @@ pub mod jsonb;
 pub mod maintenance;
 mod nodes;
 pub mod notify;
+pub mod object_access;
 pub mod parser;
 pub mod parsetree;
 pub mod querytree;

@@ -120,7 +120,8 @@ fn kind(node: *mut pg_sys::Node) -> Option<StatementKind> {
         T::T_AlterSeqStmt => on_relation(cast::<pg_sys::AlterSeqStmt, _>(node)?.sequence, OnRelation::AlterSequence),
         T::T_RefreshMatViewStmt => {
             let stmt: &pg_sys::RefreshMatViewStmt = cast(node)?;
-            on_relation(stmt.relation, OnRelation::RefreshMaterializedView { concurrently: stmt.concurrent })
+            let populated = range_var(stmt.relation).is_none_or(|view| super::relcache::is_populated(&view));
+            on_relation(stmt.relation, OnRelation::RefreshMaterializedView { concurrently: stmt.concurrent, populated })
         }
         T::T_CreateStatsStmt => match nodes(cast::<pg_sys::CreateStatsStmt, _>(node)?.relations).as_slice() {
             [only] if tag(*only) == T::T_RangeVar => on_relation(*only, OnRelation::CreateStatistics),

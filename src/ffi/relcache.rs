@@ -505,6 +505,43 @@ fn column_not_null(table: &RelationName, column: &str) -> bool {
     with_relation(oid, |rel| unsafe { attribute((*rel).rd_att, attnum as usize - 1).attnotnull }).unwrap_or(false)
 }
 
+/// The kind (`relkind`) and qualified name of a relation, from its relcache entry: also for
+/// one the running command has just created (its catalog row is not visible yet).
+pub fn open_relation(oid: pg_sys::Oid) -> Option<(u8, String)> {
+    // SAFETY: the entry's kind, name and namespace are read while it is open; the namespace's
+    // name is a syscache look-up (a palloc'd copy, or NULL).
+    let (kind, name, namespace) = with_relation(oid, |rel| unsafe {
+        let form = &*(*rel).rd_rel;
+        (form.relkind as u8, cstr(form.relname.data.as_ptr()).unwrap_or_default(), form.relnamespace)
+    })?;
+    // SAFETY: as above.
+    let schema = unsafe { cstr(pg_sys::get_namespace_name(namespace)) }.unwrap_or_default();
+    Some((kind, format!("{schema}.{name}")))
+}
+
+/// What an object access names, for a message: a relation (or a column of one: `sub`) by
+/// name, anything else by the server's description when its row is visible, else by catalog.
+pub fn object_description(class: pg_sys::Oid, object: pg_sys::Oid, sub: i32) -> String {
+    if class == pg_sys::RelationRelationId {
+        if let Some((_, name)) = open_relation(object) {
+            return if sub > 0 { format!("column {sub} of {name}") } else { name };
+        }
+    }
+    let address = pg_sys::ObjectAddress { classId: class, objectId: object, objectSubId: sub };
+    // SAFETY: with missing_ok, an object whose rows are not visible yet gives NULL.
+    unsafe { cstr(pg_sys::getObjectDescription(&address, true)) }
+        .unwrap_or_else(|| format!("an object of catalog {}", class.to_u32()))
+}
+
+/// Whether the materialized view has been populated (`relispopulated`); true for a missing
+/// relation or any other kind.
+pub fn is_populated(view: &RelationName) -> bool {
+    // SAFETY: only the flag is read from the entry.
+    relation_oid(view)
+        .and_then(|oid| with_relation(oid, |rel| unsafe { (*(*rel).rd_rel).relispopulated }))
+        .unwrap_or(true)
+}
+
 /// Whether the table is partitioned (`relkind` 'p'); false for a missing one.
 pub fn is_partitioned(table: &RelationName) -> bool {
     // SAFETY: a syscache look-up by OID.

@@ -7,6 +7,7 @@
 use fence_core::chain::AuditEvent;
 use fence_core::model::RelationName;
 use fence_core::policy::Mode;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde_json::{Map, Value};
 
@@ -17,6 +18,7 @@ use super::{skipped, watching};
 use crate::chain::events;
 use crate::db::{self, owner, queries};
 use crate::ffi::event_trigger::EventTriggerCall;
+use crate::ffi::object_access::{self, Access};
 use crate::ffi::{parsetree, relcache, security, srf, xact};
 use crate::governance::policy;
 use crate::rows::{harm, tracking};
@@ -181,13 +183,37 @@ fn refuse_if_appeared(tag: &str, missing: &[RelationName], dropped: Option<&[Dro
     }
 }
 
-/// A statement the decision took for a no-op (see `Analysis::noop`) that `did` something to
-/// `object` after all (when Some): what it skipped was renamed away, or what it dropped made,
+/// A statement the decision took for a no-op (see `Analysis::noop`) that `does` something to
+/// `object` after all (when Some): what made it skip was renamed away, or what it drops made,
 /// while it waited for its lock. The decision did not cover that, so the statement is refused.
-fn refuse_if_not_noop(tag: &str, did: &str, object: Option<&str>) {
+fn refuse_if_not_noop(tag: &str, does: &str, object: Option<&str>) {
     if let Some(object) = object {
-        let explanation = format!("fence decided this {tag} would do nothing, and it {did} {object}");
+        let explanation = format!("fence decided this {tag} would do nothing, and it {does} {object}");
         refuse_changed(tag, object, "not_a_noop", explanation, "it did what its decision took for a no-op");
+    }
+}
+
+/// The object access hook: an object just created, or about to be dropped. A statement the
+/// decision took for a no-op creates and drops nothing, and an index ON ONLY a partitioned
+/// table builds no index of a table (the table renamed into place while it waited): refused
+/// here, before the work — the build, the scan, the lock a drop takes — is done.
+pub fn object_access(access: Access, class: pg_sys::Oid, object: pg_sys::Oid, sub: i32) {
+    let Some(assumed) = events::awaiting_assumption() else { return };
+    if skipped() || !watching() {
+        return;
+    }
+    let tag = assumed.tag.as_str();
+    if assumed.noop {
+        let does = if access == Access::Created { "creates" } else { "drops" };
+        refuse_if_not_noop(tag, does, Some(&relcache::object_description(class, object, sub)));
+    } else if assumed.builds_nothing && access == Access::Created && class == object_access::RELATION_CLASS && sub == 0
+    {
+        if let Some((pg_sys::RELKIND_INDEX, index)) = relcache::open_relation(object) {
+            let explanation = format!(
+                "fence decided this {tag} would build nothing (ON ONLY a partitioned table), and it builds {index} on a table that is not partitioned"
+            );
+            refuse_changed(tag, &index, "not_a_noop", explanation, "it builds what its decision took for nothing");
+        }
     }
 }
 
@@ -279,11 +305,7 @@ pub fn command_end(event: EventTriggerCall) {
     if relcache::has_temp_namespace() {
         refuse_temporary_dependencies(tag);
     }
-    let objects = ddl_objects();
-    if checks.noop && tag.starts_with("CREATE") {
-        refuse_if_not_noop(tag, "created", objects.first().and_then(|o| o["identity"].as_str()));
-    }
-    attach_or_record("ddl_end", tag, "objects", objects, true);
+    attach_or_record("ddl_end", tag, "objects", ddl_objects(), true);
     // A new partition of a tracked table gets its TRUNCATE trigger (CREATE [FOREIGN] TABLE
     // ... PARTITION OF, ATTACH PARTITION, such a CREATE SCHEMA element); every other
     // statement skips that look-up.
@@ -338,9 +360,6 @@ pub fn dropped(event: EventTriggerCall) {
             .collect();
         refuse_if_appeared(tag, &checks.missing, Some(&dropped));
         refuse_if_dropped_beyond(tag, checks.locked.as_deref(), &dropped);
-    }
-    if checks.noop {
-        refuse_if_not_noop(tag, "dropped", objects.first().and_then(|[_, _, _, identity, _]| identity.as_deref()));
     }
     // What a DROP takes away by dependency (DROP TYPE ... CASCADE, DROP EXTENSION): a tracked
     // table's trigger, key column or constraint.

@@ -188,6 +188,7 @@ pub fn gate(call: GateCall) {
             locked: (!analysis.unknown && !call.statement.alter_actions().any(|(_, a)| a.cascades()))
                 .then(|| analysis.locks.iter().map(|l| l.relation.clone()).collect()),
             noop: analysis.noop,
+            builds_nothing: matches!(call.statement.kind, StatementKind::CreateIndex { only_partitioned: true, .. }),
         };
         events::buffer(event, call.awaits_end, checks);
         Progress::Chained

@@ -391,7 +391,9 @@ fn kind(node: &N) -> StatementKind {
         N::AlterPolicyStmt(stmt) => on_relation(&stmt.table, OnRelation::Policy),
         N::AlterSeqStmt(stmt) => on_relation(&stmt.sequence, OnRelation::AlterSequence),
         N::RefreshMatViewStmt(stmt) => {
-            on_relation(&stmt.relation, OnRelation::RefreshMaterializedView { concurrently: stmt.concurrent })
+            // Offline the catalog is unknown: the view is taken to be populated.
+            let populated = true;
+            on_relation(&stmt.relation, OnRelation::RefreshMaterializedView { concurrently: stmt.concurrent, populated })
         }
         N::CreateStatsStmt(stmt) => match stmt.relations.as_slice() {
             [only] => match only.node.as_ref() {

@@ -575,7 +575,7 @@ fn on_relation(fx: &mut Effects, relation: &RelationName, what: OnRelation) {
         | OnRelation::DropStatistics
         | OnRelation::ExtensionMember
         | OnRelation::SecurityLabel => (RelKind::Table, LockMode::ShareUpdateExclusive),
-        OnRelation::RefreshMaterializedView { concurrently } => {
+        OnRelation::RefreshMaterializedView { concurrently, .. } => {
             fx.scans = true;
             if concurrently {
                 (RelKind::Table, LockMode::Exclusive)

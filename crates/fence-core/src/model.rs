@@ -415,7 +415,8 @@ pub enum OnRelation {
     /// `CREATE OR REPLACE VIEW` of an existing view
     ReplaceView,
     /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY]`
-    RefreshMaterializedView { concurrently: bool },
+    /// `populated`: the view has been populated (as the live catalog shows; offline always).
+    RefreshMaterializedView { concurrently: bool, populated: bool },
     /// `ALTER SEQUENCE`
     AlterSequence,
     /// `ALTER SEQUENCE ... SET LOGGED / UNLOGGED` (and ALTER TABLE's other forms on a

@@ -15,8 +15,26 @@ pub static RULE: Rule = Rule {
 
 fn check(rule: &Rule, statement: &Statement, _: &Effects) -> Vec<Finding> {
     match &statement.kind {
-        StatementKind::OnRelation { relation, what: OnRelation::RefreshMaterializedView { concurrently: false } } => {
+        StatementKind::OnRelation {
+            relation,
+            what: OnRelation::RefreshMaterializedView { concurrently: false, populated: true },
+        } => {
             vec![rule.finding(Some(relation), format!("refreshing {relation} blocks its readers until it finishes"))]
+        }
+        // Its first population (created WITH NO DATA, or emptied): its readers fail until it
+        // is done, and CONCURRENTLY cannot make it; they wait for it instead.
+        StatementKind::OnRelation {
+            relation,
+            what: OnRelation::RefreshMaterializedView { concurrently: false, populated: false },
+        } => {
+            let mut finding = rule.finding(
+                Some(relation),
+                format!("{relation} has not been populated: its readers fail until this refresh fills it, and wait for it instead"),
+            );
+            finding.risk = Risk::Low;
+            finding.safe_rewrite =
+                "none needed: a view not populated yet cannot be refreshed CONCURRENTLY, and nobody can read it before";
+            vec![finding]
         }
         _ => Vec::new(),
     }
@@ -29,10 +47,16 @@ mod tests {
 
     #[test]
     fn fires() {
-        let refresh = |concurrently| {
-            on_relation("REFRESH MATERIALIZED VIEW", "mv", OnRelation::RefreshMaterializedView { concurrently })
+        let refresh = |concurrently, populated| {
+            on_relation(
+                "REFRESH MATERIALIZED VIEW",
+                "mv",
+                OnRelation::RefreshMaterializedView { concurrently, populated },
+            )
         };
-        assert_eq!(run(&RULE, &refresh(false)).len(), 1);
-        assert!(run(&RULE, &refresh(true)).is_empty());
+        assert_eq!(run(&RULE, &refresh(false, true))[0].risk, Risk::Medium);
+        assert!(run(&RULE, &refresh(true, true)).is_empty());
+        // A first population: low (readers fail until then; CONCURRENTLY is impossible).
+        assert_eq!(run(&RULE, &refresh(false, false))[0].risk, Risk::Low);
     }
 }
