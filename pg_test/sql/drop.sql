@@ -63,6 +63,14 @@ SELECT risk FROM fence.analyze('REFRESH MATERIALIZED VIEW nn_counts');
 REFRESH MATERIALIZED VIEW nn_counts;
 SELECT risk FROM fence.analyze('REFRESH MATERIALIZED VIEW nn_counts');
 
+-- DROP OWNED BY a role that owns nothing but is named in a policy drops the policy: it is not
+-- taken for a no-op (nor refused as one doing something).
+CREATE ROLE regress_owns_nothing;
+CREATE POLICY nn_proof_p ON nn_proof TO regress_owns_nothing USING (true);
+DROP OWNED BY regress_owns_nothing;
+SELECT count(*) AS policies_left FROM pg_policy WHERE polname = 'nn_proof_p';
+DROP ROLE regress_owns_nothing;
+
 -- fence inserts the chain's rows without the executor: every row is in each index of the
 -- chain it belongs in (the partial ones by their predicates), as amcheck sees it.
 CREATE EXTENSION amcheck;

@@ -198,6 +198,9 @@ fn refuse_if_not_noop(tag: &str, does: &str, object: Option<&str>) {
 /// table builds no index of a table (the table renamed into place while it waited): refused
 /// here, before the work — the build, the scan, the lock a drop takes — is done.
 pub fn object_access(access: Access, class: pg_sys::Oid, object: pg_sys::Oid, sub: i32) {
+    if !object_access::is_table_part(class) {
+        return;
+    }
     let Some(assumed) = events::awaiting_assumption() else { return };
     if skipped() || !watching() {
         return;

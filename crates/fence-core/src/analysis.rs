@@ -6,7 +6,7 @@ use crate::catalog::{Catalog, RelationState, ResolvedRelation};
 use crate::effects::{effects, RelKind};
 use crate::lock::LockMode;
 use crate::model::{
-    AlterTableAction, Constraint, OnRelation, RelationName, Statement, StatementKind, TransactionControl,
+    AlterTableAction, Constraint, DropTarget, OnRelation, RelationName, Statement, StatementKind, TransactionControl,
 };
 use crate::risk::Risk;
 use crate::rules::{check_all, Finding, Transaction};
@@ -271,8 +271,11 @@ impl<'c> Analyzer<'c> {
                 _ => missing,
             },
             empty,
+            // Not DROP OWNED: what it counts are the objects the roles own, and it also drops
+            // their policies' mentions and (16+) the role grants they made.
             noop: exists
-                || fx.drops_nothing
+                || (fx.drops_nothing
+                    && !matches!(statement.kind, StatementKind::DropObjects { target: DropTarget::Owned, .. }))
                 || matches!(statement.kind, StatementKind::OnRelation { what: OnRelation::DropMissing, .. })
                 || (statement.alter_actions().next().is_some()
                     && statement.alter_actions().all(|(_, a)| matches!(a, AlterTableAction::Skipped { .. }))),
