@@ -64,9 +64,6 @@ pub fn access(access: pg_sys::ObjectAccessType::Type) -> Option<Access> {
     }
 }
 
-/// The catalog OID of pg_class: a relation, or with a sub-id one of its columns.
-pub const RELATION_CLASS: pg_sys::Oid = pg_sys::RelationRelationId;
-
 /// The catalogs of a table's parts besides its relations and columns — pg_constraint,
 /// pg_trigger, pg_policy, pg_rewrite (fixed catalog OIDs; pgrx does not bind them all).
 const TABLE_PART_CLASSES: [u32; 4] = [2606, 2620, 3256, 2618];
@@ -75,5 +72,5 @@ const TABLE_PART_CLASSES: [u32; 4] = [2606, 2620, 3256, 2618];
 /// or rule of a table: what a DDL statement on a table creates or drops. Roles, large
 /// objects, types and the like are not.
 pub fn is_table_part(class: pg_sys::Oid) -> bool {
-    class == RELATION_CLASS || TABLE_PART_CLASSES.contains(&class.to_u32())
+    class == pg_sys::RelationRelationId || TABLE_PART_CLASSES.contains(&class.to_u32())
 }

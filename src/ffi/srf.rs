@@ -60,18 +60,22 @@ fn text_rows(function: pg_sys::Oid, columns: &[&str]) -> Vec<Vec<Option<String>>
 
 /// The text columns of every tuple of a materialized result, which it ends.
 fn read(set: *mut pg_sys::Tuplestorestate, desc: pg_sys::TupleDesc, columns: &[&str]) -> Vec<Vec<Option<String>>> {
-    // Each column's number and output function.
-    let outputs: Vec<Option<(i32, pg_sys::Oid)>> = columns
+    // Each column's number and, unless it is text (read as it is: most are), its type's
+    // output function.
+    let outputs: Vec<Option<(i32, Option<pg_sys::Oid>)>> = columns
         .iter()
         .map(|name| {
             // SAFETY: the result's descriptor; the attribute number is within it.
             let attnum = unsafe { super::compat::attribute_number(desc, name, None) }?;
             // SAFETY: as above.
             let type_oid = unsafe { super::compat::attribute(desc, attnum as usize - 1) }.atttypid;
+            if type_oid == pg_sys::TEXTOID {
+                return Some((attnum, None));
+            }
             let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
             // SAFETY: a catalog look-up of the column's type (an ERROR if it has none).
             unsafe { pg_sys::getTypeOutputInfo(type_oid, &mut output, &mut varlena) };
-            Some((attnum, output))
+            Some((attnum, Some(output)))
         })
         .collect();
     // SAFETY: a slot for the result's tuples (minimal tuples, as tuplestores hold them),
@@ -87,8 +91,17 @@ fn read(set: *mut pg_sys::Tuplestorestate, desc: pg_sys::TupleDesc, columns: &[&
                 let mut null = false;
                 // SAFETY: an attribute of the tuple in the slot, written out while it is there.
                 let value = unsafe { pg_sys::slot_getattr(slot, attnum, &mut null) };
-                // SAFETY: as above; the type's output function makes a NUL-terminated copy.
-                (!null).then(|| cstr(unsafe { pg_sys::OidOutputFunctionCall(function, value) })).flatten()
+                if null {
+                    return None;
+                }
+                // SAFETY: as above; text_to_cstring and the type's output function make a
+                // NUL-terminated copy.
+                cstr(unsafe {
+                    match function {
+                        None => pg_sys::text_to_cstring(value.cast_mut_ptr()),
+                        Some(function) => pg_sys::OidOutputFunctionCall(function, value),
+                    }
+                })
             })
             .collect();
         rows.push(row);

@@ -209,8 +209,7 @@ pub fn object_access(access: Access, class: pg_sys::Oid, object: pg_sys::Oid, su
     if assumed.noop {
         let does = if access == Access::Created { "creates" } else { "drops" };
         refuse_if_not_noop(tag, does, Some(&relcache::object_description(class, object, sub)));
-    } else if assumed.builds_nothing && access == Access::Created && class == object_access::RELATION_CLASS && sub == 0
-    {
+    } else if assumed.builds_nothing && access == Access::Created && class == pg_sys::RelationRelationId && sub == 0 {
         if let Some((pg_sys::RELKIND_INDEX, index)) = relcache::open_relation(object) {
             let explanation = format!(
                 "fence decided this {tag} would build nothing (ON ONLY a partitioned table), and it builds {index} on a table that is not partitioned"
@@ -394,7 +393,7 @@ const RELATION_TYPES: [&str; 6] = ["table", "index", "view", "materialized view"
 pub fn rewrite(event: EventTriggerCall) {
     let Some(tag) = watched(&event) else { return };
     let rows = trigger_rows(queries::TABLE_REWRITE, &["relation", "reason"]);
-    if events::awaiting_checks().noop {
+    if events::awaiting_assumption().is_some_and(|assumed| assumed.noop) {
         refuse_if_not_noop(tag, "rewrites", rows.first().and_then(|r| r["relation"].as_str()));
     }
     attach_or_record("rewrite", tag, "actual_rewrites", rows, false);

@@ -50,9 +50,10 @@ pub struct Analysis {
     pub empty: Vec<RelationName>,
     /// The statement does nothing as the catalog stands (IF [NOT] EXISTS finding what makes
     /// PostgreSQL skip it, an ALTER TABLE whose every subcommand is skipped, a DROP ...
-    /// CASCADE of objects none of which exist), and was rated so: should it create, drop or
+    /// CASCADE of objects none of which exist, DROP TRIGGER | POLICY | RULE IF EXISTS of one
+    /// the table lacks), and was rated so: should it create, drop or
     /// rewrite anything when it runs (the catalog changed while it waited for its lock), the
-    /// decision did not cover that, and it is checked when the statement ends.
+    /// decision did not cover that: the server refuses it when it does (before the work).
     pub noop: bool,
 }
 
